@@ -1,0 +1,68 @@
+/**
+ * Module Worker exposing `KernelsApi` with comlink. GPU work never runs on the main thread:
+ * the page only posts inputs and receives outputs as transferables.
+ */
+import * as Comlink from 'comlink';
+import { adamwStepScalars } from '../core/adamw.ts';
+import { AdamWKernel, ADAMW_UNIFORM_BYTES } from '../gpu/adamw.ts';
+import { BufferPool } from '../gpu/buffers.ts';
+import { acquireGpuDevice, probeGpu } from '../gpu/device.ts';
+import type { AdamWRunInput, AdamWRunOutput, KernelsApi } from './kernels-api.ts';
+
+let devicePromise: Promise<GPUDevice> | undefined;
+let adamwKernel: AdamWKernel | undefined;
+
+function device(): Promise<GPUDevice> {
+  devicePromise ??= acquireGpuDevice('kernels-worker');
+  return devicePromise;
+}
+
+const api: KernelsApi = {
+  probe: probeGpu,
+
+  async adamw(input: AdamWRunInput): Promise<AdamWRunOutput> {
+    const gpu = await device();
+    adamwKernel ??= AdamWKernel.create(gpu);
+    const kernel = adamwKernel;
+    const pool = new BufferPool(gpu);
+    try {
+      const n = input.param.length;
+      const param = pool.storageFrom(input.param, 'param');
+      const expAvg = pool.storageFrom(input.expAvg, 'exp_avg');
+      const expAvgSq = pool.storageFrom(input.expAvgSq, 'exp_avg_sq');
+      const gradScale = pool.storageFrom(new Float32Array([input.clipScale]), 'grad_scale');
+      const grad = pool.storage(n * 4, 'grad');
+      const uniforms = pool.uniform(ADAMW_UNIFORM_BYTES, 'adamw-uniforms');
+      const bindGroup = kernel.bindGroup({ uniforms, param, grad, expAvg, expAvgSq, gradScale });
+      input.grads.forEach((g, i) => {
+        // writeBuffer calls are ordered with submits on the queue, so reusing one grad and one
+        // uniform buffer across steps is safe and needs no readback in between.
+        gpu.queue.writeBuffer(grad, 0, g.buffer, g.byteOffset, g.byteLength);
+        kernel.writeUniforms(uniforms, adamwStepScalars(input.hyper, input.firstStep + i), n);
+        const encoder = gpu.createCommandEncoder({ label: `adamw-step-${i}` });
+        const pass = encoder.beginComputePass();
+        kernel.encode(pass, bindGroup, n);
+        pass.end();
+        gpu.queue.submit([encoder.finish()]);
+      });
+      const out = {
+        param: await pool.readFloat32(param, n),
+        expAvg: await pool.readFloat32(expAvg, n),
+        expAvgSq: await pool.readFloat32(expAvgSq, n),
+      };
+      pool.dispose();
+      const result: AdamWRunOutput = { ...out, liveBuffers: pool.liveCount };
+      return Comlink.transfer(result, [out.param.buffer, out.expAvg.buffer, out.expAvgSq.buffer]);
+    } finally {
+      pool.dispose();
+    }
+  },
+
+  dispose(): void {
+    void devicePromise?.then((d) => d.destroy());
+    devicePromise = undefined;
+    adamwKernel = undefined;
+  },
+};
+
+Comlink.expose(api);

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/unit/**/*.test.ts'],
+    environment: 'node',
+    testTimeout: 60_000,
+    // Two cores: keep the default thread pool small so heavy tests do not starve each other.
+    maxWorkers: 2,
+    // The JSON report feeds the one-line summary that .ci/run prints at the end.
+    reporters: ['default', ['json', { outputFile: 'reports/unit.json' }]],
+  },
+});
