@@ -5,12 +5,14 @@ import { existsSync, readFileSync } from 'node:fs';
 /** @typedef {{ numPassedTests: number, numFailedTests: number, numPendingTests?: number, numTodoTests?: number }} VitestReport */
 /** @typedef {{ stats: { expected: number, unexpected: number, flaky?: number, skipped: number } }} PlaywrightReport */
 
+/** @param {string} path @returns {unknown} */
+const readJson = (path) => JSON.parse(readFileSync(path, 'utf8'));
+
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const lines = [];
 
 if (existsSync('reports/unit.json')) {
-  /** @type {VitestReport} */
-  const unit = JSON.parse(readFileSync('reports/unit.json', 'utf8'));
+  const unit = /** @type {VitestReport} */ (readJson('reports/unit.json'));
   const skipped = (unit.numPendingTests ?? 0) + (unit.numTodoTests ?? 0);
   totals.passed += unit.numPassedTests;
   totals.failed += unit.numFailedTests;
@@ -20,8 +22,7 @@ if (existsSync('reports/unit.json')) {
   lines.push('unit (vitest): no report (did not run)');
 }
 if (existsSync('reports/browser.json')) {
-  /** @type {PlaywrightReport} */
-  const { stats } = JSON.parse(readFileSync('reports/browser.json', 'utf8'));
+  const { stats } = /** @type {PlaywrightReport} */ (readJson('reports/browser.json'));
   const failed = stats.unexpected;
   totals.passed += stats.expected + (stats.flaky ?? 0);
   totals.failed += failed;
