@@ -1,0 +1,123 @@
+/**
+ * The network seams the peer depends on (chain.md §8.1): a `Chain` (blocks, metagraph,
+ * hyperparameters, commitments, weights), a `Storage` (per-peer object buckets with server-side
+ * timestamps) and a `Signer` (a wallet's raw signing). Implementations: the embedded devnet
+ * coordinator (`devnet-client.ts`), S3-compatible storage (`s3-storage.ts`), subtensor over
+ * @polkadot/api (`subtensor-chain.ts`), a keyring and a browser-extension signer.
+ */
+
+export type Unsubscribe = () => void;
+export type HexString = `0x${string}`;
+
+export interface BlockHeader {
+  readonly number: number;
+  /** `Timestamp.Now` of the block in ms, when the source provides it with the head. */
+  readonly timestampMs?: number;
+}
+
+/** One row per uid, sorted by uid (Templar `metagraph.sync(lite)`; chain.md §3.2–3.3). */
+export interface Metagraph {
+  readonly netuid: number;
+  readonly block: number;
+  readonly uids: readonly number[];
+  readonly hotkeys: readonly string[];
+  readonly coldkeys: readonly string[];
+  /** Total stake per uid (`metagraph.S`), in the chain's smallest unit as a float. */
+  readonly stake: readonly number[];
+  readonly validatorPermit: readonly boolean[];
+  /** On-chain incentive (`metagraph.I`), normalised to [0, 1]. */
+  readonly incentive: readonly number[];
+  readonly lastUpdate: readonly number[];
+  readonly active: readonly boolean[];
+}
+
+export interface Hyperparams {
+  readonly tempo: number;
+  readonly commitRevealEnabled: boolean;
+  readonly revealPeriodEpochs: number;
+  readonly weightsRateLimit: number;
+  readonly weightsVersionKey: bigint;
+  readonly minAllowedWeights: number;
+  /** Expected ms per block (read from the chain where it says so). */
+  readonly blockTimeMs: number;
+}
+
+export interface Commitment {
+  readonly block: number;
+  readonly data: Uint8Array;
+}
+
+export interface TxResult {
+  /** Block the call was included in (devnet: the block at which it was applied). */
+  readonly block: number;
+  /** Which weight path was used, for `setWeights`. */
+  readonly method?: 'setWeights' | 'commitWeights' | 'revealWeights';
+  /** Block hash or devnet receipt id. */
+  readonly id?: string;
+}
+
+export interface Chain {
+  subscribeBlocks(onBlock: (header: BlockHeader) => void): Promise<Unsubscribe>;
+  currentBlock(): Promise<BlockHeader>;
+  /** `Timestamp.Now` of block `n` in ms (Templar `time_min` source, gauntlet-spec §3.2). */
+  blockTimestamp(n: number): Promise<number>;
+  metagraph(netuid: number): Promise<Metagraph>;
+  hyperparams(netuid: number): Promise<Hyperparams>;
+  /** Hotkey (SS58) → its latest commitment on the subnet. */
+  commitments(netuid: number): Promise<Map<string, Commitment>>;
+  setCommitment(hotkey: string, netuid: number, data: Uint8Array): Promise<TxResult>;
+  /**
+   * Sets weights signed by `hotkey`. Float weights are turned into u16 by max-upscaling; where
+   * the subnet has commit-reveal on, implementations commit a CR-v2 hash and reveal later.
+   */
+  setWeights(hotkey: string, netuid: number, uids: readonly number[], weights: readonly number[], versionKey: bigint): Promise<TxResult>;
+  close(): Promise<void>;
+}
+
+/** Metadata of a stored object. `lastModifiedMs` is the server's clock, never the writer's. */
+export interface ObjectInfo {
+  readonly bucket: string;
+  readonly key: string;
+  readonly size: number;
+  readonly lastModifiedMs: number;
+  /** sha256 hex of the content where the store reports it. */
+  readonly sha256?: string;
+}
+
+/** Put window `[timeMin, timeMax]` in ms (gauntlet-spec §3.2); reads outside it are rejected. */
+export interface TimeGate {
+  readonly timeMinMs: number;
+  readonly timeMaxMs: number;
+}
+
+export interface GetOptions {
+  /** Reject with TooEarly/TooLate when the server timestamp is outside the window. */
+  readonly gate?: TimeGate;
+  /** Reject with Oversized before downloading more than this. */
+  readonly maxBytes?: number;
+}
+
+export interface Storage {
+  /** Writes into the bucket owned by this storage's writer identity. */
+  put(key: string, data: Uint8Array): Promise<ObjectInfo>;
+  get(bucket: string, key: string, options?: GetOptions): Promise<{ info: ObjectInfo; data: Uint8Array }>;
+  /** Metadata only; `undefined` when the object does not exist. */
+  head(bucket: string, key: string): Promise<ObjectInfo | undefined>;
+  list(bucket: string, prefix?: string): Promise<ObjectInfo[]>;
+}
+
+/** A wallet account as a signer sees it. */
+export interface SignerAccount {
+  readonly address: string;
+  readonly name?: string;
+  readonly type?: string;
+}
+
+/**
+ * Raw signing by a wallet. Browser extensions sign `<Bytes>‖data‖</Bytes>` (chain.md §5); the
+ * verifier accepts that and the bare form, so callers never need to know which one they got.
+ */
+export interface Signer {
+  accounts(): Promise<SignerAccount[]>;
+  signRaw(address: string, data: Uint8Array): Promise<HexString>;
+}
