@@ -1,0 +1,34 @@
+/**
+ * Why a submission's bytes were refused. Every problem the decoder finds in a peer's upload is one of
+ * these codes, so a gather loop can log the reason, skip the peer (gauntlet-spec §5.8) and carry on;
+ * nothing a peer sends can raise anything else.
+ */
+export type WireFormatErrorCode =
+  | 'oversized'
+  | 'truncated'
+  | 'bad-magic'
+  | 'bad-version'
+  | 'codec-mismatch'
+  | 'bad-string'
+  | 'header-mismatch'
+  | 'layout-mismatch'
+  | 'shape-mismatch'
+  | 'k-mismatch'
+  | 'non-finite'
+  | 'scale-out-of-range'
+  | 'index-out-of-range'
+  | 'duplicate-index'
+  | 'bad-padding'
+  | 'trailing-bytes'
+  /** The encoder was given a field it cannot represent (our bug, not a peer's). */
+  | 'bad-field';
+
+export class WireFormatError extends Error {
+  override readonly name = 'WireFormatError';
+  constructor(
+    readonly code: WireFormatErrorCode,
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+  }
+}
