@@ -1,0 +1,121 @@
+/**
+ * Copy detection by top-k index overlap (gauntlet-spec §7.5, `tplr.neurons.check_uid_index_overlap`,
+ * `Validator.slash_from_overlap`). Two honest peers training on different data pick nearly disjoint
+ * top-k positions (random baseline ≈ k/totalk); a copier's positions coincide with its victim's.
+ */
+
+import type { ScoringConfig } from '../config.ts';
+import type { ChunkIndexSets, Uid } from './types.ts';
+
+/** Overlap at or above which a flagged pair is "max" (reset, × 0): Templar's constant. */
+export const OVERLAP_MAX_THRESHOLD = 0.5;
+/** Overlap at or above which a flagged pair is "mega" (reset and banned for `naughtyPeerTimeout`). */
+export const OVERLAP_MEGA_THRESHOLD = 0.6;
+/** Multiplier of the "high" tier (flagged, below `OVERLAP_MAX_THRESHOLD`). */
+export const OVERLAP_HIGH_SLASH_RATE = 0.5;
+
+export type OverlapTier = 'high' | 'max' | 'mega';
+
+/** Copy-detection inputs of one peer: per tensor, its chunk index sets. */
+export type PeerIndexSets = Readonly<Record<string, ChunkIndexSets>>;
+
+function sortedUnique(chunk: ArrayLike<number>): Int32Array {
+  const values = Int32Array.from(chunk).sort();
+  let n = 0;
+  for (let i = 0; i < values.length; i++) if (i === 0 || values[i] !== values[i - 1]) values[n++] = values[i]!;
+  return values.subarray(0, n);
+}
+
+function intersectionSize(a: Int32Array, b: Int32Array): number {
+  let i = 0;
+  let j = 0;
+  let shared = 0;
+  while (i < a.length && j < b.length) {
+    if (a[i]! === b[j]!) {
+      shared++;
+      i++;
+      j++;
+    } else if (a[i]! < b[j]!) i++;
+    else j++;
+  }
+  return shared;
+}
+
+/**
+ * Overlap of two peers: per tensor the mean over chunks of `|I_a ∩ I_b| / k`
+ * (k = the larger set of the chunk), then the tensors averaged with weight `#chunks · k`.
+ * Tensors present in only one peer, or with different chunk counts, are not comparable and are
+ * skipped. Returns `null` when nothing was comparable.
+ */
+export function indexOverlap(a: PeerIndexSets, b: PeerIndexSets): number | null {
+  let weighted = 0;
+  let totalWeight = 0;
+  for (const name of Object.keys(a).sort()) {
+    const chunksA = a[name]!;
+    const chunksB = b[name];
+    if (chunksB === undefined || chunksB.length !== chunksA.length || chunksA.length === 0) continue;
+    let sum = 0;
+    let k = 0;
+    for (let c = 0; c < chunksA.length; c++) {
+      const setA = sortedUnique(chunksA[c]!);
+      const setB = sortedUnique(chunksB[c]!);
+      const chunkK = Math.max(setA.length, setB.length);
+      if (chunkK === 0) continue;
+      k = Math.max(k, chunkK);
+      sum += intersectionSize(setA, setB) / chunkK;
+    }
+    if (k === 0) continue;
+    const weight = chunksA.length * k;
+    weighted += (sum / chunksA.length) * weight;
+    totalWeight += weight;
+  }
+  return totalWeight === 0 ? null : weighted / totalWeight;
+}
+
+/** Severity of a flagged overlap (≥ `idxOverlapThreshold`); `null` when below the threshold. */
+export function overlapTier(overlap: number, config: Pick<ScoringConfig, 'idxOverlapThreshold'>): OverlapTier | null {
+  if (overlap < config.idxOverlapThreshold) return null;
+  if (overlap >= OVERLAP_MEGA_THRESHOLD) return 'mega';
+  if (overlap >= OVERLAP_MAX_THRESHOLD) return 'max';
+  return 'high';
+}
+
+/** One flagged pair and who is blamed for it. */
+export interface OverlapFinding {
+  readonly uidA: Uid;
+  readonly uidB: Uid;
+  readonly overlap: number;
+  readonly tier: OverlapTier;
+  /** The later uploader; both uids when the upload times are equal or unknown (no way to tell who copied). */
+  readonly offenders: readonly Uid[];
+}
+
+/**
+ * Checks every pair of the given peers (ascending uid order) and returns the flagged pairs.
+ * The offender is the later uploader (`uploadTimes`, server ms); equal or missing times blame both.
+ */
+export function findOverlaps(
+  indexSets: Readonly<Record<string, PeerIndexSets>>,
+  uploadTimes: Readonly<Record<string, number>>,
+  config: Pick<ScoringConfig, 'idxOverlapThreshold'>,
+): OverlapFinding[] {
+  const uids = Object.keys(indexSets)
+    .map(Number)
+    .sort((x, y) => x - y);
+  const findings: OverlapFinding[] = [];
+  for (let i = 0; i < uids.length; i++) {
+    for (let j = i + 1; j < uids.length; j++) {
+      const uidA = uids[i]!;
+      const uidB = uids[j]!;
+      const overlap = indexOverlap(indexSets[String(uidA)]!, indexSets[String(uidB)]!);
+      if (overlap === null) continue;
+      const tier = overlapTier(overlap, config);
+      if (tier === null) continue;
+      const ta = uploadTimes[String(uidA)];
+      const tb = uploadTimes[String(uidB)];
+      const offenders = ta === undefined || tb === undefined || ta === tb ? [uidA, uidB] : ta > tb ? [uidA] : [uidB];
+      findings.push({ uidA, uidB, overlap, tier, offenders });
+    }
+  }
+  return findings;
+}

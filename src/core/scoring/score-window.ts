@@ -1,0 +1,384 @@
+/**
+ * One validator window of scoring (gauntlet-spec §7.8, the scoring half of v2.1.3
+ * `Validator.run`): a pure function from (state, everything measured this window, config) to
+ * (new state, weights, reason records). The validator loop (src/peer/validator.ts) is a thin
+ * driver: it gathers, measures losses and slices, calls `selectEvaluationUids` and then
+ * `scoreWindow`, and publishes the weights. Same inputs, same outputs, in Node and in browsers.
+ *
+ * Order of the rules, as in §7.8: copy-ban countdown → activity and inactivity → (no gather: stop)
+ * → index-overlap slashing → sync score and sync slash → skipped-gather slash → stage 2 per
+ * evaluated uid → OpenSkill match → final scores → weights.
+ */
+
+import type { ScoringConfig } from '../config.ts';
+import { ScoringConfigError, ScoringInputError } from './errors.ts';
+import { parseWindowScoringInputs } from './inputs.ts';
+import { binaryIndicator, lossScore, ownImprovement, updateBinaryMovingAverage } from './loss-score.ts';
+import { ordinal, rateMatch } from './openskill.ts';
+import { findOverlaps, OVERLAP_HIGH_SLASH_RATE, type OverlapFinding, type OverlapTier } from './overlap.ts';
+import { ReasonLog, slashPositive } from './reasons.ts';
+import { cloneState, knownUids, markEvaluated, newPeerState, peerState } from './state.ts';
+import { compareWithDebugSlices, syncScoreFromSteps, updateParamAvgChange } from './sync.ts';
+import type {
+  PeerScoreState,
+  Uid,
+  ValidatorScoringState,
+  WindowScoringInputs,
+  WindowScoringResult,
+} from './types.ts';
+import { computeWeights, finalScore, toChainWeights } from './weights.ts';
+
+const UNIT_INTERVAL_FIELDS = [
+  'binaryScoreMaAlpha',
+  'syncAvgChangeAlpha',
+  'inactivitySlashRate',
+  'missingGradientSlashRate',
+  'syncScoreSlashRate',
+  'gatherPeersSlashThreshold',
+  'idxOverlapThreshold',
+  'burnRate',
+  'gatherShare',
+] as const;
+
+const POSITIVE_INTEGER_FIELDS = ['uidsPerWindow', 'numEvaluationBins', 'windowsPerWeights', 'gatherPeers'] as const;
+
+/** Rejects a config for which a scoring formula is meaningless. */
+export function validateScoringConfig(config: ScoringConfig): void {
+  for (const field of UNIT_INTERVAL_FIELDS) {
+    const v = config[field];
+    if (!Number.isFinite(v) || v < 0 || v > 1) throw new ScoringConfigError(field, `must be in [0, 1], got ${v}`);
+  }
+  for (const field of POSITIVE_INTEGER_FIELDS) {
+    const v = config[field];
+    if (!Number.isInteger(v) || v < 1) throw new ScoringConfigError(field, `must be an integer ≥ 1, got ${v}`);
+  }
+  if (!(config.syncWindowSteps > 0)) throw new ScoringConfigError('syncWindowSteps', 'must be > 0');
+  if (!(config.openskillBeta > 0)) throw new ScoringConfigError('openskillBeta', 'must be > 0');
+  if (!Number.isInteger(config.burnUid) || config.burnUid < 0 || config.burnUid > 0xffff) {
+    throw new ScoringConfigError('burnUid', `must be a uid in [0, 65535], got ${config.burnUid}`);
+  }
+  for (const [field, v] of Object.entries(config)) {
+    if (typeof v === 'number' && !Number.isFinite(v)) throw new ScoringConfigError(field, `must be finite, got ${v}`);
+  }
+}
+
+/**
+ * Uids active at `window` (§5.6 `is_miner_active`): a submission seen in `[window − recentWindows,
+ * window]`, counting `submittedUids` of this window. The driver uses it before `scoreWindow` to
+ * choose evaluation candidates.
+ */
+export function activeUidsAt(
+  state: ValidatorScoringState,
+  window: number,
+  submittedUids: readonly Uid[],
+  config: Pick<ScoringConfig, 'recentWindows'>,
+): Uid[] {
+  const active = new Set<Uid>(submittedUids);
+  for (const uid of knownUids(state)) {
+    const last = state.peers[String(uid)]!.lastSubmittedWindow;
+    if (last !== null && window - last <= config.recentWindows) active.add(uid);
+  }
+  return [...active].sort((a, b) => a - b);
+}
+
+/** Scores a peer loses on a copy-detection reset ("max"/"mega", `Validator.reset_peer`): B goes to 0. */
+function resetScores(peer: PeerScoreState): void {
+  peer.gradientScore = 0;
+  peer.binaryIndicator = 0;
+  peer.binaryMovingAverage = 0;
+  peer.syncScore = 0;
+  peer.rating = null;
+  peer.finalScore = 0;
+}
+
+const TIER_ORDER: Record<OverlapTier, number> = { high: 0, max: 1, mega: 2 };
+
+/** Copy-ban countdown and activity / inactivity (§7.1 `penalize_inactive_peers`, `reset_peer`). */
+function applyActivity(state: ValidatorScoringState, inputs: WindowScoringInputs, config: ScoringConfig, log: ReasonLog): Set<Uid> {
+  const w = inputs.window;
+  for (const uid of knownUids(state)) {
+    const peer = state.peers[String(uid)]!;
+    if (peer.naughtyWindowsLeft > 0) {
+      const before = peer.naughtyWindowsLeft;
+      peer.naughtyWindowsLeft -= 1;
+      log.record(uid, 'naughty-countdown', {}, { naughtyWindowsLeft: before }, { naughtyWindowsLeft: peer.naughtyWindowsLeft });
+    }
+  }
+  for (const uid of inputs.submittedUids) peerState(state, uid, config).lastSubmittedWindow = w;
+  const active = new Set(activeUidsAt(state, w, [], config));
+  for (const uid of knownUids(state)) {
+    const key = String(uid);
+    const peer = state.peers[key]!;
+    const isActive = active.has(uid);
+    if (isActive && peer.inactiveSince !== null) {
+      log.record(uid, 'activity', { active: true }, { inactiveSince: peer.inactiveSince }, { inactiveSince: null });
+      peer.inactiveSince = null;
+    } else if (!isActive && peer.inactiveSince === null && peer.lastSubmittedWindow !== null) {
+      log.record(uid, 'activity', { active: false, lastSubmittedWindow: peer.lastSubmittedWindow }, { inactiveSince: null }, { inactiveSince: w });
+      peer.inactiveSince = w;
+    }
+    if (peer.inactiveSince === null) continue;
+    if (w - peer.inactiveSince > config.resetInactivityWindows) {
+      // Full reset (PR #293: the OpenSkill rating too). B may not rise above the initial value,
+      // so going inactive cannot wash out a negative B (deliberate; Templar resets B to 0).
+      const fresh = newPeerState(config);
+      fresh.binaryMovingAverage = Math.min(peer.binaryMovingAverage, config.binaryScoreInitial);
+      fresh.naughtyWindowsLeft = peer.naughtyWindowsLeft;
+      log.record(
+        uid,
+        'inactivity-reset',
+        { inactiveSince: peer.inactiveSince, resetInactivityWindows: config.resetInactivityWindows },
+        { finalScore: peer.finalScore, binaryMovingAverage: peer.binaryMovingAverage, mu: peer.rating?.mu ?? null },
+        { finalScore: 0, binaryMovingAverage: fresh.binaryMovingAverage, mu: null },
+      );
+      state.peers[key] = fresh;
+      delete state.pendingScores[key];
+    } else if (peer.finalScore > 0) {
+      const before = peer.finalScore;
+      peer.finalScore *= config.inactivitySlashRate;
+      log.record(uid, 'inactivity-slash', { rate: config.inactivitySlashRate, inactiveSince: peer.inactiveSince }, { finalScore: before }, { finalScore: peer.finalScore });
+    }
+  }
+  return active;
+}
+
+/** Index-overlap slashing among the gathered peers (§7.5 `slash_from_overlap`), after the grace period. */
+function applyOverlap(state: ValidatorScoringState, inputs: WindowScoringInputs, gathered: readonly Uid[], config: ScoringConfig, log: ReasonLog): void {
+  if (state.globalStep < config.overlapGraceSteps) return;
+  const sets: Record<string, WindowScoringInputs['indexSets'][string]> = {};
+  for (const uid of gathered) {
+    const peerSets = inputs.indexSets[String(uid)];
+    if (peerSets !== undefined) sets[String(uid)] = peerSets;
+  }
+  const worst = new Map<Uid, OverlapFinding>();
+  for (const finding of findOverlaps(sets, inputs.uploadTimes, config)) {
+    for (const uid of finding.offenders) {
+      const current = worst.get(uid);
+      if (current === undefined || TIER_ORDER[finding.tier] > TIER_ORDER[current.tier] || (finding.tier === current.tier && finding.overlap > current.overlap)) {
+        worst.set(uid, finding);
+      }
+    }
+  }
+  for (const uid of [...worst.keys()].sort((a, b) => a - b)) {
+    const finding = worst.get(uid)!;
+    const peer = peerState(state, uid, config);
+    const partner = finding.uidA === uid ? finding.uidB : finding.uidA;
+    const inputsRecord = { overlap: finding.overlap, tier: finding.tier, partner, threshold: config.idxOverlapThreshold };
+    const before = { finalScore: peer.finalScore, binaryMovingAverage: peer.binaryMovingAverage, naughtyWindowsLeft: peer.naughtyWindowsLeft };
+    if (finding.tier === 'high') {
+      slashPositive(peer, OVERLAP_HIGH_SLASH_RATE);
+    } else {
+      resetScores(peer);
+      delete state.pendingScores[String(uid)];
+      if (finding.tier === 'mega') peer.naughtyWindowsLeft = config.naughtyPeerTimeout;
+    }
+    log.record(uid, 'overlap-slash', inputsRecord, before, {
+      finalScore: peer.finalScore,
+      binaryMovingAverage: peer.binaryMovingAverage,
+      naughtyWindowsLeft: peer.naughtyWindowsLeft,
+    });
+    markEvaluated(state, uid);
+  }
+}
+
+/** Sync score for gathered and evaluated uids, and the sync slash for gathered ones (§7.1). */
+function applySync(state: ValidatorScoringState, inputs: WindowScoringInputs, gathered: readonly Uid[], config: ScoringConfig, log: ReasonLog): void {
+  const checked = [...new Set([...gathered, ...inputs.evalUids])].sort((a, b) => a - b);
+  const gatheredSet = new Set(gathered);
+  for (const uid of checked) {
+    const peer = peerState(state, uid, config);
+    const check = compareWithDebugSlices(inputs.peerSlices[String(uid)], inputs.validatorSlices, state.paramAvgChange);
+    const before = peer.syncScore;
+    let failed = false;
+    let stepsBehind: number | null = null;
+    if (!check.ok) {
+      peer.syncScore = 0;
+      failed = true;
+    } else if (check.stepsBehind === null) {
+      peer.syncScore = 1; // no reference step size yet: nothing says the peer is out of sync
+    } else {
+      stepsBehind = check.stepsBehind;
+      peer.syncScore = syncScoreFromSteps(stepsBehind, config);
+    }
+    log.record(
+      uid,
+      'sync-score',
+      { stepsBehind, compared: check.ok ? check.compared : 0, failure: check.ok ? null : check.detail },
+      { syncScore: before },
+      { syncScore: peer.syncScore },
+    );
+    if (gatheredSet.has(uid) && (failed || (stepsBehind !== null && stepsBehind > config.syncMaxStepsBehind))) {
+      const change = slashPositive(peer, config.syncScoreSlashRate);
+      log.record(uid, 'sync-slash', { rate: config.syncScoreSlashRate, stepsBehind, syncMaxStepsBehind: config.syncMaxStepsBehind }, change.before, change.after);
+      markEvaluated(state, uid);
+    }
+  }
+}
+
+/** Skipped gather peers (§7.1): × r, r = 0 when the success rate is below the threshold; then the zero threshold. */
+function applyGatherSkips(state: ValidatorScoringState, skipped: readonly Uid[], successRate: number, config: ScoringConfig, log: ReasonLog): void {
+  const rate = successRate < config.gatherPeersSlashThreshold ? 0 : config.missingGradientSlashRate;
+  for (const uid of [...skipped].sort((a, b) => a - b)) {
+    const peer = peerState(state, uid, config);
+    const change = slashPositive(peer, rate);
+    log.record(uid, 'gather-skip-slash', { rate, successRate, gatherPeersSlashThreshold: config.gatherPeersSlashThreshold }, change.before, change.after);
+    if (peer.finalScore > 0 && peer.finalScore < config.scoreZeroThreshold) {
+      log.record(uid, 'score-zero-threshold', { scoreZeroThreshold: config.scoreZeroThreshold }, { finalScore: peer.finalScore }, { finalScore: 0 });
+      peer.finalScore = 0;
+    }
+    markEvaluated(state, uid);
+  }
+}
+
+/** Stage 2 for each evaluated uid (§7.2); an attempted uid's sampling weight goes back to 1. */
+function applyEvaluations(state: ValidatorScoringState, inputs: WindowScoringInputs, candidates: ReadonlySet<Uid>, config: ScoringConfig, log: ReasonLog): void {
+  const attempted = new Set<Uid>();
+  for (const uid of inputs.evalUids) {
+    const outcome = inputs.evaluations[String(uid)];
+    if (outcome === undefined) continue; // selected but not reached (the window ended): no judgement
+    attempted.add(uid);
+    const peer = peerState(state, uid, config);
+    peer.windowsSinceEval = 1;
+    peer.lastEvalWindow = inputs.window;
+    markEvaluated(state, uid);
+    if (outcome.status === 'missing') {
+      const change = slashPositive(peer, config.missingGradientSlashRate);
+      log.record(uid, 'missing-gradient-slash', { rate: config.missingGradientSlashRate }, change.before, change.after);
+      continue;
+    }
+    if (outcome.status === 'invalid') {
+      const before = peer.finalScore;
+      if (peer.finalScore > 0) peer.finalScore = 0;
+      log.record(uid, 'invalid-gradient-slash', { detail: outcome.detail }, { finalScore: before }, { finalScore: peer.finalScore });
+      continue;
+    }
+    const lossRandomBefore = inputs.lossRandomBefore!;
+    const score = lossScore(lossRandomBefore, outcome.lossRandomAfter);
+    const improvement = ownImprovement(outcome.lossOwnBefore, outcome.lossOwnAfter);
+    const indicator = binaryIndicator(improvement, score);
+    log.record(
+      uid,
+      'loss-score',
+      { lossRandomBefore, lossRandomAfter: outcome.lossRandomAfter },
+      { gradientScore: peer.gradientScore },
+      { gradientScore: score },
+    );
+    const beforeB = peer.binaryMovingAverage;
+    const beforeIndicator = peer.binaryIndicator;
+    peer.gradientScore = score;
+    peer.binaryIndicator = indicator;
+    peer.binaryMovingAverage = updateBinaryMovingAverage(beforeB, indicator, config.binaryScoreMaAlpha);
+    log.record(
+      uid,
+      'binary-indicator',
+      { lossOwnBefore: outcome.lossOwnBefore, lossOwnAfter: outcome.lossOwnAfter, ownImprovement: improvement, lossScore: score, alpha: config.binaryScoreMaAlpha },
+      { binaryIndicator: beforeIndicator, binaryMovingAverage: beforeB },
+      { binaryIndicator: indicator, binaryMovingAverage: peer.binaryMovingAverage },
+    );
+    state.pendingScores[String(uid)] = score;
+  }
+  for (const uid of candidates) {
+    if (attempted.has(uid)) continue;
+    const peer = state.peers[String(uid)];
+    if (peer !== undefined) peer.windowsSinceEval += 1;
+  }
+}
+
+/** OpenSkill over the pending scores (≥ 2 players), then `final = ordinal × max(0, B) × sync` (§7.3, §7.4). */
+function applyMatch(state: ValidatorScoringState, config: ScoringConfig, log: ReasonLog): void {
+  const players = Object.keys(state.pendingScores)
+    .map(Number)
+    .sort((a, b) => a - b);
+  if (players.length === 1) {
+    const uid = players[0]!;
+    log.record(uid, 'openskill-pending', { lossScore: state.pendingScores[String(uid)]!, players: 1 }, {}, {});
+    return;
+  }
+  if (players.length === 0) return;
+  const peers = players.map((uid) => peerState(state, uid, config));
+  const scores = players.map((uid) => state.pendingScores[String(uid)]!);
+  const updated = rateMatch(peers.map((p) => p.rating), scores, config);
+  players.forEach((uid, i) => {
+    const peer = peers[i]!;
+    const rating = updated[i]!;
+    log.record(
+      uid,
+      'openskill',
+      { lossScore: scores[i]!, players: players.length, beta: config.openskillBeta, tau: config.openskillTau },
+      { mu: peer.rating?.mu ?? null, sigma: peer.rating?.sigma ?? null },
+      { mu: rating.mu, sigma: rating.sigma },
+    );
+    peer.rating = rating;
+    const before = peer.finalScore;
+    const ord = ordinal(rating);
+    peer.finalScore = finalScore(ord, peer.binaryMovingAverage, peer.syncScore);
+    log.record(uid, 'final-score', { ordinal: ord, binaryMovingAverage: peer.binaryMovingAverage, syncScore: peer.syncScore }, { finalScore: before }, { finalScore: peer.finalScore });
+  });
+  state.pendingScores = {};
+}
+
+/** Weights over every uid ever evaluated or slashed (§7.4 `update_weights`). */
+function applyWeights(state: ValidatorScoringState, config: ScoringConfig, log: ReasonLog): Map<Uid, number> {
+  const finals = new Map<Uid, number>();
+  for (const uid of state.evaluatedUids) {
+    const peer = state.peers[String(uid)];
+    if (peer !== undefined) finals.set(uid, peer.finalScore);
+  }
+  const weights = computeWeights(finals, config);
+  for (const uid of knownUids(state)) {
+    const peer = state.peers[String(uid)]!;
+    const next = weights.get(uid) ?? 0;
+    if (next !== peer.weight) {
+      log.record(uid, 'weight', { finalScore: peer.finalScore, weighting: config.weighting }, { weight: peer.weight }, { weight: next });
+      peer.weight = next;
+    }
+  }
+  return weights;
+}
+
+/**
+ * Scores one window. Does not mutate `previous`. Throws `ScoringInputError` for malformed inputs
+ * (nothing is applied then) and `ScoringConfigError` for a meaningless config.
+ */
+export function scoreWindow(previous: ValidatorScoringState, rawInputs: WindowScoringInputs, config: ScoringConfig): WindowScoringResult {
+  validateScoringConfig(config);
+  const inputs = parseWindowScoringInputs(rawInputs);
+  if (previous.lastWindow !== null && inputs.window <= previous.lastWindow) {
+    throw new ScoringInputError('window', `window ${inputs.window} is not after the last scored window ${previous.lastWindow}`);
+  }
+  const state = cloneState(previous);
+  const log = new ReasonLog(inputs.window);
+  const active = applyActivity(state, inputs, config, log);
+
+  // EMA of the validator's own per-step change (§7.1); a tensor that did not move (no outer step
+  // between the two slices) is not a step and does not pull the average down.
+  const moved: Record<string, readonly number[]> = {};
+  for (const [name, slice] of Object.entries(inputs.validatorSlices)) {
+    const previousSlice = state.previousSlices[name];
+    if (previousSlice === undefined || slice.some((v, i) => v !== previousSlice[i])) moved[name] = slice;
+  }
+  state.paramAvgChange = updateParamAvgChange(state.paramAvgChange, state.previousSlices, moved, config.syncAvgChangeAlpha);
+  for (const [name, slice] of Object.entries(inputs.validatorSlices)) state.previousSlices[name] = [...slice];
+
+  if (inputs.gather !== null) {
+    const gathered = [...inputs.gather.gatheredUids].sort((a, b) => a - b);
+    applyOverlap(state, inputs, gathered, config, log);
+    applySync(state, inputs, gathered, config, log);
+    applyGatherSkips(state, inputs.gather.skippedUids, inputs.gather.successRate, config, log);
+    const candidates = new Set([...active].filter((uid) => (state.peers[String(uid)]?.naughtyWindowsLeft ?? 0) === 0));
+    applyEvaluations(state, inputs, candidates, config, log);
+    applyMatch(state, config, log);
+    state.globalStep += 1;
+  }
+  const weights = applyWeights(state, config, log);
+  state.lastWindow = inputs.window;
+  const weightRecord: Record<string, number> = {};
+  for (const uid of [...weights.keys()].sort((a, b) => a - b)) weightRecord[String(uid)] = weights.get(uid)!;
+  return {
+    state,
+    weights: weightRecord,
+    chainWeights: toChainWeights(weights),
+    setWeightsDue: inputs.window % config.windowsPerWeights === 0,
+    reasons: log.reasons,
+  };
+}

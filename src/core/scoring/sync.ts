@@ -1,0 +1,85 @@
+/**
+ * Sync score (gauntlet-spec §7.1, `Validator.evaluate_miner_sync`,
+ * `tplr.neurons.compare_model_with_debug_dict`): how many outer steps a peer's published
+ * parameters lag behind the validator's, measured in units of the typical per-step change.
+ */
+
+import type { ScoringConfig } from '../config.ts';
+
+/** Outcome of comparing one peer's debug slices with the validator's. */
+export type SyncCheck =
+  | { readonly ok: true; readonly stepsBehind: number; readonly compared: number }
+  /** No reference step size yet (first outer steps): nothing can be compared, the peer is not judged. */
+  | { readonly ok: true; readonly stepsBehind: null; readonly compared: 0 }
+  | { readonly ok: false; readonly detail: string };
+
+/**
+ * v2.1.3's EMA of |Δθ| per published element: `avg ← (1 − α)·avg + α·|θ(t) − θ(t−1)|`, initialised
+ * with the first observed change (`Validator.update_param_avg_change`). Returns the new map;
+ * tensors whose slice length changed restart from their first change.
+ */
+export function updateParamAvgChange(
+  avgChange: Readonly<Record<string, readonly number[]>>,
+  previousSlices: Readonly<Record<string, readonly number[]>>,
+  currentSlices: Readonly<Record<string, readonly number[]>>,
+  alpha: number,
+): Record<string, number[]> {
+  const next: Record<string, number[]> = {};
+  for (const [name, avg] of Object.entries(avgChange)) next[name] = [...avg];
+  for (const [name, current] of Object.entries(currentSlices)) {
+    const previous = previousSlices[name];
+    if (previous === undefined || previous.length !== current.length) continue;
+    const change = current.map((value, i) => Math.abs(value - previous[i]!));
+    const old = next[name];
+    next[name] =
+      old === undefined || old.length !== change.length
+        ? change
+        : old.map((value, i) => (1 - alpha) * value + alpha * change[i]!);
+  }
+  return next;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * `stepsBehind = median over compared elements of |θ_peer − θ_validator| / max(avgChange, 1e-9)`
+ * (v2.1.3, median since Aug 2025). Only tensors that already have an `avgChange` are compared; a
+ * missing tensor, a length mismatch or a non-finite published value fails the check (the peer's
+ * data is malformed), it never throws: one bad peer must not stop the window.
+ */
+export function compareWithDebugSlices(
+  peerSlices: Readonly<Record<string, readonly number[]>> | null | undefined,
+  validatorSlices: Readonly<Record<string, readonly number[]>>,
+  avgChange: Readonly<Record<string, readonly number[]>>,
+): SyncCheck {
+  if (peerSlices === null || peerSlices === undefined) return { ok: false, detail: 'debug slices missing' };
+  const ratios: number[] = [];
+  for (const [name, mine] of Object.entries(validatorSlices)) {
+    const avg = avgChange[name];
+    if (avg === undefined || avg.length !== mine.length) continue;
+    const theirs = peerSlices[name];
+    if (theirs === undefined) return { ok: false, detail: `tensor ${name} missing from debug slices` };
+    if (theirs.length !== mine.length) {
+      return { ok: false, detail: `tensor ${name}: ${theirs.length} values published, ${mine.length} expected` };
+    }
+    for (let i = 0; i < mine.length; i++) {
+      const value = theirs[i]!;
+      if (typeof value !== 'number' || !Number.isFinite(value)) {
+        return { ok: false, detail: `tensor ${name}: non-finite published value` };
+      }
+      ratios.push(Math.abs(value - mine[i]!) / Math.max(avg[i]!, 1e-9));
+    }
+  }
+  if (ratios.length === 0) return { ok: true, stepsBehind: null, compared: 0 };
+  return { ok: true, stepsBehind: median(ratios), compared: ratios.length };
+}
+
+/** `sync = max(0, 1 − min(stepsBehind, W)/W)^exponent` (§7.1; W = 5, exponent 2.5 in v2.1.3). */
+export function syncScoreFromSteps(stepsBehind: number, config: ScoringConfig): number {
+  const w = config.syncWindowSteps;
+  return Math.max(0, 1 - Math.min(stepsBehind, w) / w) ** config.syncExponent;
+}
