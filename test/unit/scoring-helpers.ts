@@ -1,0 +1,177 @@
+/**
+ * Test-side helpers of the scoring tests, the golden cases and the replay fixture: the v2.1.3
+ * scoring constants (gauntlet-spec §7.6, §8.2, with small peer counts) and a SYNTHETIC run
+ * generator. The generator's losses, slices and index sets are drawn from Xoshiro128 with simple
+ * behaviour models (honest, lazy, flaky, lagging, copier); they are not measurements of any model.
+ */
+
+import type { ScoringConfig } from '../../src/core/config.ts';
+import { Xoshiro128 } from '../../src/core/prng.ts';
+import {
+  activeUidsAt,
+  createScoringState,
+  evaluationCandidates,
+  scoreWindow,
+  selectEvaluationUids,
+  type EvaluationOutcome,
+  type ValidatorScoringState,
+  type WindowScoringInputs,
+  type WindowScoringResult,
+} from '../../src/core/scoring/index.ts';
+
+/** v2.1.3 constants with browser-sized peer counts. */
+export function testScoringConfig(overrides: Partial<ScoringConfig> = {}): ScoringConfig {
+  return {
+    gatherPeers: 4,
+    reservePeers: 2,
+    peerReplacementFrequency: 5,
+    uidsPerWindow: 3,
+    numEvaluationBins: 2,
+    evalSequences: 4,
+    evalLrFactor: 0.2,
+    binaryScoreMaAlpha: 0.05,
+    binaryScoreInitial: 0.5,
+    openskillBeta: 7,
+    openskillTau: 0.1,
+    syncMaxStepsBehind: 3,
+    syncWindowSteps: 5,
+    syncExponent: 2.5,
+    syncAvgChangeAlpha: 0.2,
+    recentWindows: 2,
+    resetInactivityWindows: 3,
+    inactivitySlashRate: 0.75,
+    missingGradientSlashRate: 0.75,
+    syncScoreSlashRate: 0.75,
+    gatherPeersSlashThreshold: 0.4,
+    scoreZeroThreshold: 1e-4,
+    idxOverlapThreshold: 0.4,
+    overlapGraceSteps: 20,
+    naughtyPeerTimeout: 200,
+    weighting: 'rank',
+    powerNormalisation: 2,
+    burnRate: 0.5,
+    burnUid: 1,
+    gatherShare: 0.75,
+    windowsPerWeights: 2,
+    checkpointFrequency: 10,
+    ...overrides,
+  };
+}
+
+/** Behaviour model of one synthetic peer. */
+export type SyntheticBehaviour = 'honest' | 'lazy' | 'flaky' | 'lagging' | 'copier' | 'leaver';
+
+export const SYNTHETIC_PEERS: ReadonlyArray<{ uid: number; behaviour: SyntheticBehaviour; skill: number }> = [
+  { uid: 2, behaviour: 'honest', skill: 0.02 },
+  { uid: 3, behaviour: 'honest', skill: 0.015 },
+  { uid: 4, behaviour: 'honest', skill: 0.01 },
+  { uid: 5, behaviour: 'lazy', skill: 0.012 },
+  { uid: 6, behaviour: 'flaky', skill: 0.018 },
+  { uid: 7, behaviour: 'lagging', skill: 0.016 },
+  { uid: 8, behaviour: 'copier', skill: 0.02 },
+  { uid: 9, behaviour: 'leaver', skill: 0.014 },
+];
+
+const TENSORS = { 'layers.0.attn.wq': 2, 'layers.0.mlp.w1': 3 } as const;
+const CHUNKS = 4;
+const TOTALK = 256;
+const TOPK = 8;
+
+function randomChunkSets(rng: Xoshiro128): number[][] {
+  return Array.from({ length: CHUNKS }, () => {
+    const picked = new Set<number>();
+    while (picked.size < TOPK) picked.add(rng.nextInt(TOTALK));
+    return [...picked].sort((a, b) => a - b);
+  });
+}
+
+/** One simulated run: the recorded inputs of every window and the scorer's results. */
+export interface SyntheticRun {
+  readonly inputs: WindowScoringInputs[];
+  readonly results: WindowScoringResult[];
+}
+
+/**
+ * Simulates `windows` validator windows, choosing the evaluated uids as the validator loop would
+ * (activity → candidates → `selectEvaluationUids` with seed `seed ^ window`) and scoring each.
+ */
+export function simulateRun(windows: number, seed: number, config: ScoringConfig, firstWindow = 100): SyntheticRun {
+  const rng = new Xoshiro128(seed);
+  let state: ValidatorScoringState = createScoringState();
+  const history: Record<string, number[]>[] = [];
+  let theta: Record<string, number[]> = {};
+  for (const name of Object.keys(TENSORS)) theta[name] = [rng.nextGaussian() * 0.02, rng.nextGaussian() * 0.02];
+  const inputs: WindowScoringInputs[] = [];
+  const results: WindowScoringResult[] = [];
+  for (let i = 0; i < windows; i++) {
+    const window = firstWindow + i;
+    history.push(theta);
+    const submitted = SYNTHETIC_PEERS.filter((p) => {
+      if (p.behaviour === 'leaver') return i < 12 || i >= 22;
+      if (p.behaviour === 'flaky') return rng.nextFloat() < 0.7;
+      return true;
+    }).map((p) => p.uid);
+    const gathered = submitted.slice(0, 6);
+    const skipped = SYNTHETIC_PEERS.map((p) => p.uid).filter((uid) => !submitted.includes(uid)).slice(0, 2);
+    const active = activeUidsAt(state, window, submitted, config);
+    const evalUids = selectEvaluationUids(state, evaluationCandidates(state, active), config, (seed ^ window) >>> 0);
+    const lossRandomBefore = 400 + rng.nextFloat() * 20;
+    const evaluations: Record<string, EvaluationOutcome> = {};
+    for (const uid of evalUids) {
+      const peer = SYNTHETIC_PEERS.find((p) => p.uid === uid)!;
+      if (!submitted.includes(uid)) {
+        evaluations[String(uid)] = { status: 'missing' };
+        continue;
+      }
+      const gain = peer.skill * (0.8 + 0.4 * rng.nextFloat());
+      const lossOwnBefore = 400 + rng.nextFloat() * 20;
+      const ownFactor = peer.behaviour === 'lazy' || peer.behaviour === 'copier' ? 0.7 : 1.6;
+      evaluations[String(uid)] = {
+        status: 'ok',
+        lossOwnBefore,
+        lossOwnAfter: lossOwnBefore * (1 - gain * ownFactor),
+        lossRandomAfter: lossRandomBefore * (1 - gain),
+      };
+    }
+    const peerSlices: Record<string, Record<string, number[]> | null> = {};
+    for (const p of SYNTHETIC_PEERS) {
+      if (!submitted.includes(p.uid)) continue;
+      const lag = p.behaviour === 'lagging' ? Math.min(4, history.length - 1) : 0;
+      peerSlices[String(p.uid)] = history[history.length - 1 - lag]!;
+    }
+    const indexSets: Record<string, Record<string, number[][]>> = {};
+    const uploadTimes: Record<string, number> = {};
+    for (const uid of gathered) {
+      const sets: Record<string, number[][]> = {};
+      for (const name of Object.keys(TENSORS)) sets[name] = randomChunkSets(rng);
+      indexSets[String(uid)] = sets;
+      uploadTimes[String(uid)] = 1_700_000_000_000 + window * 60_000 + rng.nextInt(5000);
+    }
+    const copierKey = '8';
+    const victimKey = '2';
+    if (indexSets[copierKey] !== undefined && indexSets[victimKey] !== undefined) {
+      indexSets[copierKey] = indexSets[victimKey];
+      uploadTimes[copierKey] = uploadTimes[victimKey]! + 1500;
+    }
+    const windowInputs: WindowScoringInputs = {
+      window,
+      submittedUids: submitted,
+      gather: { gatheredUids: gathered, skippedUids: skipped, successRate: gathered.length / (gathered.length + skipped.length) },
+      validatorSlices: theta,
+      peerSlices,
+      evalUids,
+      lossRandomBefore: evalUids.length > 0 ? lossRandomBefore : null,
+      evaluations,
+      indexSets,
+      uploadTimes,
+    };
+    const result = scoreWindow(state, windowInputs, config);
+    inputs.push(windowInputs);
+    results.push(result);
+    state = result.state;
+    const next: Record<string, number[]> = {};
+    for (const [name, slice] of Object.entries(theta)) next[name] = slice.map((v) => v - 1e-3 * rng.nextGaussian());
+    theta = next;
+  }
+  return { inputs, results };
+}
