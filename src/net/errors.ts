@@ -31,23 +31,23 @@ export class NetError extends Error {
 
 /** The object's server timestamp is before `timeMin` of the put window (Templar `comms.s3_get_object` TOO_EARLY). */
 export class TooEarlyError extends NetError {
-  constructor(
-    readonly lastModifiedMs: number,
-    readonly timeMinMs: number,
-    what: string,
-  ) {
-    super('too-early', `${what} was stored at ${new Date(lastModifiedMs).toISOString()}, before the put window opened at ${new Date(timeMinMs).toISOString()}; it does not count for this window.`);
+  constructor(message: string) {
+    super('too-early', message);
+  }
+
+  static of(lastModifiedMs: number, timeMinMs: number, what: string): TooEarlyError {
+    return new TooEarlyError(`${what} was stored at ${new Date(lastModifiedMs).toISOString()}, before the put window opened at ${new Date(timeMinMs).toISOString()}; it does not count for this window.`);
   }
 }
 
 /** The object's server timestamp is after `timeMax` of the put window (Templar TOO_LATE). */
 export class TooLateError extends NetError {
-  constructor(
-    readonly lastModifiedMs: number,
-    readonly timeMaxMs: number,
-    what: string,
-  ) {
-    super('too-late', `${what} was stored at ${new Date(lastModifiedMs).toISOString()}, after the put window closed at ${new Date(timeMaxMs).toISOString()}; it does not count for this window.`);
+  constructor(message: string) {
+    super('too-late', message);
+  }
+
+  static of(lastModifiedMs: number, timeMaxMs: number, what: string): TooLateError {
+    return new TooLateError(`${what} was stored at ${new Date(lastModifiedMs).toISOString()}, after the put window closed at ${new Date(timeMaxMs).toISOString()}; it does not count for this window.`);
   }
 }
 
@@ -58,18 +58,22 @@ export class UnauthorizedError extends NetError {
 }
 
 export class OversizedError extends NetError {
-  constructor(
-    readonly sizeBytes: number,
-    readonly limitBytes: number,
-    what: string,
-  ) {
-    super('oversized', `${what} is ${sizeBytes} bytes, over the limit of ${limitBytes} bytes; it was not transferred.`);
+  constructor(message: string) {
+    super('oversized', message);
+  }
+
+  static of(sizeBytes: number, limitBytes: number, what: string): OversizedError {
+    return new OversizedError(`${what} is ${sizeBytes} bytes, over the limit of ${limitBytes} bytes; it was not transferred.`);
   }
 }
 
 export class NotFoundError extends NetError {
-  constructor(what: string) {
-    super('not-found', `${what} does not exist (not uploaded yet, or removed).`);
+  constructor(message: string) {
+    super('not-found', message);
+  }
+
+  static of(what: string): NotFoundError {
+    return new NotFoundError(`${what} does not exist (not uploaded yet, or removed).`);
   }
 }
 
@@ -93,8 +97,12 @@ export class RateLimitedError extends NetError {
 }
 
 export class NotRegisteredError extends NetError {
-  constructor(hotkey: string, netuid: number) {
-    super('not-registered', `Hotkey ${hotkey} is not registered on netuid ${netuid}; register it first.`);
+  constructor(message: string) {
+    super('not-registered', message);
+  }
+
+  static of(hotkey: string, netuid: number): NotRegisteredError {
+    return new NotRegisteredError(`Hotkey ${hotkey} is not registered on netuid ${netuid}; register it first.`);
   }
 }
 
@@ -125,17 +133,24 @@ export class ChainError extends NetError {
   }
 }
 
+const ERROR_CLASSES: Record<NetErrorCode, new (message: string) => NetError> = {
+  'too-early': TooEarlyError,
+  'too-late': TooLateError,
+  unauthorized: UnauthorizedError,
+  oversized: OversizedError,
+  'not-found': NotFoundError,
+  'bad-signature': BadSignatureError,
+  replayed: ReplayedError,
+  'rate-limited': RateLimitedError,
+  'not-registered': NotRegisteredError,
+  'bad-request': BadRequestError,
+  unavailable: UnavailableError,
+  wallet: WalletError,
+  chain: ChainError,
+};
+
 /** Rebuilds the typed error from a `{code, message}` pair received over HTTP. */
 export function netErrorFromWire(code: string, message: string): NetError {
-  const known: readonly NetErrorCode[] = ['too-early', 'too-late', 'unauthorized', 'oversized', 'not-found', 'bad-signature', 'replayed', 'rate-limited', 'not-registered', 'bad-request', 'unavailable', 'wallet', 'chain'];
-  const match = known.find((k) => k === code);
-  switch (match) {
-    case 'unauthorized': return new UnauthorizedError(message);
-    case 'bad-signature': return new BadSignatureError(message);
-    case 'replayed': return new ReplayedError(message);
-    case 'rate-limited': return new RateLimitedError(message);
-    case 'bad-request': return new BadRequestError(message);
-    case undefined: return new UnavailableError(`Server answered with unknown error code '${code}': ${message}`);
-    default: return new NetError(match, message);
-  }
+  const entry = Object.entries(ERROR_CLASSES).find(([known]) => known === code);
+  return entry === undefined ? new UnavailableError(`Server answered with unknown error code '${code}': ${message}`) : new entry[1](message);
 }

@@ -1,0 +1,34 @@
+/**
+ * `npm run devnet` / `npm start`: runs the devnet coordinator, serving the built app.
+ * Options (flags or environment): --dir (GAUNTLET_DEVNET_DIR, default .devnet), --port
+ * (GAUNTLET_DEVNET_PORT, default 4173), --host (127.0.0.1), --block-time-ms (1000, new state only),
+ * --app (dist).
+ */
+import { parseArgs } from 'node:util';
+import { startDevnet } from './server.ts';
+
+const { values } = parseArgs({
+  options: {
+    dir: { type: 'string', default: process.env.GAUNTLET_DEVNET_DIR ?? '.devnet' },
+    port: { type: 'string', default: process.env.GAUNTLET_DEVNET_PORT ?? '4173' },
+    host: { type: 'string', default: '127.0.0.1' },
+    'block-time-ms': { type: 'string', default: '1000' },
+    app: { type: 'string', default: 'dist' },
+  },
+});
+
+const port = Number(values.port);
+const blockTimeMs = Number(values['block-time-ms']);
+if (!Number.isInteger(port) || port < 0 || port > 65_535 || !Number.isFinite(blockTimeMs) || blockTimeMs <= 0) {
+  console.error(`devnet: bad --port '${values.port}' or --block-time-ms '${values['block-time-ms']}'.`);
+  process.exit(2);
+}
+
+const devnet = await startDevnet({ dir: values.dir, port, host: values.host, blockTimeMs, appDir: values.app });
+console.log(`devnet coordinator (not a chain) listening on ${devnet.url} — state in ${values.dir}, block time ${devnet.state.state.blockTimeMs} ms`);
+
+const stop = (): void => {
+  void devnet.close().then(() => process.exit(0));
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
