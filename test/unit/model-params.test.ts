@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelShape } from '../../src/core/config';
+import { smallRunConfig, tinyRunConfig } from '../../src/core/run-config';
 import {
   InvalidModelShapeError,
   ParameterLengthError,
@@ -9,19 +10,7 @@ import {
   parameterViews,
 } from '../../src/model/params';
 
-const tiny: ModelShape = {
-  vocabSize: 256,
-  dModel: 64,
-  nLayers: 2,
-  nHeads: 4,
-  dFF: 256,
-  seqLen: 64,
-  activation: 'swiglu',
-  positional: 'rope',
-  tiedEmbeddings: true,
-  normEps: 1e-5,
-  initStd: 0.02,
-};
+const tiny: ModelShape = tinyRunConfig().model;
 
 describe('parameterLayout', () => {
   it('counts the tiny preset by hand', () => {
@@ -90,5 +79,16 @@ describe('initParameters', () => {
 
   it('parameterViews rejects a vector of the wrong length', () => {
     expect(() => parameterViews(tiny, new Float32Array(3))).toThrow(ParameterLengthError);
+  });
+});
+
+describe('presets', () => {
+  it('the small preset has ≈5M parameters (hand count)', () => {
+    const d = 320;
+    const f = 896;
+    const expected = 256 * d + 4 * (2 * d + 4 * d * d + 3 * d * f) + d;
+    expect(parameterCount(smallRunConfig().model)).toBe(expected);
+    expect(expected).toBeGreaterThan(5e6);
+    expect(expected).toBeLessThan(5.5e6);
   });
 });
