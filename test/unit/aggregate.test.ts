@@ -1,0 +1,145 @@
+import { describe, expect, it } from 'vitest';
+import {
+  AggregationError,
+  clippedPeerUpdate,
+  clipToMedian,
+  lowerMedian,
+  medianNorms,
+  outerStep,
+  type PeerSubmission,
+} from '../../src/core/aggregate.ts';
+import { encodeTensor, type EncodedTensor } from '../../src/core/compress/index.ts';
+import type { CompressionConfig } from '../../src/core/config.ts';
+import { gaussianArray, Xoshiro128 } from '../../src/core/prng.ts';
+
+const config: CompressionConfig = {
+  codec: 'sparseloco',
+  targetChunk: 4,
+  topk: 4,
+  quantizationBins: 4,
+  quantizationRange: 6,
+  errorFeedbackDecay: 0.95,
+  outerLr: 0.5,
+};
+// 'w' [2][4]: one 2×4 chunk (totalk 8), k = round(4·8/16) = 2. 'b' [4]: one 1-D chunk, dense k = 4.
+const layout = [
+  { name: 'w', shape: [2, 4], offset: 0 },
+  { name: 'b', shape: [4], offset: 8 },
+];
+
+/** A hand-made encoded tensor whose dequantised values are `lookup[codes[i]] + shift`. */
+function tensor(name: string, shape: number[], k: number, indices: number[], codes: number[], lookup: number[], shift = 0): EncodedTensor {
+  return { name, shape, k, indices: Uint16Array.from(indices), codes: Uint8Array.from(codes), quant: { shift, scale: 1, lookup: Float32Array.from(lookup) } };
+}
+
+// Dequantised values: A.w = [−1, 2] at [0, 3]; B.w = [1.5, 1.5] at [3, 6]; C.w = [4, −4] at [1, 0].
+// A.b = [1, 2, 3, 4]; B.b = [−2, −2, −2, −2]; C.b = [0.5, 0.5, 0.5, 0.5].
+const peerA: PeerSubmission = { uid: 5, tensors: [tensor('w', [2, 4], 2, [0, 3], [0, 3], [-1, 0, 0, 2]), tensor('b', [4], 4, [0, 1, 2, 3], [0, 1, 2, 3], [1, 2, 3, 4])] };
+const peerB: PeerSubmission = { uid: 2, tensors: [tensor('w', [2, 4], 2, [3, 6], [3, 3], [0, 0, 0, 1], 0.5), tensor('b', [4], 4, [0, 1, 2, 3], [3, 3, 3, 3], [0, 0, 0, -2])] };
+const peerC: PeerSubmission = { uid: 9, tensors: [tensor('w', [2, 4], 2, [1, 0], [1, 2], [0, 4, -4, 0]), tensor('b', [4], 4, [3, 2, 1, 0], [0, 0, 0, 0], [0.5, 0, 0, 0])] };
+
+const initialParams = () => Float32Array.from({ length: 12 }, (_, i) => (i + 1) / 10);
+
+describe('median-norm clipping (gauntlet-spec §6)', () => {
+  it('takes the lower middle value like torch.median', () => {
+    expect(lowerMedian([3, 1, 2])).toBe(2);
+    expect(lowerMedian([4, 1, 3, 2])).toBe(2);
+    expect(lowerMedian([])).toBeNaN();
+  });
+
+  it('scales a vector above the median norm down to it and leaves smaller ones', () => {
+    const clipped = clipToMedian(new Float32Array([3, 4]), 2.5); // norm 5
+    expect(clipped[0]).toBeCloseTo(1.5, 6);
+    expect(clipped[1]).toBeCloseTo(2, 6);
+    expect(Array.from(clipToMedian(new Float32Array([0.3, 0.4]), 2.5))).toEqual([Math.fround(0.3), Math.fround(0.4)]);
+  });
+
+  it('reports per-tensor median norms and a peer’s clipped dense update', () => {
+    const norms = medianNorms([peerA, peerB, peerC]);
+    expect(norms[0]).toBeCloseTo(Math.sqrt(5), 12); // norms √5, √4.5, √32
+    expect(norms[1]).toBeCloseTo(4, 12); // norms √30, 4, 1
+    const update = clippedPeerUpdate(peerC.tensors[0]!, Math.sqrt(5), config);
+    const f = Math.sqrt(5) / (Math.sqrt(32) + 1e-8);
+    const expected = [-4 * f, 4 * f, 0, 0, 0, 0, 0, 0];
+    update.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 6));
+  });
+});
+
+describe('outer step, sparseloco (tplr.neurons.outer_step)', () => {
+  it('clips to the median norm, averages over contributors only, and steps by α', () => {
+    const params = initialParams();
+    const result = outerStep(params, layout, [peerC, peerA, peerB], config);
+    expect(result.uids).toEqual([2, 5, 9]);
+    expect(result.skippedTensors).toEqual([]);
+
+    const clip = (norm: number, med: number) => Math.min(1, med / (norm + 1e-8));
+    const [fA, fB, fC] = [clip(Math.sqrt(5), Math.sqrt(5)), clip(Math.sqrt(4.5), Math.sqrt(5)), clip(Math.sqrt(32), Math.sqrt(5))];
+    const aggW = [(-1 * fA + -4 * fC) / 2, 4 * fC, 0, (2 * fA + 1.5 * fB) / 2, 0, 0, 1.5 * fB, 0];
+    const [gA, gB, gC] = [clip(Math.sqrt(30), 4), clip(4, 4), clip(1, 4)];
+    const aggB = [1, 2, 3, 4].map((a) => (a * gA - 2 * gB + 0.5 * gC) / 3);
+    const expected = [...aggW, ...aggB].map((g, i) => (i + 1) / 10 - 0.5 * g);
+    params.forEach((v, i) => expect(Math.abs(v - expected[i]!)).toBeLessThan(1e-6));
+  });
+
+  it('gives the same bytes whatever order the submissions arrive in', () => {
+    const compression: CompressionConfig = { ...config, targetChunk: 8, topk: 8, outerLr: 1 };
+    const flat = [
+      { name: 'a', shape: [16, 24], offset: 0 },
+      { name: 'n', shape: [24], offset: 384 },
+    ];
+    const peers: PeerSubmission[] = [3, 11, 4, 17, 8, 1].map((uid) => ({
+      uid,
+      tensors: flat.map((spec, t) => encodeTensor(spec, gaussianArray(spec.shape.reduce((x, y) => x * y), uid * 10 + t, 0.01 * (1 + (uid % 3))), compression)),
+    }));
+    const base = gaussianArray(408, 1);
+    const reference = base.slice();
+    outerStep(reference, flat, peers, compression);
+    expect(reference).not.toEqual(base);
+    const rng = new Xoshiro128(4);
+    for (let trial = 0; trial < 10; trial++) {
+      const shuffled = peers.slice();
+      for (let i = shuffled.length - 1; i > 0; i--) {
+        const j = rng.nextInt(i + 1);
+        [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+      }
+      const params = base.slice();
+      outerStep(params, flat, shuffled, compression);
+      expect(new Uint8Array(params.buffer)).toEqual(new Uint8Array(reference.buffer));
+    }
+  });
+
+  it('skips a tensor whose aggregate is not finite and still steps the others', () => {
+    // Peer D's values dequantise to 3e38 + 3e38 = +Inf in float32.
+    const peerD: PeerSubmission = { uid: 12, tensors: [tensor('w', [2, 4], 2, [0, 1], [0, 0], [3e38, 0, 0, 0], 3e38), peerC.tensors[1]!] };
+    const params = initialParams();
+    const result = outerStep(params, layout, [peerA, peerD], config);
+    expect(result.skippedTensors).toEqual(['w']);
+    expect(Array.from(params.subarray(0, 8))).toEqual(Array.from(initialParams().subarray(0, 8)));
+    expect(Array.from(params.subarray(8))).not.toEqual(Array.from(initialParams().subarray(8)));
+  });
+
+  it('changes nothing without peers and refuses a uid twice', () => {
+    const params = initialParams();
+    outerStep(params, layout, [], config);
+    expect(params).toEqual(initialParams());
+    expect(() => outerStep(params, layout, [peerA, { ...peerB, uid: 5 }], config)).toThrow(AggregationError);
+  });
+});
+
+describe('outer step, dct-sign (paper era)', () => {
+  it('normalises each chunk, scatter-means, inverts the DCT and steps by α·sign', () => {
+    const compression: CompressionConfig = { ...config, codec: 'dct-sign', outerLr: 0.25 };
+    const flat = [{ name: 'v', shape: [4], offset: 0 }];
+    // P = [3, 0, 4, 0] (norm 5); Q puts 1 at [2, 0, 1, 3] (norm 2).
+    const p: PeerSubmission = { uid: 1, tensors: [tensor('v', [4], 4, [0, 1, 2, 3], [0, 1, 2, 1], [3, 0, 4, 0])] };
+    const q: PeerSubmission = { uid: 2, tensors: [tensor('v', [4], 4, [2, 0, 1, 3], [0, 0, 0, 0], [1, 0, 0, 0])] };
+    const params = new Float32Array([1, 1, 1, 1]);
+    outerStep(params, flat, [q, p], compression);
+    const [np, nq] = [5 + 1e-8, 2 + 1e-8];
+    const dense = [(3 / np + 1 / nq) / 2, (0 + 1 / nq) / 2, (4 / np + 1 / nq) / 2, (0 + 1 / nq) / 2];
+    // Inverse orthonormal DCT-II: y[i] = Σ_k c_k cos(π(2i+1)k/8) X[k].
+    const y = [0, 1, 2, 3].map((i) => dense.reduce((s, x, k) => s + (k === 0 ? 0.5 : Math.SQRT1_2) * Math.cos((Math.PI * (2 * i + 1) * k) / 8) * x, 0));
+    expect(y.some((v) => v < 0) && y.some((v) => v > 0)).toBe(true);
+    expect(Array.from(params)).toEqual(y.map((v) => Math.fround(1 - 0.25 * Math.sign(v))));
+  });
+});
