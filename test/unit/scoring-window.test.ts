@@ -1,0 +1,329 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createScoringState,
+  deserializeState,
+  evaluationCandidates,
+  explain,
+  scoreWindow,
+  ScoringConfigError,
+  ScoringInputError,
+  ScoringStateError,
+  serializeState,
+  type ValidatorScoringState,
+  type WindowScoringInputs,
+} from '../../src/core/scoring/index.ts';
+import { newPeerState } from '../../src/core/scoring/state.ts';
+import { simulateRun, testScoringConfig } from './scoring-helpers.ts';
+
+const config = testScoringConfig();
+
+function inputs(window: number, overrides: Partial<WindowScoringInputs> = {}): WindowScoringInputs {
+  return {
+    window,
+    submittedUids: [],
+    gather: { gatheredUids: [], skippedUids: [], successRate: 1 },
+    validatorSlices: {},
+    peerSlices: {},
+    evalUids: [],
+    lossRandomBefore: null,
+    evaluations: {},
+    indexSets: {},
+    uploadTimes: {},
+    ...overrides,
+  };
+}
+
+/** A state with the given uids already known, with final / B set. */
+function stateWith(peers: Record<number, { final: number; b: number; submitted?: number }>): ValidatorScoringState {
+  const state = createScoringState();
+  for (const [uid, p] of Object.entries(peers)) {
+    const peer = newPeerState(config);
+    peer.finalScore = p.final;
+    peer.binaryMovingAverage = p.b;
+    peer.lastSubmittedWindow = p.submitted ?? 99;
+    state.peers[uid] = peer;
+  }
+  state.lastWindow = 99;
+  return state;
+}
+
+describe('scoreWindow: purity and input validation', () => {
+  it('is pure and deterministic: same inputs, same outputs; the previous state is untouched', () => {
+    const run = simulateRun(6, 7, config);
+    const before = run.results[4]!.state;
+    const text = serializeState(before);
+    const a = scoreWindow(before, run.inputs[5]!, config);
+    const b = scoreWindow(before, run.inputs[5]!, config);
+    expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+    expect(serializeState(before)).toBe(text);
+  });
+
+  it('rejects NaN/Inf and malformed measurements with ScoringInputError naming the field', () => {
+    const state = createScoringState();
+    const ok = { status: 'ok' as const, lossOwnBefore: 10, lossOwnAfter: 9, lossRandomAfter: 9.5 };
+    const cases: [Partial<WindowScoringInputs>, string][] = [
+      [{ evalUids: [3], lossRandomBefore: 10, evaluations: { 3: { ...ok, lossOwnAfter: Number.NaN } } }, 'evaluations.3.lossOwnAfter'],
+      [{ evalUids: [3], lossRandomBefore: Number.POSITIVE_INFINITY, evaluations: { 3: ok } }, 'lossRandomBefore'],
+      [{ evalUids: [3], lossRandomBefore: 10, evaluations: { 3: { ...ok, lossOwnBefore: 0 } } }, 'evaluations.3.lossOwnBefore'],
+      [{ evalUids: [3], lossRandomBefore: null, evaluations: { 3: ok } }, 'lossRandomBefore'],
+      [{ evalUids: [], evaluations: { 3: ok } }, 'evaluations.3'],
+      [{ gather: { gatheredUids: [2], skippedUids: [], successRate: Number.NaN } }, 'gather.successRate'],
+      [{ gather: { gatheredUids: [2], skippedUids: [2], successRate: 1 } }, 'gather'],
+      [{ submittedUids: [70000] }, 'submittedUids.0'],
+      [{ validatorSlices: { a: [1, Number.NEGATIVE_INFINITY] } }, 'validatorSlices.a.1'],
+      [{ indexSets: { 2: { a: [[1.5]] } } }, 'indexSets.2.a.0.0'],
+    ];
+    for (const [override, field] of cases) {
+      let caught: unknown;
+      try {
+        scoreWindow(state, inputs(100, override), config);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught, field).toBeInstanceOf(ScoringInputError);
+      expect((caught as ScoringInputError).field).toBe(field);
+    }
+  });
+
+  it('rejects a window that is not after the last one, and a meaningless config', () => {
+    const state = scoreWindow(createScoringState(), inputs(100), config).state;
+    expect(() => scoreWindow(state, inputs(100), config)).toThrow(ScoringInputError);
+    expect(() => scoreWindow(state, inputs(101), testScoringConfig({ syncWindowSteps: 0 }))).toThrow(ScoringConfigError);
+    expect(() => scoreWindow(state, inputs(101), testScoringConfig({ binaryScoreMaAlpha: Number.NaN }))).toThrow(ScoringConfigError);
+  });
+});
+
+describe('scoreWindow: slashing rules (§7.1)', () => {
+  it('missing gradient: × 0.75 on positive final and B; negative scores never move up (Templar #45)', () => {
+    const state = stateWith({ 3: { final: 2, b: 0.6 }, 4: { final: -1, b: -0.2 } });
+    const r = scoreWindow(state, inputs(100, { submittedUids: [3, 4], evalUids: [3, 4], evaluations: { 3: { status: 'missing' }, 4: { status: 'missing' } } }), config);
+    expect(r.state.peers['3']!.finalScore).toBeCloseTo(1.5, 15);
+    expect(r.state.peers['3']!.binaryMovingAverage).toBeCloseTo(0.45, 15);
+    expect(r.state.peers['4']!.finalScore).toBe(-1);
+    expect(r.state.peers['4']!.binaryMovingAverage).toBe(-0.2);
+    expect(r.reasons.filter((x) => x.rule === 'missing-gradient-slash').map((x) => x.uid)).toEqual([3, 4]);
+  });
+
+  it('invalid gradient: a positive final becomes 0, a negative one is kept', () => {
+    const state = stateWith({ 3: { final: 2, b: 0.6 }, 4: { final: -1, b: 0.1 } });
+    const bad = { status: 'invalid' as const, detail: 'index out of range' };
+    const r = scoreWindow(state, inputs(100, { submittedUids: [3, 4], evalUids: [3, 4], evaluations: { 3: bad, 4: bad } }), config);
+    expect(r.state.peers['3']!.finalScore).toBe(0);
+    expect(r.state.peers['3']!.binaryMovingAverage).toBe(0.6);
+    expect(r.state.peers['4']!.finalScore).toBe(-1);
+  });
+
+  it('skipped gather peers: × 0.75, or × 0 below the success-rate threshold; then the 1e-4 zero threshold', () => {
+    const state = stateWith({ 3: { final: 2, b: 0.6 }, 4: { final: 1.2e-4, b: 0.5 }, 5: { final: -0.5, b: -0.1 } });
+    const normal = scoreWindow(state, inputs(100, { submittedUids: [6], gather: { gatheredUids: [6], skippedUids: [3, 4, 5], successRate: 0.5 } }), config);
+    expect(normal.state.peers['3']!.finalScore).toBeCloseTo(1.5, 15);
+    expect(normal.state.peers['3']!.binaryMovingAverage).toBeCloseTo(0.45, 15);
+    expect(normal.state.peers['4']!.finalScore).toBe(0); // 0.9e-4 < 1e-4 → 0
+    expect(normal.state.peers['5']!.finalScore).toBe(-0.5);
+    const poor = scoreWindow(state, inputs(100, { submittedUids: [6], gather: { gatheredUids: [6], skippedUids: [3, 4, 5], successRate: 0.3 } }), config);
+    expect(poor.state.peers['3']!.finalScore).toBe(0);
+    expect(poor.state.peers['3']!.binaryMovingAverage).toBe(0);
+    expect(poor.state.peers['5']!.binaryMovingAverage).toBe(-0.1);
+    // uid 6 was gathered without a debug slice: a failed sync check also marks it evaluated.
+    expect(poor.state.evaluatedUids).toEqual([3, 4, 5, 6]);
+  });
+
+  it('sync: score from steps behind, and × 0.75 for gather peers more than 3 steps behind or without debug', () => {
+    const state = stateWith({ 3: { final: 2, b: 0.6 }, 4: { final: 2, b: 0.6 }, 5: { final: 2, b: 0.6 } });
+    state.paramAvgChange = { a: [0.001, 0.001] };
+    state.previousSlices = { a: [1, 2] };
+    const r = scoreWindow(
+      state,
+      inputs(100, {
+        submittedUids: [3, 4, 5],
+        gather: { gatheredUids: [3, 4, 5], skippedUids: [], successRate: 1 },
+        validatorSlices: { a: [1, 2] }, // unchanged: no outer step, the EMA is not updated
+        peerSlices: { 3: { a: [1.004, 2.004] }, 4: { a: [1.002, 1.998] }, 5: null },
+      }),
+      config,
+    );
+    const p = r.state.peers;
+    expect(r.state.paramAvgChange).toEqual({ a: [0.001, 0.001] });
+    expect(p['3']!.syncScore).toBeCloseTo(Math.pow(1 - 4 / 5, 2.5), 6);
+    expect(p['3']!.finalScore).toBeCloseTo(1.5, 15);
+    expect(p['4']!.syncScore).toBeCloseTo(Math.pow(1 - 2 / 5, 2.5), 6);
+    expect(p['4']!.finalScore).toBe(2);
+    expect(p['5']!.syncScore).toBe(0);
+    expect(p['5']!.finalScore).toBeCloseTo(1.5, 15);
+  });
+
+  it('inactivity: × 0.75 per window from the window the peer leaves, full reset after resetInactivityWindows', () => {
+    let state = stateWith({ 3: { final: 2, b: 0.9, submitted: 100 } });
+    state.peers['3']!.rating = { mu: 30, sigma: 2 };
+    state.lastWindow = 100;
+    const finals: number[] = [];
+    for (let w = 101; w <= 107; w++) {
+      state = scoreWindow(state, inputs(w), config).state;
+      finals.push(state.peers['3']!.finalScore);
+    }
+    // active through 102 (100 + recentWindows), inactive since 103: slashed at 103..106, reset at 107 (107 − 103 > 3).
+    expect(finals.slice(0, 2)).toEqual([2, 2]);
+    expect(finals[2]).toBeCloseTo(2 * 0.75, 15);
+    expect(finals[5]).toBeCloseTo(2 * 0.75 ** 4, 15);
+    expect(finals[6]).toBe(0);
+    expect(state.peers['3']!.rating).toBeNull();
+    expect(state.peers['3']!.binaryMovingAverage).toBe(config.binaryScoreInitial); // min(0.9, 0.5)
+    // Coming back before the reset clears the inactivity.
+    let back = stateWith({ 3: { final: 2, b: 0.9, submitted: 100 } });
+    back.lastWindow = 100;
+    back = scoreWindow(back, inputs(103), config).state;
+    expect(back.peers['3']!.inactiveSince).toBe(103);
+    back = scoreWindow(back, inputs(104, { submittedUids: [3] }), config).state;
+    expect(back.peers['3']!.inactiveSince).toBeNull();
+    expect(back.peers['3']!.finalScore).toBeCloseTo(1.5, 15);
+  });
+});
+
+describe('scoreWindow: stage 2, OpenSkill and final scores', () => {
+  const ok = (own: [number, number], randomAfter: number) => ({ status: 'ok' as const, lossOwnBefore: own[0], lossOwnAfter: own[1], lossRandomAfter: randomAfter });
+
+  it('a single evaluated peer waits; it joins the next window match', () => {
+    const first = scoreWindow(createScoringState(), inputs(100, { submittedUids: [3], evalUids: [3], lossRandomBefore: 100, evaluations: { 3: ok([100, 97], 99) } }), config);
+    expect(first.state.pendingScores).toEqual({ 3: (100 - 99) / 100 });
+    expect(first.state.peers['3']!.rating).toBeNull();
+    expect(first.reasons.some((x) => x.rule === 'openskill-pending' && x.uid === 3)).toBe(true);
+    const second = scoreWindow(first.state, inputs(101, { submittedUids: [3, 4], evalUids: [4], lossRandomBefore: 100, evaluations: { 4: ok([100, 99.9], 99.5) } }), config);
+    expect(second.state.pendingScores).toEqual({});
+    const p3 = second.state.peers['3']!;
+    const p4 = second.state.peers['4']!;
+    expect(p3.rating).not.toBeNull();
+    // uid 3's pending LossScore 0.01 beats uid 4's 0.005: the higher LossScore wins the match.
+    expect(p3.rating!.mu).toBeGreaterThan(p4.rating!.mu);
+  });
+
+  it('final = ordinal × max(0, B) × sync for match players, with B from the binary indicator', () => {
+    const r = scoreWindow(
+      createScoringState(),
+      inputs(100, {
+        submittedUids: [3, 4],
+        evalUids: [3, 4],
+        peerSlices: { 3: {}, 4: {} },
+        lossRandomBefore: 100,
+        // uid 3: LossScore 0.02, own gain 0.05 > 0.02 → b = +1; uid 4: LossScore 0.01, own gain 0.001 → b = −1.
+        evaluations: { 3: ok([200, 190], 98), 4: ok([100, 99.9], 99) },
+      }),
+      config,
+    );
+    const p3 = r.state.peers['3']!;
+    const p4 = r.state.peers['4']!;
+    expect(p3.gradientScore).toBeCloseTo(0.02, 14);
+    expect(p3.binaryIndicator).toBe(1);
+    expect(p3.binaryMovingAverage).toBeCloseTo(0.95 * 0.5 + 0.05, 15);
+    expect(p4.binaryIndicator).toBe(-1);
+    expect(p4.binaryMovingAverage).toBeCloseTo(0.95 * 0.5 - 0.05, 15);
+    expect(p3.rating!.mu).toBeGreaterThan(p4.rating!.mu);
+    for (const p of [p3, p4]) {
+      // No sync reference yet (first window): sync = 1.
+      expect(p.syncScore).toBe(1);
+      expect(p.finalScore).toBeCloseTo((p.rating!.mu - 3 * p.rating!.sigma) * Math.max(0, p.binaryMovingAverage) * 1, 12);
+    }
+    // The winner's ordinal is already positive (β = 7), the loser's negative: one ranked peer takes
+    // the whole miners' share (1 − burnRate), the burn uid the rest.
+    expect(p3.finalScore).toBeGreaterThan(0);
+    expect(p4.finalScore).toBeLessThan(0);
+    expect(r.weights).toEqual({ 1: 0.5, 3: 0.5 });
+    expect(r.chainWeights).toEqual({ uids: [1, 3], values: [65535, 65535] });
+    expect(r.setWeightsDue).toBe(true);
+  });
+});
+
+describe('scoreWindow: copy detection (§7.5)', () => {
+  const victim = { t: [[1, 2, 3, 4], [5, 6, 7, 8]] };
+  function copyWindow(state: ValidatorScoringState, window: number, copy: Record<string, number[][]>): ValidatorScoringState {
+    return scoreWindow(
+      state,
+      inputs(window, {
+        submittedUids: [3, 4],
+        gather: { gatheredUids: [3, 4], skippedUids: [], successRate: 1 },
+        peerSlices: { 3: {}, 4: {} },
+        indexSets: { 3: victim, 4: copy },
+        uploadTimes: { 3: 1000, 4: 2000 },
+      }),
+      config,
+    ).state;
+  }
+
+  it('is skipped during the grace period, then the later uploader is slashed by tier', () => {
+    const base = stateWith({ 3: { final: 2, b: 0.6 }, 4: { final: 2, b: 0.6 } });
+    base.globalStep = config.overlapGraceSteps - 1;
+    expect(copyWindow(base, 100, victim).peers['4']!.finalScore).toBe(2);
+    base.globalStep = config.overlapGraceSteps;
+    // (2/4 + 3/4) / 2 = 0.625 ≥ 0.6 → mega: reset and banned.
+    const mega = copyWindow(base, 100, { t: [[1, 2, 30, 40], [5, 6, 7, 80]] });
+    expect(mega.peers['4']!.naughtyWindowsLeft).toBe(config.naughtyPeerTimeout);
+    expect(mega.peers['4']!.finalScore).toBe(0);
+    expect(mega.peers['3']!.finalScore).toBe(2);
+    expect(evaluationCandidates(mega, [3, 4])).toEqual([3]);
+    // (2/4 + 2/4) / 2 = 0.5 → max: reset, not banned.
+    const max = copyWindow(base, 100, { t: [[1, 2, 30, 40], [5, 6, 70, 80]] });
+    expect(max.peers['4']!.finalScore).toBe(0);
+    expect(max.peers['4']!.binaryMovingAverage).toBe(0);
+    expect(max.peers['4']!.naughtyWindowsLeft).toBe(0);
+    // (2/4 + 1/4) / 2 = 0.375 < 0.4: not flagged.
+    expect(copyWindow(base, 100, { t: [[1, 2, 30, 40], [5, 60, 70, 80]] }).peers['4']!.finalScore).toBe(2);
+  });
+
+  it('high tier (0.4 ≤ overlap < 0.5) halves final and B', () => {
+    const base = stateWith({ 3: { final: 2, b: 0.6 }, 4: { final: 2, b: 0.6 } });
+    base.globalStep = config.overlapGraceSteps;
+    const five = { t: [[1, 2, 3, 4, 5], [6, 7, 8, 9, 10]] };
+    const state = scoreWindow(
+      base,
+      inputs(100, {
+        submittedUids: [3, 4],
+        gather: { gatheredUids: [3, 4], skippedUids: [], successRate: 1 },
+        peerSlices: { 3: {}, 4: {} },
+        indexSets: { 3: five, 4: { t: [[1, 2, 30, 40, 50], [6, 7, 80, 90, 100]] } }, // 2/5 each → 0.4
+        uploadTimes: { 3: 2000, 4: 1000 },
+      }),
+      config,
+    ).state;
+    expect(state.peers['3']!.finalScore).toBeCloseTo(1, 15); // uid 3 uploaded later
+    expect(state.peers['3']!.binaryMovingAverage).toBeCloseTo(0.3, 15);
+    expect(state.peers['4']!.finalScore).toBe(2);
+  });
+});
+
+describe('validator state: serialisation and restart', () => {
+  it('a restart from the serialised state mid-run gives identical results over 40 synthetic windows', () => {
+    const uninterrupted = simulateRun(40, 2024, config);
+    let state = deserializeState(serializeState(uninterrupted.results[14]!.state));
+    for (let i = 15; i < 40; i++) {
+      const r = scoreWindow(state, uninterrupted.inputs[i]!, config);
+      expect(JSON.stringify(r)).toBe(JSON.stringify(uninterrupted.results[i]));
+      state = deserializeState(serializeState(r.state));
+    }
+  });
+
+  it('rejects another version, non-JSON and non-finite or mistyped fields with ScoringStateError', () => {
+    const good = JSON.parse(serializeState(simulateRun(3, 5, config).results[2]!.state)) as Record<string, unknown>;
+    expect(() => deserializeState('{')).toThrow(ScoringStateError);
+    expect(() => deserializeState(JSON.stringify({ ...good, version: 2 }))).toThrow(/version/);
+    const peers = good.peers as Record<string, Record<string, unknown>>;
+    const firstUid = Object.keys(peers)[0]!;
+    const broken = { ...good, peers: { ...peers, [firstUid]: { ...peers[firstUid], finalScore: 'high' } } };
+    expect(() => deserializeState(JSON.stringify(broken))).toThrow(ScoringStateError);
+    expect(() => deserializeState(JSON.stringify({ ...good, peers: { x: peers[firstUid] } }))).toThrow(/decimal uid/);
+  });
+
+  it('synthetic behaviours end where the rules say: lazy B < 0 and final 0, copier banned, lagging slashed, honest paid', () => {
+    const run = simulateRun(40, 2024, config);
+    const last = run.results[39]!;
+    const p = last.state.peers;
+    expect(p['5']!.binaryMovingAverage).toBeLessThan(0);
+    expect(p['5']!.finalScore).toBeLessThanOrEqual(0);
+    expect(p['8']!.naughtyWindowsLeft).toBeGreaterThan(0);
+    expect(run.results.some((r) => r.reasons.some((x) => x.uid === 7 && x.rule === 'sync-slash'))).toBe(true);
+    const honestWeight = [2, 3, 4].reduce((a, uid) => a + (last.weights[String(uid)] ?? 0), 0);
+    expect(honestWeight).toBeGreaterThan(0);
+    expect(last.weights['5'] ?? 0).toBe(0);
+    const text = explain(last.state, 8, run.results.flatMap((r) => r.reasons));
+    expect(text).toContain('overlap-slash');
+    expect(text).toMatch(/^uid 8: final=/);
+  });
+});
