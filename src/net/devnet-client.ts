@@ -10,7 +10,7 @@ import {
   devnetRequestMessage, type DevnetErrorBody, type DevnetHead,
 } from './devnet-protocol.ts';
 import { normalizeMaxWeight } from './subtensor-encoding.ts';
-import { checkTimeGate } from './time-gate.ts';
+import { readGatedObject } from './time-gate.ts';
 import type { BlockHeader, Chain, Commitment, GetOptions, Hyperparams, Metagraph, ObjectInfo, Signer, Storage, TxResult, Unsubscribe } from './types.ts';
 
 /** The part of the WebSocket API the clients use; satisfied by the browser's and by `ws`. */
@@ -173,15 +173,7 @@ export class DevnetStorage implements Storage {
   async get(bucket: string, key: string, options: GetOptions = {}): Promise<{ info: ObjectInfo; data: Uint8Array }> {
     const response = await this.http.request('GET', objectPath(bucket, key));
     const info = infoFromHeaders(bucket, key, response.headers);
-    const limit = options.maxBytes ?? this.maxObjectBytes;
-    try {
-      if (info.size > limit) throw OversizedError.of(info.size, limit, `Object ${bucket}/${key}`);
-      checkTimeGate(info, options.gate);
-    } catch (error) {
-      await response.body?.cancel();
-      throw error;
-    }
-    return { info, data: new Uint8Array(await response.arrayBuffer()) };
+    return readGatedObject(response, info, options, this.maxObjectBytes);
   }
 
   async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {

@@ -9,7 +9,7 @@
 import { AwsClient } from 'aws4fetch';
 import { BadRequestError, NotFoundError, OversizedError, UnauthorizedError, UnavailableError } from './errors.ts';
 import { decodeBucketCommitment } from './subtensor-encoding.ts';
-import { checkTimeGate } from './time-gate.ts';
+import { readGatedObject } from './time-gate.ts';
 import type { Commitment, GetOptions, ObjectInfo, Storage } from './types.ts';
 
 export interface S3Credentials {
@@ -122,17 +122,7 @@ export class S3Storage implements Storage {
   async get(bucket: string, key: string, options: GetOptions = {}): Promise<{ info: ObjectInfo; data: Uint8Array }> {
     const response = await this.send(this.objectUrl(bucket, key), { method: 'GET' }, this.credentialsFor(bucket), `GET ${bucket}/${key}`);
     const info: ObjectInfo = { bucket, key, size: Number(response.headers.get('content-length') ?? '0'), lastModifiedMs: lastModifiedOf(response.headers) };
-    const limit = options.maxBytes ?? this.maxObjectBytes;
-    try {
-      if (info.size > limit) throw OversizedError.of(info.size, limit, `Object ${bucket}/${key}`);
-      checkTimeGate(info, options.gate);
-    } catch (error) {
-      await response.body?.cancel();
-      throw error;
-    }
-    const data = new Uint8Array(await response.arrayBuffer());
-    if (data.length > limit) throw OversizedError.of(data.length, limit, `Object ${bucket}/${key}`);
-    return { info: { ...info, size: data.length }, data };
+    return readGatedObject(response, info, options, this.maxObjectBytes);
   }
 
   async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {
