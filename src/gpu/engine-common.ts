@@ -1,0 +1,79 @@
+/**
+ * What the WebGPU and wasm trainer engines share: graph/session options, input validation, the
+ * per-step optimiser scalars. Kept free of WebGPU calls so the wasm engine runs in Node.
+ */
+import type * as OrtModule from 'onnxruntime-web';
+import { adamwStepScalars, type AdamWStepScalars } from '../core/adamw.ts';
+import type { RunConfig } from '../core/config.ts';
+import { innerLearningRate } from '../core/inner-lr.ts';
+import { INPUT_IDS, TARGETS } from '../model/llama.ts';
+import { TrainerInputError, type TokenBatch } from '../workers/trainer-api.ts';
+
+/** The onnxruntime-web module: `onnxruntime-web/webgpu` in the browser, `onnxruntime-web` in Node. */
+export type Ort = typeof OrtModule;
+
+/**
+ * Session options shared by both EPs. `MatMulAddFusion` is disabled: it turns the gradient
+ * accumulation `Add(MatMul, …)` back into Gemm, 2.8× slower in a measured profile (ort-webgpu.md §10).
+ */
+export function baseSessionOptions(): OrtModule.InferenceSession.SessionOptions {
+  return {
+    graphOptimizationLevel: 'all',
+    extra: { optimization: { disable_specified_optimizers: 'MatMulAddFusion' } },
+  };
+}
+
+/** Throws TrainerInputError unless `batches` holds at least `h` well-formed batches for `config`. */
+export function validateBatches(config: RunConfig, batches: readonly TokenBatch[], h: number): void {
+  if (!Number.isInteger(h) || h < 0) throw new TrainerInputError(`H must be a non-negative integer, got ${h}`);
+  if (batches.length < h) throw new TrainerInputError(`${h} inner steps need ${h} batches, got ${batches.length}`);
+  const expected = config.inner.batchSize * config.model.seqLen;
+  const vocab = config.model.vocabSize;
+  batches.slice(0, Math.max(h, 0)).forEach((batch, i) => {
+    if (batch.inputs.length !== expected || batch.targets.length !== expected) {
+      throw new TrainerInputError(`batch ${i} has ${batch.inputs.length}/${batch.targets.length} tokens, expected ${expected} (batchSize × seqLen)`);
+    }
+    for (const arr of [batch.inputs, batch.targets]) {
+      for (const token of arr) {
+        if (!(token >= 0 && token < vocab)) throw new TrainerInputError(`batch ${i} holds token ${token} outside [0, ${vocab})`);
+      }
+    }
+  });
+}
+
+/** Throws TrainerInputError unless `update` is a finite flat vector of the model's length. */
+export function validateUpdate(update: Float32Array, parameterCount: number, what: string): void {
+  if (update.length !== parameterCount) throw new TrainerInputError(`${what} has ${update.length} elements, the model has ${parameterCount}`);
+  for (let i = 0; i < update.length; i++) {
+    if (!Number.isFinite(update[i])) throw new TrainerInputError(`${what} holds a non-finite value at index ${i}`);
+  }
+}
+
+/** int32 token feeds for one batch. */
+export function tokenFeeds(ort: Ort, config: RunConfig, batch: TokenBatch): Record<string, OrtModule.Tensor> {
+  const dims = [config.inner.batchSize, config.model.seqLen];
+  return {
+    [INPUT_IDS]: new ort.Tensor('int32', batch.inputs, dims),
+    [TARGETS]: new ort.Tensor('int32', batch.targets, dims),
+  };
+}
+
+/**
+ * Optimiser scalars of the inner step that follows `schedulerSteps` scheduler steps: lr from the
+ * warm-up + cosine schedule, bias corrections for Adam step `schedulerSteps + 1`.
+ */
+export function innerStepScalars(config: RunConfig, schedulerSteps: number): AdamWStepScalars {
+  const lr = innerLearningRate(config.inner, schedulerSteps);
+  return adamwStepScalars({ ...config.inner, lr }, schedulerSteps + 1);
+}
+
+/** The single float of a loss output. */
+export function scalarOf(tensor: OrtModule.Tensor | undefined): number {
+  const data = tensor?.data;
+  return data instanceof Float32Array && data.length > 0 ? (data[0] as number) : NaN;
+}
+
+/** Runs `fn` and turns a throw into a rejected promise, so synchronous checks reject like async ones. */
+export function settle<T>(fn: () => T): Promise<T> {
+  return new Promise<T>((resolve) => resolve(fn()));
+}

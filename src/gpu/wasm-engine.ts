@@ -1,0 +1,153 @@
+/**
+ * TrainerEngine on onnxruntime-web's wasm EP with θ, the Adam moments and θ0 in CPU memory: the
+ * fallback for machines without (fast) WebGPU, and the engine the Node tests and CLI use. The graph
+ * is the very one the WebGPU engine runs; the optimiser is the CPU reference (src/core/adamw.ts).
+ */
+import type * as OrtModule from 'onnxruntime-web';
+import { adamwStepReference, clipScaleForNorm } from '../core/adamw.ts';
+import type { RunConfig } from '../core/config.ts';
+import { globalGradNorm } from '../core/grad-norm.ts';
+import { validateRunConfig } from '../core/run-config.ts';
+import { buildEvaluationGraph, buildTrainingGraph, gradName, LOSS } from '../model/llama.ts';
+import { initParameters, parameterCount, type ParamSpec } from '../model/params.ts';
+import {
+  NonFiniteLossError,
+  TrainerNotReadyError,
+  type InitOptions,
+  type InnerResult,
+  type TokenBatch,
+  type TrainerEngine,
+  type TrainerInfo,
+  type TrainerProgress,
+} from '../workers/trainer-api.ts';
+import { baseSessionOptions, innerStepScalars, scalarOf, settle, tokenFeeds, validateBatches, validateUpdate, type Ort } from './engine-common.ts';
+
+interface WasmState {
+  readonly config: RunConfig;
+  readonly layout: readonly ParamSpec[];
+  readonly train: OrtModule.InferenceSession;
+  readonly evaluate: OrtModule.InferenceSession;
+  readonly theta: Float32Array;
+  readonly theta0: Float32Array;
+  readonly expAvg: Float32Array;
+  readonly expAvgSq: Float32Array;
+  schedulerSteps: number;
+}
+
+export class WasmTrainerEngine implements TrainerEngine {
+  private state: WasmState | undefined;
+
+  constructor(private readonly ort: Ort) {}
+
+  private ready(method: string): WasmState {
+    if (!this.state) throw new TrainerNotReadyError(method);
+    return this.state;
+  }
+
+  async init(untrustedConfig: RunConfig, params?: Float32Array, _options?: InitOptions): Promise<TrainerInfo> {
+    const config = validateRunConfig(untrustedConfig);
+    await this.dispose();
+    const total = parameterCount(config.model);
+    if (params) validateUpdate(params, total, 'initial parameter vector');
+    const trainGraph = buildTrainingGraph(config.model, config.inner.batchSize);
+    const evalGraph = buildEvaluationGraph(config.model, config.inner.batchSize);
+    const options = { ...baseSessionOptions(), executionProviders: ['wasm'] };
+    const train = await this.ort.InferenceSession.create(trainGraph.bytes, options);
+    const evaluate = await this.ort.InferenceSession.create(evalGraph.bytes, options);
+    const theta = params ? params.slice() : initParameters(config.model, config.initSeed);
+    this.state = {
+      config,
+      layout: trainGraph.params,
+      train,
+      evaluate,
+      theta,
+      theta0: theta.slice(),
+      expAvg: new Float32Array(total),
+      expAvgSq: new Float32Array(total),
+      schedulerSteps: 0,
+    };
+    return { backend: 'wasm', reason: 'wasm EP requested', parameterCount: total, trainingGraphNodes: trainGraph.nodeCount };
+  }
+
+  private paramFeeds(s: WasmState, theta: Float32Array): Record<string, OrtModule.Tensor> {
+    const feeds: Record<string, OrtModule.Tensor> = {};
+    for (const spec of s.layout) feeds[spec.name] = new this.ort.Tensor('float32', theta.subarray(spec.offset, spec.offset + spec.size), spec.shape);
+    return feeds;
+  }
+
+  async trainInner(batches: readonly TokenBatch[], h: number, onProgress?: TrainerProgress): Promise<InnerResult> {
+    const s = this.ready('trainInner');
+    validateBatches(s.config, batches, h);
+    const started = performance.now();
+    s.theta0.set(s.theta);
+    const losses: number[] = [];
+    for (let step = 0; step < h; step++) {
+      const out = await s.train.run({ ...tokenFeeds(this.ort, s.config, batches[step] as TokenBatch), ...this.paramFeeds(s, s.theta) });
+      const loss = scalarOf(out[LOSS]);
+      if (!Number.isFinite(loss)) throw new NonFiniteLossError(step);
+      const grads = s.layout.map((spec) => out[gradName(spec.name)]?.data as Float32Array);
+      const clip = clipScaleForNorm(globalGradNorm(grads), s.config.inner.gradClipNorm);
+      const scalars = innerStepScalars(s.config, s.schedulerSteps);
+      s.layout.forEach((spec, i) => {
+        const range = [spec.offset, spec.offset + spec.size] as const;
+        adamwStepReference(s.theta.subarray(...range), grads[i] as Float32Array, s.expAvg.subarray(...range), s.expAvgSq.subarray(...range), scalars, clip);
+      });
+      s.schedulerSteps += 1;
+      losses.push(loss);
+      onProgress?.({ kind: 'inner-step', step: step + 1, of: h, loss, lr: scalars.lr, globalStep: s.schedulerSteps });
+    }
+    const tokens = h * s.config.inner.batchSize * s.config.model.seqLen;
+    const elapsedMs = performance.now() - started;
+    const meanLoss = losses.reduce((a, b) => a + b, 0) / Math.max(1, losses.length);
+    onProgress?.({ kind: 'inner-done', steps: h, meanLoss, tokens, elapsedMs });
+    return { losses, tokens, elapsedMs };
+  }
+
+  pseudoGradient(): Promise<Float32Array> {
+    return settle(() => {
+      const s = this.ready('pseudoGradient');
+      const delta = new Float32Array(s.theta.length);
+      for (let i = 0; i < delta.length; i++) delta[i] = s.theta0[i]! - s.theta[i]!;
+      s.theta.set(s.theta0);
+      return delta;
+    });
+  }
+
+  applyOuter(update: Float32Array): Promise<void> {
+    return settle(() => {
+      const s = this.ready('applyOuter');
+      validateUpdate(update, s.theta.length, 'outer update');
+      for (let i = 0; i < update.length; i++) s.theta[i] = s.theta[i]! - update[i]!;
+    });
+  }
+
+  async evalLoss(batches: readonly TokenBatch[], trialUpdate?: Float32Array): Promise<number[]> {
+    const s = this.ready('evalLoss');
+    validateBatches(s.config, batches, batches.length);
+    let theta = s.theta;
+    if (trialUpdate) {
+      validateUpdate(trialUpdate, s.theta.length, 'trial update');
+      theta = new Float32Array(s.theta.length);
+      for (let i = 0; i < theta.length; i++) theta[i] = s.theta[i]! - trialUpdate[i]!;
+    }
+    const losses: number[] = [];
+    for (const batch of batches) {
+      const out = await s.evaluate.run({ ...tokenFeeds(this.ort, s.config, batch), ...this.paramFeeds(s, theta) });
+      losses.push(scalarOf(out[LOSS]));
+    }
+    return losses;
+  }
+
+  exportParams(): Promise<Float32Array> {
+    return settle(() => this.ready('exportParams').theta.slice());
+  }
+
+  async dispose(): Promise<void> {
+    const s = this.state;
+    this.state = undefined;
+    if (s) {
+      await s.train.release();
+      await s.evaluate.release();
+    }
+  }
+}
