@@ -6,9 +6,9 @@
  */
 
 /** Punctuation printed without a space before it. */
-const NO_SPACE_BEFORE = new Set(['.', ',', ';', ':', '?', '!', ')', ']', "'", '"close']);
+const NO_SPACE_BEFORE = new Set(['.', ',', ';', ':', '?', '!', ')', ']', '"close', "'close"]);
 /** Punctuation printed without a space after it. */
-const NO_SPACE_AFTER = new Set(['(', '[', '`', '"open']);
+const NO_SPACE_AFTER = new Set(['(', '[', '"open', "'open"]);
 
 /** The word of a `word/tag` token: everything before the last slash (`1/2/cd` → `1/2`, `//in` → `/`). */
 export function brownWord(token: string): string {
@@ -20,9 +20,15 @@ export function brownWord(token: string): string {
 function joinWords(words: readonly string[]): string {
   let out = '';
   let glueNext = true; // no space before the first word
+  let singleQuoteOpen = false;
   for (const word of words) {
     // Opening and closing double quotes are distinct tokens in the corpus; both print as ".
-    const kind = word === '``' ? '"open' : word === "''" ? '"close' : word;
+    // A standalone ' is a single quote mark, used for both ends: they alternate within a line.
+    let kind = word === '``' ? '"open' : word === "''" ? '"close' : word;
+    if (word === "'") {
+      kind = singleQuoteOpen ? "'close" : "'open";
+      singleQuoteOpen = !singleQuoteOpen;
+    }
     const text = kind === '"open' || kind === '"close' ? '"' : word;
     // An abbreviation ending a sentence is tagged twice (`Jr./np ./.`); print one full stop.
     if (text === '.' && out.endsWith('.')) continue;
