@@ -5,6 +5,8 @@ import { chunkLayout, encodeTensor, type EncodedTensor, type TensorSpec } from '
 import type { CompressionConfig } from '../../src/core/config.ts';
 import { gaussianArray, Xoshiro128 } from '../../src/core/prng.ts';
 import {
+  ByteReader,
+  ByteWriter,
   contentHash,
   decodeSubmission,
   encodeSubmission,
@@ -178,6 +180,28 @@ describe('submission container', () => {
     for (const code of ['truncated', 'bad-magic', 'trailing-bytes', 'layout-mismatch', 'shape-mismatch', 'index-out-of-range'] as const) {
       expect(counts.get(code), code).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('byte writer and reader', () => {
+  it('keeps every field when the writer grows past its initial buffer', () => {
+    const writer = new ByteWriter();
+    const expected: number[] = [];
+    for (let i = 0; i < 700; i++) {
+      writer.u8(i % 251);
+      writer.u16((i * 7) % 65536);
+      writer.u32(i * 100_003);
+      writer.f32(i / 8);
+      writer.bytes(Uint8Array.of(i & 0xff, 0xa5));
+      expected.push(i);
+    }
+    const bytes = writer.finish();
+    expect(bytes.length).toBe(700 * 13);
+    const reader = new ByteReader(bytes);
+    for (const i of expected) {
+      expect([reader.u8('a'), reader.u16('b'), reader.u32('c'), reader.f32('d'), ...reader.bytes(2, 'e')]).toEqual([i % 251, (i * 7) % 65536, i * 100_003, i / 8, i & 0xff, 0xa5]);
+    }
+    expect(reader.remaining).toBe(0);
   });
 });
 

@@ -22,6 +22,11 @@ export class ByteWriter {
   private view = new DataView(this.buffer.buffer);
   private length = 0;
 
+  /**
+   * Claims `extra` bytes and returns where they start. It may replace `buffer` and `view`, so callers
+   * must call it before reading either (in `this.buffer.set(x, this.reserve(n))` the old buffer would
+   * already have been read).
+   */
   private reserve(extra: number): number {
     const at = this.length;
     if (at + extra > this.buffer.length) {
@@ -36,25 +41,30 @@ export class ByteWriter {
 
   u8(value: number, field = 'u8'): void {
     checkInteger(value, 0xff, field);
-    this.buffer[this.reserve(1)] = value;
+    const at = this.reserve(1);
+    this.buffer[at] = value;
   }
 
   u16(value: number, field = 'u16'): void {
     checkInteger(value, 0xffff, field);
-    this.view.setUint16(this.reserve(2), value, true);
+    const at = this.reserve(2);
+    this.view.setUint16(at, value, true);
   }
 
   u32(value: number, field = 'u32'): void {
     checkInteger(value, 0xffffffff, field);
-    this.view.setUint32(this.reserve(4), value, true);
+    const at = this.reserve(4);
+    this.view.setUint32(at, value, true);
   }
 
   f32(value: number): void {
-    this.view.setFloat32(this.reserve(4), value, true);
+    const at = this.reserve(4);
+    this.view.setFloat32(at, value, true);
   }
 
   bytes(data: Uint8Array): void {
-    this.buffer.set(data, this.reserve(data.length));
+    const at = this.reserve(data.length);
+    this.buffer.set(data, at);
   }
 
   fixedBytes(data: Uint8Array, length: number, field: string): void {
