@@ -8,6 +8,7 @@ import {
   batchTokens,
   batchesForPool,
   evalSample,
+  evalSampleSeed,
   minerPool,
   randomEvalPool,
   randomEvalUid,
@@ -195,6 +196,16 @@ describe('miner pool, batches and evaluation samples', () => {
     expect(evalSample(pool, 8, 78)).not.toEqual(sample);
     expect(evalSample(pool, 0, 1)).toEqual([]);
     expect(() => evalSample(pool, 65, 1)).toThrow(AssignmentError);
+  });
+
+  it('the own-data sample seed is (uid · 0x9E3779B1 ^ window ^ nonce) mod 2^32, as an exact BigInt computation', () => {
+    const exact = (uid: number, window: number, nonce: number): number =>
+      Number(((BigInt(uid) * 0x9e3779b1n) ^ BigInt(window) ^ BigInt(nonce)) & 0xffffffffn);
+    expect(evalSampleSeed(0, 5, 0)).toBe(5);
+    expect(evalSampleSeed(1, 0, 0)).toBe(0x9e3779b1);
+    for (const [uid, window, nonce] of [[7, 51_802, 1_763_769_600_123_456], [65_535, 2 ** 35, 2 ** 52 + 1], [3, 3, 3]] as const) {
+      expect(evalSampleSeed(uid, window, nonce)).toBe(exact(uid, window, nonce));
+    }
   });
 
   it('the random control set comes from a synthetic uid in [1000, 10 000 000]', () => {

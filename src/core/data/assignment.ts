@@ -144,6 +144,19 @@ export function evalSample(pool: readonly number[], count: number, seed: number)
   return assignPool(seed, pool.length, count).map((k) => pool[k] as number);
 }
 
+/**
+ * Seed of the validator's own-data sample for `(uid, window)`: `(uid · 0x9E3779B1 XOR window XOR nonce)
+ * mod 2^32`, as `sharded_sampler.py::EvalSampler` with `nonce = time_ns` (same 32-bit arithmetic
+ * argument as `windowSeed`). The validator supplies a nonce peers cannot predict (its clock or a
+ * random draw), so a miner cannot train only the sequences that will be checked.
+ */
+export function evalSampleSeed(uid: number, window: number, nonce: number): number {
+  requireCount('uid', uid, 0);
+  requireCount('window', window, 0);
+  requireCount('nonce', nonce, 0);
+  return (Math.imul(uid, 0x9e3779b1) ^ window ^ nonce) >>> 0;
+}
+
 /** Templar draws the random control uid with `random.randint(1000, 10_000_000)` (both ends included). */
 export const RANDOM_EVAL_UID_MIN = 1000;
 export const RANDOM_EVAL_UID_MAX = 10_000_000;
