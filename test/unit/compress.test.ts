@@ -218,20 +218,27 @@ describe('orthonormal DCT-II (paper-era TransformDCT)', () => {
 });
 
 describe('encode → decode', () => {
-  it('keeps the top-k of every chunk and reconstructs each within its quantisation bin', () => {
+  it.each([
+    { shape: [32, 48], seed: 5 },
+    { shape: [48, 40], seed: 6 }, // 16×10 chunks: k scaled to round(16·160/256) = 10
+    { shape: [80], seed: 7 }, // 1-D: dense
+    { shape: [16, 16], seed: 8 },
+  ])('keeps the top-k of every chunk and reconstructs each within its quantisation bin ($shape)', ({ shape, seed }) => {
     const compression = sparseLoCo({ targetChunk: 16, topk: 16 });
-    const spec = { name: 'w', shape: [32, 48] };
-    const x = gaussianArray(32 * 48, 5, 0.02);
+    const spec = { name: 'w', shape };
+    const x = gaussianArray(shape.reduce((a, b) => a * b), seed, 0.02);
     const encoded = encodeTensor(spec, x, compression);
     const layout = chunkLayout(spec.shape, compression);
-    expect(encoded.k).toBe(16);
+    const k = layout.k;
+    expect(encoded.k).toBe(k);
     const decoded = decodeTensor(encoded, compression);
     const chunkedX = toChunks(x, layout);
     const chunkedD = toChunks(decoded, layout);
     const { scale } = encoded.quant;
     for (let chunk = 0; chunk < layout.chunkCount; chunk++) {
-      const kept = new Set(Array.from(encoded.indices.subarray(chunk * 16, chunk * 16 + 16)));
-      expect(kept.size).toBe(16);
+      const keptList = Array.from(encoded.indices.subarray(chunk * k, chunk * k + k));
+      const kept = new Set(keptList);
+      expect(kept.size).toBe(k);
       let minKept = Infinity;
       let maxDropped = 0;
       for (let j = 0; j < layout.totalk; j++) {
@@ -239,7 +246,7 @@ describe('encode → decode', () => {
         const d = chunkedD[chunk * layout.totalk + j]!;
         if (kept.has(j)) {
           minKept = Math.min(minKept, Math.abs(v));
-          const code = encoded.codes[chunk * 16 + Array.from(encoded.indices.subarray(chunk * 16, chunk * 16 + 16)).indexOf(j)]!;
+          const code = encoded.codes[chunk * k + keptList.indexOf(j)]!;
           // Interior bins are one scale wide and their lookup value lies inside the bin.
           if (code === 1 || code === 2) expect(Math.abs(d - v)).toBeLessThanOrEqual(scale * (1 + 1e-6));
         } else {

@@ -31,6 +31,14 @@ export interface SparseContribution {
 /**
  * Compresses one tensor: chunk (+ DCT for 'dct-sign'), top-k per chunk, quantise
  * (Templar `ChunkingTransformer.encode` → `TopKCompressor.compress`).
+ *
+ * The two codecs share everything but the transform and the outer step. Where 'dct-sign' deliberately
+ * departs from the paper era (v0.2.88): it keeps the v2.1.3 k rule (even, ≥ 2; the paper's k = 32 is
+ * even anyway) and 12-bit packed indices instead of int16, so one wire format serves both; its
+ * quantisation is the same formula with the config's bin count (256 bins = the paper's 8 bits); and the
+ * error feedback is SparseLoCo's `e = β·e + Δ` on the pseudo-gradient, without the paper's
+ * "skip the subtraction for the first 5 windows". Per-chunk normalisation and `sign` live in the
+ * outer step (`src/core/aggregate.ts`).
  */
 export function encodeTensor(spec: TensorSpec, x: Float32Array, compression: CompressionConfig): EncodedTensor {
   const layout = chunkLayout(spec.shape, compression);
