@@ -12,7 +12,7 @@ import {
   syncScoreFromSteps,
   toChainWeights,
 } from '../../src/core/scoring/index.ts';
-import { simulateRun, testScoringConfig } from '../unit/scoring-helpers.ts';
+import { signedUniform, simulateRun, testScoringConfig } from '../unit/scoring-helpers.ts';
 import { sha256Hex, type GoldenCases } from './golden.ts';
 
 const config = testScoringConfig();
@@ -50,9 +50,9 @@ const cases: GoldenCases = {
   },
   'sync score from debug slices': () => {
     const rng = new Xoshiro128(21);
-    const validator = { a: [rng.nextGaussian(), rng.nextGaussian()], b: [rng.nextGaussian(), rng.nextGaussian()] };
+    const validator = { a: [signedUniform(rng), signedUniform(rng)], b: [signedUniform(rng), signedUniform(rng)] };
     const avg = { a: [0.001, 0.002], b: [0.0015, 0.0005] };
-    const peer = { a: validator.a.map((v) => v + 0.003 * rng.nextGaussian()), b: validator.b.map((v) => v + 0.003 * rng.nextGaussian()) };
+    const peer = { a: validator.a.map((v) => v + 0.003 * signedUniform(rng)), b: validator.b.map((v) => v + 0.003 * signedUniform(rng)) };
     const check = compareWithDebugSlices(peer, validator, avg);
     return { check, sync: check.ok && check.stepsBehind !== null ? syncScoreFromSteps(check.stepsBehind, config) : null };
   },

@@ -72,6 +72,14 @@ export const SYNTHETIC_PEERS: ReadonlyArray<{ uid: number; behaviour: SyntheticB
   { uid: 9, behaviour: 'leaver', skill: 0.014 },
 ];
 
+/**
+ * A uniform draw in [−1, 1): integer arithmetic and one exact division, so the same bits in every
+ * engine (Box–Muller's log/cos are not correctly rounded and differ in the last bit between V8 versions).
+ */
+export function signedUniform(rng: Xoshiro128): number {
+  return 2 * rng.nextFloat() - 1;
+}
+
 const TENSORS = { 'layers.0.attn.wq': 2, 'layers.0.mlp.w1': 3 } as const;
 const CHUNKS = 4;
 const TOTALK = 256;
@@ -100,7 +108,7 @@ export function simulateRun(windows: number, seed: number, config: ScoringConfig
   let state: ValidatorScoringState = createScoringState();
   const history: Record<string, number[]>[] = [];
   let theta: Record<string, number[]> = {};
-  for (const name of Object.keys(TENSORS)) theta[name] = [rng.nextGaussian() * 0.02, rng.nextGaussian() * 0.02];
+  for (const name of Object.keys(TENSORS)) theta[name] = [signedUniform(rng) * 0.02, signedUniform(rng) * 0.02];
   const inputs: WindowScoringInputs[] = [];
   const results: WindowScoringResult[] = [];
   for (let i = 0; i < windows; i++) {
@@ -170,7 +178,7 @@ export function simulateRun(windows: number, seed: number, config: ScoringConfig
     results.push(result);
     state = result.state;
     const next: Record<string, number[]> = {};
-    for (const [name, slice] of Object.entries(theta)) next[name] = slice.map((v) => v - 1e-3 * rng.nextGaussian());
+    for (const [name, slice] of Object.entries(theta)) next[name] = slice.map((v) => v - 1e-3 * signedUniform(rng));
     theta = next;
   }
   return { inputs, results };

@@ -19,6 +19,7 @@ import {
   updateParamAvgChange,
   type ValidatorScoringState,
 } from '../../src/core/scoring/index.ts';
+import { portablePow } from '../../src/core/scoring/portable-math.ts';
 import { newPeerState } from '../../src/core/scoring/state.ts';
 import { testScoringConfig } from './scoring-helpers.ts';
 
@@ -194,5 +195,19 @@ describe('evaluation selection (§7.2)', () => {
     for (let seed = 0; seed < draws; seed++) if (selectEvaluationUids(state, [2, 3, 4], one, seed)[0] === 4) hits++;
     expect(hits / draws).toBeGreaterThan(0.77);
     expect(hits / draws).toBeLessThan(0.83);
+  });
+});
+
+describe('portablePow (engine-independent powers)', () => {
+  it('is exact where the true power is representable, and within an ulp of Math.pow elsewhere', () => {
+    expect(portablePow(2, 10)).toBe(1024);
+    expect(portablePow(4, 2.5)).toBe(32);
+    expect(portablePow(0.25, 0.5)).toBe(0.5);
+    expect(portablePow(0.5, 3)).toBe(0.125);
+    expect(portablePow(0, 2.5)).toBe(0);
+    expect(portablePow(0, 0)).toBe(1);
+    for (const [x, e] of [[0.75, 2.5], [0.2, 2.5], [1.7, 2.2], [3.1, 2], [0.93, 7]] as const) {
+      expect(Math.abs(portablePow(x, e) - Math.pow(x, e)) / Math.pow(x, e)).toBeLessThan(4e-16 * Math.max(1, e));
+    }
   });
 });

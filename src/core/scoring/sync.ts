@@ -5,6 +5,7 @@
  */
 
 import type { ScoringConfig } from '../config.ts';
+import { portablePow } from './portable-math.ts';
 
 /** Outcome of comparing one peer's debug slices with the validator's. */
 export type SyncCheck =
@@ -81,5 +82,5 @@ export function compareWithDebugSlices(
 /** `sync = max(0, 1 − min(stepsBehind, W)/W)^exponent` (§7.1; W = 5, exponent 2.5 in v2.1.3). */
 export function syncScoreFromSteps(stepsBehind: number, config: ScoringConfig): number {
   const w = config.syncWindowSteps;
-  return Math.max(0, 1 - Math.min(stepsBehind, w) / w) ** config.syncExponent;
+  return portablePow(Math.max(0, 1 - Math.min(stepsBehind, w) / w), config.syncExponent);
 }

@@ -5,6 +5,7 @@
  */
 
 import type { ScoringConfig } from '../config.ts';
+import { portablePow } from './portable-math.ts';
 import type { ChainWeights, Uid } from './types.ts';
 
 /** `final = ordinal × max(0, B) × sync` (§7.4). */
@@ -21,7 +22,7 @@ export function powerWeights(finals: ReadonlyMap<Uid, number>, power: number): M
   let sum = 0;
   for (const [uid, score] of finals) {
     if (score <= 0) continue;
-    const value = score ** power;
+    const value = portablePow(score, power);
     powered.set(uid, value);
     sum += value;
   }
@@ -62,7 +63,7 @@ export function rankWeights(
   const gatherRaw = linspace(2, 1, gather.length);
   const gatherSum = gatherRaw.reduce((a, b) => a + b, 0);
   const gatherWeights = gatherRaw.map((v) => (config.gatherShare * v) / gatherSum);
-  const reserveRaw = reserve.map((_, k) => 0.5 ** k);
+  const reserveRaw = reserve.map((_, k) => portablePow(0.5, k));
   const reserveSum = reserveRaw.reduce((a, b) => a + b, 0);
   let reserveWeights = reserveRaw.map((v) => ((1 - config.gatherShare) * v) / reserveSum);
   const minGather = Math.min(...gatherWeights);
