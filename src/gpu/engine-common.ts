@@ -77,3 +77,19 @@ export function scalarOf(tensor: OrtModule.Tensor | undefined): number {
 export function settle<T>(fn: () => T): Promise<T> {
   return new Promise<T>((resolve) => resolve(fn()));
 }
+
+/** A batch of token 0 with the run's shape, for calibration runs. */
+export function calibrationBatch(config: RunConfig): TokenBatch {
+  const n = config.inner.batchSize * config.model.seqLen;
+  return { inputs: new Int32Array(n), targets: new Int32Array(n) };
+}
+
+/** Tokens/s of `steps` calls of `run` after one untimed warm-up call (shader compilation, allocation). */
+export async function timeTokensPerSecond(config: RunConfig, steps: number, run: () => Promise<unknown>): Promise<number> {
+  if (!Number.isInteger(steps) || steps < 1) throw new TrainerInputError(`calibration needs at least one step, got ${steps}`);
+  await run();
+  const started = performance.now();
+  for (let i = 0; i < steps; i++) await run();
+  const seconds = (performance.now() - started) / 1000;
+  return (steps * config.inner.batchSize * config.model.seqLen) / Math.max(seconds, 1e-9);
+}

@@ -20,7 +20,7 @@ import {
   type TrainerInfo,
   type TrainerProgress,
 } from '../workers/trainer-api.ts';
-import { baseSessionOptions, innerStepScalars, scalarOf, settle, tokenFeeds, validateBatches, validateUpdate, type Ort } from './engine-common.ts';
+import { baseSessionOptions, calibrationBatch, innerStepScalars, timeTokensPerSecond, scalarOf, settle, tokenFeeds, validateBatches, validateUpdate, type Ort } from './engine-common.ts';
 
 interface WasmState {
   readonly config: RunConfig;
@@ -136,6 +136,23 @@ export class WasmTrainerEngine implements TrainerEngine {
       losses.push(scalarOf(out[LOSS]));
     }
     return losses;
+  }
+
+  /** Diagnostics: loss and every gradient (flat, layout order) of one batch on θ, without an update. */
+  async lossAndGradients(batch: TokenBatch): Promise<{ loss: number; grads: Float32Array }> {
+    const s = this.ready('lossAndGradients');
+    validateBatches(s.config, [batch], 1);
+    const out = await s.train.run({ ...tokenFeeds(this.ort, s.config, batch), ...this.paramFeeds(s, s.theta) });
+    const grads = new Float32Array(s.theta.length);
+    for (const spec of s.layout) grads.set(out[gradName(spec.name)]?.data as Float32Array, spec.offset);
+    return { loss: scalarOf(out[LOSS]), grads };
+  }
+
+  /** Tokens/s of fwd+bwd on this backend (no update). */
+  async calibrate(steps: number): Promise<number> {
+    const s = this.ready('calibrate');
+    const feeds = { ...tokenFeeds(this.ort, s.config, calibrationBatch(s.config)), ...this.paramFeeds(s, s.theta) };
+    return timeTokensPerSecond(s.config, steps, () => s.train.run(feeds));
   }
 
   exportParams(): Promise<Float32Array> {

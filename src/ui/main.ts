@@ -6,12 +6,15 @@
 import * as Comlink from 'comlink';
 import type { GpuCapability } from '../gpu/device.ts';
 import type { KernelsApi } from '../workers/kernels-api.ts';
+import type { TrainerWorkerApi } from '../workers/trainer-api.ts';
 
 export interface GauntletPageApi {
   /** The kernels worker (comlink proxy). */
   readonly kernels: Comlink.Remote<KernelsApi>;
   /** Resolves once the capability check has finished. */
   readonly capability: Promise<GpuCapability>;
+  /** The trainer worker (comlink proxy of the TrainerEngine; idle until `init`). */
+  readonly trainer: Comlink.Remote<TrainerWorkerApi>;
 }
 
 declare global {
@@ -63,7 +66,9 @@ const kernels = Comlink.wrap<KernelsApi>(worker);
 const capability: Promise<GpuCapability> = (navigator.gpu as GPU | undefined)
   ? kernels.probe()
   : Promise.resolve({ available: false, reason: isSecureContext ? 'this browser does not expose navigator.gpu' : 'the page is not in a secure context (use https or localhost)' });
-window.gauntlet = { kernels, capability };
+const trainerWorker = new Worker(new URL('../workers/trainer.worker.ts', import.meta.url), { type: 'module', name: 'trainer' });
+const trainer = Comlink.wrap<TrainerWorkerApi>(trainerWorker);
+window.gauntlet = { kernels, capability, trainer };
 
 capability.then(renderCapability, (error: unknown) => {
   renderCapability({ available: false, reason: error instanceof Error ? error.message : String(error) });

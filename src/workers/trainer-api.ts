@@ -10,6 +10,7 @@
  */
 import type { RunConfig } from '../core/config.ts';
 import type { SequenceExample } from '../core/data/assignment.ts';
+import type { PlacementReport } from '../gpu/placement.ts';
 
 /** One inner-step batch: row-major `[batchSize, seqLen]` int32 inputs and targets. */
 export type TokenBatch = SequenceExample;
@@ -60,6 +61,28 @@ export interface TrainerEngine {
   exportParams(): Promise<Float32Array>;
   /** Frees every session and GPU buffer; the engine is unusable afterwards. */
   dispose(): Promise<void>;
+}
+
+/** What the trainer worker offers beyond the engine: read-outs for tests, benchmarks and the UI. */
+export interface TrainerDiagnostics {
+  /** GPU buffers of ours alive now (0 on the wasm backend). */
+  liveBuffers(): Promise<number>;
+  /** ORT's node placement of the training session (WebGPU, with `capturePlacement`). */
+  placement(): Promise<PlacementReport | undefined>;
+  /** Loss and all gradients (flat, layout order) of one batch on θ, without an update. */
+  lossAndGradients(batch: TokenBatch): Promise<{ loss: number; grads: Float32Array }>;
+  /** Tokens per second of `steps` fwd+bwd runs (after one warm-up run), without an update. */
+  calibrate(steps: number): Promise<number>;
+}
+
+/** The comlink surface of `trainer.worker.ts`. */
+export type TrainerWorkerApi = TrainerEngine & TrainerDiagnostics;
+
+/** Options of the worker's `init` beyond the engine's. */
+export interface WorkerInitOptions extends InitOptions {
+  readonly capturePlacement?: boolean;
+  /** Inner steps of the calibration that decides 'auto' (default 2). */
+  readonly calibrationSteps?: number;
 }
 
 /** A call made before `init` finished, or after `dispose`. */

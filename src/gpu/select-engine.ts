@@ -1,0 +1,64 @@
+/**
+ * Backend choice (issue #4 "WASM fallback"; style.md §1.3 and §1.5): WebGPU when it is present and
+ * not slower than the wasm EP on this machine in a short calibration, else the wasm EP, which runs
+ * the very same graph. The reason is reported to the user (TrainerInfo.reason), because a software
+ * WebGPU adapter (SwiftShader) is ≈50× slower than wasm on the same CPU (browser-testing.md §2).
+ */
+import type { RunConfig } from '../core/config.ts';
+import type { TrainerBackend, TrainerInfo, WorkerInitOptions } from '../workers/trainer-api.ts';
+import { acquireGpuDevice } from './device.ts';
+import type { Ort } from './engine-common.ts';
+import { WebGPUUnavailableError } from './errors.ts';
+import { WasmTrainerEngine } from './wasm-engine.ts';
+import { WebGpuTrainerEngine } from './webgpu-engine.ts';
+
+export type AnyEngine = WasmTrainerEngine | WebGpuTrainerEngine;
+
+async function tryDevice(): Promise<{ device?: GPUDevice; reason?: string }> {
+  try {
+    return { device: await acquireGpuDevice('trainer') };
+  } catch (error) {
+    return { reason: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/**
+ * Creates and initialises the engine for `options.backend` ('auto' by default). On 'auto' both
+ * engines are initialised, each runs `calibrationSteps` fwd+bwd passes, and the slower one is disposed.
+ */
+export async function createTrainerEngine(
+  ort: Ort,
+  config: RunConfig,
+  params: Float32Array | undefined,
+  options: WorkerInitOptions = {},
+): Promise<{ engine: AnyEngine; info: TrainerInfo }> {
+  const wanted = options.backend ?? 'auto';
+  if (wanted === 'wasm') {
+    const engine = new WasmTrainerEngine(ort);
+    const info = await engine.init(config, params);
+    return { engine, info: { ...info, reason: 'the wasm EP was requested' } };
+  }
+  const { device, reason } = await tryDevice();
+  if (!device) {
+    if (wanted === 'webgpu') throw new WebGPUUnavailableError(reason ?? 'no device');
+    const engine = new WasmTrainerEngine(ort);
+    const info = await engine.init(config, params);
+    return { engine, info: { ...info, reason: `WebGPU is unavailable (${reason ?? 'no device'}), so training runs on the CPU (wasm EP)` } };
+  }
+  const gpu = new WebGpuTrainerEngine(ort, device);
+  const gpuInfo = await gpu.init(config, params, { capturePlacement: options.capturePlacement ?? false });
+  if (wanted === 'webgpu') return { engine: gpu, info: { ...gpuInfo, reason: 'WebGPU was requested' } };
+
+  const steps = options.calibrationSteps ?? 2;
+  const wasm = new WasmTrainerEngine(ort);
+  const wasmInfo = await wasm.init(config, params);
+  const calibration: Record<TrainerBackend, number> = { webgpu: await gpu.calibrate(steps), wasm: await wasm.calibrate(steps) };
+  const figures = `WebGPU ${calibration.webgpu.toFixed(0)} tokens/s vs wasm ${calibration.wasm.toFixed(0)} tokens/s in a ${steps}-step calibration`;
+  if (calibration.webgpu >= calibration.wasm) {
+    await wasm.dispose();
+    return { engine: gpu, info: { ...gpuInfo, reason: `WebGPU is faster here (${figures})`, calibration } };
+  }
+  await gpu.dispose();
+  device.destroy();
+  return { engine: wasm, info: { ...wasmInfo, reason: `the CPU (wasm EP) is faster here than this WebGPU adapter (${figures})`, calibration } };
+}

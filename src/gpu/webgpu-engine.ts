@@ -1,0 +1,293 @@
+/**
+ * TrainerEngine on onnxruntime-web's native WebGPU EP with GPU-resident state (ort-webgpu.md §2, §9):
+ * θ, Adam moments, θ0, gradients, the trial θ of validators and the error-feedback buffer are
+ * GPUBuffers we own (BufferPool), one per parameter tensor, on the device we hand to ORT. Parameters
+ * are fed with `Tensor.fromGpuBuffer`, gradient outputs are pre-bound to our buffers, and the
+ * optimiser (global-norm clipping in shaders/grad-norm.wgsl, then shaders/adamw.wgsl) runs on the
+ * same device right after each `session.run`. In the inner loop only the loss scalar comes back.
+ *
+ * Ownership: every buffer comes from `this.pool` and is destroyed by `dispose()`; ORT's own
+ * intermediates belong to ORT and go with `session.release()`.
+ */
+import type * as OrtModule from 'onnxruntime-web';
+import type { RunConfig } from '../core/config.ts';
+import { validateRunConfig } from '../core/run-config.ts';
+import { buildEvaluationGraph, buildTrainingGraph, gradName, LOSS } from '../model/llama.ts';
+import { initParameters, parameterCount, type ParamSpec } from '../model/params.ts';
+import {
+  NonFiniteLossError,
+  TrainerNotReadyError,
+  type InitOptions,
+  type InnerResult,
+  type TokenBatch,
+  type TrainerEngine,
+  type TrainerInfo,
+  type TrainerProgress,
+} from '../workers/trainer-api.ts';
+import { ADAMW_UNIFORM_BYTES, AdamWKernel } from './adamw.ts';
+import { BufferPool } from './buffers.ts';
+import { baseSessionOptions, calibrationBatch, innerStepScalars, timeTokensPerSecond, scalarOf, tokenFeeds, validateBatches, validateUpdate, type Ort } from './engine-common.ts';
+import { GradNormKernel, type GradNormPlan } from './grad-norm.ts';
+import { captureOrtLog, type PlacementReport, parsePlacementLog } from './placement.ts';
+
+/** The GPU buffers of one parameter tensor. */
+interface TensorState {
+  readonly spec: ParamSpec;
+  readonly theta: GPUBuffer;
+  readonly theta0: GPUBuffer;
+  readonly trial: GPUBuffer;
+  readonly expAvg: GPUBuffer;
+  readonly expAvgSq: GPUBuffer;
+  readonly grad: GPUBuffer;
+  /** SparseLoCo error feedback e (gauntlet-spec §5.2); the compressor owns its contents. */
+  readonly errorFeedback: GPUBuffer;
+  readonly adamUniforms: GPUBuffer;
+  readonly adamBindGroup: GPUBindGroup;
+  readonly thetaTensor: OrtModule.Tensor;
+  readonly trialTensor: OrtModule.Tensor;
+  readonly gradTensor: OrtModule.Tensor;
+}
+
+interface GpuState {
+  readonly config: RunConfig;
+  readonly tensors: readonly TensorState[];
+  readonly train: OrtModule.InferenceSession;
+  readonly evaluate: OrtModule.InferenceSession;
+  readonly adamw: AdamWKernel;
+  readonly gradNorm: GradNormPlan;
+  readonly gradNormKernel: GradNormKernel;
+  readonly parameterCount: number;
+  schedulerSteps: number;
+}
+
+/** Extra options of the WebGPU engine (tests and diagnostics). */
+export interface WebGpuInitOptions extends InitOptions {
+  /** Capture ORT's verbose log while the training session is created, to report node placement. */
+  readonly capturePlacement?: boolean;
+}
+
+type FlatBuffer = 'theta' | 'theta0' | 'grad';
+
+export class WebGpuTrainerEngine implements TrainerEngine {
+  private state: GpuState | undefined;
+  private readonly pool: BufferPool;
+  /** Node placement of the training session, when `capturePlacement` was set. */
+  placement: PlacementReport | undefined;
+
+  constructor(
+    private readonly ort: Ort,
+    readonly device: GPUDevice,
+  ) {
+    this.pool = new BufferPool(device);
+  }
+
+  /** Buffers of ours alive right now (the leak test asserts this stays flat across windows). */
+  get liveBuffers(): number {
+    return this.pool.liveCount;
+  }
+
+  private ready(method: string): GpuState {
+    if (!this.state) throw new TrainerNotReadyError(method);
+    return this.state;
+  }
+
+  async init(untrustedConfig: RunConfig, params?: Float32Array, options?: WebGpuInitOptions): Promise<TrainerInfo> {
+    const config = validateRunConfig(untrustedConfig);
+    await this.dispose();
+    const total = parameterCount(config.model);
+    if (params) validateUpdate(params, total, 'initial parameter vector');
+    const trainGraph = buildTrainingGraph(config.model, config.inner.batchSize);
+    const evalGraph = buildEvaluationGraph(config.model, config.inner.batchSize);
+    const sessionOptions: OrtModule.InferenceSession.SessionOptions = {
+      ...baseSessionOptions(),
+      executionProviders: [{ name: 'webgpu', device: this.device }],
+    };
+    let train: OrtModule.InferenceSession;
+    if (options?.capturePlacement) {
+      const { result, lines } = await captureOrtLog(() =>
+        this.ort.InferenceSession.create(trainGraph.bytes, { ...sessionOptions, logSeverityLevel: 0, logVerbosityLevel: 1 }),
+      );
+      train = result;
+      this.placement = parsePlacementLog(lines);
+    } else {
+      train = await this.ort.InferenceSession.create(trainGraph.bytes, sessionOptions);
+    }
+    const evaluate = await this.ort.InferenceSession.create(evalGraph.bytes, sessionOptions);
+
+    const theta = params ?? initParameters(config.model, config.initSeed);
+    const adamw = AdamWKernel.create(this.device);
+    const gradNormKernel = GradNormKernel.create(this.device);
+    const tensorOf = (buffer: GPUBuffer, spec: ParamSpec): OrtModule.Tensor =>
+      this.ort.Tensor.fromGpuBuffer(buffer, { dataType: 'float32', dims: spec.shape });
+    const pending: Omit<TensorState, 'adamBindGroup'>[] = trainGraph.params.map((spec) => {
+      const bytes = spec.size * 4;
+      const values = theta.subarray(spec.offset, spec.offset + spec.size);
+      const thetaBuffer = this.pool.storageFrom(values, `theta:${spec.name}`);
+      const trial = this.pool.storage(bytes, `trial:${spec.name}`);
+      const grad = this.pool.storage(bytes, `grad:${spec.name}`);
+      return {
+        spec,
+        theta: thetaBuffer,
+        theta0: this.pool.storageFrom(values, `theta0:${spec.name}`),
+        trial,
+        expAvg: this.pool.storage(bytes, `exp_avg:${spec.name}`),
+        expAvgSq: this.pool.storage(bytes, `exp_avg_sq:${spec.name}`),
+        grad,
+        errorFeedback: this.pool.storage(bytes, `error_feedback:${spec.name}`),
+        adamUniforms: this.pool.uniform(ADAMW_UNIFORM_BYTES, `adamw-uniforms:${spec.name}`),
+        thetaTensor: tensorOf(thetaBuffer, spec),
+        trialTensor: tensorOf(trial, spec),
+        gradTensor: tensorOf(grad, spec),
+      };
+    });
+    const gradNorm = gradNormKernel.plan(
+      this.pool,
+      pending.map((t) => ({ buffer: t.grad, count: t.spec.size })),
+      config.inner.gradClipNorm,
+    );
+    const tensors = pending.map((t) => ({
+      ...t,
+      adamBindGroup: adamw.bindGroup({ uniforms: t.adamUniforms, param: t.theta, grad: t.grad, expAvg: t.expAvg, expAvgSq: t.expAvgSq, gradScale: gradNorm.clip }),
+    }));
+    this.state = { config, tensors, train, evaluate, adamw, gradNorm, gradNormKernel, parameterCount: total, schedulerSteps: 0 };
+    return { backend: 'webgpu', reason: 'WebGPU requested', parameterCount: total, trainingGraphNodes: trainGraph.nodeCount };
+  }
+
+  private paramFeeds(s: GpuState, which: 'thetaTensor' | 'trialTensor'): Record<string, OrtModule.Tensor> {
+    return Object.fromEntries(s.tensors.map((t) => [t.spec.name, t[which]]));
+  }
+
+  /** One fwd+bwd into the pre-bound gradient buffers; returns the loss (the only readback). */
+  private async forwardBackward(s: GpuState, batch: TokenBatch): Promise<number> {
+    const fetches: Record<string, OrtModule.Tensor | null> = { [LOSS]: null };
+    for (const t of s.tensors) fetches[gradName(t.spec.name)] = t.gradTensor;
+    const out = await s.train.run({ ...tokenFeeds(this.ort, s.config, batch), ...this.paramFeeds(s, 'thetaTensor') }, fetches);
+    return scalarOf(out[LOSS]);
+  }
+
+  async trainInner(batches: readonly TokenBatch[], h: number, onProgress?: TrainerProgress): Promise<InnerResult> {
+    const s = this.ready('trainInner');
+    validateBatches(s.config, batches, h);
+    const started = performance.now();
+    this.copyAll(s, 'theta', 'theta0');
+    const losses: number[] = [];
+    for (let step = 0; step < h; step++) {
+      const loss = await this.forwardBackward(s, batches[step] as TokenBatch);
+      if (!Number.isFinite(loss)) throw new NonFiniteLossError(step);
+      const scalars = innerStepScalars(s.config, s.schedulerSteps);
+      for (const t of s.tensors) s.adamw.writeUniforms(t.adamUniforms, scalars, t.spec.size);
+      const encoder = this.device.createCommandEncoder({ label: `inner-step-${step}` });
+      const pass = encoder.beginComputePass({ label: 'clip+adamw' });
+      s.gradNormKernel.encode(pass, s.gradNorm);
+      for (const t of s.tensors) s.adamw.encode(pass, t.adamBindGroup, t.spec.size);
+      pass.end();
+      this.device.queue.submit([encoder.finish()]);
+      s.schedulerSteps += 1;
+      losses.push(loss);
+      onProgress?.({ kind: 'inner-step', step: step + 1, of: h, loss, lr: scalars.lr, globalStep: s.schedulerSteps });
+    }
+    await this.device.queue.onSubmittedWorkDone();
+    const tokens = h * s.config.inner.batchSize * s.config.model.seqLen;
+    const elapsedMs = performance.now() - started;
+    const meanLoss = losses.reduce((a, b) => a + b, 0) / Math.max(1, losses.length);
+    onProgress?.({ kind: 'inner-done', steps: h, meanLoss, tokens, elapsedMs });
+    return { losses, tokens, elapsedMs };
+  }
+
+  private copyAll(s: GpuState, from: 'theta' | 'theta0', to: 'theta' | 'theta0'): void {
+    const encoder = this.device.createCommandEncoder({ label: `copy-${from}-to-${to}` });
+    for (const t of s.tensors) encoder.copyBufferToBuffer(t[from], 0, t[to], 0, t.spec.size * 4);
+    this.device.queue.submit([encoder.finish()]);
+  }
+
+  /** Reads one kind of per-tensor buffer back as a flat vector in layout order (one staging buffer, one map). */
+  private async readFlat(s: GpuState, which: FlatBuffer): Promise<Float32Array> {
+    const staging = this.pool.create(s.parameterCount * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, `readback:${which}`);
+    try {
+      const encoder = this.device.createCommandEncoder({ label: `readback-${which}` });
+      for (const t of s.tensors) encoder.copyBufferToBuffer(t[which], 0, staging, t.spec.offset * 4, t.spec.size * 4);
+      this.device.queue.submit([encoder.finish()]);
+      await staging.mapAsync(GPUMapMode.READ);
+      return new Float32Array(staging.getMappedRange(0, s.parameterCount * 4).slice(0));
+    } finally {
+      this.pool.release(staging);
+    }
+  }
+
+  private writeFlat(s: GpuState, which: 'theta' | 'trial', flat: Float32Array): void {
+    for (const t of s.tensors) this.device.queue.writeBuffer(t[which], 0, flat.buffer, flat.byteOffset + t.spec.offset * 4, t.spec.size * 4);
+  }
+
+  async pseudoGradient(): Promise<Float32Array> {
+    const s = this.ready('pseudoGradient');
+    const thetaH = await this.readFlat(s, 'theta');
+    const theta0 = await this.readFlat(s, 'theta0');
+    for (let i = 0; i < theta0.length; i++) theta0[i] = theta0[i]! - thetaH[i]!;
+    this.copyAll(s, 'theta0', 'theta');
+    return theta0;
+  }
+
+  async applyOuter(update: Float32Array): Promise<void> {
+    const s = this.ready('applyOuter');
+    validateUpdate(update, s.parameterCount, 'outer update');
+    const theta = await this.readFlat(s, 'theta');
+    for (let i = 0; i < theta.length; i++) theta[i] = theta[i]! - update[i]!;
+    this.writeFlat(s, 'theta', theta);
+    await this.device.queue.onSubmittedWorkDone();
+  }
+
+  async evalLoss(batches: readonly TokenBatch[], trialUpdate?: Float32Array): Promise<number[]> {
+    const s = this.ready('evalLoss');
+    validateBatches(s.config, batches, batches.length);
+    let which: 'thetaTensor' | 'trialTensor' = 'thetaTensor';
+    if (trialUpdate) {
+      validateUpdate(trialUpdate, s.parameterCount, 'trial update');
+      const theta = await this.readFlat(s, 'theta');
+      for (let i = 0; i < theta.length; i++) theta[i] = theta[i]! - trialUpdate[i]!;
+      this.writeFlat(s, 'trial', theta);
+      which = 'trialTensor';
+    }
+    const losses: number[] = [];
+    for (const batch of batches) {
+      const out = await s.evaluate.run({ ...tokenFeeds(this.ort, s.config, batch), ...this.paramFeeds(s, which) });
+      losses.push(scalarOf(out[LOSS]));
+    }
+    return losses;
+  }
+
+  async exportParams(): Promise<Float32Array> {
+    return this.readFlat(this.ready('exportParams'), 'theta');
+  }
+
+  /** Diagnostics: loss and every gradient (flat, layout order) of one batch on θ, without an update. */
+  async lossAndGradients(batch: TokenBatch): Promise<{ loss: number; grads: Float32Array }> {
+    const s = this.ready('lossAndGradients');
+    validateBatches(s.config, [batch], 1);
+    const loss = await this.forwardBackward(s, batch);
+    return { loss, grads: await this.readFlat(s, 'grad') };
+  }
+
+  /** Tokens/s of fwd+bwd on this backend (no update). */
+  async calibrate(steps: number): Promise<number> {
+    const s = this.ready('calibrate');
+    const batch = calibrationBatch(s.config);
+    return timeTokensPerSecond(s.config, steps, () => this.forwardBackward(s, batch));
+  }
+
+  /** Diagnostics: [clip scale, global norm] of the last inner step, from the GPU. */
+  async lastClip(): Promise<{ scale: number; norm: number }> {
+    const s = this.ready('lastClip');
+    const [scale = NaN, norm = NaN] = await this.pool.readFloat32(s.gradNorm.clip, 2);
+    return { scale, norm };
+  }
+
+  async dispose(): Promise<void> {
+    const s = this.state;
+    this.state = undefined;
+    if (s) {
+      await s.train.release();
+      await s.evaluate.release();
+    }
+    this.pool.dispose();
+  }
+}

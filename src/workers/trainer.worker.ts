@@ -1,0 +1,54 @@
+/**
+ * Module Worker exposing the TrainerEngine (plus diagnostics) with comlink: GPU work never runs on
+ * the main thread. Large arrays (Δ, θ, gradients) leave as transferables. Progress callbacks must
+ * be passed wrapped in `Comlink.proxy`.
+ */
+import * as Comlink from 'comlink';
+import * as ort from 'onnxruntime-web/webgpu';
+import { createTrainerEngine, type AnyEngine } from '../gpu/select-engine.ts';
+import { WebGpuTrainerEngine } from '../gpu/webgpu-engine.ts';
+import { TrainerNotReadyError, type TrainerWorkerApi } from './trainer-api.ts';
+
+// wasm threads need cross-origin isolation (vite.config.ts sets COOP/COEP); otherwise one thread.
+ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency)) : 1;
+
+let engine: AnyEngine | undefined;
+
+function current(method: string): AnyEngine {
+  if (!engine) throw new TrainerNotReadyError(method);
+  return engine;
+}
+
+const api: TrainerWorkerApi = {
+  async init(config, params, options) {
+    await engine?.dispose();
+    engine = undefined;
+    const created = await createTrainerEngine(ort, config, params, options);
+    engine = created.engine;
+    return created.info;
+  },
+  trainInner: (batches, h, onProgress) => current('trainInner').trainInner(batches, h, onProgress ? (e) => void onProgress(e) : undefined),
+  async pseudoGradient() {
+    const delta = await current('pseudoGradient').pseudoGradient();
+    return Comlink.transfer(delta, [delta.buffer]);
+  },
+  applyOuter: (update) => current('applyOuter').applyOuter(update),
+  evalLoss: (batches, trialUpdate) => current('evalLoss').evalLoss(batches, trialUpdate),
+  async exportParams() {
+    const theta = await current('exportParams').exportParams();
+    return Comlink.transfer(theta, [theta.buffer]);
+  },
+  async dispose() {
+    await engine?.dispose();
+    engine = undefined;
+  },
+  liveBuffers: () => Promise.resolve(engine instanceof WebGpuTrainerEngine ? engine.liveBuffers : 0),
+  placement: () => Promise.resolve(engine instanceof WebGpuTrainerEngine ? engine.placement : undefined),
+  async lossAndGradients(batch) {
+    const out = await current('lossAndGradients').lossAndGradients(batch);
+    return Comlink.transfer(out, [out.grads.buffer]);
+  },
+  calibrate: (steps) => current('calibrate').calibrate(steps),
+};
+
+Comlink.expose(api);
