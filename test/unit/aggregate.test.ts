@@ -8,9 +8,10 @@ import {
   outerStep,
   type PeerSubmission,
 } from '../../src/core/aggregate.ts';
-import { encodeTensor, type EncodedTensor } from '../../src/core/compress/index.ts';
+import { accumulateErrorFeedback, compressErrorFeedback, encodeTensor, type EncodedTensor } from '../../src/core/compress/index.ts';
 import type { CompressionConfig } from '../../src/core/config.ts';
 import { gaussianArray, Xoshiro128 } from '../../src/core/prng.ts';
+import { decodeSubmission, encodeSubmission } from '../../src/core/wire/index.ts';
 
 const config: CompressionConfig = {
   codec: 'sparseloco',
@@ -123,6 +124,33 @@ describe('outer step, sparseloco (tplr.neurons.outer_step)', () => {
     outerStep(params, layout, [], config);
     expect(params).toEqual(initialParams());
     expect(() => outerStep(params, layout, [peerA, { ...peerB, uid: 5 }], config)).toThrow(AggregationError);
+  });
+});
+
+describe('miner → wire → gather → outer step', () => {
+  it('aggregates decoded wire submissions to the same bytes as the in-memory encodings', () => {
+    const compression: CompressionConfig = { ...config, targetChunk: 8, topk: 8, outerLr: 1 };
+    const flat = [
+      { name: 'a', shape: [16, 24], offset: 0 },
+      { name: 'n', shape: [24], offset: 384 },
+    ];
+    const inMemory: PeerSubmission[] = [];
+    const gathered: PeerSubmission[] = [];
+    for (const uid of [6, 3, 8]) {
+      const errorFeedback = new Float32Array(408);
+      accumulateErrorFeedback(errorFeedback, gaussianArray(408, uid, 0.01), compression.errorFeedbackDecay);
+      const tensors = compressErrorFeedback(errorFeedback, flat, compression);
+      const header = { runId: 'r', netuid: 1, window: 4, uid, hotkey: new Uint8Array(32), sampleDigest: new Uint8Array(16), sampleCount: 1 };
+      const bytes = encodeSubmission({ ...header, tensors }, compression);
+      inMemory.push({ uid, tensors });
+      gathered.push(decodeSubmission(bytes, { layout: flat, compression, maxBytes: 1 << 16, window: 4, uid }));
+    }
+    const a = gaussianArray(408, 99);
+    const b = a.slice();
+    outerStep(a, flat, inMemory, compression);
+    outerStep(b, flat, gathered, compression);
+    expect(new Uint8Array(b.buffer)).toEqual(new Uint8Array(a.buffer));
+    expect(a).not.toEqual(gaussianArray(408, 99));
   });
 });
 
