@@ -13,6 +13,7 @@ import {
   powerWeights,
   rankWeights,
   selectEvaluationUids,
+  selectGatherPeers,
   syncScoreFromSteps,
   toChainWeights,
   updateBinaryMovingAverage,
@@ -195,6 +196,25 @@ describe('evaluation selection (§7.2)', () => {
     for (let seed = 0; seed < draws; seed++) if (selectEvaluationUids(state, [2, 3, 4], one, seed)[0] === 4) hits++;
     expect(hits / draws).toBeGreaterThan(0.77);
     expect(hits / draws).toBeLessThan(0.83);
+  });
+});
+
+describe('gather-peer selection (§5.7)', () => {
+  it('ranks by weight, skips banned and burn uids, pads with a seeded shuffle of the rest', () => {
+    const state = stateWithRatings({ 1: null, 2: null, 3: null, 4: null, 5: null, 6: null, 7: null, 8: null, 9: null });
+    const weights: Record<number, number> = { 1: 0.5, 2: 0.1, 3: 0.3, 4: 0.3, 5: 0, 6: 0.05 };
+    for (const [uid, w] of Object.entries(weights)) state.peers[uid]!.weight = w;
+    state.peers['6']!.naughtyWindowsLeft = 10;
+    const list = selectGatherPeers(state, [1, 2, 3, 4, 5, 6, 7, 8, 9], config, 99);
+    // 4 gather + 2 reserves; positive weights first (3 and 4 tie → uid order), then 5, 7, 8, 9 shuffled.
+    expect(list.peers.slice(0, 3)).toEqual([3, 4, 2]);
+    expect(list.peers).toHaveLength(4);
+    expect(list.reservePeers).toHaveLength(2);
+    const padded = [list.peers[3]!, ...list.reservePeers];
+    expect(new Set(padded).size).toBe(3);
+    for (const uid of padded) expect([5, 7, 8, 9]).toContain(uid);
+    expect(selectGatherPeers(state, [1, 2, 3, 4, 5, 6, 7, 8, 9], config, 99)).toEqual(list);
+    expect(selectGatherPeers(state, [2], config, 1)).toEqual({ peers: [2], reservePeers: [] });
   });
 });
 

@@ -232,6 +232,33 @@ describe('scoreWindow: stage 2, OpenSkill and final scores', () => {
   });
 });
 
+describe('scoreWindow: empty matches and skipped windows', () => {
+  it('no successful evaluation: no match, no rating, no final-score change', () => {
+    const state = stateWith({ 3: { final: 0.5, b: 0.6 }, 4: { final: 0.4, b: 0.6 } });
+    const r = scoreWindow(state, inputs(100, { submittedUids: [3, 4], evalUids: [3, 4], evaluations: { 3: { status: 'missing' } } }), config);
+    expect(r.reasons.some((x) => x.rule === 'openskill' || x.rule === 'final-score' || x.rule === 'openskill-pending')).toBe(false);
+    expect(r.state.peers['3']!.rating).toBeNull();
+    // uid 4 was selected but not reached (no outcome): not judged, its sampling weight keeps growing.
+    expect(r.state.peers['4']!.finalScore).toBe(0.4);
+    expect(r.state.peers['4']!.windowsSinceEval).toBe(2);
+    expect(r.state.peers['3']!.windowsSinceEval).toBe(1);
+    expect(r.state.globalStep).toBe(1);
+  });
+
+  it('no gather: only activity rules run and the global step does not advance', () => {
+    const state = stateWith({ 3: { final: 2, b: 0.6, submitted: 90 } });
+    const ok = { status: 'ok' as const, lossOwnBefore: 10, lossOwnAfter: 9, lossRandomAfter: 9.5 };
+    const r = scoreWindow(state, inputs(100, { gather: null, evalUids: [3], lossRandomBefore: 10, evaluations: { 3: ok } }), config);
+    expect(r.state.globalStep).toBe(0);
+    expect(r.state.peers['3']!.gradientScore).toBe(0);
+    expect(r.state.peers['3']!.finalScore).toBeCloseTo(1.5, 15); // inactive since 100 (last submission 90)
+  });
+
+  it('explain names an unknown uid plainly', () => {
+    expect(explain(createScoringState(), 42, [])).toBe('uid 42: no record (never active, evaluated or slashed)');
+  });
+});
+
 describe('scoreWindow: copy detection (§7.5)', () => {
   const victim = { t: [[1, 2, 3, 4], [5, 6, 7, 8]] };
   function copyWindow(state: ValidatorScoringState, window: number, copy: Record<string, number[][]>): ValidatorScoringState {

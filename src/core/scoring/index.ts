@@ -6,7 +6,7 @@ export { parseWindowScoringInputs } from './inputs.ts';
 export { lossScore, ownImprovement, binaryIndicator, updateBinaryMovingAverage } from './loss-score.ts';
 export { compareWithDebugSlices, syncScoreFromSteps, updateParamAvgChange, type SyncCheck } from './sync.ts';
 export { rateMatch, ordinal, OPENSKILL_MU0, OPENSKILL_SIGMA0 } from './openskill.ts';
-export { evaluationCandidates, binEvaluationPeers, selectEvaluationUids } from './selection.ts';
+export { evaluationCandidates, binEvaluationPeers, selectEvaluationUids, selectGatherPeers, type GatherPeerList } from './selection.ts';
 export * from './overlap.ts';
 export { finalScore, powerWeights, rankWeights, computeWeights, toChainWeights } from './weights.ts';
 export { explain, ReasonLog } from './reasons.ts';

@@ -83,3 +83,41 @@ export function selectEvaluationUids(
   }
   return chosen;
 }
+
+/** The peer list a validator posts (§5.7 `peers_{E}`): who everyone gathers, and the reserves. */
+export interface GatherPeerList {
+  readonly peers: Uid[];
+  readonly reservePeers: Uid[];
+}
+
+/**
+ * Gather-peer selection (§5.7, v2.1.3 `Validator.select_initial_peers` / `select_next_peers`):
+ * active, non-banned uids ranked by the validator's current weight (descending, ties by uid),
+ * excluding the burn uid; the first `gatherPeers` gather and the next `reservePeers` are reserves.
+ * While fewer uids have a positive weight (a young run), the list is padded with the other
+ * candidates in a seeded random order (Templar pads the initial list randomly; it ranks the
+ * initial list by on-chain incentive, which the driver may pass as `weightOverride`).
+ * The driver posts a new list every `peerReplacementFrequency` windows.
+ */
+export function selectGatherPeers(
+  state: ValidatorScoringState,
+  activeUidList: readonly Uid[],
+  config: Pick<ScoringConfig, 'gatherPeers' | 'reservePeers' | 'burnUid'>,
+  seed: number,
+  weightOverride?: Readonly<Record<string, number>>,
+): GatherPeerList {
+  const candidates = evaluationCandidates(state, activeUidList).filter((uid) => uid !== config.burnUid);
+  const weightOf = (uid: Uid): number => weightOverride?.[String(uid)] ?? state.peers[String(uid)]?.weight ?? 0;
+  const ranked = candidates.filter((uid) => weightOf(uid) > 0).sort((a, b) => weightOf(b) - weightOf(a) || a - b);
+  const rest = candidates.filter((uid) => !(weightOf(uid) > 0));
+  const rng = new Xoshiro128(seed);
+  for (let i = rest.length - 1; i > 0; i--) {
+    const j = rng.nextInt(i + 1);
+    [rest[i], rest[j]] = [rest[j]!, rest[i]!];
+  }
+  const ordered = [...ranked, ...rest];
+  return {
+    peers: ordered.slice(0, config.gatherPeers),
+    reservePeers: ordered.slice(config.gatherPeers, config.gatherPeers + config.reservePeers),
+  };
+}
