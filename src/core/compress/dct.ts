@@ -6,6 +6,11 @@ import type { ChunkLayout } from './chunking.ts';
  * `D_n[i][k] = c_k · cos(π (2i + 1) k / 2n)`, `c_0 = √(1/n)`, `c_k = √(2/n)`. D is orthogonal, so the
  * inverse is `chunk = D_h · X · D_wᵀ`. A 1-D tensor has h = 1 and `D_1 = [1]`: the same formula is the
  * 1-D DCT of each chunk. Sums run in float64 in a fixed order; results are stored as float32.
+ *
+ * Limitation: `D_n` uses `Math.cos`, which ECMAScript does not require to be correctly rounded. V8
+ * (Node, Chrome, Edge) gives identical bits, which the isomorphism harness checks; another engine could
+ * differ in the last bit and so break byte-identical 'dct-sign' outer steps across peers. The default
+ * 'sparseloco' codec uses only +, −, ×, ÷ and √, which IEEE 754 fixes exactly everywhere.
  */
 const matrices = new Map<number, Float64Array>();
 
