@@ -16,6 +16,8 @@ import {
   decodeTokens,
   encodeText,
   evalSample,
+  evalSampleSeed,
+  loadTokenStream,
   minerPool,
   randomEvalPool,
   sampleDigest,
@@ -105,6 +107,27 @@ const cases: GoldenCases = {
     } catch (error) {
       return { rejected: error instanceof ShardIntegrityError, message: (error as Error).message };
     }
+  },
+
+  'token stream from verified shards': async () => {
+    const stream = syntheticTokens(2500, 9);
+    const files = new Map<string, Uint8Array>();
+    const shards = [0, 1, 2].map((i) => {
+      const bytes = stream.slice(i * 1000, (i + 1) * 1000);
+      const file = `shards/shard-0000${i}.bin`;
+      files.set(file, bytes);
+      return { file, tokens: bytes.length, sha256: sha256Hex(bytes) };
+    });
+    const manifest = {
+      version: 1 as const,
+      tokenizer: 'bytes-utf8-v1',
+      shardTokens: 1000,
+      shards,
+      totalTokens: 2500,
+      source: { corpus: 'synthetic', corpusVersion: '0', documents: 1 },
+    };
+    const loaded = await loadTokenStream(manifest, (file) => Promise.resolve(files.get(file) ?? new Uint8Array(0)));
+    return { sha: sha256Hex(loaded), equal: sha256Hex(loaded) === sha256Hex(stream), evalSeed: evalSampleSeed(7, 51_802, 123_456_789) };
   },
 
   'window clock': () => {

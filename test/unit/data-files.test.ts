@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import {
   ShardIntegrityError,
   ShardManifestError,
   decodeTokens,
+  loadTokenStream,
   parseShardManifest,
   sequenceCount,
   sequenceSpans,
@@ -137,5 +139,33 @@ describe('shard integrity (typed errors)', () => {
     expect(problems({ ...good, shards: [{ ...shards[0], sha256: 'abc' }, ...shards.slice(1)] })[0]).toMatch(/64 hex digits/);
     expect(problems({ ...good, shards: [{ ...shards[0], tokens: 5 }, ...shards.slice(1)] })[0]).toMatch(/must be exactly shardTokens/);
     expect(problems({ ...good, shards: [] })).toEqual(['shards must be a non-empty array']);
+  });
+});
+
+describe('loadTokenStream (platform-free loader)', () => {
+  it('reads the same stream as the Node loader through any fetcher, at most `concurrency` fetches at once', async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const fetchShard = async (file: string): Promise<Uint8Array> => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      try {
+        return new Uint8Array(await readFile(join(dataDir, file)));
+      } finally {
+        inFlight--;
+      }
+    };
+    const stream = await loadTokenStream(manifest, fetchShard, 2);
+    expect(sha256(stream)).toBe(sha256(loadAllTokens(dataDir).tokens));
+    expect(maxInFlight).toBe(2);
+  });
+
+  it('rejects a shard that differs from the manifest', async () => {
+    const fetchShard = async (file: string): Promise<Uint8Array> => {
+      const bytes = new Uint8Array(await readFile(join(dataDir, file)));
+      if (file === manifest.shards[2]?.file) bytes[0] = (bytes[0] as number) ^ 0xff;
+      return bytes;
+    };
+    await expect(loadTokenStream(manifest, fetchShard)).rejects.toThrow(ShardIntegrityError);
   });
 });

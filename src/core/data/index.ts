@@ -4,3 +4,4 @@ export * from './brown.ts';
 export * from './digest.ts';
 export * from './manifest.ts';
 export * from './tokenizer.ts';
+export * from './shard-loader.ts';
