@@ -12,6 +12,7 @@ import {
   ownImprovement,
   powerWeights,
   rankWeights,
+  ScoringInputError,
   selectEvaluationUids,
   selectGatherPeers,
   syncScoreFromSteps,
@@ -138,6 +139,9 @@ describe('index overlap (§7.5)', () => {
     expect(indexOverlap(a, b)).toBeCloseTo(0.6, 15);
     expect(indexOverlap(a, { t1: [Uint16Array.from([3, 2, 1, 0]), Uint16Array.from([4, 5, 6, 7])] })).toBe(1);
     expect(indexOverlap(a, { other: [[1]] })).toBeNull();
+    // Duplicated indices inside a chunk count once.
+    expect(indexOverlap({ t: [[1, 1, 2, 3]] }, { t: [[1, 2, 3, 4]] })).toBeCloseTo(3 / 4, 15);
+    expect(() => indexOverlap({ t: [[70000]] }, { t: [[1]] })).toThrow(ScoringInputError);
   });
 
   it('tiers: high < 0.5 ≤ max < 0.6 ≤ mega, nothing below the threshold', () => {

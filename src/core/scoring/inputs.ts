@@ -16,6 +16,7 @@ import {
   expectRecord,
   expectUidKey,
   expectUidList,
+  describe,
   type Fail,
 } from './checks.ts';
 import { ScoringInputError } from './errors.ts';
@@ -83,12 +84,18 @@ function parsePeerSlices(value: unknown, field: string): Record<string, number[]
 function parseChunkSets(value: unknown, field: string): ChunkIndexSets {
   if (!Array.isArray(value)) throw new ScoringInputError(field, 'expected an array of per-chunk index sets');
   return (value as unknown[]).map((chunk, c) => {
-    const indices = chunk instanceof Uint16Array ? Array.from(chunk) : expectArray(chunk, `${field}.${c}`, failInput);
-    return Uint16Array.from(indices, (v, i) => {
-      const n = expectInteger(v, `${field}.${c}.${i}`, failInput);
-      if (n > 0xffff) throw new ScoringInputError(`${field}.${c}.${i}`, `index ${n} exceeds 65535`);
-      return n;
-    });
+    // A Uint16Array holds u16 integers by construction: used as is (the scorer never mutates it).
+    if (chunk instanceof Uint16Array) return chunk;
+    const indices = expectArray(chunk, `${field}.${c}`, failInput);
+    const out = new Uint16Array(indices.length);
+    for (let i = 0; i < indices.length; i++) {
+      const v = indices[i];
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffff) {
+        throw new ScoringInputError(`${field}.${c}.${i}`, `expected an index in [0, 65535], got ${describe(v)}`);
+      }
+      out[i] = v;
+    }
+    return out;
   });
 }
 

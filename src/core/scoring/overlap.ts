@@ -5,6 +5,7 @@
  */
 
 import type { ScoringConfig } from '../config.ts';
+import { ScoringInputError } from './errors.ts';
 import type { ChunkIndexSets, Uid } from './types.ts';
 
 /** Overlap at or above which a flagged pair is "max" (reset, × 0): Templar's constant. */
@@ -21,44 +22,48 @@ export type PeerIndexSets = Readonly<Record<string, ChunkIndexSets>>;
 
 function sortedUnique(chunk: ArrayLike<number>): Int32Array {
   const values = Int32Array.from(chunk).sort();
+  for (let i = 0; i < chunk.length; i++) {
+    const v = chunk[i]!;
+    if (!Number.isInteger(v) || v < 0 || v > 0xffff) {
+      throw new ScoringInputError('indexSets', `chunk index ${v} is not an integer in [0, 65535]`);
+    }
+  }
   let n = 0;
   for (let i = 0; i < values.length; i++) if (i === 0 || values[i] !== values[i - 1]) values[n++] = values[i]!;
   return values.subarray(0, n);
 }
 
+/** Scratch marks for intersections: indices are u16, sets within a chunk are de-duplicated. */
+const marks = new Uint8Array(65536);
+
 function intersectionSize(a: Int32Array, b: Int32Array): number {
-  let i = 0;
-  let j = 0;
+  for (let i = 0; i < a.length; i++) marks[a[i]!] = 1;
   let shared = 0;
-  while (i < a.length && j < b.length) {
-    if (a[i]! === b[j]!) {
-      shared++;
-      i++;
-      j++;
-    } else if (a[i]! < b[j]!) i++;
-    else j++;
-  }
+  for (let j = 0; j < b.length; j++) shared += marks[b[j]!]!;
+  for (let i = 0; i < a.length; i++) marks[a[i]!] = 0;
   return shared;
 }
 
-/**
- * Overlap of two peers: per tensor the mean over chunks of `|I_a ∩ I_b| / k`
- * (k = the larger set of the chunk), then the tensors averaged with weight `#chunks · k`.
- * Tensors present in only one peer, or with different chunk counts, are not comparable and are
- * skipped. Returns `null` when nothing was comparable.
- */
-export function indexOverlap(a: PeerIndexSets, b: PeerIndexSets): number | null {
+/** A peer's index sets with every chunk sorted and de-duplicated once (pairwise checks reuse it). */
+export type NormalizedIndexSets = ReadonlyMap<string, readonly Int32Array[]>;
+
+export function normalizeIndexSets(sets: PeerIndexSets): NormalizedIndexSets {
+  const out = new Map<string, Int32Array[]>();
+  for (const name of Object.keys(sets).sort()) out.set(name, sets[name]!.map(sortedUnique));
+  return out;
+}
+
+function normalizedOverlap(a: NormalizedIndexSets, b: NormalizedIndexSets): number | null {
   let weighted = 0;
   let totalWeight = 0;
-  for (const name of Object.keys(a).sort()) {
-    const chunksA = a[name]!;
-    const chunksB = b[name];
+  for (const [name, chunksA] of a) {
+    const chunksB = b.get(name);
     if (chunksB === undefined || chunksB.length !== chunksA.length || chunksA.length === 0) continue;
     let sum = 0;
     let k = 0;
     for (let c = 0; c < chunksA.length; c++) {
-      const setA = sortedUnique(chunksA[c]!);
-      const setB = sortedUnique(chunksB[c]!);
+      const setA = chunksA[c]!;
+      const setB = chunksB[c]!;
       const chunkK = Math.max(setA.length, setB.length);
       if (chunkK === 0) continue;
       k = Math.max(k, chunkK);
@@ -70,6 +75,16 @@ export function indexOverlap(a: PeerIndexSets, b: PeerIndexSets): number | null 
     totalWeight += weight;
   }
   return totalWeight === 0 ? null : weighted / totalWeight;
+}
+
+/**
+ * Overlap of two peers: per tensor the mean over chunks of `|I_a ∩ I_b| / k`
+ * (k = the larger set of the chunk), then the tensors averaged with weight `#chunks · k`.
+ * Tensors present in only one peer, or with different chunk counts, are not comparable and are
+ * skipped. Returns `null` when nothing was comparable.
+ */
+export function indexOverlap(a: PeerIndexSets, b: PeerIndexSets): number | null {
+  return normalizedOverlap(normalizeIndexSets(a), normalizeIndexSets(b));
 }
 
 /** Severity of a flagged overlap (≥ `idxOverlapThreshold`); `null` when below the threshold. */
@@ -102,12 +117,13 @@ export function findOverlaps(
   const uids = Object.keys(indexSets)
     .map(Number)
     .sort((x, y) => x - y);
+  const normalized = new Map(uids.map((uid) => [uid, normalizeIndexSets(indexSets[String(uid)]!)]));
   const findings: OverlapFinding[] = [];
   for (let i = 0; i < uids.length; i++) {
     for (let j = i + 1; j < uids.length; j++) {
       const uidA = uids[i]!;
       const uidB = uids[j]!;
-      const overlap = indexOverlap(indexSets[String(uidA)]!, indexSets[String(uidB)]!);
+      const overlap = normalizedOverlap(normalized.get(uidA)!, normalized.get(uidB)!);
       if (overlap === null) continue;
       const tier = overlapTier(overlap, config);
       if (tier === null) continue;

@@ -5,6 +5,16 @@
  * driver: it gathers, measures losses and slices, calls `selectEvaluationUids` and then
  * `scoreWindow`, and publishes the weights. Same inputs, same outputs, in Node and in browsers.
  *
+ * The driver, per window s (what src/peer/validator.ts is expected to do around this module):
+ *   1. HEAD `gradient-{s}-*` → `submittedUids`; `active = activeUidsAt(state, s, submittedUids, config)`.
+ *   2. `evalUids = selectEvaluationUids(state, evaluationCandidates(state, active), config, seed(s))`;
+ *      every `peerReplacementFrequency` windows post `selectGatherPeers(state, active, config, seed)`.
+ *   3. Gather → `gather`; read every `debug-{s−1}` → `peerSlices`; own θ[10:12] → `validatorSlices`;
+ *      decoded top-k indices → `indexSets` (see `ChunkIndexSets`); storage times → `uploadTimes`.
+ *   4. Stage-2 losses for `evalUids` → `lossRandomBefore`, `evaluations` (non-finite loss → 'invalid').
+ *   5. `scoreWindow(state, inputs, config)`; persist `serializeState(result.state)`; if
+ *      `setWeightsDue`, `set_weights(result.chainWeights)`; show `result.reasons` to peers.
+ *
  * Order of the rules, as in §7.8: copy-ban countdown → activity and inactivity → (no gather: stop)
  * → index-overlap slashing → sync score and sync slash → skipped-gather slash → stage 2 per
  * evaluated uid → OpenSkill match → final scores → weights.
