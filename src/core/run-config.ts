@@ -513,13 +513,29 @@ export function validateRunConfig(x: unknown): RunConfig {
     checkSection(name, section, rules, issues);
     checkUnknownKeys(name, section, Object.keys(rules), issues);
   }
+  // Cross-field rules still run when the only bad fields are ones they do not read, so one call
+  // lists every problem; they are skipped when their inputs are themselves invalid.
+  const relationInputsValid = issues.every(
+    (issue) => !(sectionNames as string[]).includes(issue.path) && !RELATION_INPUTS.has(issue.path) && !issue.path.startsWith('model.'),
+  );
+  if (relationInputsValid) checkRelations(x as unknown as RunConfig, issues);
   if (issues.length > 0) throw new RunConfigError(issues);
-
-  const cfg = deepFreeze(JSON.parse(canonicalJson(x)) as RunConfig);
-  checkRelations(cfg, issues);
-  if (issues.length > 0) throw new RunConfigError(issues);
-  return cfg;
+  return deepFreeze(JSON.parse(canonicalJson(x)) as RunConfig);
 }
+
+/** The fields outside `model` that `checkRelations` reads (it reads every `model` field). */
+const RELATION_INPUTS: ReadonlySet<string> = new Set([
+  'compression.targetChunk',
+  'compression.topk',
+  'inner.innerSteps',
+  'inner.batchSize',
+  'data.poolSequences',
+  'data.shardTokens',
+  'scoring.evalSequences',
+  'window.putWindowMs',
+  'window.blocksPerWindow',
+  'window.blockTimeMs',
+]);
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null) {

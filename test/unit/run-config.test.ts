@@ -139,6 +139,15 @@ describe('validateRunConfig error paths', () => {
     expect(() => validateRunConfig(bad)).toThrow(/^Invalid run config \(3 problems\)/);
   });
 
+  it('reports relation problems together with unrelated field problems, and skips them when their inputs are bad', () => {
+    const mixed = withField(withField(tiny, 'scoring.openskillBeta', -7), 'data.poolSequences', 10);
+    expect(issuesOf(mixed).map((i) => i.path)).toEqual(['scoring.openskillBeta', 'data.poolSequences']);
+    // A non-numeric pool size is reported once, as a type problem, not again as a relation.
+    expect(issuesOf(withField(tiny, 'data.poolSequences', 'many')).map((i) => i.path)).toEqual(['data.poolSequences']);
+    // An unknown top-level field leaves the relations checked too.
+    expect(issuesOf(withField(withField(tiny, 'extra', 1), 'compression.topk', 63)).map((i) => i.path)).toEqual(['extra', 'compression.topk']);
+  });
+
   it('rejects dimensions that cannot be chunked and accepts those with a divisor ≥ 2', () => {
     const prime = issuesOf(withField(withField(tiny, 'model.dFF', 67), 'model.nHeads', 1));
     expect(prime).toEqual([
