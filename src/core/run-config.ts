@@ -418,7 +418,7 @@ function checkUnknownKeys(prefix: string, section: Record<string, unknown>, know
 
 /**
  * Chunk side Templar uses for a dimension of size `n`: the largest divisor of `n` not above
- * `targetChunk` (`src/tplr/compress.py::ChunkingTransformer._get_smaller_split`, gauntlet-spec §5.3).
+ * `targetChunk` (`src/tplr/compress.py::_get_smaller_split`, gauntlet-spec §5.3).
  */
 export function chunkSizeFor(n: number, targetChunk: number): number {
   for (let d = Math.min(n, targetChunk); d > 1; d--) {
@@ -428,7 +428,7 @@ export function chunkSizeFor(n: number, targetChunk: number): number {
 }
 
 /**
- * Cross-field rules that need the whole config. Only run when every scalar is valid, so the
+ * Cross-field rules that need the whole config. Only run when the fields they read are valid, so the
  * messages never compare garbage.
  */
 function checkRelations(cfg: RunConfig, issues: RunConfigIssue[]): void {
