@@ -316,6 +316,40 @@ describe('scoreWindow: copy detection (§7.5)', () => {
   });
 });
 
+describe('scoreWindow: explainability and sync bookkeeping', () => {
+  it('every change of final, B, sync or weight has a reason whose last "after" value is the new value', () => {
+    const run = simulateRun(40, 31337, config);
+    let previous = createScoringState();
+    let checked = 0;
+    for (const result of run.results) {
+      for (const [uid, peer] of Object.entries(result.state.peers)) {
+        const before = previous.peers[uid] ?? newPeerState(config); // a new uid starts from the defaults
+        for (const field of ['finalScore', 'binaryMovingAverage', 'syncScore', 'weight'] as const) {
+          if (before[field] === peer[field]) continue;
+          const last = result.reasons.filter((r) => String(r.uid) === uid && field in r.after).at(-1);
+          expect(last, `window ${result.state.lastWindow} uid ${uid} ${field}`).toBeDefined();
+          expect(last!.after[field]).toBe(peer[field]);
+          checked++;
+        }
+      }
+      previous = result.state;
+    }
+    expect(checked).toBeGreaterThan(100);
+  });
+
+  it('the EMA of the validator step size follows its slices window by window', () => {
+    let state = createScoringState();
+    const slices = [[1, 2], [1.01, 2], [1.03, 2.01], [1.03, 2.01]];
+    slices.forEach((a, i) => {
+      state = scoreWindow(state, inputs(100 + i, { validatorSlices: { a } }), config).state;
+    });
+    // changes: [0.01, 0] (first: initialises), then [0.02, 0.01] (EMA α 0.2), then no movement (skipped).
+    expect(state.paramAvgChange.a![0]).toBeCloseTo(0.8 * 0.01 + 0.2 * 0.02, 12);
+    expect(state.paramAvgChange.a![1]).toBeCloseTo(0.8 * 0 + 0.2 * 0.01, 12);
+    expect(state.previousSlices.a).toEqual([1.03, 2.01]);
+  });
+});
+
 describe('validator state: serialisation and restart', () => {
   it('a restart from the serialised state mid-run gives identical results over 40 synthetic windows', () => {
     const uninterrupted = simulateRun(40, 2024, config);

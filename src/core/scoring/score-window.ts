@@ -134,6 +134,7 @@ function applyActivity(state: ValidatorScoringState, inputs: WindowScoringInputs
       const fresh = newPeerState(config);
       fresh.binaryMovingAverage = Math.min(peer.binaryMovingAverage, config.binaryScoreInitial);
       fresh.naughtyWindowsLeft = peer.naughtyWindowsLeft;
+      fresh.weight = peer.weight; // recomputed (and explained) by the weight step at the end of the window
       log.record(
         uid,
         'inactivity-reset',
