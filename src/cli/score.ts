@@ -77,7 +77,7 @@ export function replay(text: string, preset: ReplayOptions['preset'] = 'tiny'): 
       inputs = parseWindowScoringInputs(windowRaw);
     } catch (error) {
       if (error instanceof ScoringInputError) {
-        throw new ScoringInputError(`windows.${i}.${error.field}`, error.message);
+        throw new ScoringInputError(`windows.${i}.${error.field}`, error.problem);
       }
       throw error;
     }
@@ -97,7 +97,10 @@ function fmt(value: number | null, digits = 4): string {
 /** Plain fixed-width table. */
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
-  const line = (cells: string[]) => cells.map((cell, c) => cell.padStart(widths[c]!)).join('  ');
+  const numeric = (cell: string) => /^[-+0-9.e]+$/.test(cell);
+  const rightAligned = header.map((_, c) => rows.length > 0 && rows.every((r) => numeric(r[c] ?? '') || r[c] === '-'));
+  const line = (cells: string[]) =>
+    cells.map((cell, c) => (rightAligned[c] ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 

@@ -11,7 +11,8 @@ export class ScoringInputError extends Error {
   constructor(
     /** Dotted path of the offending field, e.g. `evaluations.7.lossOwnAfter`. */
     readonly field: string,
-    problem: string,
+    /** What is wrong with it, without the advice (so a caller can re-wrap it under a longer path). */
+    readonly problem: string,
   ) {
     super(
       `Invalid scoring input at "${field}": ${problem}. ` +
