@@ -12,6 +12,7 @@
 
 import { sha256 } from '@noble/hashes/sha2';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
+import { chunkSize } from './compress/chunking.ts';
 import {
   RUN_CONFIG_VERSION,
   type CompressionConfig,
@@ -417,17 +418,6 @@ function checkUnknownKeys(prefix: string, section: Record<string, unknown>, know
 }
 
 /**
- * Chunk side Templar uses for a dimension of size `n`: the largest divisor of `n` not above
- * `targetChunk` (`src/tplr/compress.py::_get_smaller_split`, gauntlet-spec §5.3).
- */
-export function chunkSizeFor(n: number, targetChunk: number): number {
-  for (let d = Math.min(n, targetChunk); d > 1; d--) {
-    if (n % d === 0) return d;
-  }
-  return 1;
-}
-
-/**
  * Cross-field rules that need the whole config. Only run when the fields they read are valid, so the
  * messages never compare garbage.
  */
@@ -448,7 +438,7 @@ function checkRelations(cfg: RunConfig, issues: RunConfigIssue[]): void {
   ];
   if (model.positional === 'learned') dims.push(['model.seqLen', model.seqLen]);
   for (const [path, n] of dims) {
-    if (n % chunk !== 0 && chunkSizeFor(n, chunk) < 2) {
+    if (n % chunk !== 0 && chunkSize(n, chunk) < 2) {
       push(
         path,
         `${path} (${n}) is not a multiple of compression.targetChunk ${chunk} and has no divisor in [2, ${chunk}], ` +

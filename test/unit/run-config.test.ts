@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { RunConfig } from '../../src/core/config.ts';
+import { chunkSize } from '../../src/core/compress/chunking.ts';
 import {
   RunConfigError,
   canonicalJson,
-  chunkSizeFor,
   runConfigHash,
   smallRunConfig,
   tinyRunConfig,
@@ -84,14 +84,14 @@ describe('presets (gauntlet-spec §8.2, §12.2)', () => {
   });
 });
 
-describe('chunkSizeFor (compress.py chunk rule, §5.3)', () => {
+describe('chunkSize as the run config uses it (compress.py chunk rule, §5.3)', () => {
   it('is the largest divisor not above the target', () => {
-    expect(chunkSizeFor(320, 64)).toBe(64);
-    expect(chunkSizeFor(896, 64)).toBe(64);
-    expect(chunkSizeFor(100, 64)).toBe(50);
-    expect(chunkSizeFor(96, 64)).toBe(48);
-    expect(chunkSizeFor(67, 64)).toBe(1); // prime above the target
-    expect(chunkSizeFor(61, 64)).toBe(61); // prime below the target: one chunk
+    expect(chunkSize(320, 64)).toBe(64);
+    expect(chunkSize(896, 64)).toBe(64);
+    expect(chunkSize(100, 64)).toBe(50);
+    expect(chunkSize(96, 64)).toBe(48);
+    expect(chunkSize(67, 64)).toBe(1); // prime above the target
+    expect(chunkSize(61, 64)).toBe(61); // prime below the target: one chunk
   });
 });
 
