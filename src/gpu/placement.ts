@@ -10,7 +10,9 @@ export interface PlacementReport {
   readonly found: boolean;
   /** Node count per execution provider. */
   readonly nodesByProvider: Readonly<Record<string, number>>;
-  /** `OpType (name)` of every node listed under the CPU provider. */
+  /** Nodes on `CPUExecutionProvider` (ORT 1.30's web build prints the counts, not always the names). */
+  readonly cpuNodeCount: number;
+  /** `OpType (name)` of the CPU nodes, when ORT lists them. */
   readonly cpuNodes: readonly string[];
   /** The captured lines that mention placement, for the test's failure message. */
   readonly lines: readonly string[];
@@ -47,25 +49,48 @@ export function parsePlacementLog(rawLines: readonly string[]): PlacementReport 
       current = undefined;
     }
   }
-  return { found, nodesByProvider, cpuNodes, lines };
+  // Without a summary, keep every captured row so a failing test shows what ORT did print.
+  const cpuNodeCount = nodesByProvider.CPUExecutionProvider ?? 0;
+  return { found, nodesByProvider, cpuNodeCount, cpuNodes, lines: found ? lines : rows };
 }
 
 type ConsoleMethod = 'log' | 'info' | 'warn' | 'error' | 'debug';
 const METHODS: readonly ConsoleMethod[] = ['log', 'info', 'warn', 'error', 'debug'];
 
+let tapInstalled = false;
+let activeCapture: string[] | undefined;
+
 /**
- * Runs `fn` while recording everything written to the console (ORT's wasm build logs through it),
- * then restores the console. Only for diagnostics: it swallows ORT's verbose output while active.
+ * Routes the console through a tap that `captureOrtLog` can switch on. ORT's wasm module binds the
+ * console functions once, when it is instantiated, so the tap must be in place before the first
+ * session is created (the trainer worker installs it at start-up); swapping console methods later
+ * would not be seen by ORT.
+ */
+export function installOrtLogTap(): void {
+  if (tapInstalled) return;
+  tapInstalled = true;
+  // The console seen as plain function slots, to wrap them.
+  const sink = globalThis.console as unknown as Record<ConsoleMethod, (...args: unknown[]) => void>;
+  for (const m of METHODS) {
+    const original = sink[m];
+    sink[m] = (...args: unknown[]) => {
+      if (activeCapture) activeCapture.push(args.map(String).join(' '));
+      else original(...args);
+    };
+  }
+}
+
+/**
+ * Runs `fn` while recording (and swallowing) everything written to the console, where ORT's wasm
+ * build writes its log. Needs `installOrtLogTap()` before ORT was first initialised.
  */
 export async function captureOrtLog<T>(fn: () => Promise<T>): Promise<{ result: T; lines: string[] }> {
+  installOrtLogTap();
   const lines: string[] = [];
-  // The console seen as plain function slots, to swap and restore them.
-  const sink = globalThis.console as unknown as Record<ConsoleMethod, (...args: unknown[]) => void>;
-  const saved = METHODS.map((m) => [m, sink[m]] as const);
-  for (const m of METHODS) sink[m] = (...args: unknown[]) => void lines.push(args.map(String).join(' '));
+  activeCapture = lines;
   try {
     return { result: await fn(), lines };
   } finally {
-    for (const [m, original] of saved) sink[m] = original;
+    activeCapture = undefined;
   }
 }

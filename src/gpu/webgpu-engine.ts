@@ -274,6 +274,20 @@ export class WebGpuTrainerEngine implements TrainerEngine {
     return timeTokensPerSecond(s.config, steps, () => this.forwardBackward(s, batch));
   }
 
+  /** Node placement of any model on this engine's device (a throwaway session). */
+  async placementOf(modelBytes: Uint8Array): Promise<PlacementReport> {
+    const { result, lines } = await captureOrtLog(() =>
+      this.ort.InferenceSession.create(modelBytes, {
+        ...baseSessionOptions(),
+        executionProviders: [{ name: 'webgpu', device: this.device }],
+        logSeverityLevel: 0,
+        logVerbosityLevel: 1,
+      }),
+    );
+    await result.release();
+    return parsePlacementLog(lines);
+  }
+
   /** Diagnostics: [clip scale, global norm] of the last inner step, from the GPU. */
   async lastClip(): Promise<{ scale: number; norm: number }> {
     const s = this.ready('lastClip');

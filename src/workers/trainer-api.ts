@@ -73,10 +73,15 @@ export interface TrainerDiagnostics {
   lossAndGradients(batch: TokenBatch): Promise<{ loss: number; grads: Float32Array }>;
   /** Tokens per second of `steps` fwd+bwd runs (after one warm-up run), without an update. */
   calibrate(steps: number): Promise<number>;
+  /** Node placement of any ONNX model on the WebGPU EP (ground truth for the graph lint). */
+  placementOf(modelBytes: Uint8Array): Promise<PlacementReport>;
 }
 
-/** The comlink surface of `trainer.worker.ts`. */
-export type TrainerWorkerApi = TrainerEngine & TrainerDiagnostics;
+/** The comlink surface of `trainer.worker.ts`: the engine (with the worker's init options) plus diagnostics. */
+export type TrainerWorkerApi = Omit<TrainerEngine, 'init'> &
+  TrainerDiagnostics & {
+    init(config: RunConfig, params?: Float32Array, options?: WorkerInitOptions): Promise<TrainerInfo>;
+  };
 
 /** Options of the worker's `init` beyond the engine's. */
 export interface WorkerInitOptions extends InitOptions {

@@ -5,10 +5,13 @@
  */
 import * as Comlink from 'comlink';
 import * as ort from 'onnxruntime-web/webgpu';
+import { installOrtLogTap } from '../gpu/placement.ts';
 import { createTrainerEngine, type AnyEngine } from '../gpu/select-engine.ts';
 import { WebGpuTrainerEngine } from '../gpu/webgpu-engine.ts';
 import { TrainerNotReadyError, type TrainerWorkerApi } from './trainer-api.ts';
 
+// Before ORT initialises: its wasm binds the console once, and the placement check reads that log.
+installOrtLogTap();
 // wasm threads need cross-origin isolation (vite.config.ts sets COOP/COEP); otherwise one thread.
 ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency)) : 1;
 
@@ -49,6 +52,11 @@ const api: TrainerWorkerApi = {
     return Comlink.transfer(out, [out.grads.buffer]);
   },
   calibrate: (steps) => current('calibrate').calibrate(steps),
+  async placementOf(modelBytes) {
+    const gpu = current('placementOf');
+    if (!(gpu instanceof WebGpuTrainerEngine)) throw new TrainerNotReadyError('placementOf (needs the WebGPU backend)');
+    return gpu.placementOf(modelBytes);
+  },
 };
 
 Comlink.expose(api);
