@@ -1,0 +1,105 @@
+/**
+ * Peer behaviours for the adversarial simulation (gauntlet-spec §7, the attacks the Gauntlet
+ * validator is built to resist; style.md §1.4). A behaviour changes one stage of the honest miner
+ * window in `src/peer/miner.ts` and nothing else, so every cheater runs the real pipeline around
+ * its cheat: real data loading, compression, wire format, signatures, storage and time gate.
+ *
+ * - honest: the miner window as specified.
+ * - free-rider: uploads a zero pseudo-gradient and trains nothing (contributes no computation).
+ * - noise: trains, then replaces Δ with Gaussian noise of the same L2 norm (a plausible-looking update).
+ * - copier: trains nothing; re-signs another peer's submission of the same window as its own
+ *   (Templar "copy miners", PR #111), uploading shortly after its victim.
+ * - stale: trains honestly but never applies outer steps, so its θ falls out of sync (§5.9).
+ * - data-lazy: trains on a pool that was not assigned to it (another uid's data), so its update helps
+ *   its own assigned data no more than random data (the binary indicator, §7.2).
+ * - poisoner: trains, then uploads −amplification·Δ (negated and scaled update).
+ * - late: trains honestly but uploads after the put window closed (Templar TOO_LATE).
+ */
+import { Xoshiro128 } from '../core/prng.ts';
+
+export type BehaviourName = 'honest' | 'free-rider' | 'noise' | 'copier' | 'stale' | 'data-lazy' | 'poisoner' | 'late';
+
+export const CHEATER_BEHAVIOURS: readonly BehaviourName[] = ['free-rider', 'noise', 'copier', 'stale', 'data-lazy', 'poisoner', 'late'];
+
+export interface Behaviour {
+  readonly name: BehaviourName;
+  /** Whether the miner runs the inner steps at all. */
+  readonly trains: boolean;
+  /** The uid whose assigned data is trained on (its own for everyone but data-lazy). */
+  trainingUid(ownUid: number): number;
+  /** Replaces the pseudo-gradient before error feedback; `window` seeds any randomness. */
+  transformDelta(delta: Float32Array, window: number, uid: number): Float32Array;
+  /** For a copier: the uid whose submission it re-signs. */
+  readonly copyFrom?: number;
+  /** Whether the miner applies the window's outer step. */
+  readonly appliesOuterStep: boolean;
+  /**
+   * When to upload, in ms after the put window opens (`time_min`). Honest peers upload at once;
+   * a copier waits for its victim; a late uploader misses `time_max`.
+   */
+  uploadDelayMs(putWindowMs: number): number;
+}
+
+const identity = (delta: Float32Array): Float32Array => delta;
+
+function base(name: BehaviourName): Behaviour {
+  return {
+    name,
+    trains: true,
+    trainingUid: (uid) => uid,
+    transformDelta: identity,
+    appliesOuterStep: true,
+    uploadDelayMs: (putWindowMs) => Math.min(500, putWindowMs / 4),
+  };
+}
+
+export function honest(): Behaviour {
+  return base('honest');
+}
+
+export function freeRider(): Behaviour {
+  return { ...base('free-rider'), trains: false, transformDelta: (delta) => new Float32Array(delta.length) };
+}
+
+/** Gaussian noise with the L2 norm of the real Δ, drawn from `Xoshiro128(seed ^ window ^ uid)`. */
+export function noise(seed = 0x5eed): Behaviour {
+  return {
+    ...base('noise'),
+    transformDelta: (delta, window, uid) => {
+      let norm = 0;
+      for (const v of delta) norm += v * v;
+      norm = Math.sqrt(norm);
+      const rng = new Xoshiro128((seed ^ Math.imul(window, 0x9e3779b1) ^ uid) >>> 0);
+      const out = new Float32Array(delta.length);
+      let outNorm = 0;
+      for (let i = 0; i < out.length; i++) {
+        out[i] = rng.nextGaussian();
+        outNorm += out[i]! * out[i]!;
+      }
+      const scale = outNorm > 0 ? norm / Math.sqrt(outNorm) : 0;
+      for (let i = 0; i < out.length; i++) out[i] = out[i]! * scale;
+      return out;
+    },
+  };
+}
+
+export function copier(copyFrom: number): Behaviour {
+  return { ...base('copier'), trains: false, copyFrom, uploadDelayMs: (putWindowMs) => Math.min(1500, putWindowMs / 2) };
+}
+
+export function stale(): Behaviour {
+  return { ...base('stale'), appliesOuterStep: false };
+}
+
+/** Trains on the pool of `uid + offset` instead of its own (a uid far outside the subnet by default). */
+export function dataLazy(offset = 5000): Behaviour {
+  return { ...base('data-lazy'), trainingUid: (uid) => uid + offset };
+}
+
+export function poisoner(amplification = 3): Behaviour {
+  return { ...base('poisoner'), transformDelta: (delta) => delta.map((v) => -amplification * v) };
+}
+
+export function lateUploader(): Behaviour {
+  return { ...base('late'), uploadDelayMs: (putWindowMs) => putWindowMs + 1000 };
+}

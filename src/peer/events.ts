@@ -1,0 +1,57 @@
+/**
+ * The typed event stream of the miner and validator loops (style.md lesson 7): every stage of a
+ * window emits one `WindowEvent`, and the UI, the CLI, the demo mode and the tests consume the same
+ * union instead of scraping logs. Events carry plain numbers and strings only, so they can cross a
+ * worker boundary or be written as JSON lines.
+ */
+
+/** Why a gathered or evaluated submission was not used (gauntlet-spec §5.8, §7.2). */
+export type SubmissionRejection =
+  /** No object (never uploaded, or removed). */
+  | 'missing'
+  /** Stored before the put window opened (Templar `TOO_EARLY`). */
+  | 'too-early'
+  /** Stored after the put window closed (Templar `TOO_LATE`). */
+  | 'too-late'
+  /** Larger than `window.maxSubmissionBytes`. */
+  | 'oversized'
+  /** Signature missing or not by the uid's hotkey over exactly these bytes, window and uid. */
+  | 'bad-signature'
+  /** The bytes do not decode against the run's layout and compression (`WireFormatError`). */
+  | 'malformed';
+
+export type MinerEvent =
+  | { readonly kind: 'miner-assignment'; readonly window: number; readonly uid: number; readonly sequences: number; readonly sampleDigest: string }
+  | { readonly kind: 'miner-trained'; readonly window: number; readonly uid: number; readonly steps: number; readonly meanLoss: number; readonly elapsedMs: number }
+  | { readonly kind: 'miner-compressed'; readonly window: number; readonly uid: number; readonly bytes: number; readonly updateNorm: number }
+  | { readonly kind: 'miner-signed'; readonly window: number; readonly uid: number; readonly key: string }
+  | { readonly kind: 'miner-uploaded'; readonly window: number; readonly uid: number; readonly key: string; readonly serverTimeMs: number }
+  | { readonly kind: 'miner-gathered'; readonly window: number; readonly uid: number; readonly gathered: readonly number[]; readonly rejected: Readonly<Record<string, SubmissionRejection>> }
+  | { readonly kind: 'miner-outer-step'; readonly window: number; readonly uid: number; readonly applied: boolean; readonly peers: number }
+  | { readonly kind: 'miner-debug-published'; readonly window: number; readonly uid: number; readonly key: string }
+  | { readonly kind: 'miner-error'; readonly window: number; readonly uid: number; readonly stage: string; readonly message: string };
+
+export type ValidatorEvent =
+  | { readonly kind: 'validator-window-start'; readonly window: number; readonly submitted: readonly number[]; readonly evalUids: readonly number[] }
+  | { readonly kind: 'validator-gathered'; readonly window: number; readonly gathered: readonly number[]; readonly rejected: Readonly<Record<string, SubmissionRejection>> }
+  | {
+      readonly kind: 'validator-evaluated';
+      readonly window: number;
+      readonly uid: number;
+      readonly status: 'ok' | 'missing' | 'invalid';
+      readonly lossOwnBefore?: number;
+      readonly lossOwnAfter?: number;
+      readonly lossRandomBefore?: number;
+      readonly lossRandomAfter?: number;
+      readonly detail?: string;
+    }
+  | { readonly kind: 'validator-scored'; readonly window: number; readonly weights: Readonly<Record<string, number>>; readonly reasons: number }
+  | { readonly kind: 'validator-outer-step'; readonly window: number; readonly peers: readonly number[]; readonly globalStep: number }
+  | { readonly kind: 'validator-published'; readonly window: number; readonly key: string }
+  | { readonly kind: 'validator-weights-set'; readonly window: number; readonly uids: readonly number[]; readonly values: readonly number[]; readonly block: number }
+  | { readonly kind: 'validator-state-saved'; readonly window: number; readonly bytes: number }
+  | { readonly kind: 'validator-error'; readonly window: number; readonly stage: string; readonly message: string };
+
+export type WindowEvent = MinerEvent | ValidatorEvent;
+
+export type WindowEventListener = (event: WindowEvent) => void;

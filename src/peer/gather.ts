@@ -1,0 +1,194 @@
+/**
+ * What miners and validators share about objects in storage: the keys (Templar's
+ * `gradient-{window}-{uid}-v{version}`, `debug-…`, `peers_{E}`), fetching and checking one
+ * submission (time gate, size cap, signature, strict decode: gauntlet-spec §3.2, §5.5, §5.8,
+ * Templar `comms.gather`), the gather over a peer list, the debug slices of the sync check (§5.9)
+ * and the gather-peer list posted by the validator (§5.7).
+ *
+ * A submission is two objects in the peer's own bucket: the wire bytes and the hex signature of
+ * `signingMessage(run, netuid, window, uid, sha256(bytes))`. The signature binds the bytes to one
+ * window and one uid, so copying another window's objects (replay) fails verification.
+ */
+import type { RunConfig } from '../core/config.ts';
+import type { FlatTensorSpec } from '../core/compress/error-feedback.ts';
+import { decodeSubmission, WireFormatError, type DecodedSubmission } from '../core/wire/index.ts';
+import type { GatherPeerList } from '../core/scoring/index.ts';
+import { NetError } from '../net/errors.ts';
+import { verifySubmission } from '../net/submission.ts';
+import type { HexString, ObjectInfo, Storage, TimeGate } from '../net/types.ts';
+import type { SubmissionRejection } from './events.ts';
+
+export const gradientKey = (window: number, uid: number): string => `gradient-${window}-${uid}`;
+export const signatureKey = (window: number, uid: number): string => `gradient-${window}-${uid}.sig`;
+export const debugKey = (window: number, uid: number): string => `debug-${window}-${uid}`;
+/** Templar `peers_{first_effective_window}`. */
+export const peerListKey = (firstEffectiveWindow: number): string => `peers-${firstEffectiveWindow}`;
+export const aggregateKey = (window: number): string => `aggregate-${window}`;
+export const checkpointKey = (globalStep: number): string => `checkpoint-${globalStep}`;
+
+/** Positions of each tensor a peer publishes for the sync check (Templar `debug_dict`: `param.flatten()[10:12]`). */
+export const DEBUG_SLICE_START = 10;
+export const DEBUG_SLICE_END = 12;
+
+/** A checked submission. */
+export interface AcceptedSubmission {
+  readonly uid: number;
+  readonly bytes: Uint8Array;
+  readonly decoded: DecodedSubmission;
+  readonly info: ObjectInfo;
+}
+
+export type FetchResult =
+  | { readonly ok: true; readonly submission: AcceptedSubmission }
+  | { readonly ok: false; readonly reason: SubmissionRejection; readonly detail: string };
+
+export interface FetchContext {
+  readonly config: RunConfig;
+  readonly layout: readonly FlatTensorSpec[];
+  readonly storage: Storage;
+  readonly window: number;
+  readonly gate: TimeGate;
+}
+
+const NET_REJECTIONS: Partial<Record<string, SubmissionRejection>> = {
+  'not-found': 'missing',
+  'too-early': 'too-early',
+  'too-late': 'too-late',
+  oversized: 'oversized',
+  'bad-signature': 'bad-signature',
+};
+
+/**
+ * Downloads and checks the submission of `uid` (bucket `hotkey`) for `context.window`. Never
+ * throws for anything a peer controls: each problem is a typed rejection.
+ */
+export async function fetchSubmission(context: FetchContext, uid: number, hotkey: string): Promise<FetchResult> {
+  const { config, window } = context;
+  try {
+    const { info, data } = await context.storage.get(hotkey, gradientKey(window, uid), { gate: context.gate, maxBytes: config.window.maxSubmissionBytes });
+    const signature = await context.storage.get(hotkey, signatureKey(window, uid), { maxBytes: 1024 });
+    const signatureHex = new TextDecoder().decode(signature.data).trim();
+    if (!/^0x[0-9a-fA-F]+$/.test(signatureHex)) return { ok: false, reason: 'bad-signature', detail: 'the signature object is not a hex string' };
+    verifySubmission({ runId: config.runId, netuid: config.netuid, window, uid }, data, signatureHex as HexString, hotkey);
+    const decoded = decodeSubmission(data, {
+      layout: context.layout,
+      compression: config.compression,
+      maxBytes: config.window.maxSubmissionBytes,
+      runId: config.runId,
+      netuid: config.netuid,
+      window,
+      uid,
+    });
+    return { ok: true, submission: { uid, bytes: data, decoded, info } };
+  } catch (error) {
+    if (error instanceof WireFormatError) {
+      return { ok: false, reason: error.code === 'oversized' ? 'oversized' : 'malformed', detail: error.message };
+    }
+    if (error instanceof NetError) {
+      const reason = NET_REJECTIONS[error.code];
+      if (reason !== undefined) return { ok: false, reason, detail: error.message };
+    }
+    throw error;
+  }
+}
+
+export interface GatherResult {
+  /** Accepted submissions, ascending uid. */
+  readonly accepted: AcceptedSubmission[];
+  readonly rejected: Record<string, SubmissionRejection>;
+  readonly details: Record<string, string>;
+}
+
+/** Gathers the submissions of `uids` (Templar `comms.gather`): every uid is fetched and checked on its own. */
+export async function gatherSubmissions(context: FetchContext, uids: readonly number[], hotkeyOf: (uid: number) => string | undefined): Promise<GatherResult> {
+  const accepted: AcceptedSubmission[] = [];
+  const rejected: Record<string, SubmissionRejection> = {};
+  const details: Record<string, string> = {};
+  for (const uid of [...new Set(uids)].sort((a, b) => a - b)) {
+    const hotkey = hotkeyOf(uid);
+    if (hotkey === undefined) {
+      rejected[String(uid)] = 'missing';
+      details[String(uid)] = `uid ${uid} is not registered`;
+      continue;
+    }
+    const result = await fetchSubmission(context, uid, hotkey);
+    if (result.ok) accepted.push(result.submission);
+    else {
+      rejected[String(uid)] = result.reason;
+      details[String(uid)] = result.detail;
+    }
+  }
+  return { accepted, rejected, details };
+}
+
+/** The published debug slices: per tensor, θ[10:12] after the outer step of `window` (§5.9). */
+export interface DebugSlices {
+  readonly window: number;
+  readonly slices: Record<string, number[]>;
+}
+
+export function debugSlices(theta: Float32Array, layout: readonly FlatTensorSpec[]): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const spec of layout) out[spec.name] = Array.from(theta.subarray(spec.offset + DEBUG_SLICE_START, spec.offset + DEBUG_SLICE_END));
+  return out;
+}
+
+/** Reads a peer's `debug-{window}` slices; `null` when missing or not well-formed (the scorer treats both as missing). */
+export async function readDebugSlices(storage: Storage, hotkey: string, uid: number, window: number, layout: readonly FlatTensorSpec[]): Promise<Record<string, number[]> | null> {
+  let raw: unknown;
+  try {
+    const { data } = await storage.get(hotkey, debugKey(window, uid), { maxBytes: 64 * 1024 });
+    raw = JSON.parse(new TextDecoder().decode(data));
+  } catch (error) {
+    if (error instanceof NetError || error instanceof SyntaxError) return null;
+    throw error;
+  }
+  if (typeof raw !== 'object' || raw === null || !('slices' in raw) || typeof raw.slices !== 'object' || raw.slices === null) return null;
+  const slices = raw.slices as Record<string, unknown>;
+  const out: Record<string, number[]> = {};
+  for (const spec of layout) {
+    const values = slices[spec.name];
+    if (!Array.isArray(values) || values.length !== DEBUG_SLICE_END - DEBUG_SLICE_START || !values.every((v) => typeof v === 'number' && Number.isFinite(v))) return null;
+    out[spec.name] = values as number[];
+  }
+  return out;
+}
+
+/** The posted gather-peer list with the window it takes effect from. */
+export interface PostedPeerList extends GatherPeerList {
+  readonly firstEffectiveWindow: number;
+}
+
+/**
+ * The peer list in force at `window` (Templar `tplr.neurons.update_peers`): the newest list posted
+ * by `validatorHotkey` whose first effective window is ≤ `window`; `null` when none is.
+ */
+export async function peerListAt(storage: Storage, validatorHotkey: string, window: number): Promise<PostedPeerList | null> {
+  const listed = await storage.list(validatorHotkey, 'peers-');
+  const effective = listed
+    .map((info) => ({ info, first: Number(info.key.slice('peers-'.length)) }))
+    .filter((e) => Number.isInteger(e.first) && e.first <= window)
+    .sort((a, b) => b.first - a.first)[0];
+  if (effective === undefined) return null;
+  try {
+    const { data } = await storage.get(validatorHotkey, effective.info.key, { maxBytes: 64 * 1024 });
+    const raw = JSON.parse(new TextDecoder().decode(data)) as Partial<PostedPeerList>;
+    const isUids = (xs: unknown): xs is number[] => Array.isArray(xs) && xs.every((x) => Number.isInteger(x));
+    if (!isUids(raw.peers) || !isUids(raw.reservePeers)) return null;
+    return { peers: raw.peers, reservePeers: raw.reservePeers, firstEffectiveWindow: effective.first };
+  } catch (error) {
+    if (error instanceof NetError || error instanceof SyntaxError) return null;
+    throw error;
+  }
+}
+
+/** The uids gathered at `window`: the peer list's gather and reserve peers, or every registered miner before any list exists. */
+export async function gatherUidsAt(storage: Storage, validatorHotkey: string, window: number, allMiners: readonly number[]): Promise<number[]> {
+  const list = await peerListAt(storage, validatorHotkey, window);
+  if (list === null) return [...allMiners];
+  return [...new Set([...list.peers, ...list.reservePeers])].sort((a, b) => a - b);
+}
+
+export function encodeJson(value: unknown): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(value));
+}

@@ -1,0 +1,200 @@
+/**
+ * One miner window (gauntlet-spec §2 and §5, Templar v2.1.3 `neurons/miner.py::Miner.run`) over
+ * the `TrainerEngine`, `Storage` and `Signer` seams, so the same code drives the browser tab (WebGPU
+ * engine in a worker, devnet or S3 storage, extension signer), the Node CLI and the simulation:
+ *
+ *   `prepare(w)`: assignment (`minerPool`, `batchesForPool`) → H inner steps (`trainInner`) →
+ *   Δ = θ0 − θ_H (`pseudoGradient`) → error feedback `e ← β·e + Δ` and compression with
+ *   `e ← e − decompress(compress(e))` (`prepare_gradient_dict`) → wire bytes;
+ *   `upload(w)`: sign `signingMessage(run, netuid, w, uid, sha256(bytes))` → put bytes and signature
+ *   inside the put window;
+ *   `finishWindow(w, gate)`: gather the window's peer list with the time gate (`comms.gather`) →
+ *   outer step θ ← θ − α·agg (`tplr.neurons.outer_step`) → publish `debug-{w}` (θ[10:12] per tensor).
+ *
+ * The caller (a clock-driven loop or the simulation) decides when each phase runs; a `Behaviour`
+ * (src/peer/behaviours.ts) changes one stage for the adversarial simulation.
+ */
+import { decodeAddress } from '@polkadot/util-crypto';
+import { outerStep } from '../core/aggregate.ts';
+import { accumulateErrorFeedback, compressErrorFeedback, resetErrorFeedback, type FlatTensorSpec } from '../core/compress/error-feedback.ts';
+import type { RunConfig } from '../core/config.ts';
+import { batchesForPool, batchTokens, minerPool, sequenceCount } from '../core/data/assignment.ts';
+import { sampleDigest } from '../core/data/digest.ts';
+import { encodeSubmission } from '../core/wire/index.ts';
+import { signSubmission } from '../net/submission.ts';
+import type { ObjectInfo, Signer, Storage, TimeGate } from '../net/types.ts';
+import type { TrainerEngine } from '../workers/trainer-api.ts';
+import type { Behaviour } from './behaviours.ts';
+import type { MinerEvent, WindowEventListener } from './events.ts';
+import { debugKey, debugSlices, encodeJson, fetchSubmission, gatherSubmissions, gatherUidsAt, gradientKey, signatureKey } from './gather.ts';
+
+export interface MinerOptions {
+  readonly config: RunConfig;
+  /** The model's flat parameter layout (`parameterLayout(config.model)`). */
+  readonly layout: readonly FlatTensorSpec[];
+  /** An engine already initialised on the run's θ. */
+  readonly engine: TrainerEngine;
+  /** Storage writing into this miner's bucket (its hotkey). */
+  readonly storage: Storage;
+  readonly signer: Signer;
+  readonly hotkey: string;
+  readonly uid: number;
+  /** The run's token stream (`loadAllTokens` in Node, `loadTokenStream` in a browser). */
+  readonly tokens: Uint8Array;
+  readonly behaviour: Behaviour;
+  /** Hotkey of the validator whose gather-peer lists this miner follows. */
+  readonly validatorHotkey: string;
+  /** Resolves a uid to its hotkey (bucket name), from the metagraph. */
+  readonly hotkeyOf: (uid: number) => string | undefined;
+  /** Every miner uid, gathered before the first peer list exists. */
+  readonly minerUids: () => readonly number[];
+  readonly onEvent?: WindowEventListener;
+}
+
+/** The outcome of `upload`. */
+export interface UploadReceipt {
+  readonly window: number;
+  readonly key: string;
+  readonly info: ObjectInfo;
+  readonly signature: string;
+}
+
+/** A miner step was called out of order (e.g. `upload` before `prepare`). */
+export class MinerStateError extends Error {
+  override readonly name = 'MinerStateError';
+}
+
+export class Miner {
+  private readonly errorFeedback: Float32Array;
+  private readonly parameterCount: number;
+  private readonly prepared = new Map<number, Uint8Array>();
+
+  constructor(private readonly options: MinerOptions) {
+    const last = options.layout[options.layout.length - 1];
+    this.parameterCount = last === undefined ? 0 : last.offset + last.shape.reduce((a, b) => a * b, 1);
+    this.errorFeedback = new Float32Array(this.parameterCount);
+  }
+
+  get uid(): number {
+    return this.options.uid;
+  }
+
+  get behaviour(): Behaviour {
+    return this.options.behaviour;
+  }
+
+  /** Trains window `w` on the assigned data and compresses the error-feedback buffer into wire bytes. */
+  async prepare(window: number): Promise<void> {
+    const { config, engine, behaviour, uid } = this.options;
+    if (behaviour.copyFrom !== undefined) return; // a copier builds its bytes at upload time
+    const trainingUid = behaviour.trainingUid(uid);
+    const total = sequenceCount(this.options.tokens.length, config.model.seqLen);
+    const pool = minerPool(trainingUid, window, config, total);
+    const stepIds = batchesForPool(pool, config.inner.innerSteps, config.inner.batchSize);
+    const trainedIds = stepIds.flat();
+    const digest = sampleDigest(trainedIds);
+    this.emit({ kind: 'miner-assignment', window, uid, sequences: trainedIds.length, sampleDigest: digest });
+
+    let delta: Float32Array;
+    if (behaviour.trains) {
+      const batches = stepIds.map((ids) => batchTokens(this.options.tokens, ids, config.model.seqLen));
+      const result = await engine.trainInner(batches, config.inner.innerSteps);
+      const meanLoss = result.losses.reduce((a, b) => a + b, 0) / Math.max(1, result.losses.length);
+      this.emit({ kind: 'miner-trained', window, uid, steps: result.losses.length, meanLoss, elapsedMs: result.elapsedMs });
+      delta = await engine.pseudoGradient();
+    } else {
+      delta = new Float32Array(this.parameterCount);
+    }
+    delta = behaviour.transformDelta(delta, window, uid);
+
+    accumulateErrorFeedback(this.errorFeedback, delta, config.compression.errorFeedbackDecay);
+    const tensors = compressErrorFeedback(this.errorFeedback, this.options.layout, config.compression);
+    const bytes = encodeSubmission(
+      {
+        runId: config.runId,
+        netuid: config.netuid,
+        window,
+        uid,
+        hotkey: decodeAddress(this.options.hotkey),
+        sampleDigest: hexPrefixBytes(digest, 16),
+        sampleCount: trainedIds.length,
+        tensors,
+      },
+      config.compression,
+    );
+    let norm = 0;
+    for (const v of delta) norm += v * v;
+    this.emit({ kind: 'miner-compressed', window, uid, bytes: bytes.length, updateNorm: Math.sqrt(norm) });
+    this.prepared.set(window, bytes);
+  }
+
+  /** Signs and uploads window `w`'s submission; a copier first fetches and re-labels its victim's bytes. */
+  async upload(window: number, gate: TimeGate): Promise<UploadReceipt> {
+    const { config, uid, behaviour } = this.options;
+    let bytes = this.prepared.get(window);
+    if (behaviour.copyFrom !== undefined) bytes = await this.copiedBytes(window, behaviour.copyFrom, gate);
+    if (bytes === undefined) throw new MinerStateError(`Miner uid ${uid} has no prepared submission for window ${window}; call prepare(${window}) first.`);
+    this.prepared.delete(window);
+    const key = gradientKey(window, uid);
+    const signature = await signSubmission(this.options.signer, this.options.hotkey, { runId: config.runId, netuid: config.netuid, window, uid }, bytes);
+    this.emit({ kind: 'miner-signed', window, uid, key });
+    const info = await this.options.storage.put(key, bytes);
+    await this.options.storage.put(signatureKey(window, uid), new TextEncoder().encode(signature));
+    this.emit({ kind: 'miner-uploaded', window, uid, key, serverTimeMs: info.lastModifiedMs });
+    return { window, key, info, signature };
+  }
+
+  /** Gathers window `w`, applies the outer step (unless the behaviour skips it) and publishes the debug slices. */
+  async finishWindow(window: number, gate: TimeGate): Promise<void> {
+    const { config, uid, layout, engine, storage } = this.options;
+    const uids = await gatherUidsAt(storage, this.options.validatorHotkey, window, this.options.minerUids());
+    const gathered = await gatherSubmissions({ config, layout, storage, window, gate }, uids, this.options.hotkeyOf);
+    this.emit({ kind: 'miner-gathered', window, uid, gathered: gathered.accepted.map((s) => s.uid), rejected: gathered.rejected });
+    const apply = this.options.behaviour.appliesOuterStep && gathered.accepted.length > 0;
+    if (gathered.accepted.length === 0) resetErrorFeedback(this.errorFeedback); // a null round (§5.2)
+    if (apply) {
+      await engine.applyOuter(outerUpdate(this.parameterCount, layout, gathered.accepted.map((s) => ({ uid: s.uid, tensors: s.decoded.tensors })), config));
+    }
+    this.emit({ kind: 'miner-outer-step', window, uid, applied: apply, peers: gathered.accepted.length });
+    const theta = await engine.exportParams();
+    const key = debugKey(window, uid);
+    await storage.put(key, encodeJson({ window, slices: debugSlices(theta, layout) }));
+    this.emit({ kind: 'miner-debug-published', window, uid, key });
+  }
+
+  private async copiedBytes(window: number, victim: number, gate: TimeGate): Promise<Uint8Array | undefined> {
+    const { config, layout, storage, uid } = this.options;
+    const victimHotkey = this.options.hotkeyOf(victim);
+    if (victimHotkey === undefined) return undefined;
+    // The copier reads the victim's upload as any peer can, ignoring only the closing bound.
+    const result = await fetchSubmission({ config, layout, storage, window, gate: { timeMinMs: gate.timeMinMs, timeMaxMs: Number.MAX_SAFE_INTEGER } }, victim, victimHotkey);
+    if (!result.ok) return undefined;
+    return encodeSubmission({ ...result.submission.decoded, uid, hotkey: decodeAddress(this.options.hotkey) }, config.compression);
+  }
+
+  private emit(event: MinerEvent): void {
+    this.options.onEvent?.(event);
+  }
+}
+
+/**
+ * The dense outer update `α·agg` of gathered submissions (the quantity `applyOuter` subtracts): the
+ * reference `outerStep` run on a zero vector gives `0 − α·agg`, so the update is its negation.
+ */
+export function outerUpdate(
+  parameterCount: number,
+  layout: readonly FlatTensorSpec[],
+  peers: Parameters<typeof outerStep>[2],
+  config: Pick<RunConfig, 'compression'>,
+): Float32Array {
+  const zero = new Float32Array(parameterCount);
+  outerStep(zero, layout, peers, config.compression);
+  for (let i = 0; i < zero.length; i++) zero[i] = -zero[i]!;
+  return zero;
+}
+
+function hexPrefixBytes(hex: string, count: number): Uint8Array {
+  const out = new Uint8Array(count);
+  for (let i = 0; i < count; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}

@@ -1,0 +1,323 @@
+/**
+ * The validator loop, one window at a time (gauntlet-spec §3.4 and §7.8, Templar v2.1.3
+ * `neurons/validator.py::Validator.run`). For sync window s (the chain is in s + validatorOffset):
+ *
+ *  1. metagraph → miner uids and buckets; put window `[time_min, time_max]` from the chain timestamp
+ *     of the first block of s+1 (§3.2);
+ *  2. HEAD every miner's `gradient-{s}` → submitted uids → active uids → evaluation uids
+ *     (`selectEvaluationUids`, seeded per window);
+ *  3. gather the peer list's submissions with the time gate (`comms.gather`), each checked for size,
+ *     signature and wire format; debug slices `debug-{s−1}` for the sync check (§5.9); index sets and
+ *     upload times for copy detection (§7.5);
+ *  4. stage 2 (§7.2, `Validator.evaluate_peer`): Σ loss on a random control set before, and per
+ *     evaluated peer Σ loss on its own assigned data before and after the trial step
+ *     θ − evalLrFactor·clip(update), and on the random set after, through `TrainerEngine.evalLoss`;
+ *  5. `scoreWindow` (OpenSkill, sync, slashes, final scores, weights);
+ *  6. outer step with the gathered set (`tplr.neurons.outer_step`); publish the window's aggregated
+ *     update, a checkpoint every `checkpointFrequency` outer steps, and every
+ *     `peerReplacementFrequency` windows the gather-peer list (`create_and_post_peers`);
+ *  7. `set_weights` on `windowsPerWeights` windows; persist the state after every window.
+ *
+ * Nothing a peer uploads can stop the loop: every rejection is a typed reason in the events and in
+ * the scoring inputs (missing / invalid), and the window goes on.
+ */
+import { clippedPeerUpdate, medianNorms, type PeerSubmission } from '../core/aggregate.ts';
+import { putWindowAnchorBlock, putWindowBounds, peerListFirstEffectiveWindow, windowOfBlock } from '../core/clock.ts';
+import type { FlatTensorSpec } from '../core/compress/error-feedback.ts';
+import type { RunConfig } from '../core/config.ts';
+import { batchTokens, evalSample, evalSampleSeed, minerPool, randomEvalPool, sequenceCount } from '../core/data/assignment.ts';
+import {
+  activeUidsAt,
+  createScoringState,
+  deserializeState,
+  evaluationCandidates,
+  scoreWindow,
+  selectEvaluationUids,
+  selectGatherPeers,
+  serializeState,
+  type ChunkIndexSets,
+  type EvaluationOutcome,
+  type ValidatorScoringState,
+  type WindowScoringInputs,
+  type WindowScoringResult,
+} from '../core/scoring/index.ts';
+import type { Chain, Storage, TimeGate } from '../net/types.ts';
+import type { TokenBatch, TrainerEngine } from '../workers/trainer-api.ts';
+import type { SubmissionRejection, ValidatorEvent, WindowEventListener } from './events.ts';
+import {
+  aggregateKey, checkpointKey, debugSlices, encodeJson, fetchSubmission, gatherSubmissions, gatherUidsAt, gradientKey, peerListKey, readDebugSlices,
+  type AcceptedSubmission,
+} from './gather.ts';
+import { outerUpdate } from './miner.ts';
+
+/** Where the validator keeps its state between windows and across restarts (a file, IndexedDB, memory). */
+export interface StatePersistence {
+  load(): Promise<string | undefined>;
+  save(text: string): Promise<void>;
+}
+
+/** Persistence that keeps the last saved text in memory (tests, demo mode). */
+export class MemoryPersistence implements StatePersistence {
+  text: string | undefined;
+  load(): Promise<string | undefined> {
+    return Promise.resolve(this.text);
+  }
+  save(text: string): Promise<void> {
+    this.text = text;
+    return Promise.resolve();
+  }
+}
+
+export interface ValidatorOptions {
+  readonly config: RunConfig;
+  readonly layout: readonly FlatTensorSpec[];
+  /** An engine holding the validator's θ (after the outer step of the previous window). */
+  readonly engine: TrainerEngine;
+  /** Storage writing into the validator's bucket. */
+  readonly storage: Storage;
+  readonly chain: Chain;
+  readonly hotkey: string;
+  readonly tokens: Uint8Array;
+  readonly persistence: StatePersistence;
+  /**
+   * Per-window randomness (evaluation choice, random control set, own-data sample nonce). Templar
+   * uses the wall clock; the simulation passes a deterministic function so runs are reproducible.
+   */
+  readonly randomness?: (window: number) => number;
+  readonly onEvent?: WindowEventListener;
+}
+
+/** What one window did, for the CLI and the tests. */
+export interface ValidatorWindowReport {
+  readonly window: number;
+  readonly inputs: WindowScoringInputs;
+  readonly result: WindowScoringResult;
+  readonly gatherRejections: Readonly<Record<string, SubmissionRejection>>;
+  readonly outerStepApplied: boolean;
+}
+
+/** The run config cannot drive the validator (e.g. evaluation sequences that do not fill whole batches). */
+export class ValidatorConfigError extends Error {
+  override readonly name = 'ValidatorConfigError';
+}
+
+/** Persisted state layout; bump `version` when it changes. */
+interface PersistedValidatorState {
+  readonly version: 1;
+  readonly scoring: string;
+}
+
+const MISSING_REJECTIONS: ReadonlySet<SubmissionRejection> = new Set(['missing', 'too-early', 'too-late']);
+
+function defaultRandomness(): number {
+  const out = new Uint32Array(1);
+  crypto.getRandomValues(out);
+  return out[0]!;
+}
+
+export class Validator {
+  private state: ValidatorScoringState = createScoringState();
+  private readonly parameterCount: number;
+  private readonly totalSequences: number;
+
+  constructor(private readonly options: ValidatorOptions) {
+    const { config } = options;
+    if (config.scoring.evalSequences % config.inner.batchSize !== 0) {
+      throw new ValidatorConfigError(`scoring.evalSequences (${config.scoring.evalSequences}) must be a multiple of inner.batchSize (${config.inner.batchSize}) so evaluation batches are full; change the run config.`);
+    }
+    const last = options.layout[options.layout.length - 1];
+    this.parameterCount = last === undefined ? 0 : last.offset + last.shape.reduce((a, b) => a * b, 1);
+    this.totalSequences = sequenceCount(options.tokens.length, config.model.seqLen);
+  }
+
+  /** The current scoring state (a live reference; treat as read-only). */
+  get scoringState(): ValidatorScoringState {
+    return this.state;
+  }
+
+  /** Loads the persisted state, if any (call once before the first window). */
+  async restore(): Promise<boolean> {
+    const text = await this.options.persistence.load();
+    if (text === undefined) return false;
+    const parsed = JSON.parse(text) as Partial<PersistedValidatorState>;
+    if (parsed.version !== 1 || typeof parsed.scoring !== 'string') {
+      throw new ValidatorConfigError('The persisted validator state has an unknown layout; delete it to start fresh.');
+    }
+    this.state = deserializeState(parsed.scoring);
+    return true;
+  }
+
+  /** Scores sync window `window` (the chain must have produced the first block of `window + 1`). */
+  async runWindow(window: number): Promise<ValidatorWindowReport> {
+    const { config, chain, storage, engine, layout } = this.options;
+    const scoring = config.scoring;
+    const seed = (this.options.randomness ?? defaultRandomness)(window) >>> 0;
+
+    const metagraph = await chain.metagraph(config.netuid);
+    const hotkeys = new Map(metagraph.uids.map((uid, i) => [uid, metagraph.hotkeys[i]!]));
+    const hotkeyOf = (uid: number): string | undefined => hotkeys.get(uid);
+    const minerUids = metagraph.uids.filter((uid, i) => !metagraph.validatorPermit[i] && uid !== scoring.burnUid);
+    const anchor = await chain.blockTimestamp(putWindowAnchorBlock(window, config.window.blocksPerWindow));
+    const gate: TimeGate = putWindowBounds(anchor, config.window.putWindowMs);
+
+    const submitted: number[] = [];
+    for (const uid of minerUids) {
+      if ((await storage.head(hotkeyOf(uid)!, gradientKey(window, uid))) !== undefined) submitted.push(uid);
+    }
+    const active = activeUidsAt(this.state, window, submitted, scoring);
+    const evalUids = selectEvaluationUids(this.state, evaluationCandidates(this.state, active), scoring, seed);
+    this.emit({ kind: 'validator-window-start', window, submitted, evalUids });
+
+    const gatherUids = await gatherUidsAt(storage, this.options.hotkey, window, minerUids);
+    const fetchContext = { config, layout, storage, window, gate };
+    const gathered = await gatherSubmissions(fetchContext, gatherUids, hotkeyOf);
+    this.emit({ kind: 'validator-gathered', window, gathered: gathered.accepted.map((s) => s.uid), rejected: gathered.rejected });
+
+    const theta = await engine.exportParams();
+    const peerSlices: Record<string, Record<string, number[]> | null> = {};
+    for (const uid of [...new Set([...gatherUids, ...evalUids])].sort((a, b) => a - b)) {
+      peerSlices[String(uid)] = window > 0 ? await readDebugSlices(storage, hotkeyOf(uid)!, uid, window - 1, layout) : null;
+    }
+    const peers: PeerSubmission[] = gathered.accepted.map((s) => ({ uid: s.uid, tensors: s.decoded.tensors }));
+    const norms = medianNorms(peers);
+    const { lossRandomBefore, evaluations } = await this.evaluate(window, seed, evalUids, gathered.accepted, norms, fetchContext, hotkeyOf);
+
+    const inputs: WindowScoringInputs = {
+      window,
+      submittedUids: submitted,
+      gather: gathered.accepted.length === 0 ? null : {
+        gatheredUids: peers.map((p) => p.uid),
+        skippedUids: gatherUids.filter((uid) => !peers.some((p) => p.uid === uid)),
+        successRate: gatherUids.length === 0 ? 0 : peers.length / gatherUids.length,
+      },
+      validatorSlices: debugSlices(theta, layout),
+      peerSlices,
+      evalUids,
+      lossRandomBefore: evalUids.length === 0 ? null : lossRandomBefore,
+      evaluations,
+      indexSets: Object.fromEntries(gathered.accepted.map((s) => [String(s.uid), chunkIndexSets(s)])),
+      uploadTimes: Object.fromEntries(gathered.accepted.map((s) => [String(s.uid), s.info.lastModifiedMs])),
+    };
+    const result = scoreWindow(this.state, inputs, scoring);
+    this.state = result.state;
+    this.emit({ kind: 'validator-scored', window, weights: result.weights, reasons: result.reasons.length });
+
+    const outerStepApplied = peers.length > 0;
+    if (outerStepApplied) {
+      const update = outerUpdate(this.parameterCount, layout, peers, config);
+      await engine.applyOuter(update);
+      this.emit({ kind: 'validator-outer-step', window, peers: peers.map((p) => p.uid), globalStep: this.state.globalStep });
+      await this.publish(window, aggregateKey(window), new Uint8Array(update.buffer, update.byteOffset, update.byteLength));
+      if (this.state.globalStep % scoring.checkpointFrequency === 0) {
+        const params = await engine.exportParams();
+        await this.publish(window, checkpointKey(this.state.globalStep), new Uint8Array(params.buffer, params.byteOffset, params.byteLength));
+      }
+    }
+    if (window % scoring.peerReplacementFrequency === 0) {
+      const list = selectGatherPeers(this.state, active, scoring, seed);
+      const head = await chain.currentBlock();
+      const effective = peerListFirstEffectiveWindow(windowOfBlock(head.number, config.window.blocksPerWindow), config.window.peerListWindowMargin);
+      await this.publish(window, peerListKey(effective), encodeJson({ ...list, postedAtWindow: window }));
+    }
+    if (result.setWeightsDue && result.chainWeights.uids.length > 0) {
+      const hyper = await chain.hyperparams(config.netuid);
+      const tx = await chain.setWeights(this.options.hotkey, config.netuid, result.chainWeights.uids, result.chainWeights.values, hyper.weightsVersionKey);
+      this.emit({ kind: 'validator-weights-set', window, uids: result.chainWeights.uids, values: result.chainWeights.values, block: tx.block });
+    }
+    const text = JSON.stringify({ version: 1, scoring: serializeState(this.state) } satisfies PersistedValidatorState);
+    await this.options.persistence.save(text);
+    this.emit({ kind: 'validator-state-saved', window, bytes: text.length });
+    return { window, inputs, result, gatherRejections: gathered.rejected, outerStepApplied };
+  }
+
+  /** Stage 2 for `evalUids` (§7.2): losses before and after each peer's clipped trial step. */
+  private async evaluate(
+    window: number,
+    seed: number,
+    evalUids: readonly number[],
+    gathered: readonly AcceptedSubmission[],
+    norms: readonly number[],
+    fetchContext: Parameters<typeof fetchSubmission>[0],
+    hotkeyOf: (uid: number) => string | undefined,
+  ): Promise<{ lossRandomBefore: number; evaluations: Record<string, EvaluationOutcome> }> {
+    const { config, engine } = this.options;
+    const evaluations: Record<string, EvaluationOutcome> = {};
+    if (evalUids.length === 0) return { lossRandomBefore: 0, evaluations };
+    const randomIds = randomEvalPool(seed, window, config, this.totalSequences).ids;
+    const randomBatches = this.batches(randomIds);
+    const lossRandomBefore = sum(await engine.evalLoss(randomBatches));
+    for (const uid of evalUids) {
+      let submission = gathered.find((s) => s.uid === uid);
+      if (submission === undefined) {
+        const hotkey = hotkeyOf(uid);
+        const fetched = hotkey === undefined ? null : await fetchSubmission(fetchContext, uid, hotkey);
+        if (fetched === null || !fetched.ok) {
+          const reason = fetched === null ? 'missing' : fetched.reason;
+          const detail = fetched === null ? `uid ${uid} is not registered` : fetched.detail;
+          evaluations[String(uid)] = MISSING_REJECTIONS.has(reason) ? { status: 'missing' } : { status: 'invalid', detail: `${reason}: ${detail}` };
+          this.emit({ kind: 'validator-evaluated', window, uid, status: MISSING_REJECTIONS.has(reason) ? 'missing' : 'invalid', detail: `${reason}: ${detail}` });
+          continue;
+        }
+        submission = fetched.submission;
+      }
+      const trial = this.trialUpdate(submission, norms);
+      const ownIds = evalSample(minerPool(uid, window, config, this.totalSequences), config.scoring.evalSequences, evalSampleSeed(uid, window, seed));
+      const ownBatches = this.batches(ownIds);
+      const lossOwnBefore = sum(await engine.evalLoss(ownBatches));
+      const lossOwnAfter = sum(await engine.evalLoss(ownBatches, trial));
+      const lossRandomAfter = sum(await engine.evalLoss(randomBatches, trial));
+      if (![lossOwnBefore, lossOwnAfter, lossRandomAfter].every(Number.isFinite)) {
+        evaluations[String(uid)] = { status: 'invalid', detail: 'a trial loss was not finite' };
+        this.emit({ kind: 'validator-evaluated', window, uid, status: 'invalid', detail: 'a trial loss was not finite' });
+        continue;
+      }
+      evaluations[String(uid)] = { status: 'ok', lossOwnBefore, lossOwnAfter, lossRandomAfter };
+      this.emit({ kind: 'validator-evaluated', window, uid, status: 'ok', lossOwnBefore, lossOwnAfter, lossRandomBefore, lossRandomAfter });
+    }
+    return { lossRandomBefore, evaluations };
+  }
+
+  /** `evalLrFactor · clip(update)` as a flat vector: each tensor clipped to the gather's median norm (§7.2). */
+  private trialUpdate(submission: AcceptedSubmission, norms: readonly number[]): Float32Array {
+    const { config, layout } = this.options;
+    const out = new Float32Array(this.parameterCount);
+    layout.forEach((spec, t) => {
+      const tensor = submission.decoded.tensors[t]!;
+      const median = norms[t];
+      const dense = clippedPeerUpdate(tensor, median !== undefined && Number.isFinite(median) ? median : Number.POSITIVE_INFINITY, config.compression);
+      for (let i = 0; i < dense.length; i++) out[spec.offset + i] = Math.fround(config.scoring.evalLrFactor * dense[i]!);
+    });
+    return out;
+  }
+
+  private batches(ids: readonly number[]): TokenBatch[] {
+    const { batchSize } = this.options.config.inner;
+    const out: TokenBatch[] = [];
+    for (let i = 0; i + batchSize <= ids.length; i += batchSize) out.push(batchTokens(this.options.tokens, ids.slice(i, i + batchSize), this.options.config.model.seqLen));
+    return out;
+  }
+
+  private async publish(window: number, key: string, data: Uint8Array): Promise<void> {
+    await this.options.storage.put(key, data);
+    this.emit({ kind: 'validator-published', window, key });
+  }
+
+  private emit(event: ValidatorEvent): void {
+    this.options.onEvent?.(event);
+  }
+}
+
+/** Per tensor, the top-k index set of each chunk (`ChunkIndexSets`), as views into the decoded indices. */
+function chunkIndexSets(submission: AcceptedSubmission): Record<string, ChunkIndexSets> {
+  const out: Record<string, ChunkIndexSets> = {};
+  for (const tensor of submission.decoded.tensors) {
+    const chunks: Uint16Array[] = [];
+    for (let start = 0; start < tensor.indices.length; start += tensor.k) chunks.push(tensor.indices.subarray(start, start + tensor.k));
+    out[tensor.name] = chunks;
+  }
+  return out;
+}
+
+function sum(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0);
+}
