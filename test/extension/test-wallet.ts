@@ -2,17 +2,13 @@
  * TEST-ONLY wallet extension (chain.md §6), never imported by app code. Bundled as an IIFE by
  * `build.ts` and injected with `page.addInitScript` after a config script that sets
  * `window.__gauntletTestWallet`. It registers under the configured `injectedWeb3` name through
- * `@polkadot/extension-inject` and signs with a @polkadot/keyring the way `extension-base` does:
- * `signRaw` signs `<Bytes>‖data‖</Bytes>`; `signPayload` builds an `ExtrinsicPayload` in a fresh
- * TypeRegistry with the payload's signed extensions (the path of a wallet without stored metadata).
+ * `@polkadot/extension-inject` and signs with a @polkadot/keyring through `injectedKeyringSigner`.
  */
 import { injectExtension } from '@polkadot/extension-inject';
 import type { Injected, InjectedAccount } from '@polkadot/extension-inject/types';
 import { Keyring } from '@polkadot/keyring';
-import { TypeRegistry } from '@polkadot/types';
-import type { SignerPayloadJSON, SignerPayloadRaw, SignerResult } from '@polkadot/types/types';
-import { hexToU8a, isHex, stringToU8a, u8aToHex, u8aWrapBytes } from '@polkadot/util';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { injectedKeyringSigner, type SignLogEntry } from './injected-keyring-signer.ts';
 
 export interface TestWalletConfig {
   readonly name: string;
@@ -24,13 +20,13 @@ export interface TestWalletConfig {
 
 interface TestWalletWindow {
   __gauntletTestWallet?: TestWalletConfig;
-  __gauntletTestWalletLog?: { kind: 'raw' | 'payload'; address: string }[];
+  __gauntletTestWalletLog?: SignLogEntry[];
 }
 
 const global = window as unknown as TestWalletWindow;
 const config = global.__gauntletTestWallet;
 if (config === undefined) throw new Error('test wallet: set window.__gauntletTestWallet before injecting the bundle');
-const log: { kind: 'raw' | 'payload'; address: string }[] = [];
+const log: SignLogEntry[] = [];
 global.__gauntletTestWalletLog = log;
 
 const ready = cryptoWaitReady().then(() => {
@@ -38,8 +34,6 @@ const ready = cryptoWaitReady().then(() => {
   for (const account of config.accounts) keyring.addFromUri(account.uri, { name: account.name });
   return keyring;
 });
-
-let nextId = 1;
 
 async function enable(_origin: string): Promise<Injected> {
   const keyring = await ready;
@@ -52,23 +46,7 @@ async function enable(_origin: string): Promise<Injected> {
         return () => undefined;
       },
     },
-    signer: {
-      signRaw: (raw: SignerPayloadRaw): Promise<SignerResult> => {
-        log.push({ kind: 'raw', address: raw.address });
-        if (config?.reject === true) return Promise.reject(new Error('Cancelled'));
-        const data = isHex(raw.data) ? hexToU8a(raw.data) : stringToU8a(raw.data);
-        return Promise.resolve({ id: nextId++, signature: u8aToHex(keyring.getPair(raw.address).sign(u8aWrapBytes(data))) });
-      },
-      signPayload: (payload: SignerPayloadJSON): Promise<SignerResult> => {
-        log.push({ kind: 'payload', address: payload.address });
-        if (config?.reject === true) return Promise.reject(new Error('Cancelled'));
-        const registry = new TypeRegistry();
-        registry.setSignedExtensions(payload.signedExtensions);
-        const extrinsicPayload = registry.createType('ExtrinsicPayload', payload, { version: payload.version });
-        const { signature } = extrinsicPayload.sign(keyring.getPair(payload.address));
-        return Promise.resolve({ id: nextId++, signature });
-      },
-    },
+    signer: injectedKeyringSigner(keyring, log, config?.reject === true),
   };
 }
 

@@ -1,0 +1,308 @@
+/**
+ * `Chain` on subtensor (Bittensor) through @polkadot/api 16.5.6 (chain.md §3). Everything that
+ * changed between runtime versions is feature-detected from metadata, never assumed: the runtime
+ * metagraph API (with a storage fallback), the weight calls (plain `setWeights`, CR-v2
+ * `commitWeights`/`revealWeights`, timelocked commits we cannot produce), and the
+ * `ChargeTransactionPaymentWrapper` extension (declared for every connection). The generic parts
+ * (heads, timestamps, submission with dispatch-error decoding) work on any Substrate runtime and
+ * are tested on Rococo Asset Hub under chopsticks; the subtensor-specific parts run in the opt-in
+ * developer check.
+ */
+import { ApiPromise, WsProvider } from '@polkadot/api';
+import type { SubmittableExtrinsic } from '@polkadot/api/types';
+import type { KeyringPair } from '@polkadot/keyring/types';
+import type { Codec, ISubmittableResult, Signer as PolkadotSigner } from '@polkadot/types/types';
+import { u8aToU8a } from '@polkadot/util';
+import { ChainError, UnavailableError } from './errors.ts';
+import type { KeyringSigner } from './keyring-signer.ts';
+import { crV2CommitHash, normalizeMaxWeight, rawDataField, SUBTENSOR_SIGNED_EXTENSIONS } from './subtensor-encoding.ts';
+import type { BlockHeader, Chain, Commitment, Hyperparams, Metagraph, TxResult, Unsubscribe } from './types.ts';
+
+/** How an address signs extrinsics: a local key pair, or an extension's signer. */
+export type ExtrinsicAuthority = { readonly kind: 'pair'; readonly pair: KeyringPair } | { readonly kind: 'injected'; readonly address: string; readonly signer: PolkadotSigner };
+export type AuthorityFor = (address: string) => Promise<ExtrinsicAuthority>;
+
+/** Extrinsics signed by a local keyring (devnet tooling, headless validators, tests). */
+export function keyringAuthority(signer: KeyringSigner): AuthorityFor {
+  return (address) => Promise.resolve({ kind: 'pair', pair: signer.pair(address) });
+}
+
+/** Extrinsics signed by a wallet extension (`ExtensionSigner.polkadotSigner`), via its `signPayload`. */
+export function injectedAuthority(signerFor: (address: string) => Promise<PolkadotSigner>): AuthorityFor {
+  return async (address) => ({ kind: 'injected', address, signer: await signerFor(address) });
+}
+
+/** Opens an ApiPromise with the subtensor extension declarations (harmless on other runtimes). */
+export async function connectSubstrate(url: string, timeoutMs = 30_000): Promise<ApiPromise> {
+  const provider = new WsProvider(url, false);
+  try {
+    await provider.connect();
+    const api = await Promise.race([
+      ApiPromise.create({ provider, noInitWarn: true, signedExtensions: SUBTENSOR_SIGNED_EXTENSIONS, throwOnConnect: true }),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs)),
+    ]);
+    return api;
+  } catch (error) {
+    await provider.disconnect().catch(() => undefined);
+    throw new UnavailableError(`Cannot connect to the chain at ${url} (${error instanceof Error ? error.message : String(error)}); check the endpoint.`);
+  }
+}
+
+/**
+ * Signs and submits `tx`, resolving once it is in a block; a failed dispatch becomes a `ChainError`
+ * naming the pallet error (e.g. `subtensorModule.CommitRevealEnabled`) and its documentation.
+ */
+export function submitExtrinsic(api: ApiPromise, tx: SubmittableExtrinsic<'promise'>, authority: ExtrinsicAuthority): Promise<TxResult> {
+  return new Promise<TxResult>((resolve, reject) => {
+    let unsubscribe: (() => void) | undefined;
+    const finish = (outcome: () => void): void => {
+      unsubscribe?.();
+      outcome();
+    };
+    const onStatus = (result: ISubmittableResult): void => {
+      const { status, dispatchError } = result;
+      if (status.isInBlock) {
+        const blockHash = status.asInBlock.toHex();
+        if (dispatchError !== undefined) {
+          // Module errors name the pallet and error; others (Token, Arithmetic, …) print as their variant.
+          let detail = `${dispatchError.type}: ${JSON.stringify(dispatchError.toHuman())}`;
+          if (dispatchError.isModule) {
+            const meta = api.registry.findMetaError(dispatchError.asModule);
+            detail = `${meta.section}.${meta.name}: ${meta.docs.join(' ')}`;
+          }
+          finish(() => reject(new ChainError(`${tx.method.section}.${tx.method.method} failed in block ${blockHash}: ${detail}`)));
+          return;
+        }
+        void api.rpc.chain.getHeader(blockHash).then(
+          (header) => finish(() => resolve({ block: header.number.toNumber(), id: blockHash })),
+          (error: unknown) => finish(() => reject(new ChainError(`Included in ${blockHash}, but its header could not be read: ${String(error)}`))),
+        );
+      } else if (status.isInvalid || status.isDropped || status.isUsurped) {
+        finish(() => reject(new ChainError(`${tx.method.section}.${tx.method.method} was ${status.type.toLowerCase()} by the transaction pool.`)));
+      }
+    };
+    const sent = authority.kind === 'pair' ? tx.signAndSend(authority.pair, onStatus) : tx.signAndSend(authority.address, { signer: authority.signer }, onStatus);
+    sent.then(
+      (u) => {
+        unsubscribe = u;
+      },
+      (error: unknown) => reject(new ChainError(`${tx.method.section}.${tx.method.method} could not be signed or submitted: ${error instanceof Error ? error.message : String(error)}`)),
+    );
+  });
+}
+
+/** What this runtime offers, read from its metadata (chain.md §3.3–3.4, §4). */
+export interface SubtensorFeatures {
+  readonly runtimeMetagraph: boolean;
+  readonly selectiveMetagraph: boolean;
+  readonly setWeights: boolean;
+  readonly commitWeights: boolean;
+  readonly revealWeights: boolean;
+  readonly timelockedWeights: boolean;
+  readonly commitments: boolean;
+}
+
+export function detectFeatures(api: ApiPromise): SubtensorFeatures {
+  const tx = api.tx as Record<string, Record<string, unknown> | undefined>;
+  const call = api.call as Record<string, Record<string, unknown> | undefined>;
+  const sub = tx.subtensorModule;
+  return {
+    runtimeMetagraph: call.subnetInfoRuntimeApi?.getMetagraph !== undefined,
+    selectiveMetagraph: call.subnetInfoRuntimeApi?.getSelectiveMetagraph !== undefined,
+    setWeights: sub?.setWeights !== undefined,
+    commitWeights: sub?.commitWeights !== undefined,
+    revealWeights: sub?.revealWeights !== undefined,
+    timelockedWeights: sub?.commitTimelockedWeights !== undefined || sub?.commitTimelockedMechanismWeights !== undefined,
+    commitments: tx.commitments?.setCommitment !== undefined,
+  };
+}
+
+/** A CR-v2 commit this tab must reveal once `RevealPeriodEpochs` have passed (chain.md §3.4). */
+export interface PendingReveal {
+  readonly hotkey: string;
+  readonly netuid: number;
+  readonly uids: number[];
+  readonly values: number[];
+  readonly salt: number[];
+  readonly versionKey: bigint;
+  readonly commitBlock: number;
+}
+
+function toNumber(codec: unknown): number {
+  const json = (codec as Codec).toJSON();
+  return typeof json === 'number' ? json : Number(json);
+}
+
+function jsonArray(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+export class SubtensorChain implements Chain {
+  readonly features: SubtensorFeatures;
+  private readonly pending: PendingReveal[] = [];
+
+  constructor(readonly api: ApiPromise, private readonly authorityFor?: AuthorityFor) {
+    this.features = detectFeatures(api);
+  }
+
+  static async connect(url: string, authorityFor?: AuthorityFor): Promise<SubtensorChain> {
+    return new SubtensorChain(await connectSubstrate(url), authorityFor);
+  }
+
+  private query(section: string, item: string): ((...args: unknown[]) => Promise<Codec>) & { entries: (...args: unknown[]) => Promise<[{ args: Codec[] }, Codec][]> } {
+    const fn = (this.api.query as Record<string, Record<string, unknown> | undefined>)[section]?.[item];
+    if (fn === undefined) throw new ChainError(`This runtime has no storage ${section}.${item}; it is not a subtensor runtime this client knows.`);
+    return fn as ReturnType<SubtensorChain['query']>;
+  }
+
+  private async authority(address: string): Promise<ExtrinsicAuthority> {
+    if (this.authorityFor === undefined) throw new ChainError('This chain client was opened read-only (no signer).');
+    return this.authorityFor(address);
+  }
+
+  async subscribeBlocks(onBlock: (header: BlockHeader) => void): Promise<Unsubscribe> {
+    return this.api.rpc.chain.subscribeNewHeads((header) => onBlock({ number: header.number.toNumber() }));
+  }
+
+  async currentBlock(): Promise<BlockHeader> {
+    return { number: (await this.api.rpc.chain.getHeader()).number.toNumber() };
+  }
+
+  /** `Timestamp.Now` at block `n` (Templar `time_min` source; old blocks need an archive node). */
+  async blockTimestamp(n: number): Promise<number> {
+    const hash = await this.api.rpc.chain.getBlockHash(n);
+    if (hash.isEmpty) throw new ChainError(`Block ${n} is unknown to this node (not produced yet, or pruned).`);
+    const now = ((await this.api.at(hash)).query as Record<string, Record<string, (() => Promise<Codec>) | undefined> | undefined>).timestamp?.now;
+    if (now === undefined) throw new ChainError('This runtime has no timestamp pallet; block times are unknown.');
+    return toNumber(await now());
+  }
+
+  async metagraph(netuid: number): Promise<Metagraph> {
+    const block = (await this.currentBlock()).number;
+    if (this.features.runtimeMetagraph) {
+      try {
+        const call = (this.api.call as unknown as Record<string, Record<string, (n: number) => Promise<Codec>>>).subnetInfoRuntimeApi;
+        const result = (await call?.getMetagraph?.(netuid))?.toJSON() as Record<string, unknown> | null | undefined;
+        if (result !== null && result !== undefined) return this.metagraphFromRuntime(netuid, block, result);
+      } catch (error) {
+        console.warn(`subtensor: getMetagraph failed (${String(error)}); reading storage instead.`);
+      }
+    }
+    return this.metagraphFromStorage(netuid, block);
+  }
+
+  private metagraphFromRuntime(netuid: number, block: number, m: Record<string, unknown>): Metagraph {
+    const hotkeys = jsonArray(m.hotkeys).map(String);
+    const n = hotkeys.length;
+    const num = (key: string): number[] => jsonArray(m[key]).map(Number);
+    const incentives = num('incentives');
+    const stake = num('totalStake');
+    return {
+      netuid, block, uids: hotkeys.map((_, i) => i), hotkeys,
+      coldkeys: jsonArray(m.coldkeys).map(String),
+      stake: stake.length === n ? stake : hotkeys.map(() => 0),
+      validatorPermit: jsonArray(m.validatorPermit).map(Boolean),
+      // Incentive is a u16 fixed-point share on chain.
+      incentive: incentives.map((x) => x / 65_535),
+      lastUpdate: num('lastUpdate'),
+      active: jsonArray(m.active).map(Boolean),
+    };
+  }
+
+  private async metagraphFromStorage(netuid: number, block: number): Promise<Metagraph> {
+    const entries = await this.query('subtensorModule', 'keys').entries(netuid);
+    const rows = entries.map(([key, value]) => ({ uid: toNumber(key.args[1]), hotkey: String(value.toString()) })).sort((a, b) => a.uid - b.uid);
+    const hotkeys = rows.map((r) => r.hotkey);
+    const vec = async (item: string): Promise<unknown[]> => jsonArray((await this.query('subtensorModule', item)(netuid)).toJSON());
+    const [permits, incentive, lastUpdate, active] = await Promise.all([vec('validatorPermit'), vec('incentive'), vec('lastUpdate'), vec('active')]);
+    const stake = await Promise.all(hotkeys.map(async (h) => toNumber(await this.query('subtensorModule', 'totalHotkeyAlpha')(h, netuid))));
+    const coldkeys = await Promise.all(hotkeys.map(async (h) => (await this.query('subtensorModule', 'owner')(h)).toString()));
+    return {
+      netuid, block, uids: rows.map((r) => r.uid), hotkeys, coldkeys, stake,
+      validatorPermit: permits.map(Boolean),
+      incentive: incentive.map((x) => Number(x) / 65_535),
+      lastUpdate: lastUpdate.map(Number),
+      active: active.map(Boolean),
+    };
+  }
+
+  async hyperparams(netuid: number): Promise<Hyperparams> {
+    const q = (item: string): Promise<Codec> => this.query('subtensorModule', item)(netuid);
+    const [tempo, cr, reveal, rate, version, minWeights] = await Promise.all([q('tempo'), q('commitRevealWeightsEnabled'), q('revealPeriodEpochs'), q('weightsSetRateLimit'), q('weightsVersionKey'), q('minAllowedWeights')]);
+    const consts = this.api.consts as Record<string, Record<string, Codec | undefined> | undefined>;
+    const slot = consts.aura?.slotDuration ?? consts.babe?.expectedBlockTime;
+    const minimumPeriod = consts.timestamp?.minimumPeriod;
+    const blockTimeMs = slot !== undefined ? toNumber(slot) : minimumPeriod !== undefined ? 2 * toNumber(minimumPeriod) : 12_000;
+    return {
+      tempo: toNumber(tempo), commitRevealEnabled: cr.toJSON() === true, revealPeriodEpochs: toNumber(reveal),
+      weightsRateLimit: toNumber(rate), weightsVersionKey: BigInt(version.toString()), minAllowedWeights: toNumber(minWeights), blockTimeMs,
+    };
+  }
+
+  /** `commitments.commitmentOf` entries; the first `RawN` field of each is returned (chain.md §3.5). */
+  async commitments(netuid: number): Promise<Map<string, Commitment>> {
+    const out = new Map<string, Commitment>();
+    for (const [key, value] of await this.query('commitments', 'commitmentOf').entries(netuid)) {
+      const json = value.toJSON() as { block?: number; info?: { fields?: Record<string, string>[] } } | null;
+      const field = json?.info?.fields?.[0];
+      const raw = field === undefined ? undefined : Object.entries(field).find(([variant]) => variant.toLowerCase().startsWith('raw'));
+      if (raw === undefined || json === null) continue;
+      out.set(String(key.args[1]?.toString()), { block: Number(json.block ?? 0), data: u8aToU8a(raw[1]) });
+    }
+    return out;
+  }
+
+  async setCommitment(hotkey: string, netuid: number, data: Uint8Array): Promise<TxResult> {
+    if (!this.features.commitments) throw new ChainError('This runtime has no commitments pallet.');
+    const tx = (this.api.tx as unknown as Record<string, Record<string, (...a: unknown[]) => SubmittableExtrinsic<'promise'>>>).commitments?.setCommitment?.(netuid, { fields: [rawDataField(data)] });
+    if (tx === undefined) throw new ChainError('commitments.setCommitment is missing.');
+    return submitExtrinsic(this.api, tx, await this.authority(hotkey));
+  }
+
+  private subtensorTx(call: string, ...args: unknown[]): SubmittableExtrinsic<'promise'> {
+    const fn = (this.api.tx as unknown as Record<string, Record<string, ((...a: unknown[]) => SubmittableExtrinsic<'promise'>) | undefined> | undefined>).subtensorModule?.[call];
+    if (fn === undefined) throw new ChainError(`This runtime has no subtensorModule.${call}.`);
+    return fn(...args);
+  }
+
+  /**
+   * Commit-reveal off → `setWeights`. On → CR-v2 `commitWeights` with a random salt, remembered for
+   * `revealPendingWeights`. Where only timelocked commits exist, fails: their TLE encryption has no
+   * JS implementation (chain.md §3.4).
+   */
+  async setWeights(hotkey: string, netuid: number, uids: readonly number[], weights: readonly number[], versionKey: bigint): Promise<TxResult> {
+    const u16 = normalizeMaxWeight(uids, weights);
+    const hp = await this.hyperparams(netuid);
+    const authority = await this.authority(hotkey);
+    if (!hp.commitRevealEnabled) {
+      return { ...(await submitExtrinsic(this.api, this.subtensorTx('setWeights', netuid, u16.uids, u16.weights, versionKey), authority)), method: 'setWeights' };
+    }
+    if (!this.features.commitWeights || !this.features.revealWeights) {
+      throw new ChainError(`Subnet ${netuid} has commit-reveal on and this runtime accepts only timelocked (drand) commits, which cannot be produced in JavaScript yet.`);
+    }
+    const salt = Array.from(crypto.getRandomValues(new Uint16Array(8)));
+    const commitHash = crV2CommitHash({ hotkey, netuidIndex: netuid, uids: u16.uids, values: u16.weights, salt, versionKey });
+    const result = await submitExtrinsic(this.api, this.subtensorTx('commitWeights', netuid, commitHash), authority);
+    this.pending.push({ hotkey, netuid, uids: u16.uids, values: u16.weights, salt, versionKey, commitBlock: result.block });
+    return { ...result, method: 'commitWeights' };
+  }
+
+  /** CR-v2 commits not yet revealed, oldest first. The tab must stay open until their reveal epoch. */
+  pendingReveals(): readonly PendingReveal[] {
+    return [...this.pending];
+  }
+
+  /** Reveals the oldest pending commit of (hotkey, netuid); the chain answers `RevealTooEarly` before its epoch. */
+  async revealPendingWeights(hotkey: string, netuid: number): Promise<TxResult> {
+    const index = this.pending.findIndex((p) => p.hotkey === hotkey && p.netuid === netuid);
+    const p = this.pending[index];
+    if (p === undefined) throw new ChainError(`No pending weight commit of ${hotkey} on netuid ${netuid}.`);
+    const result = await submitExtrinsic(this.api, this.subtensorTx('revealWeights', netuid, p.uids, p.values, p.salt, p.versionKey), await this.authority(hotkey));
+    this.pending.splice(index, 1);
+    return { ...result, method: 'revealWeights' };
+  }
+
+  async close(): Promise<void> {
+    await this.api.disconnect();
+  }
+}
