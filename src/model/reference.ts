@@ -172,3 +172,40 @@ export function referenceLoss(shape: ModelShape, theta: Float64Array, ids: Int32
   }
   return total2 / n;
 }
+
+/**
+ * Central finite-difference gradient of `referenceLoss` over every parameter (float64, step `eps`):
+ * the oracle of the gradient checks. 2·P reference forwards: tiny shapes only.
+ */
+export function finiteDifferenceGradient(
+  shape: ModelShape,
+  theta: Float64Array,
+  ids: Int32Array,
+  targets: Int32Array,
+  batch: number,
+  eps = 1e-5,
+): Float64Array {
+  const work = theta.slice();
+  const grad = new Float64Array(theta.length);
+  for (let j = 0; j < work.length; j++) {
+    const saved = work[j]!;
+    work[j] = saved + eps;
+    const up = referenceLoss(shape, work, ids, targets, batch);
+    work[j] = saved - eps;
+    const down = referenceLoss(shape, work, ids, targets, batch);
+    work[j] = saved;
+    grad[j] = (up - down) / (2 * eps);
+  }
+  return grad;
+}
+
+/** ‖g − g_ref‖₂ / ‖g_ref‖₂ over `[offset, offset + size)`: the per-tensor error the gradient checks bound. */
+export function relativeError(g: ArrayLike<number>, ref: ArrayLike<number>, offset: number, size: number): number {
+  let diff2 = 0;
+  let ref2 = 0;
+  for (let i = offset; i < offset + size; i++) {
+    diff2 += (g[i]! - ref[i]!) ** 2;
+    ref2 += ref[i]! ** 2;
+  }
+  return ref2 === 0 ? (diff2 === 0 ? 0 : Infinity) : Math.sqrt(diff2 / ref2);
+}
