@@ -45,7 +45,7 @@ export async function createTrainerEngine(
     const info = await engine.init(config, params);
     return { engine, info: { ...info, reason: `WebGPU is unavailable (${reason ?? 'no device'}), so training runs on the CPU (wasm EP)` } };
   }
-  const gpu = new WebGpuTrainerEngine(ort, device);
+  const gpu = new WebGpuTrainerEngine(ort, device, true);
   const gpuInfo = await gpu.init(config, params, { capturePlacement: options.capturePlacement ?? false });
   if (wanted === 'webgpu') return { engine: gpu, info: { ...gpuInfo, reason: 'WebGPU was requested' } };
 
@@ -59,6 +59,5 @@ export async function createTrainerEngine(
     return { engine: gpu, info: { ...gpuInfo, reason: `WebGPU is faster here (${figures})`, calibration } };
   }
   await gpu.dispose();
-  device.destroy();
   return { engine: wasm, info: { ...wasmInfo, reason: `the CPU (wasm EP) is faster here than this WebGPU adapter (${figures})`, calibration } };
 }

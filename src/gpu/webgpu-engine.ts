@@ -74,9 +74,14 @@ export class WebGpuTrainerEngine implements TrainerEngine {
   /** Node placement of the training session, when `capturePlacement` was set. */
   placement: PlacementReport | undefined;
 
+  /**
+   * @param ownsDevice destroy `device` in `dispose()` (true when the engine's creator made the device
+   *   for it alone, as `createTrainerEngine` does); a shared device stays alive.
+   */
   constructor(
     private readonly ort: Ort,
     readonly device: GPUDevice,
+    private readonly ownsDevice = false,
   ) {
     this.pool = new BufferPool(device);
   }
@@ -93,7 +98,7 @@ export class WebGpuTrainerEngine implements TrainerEngine {
 
   async init(untrustedConfig: RunConfig, params?: Float32Array, options?: WebGpuInitOptions): Promise<TrainerInfo> {
     const config = validateRunConfig(untrustedConfig);
-    await this.dispose();
+    await this.releaseState();
     const total = parameterCount(config.model);
     if (params) validateUpdate(params, total, 'initial parameter vector');
     const trainGraph = buildTrainingGraph(config.model, config.inner.batchSize);
@@ -295,7 +300,7 @@ export class WebGpuTrainerEngine implements TrainerEngine {
     return { scale, norm };
   }
 
-  async dispose(): Promise<void> {
+  private async releaseState(): Promise<void> {
     const s = this.state;
     this.state = undefined;
     if (s) {
@@ -303,5 +308,10 @@ export class WebGpuTrainerEngine implements TrainerEngine {
       await s.evaluate.release();
     }
     this.pool.dispose();
+  }
+
+  async dispose(): Promise<void> {
+    await this.releaseState();
+    if (this.ownsDevice) this.device.destroy();
   }
 }
