@@ -5,6 +5,7 @@
  */
 import { ExtensionSigner } from '../../src/net/extension-signer.ts';
 import { signSubmission, type SubmissionContext } from '../../src/net/submission.ts';
+import { DevnetChain, DevnetStorage } from '../../src/net/devnet-client.ts';
 
 let signer: ExtensionSigner | undefined;
 
@@ -25,6 +26,34 @@ const harness = {
     } catch (error) {
       return { error: { name: error instanceof Error ? error.name : 'unknown', message: String(error) } };
     }
+  },
+  /** Block numbers seen on the devnet's WebSocket subscription (browser WebSocket). */
+  async watchBlocks(baseUrl: string, count: number): Promise<number[]> {
+    const seen: number[] = [];
+    const chain = new DevnetChain(baseUrl);
+    let stop: (() => void) | undefined;
+    await new Promise<void>((resolve, reject) => {
+      chain.subscribeBlocks((h) => {
+        seen.push(h.number);
+        if (seen.length === count) resolve();
+      }).then((u) => { stop = u; }, reject);
+    });
+    stop?.();
+    return seen;
+  },
+  /**
+   * The miner's network steps in the page: register the hotkey (signed by the wallet), sign the
+   * submission, and put the bytes and the signature into the hotkey's devnet bucket.
+   */
+  async registerAndSubmit(baseUrl: string, hotkey: string, context: SubmissionContext, key: string, bytes: number[]): Promise<{ uid: number; lastModifiedMs: number }> {
+    if (signer === undefined) throw new Error('connect first');
+    const { uid } = await new DevnetChain(baseUrl, signer).register(hotkey, context.netuid);
+    const data = Uint8Array.from(bytes);
+    const signature = await signSubmission(signer, hotkey, { ...context, uid }, data);
+    const storage = new DevnetStorage(baseUrl, signer, hotkey);
+    const info = await storage.put(key, data);
+    await storage.put(`${key}.sig`, new TextEncoder().encode(signature));
+    return { uid, lastModifiedMs: info.lastModifiedMs };
   },
 };
 
