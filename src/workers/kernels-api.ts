@@ -4,6 +4,10 @@
  * drive the real GPU path from the page, from Playwright and from the CLI alike.
  */
 import type { AdamWHyperparameters } from '../core/adamw.ts';
+import type { OuterStepResult, PeerSubmission } from '../core/aggregate.ts';
+import type { EncodedTensor } from '../core/compress/codec.ts';
+import type { FlatTensorSpec } from '../core/compress/error-feedback.ts';
+import type { CompressionConfig } from '../core/config.ts';
 import type { GpuCapability } from '../gpu/device.ts';
 
 export interface AdamWRunInput {
@@ -27,11 +31,46 @@ export interface AdamWRunOutput {
   readonly liveBuffers: number;
 }
 
+/** One GPU compression (src/gpu/compress.ts) of flat θ0, θH and error-feedback vectors. */
+export interface CompressRunInput {
+  readonly layout: readonly FlatTensorSpec[];
+  readonly compression: CompressionConfig;
+  readonly theta0: Float32Array;
+  readonly theta: Float32Array;
+  readonly errorFeedback: Float32Array;
+}
+
+export interface CompressRunOutput {
+  readonly tensors: EncodedTensor[];
+  /** The error feedback after e ← βe + Δ − decode(sent). */
+  readonly errorFeedback: Float32Array;
+  readonly liveBuffers: number;
+}
+
+/** One GPU outer step (src/gpu/outer-step.ts) on a flat parameter vector. */
+export interface OuterStepRunInput {
+  readonly layout: readonly FlatTensorSpec[];
+  readonly compression: CompressionConfig;
+  readonly params: Float32Array;
+  readonly peers: readonly PeerSubmission[];
+}
+
+export interface OuterStepRunOutput extends OuterStepResult {
+  readonly params: Float32Array;
+  /** sha256 of the parameter bytes (little-endian float32), hex: what the sync check compares. */
+  readonly paramSha256: string;
+  readonly liveBuffers: number;
+}
+
 export interface KernelsApi {
   /** Adapter capabilities, or the reason WebGPU is unusable. Never throws. */
   probe(): Promise<GpuCapability>;
   /** Runs `grads.length` AdamW steps on the GPU and returns the final state. */
   adamw(input: AdamWRunInput): Promise<AdamWRunOutput>;
+  /** Compresses on the GPU (pseudo-gradient, error feedback, top-k, quantisation, packing). */
+  compress(input: CompressRunInput): Promise<CompressRunOutput>;
+  /** Decodes, aggregates and applies gathered submissions to the parameters on the GPU. */
+  outerStep(input: OuterStepRunInput): Promise<OuterStepRunOutput>;
   /** Releases the device. */
   dispose(): void;
 }

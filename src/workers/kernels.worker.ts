@@ -7,7 +7,11 @@ import { adamwStepScalars } from '../core/adamw.ts';
 import { AdamWKernel, ADAMW_UNIFORM_BYTES } from '../gpu/adamw.ts';
 import { BufferPool } from '../gpu/buffers.ts';
 import { acquireGpuDevice, probeGpu } from '../gpu/device.ts';
-import type { AdamWRunInput, AdamWRunOutput, KernelsApi } from './kernels-api.ts';
+import { GpuCompressor } from '../gpu/compress.ts';
+import { GpuOuterStep } from '../gpu/outer-step.ts';
+import { sha256 } from '@noble/hashes/sha2';
+import { bytesToHex } from '@noble/hashes/utils';
+import type { AdamWRunInput, AdamWRunOutput, CompressRunInput, CompressRunOutput, KernelsApi, OuterStepRunInput, OuterStepRunOutput } from './kernels-api.ts';
 
 let devicePromise: Promise<GPUDevice> | undefined;
 let adamwKernel: AdamWKernel | undefined;
@@ -53,6 +57,41 @@ const api: KernelsApi = {
       pool.dispose();
       const result: AdamWRunOutput = { ...out, liveBuffers: pool.liveCount };
       return Comlink.transfer(result, [out.param.buffer, out.expAvg.buffer, out.expAvgSq.buffer]);
+    } finally {
+      pool.dispose();
+    }
+  },
+
+  async compress(input: CompressRunInput): Promise<CompressRunOutput> {
+    const gpu = await device();
+    const pool = new BufferPool(gpu);
+    try {
+      const compressor = GpuCompressor.create(gpu, pool, input.layout, input.compression);
+      const theta0 = pool.storageFrom(input.theta0, 'theta0');
+      const theta = pool.storageFrom(input.theta, 'theta');
+      const errorFeedback = pool.storageFrom(input.errorFeedback, 'error-feedback');
+      const tensors = await compressor.compress({ theta0, theta, errorFeedback });
+      const ef = await pool.readFloat32(errorFeedback, input.errorFeedback.length);
+      pool.dispose();
+      const result: CompressRunOutput = { tensors, errorFeedback: ef, liveBuffers: pool.liveCount };
+      return Comlink.transfer(result, [ef.buffer]);
+    } finally {
+      pool.dispose();
+    }
+  },
+
+  async outerStep(input: OuterStepRunInput): Promise<OuterStepRunOutput> {
+    const gpu = await device();
+    const pool = new BufferPool(gpu);
+    try {
+      const step = GpuOuterStep.create(gpu, pool, input.layout, input.compression);
+      const params = pool.storageFrom(input.params, 'params');
+      const summary = await step.apply(params, input.peers);
+      const out = await pool.readFloat32(params, input.params.length);
+      pool.dispose();
+      const paramSha256 = bytesToHex(sha256(new Uint8Array(out.buffer, out.byteOffset, out.byteLength)));
+      const result: OuterStepRunOutput = { ...summary, params: out, paramSha256, liveBuffers: pool.liveCount };
+      return Comlink.transfer(result, [out.buffer]);
     } finally {
       pool.dispose();
     }

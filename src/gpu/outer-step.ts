@@ -1,0 +1,126 @@
+/**
+ * Host side of the GPU outer step (gauntlet-spec §6, Templar `tplr.neurons.outer_step`, codec
+ * 'sparseloco'): gathered submissions are decoded, clipped to the median norm, scatter-meaned and
+ * applied to θ on the GPU, with the CPU reference's bits (src/core/aggregate.ts `outerStep`), so every
+ * honest peer, GPU or CPU, ends the window with the same parameter bytes.
+ *
+ * Split of work, and why it is exact:
+ * - CPU: sort by uid, check tensor names, and per (tensor, peer) the norm, median and clip factor from
+ *   the small sparse values with the reference's own float64 functions; a peer's clipped value depends
+ *   only on its code, so `bins` floats per (tensor, peer) carry it (`clippedValueTables`).
+ * - GPU: shaders/decode-aggregate.wgsl unpacks the wire blocks and adds each value into a binary64
+ *   accumulator and a count, one dispatch per (tensor, peer) in uid order; shaders/apply-update.wgsl
+ *   divides, multiplies by α and subtracts, all in software binary64 rounded as the CPU rounds.
+ * No float atomics; each accumulator sees its values in uid order whatever the GPU's scheduling.
+ */
+import { AggregationError, sortByUid, type OuterStepResult, type PeerSubmission } from '../core/aggregate.ts';
+import type { CompressionConfig } from '../core/config.ts';
+import type { FlatTensorSpec } from '../core/compress/error-feedback.ts';
+import { clippedValueTables, gpuCompressionPlan, tensorLayoutWords, writePackedTensor, TENSOR_LAYOUT_WORDS, type GpuCompressionPlan } from '../core/compress/gpu-layout.ts';
+import type { BufferPool } from './buffers.ts';
+import { bindAll, createKernel, dispatch, strideGroups, throwOnGpuError, uniformSlots, UNIFORM_SLOT_BYTES } from './compress-shaders.ts';
+
+const LAYOUT_BYTES = TENSOR_LAYOUT_WORDS * 4;
+
+export class GpuOuterStep {
+  readonly plan: GpuCompressionPlan;
+  private readonly decodePipeline: GPUComputePipeline;
+  private readonly applyPipeline: GPUComputePipeline;
+  /** Scratch: binary64 sum (2 words) and count per chunked coordinate of the largest tensor; zero between tensors. */
+  private readonly sum: GPUBuffer;
+  private readonly count: GPUBuffer;
+
+  private constructor(
+    private readonly device: GPUDevice,
+    private readonly pool: BufferPool,
+    private readonly layout: readonly FlatTensorSpec[],
+    private readonly compression: CompressionConfig,
+  ) {
+    if (compression.codec !== 'sparseloco') {
+      throw new AggregationError(`the GPU outer step implements the 'sparseloco' codec; '${compression.codec}' runs on the CPU reference (src/core/aggregate.ts outerStep)`);
+    }
+    this.plan = gpuCompressionPlan(layout, compression);
+    this.decodePipeline = createKernel(device, 'decode-aggregate');
+    this.applyPipeline = createKernel(device, 'apply-update');
+    this.sum = pool.storage(this.plan.maxTensorSize * 8, 'outer-step-sum');
+    this.count = pool.storage(this.plan.maxTensorSize * 4, 'outer-step-count');
+  }
+
+  static create(device: GPUDevice, pool: BufferPool, layout: readonly FlatTensorSpec[], compression: CompressionConfig): GpuOuterStep {
+    return new GpuOuterStep(device, pool, layout, compression);
+  }
+
+  /**
+   * θ ← θ − α·agg on `params` (flat, `parameterLayout` order), in place. Resolves once the GPU has
+   * finished. No peers: nothing changes. `skippedTensors` is always empty here: with the finite values
+   * the wire decoder admits, the aggregate is finite (the CPU reference's skip never triggers).
+   */
+  async apply(params: GPUBuffer, peers: readonly PeerSubmission[]): Promise<OuterStepResult> {
+    const { device, plan, pool } = this;
+    const sorted = sortByUid(peers);
+    if (params.size < plan.paramCount * 4) {
+      throw new AggregationError(`the parameter buffer holds ${params.size} bytes; the layout needs ${plan.paramCount * 4}`);
+    }
+    for (const peer of sorted) {
+      if (peer.tensors.length !== this.layout.length) throw new AggregationError(`uid ${peer.uid} has ${peer.tensors.length} tensors; the layout has ${this.layout.length}`);
+      peer.tensors.forEach((tensor, t) => {
+        if (tensor.name !== this.layout[t]!.name) throw new AggregationError(`uid ${peer.uid} has tensor "${tensor.name}" where the layout has "${this.layout[t]!.name}"`);
+      });
+    }
+    const uids = sorted.map((p) => p.uid);
+    if (sorted.length === 0) return { uids, medianNorms: this.layout.map(() => NaN), skippedTensors: [] };
+
+    const P = sorted.length;
+    const bins = plan.bins;
+    const packedWords = new Uint32Array(P * plan.packedWords);
+    const tables = new Float32Array(plan.tensors.length * P * bins);
+    const medianNorms: number[] = [];
+    const slots: Uint32Array[] = [];
+    plan.tensors.forEach((t, ti) => {
+      const tensors = sorted.map((p) => p.tensors[ti]!);
+      const clipped = clippedValueTables(tensors);
+      medianNorms.push(clipped.medianNorm);
+      tensors.forEach((tensor, p) => {
+        writePackedTensor(t, tensor, packedWords.subarray(p * plan.packedWords, (p + 1) * plan.packedWords), plan.codeBits);
+        const tableOffset = (ti * P + p) * bins;
+        tables.set(clipped.tables[p]!, tableOffset);
+        const words = tensorLayoutWords(t, ti, bins, plan.codeBits, this.compression.outerLr, tableOffset);
+        words[9] = t.indexWordOffset + p * plan.packedWords;
+        words[10] = t.codeWordOffset + p * plan.packedWords;
+        slots.push(words);
+      });
+      slots.push(tensorLayoutWords(t, ti, bins, plan.codeBits, this.compression.outerLr));
+    });
+
+    const packed = pool.storageFrom(packedWords, 'outer-step-packed');
+    const table = pool.storageFrom(tables, 'outer-step-values');
+    const uniforms = pool.create(slots.length * UNIFORM_SLOT_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, 'outer-step-layouts');
+    try {
+      uniformSlots(device, uniforms, slots);
+      device.pushErrorScope('validation');
+      const encoder = device.createCommandEncoder({ label: 'outer-step' });
+      const pass = encoder.beginComputePass({ label: 'outer-step' });
+      let slot = 0;
+      for (const t of plan.tensors) {
+        for (let p = 0; p < P; p++) {
+          const layout = [uniforms, slot++ * UNIFORM_SLOT_BYTES, LAYOUT_BYTES] as const;
+          dispatch(pass, this.decodePipeline, bindAll(device, this.decodePipeline, [layout, packed, table, this.sum, this.count]), strideGroups(t.entryCount));
+        }
+        const layout = [uniforms, slot++ * UNIFORM_SLOT_BYTES, LAYOUT_BYTES] as const;
+        dispatch(pass, this.applyPipeline, bindAll(device, this.applyPipeline, [layout, this.sum, this.count, params]), strideGroups(t.chunks.size));
+      }
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+      await throwOnGpuError(device, 'outer step');
+      await device.queue.onSubmittedWorkDone();
+    } finally {
+      for (const b of [packed, table, uniforms]) pool.release(b);
+    }
+    return { uids, medianNorms, skippedTensors: [] };
+  }
+
+  dispose(): void {
+    this.pool.release(this.sum);
+    this.pool.release(this.count);
+  }
+}
