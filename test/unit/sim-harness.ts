@@ -1,0 +1,159 @@
+/**
+ * Test-side driver of a whole subnet in one process: an in-memory network with a manual clock,
+ * one validator and a set of miners, each on its own wasm `TrainerEngine`, running the real miner
+ * and validator loops window by window. The driver only decides *when* things happen (blocks, the
+ * put window, who uploads when); every number comes from the loops themselves.
+ */
+import * as ort from 'onnxruntime-web';
+import { loadAllTokens } from '../../src/cli/data-files.ts';
+import { firstBlockOfWindow, putWindowAnchorBlock, putWindowBounds } from '../../src/core/clock.ts';
+import type { RunConfig } from '../../src/core/config.ts';
+import { tinyRunConfig } from '../../src/core/run-config.ts';
+import { WasmTrainerEngine } from '../../src/gpu/wasm-engine.ts';
+import { parameterLayout } from '../../src/model/params.ts';
+import { KeyringSigner } from '../../src/net/keyring-signer.ts';
+import { MemoryNetwork } from '../../src/net/memory-network.ts';
+import type { TimeGate } from '../../src/net/types.ts';
+import type { Behaviour } from '../../src/peer/behaviours.ts';
+import type { WindowEvent } from '../../src/peer/events.ts';
+import { Miner } from '../../src/peer/miner.ts';
+import { MemoryPersistence, Validator, type ValidatorWindowReport } from '../../src/peer/validator.ts';
+
+export const VALIDATOR_UID = 0;
+export const OWNER_UID = 1; // the burn uid of the tiny preset
+export const FIRST_MINER_UID = 2;
+
+/**
+ * The tiny preset with the simulation's documented overrides (none touches a scoring formula):
+ * - `data.poolSequences` = H·batch (16): the whole assigned pool is trained, as Templar's miner
+ *   trains its window's samples, so the own-data check samples trained sequences;
+ * - `gatherPeers` 6, `reservePeers` 2: room for all six honest peers in the paid ranks;
+ * - `uidsPerWindow` 5: each of 13 peers is evaluated ≈ 11 times in 30 windows;
+ * - `evalSequences` 8 (two batches): less noise per evaluation;
+ * - `overlapGraceSteps` 5: copy detection starts within a 30-window run (v2.1.3 waits 20 steps).
+ */
+export function simulationConfig(): RunConfig {
+  const base = tinyRunConfig();
+  return {
+    ...base,
+    runId: 'tiny-simulation',
+    data: { ...base.data, poolSequences: base.inner.innerSteps * base.inner.batchSize },
+    scoring: { ...base.scoring, gatherPeers: 6, reservePeers: 2, uidsPerWindow: 5, evalSequences: 16, overlapGraceSteps: 5 },
+  };
+}
+
+export interface SimulatedPeer {
+  readonly uid: number;
+  readonly behaviour: Behaviour;
+  readonly miner: Miner;
+}
+
+export class Simulation {
+  nowMs = Date.UTC(2026, 0, 1);
+  readonly network: MemoryNetwork;
+  readonly events: WindowEvent[] = [];
+  readonly reports: ValidatorWindowReport[] = [];
+  readonly peers: SimulatedPeer[] = [];
+  validator!: Validator;
+  validatorEngine!: WasmTrainerEngine;
+  readonly persistence = new MemoryPersistence();
+  private readonly engines: WasmTrainerEngine[] = [];
+
+  constructor(readonly config: RunConfig, readonly tokens: Uint8Array) {
+    this.network = new MemoryNetwork({
+      netuid: config.netuid,
+      clock: () => this.nowMs,
+      hyperparams: {
+        tempo: 360,
+        commitRevealEnabled: false,
+        revealPeriodEpochs: 1,
+        weightsRateLimit: 0,
+        weightsVersionKey: 0n,
+        minAllowedWeights: 1,
+        blockTimeMs: config.window.blockTimeMs,
+      },
+    });
+  }
+
+  static async create(config: RunConfig, behaviours: readonly Behaviour[]): Promise<Simulation> {
+    ort.env.wasm.numThreads = 1;
+    const sim = new Simulation(config, loadAllTokens().tokens);
+    const uris = ['//SimValidator', '//SimOwner', ...behaviours.map((_, i) => `//SimMiner${i}`)];
+    const signer = await KeyringSigner.fromUris(uris);
+    const addresses = (await signer.accounts()).map((a) => a.address);
+    const validatorHotkey = addresses[0]!;
+    sim.network.register({ hotkey: validatorHotkey, stake: 1000, validatorPermit: true });
+    sim.network.register({ hotkey: addresses[1]! });
+    const layout = parameterLayout(config.model);
+    const minerUids = behaviours.map((_, i) => FIRST_MINER_UID + i);
+    for (const [i, behaviour] of behaviours.entries()) {
+      const hotkey = addresses[2 + i]!;
+      const uid = sim.network.register({ hotkey });
+      const engine = await sim.engine();
+      const miner = new Miner({
+        config, layout, engine, signer, hotkey, uid, behaviour, validatorHotkey,
+        storage: sim.network.storage(hotkey),
+        tokens: sim.tokens,
+        hotkeyOf: (u) => sim.network.hotkeyOf(u),
+        minerUids: () => minerUids,
+        onEvent: (e) => sim.events.push(e),
+      });
+      sim.peers.push({ uid, behaviour, miner });
+    }
+    sim.validatorEngine = await sim.engine();
+    sim.validator = sim.newValidator(validatorHotkey);
+    return sim;
+  }
+
+  /** A validator over the shared validator engine and persistence (a restart builds a new one). */
+  newValidator(hotkey = this.network.hotkeyOf(VALIDATOR_UID)!): Validator {
+    return new Validator({
+      config: this.config,
+      layout: parameterLayout(this.config.model),
+      engine: this.validatorEngine,
+      storage: this.network.storage(hotkey),
+      chain: this.network.chain(),
+      hotkey,
+      tokens: this.tokens,
+      persistence: this.persistence,
+      randomness: (window) => (Math.imul(window + 1, 0x9e3779b1) ^ 0x51a7) >>> 0,
+      onEvent: (e) => this.events.push(e),
+    });
+  }
+
+  private async engine(): Promise<WasmTrainerEngine> {
+    const engine = new WasmTrainerEngine(ort);
+    await engine.init(this.config);
+    this.engines.push(engine);
+    return engine;
+  }
+
+  private advanceToBlock(block: number): void {
+    while (this.network.head < block) {
+      this.nowMs = Math.max(this.nowMs, this.network.blockTimestamp(this.network.head) + this.config.window.blockTimeMs);
+      this.network.produceBlock();
+    }
+  }
+
+  /** One window: train, upload in the put window (each peer at its behaviour's delay), validate, outer steps. */
+  async runWindow(window: number, validate = true): Promise<void> {
+    const { blocksPerWindow, putWindowMs } = this.config.window;
+    this.advanceToBlock(firstBlockOfWindow(window, blocksPerWindow));
+    for (const peer of this.peers) await peer.miner.prepare(window);
+    this.advanceToBlock(putWindowAnchorBlock(window, blocksPerWindow));
+    const opened = this.network.blockTimestamp(putWindowAnchorBlock(window, blocksPerWindow));
+    const gate: TimeGate = putWindowBounds(opened, putWindowMs);
+    const order = [...this.peers].sort((a, b) => a.behaviour.uploadDelayMs(putWindowMs) - b.behaviour.uploadDelayMs(putWindowMs) || a.uid - b.uid);
+    for (const peer of order) {
+      this.nowMs = Math.max(this.nowMs, opened + peer.behaviour.uploadDelayMs(putWindowMs));
+      await peer.miner.upload(window, gate);
+    }
+    this.nowMs = Math.max(this.nowMs, gate.timeMaxMs + 1);
+    if (validate) this.reports.push(await this.validator.runWindow(window));
+    for (const peer of this.peers) await peer.miner.finishWindow(window, gate);
+  }
+
+  async dispose(): Promise<void> {
+    for (const engine of this.engines) await engine.dispose();
+  }
+}
