@@ -1,62 +1,33 @@
 /**
- * App entry. The page does no GPU work itself: it starts the kernels worker, asks it what the GPU
- * can do, and says so in plain words. It also publishes `window.gauntlet` so that Playwright and
- * headless evaluation drive the very same worker the UI uses.
+ * App entry. The page does no GPU work itself: it starts the kernels and trainer workers, asks the
+ * kernels worker what the GPU can do, decides the preset (or the WASM path) before anything is
+ * downloaded, and starts the app shell. It publishes `window.gauntlet` so that Playwright and
+ * headless evaluation drive the very same workers and read the very same dashboard models the UI uses.
  */
 import * as Comlink from 'comlink';
+import { tinyRunConfig } from '../core/run-config.ts';
 import type { GpuCapability } from '../gpu/device.ts';
 import type { KernelsApi } from '../workers/kernels-api.ts';
 import type { TrainerWorkerApi } from '../workers/trainer-api.ts';
+import { startApp, type UiApi } from './app.ts';
+import { decideCapability, type CapabilityGate } from './capability.ts';
 
 export interface GauntletPageApi {
   /** The kernels worker (comlink proxy). */
   readonly kernels: Comlink.Remote<KernelsApi>;
-  /** Resolves once the capability check has finished. */
+  /** Resolves once the capability probe has finished. */
   readonly capability: Promise<GpuCapability>;
+  /** Resolves with the preset choice or the WASM fallback (plain data). */
+  readonly gate: Promise<CapabilityGate>;
   /** The trainer worker (comlink proxy of the TrainerEngine; idle until `init`). */
   readonly trainer: Comlink.Remote<TrainerWorkerApi>;
+  /** The app: views, dashboards and their latest rendered models. */
+  readonly ui: UiApi;
 }
 
 declare global {
   interface Window {
     gauntlet?: GauntletPageApi;
-  }
-}
-
-function element<T extends HTMLElement>(id: string): T {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`index.html lacks #${id}`);
-  return el as T;
-}
-
-function renderCapability(cap: GpuCapability): void {
-  const summary = element<HTMLParagraphElement>('gpu-summary');
-  const details = element<HTMLDListElement>('gpu-details');
-  details.replaceChildren();
-  if (!cap.available) {
-    summary.className = 'problem';
-    summary.textContent =
-      `WebGPU is not available here: ${cap.reason ?? 'unknown reason'}. ` +
-      'This tab cannot train on a GPU. Use a recent Chrome, Edge or Chromium over https or localhost, ' +
-      'or contribute on the slower CPU (WASM) path.';
-    return;
-  }
-  summary.className = 'ok';
-  summary.textContent = cap.isFallbackAdapter
-    ? 'WebGPU works, but on a software (CPU) adapter: fine for the demo, slow for training.'
-    : 'WebGPU works on this GPU.';
-  const rows: [string, string][] = [
-    ['Adapter', [cap.vendor, cap.architecture, cap.description].filter(Boolean).join(' · ') || 'not disclosed by the browser'],
-    ['Largest storage binding', `${((cap.limits?.maxStorageBufferBindingSize ?? 0) / 2 ** 20).toFixed(0)} MiB`],
-    ['Largest buffer', `${((cap.limits?.maxBufferSize ?? 0) / 2 ** 20).toFixed(0)} MiB`],
-    ['Features', cap.features?.join(', ') || 'none'],
-  ];
-  for (const [term, value] of rows) {
-    const dt = document.createElement('dt');
-    dt.textContent = term;
-    const dd = document.createElement('dd');
-    dd.textContent = value;
-    details.append(dt, dd);
   }
 }
 
@@ -66,10 +37,11 @@ const kernels = Comlink.wrap<KernelsApi>(worker);
 const capability: Promise<GpuCapability> = (navigator.gpu as GPU | undefined)
   ? kernels.probe()
   : Promise.resolve({ available: false, reason: isSecureContext ? 'this browser does not expose navigator.gpu' : 'the page is not in a secure context (use https or localhost)' });
+const gate = capability
+  .catch((error: unknown): GpuCapability => ({ available: false, reason: error instanceof Error ? error.message : String(error) }))
+  .then(decideCapability);
 const trainerWorker = new Worker(new URL('../workers/trainer.worker.ts', import.meta.url), { type: 'module', name: 'trainer' });
 const trainer = Comlink.wrap<TrainerWorkerApi>(trainerWorker);
-window.gauntlet = { kernels, capability, trainer };
-
-capability.then(renderCapability, (error: unknown) => {
-  renderCapability({ available: false, reason: error instanceof Error ? error.message : String(error) });
-});
+// The views describe the run this page serves; the tiny preset is the devnet and demo run.
+const ui = startApp(tinyRunConfig(), gate);
+window.gauntlet = { kernels, capability, gate, trainer, ui };

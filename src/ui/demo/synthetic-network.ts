@@ -1,0 +1,241 @@
+/**
+ * SYNTHETIC validator measurements for the Demo view while the real peers (src/peer with the
+ * trainer engine and the in-memory network) are not wired into it. Every number this file makes
+ * is drawn from a seeded Xoshiro128 stream with a simple model of each behaviour below; none is a
+ * measurement of any model. What is real is everything downstream: the inputs go through the
+ * scoring module (`selectEvaluationUids`, `scoreWindow`: stage 1, stage 2, OpenSkill, overlap,
+ * weights) exactly as a validator's would, so the Demo shows how the rules treat each behaviour.
+ *
+ * Behaviour models (per window; g = relative loss gain from the trial step, gauntlet-spec §7.2):
+ * - honest: uploads in time, in sync, g_random ≈ 1 %, g_own ≈ g_random + 0.8 % (own data helps more);
+ * - free-rider: uploads an update that does nothing: g_random = g_own = 0;
+ * - noise: random update: g_random ≈ −2 %, g_own ≈ g_random;
+ * - copier: re-uploads an honest peer's update later: same top-k indices, g_random of the victim,
+ *   g_own ≈ g_random − 0.2 % (the copy was not trained on the copier's data);
+ * - stale: trains from an old model: debug slices 4 outer steps behind, weaker gains;
+ * - data-lazy: trains on data other than its assignment: good g_random, g_own ≈ g_random − 0.1 %;
+ * - poisoner: harmful update: g_random ≈ −5 %, and every third upload does not decode (invalid);
+ * - late: uploads after the put window: skipped in the gather, "missing" when evaluated.
+ * Gains scale linearly with `evalLrFactor` / 0.2 (a small trial step; a modelling choice).
+ */
+import type { ScoringConfig } from '../../core/config.ts';
+import { Xoshiro128 } from '../../core/prng.ts';
+import {
+  activeUidsAt,
+  evaluationCandidates,
+  selectEvaluationUids,
+  type EvaluationOutcome,
+  type Uid,
+  type ValidatorScoringState,
+  type WindowScoringInputs,
+} from '../../core/scoring/index.ts';
+
+export const BEHAVIOURS = ['honest', 'free-rider', 'noise', 'copier', 'stale', 'data-lazy', 'poisoner', 'late'] as const;
+export type Behaviour = (typeof BEHAVIOURS)[number];
+
+export const BEHAVIOUR_LABELS: Record<Behaviour, string> = {
+  honest: 'honest',
+  'free-rider': 'free-rider',
+  noise: 'noise',
+  copier: 'copier',
+  stale: 'stale',
+  'data-lazy': 'data-lazy',
+  poisoner: 'poisoner',
+  late: 'late uploader',
+};
+
+/** The default line-up of 8 peers: half honest, one of each main adversary. */
+export const DEFAULT_BEHAVIOURS: readonly Behaviour[] = ['honest', 'honest', 'honest', 'honest', 'free-rider', 'copier', 'noise', 'late'];
+
+/** uid of the first virtual peer (0 is the validator, 1 the burn uid in the presets). */
+export const FIRST_PEER_UID = 2;
+
+export interface SyntheticNetworkOptions {
+  readonly behaviours: readonly Behaviour[];
+  readonly seed: number;
+  /** Top-k positions per chunk in the simulated index sets (of `CHUNK_ENTRIES`). */
+  readonly topk: number;
+  readonly evalLrFactor: number;
+}
+
+/** Entries of one simulated chunk (a 64×64 chunk has 4096; 256 keeps the demo light). */
+export const CHUNK_ENTRIES = 256;
+const CHUNKS = 8;
+const TENSORS = ['model.layers.0.self_attn.q_proj.weight', 'model.layers.0.mlp.up_proj.weight'] as const;
+const STALE_STEPS = 4;
+const LOSS_FLOOR = 1.8;
+
+/** What the simulation says happened in one window besides the scorer's inputs (for the timeline and charts). */
+export interface SyntheticWindow {
+  readonly inputs: WindowScoringInputs;
+  /** The simulated network loss per token before this window's outer step. */
+  readonly networkLoss: number;
+  /** Simulated mean inner-step loss of the honest peers. */
+  readonly honestInnerLoss: number;
+}
+
+export class SyntheticNetwork {
+  private readonly rng: Xoshiro128;
+  private window: number;
+  private networkLoss = 5.5;
+  /** The validator's slice history (most recent last), per tensor, 2 values each (§5.9). */
+  private readonly sliceHistory: Record<string, number[]>[] = [];
+  private readonly drift: Record<string, number[]> = {};
+
+  constructor(
+    private readonly options: SyntheticNetworkOptions,
+    firstWindow = 1,
+  ) {
+    this.rng = new Xoshiro128(options.seed);
+    this.window = firstWindow;
+    const start: Record<string, number[]> = {};
+    for (const name of TENSORS) {
+      start[name] = [this.gauss(0, 0.02), this.gauss(0, 0.02)];
+      this.drift[name] = [this.gauss(0, 0.004), this.gauss(0, 0.004)];
+    }
+    this.sliceHistory.push(start);
+  }
+
+  uidOf(index: number): Uid {
+    return FIRST_PEER_UID + index;
+  }
+
+  behaviourOf(uid: Uid): Behaviour | undefined {
+    return this.options.behaviours[uid - FIRST_PEER_UID];
+  }
+
+  private gauss(mean: number, std: number): number {
+    return mean + std * this.rng.nextGaussian();
+  }
+
+  private indexSets(seed: number): Record<string, number[][]> {
+    const rng = new Xoshiro128(seed);
+    const k = Math.min(this.options.topk, CHUNK_ENTRIES);
+    const out: Record<string, number[][]> = {};
+    for (const name of TENSORS) {
+      out[name] = Array.from({ length: CHUNKS }, () => {
+        const chosen = new Set<number>();
+        while (chosen.size < k) chosen.add(rng.nextInt(CHUNK_ENTRIES));
+        return [...chosen];
+      });
+    }
+    return out;
+  }
+
+  /** Relative loss gains (random, own) of one peer's trial step, before scaling by the eval lr factor. */
+  private gains(behaviour: Behaviour, victimRandomGain: number): { random: number; own: number } {
+    switch (behaviour) {
+      case 'honest': {
+        const random = this.gauss(0.01, 0.003);
+        return { random, own: random + this.gauss(0.008, 0.003) };
+      }
+      case 'free-rider':
+        return { random: 0, own: 0 };
+      case 'noise': {
+        const random = this.gauss(-0.02, 0.005);
+        return { random, own: random + this.gauss(0, 0.002) };
+      }
+      case 'copier':
+        return { random: victimRandomGain, own: victimRandomGain + this.gauss(-0.002, 0.002) };
+      case 'stale': {
+        const random = this.gauss(0.004, 0.002);
+        return { random, own: random + this.gauss(0.006, 0.003) };
+      }
+      case 'data-lazy': {
+        const random = this.gauss(0.01, 0.003);
+        return { random, own: random + this.gauss(-0.001, 0.002) };
+      }
+      case 'poisoner': {
+        const random = this.gauss(-0.05, 0.01);
+        return { random, own: random + this.gauss(0, 0.003) };
+      }
+      case 'late':
+        return { random: 0, own: 0 };
+    }
+  }
+
+  /** The inputs of the next window, scored against `state` (used for the evaluation choice). */
+  next(state: ValidatorScoringState, config: ScoringConfig): SyntheticWindow {
+    const w = this.window;
+    this.window += 1;
+    const behaviours = this.options.behaviours;
+    const uids = behaviours.map((_, i) => this.uidOf(i));
+    const firstHonest = uids.find((uid) => this.behaviourOf(uid) === 'honest');
+
+    // The validator's own slices after the outer step of w − 1: a steady drift per element.
+    const previous = this.sliceHistory[this.sliceHistory.length - 1]!;
+    const current: Record<string, number[]> = {};
+    for (const name of TENSORS) current[name] = previous[name]!.map((v, i) => v - this.drift[name]![i]! * (1 + this.gauss(0, 0.05)));
+    this.sliceHistory.push(current);
+    if (this.sliceHistory.length > STALE_STEPS + 2) this.sliceHistory.shift();
+    const stale = this.sliceHistory[Math.max(0, this.sliceHistory.length - 1 - STALE_STEPS)]!;
+
+    const submitted = uids;
+    const onTime = uids.filter((uid) => this.behaviourOf(uid) !== 'late');
+    const late = uids.filter((uid) => this.behaviourOf(uid) === 'late');
+    const banned = (uid: Uid): boolean => (state.peers[String(uid)]?.naughtyWindowsLeft ?? 0) > 0;
+    const gathered = onTime.filter((uid) => !banned(uid));
+    const skipped = late.filter((uid) => !banned(uid));
+    const attempted = gathered.length + skipped.length;
+
+    const peerSlices: Record<string, Record<string, number[]>> = {};
+    const indexSets: Record<string, Record<string, number[][]>> = {};
+    const uploadTimes: Record<string, number> = {};
+    for (const uid of uids) {
+      const behaviour = this.behaviourOf(uid)!;
+      peerSlices[String(uid)] = behaviour === 'stale' ? stale : current;
+      const victim = behaviour === 'copier' && firstHonest !== undefined ? firstHonest : uid;
+      indexSets[String(uid)] = this.indexSets((this.options.seed ^ Math.imul(w, 0x9e3779b1) ^ Math.imul(victim, 0x85ebca6b)) >>> 0);
+      uploadTimes[String(uid)] = w * 10_000 + (behaviour === 'copier' ? 5_000 : uid * 10);
+    }
+
+    const active = activeUidsAt(state, w, submitted, config);
+    const evalUids = selectEvaluationUids(state, evaluationCandidates(state, active), config, (this.options.seed * 31 + w) >>> 0);
+    const scale = this.options.evalLrFactor / 0.2;
+    const evalSequences = config.evalSequences;
+    const lossRandomBefore = this.networkLoss * evalSequences;
+    const victimGain = this.gains('honest', 0).random;
+    const evaluations: Record<string, EvaluationOutcome> = {};
+    for (const uid of evalUids) {
+      const behaviour = this.behaviourOf(uid)!;
+      if (behaviour === 'late') {
+        evaluations[String(uid)] = { status: 'missing' };
+        continue;
+      }
+      if (behaviour === 'poisoner' && w % 3 === 0) {
+        evaluations[String(uid)] = { status: 'invalid', detail: 'non-finite values after decoding' };
+        continue;
+      }
+      const g = this.gains(behaviour, victimGain);
+      const lossOwnBefore = this.networkLoss * evalSequences * (1 + this.gauss(0, 0.02));
+      evaluations[String(uid)] = {
+        status: 'ok',
+        lossOwnBefore,
+        lossOwnAfter: lossOwnBefore * (1 - scale * g.own),
+        lossRandomAfter: lossRandomBefore * (1 - scale * g.random),
+      };
+    }
+
+    // The network loss moves by the gathered peers' mean gain on random data (a toy model of the outer step).
+    const networkLoss = this.networkLoss;
+    const meanGain = gathered.length === 0 ? 0 : gathered.reduce((sum, uid) => sum + this.gains(this.behaviourOf(uid)!, victimGain).random, 0) / gathered.length;
+    this.networkLoss = LOSS_FLOOR + (this.networkLoss - LOSS_FLOOR) * (1 - 4 * meanGain);
+
+    return {
+      networkLoss,
+      honestInnerLoss: networkLoss * (1 - 0.03),
+      inputs: {
+        window: w,
+        submittedUids: submitted,
+        gather: attempted === 0 ? null : { gatheredUids: gathered, skippedUids: skipped, successRate: gathered.length / attempted },
+        validatorSlices: current,
+        peerSlices,
+        evalUids,
+        lossRandomBefore: evalUids.length === 0 ? null : lossRandomBefore,
+        evaluations,
+        indexSets,
+        uploadTimes,
+      },
+    };
+  }
+}
