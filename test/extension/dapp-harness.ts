@@ -6,6 +6,7 @@
 import { ExtensionSigner } from '../../src/net/extension-signer.ts';
 import { signSubmission, type SubmissionContext } from '../../src/net/submission.ts';
 import { DevnetChain, DevnetStorage } from '../../src/net/devnet-client.ts';
+import { SubtensorChain, injectedAuthority, submitExtrinsic } from '../../src/net/subtensor-chain.ts';
 
 let signer: ExtensionSigner | undefined;
 
@@ -54,6 +55,28 @@ const harness = {
     const info = await storage.put(key, data);
     await storage.put(`${key}.sig`, new TextEncoder().encode(signature));
     return { uid, lastModifiedMs: info.lastModifiedMs };
+  },
+  /**
+   * On a Substrate node (chopsticks in the tests): follow `count` new heads, read a balance, and
+   * transfer with the extension's `signPayload`; returns what the page saw.
+   */
+  async substrateTransfer(wsUrl: string, from: string, to: string, amount: string, count: number): Promise<{ specName: string; heads: number[]; block: number; timestampMs: number }> {
+    const wallet = signer;
+    if (wallet === undefined) throw new Error('connect first');
+    const chain = await SubtensorChain.connect(wsUrl, injectedAuthority((address) => wallet.polkadotSigner(address)));
+    try {
+      const heads: number[] = [];
+      const stop = await chain.subscribeBlocks((h) => heads.push(h.number));
+      const tx = chain.api.tx.balances?.transferKeepAlive?.(to, amount);
+      if (tx === undefined) throw new Error('no balances.transferKeepAlive');
+      const result = await submitExtrinsic(chain.api, tx, { kind: 'injected', address: from, signer: await wallet.polkadotSigner(from) });
+      const deadline = Date.now() + 20_000;
+      while (heads.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      stop();
+      return { specName: chain.api.runtimeVersion.specName.toString(), heads, block: result.block, timestampMs: await chain.blockTimestamp(result.block) };
+    } finally {
+      await chain.close();
+    }
   },
 };
 
