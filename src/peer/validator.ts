@@ -41,6 +41,7 @@ import {
   type WindowScoringInputs,
   type WindowScoringResult,
 } from '../core/scoring/index.ts';
+import { NetError } from '../net/errors.ts';
 import type { Chain, Storage, TimeGate } from '../net/types.ts';
 import type { TokenBatch, TrainerEngine } from '../workers/trainer-api.ts';
 import type { SubmissionRejection, ValidatorEvent, WindowEventListener } from './events.ts';
@@ -220,15 +221,32 @@ export class Validator {
       const effective = peerListFirstEffectiveWindow(windowOfBlock(head.number, config.window.blocksPerWindow), config.window.peerListWindowMargin);
       await this.publish(window, peerListKey(effective), encodeJson({ ...list, postedAtWindow: window }));
     }
-    if (result.setWeightsDue && result.chainWeights.uids.length > 0) {
-      const hyper = await chain.hyperparams(config.netuid);
-      const tx = await chain.setWeights(this.options.hotkey, config.netuid, result.chainWeights.uids, result.chainWeights.values, hyper.weightsVersionKey);
-      this.emit({ kind: 'validator-weights-set', window, uids: result.chainWeights.uids, values: result.chainWeights.values, block: tx.block });
-    }
+    if (result.setWeightsDue) await this.setWeights(window, result, hotkeys);
     const text = JSON.stringify({ version: 1, scoring: serializeState(this.state) } satisfies PersistedValidatorState);
     await this.options.persistence.save(text);
     this.emit({ kind: 'validator-state-saved', window, bytes: text.length });
     return { window, inputs, result, gatherRejections: gathered.rejected, outerStepApplied };
+  }
+
+  /**
+   * `set_weights` with the window's u16 weights, restricted to registered uids (a burn uid nobody
+   * registered cannot receive weight). A refusal by the chain is reported and does not stop the
+   * window: the state is still persisted and the next weight window tries again.
+   */
+  private async setWeights(window: number, result: WindowScoringResult, hotkeys: ReadonlyMap<number, string>): Promise<void> {
+    const { chain, config } = this.options;
+    const keep = result.chainWeights.uids.map((uid, i) => [uid, result.chainWeights.values[i]!] as const).filter(([uid]) => hotkeys.has(uid));
+    if (keep.length === 0) return;
+    const uids = keep.map(([uid]) => uid);
+    const values = keep.map(([, value]) => value);
+    try {
+      const hyper = await chain.hyperparams(config.netuid);
+      const tx = await chain.setWeights(this.options.hotkey, config.netuid, uids, values, hyper.weightsVersionKey);
+      this.emit({ kind: 'validator-weights-set', window, uids, values, block: tx.block });
+    } catch (error) {
+      if (!(error instanceof NetError)) throw error;
+      this.emit({ kind: 'validator-error', window, stage: 'set-weights', message: error.message });
+    }
   }
 
   /** Stage 2 for `evalUids` (§7.2): losses before and after each peer's clipped trial step. */

@@ -128,7 +128,7 @@ export class Simulation {
     return engine;
   }
 
-  private advanceToBlock(block: number): void {
+  advanceToBlock(block: number): void {
     while (this.network.head < block) {
       this.nowMs = Math.max(this.nowMs, this.network.blockTimestamp(this.network.head) + this.config.window.blockTimeMs);
       this.network.produceBlock();
