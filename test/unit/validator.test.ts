@@ -1,0 +1,114 @@
+/**
+ * The validator loop on the real engine and in-memory network: hostile uploads (a signature by the
+ * wrong key, a replay of last window's signed upload, garbage bytes correctly signed, an oversized
+ * object) are each rejected with their typed reason, scored as invalid, and the loop goes on to the
+ * next window; and a validator restarted from its persisted state ends where an uninterrupted one does.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { firstBlockOfWindow, putWindowAnchorBlock, putWindowBounds } from '../../src/core/clock';
+import { serializeState } from '../../src/core/scoring/index';
+import { KeyringSigner } from '../../src/net/keyring-signer';
+import { signSubmission } from '../../src/net/submission';
+import { honest, poisoner } from '../../src/peer/behaviours';
+import { gradientKey, signatureKey } from '../../src/peer/gather';
+import { Simulation, simulationConfig } from './sim-harness';
+
+const sims: Simulation[] = [];
+afterAll(async () => {
+  for (const sim of sims) await sim.dispose();
+});
+
+async function simulation(...args: Parameters<typeof Simulation.create>): Promise<Simulation> {
+  const sim = await Simulation.create(...args);
+  sims.push(sim);
+  return sim;
+}
+
+describe('Validator window', () => {
+  it('rejects bad signatures, replays, malformed and oversized uploads with typed reasons and keeps going', async () => {
+    const base = simulationConfig();
+    const config = { ...base, scoring: { ...base.scoring, uidsPerWindow: 10, numEvaluationBins: 1 } };
+    const sim = await simulation(config, [honest(), honest(), honest()]);
+    const [good, replayer, forged] = sim.peers.map((p) => p.uid) as [number, number, number];
+    const outsiders = await KeyringSigner.fromUris(['//Garbage', '//Huge']);
+    const [garbageKey, hugeKey] = (await outsiders.accounts()).map((a) => a.address) as [string, string];
+    const garbageUid = sim.network.register({ hotkey: garbageKey });
+    const hugeUid = sim.network.register({ hotkey: hugeKey });
+    const hotkey = (uid: number): string => sim.network.hotkeyOf(uid)!;
+
+    await sim.runWindow(3);
+    const w = 4;
+    const { blocksPerWindow, putWindowMs, maxSubmissionBytes } = config.window;
+    sim.advanceToBlock(firstBlockOfWindow(w, blocksPerWindow));
+    await sim.peers[0]!.miner.prepare(w);
+    await sim.peers[2]!.miner.prepare(w);
+    sim.advanceToBlock(putWindowAnchorBlock(w, blocksPerWindow));
+    const gate = putWindowBounds(sim.network.blockTimestamp(putWindowAnchorBlock(w, blocksPerWindow)), putWindowMs);
+    sim.nowMs = gate.timeMinMs + 100;
+    await sim.peers[0]!.miner.upload(w, gate);
+    const forgedReceipt = await sim.peers[2]!.miner.upload(w, gate);
+
+    // Replay: the replayer re-uploads its signed window-3 objects as window 4.
+    const replayStorage = sim.network.storage(hotkey(replayer));
+    for (const [from, to] of [[gradientKey(3, replayer), gradientKey(w, replayer)], [signatureKey(3, replayer), signatureKey(w, replayer)]] as const) {
+      await replayStorage.put(to, (await replayStorage.get(hotkey(replayer), from)).data);
+    }
+    // Forged: the right bytes and message, signed by another key.
+    const forgedBytes = (await sim.network.storage().get(hotkey(forged), forgedReceipt.key)).data;
+    const context = (uid: number): { runId: string; netuid: number; window: number; uid: number } => ({ runId: config.runId, netuid: config.netuid, window: w, uid });
+    await sim.network.storage(hotkey(forged)).put(signatureKey(w, forged), new TextEncoder().encode(await signSubmission(outsiders, garbageKey, context(forged), forgedBytes)));
+    // Garbage bytes, correctly signed by their owner.
+    const garbage = new TextEncoder().encode('not a submission at all');
+    await sim.network.storage(garbageKey).put(gradientKey(w, garbageUid), garbage);
+    await sim.network.storage(garbageKey).put(signatureKey(w, garbageUid), new TextEncoder().encode(await signSubmission(outsiders, garbageKey, context(garbageUid), garbage)));
+    // One byte over the run's submission limit, correctly signed.
+    const huge = new Uint8Array(maxSubmissionBytes + 1);
+    await sim.network.storage(hugeKey).put(gradientKey(w, hugeUid), huge);
+    await sim.network.storage(hugeKey).put(signatureKey(w, hugeUid), new TextEncoder().encode(await signSubmission(outsiders, hugeKey, context(hugeUid), huge)));
+
+    sim.nowMs = gate.timeMaxMs + 1;
+    const report = await sim.validator.runWindow(w);
+    expect(report.gatherRejections).toEqual({
+      [String(replayer)]: 'bad-signature',
+      [String(forged)]: 'bad-signature',
+      [String(garbageUid)]: 'malformed',
+      [String(hugeUid)]: 'oversized',
+    });
+    expect(report.inputs.gather?.gatheredUids).toEqual([good]);
+    expect(report.inputs.submittedUids).toEqual([good, replayer, forged, garbageUid, hugeUid]);
+    expect(report.inputs.evaluations[String(good)]?.status).toBe('ok');
+    for (const [uid, reason] of [[replayer, 'bad-signature'], [forged, 'bad-signature'], [garbageUid, 'malformed'], [hugeUid, 'oversized']] as const) {
+      const outcome = report.inputs.evaluations[String(uid)];
+      expect(outcome?.status, `uid ${uid}`).toBe('invalid');
+      expect(outcome?.status === 'invalid' ? outcome.detail : '').toMatch(new RegExp(`^${reason}: `));
+    }
+    expect(report.outerStepApplied).toBe(true);
+    expect(JSON.parse(sim.persistence.text ?? '{}')).toMatchObject({ version: 1 });
+
+    // The loop carries on with the next window.
+    await sim.runWindow(w + 1);
+    expect(sim.reports.at(-1)?.window).toBe(w + 1);
+    expect(sim.reports.at(-1)?.inputs.gather?.gatheredUids).toEqual([good, replayer, forged]);
+  }, 300_000);
+
+  it('a validator restarted from its persisted state ends with the same state as an uninterrupted one', async () => {
+    const behaviours = [honest(), honest(), honest(), poisoner(3)];
+    const windows = [2, 3, 4, 5, 6, 7];
+    const uninterrupted = await simulation(simulationConfig(), behaviours);
+    for (const w of windows) await uninterrupted.runWindow(w);
+
+    const restarted = await simulation(simulationConfig(), behaviours);
+    for (const w of windows.slice(0, 3)) await restarted.runWindow(w);
+    restarted.validator = restarted.newValidator();
+    expect(restarted.validator.scoringState.lastWindow).toBeNull();
+    expect(await restarted.validator.restore()).toBe(true);
+    expect(restarted.validator.scoringState.lastWindow).toBe(4);
+    for (const w of windows.slice(3)) await restarted.runWindow(w);
+
+    const a = uninterrupted.reports.at(-1)!.result;
+    const b = restarted.reports.at(-1)!.result;
+    expect(serializeState(b.state)).toBe(serializeState(a.state));
+    expect(b.weights).toEqual(a.weights);
+    expect(a.state.globalStep).toBe(windows.length);
+  }, 300_000);
+});
