@@ -79,6 +79,7 @@ export class ScoringReplay {
   step(): boolean {
     const inputs = this.file.windows[this.next];
     if (inputs === undefined) return false;
+    for (const phase of ['train', 'compress', 'sign', 'submit'] as const) this.store.setPhase(inputs.window, phase, 'skipped', 'recorded elsewhere');
     this.store.setPhase(inputs.window, 'gather', inputs.gather === null ? 'skipped' : 'done', inputs.gather === null ? 'nothing gathered' : `${inputs.gather.gatheredUids.length} gathered`);
     this.store.setPhase(inputs.window, 'evaluate', 'done', `${Object.keys(inputs.evaluations).length} evaluated`);
     const result = scoreWindow(this.state, inputs, this.file.config);
@@ -86,7 +87,7 @@ export class ScoringReplay {
     this.next += 1;
     this.store.recordScoring(result);
     if (inputs.lossRandomBefore !== null && inputs.evalUids.length > 0) {
-      this.store.recordLoss(inputs.window, { network: inputs.lossRandomBefore / this.file.config.evalSequences });
+      this.store.recordLoss(inputs.window, { network: inputs.lossRandomBefore });
     }
     this.store.setPhase(inputs.window, 'rate', 'done', `${result.reasons.filter((r) => r.rule === 'openskill').length} rated`);
     this.store.setPhase(inputs.window, 'weights', result.setWeightsDue ? 'done' : 'skipped', result.setWeightsDue ? 'set on chain' : 'not a weight window');

@@ -237,7 +237,9 @@ export function buildWhy(
   const currentFinal = peer?.finalScore ?? 0;
   const weight = peer?.weight ?? 0;
   const computation = lastComputation >= 0 ? own[lastComputation]! : null;
-  const later = own.slice(lastComputation + 1).filter((reason) => reason.before.finalScore !== reason.after.finalScore);
+  // A reset (inactivity, or a copy of tier max/mega) wipes the rating even when final was already 0: always listed.
+  const isReset = (reason: ScoreReason): boolean => reason.rule === 'inactivity-reset' || (reason.rule === 'overlap-slash' && reason.inputs.tier !== 'high');
+  const later = own.slice(lastComputation + 1).filter((reason) => reason.before.finalScore !== reason.after.finalScore || isReset(reason));
   if (computation === null) {
     return {
       uid,

@@ -6,7 +6,7 @@ import type { LossPoint } from './model.ts';
 
 const SERIES = [
   { key: 'local', label: 'this peer (inner steps)', stroke: '#1f6feb' },
-  { key: 'network', label: 'network model', stroke: '#16794a' },
+  { key: 'network', label: 'network model (random data)', stroke: '#16794a' },
   { key: 'baseline', label: 'centralised baseline', stroke: '#a3571a' },
 ] as const;
 
@@ -40,7 +40,7 @@ export class LossChart {
         width,
         height: 220,
         scales: { x: { time: false } },
-        axes: [{ label: 'window' }, { label: 'loss (nats/token)' }],
+        axes: [{ label: 'window' }, { label: 'loss' }],
         series: [{ label: 'window' }, ...shown.map((s) => ({ label: s.label, stroke: s.stroke, width: 2, spanGaps: true }))],
       },
       data,

@@ -29,7 +29,7 @@ export interface LossPoint {
   readonly window: number;
   /** This peer's mean inner-step loss. */
   readonly local: number | null;
-  /** The network model's loss (the validator's loss on random data before any trial step, per sequence). */
+  /** The network model's loss on random data before any trial step (a replay plots the validator's recorded sum as is). */
   readonly network: number | null;
   /** A centralised baseline trained on the same tokens (Demo only). */
   readonly baseline: number | null;
@@ -90,7 +90,8 @@ function upsert<T extends { readonly window: number }>(series: T[], point: T): v
   }
 }
 
-export type DashboardListener = (model: DashboardModel) => void;
+/** Told that the model changed; reads `store.model()` when it draws (the model is built lazily). */
+export type DashboardListener = () => void;
 
 export class DashboardStore {
   private revision = 0;
@@ -217,7 +218,6 @@ export class DashboardStore {
   private changed(): void {
     this.revision += 1;
     this.cached = null;
-    const model = this.model();
-    for (const listener of this.listeners) listener(model);
+    for (const listener of this.listeners) listener();
   }
 }

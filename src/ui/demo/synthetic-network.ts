@@ -24,7 +24,9 @@ import {
   activeUidsAt,
   evaluationCandidates,
   selectEvaluationUids,
+  selectGatherPeers,
   type EvaluationOutcome,
+  type GatherPeerList,
   type Uid,
   type ValidatorScoringState,
   type WindowScoringInputs,
@@ -70,8 +72,6 @@ export interface SyntheticWindow {
   readonly inputs: WindowScoringInputs;
   /** The simulated network loss per token before this window's outer step. */
   readonly networkLoss: number;
-  /** Simulated mean inner-step loss of the honest peers. */
-  readonly honestInnerLoss: number;
 }
 
 export class SyntheticNetwork {
@@ -81,6 +81,8 @@ export class SyntheticNetwork {
   /** The validator's slice history (most recent last), per tensor, 2 values each (§5.9). */
   private readonly sliceHistory: Record<string, number[]>[] = [];
   private readonly drift: Record<string, number[]> = {};
+  private peerList: GatherPeerList | null = null;
+  private peerListWindow = 0;
 
   constructor(
     private readonly options: SyntheticNetworkOptions,
@@ -171,11 +173,21 @@ export class SyntheticNetwork {
     const stale = this.sliceHistory[Math.max(0, this.sliceHistory.length - 1 - STALE_STEPS)]!;
 
     const submitted = uids;
-    const onTime = uids.filter((uid) => this.behaviourOf(uid) !== 'late');
-    const late = uids.filter((uid) => this.behaviourOf(uid) === 'late');
-    const banned = (uid: Uid): boolean => (state.peers[String(uid)]?.naughtyWindowsLeft ?? 0) > 0;
-    const gathered = onTime.filter((uid) => !banned(uid));
-    const skipped = late.filter((uid) => !banned(uid));
+    const active = activeUidsAt(state, w, submitted, config);
+    // The gather-peer list (§5.7): re-posted every `peerReplacementFrequency` windows by the real selection;
+    // a late gather peer is skipped and replaced by the next reserve that uploaded in time (`gather_with_reserve`).
+    if (this.peerList === null || (w - this.peerListWindow) % config.peerReplacementFrequency === 0) {
+      this.peerList = selectGatherPeers(state, active, config, (this.options.seed * 17 + w) >>> 0);
+      this.peerListWindow = w;
+    }
+    const inTime = (uid: Uid): boolean => this.behaviourOf(uid) !== 'late';
+    const gathered = this.peerList.peers.filter(inTime);
+    const skipped = this.peerList.peers.filter((uid) => !inTime(uid));
+    const reserves = this.peerList.reservePeers.filter(inTime);
+    const skippedReserves = this.peerList.reservePeers.slice(0, skipped.length).filter((uid) => !inTime(uid));
+    gathered.push(...reserves.slice(0, skipped.length));
+    skipped.push(...skippedReserves);
+    gathered.sort((a, b) => a - b);
     const attempted = gathered.length + skipped.length;
 
     const peerSlices: Record<string, Record<string, number[]>> = {};
@@ -189,7 +201,6 @@ export class SyntheticNetwork {
       uploadTimes[String(uid)] = w * 10_000 + (behaviour === 'copier' ? 5_000 : uid * 10);
     }
 
-    const active = activeUidsAt(state, w, submitted, config);
     const evalUids = selectEvaluationUids(state, evaluationCandidates(state, active), config, (this.options.seed * 31 + w) >>> 0);
     const scale = this.options.evalLrFactor / 0.2;
     const evalSequences = config.evalSequences;
@@ -216,14 +227,17 @@ export class SyntheticNetwork {
       };
     }
 
-    // The network loss moves by the gathered peers' mean gain on random data (a toy model of the outer step).
+    // A toy model of the outer step: the network loss moves by the mean of the gathered peers' gains on
+    // random data, each clipped to the median magnitude (as median-norm clipping bounds one peer's pull, §6).
     const networkLoss = this.networkLoss;
-    const meanGain = gathered.length === 0 ? 0 : gathered.reduce((sum, uid) => sum + this.gains(this.behaviourOf(uid)!, victimGain).random, 0) / gathered.length;
+    const gains = gathered.map((uid) => this.gains(this.behaviourOf(uid)!, victimGain).random);
+    const magnitudes = gains.map(Math.abs).sort((a, b) => a - b);
+    const median = magnitudes.length === 0 ? 0 : magnitudes[Math.floor((magnitudes.length - 1) / 2)]!;
+    const meanGain = gains.length === 0 ? 0 : gains.reduce((sum, g) => sum + Math.sign(g) * Math.min(Math.abs(g), median), 0) / gains.length;
     this.networkLoss = LOSS_FLOOR + (this.networkLoss - LOSS_FLOOR) * (1 - 4 * meanGain);
 
     return {
       networkLoss,
-      honestInnerLoss: networkLoss * (1 - 0.03),
       inputs: {
         window: w,
         submittedUids: submitted,

@@ -102,7 +102,7 @@ export function createDemoView(config: RunConfig, onRender: (model: DashboardMod
     store.setPhase(w, 'evaluate', 'done', `uids ${simulated.inputs.evalUids.join(', ') || 'none'}`);
     const result = scoreWindow(store.scoringState(), simulated.inputs, scoring);
     store.recordScoring(result);
-    store.recordLoss(w, { network: simulated.networkLoss, local: simulated.honestInnerLoss });
+    store.recordLoss(w, { network: simulated.networkLoss });
     store.setPhase(w, 'rate', 'done', `${result.reasons.filter((r) => r.rule === 'openskill').length} rated`);
     store.setPhase(w, 'weights', result.setWeightsDue ? 'done' : 'skipped', result.setWeightsDue ? 'set on chain' : 'not a weight window');
   };
