@@ -49,20 +49,30 @@ export async function connectSubstrate(url: string, timeoutMs = 30_000): Promise
 }
 
 /**
- * Signs and submits `tx`, resolving once it is in a block; a failed dispatch becomes a `ChainError`
- * naming the pallet error (e.g. `subtensorModule.CommitRevealEnabled`) and its documentation.
+ * Signs and submits `tx`, resolving once it is in a block (or finalized, should the in-block update
+ * be missed); a failed dispatch becomes a `ChainError` naming the pallet error (e.g.
+ * `subtensorModule.CommitRevealEnabled`) and its documentation. Never waits longer than `timeoutMs`:
+ * the error then names the last status seen.
  */
-export function submitExtrinsic(api: ApiPromise, tx: SubmittableExtrinsic<'promise'>, authority: ExtrinsicAuthority): Promise<TxResult> {
+export function submitExtrinsic(api: ApiPromise, tx: SubmittableExtrinsic<'promise'>, authority: ExtrinsicAuthority, timeoutMs = 180_000): Promise<TxResult> {
+  const name = `${tx.method.section}.${tx.method.method}`;
   return new Promise<TxResult>((resolve, reject) => {
     let unsubscribe: (() => void) | undefined;
+    let settled = false;
+    let lastStatus = 'none';
     const finish = (outcome: () => void): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
       unsubscribe?.();
       outcome();
     };
+    const timer = setTimeout(() => finish(() => reject(new ChainError(`${name} was not included within ${timeoutMs / 1000} s (last status: ${lastStatus}); the node may be stalled or the fee too low.`))), timeoutMs);
     const onStatus = (result: ISubmittableResult): void => {
       const { status, dispatchError } = result;
-      if (status.isInBlock) {
-        const blockHash = status.asInBlock.toHex();
+      lastStatus = status.type;
+      if (status.isInBlock || status.isFinalized) {
+        const blockHash = (status.isInBlock ? status.asInBlock : status.asFinalized).toHex();
         if (dispatchError !== undefined) {
           // Module errors name the pallet and error; others (Token, Arithmetic, …) print as their variant.
           let detail = `${dispatchError.type}: ${JSON.stringify(dispatchError.toHuman())}`;
@@ -70,23 +80,24 @@ export function submitExtrinsic(api: ApiPromise, tx: SubmittableExtrinsic<'promi
             const meta = api.registry.findMetaError(dispatchError.asModule);
             detail = `${meta.section}.${meta.name}: ${meta.docs.join(' ')}`;
           }
-          finish(() => reject(new ChainError(`${tx.method.section}.${tx.method.method} failed in block ${blockHash}: ${detail}`)));
+          finish(() => reject(new ChainError(`${name} failed in block ${blockHash}: ${detail}`)));
           return;
         }
         void api.rpc.chain.getHeader(blockHash).then(
           (header) => finish(() => resolve({ block: header.number.toNumber(), id: blockHash })),
-          (error: unknown) => finish(() => reject(new ChainError(`Included in ${blockHash}, but its header could not be read: ${String(error)}`))),
+          (error: unknown) => finish(() => reject(new ChainError(`${name} was included in ${blockHash}, but its header could not be read: ${String(error)}`))),
         );
       } else if (status.isInvalid || status.isDropped || status.isUsurped) {
-        finish(() => reject(new ChainError(`${tx.method.section}.${tx.method.method} was ${status.type.toLowerCase()} by the transaction pool.`)));
+        finish(() => reject(new ChainError(`${name} was ${status.type.toLowerCase()} by the transaction pool.`)));
       }
     };
     const sent = authority.kind === 'pair' ? tx.signAndSend(authority.pair, onStatus) : tx.signAndSend(authority.address, { signer: authority.signer }, onStatus);
     sent.then(
       (u) => {
         unsubscribe = u;
+        if (settled) u();
       },
-      (error: unknown) => reject(new ChainError(`${tx.method.section}.${tx.method.method} could not be signed or submitted: ${error instanceof Error ? error.message : String(error)}`)),
+      (error: unknown) => finish(() => reject(new ChainError(`${name} could not be signed or submitted: ${error instanceof Error ? error.message : String(error)}`))),
     );
   });
 }

@@ -80,7 +80,7 @@ describe('chain client on Rococo Asset Hub under chopsticks', () => {
     const wallet = injectedKeyringSigner(keyring, log);
     const tx = chain.api.tx.balances?.transferKeepAlive?.(bob, amount);
     if (tx === undefined) throw new Error('no balances.transferKeepAlive');
-    const result = await submitExtrinsic(chain.api, tx, { kind: 'injected', address: alice, signer: wallet });
+    const result = await submitExtrinsic(chain.api, tx, { kind: 'injected', address: alice, signer: wallet }, 30_000);
     expect(result.block).toBe((await chain.currentBlock()).number);
     // The payload carries the chain's own SS58 prefix: compare public keys.
     const last = log.at(-1);
@@ -98,7 +98,7 @@ describe('chain client on Rococo Asset Hub under chopsticks', () => {
     // chopsticks may answer inBlock a moment before its head (and so the nonce) moves on.
     const nextIndex = async (): Promise<number> => Number((await (chain.api.rpc as unknown as { system: { accountNextIndex: (a: string) => Promise<Codec> } }).system.accountNextIndex(alice)).toString());
     await expect.poll(nextIndex, { timeout: 10_000 }).toBe(1);
-    const failure = submitExtrinsic(chain.api, tx, { kind: 'injected', address: alice, signer: injectedKeyringSigner(keyring, log) });
+    const failure = submitExtrinsic(chain.api, tx, { kind: 'injected', address: alice, signer: injectedKeyringSigner(keyring, log) }, 30_000);
     await expect(failure).rejects.toThrow(ChainError);
     await expect(failure).rejects.toThrow(/failed in block .*(FundsUnavailable|InsufficientBalance)/);
   });
@@ -109,6 +109,6 @@ describe('chain client on Rococo Asset Hub under chopsticks', () => {
     const forger = { ...honest, signPayload: (payload: Parameters<NonNullable<typeof honest.signPayload>>[0]) => honest.signPayload!({ ...payload, address: bob }) };
     const tx = chain.api.tx.balances?.transferKeepAlive?.(bob, 10n ** 12n);
     if (tx === undefined) throw new Error('no balances.transferKeepAlive');
-    await expect(submitExtrinsic(chain.api, tx, { kind: 'injected', address: alice, signer: forger })).rejects.toThrow(ChainError);
+    await expect(submitExtrinsic(chain.api, tx, { kind: 'injected', address: alice, signer: forger }, 30_000)).rejects.toThrow(ChainError);
   });
 });
