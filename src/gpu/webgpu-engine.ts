@@ -26,6 +26,7 @@ import {
 } from '../workers/trainer-api.ts';
 import { ADAMW_UNIFORM_BYTES, AdamWKernel } from './adamw.ts';
 import { BufferPool } from './buffers.ts';
+import { DeviceLostError } from './errors.ts';
 import { baseSessionOptions, calibrationBatch, innerStepScalars, timeTokensPerSecond, scalarOf, tokenFeeds, validateBatches, validateUpdate, type Ort } from './engine-common.ts';
 import { GradNormKernel, type GradNormPlan } from './grad-norm.ts';
 import { captureOrtLog, type PlacementReport, parsePlacementLog } from './placement.ts';
@@ -84,7 +85,14 @@ export class WebGpuTrainerEngine implements TrainerEngine {
     private readonly ownsDevice = false,
   ) {
     this.pool = new BufferPool(device);
+    // A lost device (driver reset, GPU process crash, tab backgrounded on some platforms) makes every
+    // buffer invalid: later calls fail with DeviceLostError instead of silently computing garbage.
+    void device.lost.then((info) => {
+      if (info.reason !== 'destroyed') this.lostReason = info.message || 'unknown reason';
+    });
   }
+
+  private lostReason: string | undefined;
 
   /** Buffers of ours alive right now (the leak test asserts this stays flat across windows). */
   get liveBuffers(): number {
@@ -92,6 +100,7 @@ export class WebGpuTrainerEngine implements TrainerEngine {
   }
 
   private ready(method: string): GpuState {
+    if (this.lostReason !== undefined) throw new DeviceLostError(this.lostReason);
     if (!this.state) throw new TrainerNotReadyError(method);
     return this.state;
   }

@@ -73,6 +73,8 @@ export interface TrainerDiagnostics {
   lossAndGradients(batch: TokenBatch): Promise<{ loss: number; grads: Float32Array }>;
   /** Tokens per second of `steps` fwd+bwd runs (after one warm-up run), without an update. */
   calibrate(steps: number): Promise<number>;
+  /** [clip scale, global gradient norm] of the last inner step as the GPU computed them (WebGPU only). */
+  lastClip(): Promise<{ scale: number; norm: number } | undefined>;
   /** Node placement of any ONNX model on the WebGPU EP (ground truth for the graph lint). */
   placementOf(modelBytes: Uint8Array): Promise<PlacementReport>;
 }

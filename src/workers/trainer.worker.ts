@@ -52,6 +52,7 @@ const api: TrainerWorkerApi = {
     return Comlink.transfer(out, [out.grads.buffer]);
   },
   calibrate: (steps) => current('calibrate').calibrate(steps),
+  lastClip: async () => (engine instanceof WebGpuTrainerEngine ? engine.lastClip() : undefined),
   async placementOf(modelBytes) {
     const gpu = current('placementOf');
     if (!(gpu instanceof WebGpuTrainerEngine)) throw new TrainerNotReadyError('placementOf (needs the WebGPU backend)');

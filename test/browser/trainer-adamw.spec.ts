@@ -1,5 +1,7 @@
 import { expect, test } from '@playwright/test';
 import * as ort from 'onnxruntime-web';
+import { clipScaleForNorm } from '../../src/core/adamw.ts';
+import { globalGradNorm } from '../../src/core/grad-norm.ts';
 import { WasmTrainerEngine } from '../../src/gpu/wasm-engine.ts';
 import { microRunConfig, randomBatches } from './engine-helpers.ts';
 
@@ -79,4 +81,30 @@ test('live GPU buffers stay flat over 20 simulated windows', async ({ page }) =>
   expect(counts[0]).toBeGreaterThan(0);
   expect(new Set(counts.slice(0, 21))).toEqual(new Set([counts[0]]));
   expect(counts[21]).toBe(0);
+});
+
+test('grad-norm.wgsl: global norm and clip factor equal the CPU twins', async ({ page }) => {
+  await page.goto('/');
+  // Clip at 0.5 so the factor is below 1 and the clipping path is exercised.
+  const base = microRunConfig();
+  const config = { ...base, inner: { ...base.inner, gradClipNorm: 0.5 } };
+  const [batch] = randomBatches(config, 1, 51);
+  const out = await page.evaluate(
+    async ({ config, batch }) => {
+      const trainer = window.gauntlet!.trainer;
+      await trainer.init(config, undefined, { backend: 'webgpu' });
+      const typed = { inputs: Int32Array.from(batch.inputs), targets: Int32Array.from(batch.targets) };
+      // The same θ and batch give the same gradients that the inner step then clips on the GPU.
+      const { grads } = await trainer.lossAndGradients(typed);
+      await trainer.trainInner([typed], 1);
+      const clip = await trainer.lastClip();
+      await trainer.dispose();
+      return { grads: Array.from(grads), clip };
+    },
+    { config, batch: batch! },
+  );
+  const norm = globalGradNorm([Float32Array.from(out.grads)]);
+  expect(norm).toBeGreaterThan(0.5);
+  expect(Math.abs(out.clip!.norm - norm) / norm).toBeLessThan(1e-5);
+  expect(Math.abs(out.clip!.scale - clipScaleForNorm(norm, 0.5))).toBeLessThan(1e-6);
 });
