@@ -6,9 +6,8 @@
  * window whose put window has closed (the chain is in s + validatorOffset and the head's timestamp is
  * past `time_max` of s) runs `Validator.runWindow(s)` with losses on the wasm EP, prints one line per
  * event, sets weights and persists its scoring state after every window (restart resumes from it).
- *
- * Known limit: θ is not restored on restart (the scoring state is); the validator starts from the
- * run's initial θ and its sync comparison with miners is off until checkpoint loading exists.
+ * On restart θ comes back from the validator's own last checkpoint and the aggregated updates it
+ * published after it (`Validator.restore`).
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';

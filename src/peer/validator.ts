@@ -106,6 +106,8 @@ export class ValidatorConfigError extends Error {
 interface PersistedValidatorState {
   readonly version: 1;
   readonly scoring: string;
+  /** The last checkpoint this validator published: θ after the outer step of `window`. */
+  readonly checkpoint: { readonly globalStep: number; readonly window: number } | null;
 }
 
 const MISSING_REJECTIONS: ReadonlySet<SubmissionRejection> = new Set(['missing', 'too-early', 'too-late']);
@@ -118,6 +120,7 @@ function defaultRandomness(): number {
 
 export class Validator {
   private state: ValidatorScoringState = createScoringState();
+  private checkpoint: PersistedValidatorState['checkpoint'] = null;
   private readonly parameterCount: number;
   private readonly totalSequences: number;
 
@@ -136,8 +139,14 @@ export class Validator {
     return this.state;
   }
 
-  /** Loads the persisted state, if any (call once before the first window). */
+  /**
+   * Loads the persisted scoring state, if any, and rebuilds θ from this validator's own
+   * publications: its last checkpoint (or the engine's initial θ when there is none), then the
+   * aggregated update of every later window up to the last scored one, in window order — the same
+   * subtractions the uninterrupted validator made. Call once before the first window.
+   */
   async restore(): Promise<boolean> {
+    const { config, engine, storage, hotkey } = this.options;
     const text = await this.options.persistence.load();
     if (text === undefined) return false;
     const parsed = JSON.parse(text) as Partial<PersistedValidatorState>;
@@ -145,6 +154,21 @@ export class Validator {
       throw new ValidatorConfigError('The persisted validator state has an unknown layout; delete it to start fresh.');
     }
     this.state = deserializeState(parsed.scoring);
+    this.checkpoint = parsed.checkpoint ?? null;
+    if (this.checkpoint !== null) {
+      const { data } = await storage.get(hotkey, checkpointKey(this.checkpoint.globalStep), { maxBytes: this.parameterCount * 4 });
+      await engine.init(config, float32Of(data, this.parameterCount));
+    }
+    const after = this.checkpoint?.window ?? -1;
+    const lastWindow = this.state.lastWindow ?? -1;
+    const windows = (await storage.list(hotkey, 'aggregate-'))
+      .map((info) => Number(info.key.slice('aggregate-'.length)))
+      .filter((w) => Number.isInteger(w) && w > after && w <= lastWindow)
+      .sort((a, b) => a - b);
+    for (const w of windows) {
+      const { data } = await storage.get(hotkey, aggregateKey(w), { maxBytes: this.parameterCount * 4 });
+      await engine.applyOuter(float32Of(data, this.parameterCount));
+    }
     return true;
   }
 
@@ -213,6 +237,7 @@ export class Validator {
       if (this.state.globalStep % scoring.checkpointFrequency === 0) {
         const params = await engine.exportParams();
         await this.publish(window, checkpointKey(this.state.globalStep), new Uint8Array(params.buffer, params.byteOffset, params.byteLength));
+        this.checkpoint = { globalStep: this.state.globalStep, window };
       }
     }
     if (window % scoring.peerReplacementFrequency === 0) {
@@ -222,7 +247,7 @@ export class Validator {
       await this.publish(window, peerListKey(effective), encodeJson({ ...list, postedAtWindow: window }));
     }
     if (result.setWeightsDue) await this.setWeights(window, result, hotkeys);
-    const text = JSON.stringify({ version: 1, scoring: serializeState(this.state) } satisfies PersistedValidatorState);
+    const text = JSON.stringify({ version: 1, scoring: serializeState(this.state), checkpoint: this.checkpoint } satisfies PersistedValidatorState);
     await this.options.persistence.save(text);
     this.emit({ kind: 'validator-state-saved', window, bytes: text.length });
     return { window, inputs, result, gatherRejections: gathered.rejected, outerStepApplied };
@@ -334,6 +359,14 @@ function chunkIndexSets(submission: AcceptedSubmission): Record<string, ChunkInd
     for (let start = 0; start < tensor.indices.length; start += tensor.k) chunks.push(tensor.indices.subarray(start, start + tensor.k));
     out[tensor.name] = chunks;
   }
+  return out;
+}
+
+/** A stored float32 vector of `length` entries (little-endian, as `Float32Array` bytes on every platform we run). */
+function float32Of(data: Uint8Array, length: number): Float32Array {
+  if (data.length !== length * 4) throw new ValidatorConfigError(`A stored parameter vector has ${data.length} bytes, expected ${length * 4}; it belongs to another model shape.`);
+  const out = new Float32Array(length);
+  new Uint8Array(out.buffer).set(data);
   return out;
 }
 

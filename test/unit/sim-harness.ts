@@ -100,17 +100,18 @@ export class Simulation {
       });
       sim.peers.push({ uid, behaviour, miner });
     }
-    sim.validatorEngine = await sim.engine();
-    sim.validator = sim.newValidator(validatorHotkey);
+    sim.validator = sim.newValidator(await sim.engine());
     return sim;
   }
 
-  /** A validator over the shared validator engine and persistence (a restart builds a new one). */
-  newValidator(hotkey = this.network.hotkeyOf(VALIDATOR_UID)!): Validator {
+  /** A validator over the shared persistence; a restart passes a fresh engine (θ must then come back from storage). */
+  newValidator(engine: WasmTrainerEngine = this.validatorEngine): Validator {
+    const hotkey = this.network.hotkeyOf(VALIDATOR_UID)!;
+    this.validatorEngine = engine;
     return new Validator({
       config: this.config,
       layout: parameterLayout(this.config.model),
-      engine: this.validatorEngine,
+      engine,
       storage: this.network.storage(hotkey),
       chain: this.network.chain(),
       hotkey,
@@ -121,7 +122,8 @@ export class Simulation {
     });
   }
 
-  private async engine(): Promise<WasmTrainerEngine> {
+  /** A wasm engine on the run's initial θ, disposed with the simulation. */
+  async engine(): Promise<WasmTrainerEngine> {
     const engine = new WasmTrainerEngine(ort);
     await engine.init(this.config);
     this.engines.push(engine);

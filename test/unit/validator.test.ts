@@ -91,18 +91,24 @@ describe('Validator window', () => {
     expect(sim.reports.at(-1)?.inputs.gather?.gatheredUids).toEqual([good, replayer, forged]);
   }, 300_000);
 
-  it('a validator restarted from its persisted state ends with the same state as an uninterrupted one', async () => {
+  it('a validator restarted from its persisted state (fresh engine, θ from its checkpoint and aggregates) ends like an uninterrupted one', async () => {
     const behaviours = [honest(), honest(), honest(), poisoner(3)];
     const windows = [2, 3, 4, 5, 6, 7];
-    const uninterrupted = await simulation(simulationConfig(), behaviours);
+    const base = simulationConfig();
+    // A checkpoint every 2 outer steps, so the restart at window 4 (3 steps) loads one and replays one aggregate.
+    const config = { ...base, scoring: { ...base.scoring, checkpointFrequency: 2 } };
+    const uninterrupted = await simulation(config, behaviours);
     for (const w of windows) await uninterrupted.runWindow(w);
 
-    const restarted = await simulation(simulationConfig(), behaviours);
+    const restarted = await simulation(config, behaviours);
     for (const w of windows.slice(0, 3)) await restarted.runWindow(w);
-    restarted.validator = restarted.newValidator();
+    const thetaBeforeRestart = await restarted.validatorEngine.exportParams();
+    restarted.validator = restarted.newValidator(await restarted.engine());
+    expect(await restarted.validatorEngine.exportParams()).not.toEqual(thetaBeforeRestart);
     expect(restarted.validator.scoringState.lastWindow).toBeNull();
     expect(await restarted.validator.restore()).toBe(true);
     expect(restarted.validator.scoringState.lastWindow).toBe(4);
+    expect(await restarted.validatorEngine.exportParams()).toEqual(thetaBeforeRestart);
     for (const w of windows.slice(3)) await restarted.runWindow(w);
 
     const a = uninterrupted.reports.at(-1)!.result;
