@@ -11,7 +11,8 @@ import { injectedKeyringSigner, type SignLogEntry } from '../extension/injected-
 /**
  * The chain client against a real Substrate runtime (chain.md §7): Rococo Asset Hub (statemine)
  * booted offline by chopsticks from the raw chain spec in @substrate/connect-known-chains, with no
- * database (in memory) and one block per transaction. It exercises connection, head subscription,
+ * database (in memory: chopsticks then never loads its native sqlite3 module, checked by blocking
+ * that module's load) and one block per transaction. It exercises connection, head subscription,
  * block timestamps, storage reads, signing through the test wallet's `signPayload` (the injected
  * extension's code path), inclusion and dispatch-error decoding. It does **not** exercise subtensor
  * pallets; that is the opt-in developer check.

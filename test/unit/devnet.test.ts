@@ -135,9 +135,18 @@ describe('devnet coordinator (real HTTP server, real sr25519 keys)', () => {
   });
 });
 
-/** Starts `tsx src/devnet/main.ts` as a real child process and waits for its URL. */
+const children: ChildProcess[] = [];
+afterAll(() => {
+  // Whatever a failed assertion left running.
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+/** Starts `src/devnet/main.ts` (through tsx) as a real child process and waits for its URL. */
 async function spawnDevnet(stateDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(join('node_modules', '.bin', 'tsx'), ['src/devnet/main.ts', '--dir', stateDir, '--port', '0', '--app', 'does-not-exist'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // `node --import tsx` runs the server in this very process, so SIGKILL hits the server itself
+  // (the `tsx` CLI would put it in a grandchild that outlives the kill).
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/devnet/main.ts', '--dir', stateDir, '--port', '0', '--app', 'does-not-exist'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -166,6 +175,8 @@ describe('devnet restart (child process, SIGKILL)', () => {
       const exited = new Promise((r) => first.child.once('exit', r));
       first.child.kill('SIGKILL');
       await exited;
+      // The first server is really gone: its port refuses connections.
+      await expect(fetch(`${first.url}/api/chain/head`)).rejects.toThrow();
 
       const second = await spawnDevnet(stateDir);
       try {
@@ -179,7 +190,9 @@ describe('devnet restart (child process, SIGKILL)', () => {
         // Nonces survived too: new writes still work, and the registration stays idempotent.
         expect(await chain2.register(bob, 3)).toMatchObject({ uid: 1 });
       } finally {
+        const exitedSecond = new Promise((r) => second.child.once('exit', r));
         second.child.kill('SIGKILL');
+        await exitedSecond;
       }
     } finally {
       rmSync(stateDir, { recursive: true, force: true });
