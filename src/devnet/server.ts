@@ -71,6 +71,18 @@ const STATUS: Record<string, number> = {
   replayed: 409, oversized: 413, 'rate-limited': 429,
 };
 
+/**
+ * The API may be called from another origin (the Vite dev server, another devnet's app): reads are
+ * public and every write is signed, so CORS is open. CORS-mode requests are not subject to CORP.
+ */
+const API_CORS = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Allow-Methods': 'GET, HEAD, PUT, POST, OPTIONS',
+  'Access-Control-Allow-Headers': `content-type, ${HEADER_HOTKEY}, ${HEADER_NONCE}, ${HEADER_SIGNATURE}`,
+  'Access-Control-Expose-Headers': `content-length, last-modified, ${HEADER_LAST_MODIFIED_MS}, ${HEADER_SHA256}`,
+  'Access-Control-Max-Age': '600',
+} as const;
+
 function send(res: ServerResponse, status: number, body: string | Uint8Array, headers: Record<string, string> = {}): void {
   res.writeHead(status, { ...CROSS_ORIGIN_ISOLATION, 'Cache-Control': 'no-store', ...headers });
   res.end(body);
@@ -294,7 +306,15 @@ export async function startDevnet(options: DevnetOptions): Promise<RunningDevnet
 
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://devnet.local');
-    const work = url.pathname.startsWith('/api/') ? handleApi(req, res, url) : serveApp(res, url);
+    const isApi = url.pathname.startsWith('/api/');
+    if (isApi) {
+      for (const [name, value] of Object.entries(API_CORS)) res.setHeader(name, value);
+      if (req.method === 'OPTIONS') {
+        send(res, 204, '');
+        return;
+      }
+    }
+    const work = isApi ? handleApi(req, res, url) : serveApp(res, url);
     work.catch((error: unknown) => {
       const netError = error instanceof NetError ? error
         : error instanceof SyntaxError ? new BadRequestError(`Malformed JSON body: ${error.message}`)

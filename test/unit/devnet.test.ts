@@ -115,6 +115,20 @@ describe('devnet coordinator (real HTTP server, real sr25519 keys)', () => {
     expect(mg.incentive[0]).toBe(0);
   });
 
+  it('answers CORS preflights for signed writes and exposes the server timestamp headers', async () => {
+    const preflight = await fetch(`${devnet.url}/api/storage/${alice}/gradient-1-0`, {
+      method: 'OPTIONS',
+      headers: { Origin: 'http://localhost:5173', 'Access-Control-Request-Method': 'PUT', 'Access-Control-Request-Headers': `${HEADER_HOTKEY}, ${HEADER_NONCE}, ${HEADER_SIGNATURE}` },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    const allowed = (preflight.headers.get('access-control-allow-headers') ?? '').split(',').map((h) => h.trim());
+    expect(allowed).toEqual(expect.arrayContaining([HEADER_HOTKEY, HEADER_NONCE, HEADER_SIGNATURE]));
+    const head = await fetch(`${devnet.url}/api/chain/head`);
+    expect(head.headers.get('access-control-expose-headers')).toContain('x-gauntlet-last-modified-ms');
+    expect(head.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
+  });
+
   it('streams increasing blocks whose timestamps match blockTimestamp', async () => {
     const chain = new DevnetChain(devnet.url, signer, WebSocket as unknown as WebSocketConstructor);
     const seen: { number: number; timestampMs?: number }[] = [];
