@@ -89,10 +89,11 @@ export function referenceLoss(shape: ModelShape, theta: Float64Array, ids: Int32
 
   let x = new Float64Array(n * d);
   const emb = at('model.embed_tokens.weight');
+  const pos = shape.positional === 'learned' ? at('model.embed_positions.weight') : -1;
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < d; j++) {
       x[i * d + j] = theta[emb + ids[i]! * d + j]!;
-      if (shape.positional === 'learned') x[i * d + j]! += theta[at('model.embed_positions.weight') + (i % tl) * d + j]!;
+      if (pos >= 0) x[i * d + j]! += theta[pos + (i % tl) * d + j]!;
     }
   }
 
@@ -153,13 +154,14 @@ export function referenceLoss(shape: ModelShape, theta: Float64Array, ids: Int32
   }
 
   const hFinal = rmsNorm(x, n, d, theta, at('model.norm.weight'), eps);
+  const head = shape.tiedEmbeddings ? -1 : at('lm_head.weight');
   let total2 = 0;
   const logits = new Float64Array(vs);
   for (let i = 0; i < n; i++) {
     for (let c = 0; c < vs; c++) {
       let dot = 0;
       for (let j = 0; j < d; j++) {
-        const w = shape.tiedEmbeddings ? theta[emb + c * d + j]! : theta[at('lm_head.weight') + j * vs + c]!;
+        const w = head < 0 ? theta[emb + c * d + j]! : theta[head + j * vs + c]!;
         dot += hFinal[i * d + j]! * w;
       }
       logits[c] = dot;

@@ -47,7 +47,7 @@ describe('WasmTrainerEngine', () => {
     expect(mean(after)).toBeLessThan(mean(before) - 1);
     expect(events.filter((e) => e.kind === 'inner-step')).toHaveLength(100);
     expect(events.at(-1)?.kind).toBe('inner-done');
-  });
+  }, 180_000);
 
   it('pseudo-gradient restores θ0, and trial/outer updates move θ as θ − update', async () => {
     const config = tinyRunConfig();

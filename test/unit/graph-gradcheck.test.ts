@@ -85,7 +85,7 @@ describe.each(variants)('training graph gradients (%s)', (_label, shape) => {
       expect(fd.subarray(spec.offset, spec.offset + spec.size).some((x) => x !== 0), `${spec.name}: zero gradient, vacuous check`).toBe(true);
       expect(relativeError(flat, fd, spec.offset, spec.size), spec.name).toBeLessThan(1e-4);
     }
-  });
+  }, 180_000);
 });
 
 describe('evaluation graph', () => {
