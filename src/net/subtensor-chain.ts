@@ -15,7 +15,7 @@ import type { Codec, ISubmittableResult, Signer as PolkadotSigner } from '@polka
 import { u8aToU8a } from '@polkadot/util';
 import { ChainError, UnavailableError } from './errors.ts';
 import type { KeyringSigner } from './keyring-signer.ts';
-import { crV2CommitHash, normalizeMaxWeight, rawDataField, SUBTENSOR_SIGNED_EXTENSIONS } from './subtensor-encoding.ts';
+import { blocksUntilNextEpoch, crV2CommitHash, normalizeMaxWeight, rawDataField, SUBTENSOR_SIGNED_EXTENSIONS } from './subtensor-encoding.ts';
 import type { BlockHeader, Chain, Commitment, Hyperparams, Metagraph, TxResult, Unsubscribe } from './types.ts';
 
 /** How an address signs extrinsics: a local key pair, or an extension's signer. */
@@ -296,6 +296,22 @@ export class SubtensorChain implements Chain {
     const result = await submitExtrinsic(this.api, this.subtensorTx('commitWeights', netuid, commitHash), authority);
     this.pending.push({ hotkey, netuid, uids: u16.uids, values: u16.weights, salt, versionKey, commitBlock: result.block });
     return { ...result, method: 'commitWeights' };
+  }
+
+  /**
+   * First block of the subnet's next epoch: the runtime's `getNextEpochStartBlock` where it exists
+   * (stateful epochs, current subtensor), else the legacy stateless rule (chain.md §4).
+   */
+  async nextEpochStartBlock(netuid: number): Promise<number> {
+    const call = (this.api.call as unknown as Record<string, Record<string, ((n: number) => Promise<Codec>) | undefined> | undefined>).subnetInfoRuntimeApi?.getNextEpochStartBlock;
+    if (call !== undefined) {
+      const value = (await call(netuid)).toJSON();
+      if (value !== null && value !== undefined) return Number(value);
+    }
+    const [block, hp] = await Promise.all([this.currentBlock(), this.hyperparams(netuid)]);
+    const remaining = blocksUntilNextEpoch(netuid, hp.tempo, block.number);
+    if (remaining === undefined) throw new ChainError(`Subnet ${netuid} has tempo 0: it runs no epochs.`);
+    return block.number + remaining;
   }
 
   /** CR-v2 commits not yet revealed, oldest first. The tab must stay open until their reveal epoch. */

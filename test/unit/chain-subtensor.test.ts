@@ -102,6 +102,7 @@ describe.skipIf(specPath === undefined)(`developer check: subtensor flow on chop
     expect(Array.from((await chain.commitments(netuid)).get(keys.bob)?.data ?? [])).toEqual(Array.from(commitment));
 
     const mg = await chain.metagraph(netuid);
+    expect(await chain.nextEpochStartBlock(netuid)).toBeGreaterThanOrEqual((await chain.currentBlock()).number);
     expect(mg.hotkeys).toContain(keys.alice);
     expect(mg.hotkeys).toContain(keys.bob);
   });
