@@ -108,3 +108,37 @@ test('grad-norm.wgsl: global norm and clip factor equal the CPU twins', async ({
   expect(Math.abs(out.clip!.norm - norm) / norm).toBeLessThan(1e-5);
   expect(Math.abs(out.clip!.scale - clipScaleForNorm(norm, 0.5))).toBeLessThan(1e-6);
 });
+
+test('WebGPU window lifecycle: Δ = θ0 − θ_H, θ restored, trial and outer updates apply θ − update', async ({ page }) => {
+  await page.goto('/');
+  const config = microRunConfig();
+  const batches = randomBatches(config, 2, 61);
+  const out = await page.evaluate(
+    async ({ config, batches }) => {
+      const trainer = window.gauntlet!.trainer;
+      await trainer.init(config, undefined, { backend: 'webgpu' });
+      const typed = batches.map((b) => ({ inputs: Int32Array.from(b.inputs), targets: Int32Array.from(b.targets) }));
+      const theta0 = await trainer.exportParams();
+      await trainer.trainInner(typed, 2);
+      const thetaH = await trainer.exportParams();
+      const [lossAtH] = await trainer.evalLoss(typed.slice(0, 1));
+      const delta = await trainer.pseudoGradient();
+      const restored = await trainer.exportParams();
+      const [trialLoss] = await trainer.evalLoss(typed.slice(0, 1), delta.slice());
+      const afterTrial = await trainer.exportParams();
+      await trainer.applyOuter(delta);
+      const afterOuter = await trainer.exportParams();
+      await trainer.dispose();
+      const list = (a: Float32Array) => Array.from(a);
+      return { theta0: list(theta0), thetaH: list(thetaH), delta: list(delta), restored: list(restored), afterTrial: list(afterTrial), afterOuter: list(afterOuter), lossAtH, trialLoss };
+    },
+    { config, batches },
+  );
+  expect(out.restored).toEqual(out.theta0);
+  expect(out.afterTrial).toEqual(out.theta0);
+  expect(out.thetaH).not.toEqual(out.theta0);
+  // One assertion per array (Playwright's expect is too slow to call per element).
+  expect(out.delta.findIndex((d, i) => d !== Math.fround(out.theta0[i]! - out.thetaH[i]!))).toBe(-1);
+  expect(Math.abs(out.trialLoss! - out.lossAtH!)).toBeLessThan(1e-4);
+  expect(Math.max(...out.afterOuter.map((x, i) => Math.abs(x - out.thetaH[i]!)))).toBeLessThan(1e-6);
+});
