@@ -1,24 +1,39 @@
 import { expect, test } from '@playwright/test';
 
 /**
- * The Demo view: the Run control scores windows on its own and the dashboard shows them; with a
- * fixed seed and enough windows, every adversary ends with less weight than every honest peer.
- * The validator's measurements in the Demo are SYNTHETIC for now (src/ui/demo/synthetic-network.ts);
- * selection, stage 1 and 2, OpenSkill, copy detection and weights are the real scoring module.
+ * The Demo view. Real mode: the Run control runs the real miner and validator loops in
+ * demo.worker.ts (trainer engines, keyring signatures, in-memory network, scoring) for at least 5
+ * windows and the dashboard shows their scores. Simulated mode (SYNTHETIC measurements from
+ * src/ui/demo/synthetic-network.ts, real scoring): with a fixed seed over 60 windows, every
+ * adversary ends with less weight than every honest peer.
  */
-test('the demo runs on its own for 5 windows and shows the scores', async ({ page }, testInfo) => {
+test('the real demo runs on its own for 5 windows and shows the scores', async ({ page }, testInfo) => {
+  test.setTimeout(600_000);
   await page.goto('/#/demo');
-  await expect(page.locator('[data-mode="synthetic"]')).toBeVisible();
+  await expect(page.locator('[data-mode="real"]')).toBeVisible();
   await page.getByRole('button', { name: 'Run' }).click();
   await expect
-    .poll(() => page.evaluate(() => window.gauntlet!.ui.dashboards.demo?.scores.window ?? 0), { timeout: 60_000 })
-    .toBeGreaterThanOrEqual(5);
+    .poll(() => page.evaluate(() => window.gauntlet!.ui.dashboards.demo?.scores.window ?? 0), { timeout: 540_000, intervals: [2000] })
+    .toBeGreaterThanOrEqual(6);
   await page.getByRole('button', { name: 'Pause' }).click();
+  // A window in flight when Pause is pressed still finishes; wait for it.
+  await expect
+    .poll(() => page.evaluate(() => { const m = window.gauntlet!.ui.flush().demo!; return m.timeline.window === m.scores.window; }), { timeout: 120_000 })
+    .toBe(true);
   const model = await page.evaluate(() => window.gauntlet!.ui.flush().demo!);
   expect(model.scores.peers.length).toBe(8);
-  expect(model.timeline.window).toBe(model.scores.window);
+  const info = await page.evaluate(() => window.gauntlet!.ui.demo().backendInfo());
+  testInfo.annotations.push({ type: 'demo backend', description: `${info?.backend}: ${info?.reason}` });
+  expect(model.timeline.phases.find((p) => p.phase === 'train')?.status).toBe('done');
   expect(model.timeline.phases.find((p) => p.phase === 'rate')?.status).toBe('done');
-  expect(model.loss.length).toBe(model.scores.window);
+  // Windows start at 2: every scored window has a network and a baseline loss measured by the engines.
+  expect(model.loss.length).toBe(model.scores.window! - 1);
+  for (const point of model.loss) {
+    expect(point.network).toBeGreaterThan(0);
+    expect(point.baseline).toBeGreaterThan(0);
+  }
+  // Compression: every window sent fewer bytes than the dense float32 pseudo-gradient.
+  for (const point of model.traffic) expect(point.compressionRatio).toBeGreaterThan(1);
   // Someone was evaluated and rated: the scorer ran, and its numbers are in the table.
   const rated = model.scores.peers.filter((p) => p.mu !== null);
   expect(rated.length).toBeGreaterThan(1);
@@ -31,10 +46,10 @@ test('the demo runs on its own for 5 windows and shows the scores', async ({ pag
 
 test('with a fixed seed, every adversary ends with less weight than every honest peer', async ({ page }, testInfo) => {
   await page.goto('/#/demo');
-  const { model, behaviours } = await page.evaluate(() => {
+  const { model, behaviours } = await page.evaluate(async () => {
     const demo = window.gauntlet!.ui.demo();
-    demo.restart({ seed: 11, behaviours: ['honest', 'free-rider', 'honest', 'copier', 'noise', 'honest', 'late', 'data-lazy', 'honest', 'poisoner', 'stale'] });
-    return { model: demo.step(60), behaviours: demo.behaviourByUid() };
+    await demo.restart({ mode: 'simulated', seed: 11, topk: 16, behaviours: ['honest', 'free-rider', 'honest', 'copier', 'noise', 'honest', 'late', 'data-lazy', 'honest', 'poisoner', 'stale'] });
+    return { model: await demo.step(60), behaviours: demo.behaviourByUid() };
   });
   expect(model.scores.window).toBe(60);
   const weightOf = (uid: string): number => model.scores.peers.find((p) => String(p.uid) === uid)?.weight ?? 0;

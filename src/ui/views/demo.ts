@@ -1,24 +1,33 @@
 /**
- * The Demo view (issue #9): a whole network in one tab, with adversaries, scored by the real
- * scoring module. Until the virtual peers run the real trainer through the in-memory network
- * (src/peer, src/net/memory-network.ts, src/workers/demo.worker.ts), the validator's measurements
- * come from `SyntheticNetwork` (seeded behaviour models, clearly labelled on the page); the
- * selection, stage 1 and 2 rules, OpenSkill, copy detection and weights are the real code.
+ * The Demo view (issue #9): a whole network in one tab, with adversaries. Two modes:
+ * - real (default): N virtual miners and one validator run the real loops in `demo.worker.ts`
+ *   (trainer engines, compression, keyring signatures, in-memory chain and storage, the scoring
+ *   module), one window at a time;
+ * - simulated: the validator's measurements come from `SyntheticNetwork` (seeded behaviour
+ *   models, labelled on the page) and go through the real scoring module, fast enough to watch
+ *   hundreds of windows.
  */
 import type { RunConfig, ScoringConfig } from '../../core/config.ts';
 import { scoreWindow } from '../../core/scoring/index.ts';
 import { mountDashboard, type MountedDashboard } from '../dashboard/dashboard.ts';
 import { DashboardStore, type DashboardModel } from '../dashboard/model.ts';
+import { RealDemoNetwork } from '../demo/real-network.ts';
 import { BEHAVIOUR_LABELS, BEHAVIOURS, CHUNK_ENTRIES, DEFAULT_BEHAVIOURS, FIRST_PEER_UID, SyntheticNetwork, type Behaviour } from '../demo/synthetic-network.ts';
 import { h } from '../dom.ts';
 import type { BackendChoice } from './capability-panel.ts';
 
+export type DemoMode = 'real' | 'simulated';
+
 export interface DemoSettings {
+  readonly mode: DemoMode;
   readonly behaviours: readonly Behaviour[];
   readonly seed: number;
   readonly evalLrFactor: number;
+  /** Top-k per chunk: of the real 64×64 chunks in real mode, of `CHUNK_ENTRIES` simulated entries otherwise. */
   readonly topk: number;
-  /** Windows per second while running. */
+  readonly errorFeedbackDecay: number;
+  readonly innerSteps: number;
+  /** Windows per second while running (at most; a real window takes as long as it takes). */
   readonly speed: number;
 }
 
@@ -28,9 +37,11 @@ export interface DemoView {
   readonly dashboard: MountedDashboard;
   settings(): DemoSettings;
   /** Restarts the network with new settings (missing fields keep their value). */
-  restart(settings?: Partial<DemoSettings>): void;
-  /** Scores `count` windows now, synchronously (a test hook; also what "step" does with 1). */
-  step(count?: number): DashboardModel;
+  restart(settings?: Partial<DemoSettings>): Promise<void>;
+  /** Runs `count` windows now (a test hook; also what "step" does with 1). */
+  step(count?: number): Promise<DashboardModel>;
+  /** What the real network's start reported (backend and why), once started. */
+  backendInfo(): { backend: string; reason: string } | null;
   /** The behaviour of each uid, for reading the dashboard. */
   behaviourByUid(): Record<string, Behaviour>;
   pause(): void;
@@ -47,28 +58,52 @@ function numberInput(id: string, value: number, attributes: Record<string, strin
 
 export function createDemoView(config: RunConfig, onRender: (model: DashboardModel) => void, backend: () => BackendChoice): DemoView {
   let settings: DemoSettings = {
+    mode: 'real',
     behaviours: DEFAULT_BEHAVIOURS,
     seed: 7,
     evalLrFactor: config.scoring.evalLrFactor,
-    topk: 16,
+    topk: config.compression.topk,
+    errorFeedbackDecay: config.compression.errorFeedbackDecay,
+    innerSteps: config.inner.innerSteps,
     speed: 2,
   };
   const scoringConfig = (): ScoringConfig => ({ ...config.scoring, evalLrFactor: settings.evalLrFactor });
   const store = new DashboardStore('demo', scoringConfig());
-  const dashboard = mountDashboard(store, { traffic: false }, onRender);
-  let network = new SyntheticNetwork({ ...settings });
-  let timer: number | null = null;
+  const dashboard = mountDashboard(store, {}, onRender);
+  let simulated = new SyntheticNetwork({ ...settings, topk: Math.min(settings.topk, CHUNK_ENTRIES) });
+  const real = new RealDemoNetwork(store);
+  /** The real network's start, once requested for the current settings. */
+  let realStart: Promise<void> | null = null;
+  let playing = false;
+  let generation = 0;
+  let busy: Promise<void> = Promise.resolve();
 
-  const status = h('p', { class: 'muted', 'aria-live': 'polite' });
+  const status = h('p', { class: 'muted', 'aria-live': 'polite', 'data-demo-status': '' });
+  const problem = h('p', { class: 'problem', 'aria-live': 'assertive', hidden: true });
+  const modeNote = h('p', { class: 'notice' });
   const playButton = h('button', { type: 'button', class: 'primary', 'data-action': 'play' }, 'Run');
   const stepButton = h('button', { type: 'button', 'data-action': 'step' }, 'Step one window');
+  const modeSelect = h(
+    'select',
+    { id: 'demo-mode' },
+    h('option', { value: 'real', selected: true }, 'real training (worker)'),
+    h('option', { value: 'simulated' }, 'simulated measurements (fast)'),
+  );
   const speedSelect = h('select', { id: 'demo-speed' }, ...SPEEDS.map((s) => h('option', { value: s, selected: s === settings.speed }, `${s} windows/s`)));
   const peersInput = numberInput('demo-peers', settings.behaviours.length, { min: 2, max: MAX_PEERS, step: 1 });
   const lrInput = numberInput('demo-eval-lr', settings.evalLrFactor, { min: 0.01, max: 1, step: 0.01 });
-  const topkInput = numberInput('demo-topk', settings.topk, { min: 2, max: CHUNK_ENTRIES, step: 2 });
-  const efInput = numberInput('demo-ef', config.compression.errorFeedbackDecay, { min: 0, max: 1, step: 0.01, disabled: 'true' });
-  const innerInput = numberInput('demo-inner', config.inner.innerSteps, { min: 1, max: 64, step: 1, disabled: 'true' });
+  const topkInput = numberInput('demo-topk', settings.topk, { min: 2, max: 4096, step: 2 });
+  const efInput = numberInput('demo-ef', settings.errorFeedbackDecay, { min: 0, max: 1, step: 0.01 });
+  const innerInput = numberInput('demo-inner', settings.innerSteps, { min: 1, max: 64, step: 1 });
   const behaviourList = h('ol', { class: 'behaviours', start: FIRST_PEER_UID });
+
+  const describeMode = (): void => {
+    modeNote.dataset.mode = settings.mode;
+    modeNote.textContent =
+      settings.mode === 'real'
+        ? 'Real mode: every virtual peer trains the tiny model on its assigned Brown-corpus data, compresses, signs with its own key and uploads; the validator measures losses and scores with the same code a real validator runs. The first window starts after the engines are built.'
+        : 'Simulated mode: the validator\'s measurements (losses, model slices, uploads) are drawn from a seeded model of each behaviour; only the scoring of those measurements is the real code. Error-feedback β and inner steps have no effect here.';
+  };
 
   const renderBehaviours = (): void => {
     behaviourList.replaceChildren(
@@ -78,7 +113,7 @@ export function createDemoView(config: RunConfig, onRender: (model: DashboardMod
         select.addEventListener('change', () => {
           const next = [...settings.behaviours];
           next[i] = select.value as Behaviour;
-          restart({ behaviours: next });
+          void restart({ behaviours: next });
         });
         return h('li', {}, h('label', { for: `demo-behaviour-${uid}` }, `uid ${uid} `), select);
       }),
@@ -87,80 +122,131 @@ export function createDemoView(config: RunConfig, onRender: (model: DashboardMod
 
   const describe = (): void => {
     const state = store.scoringState();
+    const engine = real.info === null ? '' : ` · engines on ${real.info.backend === 'wasm' ? 'the CPU (WASM)' : 'WebGPU'}: ${real.info.reason}`;
     status.textContent =
-      `${timer === null ? 'Paused' : 'Running'} · ${state.lastWindow === null ? 'no window scored yet' : `window ${state.lastWindow} scored`} · ` +
-      `${settings.behaviours.length} peers · backend for real training: ${backend() === 'wasm' ? 'CPU (WASM)' : 'automatic'}`;
+      `${playing ? 'Running' : 'Paused'} · ${state.lastWindow === null ? 'no window scored yet' : `window ${state.lastWindow} scored`} · ` +
+      `${settings.behaviours.length} peers · ${settings.mode} mode${settings.mode === 'real' ? engine : ''}`;
   };
 
-  const stepOnce = (): void => {
+  const showProblem = (error: unknown): void => {
+    problem.hidden = false;
+    problem.textContent = `The demo stopped: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}. Change a setting or press Run to start again.`;
+  };
+
+  const ensureStarted = (): Promise<void> => {
+    realStart ??= real
+      .start({
+        behaviours: settings.behaviours,
+        backend: backend(),
+        evalLrFactor: settings.evalLrFactor,
+        topk: settings.topk,
+        errorFeedbackDecay: settings.errorFeedbackDecay,
+        innerSteps: settings.innerSteps,
+        seed: settings.seed,
+      })
+      .then(() => describe());
+    return realStart;
+  };
+
+  const runSimulatedWindow = (): void => {
     const scoring = store.scoringConfig();
-    const simulated = network.next(store.scoringState(), scoring);
-    const w = simulated.inputs.window;
+    const next = simulated.next(store.scoringState(), scoring);
+    const w = next.inputs.window;
     for (const phase of ['train', 'compress', 'sign', 'submit'] as const) store.setPhase(w, phase, 'skipped', 'simulated');
-    const gather = simulated.inputs.gather;
+    const gather = next.inputs.gather;
     store.setPhase(w, 'gather', gather === null ? 'skipped' : 'done', gather === null ? 'nothing gathered' : `${gather.gatheredUids.length} gathered, ${gather.skippedUids.length} missing`);
-    store.setPhase(w, 'evaluate', 'done', `uids ${simulated.inputs.evalUids.join(', ') || 'none'}`);
-    const result = scoreWindow(store.scoringState(), simulated.inputs, scoring);
+    store.setPhase(w, 'evaluate', 'done', `uids ${next.inputs.evalUids.join(', ') || 'none'}`);
+    const result = scoreWindow(store.scoringState(), next.inputs, scoring);
     store.recordScoring(result);
-    store.recordLoss(w, { network: simulated.networkLoss });
+    store.recordLoss(w, { network: next.networkLoss });
     store.setPhase(w, 'rate', 'done', `${result.reasons.filter((r) => r.rule === 'openskill').length} rated`);
     store.setPhase(w, 'weights', result.setWeightsDue ? 'done' : 'skipped', result.setWeightsDue ? 'set on chain' : 'not a weight window');
   };
 
+  /** One window in the current mode; windows never overlap (each waits for the previous). */
+  const stepOnce = (): Promise<void> => {
+    const mine = generation;
+    busy = busy.then(async () => {
+      if (mine !== generation) return;
+      if (settings.mode === 'simulated') runSimulatedWindow();
+      else {
+        await ensureStarted();
+        if (mine === generation) await real.runWindow();
+      }
+      describe();
+    });
+    return busy;
+  };
+
   const pause = (): void => {
-    if (timer !== null) window.clearInterval(timer);
-    timer = null;
+    playing = false;
     playButton.textContent = 'Run';
     describe();
   };
   const play = (): void => {
-    if (timer !== null) return;
-    timer = window.setInterval(() => {
-      stepOnce();
-      describe();
-    }, 1000 / settings.speed);
+    if (playing) return;
+    playing = true;
+    problem.hidden = true;
     playButton.textContent = 'Pause';
     describe();
+    const mine = generation;
+    const loop = async (): Promise<void> => {
+      while (playing && mine === generation) {
+        const started = performance.now();
+        await stepOnce();
+        const wait = 1000 / settings.speed - (performance.now() - started);
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    };
+    loop().catch((error: unknown) => {
+      pause();
+      showProblem(error);
+    });
   };
 
-  function restart(changes: Partial<DemoSettings> = {}): void {
-    const wasRunning = timer !== null;
+  async function restart(changes: Partial<DemoSettings> = {}): Promise<void> {
+    const wasRunning = playing;
     pause();
+    generation += 1;
+    await busy.catch(() => undefined);
     settings = { ...settings, ...changes };
-    network = new SyntheticNetwork({ ...settings });
+    simulated = new SyntheticNetwork({ ...settings, topk: Math.min(settings.topk, CHUNK_ENTRIES) });
+    realStart = null;
     store.reset(scoringConfig());
     renderBehaviours();
     peersInput.value = String(settings.behaviours.length);
-    if (wasRunning) play();
+    modeSelect.value = settings.mode;
+    problem.hidden = true;
+    describeMode();
     describe();
+    if (wasRunning) play();
   }
 
-  playButton.addEventListener('click', () => (timer === null ? play() : pause()));
+  playButton.addEventListener('click', () => (playing ? pause() : play()));
   stepButton.addEventListener('click', () => {
-    stepOnce();
-    describe();
+    stepOnce().catch(showProblem);
   });
   speedSelect.addEventListener('change', () => {
     settings = { ...settings, speed: Number(speedSelect.value) };
-    if (timer !== null) {
-      pause();
-      play();
-    }
   });
+  modeSelect.addEventListener('change', () => void restart({ mode: modeSelect.value === 'simulated' ? 'simulated' : 'real' }));
   peersInput.addEventListener('change', () => {
     const n = Math.max(2, Math.min(MAX_PEERS, Math.round(Number(peersInput.value)) || DEFAULT_BEHAVIOURS.length));
-    const next = Array.from({ length: n }, (_, i) => settings.behaviours[i] ?? 'honest');
-    restart({ behaviours: next });
+    void restart({ behaviours: Array.from({ length: n }, (_, i) => settings.behaviours[i] ?? 'honest') });
   });
-  lrInput.addEventListener('change', () => {
-    const value = Number(lrInput.value);
-    if (Number.isFinite(value) && value > 0) restart({ evalLrFactor: value });
-  });
-  topkInput.addEventListener('change', () => {
-    const value = Math.round(Number(topkInput.value) / 2) * 2;
-    if (value >= 2 && value <= CHUNK_ENTRIES) restart({ topk: value });
-  });
+  const numberSetting = (input: HTMLInputElement, key: 'evalLrFactor' | 'topk' | 'errorFeedbackDecay' | 'innerSteps', valid: (v: number) => boolean, round = (v: number) => v): void => {
+    input.addEventListener('change', () => {
+      const value = round(Number(input.value));
+      if (Number.isFinite(value) && valid(value)) void restart({ [key]: value });
+      else input.value = String(settings[key]);
+    });
+  };
+  numberSetting(lrInput, 'evalLrFactor', (v) => v > 0 && v <= 1);
+  numberSetting(topkInput, 'topk', (v) => v >= 2 && v <= 4096, (v) => Math.round(v / 2) * 2);
+  numberSetting(efInput, 'errorFeedbackDecay', (v) => v >= 0 && v <= 1);
+  numberSetting(innerInput, 'innerSteps', (v) => v >= 1 && v <= 64, Math.round);
   renderBehaviours();
+  describeMode();
   describe();
 
   const field = (label: string, input: HTMLElement, id: string, hint?: string): HTMLElement =>
@@ -173,14 +259,10 @@ export function createDemoView(config: RunConfig, onRender: (model: DashboardMod
     h(
       'p',
       {},
-      'Eight virtual peers, some honest and some not, and one validator that scores them with the real scoring code: sync checks, loss scores, the binary indicator, OpenSkill, copy detection, penalties and weights. Change a peer\'s behaviour and watch what the rules do to it.',
+      'Virtual peers, some honest and some not, and one validator that scores them with the real scoring code: sync checks, loss scores, the binary indicator, OpenSkill, copy detection, penalties and weights. Change a peer\'s behaviour and watch what the rules do to it.',
     ),
-    h(
-      'p',
-      { class: 'notice', 'data-mode': 'synthetic' },
-      'For now the validator\'s measurements (losses, model slices, uploads) are simulated from a seeded model of each behaviour; training the virtual peers for real is not wired in yet. The scoring of those measurements is the real code.',
-    ),
-    h('div', { class: 'controls' }, playButton, stepButton, field('Speed', speedSelect, 'demo-speed')),
+    modeNote,
+    h('div', { class: 'controls' }, playButton, stepButton, field('Speed', speedSelect, 'demo-speed'), field('Mode', modeSelect, 'demo-mode')),
     h(
       'details',
       { class: 'settings', open: true },
@@ -193,13 +275,14 @@ export function createDemoView(config: RunConfig, onRender: (model: DashboardMod
           'div',
           {},
           field('eval_lr_factor', lrInput, 'demo-eval-lr', 'size of the validator\'s trial step'),
-          field('top-k per chunk', topkInput, 'demo-topk', `of ${CHUNK_ENTRIES} simulated entries; more overlap between honest peers as it grows`),
-          field('error-feedback β', efInput, 'demo-ef', 'takes effect once the peers train for real'),
-          field('inner steps H', innerInput, 'demo-inner', 'takes effect once the peers train for real'),
+          field('top-k per chunk', topkInput, 'demo-topk', `values kept per 64×64 chunk (simulated mode: of ${CHUNK_ENTRIES} entries)`),
+          field('error-feedback β', efInput, 'demo-ef', 'how much of what was not sent carries over'),
+          field('inner steps H', innerInput, 'demo-inner', 'AdamW steps per window'),
         ),
       ),
     ),
     status,
+    problem,
     dashboard.element,
   );
 
@@ -209,15 +292,15 @@ export function createDemoView(config: RunConfig, onRender: (model: DashboardMod
     dashboard,
     settings: () => settings,
     restart,
-    step: (count = 1) => {
-      for (let i = 0; i < count; i++) stepOnce();
-      describe();
+    step: async (count = 1) => {
+      for (let i = 0; i < count; i++) await stepOnce();
       dashboard.flush();
       return store.model();
     },
+    backendInfo: () => (real.info === null ? null : { backend: real.info.backend, reason: real.info.reason }),
     behaviourByUid: () => Object.fromEntries(settings.behaviours.map((b, i) => [String(FIRST_PEER_UID + i), b])),
     pause,
     play,
-    running: () => timer !== null,
+    running: () => playing,
   };
 }

@@ -1,0 +1,89 @@
+/**
+ * The page side of the real demo network: starts `demo.worker.ts`, runs windows there and turns
+ * its typed events and reports into the Demo dashboard (timeline as events arrive; losses, traffic
+ * and the validator's scoring result after each window).
+ */
+import * as Comlink from 'comlink';
+import type { WindowEvent } from '../../peer/events.ts';
+import type { DemoNetworkOptions, DemoStartInfo, DemoWindowReport, DemoWorkerApi } from '../../workers/demo-api.ts';
+import type { DashboardStore, WindowPhase } from '../dashboard/model.ts';
+
+/** The timeline phase an event finishes or advances, with its detail in words. */
+function phaseOf(event: WindowEvent, counts: Map<string, number>): { phase: WindowPhase; detail: string } | null {
+  const bump = (key: string): number => {
+    const n = (counts.get(key) ?? 0) + 1;
+    counts.set(key, n);
+    return n;
+  };
+  switch (event.kind) {
+    case 'miner-trained':
+      return { phase: 'train', detail: `${bump('train')} peers trained` };
+    case 'miner-compressed':
+      return { phase: 'compress', detail: `${bump('compress')} compressed` };
+    case 'miner-signed':
+      return { phase: 'sign', detail: `${bump('sign')} signed` };
+    case 'miner-uploaded':
+      return { phase: 'submit', detail: `${bump('submit')} uploaded` };
+    case 'validator-gathered':
+      return { phase: 'gather', detail: `${event.gathered.length} gathered, ${Object.keys(event.rejected).length} rejected` };
+    case 'validator-evaluated':
+      return { phase: 'evaluate', detail: `${bump('evaluate')} evaluated` };
+    case 'validator-scored':
+      return { phase: 'rate', detail: `${event.reasons} score changes` };
+    case 'validator-weights-set':
+      return { phase: 'weights', detail: `set on chain at block ${event.block}` };
+    default:
+      return null;
+  }
+}
+
+export class RealDemoNetwork {
+  private worker: Worker | null = null;
+  private api: Comlink.Remote<DemoWorkerApi> | null = null;
+  info: DemoStartInfo | null = null;
+
+  constructor(private readonly store: DashboardStore) {}
+
+  private remote(): Comlink.Remote<DemoWorkerApi> {
+    if (this.api === null) {
+      this.worker = new Worker(new URL('../../workers/demo.worker.ts', import.meta.url), { type: 'module', name: 'demo' });
+      this.api = Comlink.wrap<DemoWorkerApi>(this.worker);
+    }
+    return this.api;
+  }
+
+  async start(options: DemoNetworkOptions): Promise<DemoStartInfo> {
+    this.info = null;
+    this.info = await this.remote().start(options);
+    return this.info;
+  }
+
+  /** Runs one window in the worker and records everything it reports. */
+  async runWindow(): Promise<DemoWindowReport> {
+    const counts = new Map<string, number>();
+    let window: number | null = null;
+    const onEvent = (event: WindowEvent): void => {
+      if (window !== event.window && event.kind.startsWith('miner-')) window = event.window;
+      const step = phaseOf(event, counts);
+      if (step !== null && window !== null) this.store.setPhase(window, step.phase, 'active', step.detail);
+    };
+    const report = await this.remote().runWindow(Comlink.proxy(onEvent));
+    const store = this.store;
+    for (const phase of ['train', 'compress', 'sign', 'submit', 'gather', 'evaluate', 'rate'] as const) {
+      const current = store.model().timeline.phases.find((p) => p.phase === phase);
+      store.setPhase(report.window, phase, current?.status === 'pending' ? 'skipped' : 'done', current?.detail ?? '');
+    }
+    store.setPhase(report.window, 'weights', report.result.setWeightsDue ? 'done' : 'skipped', report.result.setWeightsDue ? 'set on chain' : 'not a weight window');
+    store.recordScoring(report.result);
+    store.recordLoss(report.window, { local: report.meanInnerLoss, network: report.networkLoss, baseline: report.baselineLoss });
+    store.recordTraffic(report.window, { tokens: report.tokens, elapsedMs: report.trainMs, ...(report.meanBytesSent === null ? {} : { bytesSent: report.meanBytesSent }), denseBytes: report.denseBytes });
+    return report;
+  }
+
+  dispose(): void {
+    void this.api?.dispose();
+    this.worker?.terminate();
+    this.worker = null;
+    this.api = null;
+  }
+}
