@@ -62,7 +62,9 @@ export function startApp(config: RunConfig, gate: Promise<CapabilityGate>): UiAp
     return views.contribute;
   };
   const validate = (): ValidateView => (views.validate ??= createValidateView(config.scoring, publish));
-  const demo = (): DemoView => (views.demo ??= createDemoView(config, publish, () => backend));
+  // Without a usable GPU the demo's engines run on the CPU path even before the user clicks the offer.
+  const demoBackend = (): BackendChoice => (backend === 'wasm' || decided?.kind === 'wasm' ? 'wasm' : 'auto');
+  const demo = (): DemoView => (views.demo ??= createDemoView(config, publish, demoBackend));
 
   const build = (view: ViewName): HTMLElement => {
     switch (view) {

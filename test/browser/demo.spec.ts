@@ -69,3 +69,22 @@ test('with a fixed seed, every adversary ends with less weight than every honest
   await page.screenshot({ path: shot, fullPage: true });
   await testInfo.attach('demo-after-60-windows', { path: shot, contentType: 'image/png' });
 });
+
+test('without WebGPU the real demo trains on the CPU (WASM) path', async ({ page }) => {
+  test.setTimeout(300_000);
+  await page.addInitScript(() => {
+    Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined });
+  });
+  await page.goto('/#/demo');
+  expect((await page.evaluate(() => window.gauntlet!.gate)).kind).toBe('wasm');
+  const { model, info } = await page.evaluate(async () => {
+    const demo = window.gauntlet!.ui.demo();
+    await demo.restart({ behaviours: ['honest', 'honest', 'free-rider'] });
+    const scored = await demo.step(2);
+    return { model: scored, info: demo.backendInfo() };
+  });
+  expect(info?.backend).toBe('wasm');
+  expect(model.scores.window).toBe(3);
+  expect(model.loss.every((p) => p.network !== null && p.network > 0)).toBe(true);
+  expect(model.scores.peers.map((p) => p.uid)).toEqual([2, 3, 4]);
+});

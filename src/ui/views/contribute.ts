@@ -47,7 +47,7 @@ export function createContributeView(config: ScoringConfig, onRender: (model: Da
       h('h3', {}, 'Wallet and network'),
       h('p', {}, 'Connect a Polkadot-family wallet extension, or pick a development account on the local devnet (the default network). Signing happens inside your wallet.'),
       h('p', { class: 'notice' }, 'This page never asks for a seed phrase or a private key. Anyone who does is not us.'),
-      h('p', { class: 'muted' }, 'The miner loop is not connected to this page yet: the Demo view runs the scoring with simulated peers in the meantime.'),
+      h('p', { class: 'muted' }, 'The miner loop is not connected to this page yet; in the meantime the Demo view runs the same loops for a whole network of virtual peers in this tab.'),
     ),
     dashboard.element,
   );
