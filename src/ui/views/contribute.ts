@@ -19,7 +19,7 @@ export interface ContributeView {
 export function createContributeView(config: ScoringConfig, onRender: (model: DashboardModel) => void): ContributeView {
   const store = new DashboardStore('contribute', config);
   const dashboard = mountDashboard(store, {}, onRender);
-  const gateBlock = h('div', { class: 'gate' }, h('p', { class: 'muted' }, 'Checking what this tab can do…'));
+  const gateBlock = h('div', { class: 'panel gate' }, h('p', { class: 'muted' }, 'Checking what this tab can do…'));
 
   const showGate = (gate: CapabilityGate): void => {
     const rows = gate.needs.map((need) => [
