@@ -62,6 +62,15 @@ export interface OuterStepRunOutput extends OuterStepResult {
   readonly liveBuffers: number;
 }
 
+/** Per-chunk DCT-II (or its inverse) of a chunked tensor on the GPU (src/gpu/compress-dct.ts). */
+export interface DctRunInput {
+  readonly shape: readonly number[];
+  readonly compression: CompressionConfig;
+  /** Chunked view `[chunkCount][h·w]` (src/core/compress/chunking.ts `toChunks`). */
+  readonly chunked: Float32Array;
+  readonly inverse: boolean;
+}
+
 export interface KernelsApi {
   /** Adapter capabilities, or the reason WebGPU is unusable. Never throws. */
   probe(): Promise<GpuCapability>;
@@ -71,6 +80,8 @@ export interface KernelsApi {
   compress(input: CompressRunInput): Promise<CompressRunOutput>;
   /** Decodes, aggregates and applies gathered submissions to the parameters on the GPU. */
   outerStep(input: OuterStepRunInput): Promise<OuterStepRunOutput>;
+  /** Runs the per-chunk DCT (or inverse) and returns the transformed chunked view. */
+  dct(input: DctRunInput): Promise<Float32Array>;
   /** Releases the device. */
   dispose(): void;
 }

@@ -8,10 +8,12 @@ import { AdamWKernel, ADAMW_UNIFORM_BYTES } from '../gpu/adamw.ts';
 import { BufferPool } from '../gpu/buffers.ts';
 import { acquireGpuDevice, probeGpu } from '../gpu/device.ts';
 import { GpuCompressor } from '../gpu/compress.ts';
+import { GpuDct } from '../gpu/compress-dct.ts';
+import { chunkLayout } from '../core/compress/chunking.ts';
 import { GpuOuterStep } from '../gpu/outer-step.ts';
 import { sha256 } from '@noble/hashes/sha2';
 import { bytesToHex } from '@noble/hashes/utils';
-import type { AdamWRunInput, AdamWRunOutput, CompressRunInput, CompressRunOutput, KernelsApi, OuterStepRunInput, OuterStepRunOutput } from './kernels-api.ts';
+import type { AdamWRunInput, AdamWRunOutput, CompressRunInput, CompressRunOutput, DctRunInput, KernelsApi, OuterStepRunInput, OuterStepRunOutput } from './kernels-api.ts';
 
 let devicePromise: Promise<GPUDevice> | undefined;
 let adamwKernel: AdamWKernel | undefined;
@@ -92,6 +94,21 @@ const api: KernelsApi = {
       const paramSha256 = bytesToHex(sha256(new Uint8Array(out.buffer, out.byteOffset, out.byteLength)));
       const result: OuterStepRunOutput = { ...summary, params: out, paramSha256, liveBuffers: pool.liveCount };
       return Comlink.transfer(result, [out.buffer]);
+    } finally {
+      pool.dispose();
+    }
+  },
+
+  async dct(input: DctRunInput): Promise<Float32Array> {
+    const gpu = await device();
+    const pool = new BufferPool(gpu);
+    try {
+      const layout = chunkLayout(input.shape, input.compression);
+      const src = pool.storageFrom(input.chunked, 'dct-input');
+      const dst = pool.storage(layout.size * 4, 'dct-output');
+      await GpuDct.create(gpu).transform(pool, layout, src, dst, input.inverse);
+      const out = await pool.readFloat32(dst, layout.size);
+      return Comlink.transfer(out, [out.buffer]);
     } finally {
       pool.dispose();
     }
