@@ -7,6 +7,7 @@
 
 import type { ScoringConfig } from '../../src/core/config.ts';
 import { Xoshiro128 } from '../../src/core/prng.ts';
+import { tinyRunConfig } from '../../src/core/run-config.ts';
 import {
   activeUidsAt,
   createScoringState,
@@ -19,43 +20,12 @@ import {
   type WindowScoringResult,
 } from '../../src/core/scoring/index.ts';
 
-/** v2.1.3 constants with browser-sized peer counts. */
+/**
+ * The `tiny` preset's scoring constants (v2.1.3 values with browser-sized peer counts), so the
+ * scoring tests exercise exactly what the run config ships.
+ */
 export function testScoringConfig(overrides: Partial<ScoringConfig> = {}): ScoringConfig {
-  return {
-    gatherPeers: 4,
-    reservePeers: 2,
-    peerReplacementFrequency: 5,
-    uidsPerWindow: 3,
-    numEvaluationBins: 2,
-    evalSequences: 4,
-    evalLrFactor: 0.2,
-    binaryScoreMaAlpha: 0.05,
-    binaryScoreInitial: 0.5,
-    openskillBeta: 7,
-    openskillTau: 0.1,
-    syncMaxStepsBehind: 3,
-    syncWindowSteps: 5,
-    syncExponent: 2.5,
-    syncAvgChangeAlpha: 0.2,
-    recentWindows: 2,
-    resetInactivityWindows: 3,
-    inactivitySlashRate: 0.75,
-    missingGradientSlashRate: 0.75,
-    syncScoreSlashRate: 0.75,
-    gatherPeersSlashThreshold: 0.4,
-    scoreZeroThreshold: 1e-4,
-    idxOverlapThreshold: 0.4,
-    overlapGraceSteps: 20,
-    naughtyPeerTimeout: 200,
-    weighting: 'rank',
-    powerNormalisation: 2,
-    burnRate: 0.5,
-    burnUid: 1,
-    gatherShare: 0.75,
-    windowsPerWeights: 2,
-    checkpointFrequency: 10,
-    ...overrides,
-  };
+  return { ...tinyRunConfig().scoring, ...overrides };
 }
 
 /** Behaviour model of one synthetic peer. */
