@@ -83,6 +83,17 @@ export class Miner {
     return this.options.behaviour;
   }
 
+  /** A copy of the error-feedback buffer e (what a browser peer persists between windows and reloads). */
+  exportErrorFeedback(): Float32Array {
+    return this.errorFeedback.slice();
+  }
+
+  /** Replaces e with a persisted buffer (resume after a reload); the length must match the layout. */
+  restoreErrorFeedback(buffer: Float32Array): void {
+    if (buffer.length !== this.parameterCount) throw new MinerStateError(`The persisted error-feedback buffer has ${buffer.length} entries, the model has ${this.parameterCount}; it belongs to another run. Clear this tab's saved state.`);
+    this.errorFeedback.set(buffer);
+  }
+
   /** Trains window `w` on the assigned data and compresses the error-feedback buffer into wire bytes. */
   async prepare(window: number): Promise<void> {
     const { config, engine, behaviour, uid } = this.options;
@@ -134,12 +145,13 @@ export class Miner {
     let bytes = this.prepared.get(window);
     if (behaviour.copyFrom !== undefined) bytes = await this.copiedBytes(window, behaviour.copyFrom, gate);
     if (bytes === undefined) throw new MinerStateError(`Miner uid ${uid} has no prepared submission for window ${window}; call prepare(${window}) first.`);
-    this.prepared.delete(window);
     const key = gradientKey(window, uid);
     const signature = await signSubmission(this.options.signer, this.options.hotkey, { runId: config.runId, netuid: config.netuid, window, uid }, bytes);
     this.emit({ kind: 'miner-signed', window, uid, key });
     const info = await this.options.storage.put(key, bytes);
     await this.options.storage.put(signatureKey(window, uid), new TextEncoder().encode(signature));
+    // Kept until both objects are stored, so a failed put can be retried inside the put window.
+    this.prepared.delete(window);
     this.emit({ kind: 'miner-uploaded', window, uid, key, serverTimeMs: info.lastModifiedMs });
     return { window, key, info, signature };
   }
