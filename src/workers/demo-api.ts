@@ -11,8 +11,11 @@ import type { TrainerBackend } from './trainer-api.ts';
 export interface DemoNetworkOptions {
   /** One behaviour per virtual miner (uids 2, 3, …). A copier copies the first honest peer. */
   readonly behaviours: readonly BehaviourName[];
-  /** 'auto': select-engine decides once (WebGPU unless missing or slower than wasm); 'wasm' forces the CPU path. */
-  readonly backend: 'auto' | 'wasm';
+  /**
+   * 'auto': select-engine decides once (WebGPU unless missing or slower than wasm); 'wasm' forces
+   * the CPU path; 'webgpu' forces WebGPU (fails with WebGPUUnavailableError without it).
+   */
+  readonly backend: 'auto' | 'wasm' | 'webgpu';
   readonly evalLrFactor: number;
   readonly topk: number;
   readonly errorFeedbackDecay: number;
@@ -25,6 +28,13 @@ export interface DemoStartInfo {
   readonly backend: TrainerBackend;
   /** Why that backend (select-engine's reason, shown to the user). */
   readonly reason: string;
+  /** Trainer engines built: one per miner, the validator's and the centralised baseline's. */
+  readonly engines: number;
+  /**
+   * True when the backend is WebGPU and all those engines share one GPUDevice (issue #9: "one shared
+   * GPU device, time-multiplexed in the worker"); on wasm they share the worker's CPU threads.
+   */
+  readonly sharedDevice: boolean;
   readonly parameterCount: number;
   readonly minerUids: readonly number[];
   readonly firstWindow: number;

@@ -3,7 +3,7 @@
  * running the real loops (src/peer/miner.ts, src/peer/validator.ts) over the in-memory Chain and
  * Storage (src/net/memory-network.ts), with keyring signatures and the real trainer engines (tiny
  * preset; src/gpu/select-engine.ts decides WebGPU or wasm once, and every engine uses that
- * backend). The worker only decides *when* things happen, on a manual clock: blocks, the put
+ * backend; on WebGPU all engines share one GPUDevice and run one after another). The worker only decides *when* things happen, on a manual clock: blocks, the put
  * window, each behaviour's upload time. Every loss, score and weight comes from the loops.
  *
  * A centralised baseline engine trains, each window, on exactly the tokens the honest miners were
@@ -19,6 +19,8 @@ import { parseShardManifest } from '../core/data/manifest.ts';
 import { loadTokenStream } from '../core/data/shard-loader.ts';
 import { tinyRunConfig } from '../core/run-config.ts';
 import { createTrainerEngine, type AnyEngine } from '../gpu/select-engine.ts';
+import { WasmTrainerEngine } from '../gpu/wasm-engine.ts';
+import { WebGpuTrainerEngine } from '../gpu/webgpu-engine.ts';
 import { parameterLayout } from '../model/params.ts';
 import { KeyringSigner } from '../net/keyring-signer.ts';
 import { MemoryNetwork } from '../net/memory-network.ts';
@@ -115,7 +117,8 @@ const collect = (event: WindowEvent): void => {
 async function disposeRun(): Promise<void> {
   const previous = run;
   run = null;
-  for (const engine of previous?.engines ?? []) await engine.dispose();
+  // Newest first: the first engine owns the shared GPUDevice (if any) and destroys it on dispose.
+  for (const engine of [...(previous?.engines ?? [])].reverse()) await engine.dispose();
 }
 
 function advanceToBlock(r: Run, block: number): void {
@@ -144,15 +147,27 @@ const api: DemoWorkerApi = {
     network.register({ hotkey: validatorHotkey, stake: 1000, validatorPermit: true });
     network.register({ hotkey: addresses[1]! }); // uid 1: the burn uid of the tiny preset
 
-    // One backend decision for the whole network, then every engine on that backend.
+    // One backend decision for the whole network. On WebGPU every further engine (miners,
+    // validator, baseline) gets the first engine's GPUDevice: one device, time-multiplexed, since
+    // the loops below await each engine call before the next peer's (issue #9). On wasm the
+    // engines share the worker's CPU threads the same way.
     const engines: AnyEngine[] = [];
     const first = await createTrainerEngine(ort, config, undefined, { backend: options.backend });
     engines.push(first.engine);
     const backend = first.info.backend;
+    const sharedDevice = first.engine instanceof WebGpuTrainerEngine ? first.engine.device : null;
     const engine = async (): Promise<AnyEngine> => {
-      const created = await createTrainerEngine(ort, config, undefined, { backend });
-      engines.push(created.engine);
-      return created.engine;
+      let created: AnyEngine;
+      if (sharedDevice === null) {
+        created = new WasmTrainerEngine(ort);
+        await created.init(config);
+      } else {
+        // Not the device's owner: only the first engine destroys it, last, in disposeRun.
+        created = new WebGpuTrainerEngine(ort, sharedDevice, false);
+        await created.init(config);
+      }
+      engines.push(created);
+      return created;
     };
 
     const layout = parameterLayout(config.model);
@@ -192,7 +207,7 @@ const api: DemoWorkerApi = {
       onEvent: collect,
     });
     run = { config, network, miners, validator, validatorEngine, baseline, engines, tokens, heldOut, parameterCount: first.info.parameterCount, clock, window: FIRST_WINDOW };
-    return { backend, reason: first.info.reason, parameterCount: first.info.parameterCount, minerUids, firstWindow: FIRST_WINDOW, elapsedMs: performance.now() - started };
+    return { backend, reason: first.info.reason, engines: engines.length, sharedDevice: sharedDevice !== null, parameterCount: first.info.parameterCount, minerUids, firstWindow: FIRST_WINDOW, elapsedMs: performance.now() - started };
   },
 
   async runWindow(onEvent) {

@@ -11,6 +11,7 @@ import type { RunConfig, ScoringConfig } from '../../core/config.ts';
 import { scoreWindow } from '../../core/scoring/index.ts';
 import { mountDashboard, type MountedDashboard } from '../dashboard/dashboard.ts';
 import { DashboardStore, type DashboardModel } from '../dashboard/model.ts';
+import type { DemoStartInfo } from '../../workers/demo-api.ts';
 import { RealDemoNetwork } from '../demo/real-network.ts';
 import { BEHAVIOUR_LABELS, BEHAVIOURS, CHUNK_ENTRIES, DEFAULT_BEHAVIOURS, FIRST_PEER_UID, SyntheticNetwork, type Behaviour } from '../demo/synthetic-network.ts';
 import { h } from '../dom.ts';
@@ -41,7 +42,7 @@ export interface DemoView {
   /** Runs `count` windows now (a test hook; also what "step" does with 1). */
   step(count?: number): Promise<DashboardModel>;
   /** What the real network's start reported (backend and why), once started. */
-  backendInfo(): { backend: string; reason: string } | null;
+  backendInfo(): { backend: string; reason: string; engines: number; sharedDevice: boolean } | null;
   /** The behaviour of each uid, for reading the dashboard. */
   behaviourByUid(): Record<string, Behaviour>;
   pause(): void;
@@ -54,6 +55,13 @@ const MAX_PEERS = 16;
 
 function numberInput(id: string, value: number, attributes: Record<string, string | number>): HTMLInputElement {
   return h('input', { id, type: 'number', value, ...attributes });
+}
+
+/** How the virtual peers' engines share the machine, in words (issue #9: one shared device). */
+function engineSharing(info: DemoStartInfo): string {
+  return info.sharedDevice
+    ? `${info.engines} engines (peers, validator, baseline) share one WebGPU device and take turns on it`
+    : `${info.engines} engines (peers, validator, baseline) run on the CPU (WASM) and take turns on its threads`;
 }
 
 export function createDemoView(config: RunConfig, onRender: (model: DashboardModel) => void, backend: () => BackendChoice): DemoView {
@@ -122,7 +130,7 @@ export function createDemoView(config: RunConfig, onRender: (model: DashboardMod
 
   const describe = (): void => {
     const state = store.scoringState();
-    const engine = real.info === null ? '' : ` · engines on ${real.info.backend === 'wasm' ? 'the CPU (WASM)' : 'WebGPU'}: ${real.info.reason}`;
+    const engine = real.info === null ? '' : ` · ${engineSharing(real.info)}: ${real.info.reason}`;
     status.textContent =
       `${playing ? 'Running' : 'Paused'} · ${state.lastWindow === null ? 'no window scored yet' : `window ${state.lastWindow} scored`} · ` +
       `${settings.behaviours.length} peers · ${settings.mode} mode${settings.mode === 'real' ? engine : ''}`;
@@ -297,7 +305,7 @@ export function createDemoView(config: RunConfig, onRender: (model: DashboardMod
       dashboard.flush();
       return store.model();
     },
-    backendInfo: () => (real.info === null ? null : { backend: real.info.backend, reason: real.info.reason }),
+    backendInfo: () => (real.info === null ? null : { backend: real.info.backend, reason: real.info.reason, engines: real.info.engines, sharedDevice: real.info.sharedDevice }),
     behaviourByUid: () => Object.fromEntries(settings.behaviours.map((b, i) => [String(FIRST_PEER_UID + i), b])),
     pause,
     play,
