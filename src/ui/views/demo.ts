@@ -12,15 +12,19 @@ import { scoreWindow } from '../../core/scoring/index.ts';
 import { mountDashboard, type MountedDashboard } from '../dashboard/dashboard.ts';
 import { DashboardStore, type DashboardModel } from '../dashboard/model.ts';
 import type { DemoStartInfo } from '../../workers/demo-api.ts';
+import { ADVERSARIAL_SIMULATION_PRESET } from '../demo/presets.ts';
 import { RealDemoNetwork } from '../demo/real-network.ts';
 import { BEHAVIOUR_LABELS, BEHAVIOURS, CHUNK_ENTRIES, DEFAULT_BEHAVIOURS, FIRST_PEER_UID, SyntheticNetwork, type Behaviour } from '../demo/synthetic-network.ts';
 import { h } from '../dom.ts';
 import type { BackendChoice } from './capability-panel.ts';
 
 export type DemoMode = 'real' | 'simulated';
+/** Which engines real mode builds: 'auto' follows the app's choice (capability gate, user offer). */
+export type DemoEngine = 'auto' | 'wasm' | 'webgpu';
 
 export interface DemoSettings {
   readonly mode: DemoMode;
+  readonly engine: DemoEngine;
   readonly behaviours: readonly Behaviour[];
   readonly seed: number;
   readonly evalLrFactor: number;
@@ -67,6 +71,7 @@ function engineSharing(info: DemoStartInfo): string {
 export function createDemoView(config: RunConfig, onRender: (model: DashboardModel) => void, backend: () => BackendChoice): DemoView {
   let settings: DemoSettings = {
     mode: 'real',
+    engine: 'auto',
     behaviours: DEFAULT_BEHAVIOURS,
     seed: 7,
     evalLrFactor: config.scoring.evalLrFactor,
@@ -97,12 +102,21 @@ export function createDemoView(config: RunConfig, onRender: (model: DashboardMod
     h('option', { value: 'real', selected: true }, 'real training (worker)'),
     h('option', { value: 'simulated' }, 'simulated measurements (fast)'),
   );
+  const engineSelect = h(
+    'select',
+    { id: 'demo-engine' },
+    h('option', { value: 'auto', selected: true }, 'automatic (faster of WebGPU and CPU)'),
+    h('option', { value: 'wasm' }, 'CPU (WASM)'),
+    h('option', { value: 'webgpu' }, 'WebGPU (one shared device)'),
+  );
+  const presetButton = h('button', { type: 'button', 'data-action': 'preset' }, 'Use the adversarial simulation\'s setup');
   const speedSelect = h('select', { id: 'demo-speed' }, ...SPEEDS.map((s) => h('option', { value: s, selected: s === settings.speed }, `${s} windows/s`)));
   const peersInput = numberInput('demo-peers', settings.behaviours.length, { min: 2, max: MAX_PEERS, step: 1 });
   const lrInput = numberInput('demo-eval-lr', settings.evalLrFactor, { min: 0.01, max: 1, step: 0.01 });
   const topkInput = numberInput('demo-topk', settings.topk, { min: 2, max: 4096, step: 2 });
   const efInput = numberInput('demo-ef', settings.errorFeedbackDecay, { min: 0, max: 1, step: 0.01 });
   const innerInput = numberInput('demo-inner', settings.innerSteps, { min: 1, max: 64, step: 1 });
+  const seedInput = numberInput('demo-seed', settings.seed, { min: 0, max: 0xffffffff, step: 1 });
   const behaviourList = h('ol', { class: 'behaviours', start: FIRST_PEER_UID });
 
   const describeMode = (): void => {
@@ -145,7 +159,7 @@ export function createDemoView(config: RunConfig, onRender: (model: DashboardMod
     realStart ??= real
       .start({
         behaviours: settings.behaviours,
-        backend: backend(),
+        backend: settings.engine === 'auto' ? backend() : settings.engine,
         evalLrFactor: settings.evalLrFactor,
         topk: settings.topk,
         errorFeedbackDecay: settings.errorFeedbackDecay,
@@ -224,6 +238,8 @@ export function createDemoView(config: RunConfig, onRender: (model: DashboardMod
     renderBehaviours();
     peersInput.value = String(settings.behaviours.length);
     modeSelect.value = settings.mode;
+    engineSelect.value = settings.engine;
+    for (const [input, value] of [[seedInput, settings.seed], [lrInput, settings.evalLrFactor], [topkInput, settings.topk], [efInput, settings.errorFeedbackDecay], [innerInput, settings.innerSteps]] as const) input.value = String(value);
     problem.hidden = true;
     describeMode();
     describe();
@@ -242,7 +258,21 @@ export function createDemoView(config: RunConfig, onRender: (model: DashboardMod
     const n = Math.max(2, Math.min(MAX_PEERS, Math.round(Number(peersInput.value)) || DEFAULT_BEHAVIOURS.length));
     void restart({ behaviours: Array.from({ length: n }, (_, i) => settings.behaviours[i] ?? 'honest') });
   });
-  const numberSetting = (input: HTMLInputElement, key: 'evalLrFactor' | 'topk' | 'errorFeedbackDecay' | 'innerSteps', valid: (v: number) => boolean, round = (v: number) => v): void => {
+  engineSelect.addEventListener('change', () => {
+    const value = engineSelect.value;
+    void restart({ engine: value === 'wasm' || value === 'webgpu' ? value : 'auto' });
+  });
+  presetButton.addEventListener('click', () => {
+    void restart({
+      behaviours: ADVERSARIAL_SIMULATION_PRESET.behaviours,
+      seed: ADVERSARIAL_SIMULATION_PRESET.seed,
+      evalLrFactor: config.scoring.evalLrFactor,
+      topk: config.compression.topk,
+      errorFeedbackDecay: config.compression.errorFeedbackDecay,
+      innerSteps: config.inner.innerSteps,
+    });
+  });
+  const numberSetting = (input: HTMLInputElement, key: 'evalLrFactor' | 'topk' | 'errorFeedbackDecay' | 'innerSteps' | 'seed', valid: (v: number) => boolean, round = (v: number) => v): void => {
     input.addEventListener('change', () => {
       const value = round(Number(input.value));
       if (Number.isFinite(value) && valid(value)) void restart({ [key]: value });
@@ -253,6 +283,7 @@ export function createDemoView(config: RunConfig, onRender: (model: DashboardMod
   numberSetting(topkInput, 'topk', (v) => v >= 2 && v <= 4096, (v) => Math.round(v / 2) * 2);
   numberSetting(efInput, 'errorFeedbackDecay', (v) => v >= 0 && v <= 1);
   numberSetting(innerInput, 'innerSteps', (v) => v >= 1 && v <= 64, Math.round);
+  numberSetting(seedInput, 'seed', (v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff);
   renderBehaviours();
   describeMode();
   describe();
@@ -270,7 +301,7 @@ export function createDemoView(config: RunConfig, onRender: (model: DashboardMod
       'Virtual peers, some honest and some not, and one validator that scores them with the real scoring code: sync checks, loss scores, the binary indicator, OpenSkill, copy detection, penalties and weights. Change a peer\'s behaviour and watch what the rules do to it.',
     ),
     modeNote,
-    h('div', { class: 'controls' }, playButton, stepButton, field('Speed', speedSelect, 'demo-speed'), field('Mode', modeSelect, 'demo-mode')),
+    h('div', { class: 'controls' }, playButton, stepButton, field('Speed', speedSelect, 'demo-speed'), field('Mode', modeSelect, 'demo-mode'), field('Engines (real mode)', engineSelect, 'demo-engine')),
     h(
       'details',
       { class: 'settings', open: true },
@@ -278,7 +309,14 @@ export function createDemoView(config: RunConfig, onRender: (model: DashboardMod
       h(
         'div',
         { class: 'grid' },
-        h('div', {}, field('Number of peers', peersInput, 'demo-peers'), h('h4', {}, 'Behaviour of each peer'), behaviourList),
+        h(
+          'div',
+          {},
+          field('Number of peers', peersInput, 'demo-peers'),
+          h('p', {}, presetButton, h('small', { class: 'muted' }, ` ${ADVERSARIAL_SIMULATION_PRESET.label}`)),
+          h('h4', {}, 'Behaviour of each peer'),
+          behaviourList,
+        ),
         h(
           'div',
           {},
@@ -286,6 +324,7 @@ export function createDemoView(config: RunConfig, onRender: (model: DashboardMod
           field('top-k per chunk', topkInput, 'demo-topk', `values kept per 64×64 chunk (simulated mode: of ${CHUNK_ENTRIES} entries)`),
           field('error-feedback β', efInput, 'demo-ef', 'how much of what was not sent carries over'),
           field('inner steps H', innerInput, 'demo-inner', 'AdamW steps per window'),
+          field('seed', seedInput, 'demo-seed', 'the validator\'s randomness (whom it evaluates, which data it samples); same seed, same run'),
         ),
       ),
     ),
