@@ -1,0 +1,94 @@
+/**
+ * IndexedDB persistence of a browser miner between windows (issue #8 "Resilience"): after every
+ * finished window the peer worker saves θ (after the outer step), the error-feedback buffer e
+ * (gauntlet-spec §5.3, Templar `prepare_gradient_dict` keeps it across windows) and the window, so a
+ * reload resumes the same trajectory instead of restarting from the run's initial θ with e = 0.
+ *
+ * One record per (run, hotkey): two tabs of different hotkeys never share a state, and a new run id
+ * never resumes an old one. Works in a page and in a Worker (both have `indexedDB`).
+ */
+
+/** What is saved after a finished window. */
+export interface PeerSnapshot {
+  readonly runId: string;
+  readonly hotkey: string;
+  /** The last window whose outer step is included in `params`. */
+  readonly window: number;
+  readonly params: Float32Array;
+  readonly errorFeedback: Float32Array;
+  readonly savedAtMs: number;
+}
+
+/** IndexedDB is missing, blocked (private mode, quota) or returned a record of another layout. */
+export class PersistenceError extends Error {
+  override readonly name = 'PersistenceError';
+}
+
+const DB_NAME = 'gauntlet-peer';
+const DB_VERSION = 1;
+const STORE = 'snapshots';
+
+const snapshotKey = (runId: string, hotkey: string): string => `${runId}/${hotkey}`;
+
+function requestResult<T>(request: IDBRequest<T>, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(new PersistenceError(`IndexedDB ${what} failed (${request.error?.message ?? 'unknown error'}); the peer keeps running but cannot resume after a reload.`));
+  });
+}
+
+function transactionDone(tx: IDBTransaction, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onerror = () => reject(new PersistenceError(`IndexedDB ${what} failed (${tx.error?.message ?? 'unknown error'}).`));
+    tx.onabort = () => reject(new PersistenceError(`IndexedDB ${what} was aborted (${tx.error?.message ?? 'quota or a closed database'}).`));
+  });
+}
+
+function isSnapshot(value: unknown): value is PeerSnapshot {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Partial<PeerSnapshot>;
+  return typeof v.runId === 'string' && typeof v.hotkey === 'string' && Number.isInteger(v.window)
+    && v.params instanceof Float32Array && v.errorFeedback instanceof Float32Array && typeof v.savedAtMs === 'number';
+}
+
+export class BrowserPeerPersistence {
+  private db: Promise<IDBDatabase> | null = null;
+
+  private open(): Promise<IDBDatabase> {
+    this.db ??= (async () => {
+      const factory = (globalThis as { indexedDB?: IDBFactory }).indexedDB;
+      if (factory === undefined) throw new PersistenceError('This browser context has no IndexedDB; a reload will start this peer from the network state again.');
+      const request = factory.open(DB_NAME, DB_VERSION);
+      request.onupgradeneeded = () => {
+        if (!request.result.objectStoreNames.contains(STORE)) request.result.createObjectStore(STORE);
+      };
+      return requestResult(request, 'open');
+    })();
+    return this.db;
+  }
+
+  /** The saved snapshot of `hotkey` in `runId`, or undefined when there is none. */
+  async load(runId: string, hotkey: string): Promise<PeerSnapshot | undefined> {
+    const db = await this.open();
+    const value: unknown = await requestResult<unknown>(db.transaction(STORE, 'readonly').objectStore(STORE).get(snapshotKey(runId, hotkey)), 'read');
+    if (value === undefined) return undefined;
+    if (!isSnapshot(value)) throw new PersistenceError('The saved peer state has an unknown layout; clear this site\'s data to start fresh.');
+    return value;
+  }
+
+  /** Saves (replaces) the snapshot; resolves once the transaction is durable. */
+  async save(snapshot: PeerSnapshot): Promise<void> {
+    const db = await this.open();
+    const tx = db.transaction(STORE, 'readwrite');
+    tx.objectStore(STORE).put(snapshot, snapshotKey(snapshot.runId, snapshot.hotkey));
+    await transactionDone(tx, 'write');
+  }
+
+  async clear(runId: string, hotkey: string): Promise<void> {
+    const db = await this.open();
+    const tx = db.transaction(STORE, 'readwrite');
+    tx.objectStore(STORE).delete(snapshotKey(runId, hotkey));
+    await transactionDone(tx, 'delete');
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The comlink surface of `peer.worker.ts`: the volunteer's miner loop (src/peer/miner.ts) against a
+ * devnet, clock-driven, with persistence. The page keeps the wallet: the worker asks it for every
+ * signature through `signRaw`, so keys never enter the worker (chain.md §5).
+ */
+import type { HexString } from '../net/types.ts';
+import type { WindowEvent } from '../peer/events.ts';
+import type { TrainerBackend } from './trainer-api.ts';
+
+export interface PeerStartOptions {
+  /** Devnet base URL (the page's own origin by default). */
+  readonly devnetUrl: string;
+  readonly hotkey: string;
+  readonly uid: number;
+  readonly backend: TrainerBackend | 'auto';
+}
+
+/** One chain-weight row: the share of incentive each uid receives (devnet: from the validators' set weights). */
+export interface ChainScoreRow {
+  readonly uid: number;
+  readonly hotkey: string;
+  readonly incentive: number;
+  readonly lastUpdate: number;
+}
+
+/** Loop events beyond the per-window `WindowEvent`s, each with the message the page shows. */
+export type PeerLoopEvent =
+  | { readonly kind: 'peer-engine'; readonly backend: TrainerBackend; readonly reason: string; readonly parameterCount: number }
+  | { readonly kind: 'peer-synced'; readonly source: 'init' | 'checkpoint' | 'snapshot'; readonly window: number | null; readonly replayed: readonly number[]; readonly message: string }
+  | { readonly kind: 'peer-resumed'; readonly window: number; readonly errorFeedbackDigest: string; readonly message: string }
+  | { readonly kind: 'peer-inner-step'; readonly window: number; readonly step: number; readonly of: number; readonly loss: number }
+  | { readonly kind: 'peer-upload-retry'; readonly window: number; readonly attempt: number; readonly message: string }
+  | { readonly kind: 'peer-missed'; readonly from: number; readonly to: number; readonly replayed: readonly number[]; readonly message: string }
+  | { readonly kind: 'peer-window-failed'; readonly window: number; readonly message: string }
+  | { readonly kind: 'peer-device-lost'; readonly window: number; readonly message: string }
+  | { readonly kind: 'peer-persisted'; readonly window: number; readonly errorFeedbackDigest: string; readonly message: string }
+  | { readonly kind: 'peer-persist-failed'; readonly window: number; readonly message: string }
+  | { readonly kind: 'peer-chain-scores'; readonly window: number; readonly block: number; readonly validatorHotkey: string; readonly rows: readonly ChainScoreRow[] }
+  | { readonly kind: 'peer-stopped'; readonly message: string };
+
+export type PeerEvent = WindowEvent | PeerLoopEvent;
+
+/** The page's wallet, called by the worker for each signature (raw bytes, `<Bytes>`-wrapped by the wallet). */
+export type PageSignRaw = (address: string, data: Uint8Array) => Promise<HexString>;
+
+export interface PeerWorkerApi {
+  /** Syncs θ (snapshot, else the validator's checkpoint and aggregates, else the run's init) and starts the window loop. */
+  start(options: PeerStartOptions, signRaw: PageSignRaw, onEvent: (event: PeerEvent) => void): Promise<void>;
+  /** Stops after the current step; resolves when the loop has ended. */
+  stop(): Promise<void>;
+  /** sha256 (hex) of the error-feedback buffer as float32 bytes, for tests and the UI. */
+  errorFeedbackDigest(): Promise<string | null>;
+}
+
+/** `start` was called while a loop runs, or before the page registered the hotkey. */
+export class PeerStateError extends Error {
+  override readonly name = 'PeerStateError';
+}
