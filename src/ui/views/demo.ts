@@ -68,6 +68,45 @@ function engineSharing(info: DemoStartInfo): string {
     : `${info.engines} engines (peers, validator, baseline) run on the CPU (WASM) and take turns on its threads`;
 }
 
+/**
+ * Short teaching text, one item per mechanism (issue #9), each naming the cheater it stops. Written
+ * for this project from gauntlet-spec §2, §3.2, §5.2–§5.3, §7.1–§7.5 (Templar v2.1.3 names in brackets).
+ */
+const LESSONS: readonly (readonly [string, string])[] = [
+  [
+    'Train, then send only the change',
+    'Each window a peer takes H AdamW steps on the data assigned to it, then sends the pseudo-gradient Δ = θ_before − θ_after instead of its model. Only the largest top-k values of each 64×64 chunk go on the wire, at 2 bits each; what was left out is kept (error feedback, e ← β·e + Δ) and tried again next window. That is why the upload is a small fraction of the dense size.',
+  ],
+  [
+    'Sign and submit in time',
+    'Every upload is signed with the peer\'s own key and must land inside the put window; the validator ignores anything earlier or later and slashes evaluated peers whose upload is missing (×0.75). This stops the late uploader, who could otherwise wait and copy.',
+  ],
+  [
+    'Stay in sync',
+    'Everyone applies the same outer step (median-clipped mean of the gathered updates). The validator compares a few of each peer\'s weights with its own model: sync = (1 − min(steps behind, 5)/5)^2.5. A stale peer that never applies outer steps falls behind and its score is multiplied towards 0.',
+  ],
+  [
+    'LossScore: did the update help?',
+    'The validator takes a trial step with one peer\'s update (eval_lr_factor × the update) and measures the loss on random data before and after: LossScore = (L_before − L_after) / L_before. A free-rider (zero update) scores 0; noise scores about 0; a poisoner (negated update) makes the loss worse and scores below 0.',
+  ],
+  [
+    'The binary indicator: was it trained on its own data?',
+    'The same trial step is measured on the peer\'s own assigned data: b = +1 if it helped there more than on random data, else −1, and B ← 0.95·B + 0.05·b. Work copied from someone else, or trained on other data, does not help the copier\'s own data specially, so its B stays low, and final = ordinal × max(0, B) × sync.',
+  ],
+  [
+    'OpenSkill: μ ± σ',
+    'The peers evaluated in a window play one match, ranked by LossScore. μ is a peer\'s estimated strength and σ the uncertainty; the ordinal μ − 3σ only grows after a peer has beaten others many times, so one lucky window earns little.',
+  ],
+  [
+    'Copies are caught directly too',
+    'Two uploads that share most of their top-k indices are flagged; the later one is slashed, reset or banned. The demo turns this check on after 5 outer steps.',
+  ],
+  [
+    'Weights',
+    'Peers with a positive final score are ranked; the top ones share the paid weight (the best twice the last), reserves get a small share, and half of all weight goes to the burn uid. Weights are what the chain turns into rewards.',
+  ],
+];
+
 export function createDemoView(config: RunConfig, onRender: (model: DashboardModel) => void, backend: () => BackendChoice): DemoView {
   let settings: DemoSettings = {
     mode: 'real',
@@ -331,6 +370,12 @@ export function createDemoView(config: RunConfig, onRender: (model: DashboardMod
     status,
     problem,
     dashboard.element,
+    h(
+      'details',
+      { class: 'lessons', 'data-lessons': '' },
+      h('summary', {}, 'How the rules keep the network honest'),
+      h('dl', {}, ...LESSONS.flatMap(([title, text]) => [h('dt', {}, title), h('dd', {}, text)])),
+    ),
   );
 
   return {
