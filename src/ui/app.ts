@@ -31,6 +31,8 @@ export interface UiApi {
   flush(): Record<string, DashboardModel>;
   /** The Demo view (created on first use). */
   demo(): DemoView;
+  /** The Contribute view: its session (wallet, registration, miner loop status) and dashboard. */
+  contribute(): ContributeView;
 }
 
 interface Views {
@@ -57,7 +59,7 @@ export function startApp(config: RunConfig, gate: Promise<CapabilityGate>): UiAp
   nav.replaceChildren(h('ul', {}, ...links.map((link) => h('li', {}, link))));
 
   const contribute = (): ContributeView => {
-    views.contribute ??= createContributeView(config.scoring, publish);
+    views.contribute ??= createContributeView(config, publish, demoBackend);
     if (decided !== null) views.contribute.showGate(decided);
     return views.contribute;
   };
@@ -130,5 +132,6 @@ export function startApp(config: RunConfig, gate: Promise<CapabilityGate>): UiAp
       return dashboards;
     },
     demo,
+    contribute,
   };
 }

@@ -1,33 +1,67 @@
 /**
- * The Contribute view: what this tab can do (from the capability gate), how the wallet is used,
- * which network it joins, and the dashboard the miner loop will feed. The miner loop itself
- * (src/peer) is not wired into the page yet; the view says so instead of pretending.
+ * The Contribute view: what this tab can do (from the capability gate), which network it joins
+ * (the devnet at this page's origin; a real subtensor network's settings are shown but not wired
+ * yet), the wallet (an extension, or a devnet development key, labelled as such; never a seed),
+ * registration, the miner loop (src/ui/contribute/session.ts → src/workers/peer.worker.ts) and the
+ * dashboard it feeds, with the chain's weights as the validator's verdict.
  */
-import type { ScoringConfig } from '../../core/config.ts';
+import type { RunConfig } from '../../core/config.ts';
 import type { CapabilityGate } from '../capability.ts';
+import { ContributeSession, DEV_ACCOUNT_URI, type ContributeStatus } from '../contribute/session.ts';
 import { mountDashboard, type MountedDashboard } from '../dashboard/dashboard.ts';
 import { DashboardStore, type DashboardModel } from '../dashboard/model.ts';
-import { formatBytes, h, table } from '../dom.ts';
+import { formatBytes, formatPercent, h, table } from '../dom.ts';
+import type { TrainerBackend } from '../../workers/trainer-api.ts';
 
 export interface ContributeView {
   readonly element: HTMLElement;
   readonly store: DashboardStore;
   readonly dashboard: MountedDashboard;
+  /** The wallet, registration and miner loop of this tab (tests drive and read it). */
+  readonly session: ContributeSession;
   showGate(gate: CapabilityGate): void;
 }
 
-export function createContributeView(config: ScoringConfig, onRender: (model: DashboardModel) => void): ContributeView {
-  const store = new DashboardStore('contribute', config);
+const BACKENDS: readonly (TrainerBackend | 'auto')[] = ['auto', 'webgpu', 'wasm'];
+
+function shortKey(address: string): string {
+  return address.length > 14 ? `${address.slice(0, 6)}…${address.slice(-6)}` : address;
+}
+
+/** Runs a button's action; failures are already the session's status message. */
+function onClick(button: HTMLButtonElement, action: () => Promise<unknown>): void {
+  button.addEventListener('click', () => {
+    button.disabled = true;
+    action().catch(() => undefined).finally(() => {
+      button.disabled = false;
+    });
+  });
+}
+
+function networkPanel(config: RunConfig, devnetUrl: string): HTMLElement {
+  const realForm = h(
+    'div',
+    { 'data-role': 'real-network', hidden: true },
+    h('label', {}, 'Subtensor endpoint ', h('input', { type: 'url', placeholder: 'wss://entrypoint-finney.opentensor.ai:443' })),
+    h('label', {}, ' netuid ', h('input', { type: 'number', min: 0, value: config.netuid })),
+    h('label', {}, ' storage endpoint ', h('input', { type: 'url', placeholder: 'https://<account>.r2.cloudflarestorage.com' })),
+    h('p', { class: 'notice' }, 'Real networks are not wired into this page yet: the chain and S3 clients exist (src/net), the page runs on the devnet only.'),
+  );
+  const choice = h('select', { 'data-role': 'network' }, h('option', { value: 'devnet' }, `Devnet at ${devnetUrl}`), h('option', { value: 'real' }, 'A subtensor network…'));
+  choice.addEventListener('change', () => {
+    realForm.hidden = choice.value !== 'real';
+  });
+  return h('div', { class: 'panel' }, h('h3', {}, 'Network'), choice, realForm);
+}
+
+export function createContributeView(config: RunConfig, onRender: (model: DashboardModel) => void, defaultBackend: () => TrainerBackend | 'auto' = () => 'auto'): ContributeView {
+  const store = new DashboardStore('contribute', config.scoring);
   const dashboard = mountDashboard(store, {}, onRender);
+  const session = new ContributeSession(config, store);
   const gateBlock = h('div', { class: 'panel gate' }, h('p', { class: 'muted' }, 'Checking what this tab can do…'));
 
   const showGate = (gate: CapabilityGate): void => {
-    const rows = gate.needs.map((need) => [
-      need.preset,
-      need.parameterCount.toLocaleString('en'),
-      formatBytes(need.largestBufferBytes),
-      need.preset === gate.preset ? 'chosen' : '',
-    ]);
+    const rows = gate.needs.map((need) => [need.preset, need.parameterCount.toLocaleString('en'), formatBytes(need.largestBufferBytes), need.preset === gate.preset ? 'chosen' : '']);
     gateBlock.replaceChildren(
       h('h3', {}, 'This tab'),
       h('p', {}, gate.kind === 'webgpu' ? `Trains on WebGPU with the ${gate.preset} preset. ${gate.explanation}` : gate.explanation),
@@ -35,21 +69,73 @@ export function createContributeView(config: ScoringConfig, onRender: (model: Da
     );
   };
 
+  const connect = h('button', { type: 'button', class: 'primary', 'data-action': 'connect-extension' }, 'Connect wallet extension');
+  const devKey = h('button', { type: 'button', 'data-action': 'development-key' }, `Use devnet development key (${DEV_ACCOUNT_URI})`);
+  const accounts = h('select', { 'data-role': 'accounts', disabled: true });
+  const register = h('button', { type: 'button', 'data-action': 'register', disabled: true }, 'Register');
+  const backend = h('select', { 'data-role': 'backend' }, ...BACKENDS.map((b) => h('option', { value: b }, b === 'auto' ? 'auto (fastest here)' : b)));
+  const start = h('button', { type: 'button', class: 'primary', 'data-action': 'start', disabled: true }, 'Start contributing');
+  const stop = h('button', { type: 'button', 'data-action': 'stop', disabled: true }, 'Stop');
+  const registration = h('p', { 'data-role': 'registration', class: 'muted' }, 'No hotkey chosen.');
+  const message = h('p', { 'data-role': 'message', role: 'status' });
+  const scores = h('div', { 'data-role': 'chain-scores' });
+
+  onClick(connect, () => session.connectExtension());
+  onClick(devKey, () => session.useDevelopmentKey());
+  onClick(register, () => session.register());
+  onClick(start, () => session.start(backend.value as TrainerBackend | 'auto'));
+  onClick(stop, () => session.stop());
+  accounts.addEventListener('change', () => {
+    void session.selectAccount(accounts.value).catch(() => undefined);
+  });
+
+  let shownAccounts = '';
+  const render = (s: ContributeStatus): void => {
+    const key = s.accounts.map((a) => a.address).join(',');
+    if (key !== shownAccounts) {
+      shownAccounts = key;
+      const label = s.walletSource === 'development-key' ? ' (development key, devnet only)' : '';
+      accounts.replaceChildren(h('option', { value: '' }, 'Pick the hotkey that mines'), ...s.accounts.map((a) => h('option', { value: a.address }, `${a.name ?? 'account'} ${shortKey(a.address)}${label}`)));
+      if (s.walletSource === 'development-key' && s.accounts[0] !== undefined) {
+        accounts.value = s.accounts[0].address;
+        void session.selectAccount(s.accounts[0].address).catch(() => undefined);
+      }
+    }
+    accounts.disabled = s.accounts.length === 0 || s.running;
+    registration.textContent = s.hotkey === null ? 'No hotkey chosen.' : s.uid === null ? `${shortKey(s.hotkey)}: not registered on netuid ${config.netuid}.` : `${shortKey(s.hotkey)}: uid ${s.uid} on netuid ${config.netuid}.`;
+    register.disabled = s.hotkey === null || s.uid !== null;
+    start.disabled = s.uid === null || s.running;
+    stop.disabled = !s.running;
+    message.textContent = s.message;
+    const rows = s.chainScores?.rows ?? [];
+    scores.replaceChildren(
+      h('h4', {}, s.chainScores === null ? 'Chain weights: none read yet' : `Chain weights after window ${s.chainScores.window} (block ${s.chainScores.block})`),
+      table(['uid', 'hotkey', 'incentive share', ''], rows.map((r) => [r.uid, shortKey(r.hotkey), formatPercent(r.incentive), r.uid === s.uid ? 'you' : r.hotkey === s.chainScores?.validatorHotkey ? 'validator' : '']), { class: 'compact' }),
+    );
+  };
+  session.subscribe(() => render(session.status()));
+  render(session.status());
+  backend.value = defaultBackend();
+
   const element = h(
     'div',
     { class: 'view-contribute' },
     h('h2', {}, 'Contribute'),
     h('p', {}, 'Your tab trains on its share of the data, compresses what it learned, signs it with your wallet and sends it. Validators score it, and the score decides your share of the rewards.'),
     gateBlock,
+    networkPanel(config, location.origin),
     h(
       'div',
       { class: 'panel' },
-      h('h3', {}, 'Wallet and network'),
-      h('p', {}, 'Connect a Polkadot-family wallet extension, or pick a development account on the local devnet (the default network). Signing happens inside your wallet.'),
+      h('h3', {}, 'Wallet'),
+      h('p', {}, 'Connect a Polkadot-family wallet extension (Bittensor Wallet, polkadot{.js}, Talisman, SubWallet), or use the devnet development key. Signing happens inside your wallet.'),
       h('p', { class: 'notice' }, 'This page never asks for a seed phrase or a private key. Anyone who does is not us.'),
-      h('p', { class: 'muted' }, 'The miner loop is not connected to this page yet; in the meantime the Demo view runs the same loops for a whole network of virtual peers in this tab.'),
+      h('p', {}, connect, ' ', devKey),
+      h('p', {}, accounts, ' ', register),
+      registration,
     ),
+    h('div', { class: 'panel' }, h('h3', {}, 'Mine'), h('p', {}, h('label', {}, 'Engine ', backend), ' ', start, ' ', stop), message, scores),
     dashboard.element,
   );
-  return { element, store, dashboard, showGate };
+  return { element, store, dashboard, session, showGate };
 }
