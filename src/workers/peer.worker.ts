@@ -346,7 +346,7 @@ const api: PeerWorkerApi = {
     if (snapshot !== undefined) {
       peer.miner.restoreErrorFeedback(snapshot.errorFeedback);
       emit({
-        kind: 'peer-resumed', window: snapshot.window, errorFeedbackDigest: digestOf(snapshot.errorFeedback),
+        kind: 'peer-resumed', window: snapshot.window, errorFeedbackDigest: digestOf(peer.miner.exportErrorFeedback()),
         message: `Resumed from this browser's saved state after window ${snapshot.window} (θ and the error-feedback buffer); replayed ${replay.length} later aggregated update(s).`,
       });
     }

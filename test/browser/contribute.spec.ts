@@ -1,0 +1,136 @@
+import { expect, test, type Page } from '@playwright/test';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { sha256 } from '@noble/hashes/sha256';
+import { bytesToHex } from '@noble/hashes/utils';
+import { bundleIife } from '../extension/build.ts';
+import { BITTENSOR_WALLET_NAME } from '../../src/net/wallets.ts';
+import { KeyringSigner } from '../../src/net/keyring-signer.ts';
+import { DevnetChain } from '../../src/net/devnet-client.ts';
+import { startDevnet, type RunningDevnet } from '../../src/devnet/server.ts';
+import { tinyRunConfig } from '../../src/core/run-config.ts';
+import { parameterLayout } from '../../src/model/params.ts';
+import type { ContributeStatus } from '../../src/ui/contribute/session.ts';
+import type { DashboardModel } from '../../src/ui/dashboard/model.ts';
+
+/**
+ * Issue #8 end to end: the built app served by a devnet (tiny preset timing: 1 s blocks, 5-block
+ * windows, a 3 s put window), a headless Node validator (`npm run validator`) as a child process,
+ * and a volunteer in headless Chromium with the test-injected wallet. The volunteer registers and
+ * contributes; the page is reloaded in the middle and must resume with the same error-feedback
+ * buffer; after at least 3 contributed windows the validator has gathered and scored the
+ * submissions, set weights, and the page shows the volunteer's share of them.
+ */
+const config = tinyRunConfig();
+const VOLUNTEER_URI = '//Volunteer//hotkey';
+let devnet: RunningDevnet;
+let dir: string;
+let validator: ChildProcess | undefined;
+let validatorLog = '';
+let walletCode = '';
+
+test.beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'contribute-e2e-'));
+  devnet = await startDevnet({ dir: join(dir, 'state'), appDir: resolve('dist'), blockTimeMs: config.window.blockTimeMs });
+  walletCode = await bundleIife('./test-wallet.ts', 'GauntletTestWallet');
+  // uid 0: the validator; uid 1: the subnet owner (the tiny preset's burn uid); the volunteer comes next.
+  const keys = await KeyringSigner.fromUris(['//Alice', '//Owner']);
+  const chain = new DevnetChain(devnet.url, keys);
+  for (const { address } of await keys.accounts()) await chain.register(address, config.netuid);
+  validator = spawn(process.execPath, ['--import', 'tsx', 'src/cli/validator.ts', '--devnet', devnet.url, '--uri', '//Alice', '--state', join(dir, 'validator.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  validator.stdout?.on('data', (chunk: Buffer) => (validatorLog += chunk.toString()));
+  validator.stderr?.on('data', (chunk: Buffer) => (validatorLog += chunk.toString()));
+});
+
+test.afterAll(async () => {
+  if (validator?.pid !== undefined && validator.exitCode === null) {
+    const exited = new Promise((r) => validator?.once('exit', r));
+    validator.kill('SIGTERM');
+    await exited;
+  }
+  await devnet.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const status = (page: Page): Promise<ContributeStatus> => page.evaluate(() => window.gauntlet!.ui.contribute().session.status());
+
+/** Opens Contribute, connects the injected wallet, picks the volunteer's hotkey, registers if needed and starts on wasm. */
+async function joinAndStart(page: Page, hotkey: string): Promise<void> {
+  await page.goto(devnet.url + '/#/contribute');
+  await page.click('[data-action="connect-extension"]');
+  await expect(page.locator('[data-role="accounts"] option')).toHaveCount(2);
+  await page.selectOption('[data-role="accounts"]', hotkey);
+  await expect.poll(async () => (await status(page)).hotkey).toBe(hotkey);
+  if ((await status(page)).uid === null) {
+    await page.click('[data-action="register"]');
+    await expect.poll(async () => (await status(page)).uid).not.toBeNull();
+  }
+  await page.selectOption('[data-role="backend"]', 'wasm');
+  await page.click('[data-action="start"]');
+}
+
+/** The validator's events for `kind`, parsed from its `[window N] kind {json}` lines. */
+function validatorEvents(kind: string): { window: number; body: Record<string, unknown> }[] {
+  const out: { window: number; body: Record<string, unknown> }[] = [];
+  for (const line of validatorLog.split('\n')) {
+    const match = /^\[window (\d+)\] (\S+) (.*)$/.exec(line);
+    if (match?.[2] === kind) out.push({ window: Number(match[1]), body: JSON.parse(match[3]!) as Record<string, unknown> });
+  }
+  return out;
+}
+
+test('a volunteer contributes ≥ 3 windows on the devnet, survives a reload with its error feedback, and sees its scores', async ({ page }, testInfo) => {
+  const keys = await KeyringSigner.fromUris([VOLUNTEER_URI]);
+  const hotkey = (await keys.accounts())[0]!.address;
+  await page.addInitScript((c) => {
+    (window as unknown as { __gauntletTestWallet: unknown }).__gauntletTestWallet = c;
+  }, { name: BITTENSOR_WALLET_NAME, version: '0.0.1-test', accounts: [{ uri: VOLUNTEER_URI, name: 'volunteer' }] });
+  await page.addInitScript(walletCode);
+
+  await joinAndStart(page, hotkey);
+  const uid = (await status(page)).uid!;
+  expect(uid).toBe(2);
+  await expect.poll(async () => (await status(page)).persisted.length, { timeout: 60_000 }).toBeGreaterThanOrEqual(2);
+  const before = await status(page);
+  const saved = before.persisted[before.persisted.length - 1]!;
+  expect(before.engine?.backend).toBe('wasm');
+
+  // Reload in the middle of the run: the worker must come back with the saved θ and error feedback.
+  await page.reload();
+  await joinAndStart(page, hotkey);
+  await expect.poll(async () => (await status(page)).resumed, { timeout: 60_000 }).not.toBeNull();
+  const resumed = (await status(page)).resumed!;
+  const layout = parameterLayout(config.model);
+  const last = layout[layout.length - 1]!;
+  const zeroDigest = bytesToHex(sha256(new Uint8Array((last.offset + last.shape.reduce((a, b) => a * b, 1)) * 4)));
+  expect(resumed.window).toBeGreaterThanOrEqual(saved.window);
+  const savedAtResumedWindow = before.persisted.find((p) => p.window === resumed.window);
+  // A save that finished between reading the status and the reload would be newer than `saved`: then compare with the digest the page could not see.
+  if (savedAtResumedWindow !== undefined) expect(resumed.errorFeedbackDigest).toBe(savedAtResumedWindow.errorFeedbackDigest);
+  else expect(resumed.window).toBe(saved.window + 1);
+  expect(resumed.errorFeedbackDigest).not.toBe(zeroDigest);
+
+  // ≥ 3 windows stored in total, and the validator's weights reach this uid on the chain.
+  await expect.poll(async () => before.uploadedWindows.length + (await status(page)).uploadedWindows.length, { timeout: 60_000 }).toBeGreaterThanOrEqual(3);
+  await expect.poll(async () => (await status(page)).chainScores?.rows.find((r) => r.uid === uid)?.incentive ?? 0, { timeout: 90_000 }).toBeGreaterThan(0);
+
+  const contributed = [...before.uploadedWindows, ...(await status(page)).uploadedWindows];
+  const gathered = validatorEvents('validator-gathered').filter((e) => (e.body.gathered as number[]).includes(uid)).map((e) => e.window);
+  expect(gathered.filter((w) => contributed.includes(w)).length).toBeGreaterThanOrEqual(2);
+  const scored = validatorEvents('validator-scored').filter((e) => ((e.body.weights as Record<string, number>)[String(uid)] ?? 0) > 0);
+  expect(scored.length).toBeGreaterThan(0);
+
+  const models = await page.evaluate(() => window.gauntlet!.ui.flush());
+  const dashboard = models.contribute as DashboardModel;
+  expect(dashboard.loss.filter((p) => p.local !== null && Number.isFinite(p.local)).length).toBeGreaterThanOrEqual(1);
+  const traffic = dashboard.traffic.filter((t) => t.compressionRatio !== null);
+  expect(traffic.length).toBeGreaterThanOrEqual(1);
+  for (const t of traffic) expect(t.compressionRatio!).toBeGreaterThan(1);
+  await expect(page.locator('[data-role="chain-scores"] td', { hasText: 'you' })).toHaveCount(1);
+
+  await page.screenshot({ path: testInfo.outputPath('contribute-dashboard.png'), fullPage: true });
+  await testInfo.attach('contribute-dashboard', { path: testInfo.outputPath('contribute-dashboard.png'), contentType: 'image/png' });
+  await page.evaluate(() => window.gauntlet!.ui.contribute().session.stop());
+});
