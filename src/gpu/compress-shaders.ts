@@ -12,6 +12,9 @@ import quantize from '../../shaders/quantize.wgsl?raw';
 import efSubtract from '../../shaders/ef-subtract.wgsl?raw';
 import decodeAggregate from '../../shaders/decode-aggregate.wgsl?raw';
 import applyUpdate from '../../shaders/apply-update.wgsl?raw';
+import scatterValues from '../../shaders/scatter-values.wgsl?raw';
+import scatterMean from '../../shaders/scatter-mean.wgsl?raw';
+import applySign from '../../shaders/apply-sign.wgsl?raw';
 
 export const COMPRESS_SHADERS = {
   'pseudo-gradient': [softF64, pseudoGradient],
@@ -21,6 +24,9 @@ export const COMPRESS_SHADERS = {
   'ef-subtract': [softF64, tensorLayout, packedLib, efSubtract],
   'decode-aggregate': [softF64, tensorLayout, packedLib, decodeAggregate],
   'apply-update': [softF64, tensorLayout, applyUpdate],
+  'scatter-values': [softF64, tensorLayout, scatterValues],
+  'scatter-mean': [softF64, tensorLayout, scatterMean],
+  'apply-sign': [softF64, tensorLayout, applySign],
 } as const;
 
 export type CompressShaderName = keyof typeof COMPRESS_SHADERS;

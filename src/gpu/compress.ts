@@ -109,6 +109,11 @@ export class GpuCompressor {
     pass.end();
   }
 
+  /** Bytes `readEncoded` copies to the CPU: the status word, the packed blocks and the quantisation rows. */
+  get readbackBytes(): number {
+    return 4 + this.plan.packedWords * 4 + this.plan.tensors.length * this.quantRowWords * 4;
+  }
+
   /** The encoded tensors of the last submitted `encode`: packed blocks and quantisation rows only. */
   async readEncoded(): Promise<EncodedTensor[]> {
     const [status, packed, quant] = await Promise.all([

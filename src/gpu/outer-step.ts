@@ -22,6 +22,24 @@ import { bindAll, createKernel, dispatch, strideGroups, throwOnGpuError, uniform
 
 const LAYOUT_BYTES = TENSOR_LAYOUT_WORDS * 4;
 
+/**
+ * The peers sorted by uid after the checks `outerStep` makes on the CPU: every peer has the layout's
+ * tensors, by name, in layout order; and `params` is large enough for the layout.
+ */
+export function checkedPeers(params: GPUBuffer, plan: GpuCompressionPlan, layout: readonly FlatTensorSpec[], peers: readonly PeerSubmission[]): PeerSubmission[] {
+  const sorted = sortByUid(peers);
+  if (params.size < plan.paramCount * 4) {
+    throw new AggregationError(`the parameter buffer holds ${params.size} bytes; the layout needs ${plan.paramCount * 4}`);
+  }
+  for (const peer of sorted) {
+    if (peer.tensors.length !== layout.length) throw new AggregationError(`uid ${peer.uid} has ${peer.tensors.length} tensors; the layout has ${layout.length}`);
+    peer.tensors.forEach((tensor, t) => {
+      if (tensor.name !== layout[t]!.name) throw new AggregationError(`uid ${peer.uid} has tensor "${tensor.name}" where the layout has "${layout[t]!.name}"`);
+    });
+  }
+  return sorted;
+}
+
 export class GpuOuterStep {
   readonly plan: GpuCompressionPlan;
   private readonly decodePipeline: GPUComputePipeline;
@@ -57,16 +75,7 @@ export class GpuOuterStep {
    */
   async apply(params: GPUBuffer, peers: readonly PeerSubmission[]): Promise<OuterStepResult> {
     const { device, plan, pool } = this;
-    const sorted = sortByUid(peers);
-    if (params.size < plan.paramCount * 4) {
-      throw new AggregationError(`the parameter buffer holds ${params.size} bytes; the layout needs ${plan.paramCount * 4}`);
-    }
-    for (const peer of sorted) {
-      if (peer.tensors.length !== this.layout.length) throw new AggregationError(`uid ${peer.uid} has ${peer.tensors.length} tensors; the layout has ${this.layout.length}`);
-      peer.tensors.forEach((tensor, t) => {
-        if (tensor.name !== this.layout[t]!.name) throw new AggregationError(`uid ${peer.uid} has tensor "${tensor.name}" where the layout has "${this.layout[t]!.name}"`);
-      });
-    }
+    const sorted = checkedPeers(params, plan, this.layout, peers);
     const uids = sorted.map((p) => p.uid);
     if (sorted.length === 0) return { uids, medianNorms: this.layout.map(() => NaN), skippedTensors: [] };
 

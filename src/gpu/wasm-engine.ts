@@ -5,6 +5,8 @@
  */
 import type * as OrtModule from 'onnxruntime-web';
 import { adamwStepReference, clipScaleForNorm } from '../core/adamw.ts';
+import { outerStep, type OuterStepResult, type PeerSubmission } from '../core/aggregate.ts';
+import { accumulateErrorFeedback, compressErrorFeedback } from '../core/compress/error-feedback.ts';
 import type { RunConfig } from '../core/config.ts';
 import { globalGradNorm } from '../core/grad-norm.ts';
 import { validateRunConfig } from '../core/run-config.ts';
@@ -13,6 +15,7 @@ import { initParameters, parameterCount, type ParamSpec } from '../model/params.
 import {
   NonFiniteLossError,
   TrainerNotReadyError,
+  type CompressedPseudoGradient,
   type InitOptions,
   type InnerResult,
   type TokenBatch,
@@ -31,6 +34,8 @@ interface WasmState {
   readonly theta0: Float32Array;
   readonly expAvg: Float32Array;
   readonly expAvgSq: Float32Array;
+  /** SparseLoCo error feedback e (gauntlet-spec §5.2), used by `compressPseudoGradient`. */
+  readonly errorFeedback: Float32Array;
   schedulerSteps: number;
 }
 
@@ -64,6 +69,7 @@ export class WasmTrainerEngine implements TrainerEngine {
       theta0: theta.slice(),
       expAvg: new Float32Array(total),
       expAvgSq: new Float32Array(total),
+      errorFeedback: new Float32Array(total),
       schedulerSteps: 0,
     };
     return { backend: 'wasm', reason: 'wasm EP requested', parameterCount: total, trainingGraphNodes: trainGraph.nodeCount };
@@ -119,6 +125,32 @@ export class WasmTrainerEngine implements TrainerEngine {
       validateUpdate(update, s.theta.length, 'outer update');
       for (let i = 0; i < update.length; i++) s.theta[i] = s.theta[i]! - update[i]!;
     });
+  }
+
+  /** The CPU reference path (src/core/compress), exactly as the miner ran it before issue #5. */
+  async compressPseudoGradient(): Promise<CompressedPseudoGradient> {
+    const delta = await this.pseudoGradient();
+    const s = this.ready('compressPseudoGradient');
+    accumulateErrorFeedback(s.errorFeedback, delta, s.config.compression.errorFeedbackDecay);
+    return { tensors: compressErrorFeedback(s.errorFeedback, s.layout, s.config.compression), readbackBytes: 0, denseOnCpu: true };
+  }
+
+  resetErrorFeedback(): Promise<void> {
+    return settle(() => {
+      this.ready('resetErrorFeedback').errorFeedback.fill(0);
+    });
+  }
+
+  applyAggregate(peers: readonly PeerSubmission[]): Promise<OuterStepResult> {
+    return settle(() => {
+      const s = this.ready('applyAggregate');
+      return outerStep(s.theta, s.layout, peers, s.config.compression);
+    });
+  }
+
+  /** Diagnostics: a copy of e. */
+  errorFeedback(): Promise<Float32Array> {
+    return settle(() => this.ready('errorFeedback').errorFeedback.slice());
   }
 
   async evalLoss(batches: readonly TokenBatch[], trialUpdate?: Float32Array): Promise<number[]> {

@@ -10,6 +10,8 @@
  * intermediates belong to ORT and go with `session.release()`.
  */
 import type * as OrtModule from 'onnxruntime-web';
+import { type OuterStepResult, type PeerSubmission } from '../core/aggregate.ts';
+import { accumulateErrorFeedback, compressErrorFeedback } from '../core/compress/error-feedback.ts';
 import type { RunConfig } from '../core/config.ts';
 import { validateRunConfig } from '../core/run-config.ts';
 import { buildEvaluationGraph, buildTrainingGraph, gradName, LOSS } from '../model/llama.ts';
@@ -17,6 +19,7 @@ import { initParameters, parameterCount, type ParamSpec } from '../model/params.
 import {
   NonFiniteLossError,
   TrainerNotReadyError,
+  type CompressedPseudoGradient,
   type InitOptions,
   type InnerResult,
   type TokenBatch,
@@ -26,9 +29,12 @@ import {
 } from '../workers/trainer-api.ts';
 import { ADAMW_UNIFORM_BYTES, AdamWKernel } from './adamw.ts';
 import { BufferPool } from './buffers.ts';
+import { GpuCompressor } from './compress.ts';
 import { DeviceLostError } from './errors.ts';
 import { baseSessionOptions, calibrationBatch, innerStepScalars, timeTokensPerSecond, scalarOf, tokenFeeds, validateBatches, validateUpdate, type Ort } from './engine-common.ts';
 import { GradNormKernel, type GradNormPlan } from './grad-norm.ts';
+import { GpuOuterStep } from './outer-step.ts';
+import { GpuSignOuterStep } from './outer-step-sign.ts';
 import { captureOrtLog, type PlacementReport, parsePlacementLog } from './placement.ts';
 
 /** The GPU buffers of one parameter tensor. */
@@ -40,13 +46,22 @@ interface TensorState {
   readonly expAvg: GPUBuffer;
   readonly expAvgSq: GPUBuffer;
   readonly grad: GPUBuffer;
-  /** SparseLoCo error feedback e (gauntlet-spec §5.2); the compressor owns its contents. */
-  readonly errorFeedback: GPUBuffer;
   readonly adamUniforms: GPUBuffer;
   readonly adamBindGroup: GPUBindGroup;
   readonly thetaTensor: OrtModule.Tensor;
   readonly trialTensor: OrtModule.Tensor;
   readonly gradTensor: OrtModule.Tensor;
+}
+
+/**
+ * Flat (layout-order) buffers for the compression and outer-step kernels, which address one vector:
+ * θ0 and θ are gathered into `theta0`/`theta` by GPU copies, e lives here only.
+ */
+interface FlatState {
+  readonly theta0: GPUBuffer;
+  readonly theta: GPUBuffer;
+  /** SparseLoCo error feedback e (gauntlet-spec §5.2); the compressor owns its contents. */
+  readonly errorFeedback: GPUBuffer;
 }
 
 interface GpuState {
@@ -58,6 +73,10 @@ interface GpuState {
   readonly gradNorm: GradNormPlan;
   readonly gradNormKernel: GradNormKernel;
   readonly parameterCount: number;
+  readonly flat: FlatState;
+  /** Built on first use: the compressor ('sparseloco') and the outer step of the run's codec. */
+  compressor?: GpuCompressor;
+  outerStep?: GpuOuterStep | GpuSignOuterStep;
   schedulerSteps: number;
 }
 
@@ -93,6 +112,12 @@ export class WebGpuTrainerEngine implements TrainerEngine {
   }
 
   private lostReason: string | undefined;
+  /** Bytes copied GPU → CPU since init (diagnostics: the compression test asserts only packed bytes come back). */
+  private readback = 0;
+
+  get readbackBytes(): number {
+    return this.readback;
+  }
 
   /** Buffers of ours alive right now (the leak test asserts this stays flat across windows). */
   get liveBuffers(): number {
@@ -147,7 +172,6 @@ export class WebGpuTrainerEngine implements TrainerEngine {
         expAvg: this.pool.storage(bytes, `exp_avg:${spec.name}`),
         expAvgSq: this.pool.storage(bytes, `exp_avg_sq:${spec.name}`),
         grad,
-        errorFeedback: this.pool.storage(bytes, `error_feedback:${spec.name}`),
         adamUniforms: this.pool.uniform(ADAMW_UNIFORM_BYTES, `adamw-uniforms:${spec.name}`),
         thetaTensor: tensorOf(thetaBuffer, spec),
         trialTensor: tensorOf(trial, spec),
@@ -163,7 +187,14 @@ export class WebGpuTrainerEngine implements TrainerEngine {
       ...t,
       adamBindGroup: adamw.bindGroup({ uniforms: t.adamUniforms, param: t.theta, grad: t.grad, expAvg: t.expAvg, expAvgSq: t.expAvgSq, gradScale: gradNorm.clip }),
     }));
-    this.state = { config, tensors, train, evaluate, adamw, gradNorm, gradNormKernel, parameterCount: total, schedulerSteps: 0 };
+    const flatBytes = total * 4;
+    const flat: FlatState = {
+      theta0: this.pool.storage(flatBytes, 'flat:theta0'),
+      theta: this.pool.storage(flatBytes, 'flat:theta'),
+      errorFeedback: this.pool.storage(flatBytes, 'flat:error_feedback'),
+    };
+    this.state = { config, tensors, train, evaluate, adamw, gradNorm, gradNormKernel, parameterCount: total, flat, schedulerSteps: 0 };
+    this.readback = 0;
     return { backend: 'webgpu', reason: 'WebGPU requested', parameterCount: total, trainingGraphNodes: trainGraph.nodeCount };
   }
 
@@ -222,6 +253,7 @@ export class WebGpuTrainerEngine implements TrainerEngine {
       for (const t of s.tensors) encoder.copyBufferToBuffer(t[which], 0, staging, t.spec.offset * 4, t.spec.size * 4);
       this.device.queue.submit([encoder.finish()]);
       await staging.mapAsync(GPUMapMode.READ);
+      this.readback += s.parameterCount * 4;
       return new Float32Array(staging.getMappedRange(0, s.parameterCount * 4).slice(0));
     } finally {
       this.pool.release(staging);
@@ -248,6 +280,92 @@ export class WebGpuTrainerEngine implements TrainerEngine {
     for (let i = 0; i < theta.length; i++) theta[i] = theta[i]! - update[i]!;
     this.writeFlat(s, 'theta', theta);
     await this.device.queue.onSubmittedWorkDone();
+  }
+
+  /** Records copies of every per-tensor buffer `from` into the flat buffer `to` (or back), in layout order. */
+  private copyFlat(s: GpuState, encoder: GPUCommandEncoder, which: 'theta' | 'theta0', direction: 'gather' | 'scatter'): void {
+    const flat = s.flat[which];
+    for (const t of s.tensors) {
+      if (direction === 'gather') encoder.copyBufferToBuffer(t[which], 0, flat, t.spec.offset * 4, t.spec.size * 4);
+      else encoder.copyBufferToBuffer(flat, t.spec.offset * 4, t[which], 0, t.spec.size * 4);
+    }
+  }
+
+  /**
+   * On the GPU ('sparseloco', src/gpu/compress.ts): θ0 and θH are gathered into flat buffers by GPU
+   * copies, the compressor runs Δ, `e ← βe + Δ`, top-k, quantisation, packing and `e ← e − decode(sent)`
+   * on the engine's e, θ ← θ0 is restored in the same submission, and only the packed blocks and
+   * quantisation rows are read back. 'dct-sign' (no GPU encoder yet) reads Δ and e back and runs the
+   * CPU reference, then writes e back; `denseOnCpu` says so.
+   */
+  async compressPseudoGradient(): Promise<CompressedPseudoGradient> {
+    const s = this.ready('compressPseudoGradient');
+    if (s.config.compression.codec !== 'sparseloco') return this.compressOnCpu(s);
+    const compressor = (s.compressor ??= GpuCompressor.create(this.device, this.pool, s.tensors.map((t) => t.spec), s.config.compression));
+    this.device.pushErrorScope('validation');
+    const encoder = this.device.createCommandEncoder({ label: 'compress-pseudo-gradient' });
+    this.copyFlat(s, encoder, 'theta0', 'gather');
+    this.copyFlat(s, encoder, 'theta', 'gather');
+    compressor.encode(encoder, { theta0: s.flat.theta0, theta: s.flat.theta, errorFeedback: s.flat.errorFeedback });
+    for (const t of s.tensors) encoder.copyBufferToBuffer(t.theta0, 0, t.theta, 0, t.spec.size * 4);
+    this.device.queue.submit([encoder.finish()]);
+    const error = await this.device.popErrorScope();
+    if (error) throw new Error(`GPU compression failed validation: ${error.message}. This is a bug in the peer; please report it with your browser and GPU.`);
+    this.readback += compressor.readbackBytes;
+    return { tensors: await compressor.readEncoded(), readbackBytes: compressor.readbackBytes, denseOnCpu: false };
+  }
+
+  private async compressOnCpu(s: GpuState): Promise<CompressedPseudoGradient> {
+    const before = this.readback;
+    const errorFeedback = await this.readErrorFeedback(s);
+    const delta = await this.pseudoGradient();
+    accumulateErrorFeedback(errorFeedback, delta, s.config.compression.errorFeedbackDecay);
+    const tensors = compressErrorFeedback(errorFeedback, s.tensors.map((t) => t.spec), s.config.compression);
+    this.device.queue.writeBuffer(s.flat.errorFeedback, 0, errorFeedback.buffer, errorFeedback.byteOffset, errorFeedback.byteLength);
+    return { tensors, readbackBytes: this.readback - before, denseOnCpu: true };
+  }
+
+  private async readErrorFeedback(s: GpuState): Promise<Float32Array> {
+    const values = await this.pool.readFloat32(s.flat.errorFeedback, s.parameterCount);
+    this.readback += s.parameterCount * 4;
+    return values;
+  }
+
+  /** Diagnostics: a copy of e (a dense readback; tests only). */
+  async errorFeedback(): Promise<Float32Array> {
+    return this.readErrorFeedback(this.ready('errorFeedback'));
+  }
+
+  async resetErrorFeedback(): Promise<void> {
+    const s = this.ready('resetErrorFeedback');
+    const encoder = this.device.createCommandEncoder({ label: 'reset-error-feedback' });
+    encoder.clearBuffer(s.flat.errorFeedback);
+    this.device.queue.submit([encoder.finish()]);
+    await this.device.queue.onSubmittedWorkDone();
+  }
+
+  /**
+   * The outer step on the GPU: θ is gathered into the flat buffer, GpuOuterStep ('sparseloco', bit for
+   * bit with src/core/aggregate.ts `outerStep`) or GpuSignOuterStep ('dct-sign', float32 DCT sums)
+   * updates it in place, and the result is scattered back to the per-tensor θ that ORT reads. Nothing
+   * dense crosses to the CPU. θ0 is untouched: the next `trainInner` sets θ0 ← θ.
+   */
+  async applyAggregate(peers: readonly PeerSubmission[]): Promise<OuterStepResult> {
+    const s = this.ready('applyAggregate');
+    const layout = s.tensors.map((t) => t.spec);
+    const step = (s.outerStep ??=
+      s.config.compression.codec === 'sparseloco'
+        ? GpuOuterStep.create(this.device, this.pool, layout, s.config.compression)
+        : GpuSignOuterStep.create(this.device, this.pool, layout, s.config.compression));
+    const gather = this.device.createCommandEncoder({ label: 'outer-step-gather' });
+    this.copyFlat(s, gather, 'theta', 'gather');
+    this.device.queue.submit([gather.finish()]);
+    const result = await step.apply(s.flat.theta, peers);
+    const scatter = this.device.createCommandEncoder({ label: 'outer-step-scatter' });
+    this.copyFlat(s, scatter, 'theta', 'scatter');
+    this.device.queue.submit([scatter.finish()]);
+    await this.device.queue.onSubmittedWorkDone();
+    return result;
   }
 
   async evalLoss(batches: readonly TokenBatch[], trialUpdate?: Float32Array): Promise<number[]> {
@@ -277,8 +395,8 @@ export class WebGpuTrainerEngine implements TrainerEngine {
    * The per-tensor buffers our other WGSL stages (pseudo-gradient, error feedback, compression) bind
    * on this device. Still owned by the engine: do not destroy them; they die with `dispose()`.
    */
-  tensorBuffers(): readonly { readonly spec: ParamSpec; readonly theta: GPUBuffer; readonly theta0: GPUBuffer; readonly errorFeedback: GPUBuffer }[] {
-    return this.ready('tensorBuffers').tensors.map(({ spec, theta, theta0, errorFeedback }) => ({ spec, theta, theta0, errorFeedback }));
+  tensorBuffers(): readonly { readonly spec: ParamSpec; readonly theta: GPUBuffer; readonly theta0: GPUBuffer }[] {
+    return this.ready('tensorBuffers').tensors.map(({ spec, theta, theta0 }) => ({ spec, theta, theta0 }));
   }
 
   /** Diagnostics: loss and every gradient (flat, layout order) of one batch on θ, without an update. */
@@ -314,6 +432,7 @@ export class WebGpuTrainerEngine implements TrainerEngine {
   async lastClip(): Promise<{ scale: number; norm: number }> {
     const s = this.ready('lastClip');
     const [scale = NaN, norm = NaN] = await this.pool.readFloat32(s.gradNorm.clip, 2);
+    this.readback += 8;
     return { scale, norm };
   }
 

@@ -7,7 +7,15 @@
  * Window lifecycle (gauntlet-spec §2, v2.1.3 miner): `trainInner` keeps θ0 and runs H AdamW steps;
  * `pseudoGradient` returns Δ = θ0 − θ_H and restores θ ← θ0 (`restore_offloaded_params`); the caller
  * compresses Δ and later calls `applyOuter` with the already-scaled outer update.
+ *
+ * Or, keeping the pseudo-gradient inside the engine (issue #5: on WebGPU only the packed bytes come
+ * back): `compressPseudoGradient` does Δ, `e ← βe + Δ`, the compression and `e ← e − decode(sent)` on
+ * the engine's own error-feedback buffer and restores θ ← θ0; `applyAggregate` runs the outer step
+ * (`tplr.neurons.outer_step`) on the gathered submissions on θ in place. Both engines give the CPU
+ * reference's bits (src/core/compress, src/core/aggregate.ts), so callers need not care which runs.
  */
+import type { OuterStepResult, PeerSubmission } from '../core/aggregate.ts';
+import type { EncodedTensor } from '../core/compress/codec.ts';
 import type { RunConfig } from '../core/config.ts';
 import type { SequenceExample } from '../core/data/assignment.ts';
 import type { PlacementReport } from '../gpu/placement.ts';
@@ -46,6 +54,16 @@ export interface InnerResult {
   readonly elapsedMs: number;
 }
 
+/** What `compressPseudoGradient` returns: the tensors for `encodeSubmission`, and what it cost. */
+export interface CompressedPseudoGradient {
+  /** One per parameter tensor, in layout order, ready for src/core/wire `encodeSubmission`. */
+  readonly tensors: EncodedTensor[];
+  /** Bytes copied from the GPU to the CPU for this call (0 on the wasm engine): the packed blocks only. */
+  readonly readbackBytes: number;
+  /** True when the dense pseudo-gradient crossed to the CPU (the wasm engine, or a codec the GPU does not encode). */
+  readonly denseOnCpu: boolean;
+}
+
 export interface TrainerEngine {
   /** Builds the graphs and sessions and loads θ (`params`, or the run's deterministic init). */
   init(config: RunConfig, params?: Float32Array, options?: InitOptions): Promise<TrainerInfo>;
@@ -55,6 +73,16 @@ export interface TrainerEngine {
   pseudoGradient(): Promise<Float32Array>;
   /** θ ← θ − update (the caller has applied the outer lr: `outer_step`, gauntlet-spec §6). */
   applyOuter(update: Float32Array): Promise<void>;
+  /**
+   * After `trainInner`: Δ = θ0 − θ_H, `e ← βe + Δ`, compress e and subtract the dequantised
+   * reconstruction from e (gauntlet-spec §5.2–5.4, `prepare_gradient_dict`); restores θ ← θ0.
+   * Throws `CompressionError` ('non-finite') when e holds a NaN or ±Infinity.
+   */
+  compressPseudoGradient(): Promise<CompressedPseudoGradient>;
+  /** e ← 0: a null round (no outer step taken, gauntlet-spec §5.2). */
+  resetErrorFeedback(): Promise<void>;
+  /** The outer step on θ in place from gathered submissions (gauntlet-spec §6, `tplr.neurons.outer_step`). */
+  applyAggregate(peers: readonly PeerSubmission[]): Promise<OuterStepResult>;
   /** Mean token loss per batch on θ, or on θ − trialUpdate when given (θ is left unchanged; §7.2). */
   evalLoss(batches: readonly TokenBatch[], trialUpdate?: Float32Array): Promise<number[]>;
   /** A copy of θ (flat, layout order). */
@@ -75,6 +103,10 @@ export interface TrainerDiagnostics {
   calibrate(steps: number): Promise<number>;
   /** [clip scale, global gradient norm] of the last inner step as the GPU computed them (WebGPU only). */
   lastClip(): Promise<{ scale: number; norm: number } | undefined>;
+  /** A copy of the engine's error-feedback buffer e (flat, layout order); a readback, for tests. */
+  errorFeedback(): Promise<Float32Array>;
+  /** Bytes the engine has copied from the GPU to the CPU since init (0 on the wasm backend). */
+  readbackBytes(): Promise<number>;
   /** Node placement of any ONNX model on the WebGPU EP (ground truth for the graph lint). */
   placementOf(modelBytes: Uint8Array): Promise<PlacementReport>;
 }

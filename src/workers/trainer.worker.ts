@@ -36,6 +36,9 @@ const api: TrainerWorkerApi = {
     return Comlink.transfer(delta, [delta.buffer]);
   },
   applyOuter: (update) => current('applyOuter').applyOuter(update),
+  compressPseudoGradient: () => current('compressPseudoGradient').compressPseudoGradient(),
+  resetErrorFeedback: () => current('resetErrorFeedback').resetErrorFeedback(),
+  applyAggregate: (peers) => current('applyAggregate').applyAggregate(peers),
   evalLoss: (batches, trialUpdate) => current('evalLoss').evalLoss(batches, trialUpdate),
   async exportParams() {
     const theta = await current('exportParams').exportParams();
@@ -52,6 +55,11 @@ const api: TrainerWorkerApi = {
     return Comlink.transfer(out, [out.grads.buffer]);
   },
   calibrate: (steps) => current('calibrate').calibrate(steps),
+  async errorFeedback() {
+    const e = await current('errorFeedback').errorFeedback();
+    return Comlink.transfer(e, [e.buffer]);
+  },
+  readbackBytes: () => Promise.resolve(engine instanceof WebGpuTrainerEngine ? engine.readbackBytes : 0),
   lastClip: async () => (engine instanceof WebGpuTrainerEngine ? engine.lastClip() : undefined),
   async placementOf(modelBytes) {
     const gpu = current('placementOf');
