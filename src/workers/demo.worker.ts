@@ -48,13 +48,24 @@ const HELD_OUT_BATCHES = 2;
  */
 function demoConfig(options: DemoNetworkOptions): RunConfig {
   const base = tinyRunConfig();
+  const poolSequences = options.innerSteps * base.inner.batchSize;
   return {
     ...base,
     runId: 'tiny-demo',
     inner: { ...base.inner, innerSteps: options.innerSteps },
     compression: { ...base.compression, topk: options.topk, errorFeedbackDecay: options.errorFeedbackDecay },
-    data: { ...base.data, poolSequences: options.innerSteps * base.inner.batchSize },
-    scoring: { ...base.scoring, gatherPeers: 6, reservePeers: 2, uidsPerWindow: 5, evalSequences: 16, overlapGraceSteps: 5, evalLrFactor: options.evalLrFactor },
+    data: { ...base.data, poolSequences },
+    scoring: {
+      ...base.scoring,
+      gatherPeers: 6,
+      reservePeers: 2,
+      uidsPerWindow: 5,
+      // With fewer inner steps than 4 the pool holds fewer than 16 sequences; the evaluation then
+      // uses the whole (trained) pool rather than sequences the peer never trained on.
+      evalSequences: Math.min(16, poolSequences),
+      overlapGraceSteps: 5,
+      evalLrFactor: options.evalLrFactor,
+    },
   };
 }
 

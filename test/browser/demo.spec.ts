@@ -5,7 +5,8 @@ import { expect, test } from '@playwright/test';
  * demo.worker.ts (trainer engines, keyring signatures, in-memory network, scoring) for at least 5
  * windows and the dashboard shows their scores. Simulated mode (SYNTHETIC measurements from
  * src/ui/demo/synthetic-network.ts, real scoring): with a fixed seed over 60 windows, every
- * adversary ends with less weight than every honest peer.
+ * adversary ends with less weight than every honest peer. WebGPU (where the browser has an adapter,
+ * SwiftShader on CI): every engine of the network shares one GPUDevice and a window completes.
  */
 test('the real demo runs on its own for 5 windows and shows the scores', async ({ page }, testInfo) => {
   test.setTimeout(600_000);
@@ -87,4 +88,28 @@ test('without WebGPU the real demo trains on the CPU (WASM) path', async ({ page
   expect(model.scores.window).toBe(3);
   expect(model.loss.every((p) => p.network !== null && p.network > 0)).toBe(true);
   expect(model.scores.peers.map((p) => p.uid)).toEqual([2, 3, 4]);
+});
+
+test('on WebGPU every engine of the real demo shares one device and a window completes', async ({ page }, testInfo) => {
+  test.setTimeout(420_000);
+  await page.goto('/#/demo');
+  test.skip((await page.evaluate(() => window.gauntlet!.gate)).kind === 'wasm', 'this browser has no usable WebGPU adapter');
+  const { model, info } = await page.evaluate(async () => {
+    const demo = window.gauntlet!.ui.demo();
+    // The smallest network that still scores: two honest peers (one match), one inner step.
+    await demo.restart({ mode: 'real', engine: 'webgpu', behaviours: ['honest', 'honest'], innerSteps: 1 });
+    const scored = await demo.step(1);
+    return { model: scored, info: demo.backendInfo() };
+  });
+  testInfo.annotations.push({ type: 'demo backend', description: `${info?.backend} (${info?.engines} engines): ${info?.reason}` });
+  expect(info?.backend).toBe('webgpu');
+  expect(info?.sharedDevice).toBe(true);
+  // Two miners, the validator and the baseline.
+  expect(info?.engines).toBe(4);
+  expect(model.scores.window).toBe(2);
+  expect(model.loss).toHaveLength(1);
+  expect(model.loss[0]!.network).toBeGreaterThan(0);
+  expect(model.loss[0]!.baseline).toBeGreaterThan(0);
+  for (const point of model.traffic) expect(point.compressionRatio).toBeGreaterThan(1);
+  await expect(page.locator('[data-demo-status]')).toContainText('share one WebGPU device');
 });
