@@ -5,7 +5,7 @@
 // rows (x → T, into `scratch`), stage 1 along columns (T → out). The bases come from the CPU's
 // float64 `dctMatrix`, rounded to float32; sums run in float32 in a fixed order, so the result is
 // deterministic on one GPU and within a few float32 ulps of the CPU's float64 sums (the 'dct-sign'
-// codec keeps only signs of the aggregate; its bit-exact outer step stays on the CPU reference).
+// codec keeps only signs of the aggregate; src/gpu/outer-step-sign.ts states the tolerance this gives).
 
 struct DctUniforms {
   h: u32,

@@ -5,8 +5,9 @@
  * packed blocks and the per-tensor quantisation parameters come back to the CPU.
  *
  * Kernels (one per file, CPU twins in src/core/compress): shaders/pseudo-gradient.wgsl, topk.wgsl,
- * pack.wgsl, quantize.wgsl, ef-subtract.wgsl. Codec 'sparseloco' only: 'dct-sign' needs the DCT,
- * which stays on the CPU reference path.
+ * pack.wgsl, quantize.wgsl, ef-subtract.wgsl. Codec 'sparseloco' only: 'dct-sign' encoding (forward
+ * DCT before top-k) stays on the CPU reference path; its outer step runs on the GPU
+ * (src/gpu/outer-step-sign.ts).
  */
 import type { CompressionConfig } from '../core/config.ts';
 import type { EncodedTensor } from '../core/compress/codec.ts';

@@ -1,10 +1,15 @@
 /**
  * TrainerEngine on onnxruntime-web's native WebGPU EP with GPU-resident state (ort-webgpu.md §2, §9):
- * θ, Adam moments, θ0, gradients, the trial θ of validators and the error-feedback buffer are
- * GPUBuffers we own (BufferPool), one per parameter tensor, on the device we hand to ORT. Parameters
- * are fed with `Tensor.fromGpuBuffer`, gradient outputs are pre-bound to our buffers, and the
- * optimiser (global-norm clipping in shaders/grad-norm.wgsl, then shaders/adamw.wgsl) runs on the
- * same device right after each `session.run`. In the inner loop only the loss scalar comes back.
+ * θ, Adam moments, θ0, gradients and the trial θ of validators are GPUBuffers we own (BufferPool), one
+ * per parameter tensor, on the device we hand to ORT. Parameters are fed with `Tensor.fromGpuBuffer`,
+ * gradient outputs are pre-bound to our buffers, and the optimiser (global-norm clipping in
+ * shaders/grad-norm.wgsl, then shaders/adamw.wgsl) runs on the same device right after each
+ * `session.run`. In the inner loop only the loss scalar comes back.
+ *
+ * The window's end stays on the GPU too (issue #5): the error-feedback buffer e is one flat buffer, and
+ * `compressPseudoGradient` / `applyAggregate` run src/gpu/compress.ts and src/gpu/outer-step.ts (or
+ * outer-step-sign.ts) on flat copies of θ0 and θ made by GPU-to-GPU copies; only the packed
+ * submission comes back.
  *
  * Ownership: every buffer comes from `this.pool` and is destroyed by `dispose()`; ORT's own
  * intermediates belong to ORT and go with `session.release()`.
