@@ -165,7 +165,9 @@ export class Miner {
     const apply = this.options.behaviour.appliesOuterStep && gathered.accepted.length > 0;
     if (gathered.accepted.length === 0) resetErrorFeedback(this.errorFeedback); // a null round (§5.2)
     if (apply) {
-      await engine.applyOuter(outerUpdate(this.parameterCount, layout, gathered.accepted.map((s) => ({ uid: s.uid, tensors: s.decoded.tensors })), config));
+      // On the engine (issue #5): the WebGPU engine decodes, aggregates and applies on the GPU with
+      // `outerStep`'s bits; the wasm engine runs `outerStep` itself. Same θ as applyOuter(outerUpdate(…)).
+      await engine.applyAggregate(gathered.accepted.map((s) => ({ uid: s.uid, tensors: s.decoded.tensors })));
     }
     this.emit({ kind: 'miner-outer-step', window, uid, applied: apply, peers: gathered.accepted.length });
     const theta = await engine.exportParams();
