@@ -71,6 +71,11 @@ test(`real mode, fixed seed: after ${WINDOWS} windows every adversary has less w
 
   const rows = page.locator('[data-dashboard="demo"] table.scores tbody tr');
   await expect(rows).toHaveCount(behaviours.length);
+  // The measurements behind the scores: the free-rider's zero update leaves the validator's model
+  // unchanged, so its random-data loss is the same before and after and its LossScore is exactly 0.
+  const freeRider = page.locator('[data-demo-evaluations] tbody tr', { hasText: 'free-rider' });
+  await expect(freeRider).toHaveCount(1);
+  await expect(freeRider.locator('td').nth(4)).toHaveText('0');
   const shot = testInfo.outputPath('demo-real-adversaries.png');
   await page.screenshot({ path: shot, fullPage: true });
   await testInfo.attach('demo-real-adversaries', { path: shot, contentType: 'image/png' });

@@ -7,6 +7,7 @@ import * as Comlink from 'comlink';
 import type { WindowEvent } from '../../peer/events.ts';
 import type { DemoNetworkOptions, DemoStartInfo, DemoWindowReport, DemoWorkerApi } from '../../workers/demo-api.ts';
 import type { DashboardStore, WindowPhase } from '../dashboard/model.ts';
+import { LastEvaluations } from './evaluations.ts';
 
 /** The timeline phase an event finishes or advances, with its detail in words. */
 function phaseOf(event: WindowEvent, counts: Map<string, number>): { phase: WindowPhase; detail: string } | null {
@@ -41,6 +42,8 @@ export class RealDemoNetwork {
   private worker: Worker | null = null;
   private api: Comlink.Remote<DemoWorkerApi> | null = null;
   info: DemoStartInfo | null = null;
+  /** The validator's latest measurement of each peer (the "what the validator measured" panel). */
+  readonly evaluations = new LastEvaluations();
 
   constructor(private readonly store: DashboardStore) {}
 
@@ -54,6 +57,7 @@ export class RealDemoNetwork {
 
   async start(options: DemoNetworkOptions): Promise<DemoStartInfo> {
     this.info = null;
+    this.evaluations.clear();
     this.info = await this.remote().start(options);
     return this.info;
   }
@@ -69,6 +73,7 @@ export class RealDemoNetwork {
     };
     const report = await this.remote().runWindow(Comlink.proxy(onEvent));
     const store = this.store;
+    this.evaluations.record(report.events);
     for (const phase of ['train', 'compress', 'sign', 'submit', 'gather', 'evaluate', 'rate'] as const) {
       const current = store.model().timeline.phases.find((p) => p.phase === phase);
       store.setPhase(report.window, phase, current?.status === 'pending' ? 'skipped' : 'done', current?.detail ?? '');

@@ -13,9 +13,10 @@ import { mountDashboard, type MountedDashboard } from '../dashboard/dashboard.ts
 import { DashboardStore, type DashboardModel } from '../dashboard/model.ts';
 import type { DemoStartInfo } from '../../workers/demo-api.ts';
 import { ADVERSARIAL_SIMULATION_PRESET } from '../demo/presets.ts';
+import type { PeerEvaluation } from '../demo/evaluations.ts';
 import { RealDemoNetwork } from '../demo/real-network.ts';
 import { BEHAVIOUR_LABELS, BEHAVIOURS, CHUNK_ENTRIES, DEFAULT_BEHAVIOURS, FIRST_PEER_UID, SyntheticNetwork, type Behaviour } from '../demo/synthetic-network.ts';
-import { h } from '../dom.ts';
+import { formatNumber, h, table } from '../dom.ts';
 import type { BackendChoice } from './capability-panel.ts';
 
 export type DemoMode = 'real' | 'simulated';
@@ -107,6 +108,46 @@ const LESSONS: readonly (readonly [string, string])[] = [
   ],
 ];
 
+function lossPair(before: number | null, after: number | null): string {
+  return before === null || after === null ? '—' : `${formatNumber(before)} → ${formatNumber(after)}`;
+}
+
+/** Why a peer was not measured: the status and the reason's first words (the whole reason on hover). */
+function notMeasured(row: PeerEvaluation): HTMLElement {
+  const reason = row.detail?.split(':')[0]?.trim();
+  return h('span', { title: row.detail ?? row.status }, `${row.status === 'missing' ? 'no valid upload' : 'invalid upload'}${reason ? ` (${reason})` : ''}`);
+}
+
+/** The last stage-2 measurement of each peer, with its behaviour, so the scores can be traced back to losses. */
+function renderEvaluations(rows: readonly PeerEvaluation[], behaviourOf: (uid: number) => string, mode: DemoMode): HTMLElement[] {
+  const title = h('h3', {}, 'What the validator measured');
+  if (mode !== 'real') return [title, h('p', { class: 'muted' }, 'In simulated mode the losses are drawn from a model of each behaviour; switch to real training to see measured ones.')];
+  if (rows.length === 0) return [title, h('p', { class: 'muted' }, 'No peer has been evaluated yet.')];
+  const grid = table(
+    ['peer', 'behaviour', 'window', 'random data: loss before → after', 'LossScore', 'own data: loss before → after', 'own improvement', 'b'],
+    rows.map((row) => [
+      `uid ${row.uid}`,
+      behaviourOf(row.uid),
+      String(row.window),
+      row.status === 'ok' ? lossPair(row.lossRandomBefore, row.lossRandomAfter) : notMeasured(row),
+      formatNumber(row.lossScore),
+      lossPair(row.lossOwnBefore, row.lossOwnAfter),
+      formatNumber(row.ownImprovement),
+      row.indicator === null ? '—' : row.indicator > 0 ? '+1' : '−1',
+    ]),
+    { class: 'compact evaluations' },
+  );
+  return [
+    title,
+    h(
+      'p',
+      { class: 'muted' },
+      'Each peer\'s latest evaluation: the validator steps its model by eval_lr_factor × the peer\'s update and measures the loss before and after, on random data and on the data assigned to that peer. LossScore = (before − after) / before on random data; b = +1 when the own-data improvement is larger.',
+    ),
+    h('div', { class: 'table-scroll' }, grid),
+  ];
+}
+
 export function createDemoView(config: RunConfig, onRender: (model: DashboardModel) => void, backend: () => BackendChoice): DemoView {
   let settings: DemoSettings = {
     mode: 'real',
@@ -157,6 +198,14 @@ export function createDemoView(config: RunConfig, onRender: (model: DashboardMod
   const innerInput = numberInput('demo-inner', settings.innerSteps, { min: 1, max: 64, step: 1 });
   const seedInput = numberInput('demo-seed', settings.seed, { min: 0, max: 0xffffffff, step: 1 });
   const behaviourList = h('ol', { class: 'behaviours', start: FIRST_PEER_UID });
+  const evaluationsPanel = h('div', { class: 'panel', 'data-demo-evaluations': '' });
+  const renderEvaluationsPanel = (): void => {
+    const behaviourOf = (uid: number): string => {
+      const behaviour = settings.behaviours[uid - FIRST_PEER_UID];
+      return behaviour === undefined ? '?' : BEHAVIOUR_LABELS[behaviour];
+    };
+    evaluationsPanel.replaceChildren(...renderEvaluations(real.evaluations.rows(), behaviourOf, settings.mode));
+  };
 
   const describeMode = (): void => {
     modeNote.dataset.mode = settings.mode;
@@ -234,6 +283,7 @@ export function createDemoView(config: RunConfig, onRender: (model: DashboardMod
         await ensureStarted();
         if (mine === generation) await real.runWindow();
       }
+      renderEvaluationsPanel();
       describe();
     });
     return busy;
@@ -273,7 +323,9 @@ export function createDemoView(config: RunConfig, onRender: (model: DashboardMod
     settings = { ...settings, ...changes };
     simulated = new SyntheticNetwork({ ...settings, topk: Math.min(settings.topk, CHUNK_ENTRIES) });
     realStart = null;
+    real.evaluations.clear();
     store.reset(scoringConfig());
+    renderEvaluationsPanel();
     renderBehaviours();
     peersInput.value = String(settings.behaviours.length);
     modeSelect.value = settings.mode;
@@ -324,6 +376,7 @@ export function createDemoView(config: RunConfig, onRender: (model: DashboardMod
   numberSetting(innerInput, 'innerSteps', (v) => v >= 1 && v <= 64, Math.round);
   numberSetting(seedInput, 'seed', (v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff);
   renderBehaviours();
+  renderEvaluationsPanel();
   describeMode();
   describe();
 
@@ -370,6 +423,7 @@ export function createDemoView(config: RunConfig, onRender: (model: DashboardMod
     status,
     problem,
     dashboard.element,
+    evaluationsPanel,
     h(
       'details',
       { class: 'lessons', 'data-lessons': '' },
