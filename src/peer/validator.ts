@@ -240,8 +240,9 @@ export class Validator {
         this.checkpoint = { globalStep: this.state.globalStep, window };
       }
     }
-    if (window % scoring.peerReplacementFrequency === 0) {
-      const list = selectGatherPeers(this.state, active, scoring, seed);
+    const list = window % scoring.peerReplacementFrequency === 0 ? selectGatherPeers(this.state, active, scoring, seed) : null;
+    // No active peers yet: post nothing, so miners keep gathering every miner (Templar skips the post without enough peers).
+    if (list !== null && list.peers.length > 0) {
       const head = await chain.currentBlock();
       const effective = peerListFirstEffectiveWindow(windowOfBlock(head.number, config.window.blocksPerWindow), config.window.peerListWindowMargin);
       await this.publish(window, peerListKey(effective), encodeJson({ ...list, postedAtWindow: window }));
