@@ -35,6 +35,7 @@ import {
 import { ADAMW_UNIFORM_BYTES, AdamWKernel } from './adamw.ts';
 import { BufferPool } from './buffers.ts';
 import { GpuCompressor } from './compress.ts';
+import { throwOnGpuError } from './compress-shaders.ts';
 import { DeviceLostError } from './errors.ts';
 import { baseSessionOptions, calibrationBatch, innerStepScalars, timeTokensPerSecond, scalarOf, tokenFeeds, validateBatches, validateUpdate, type Ort } from './engine-common.ts';
 import { GradNormKernel, type GradNormPlan } from './grad-norm.ts';
@@ -307,15 +308,15 @@ export class WebGpuTrainerEngine implements TrainerEngine {
     const s = this.ready('compressPseudoGradient');
     if (s.config.compression.codec !== 'sparseloco') return this.compressOnCpu(s);
     const compressor = (s.compressor ??= GpuCompressor.create(this.device, this.pool, s.tensors.map((t) => t.spec), s.config.compression));
-    this.device.pushErrorScope('validation');
     const encoder = this.device.createCommandEncoder({ label: 'compress-pseudo-gradient' });
     this.copyFlat(s, encoder, 'theta0', 'gather');
     this.copyFlat(s, encoder, 'theta', 'gather');
     compressor.encode(encoder, { theta0: s.flat.theta0, theta: s.flat.theta, errorFeedback: s.flat.errorFeedback });
     for (const t of s.tensors) encoder.copyBufferToBuffer(t.theta0, 0, t.theta, 0, t.spec.size * 4);
+    // Encoder validation errors surface at finish(): the scope covers it and the submit.
+    this.device.pushErrorScope('validation');
     this.device.queue.submit([encoder.finish()]);
-    const error = await this.device.popErrorScope();
-    if (error) throw new Error(`GPU compression failed validation: ${error.message}. This is a bug in the peer; please report it with your browser and GPU.`);
+    await throwOnGpuError(this.device, 'compression');
     this.readback += compressor.readbackBytes;
     return { tensors: await compressor.readEncoded(), readbackBytes: compressor.readbackBytes, denseOnCpu: false };
   }

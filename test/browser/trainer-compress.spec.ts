@@ -97,7 +97,9 @@ test('WebGPU engine: GPU-compressed windows equal the CPU reference, only packed
     expect(w.compressed.readbackBytes).toBe(w.counted);
     expect(w.compressed.readbackBytes).toBeLessThanOrEqual(packedBytes + layout.length * (2 + cfg.compression.quantizationBins) * 4 + 4);
     expect(w.compressed.readbackBytes).toBeLessThan(n * 4);
-    test.info().annotations.push({ type: `window ${windowNumber} readback`, description: `${w.compressed.readbackBytes} bytes for ${entries} kept entries of ${n} parameters (dense Δ: ${n * 4} bytes)` });
+    const description = `${w.compressed.readbackBytes} bytes for ${entries} kept entries of ${n} parameters (dense Δ: ${n * 4} bytes)`;
+    test.info().annotations.push({ type: `window ${windowNumber} readback`, description });
+    console.log(`window ${windowNumber} readback: ${description}`);
     windowNumber++;
   }
 
