@@ -69,7 +69,11 @@ export class GpuSignOuterStep {
     return new GpuSignOuterStep(device, pool, layout, compression);
   }
 
-  /** θ ← θ − α·sign(agg) on `params` (flat, layout order), in place; resolves once the GPU has finished. */
+  /**
+   * θ ← θ − α·sign(agg) on `params` (flat, layout order), in place; resolves once the GPU has finished.
+   * `skippedTensors` is always empty: the wire decoder admits only finite values, their per-chunk
+   * normalisation is finite, so the CPU reference's non-finite skip never triggers.
+   */
   async apply(params: GPUBuffer, peers: readonly PeerSubmission[]): Promise<OuterStepResult> {
     const { device, plan, pool } = this;
     const sorted = checkedPeers(params, plan, this.layout, peers);
