@@ -1,6 +1,6 @@
-import { expect, test, type Page } from '@playwright/test';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { expect, test, type Browser, type Page } from '@playwright/test';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { sha256 } from '@noble/hashes/sha256';
@@ -25,6 +25,8 @@ import type { DashboardModel } from '../../src/ui/dashboard/model.ts';
  */
 const config = tinyRunConfig();
 const VOLUNTEER_URI = '//Volunteer//hotkey';
+/** A second volunteer in its own browser context: OpenSkill ranks ≥ 2 peers (§7.3), so one alone never earns weight. */
+const SECOND_URI = '//Volunteer2//hotkey';
 let devnet: RunningDevnet;
 let dir: string;
 let validator: ChildProcess | undefined;
@@ -33,7 +35,10 @@ let walletCode = '';
 
 test.beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'contribute-e2e-'));
-  devnet = await startDevnet({ dir: join(dir, 'state'), appDir: resolve('dist'), blockTimeMs: config.window.blockTimeMs });
+  // A private build: the shared dist/ is rebuilt (emptied) by any other Playwright run on this checkout.
+  const appDir = join(dir, 'app');
+  execFileSync(process.execPath, [resolve('node_modules/vite/bin/vite.js'), 'build', '--outDir', appDir, '--emptyOutDir', '--logLevel', 'error'], { stdio: 'inherit' });
+  devnet = await startDevnet({ dir: join(dir, 'state'), appDir, blockTimeMs: config.window.blockTimeMs });
   walletCode = await bundleIife('./test-wallet.ts', 'GauntletTestWallet');
   // uid 0: the validator; uid 1: the subnet owner (the tiny preset's burn uid); the volunteer comes next.
   const keys = await KeyringSigner.fromUris(['//Alice', '//Owner']);
@@ -52,6 +57,13 @@ test.afterAll(async () => {
   }
   await devnet.close();
   rmSync(dir, { recursive: true, force: true });
+});
+
+// The validator's own account of every window, kept beside the screenshot.
+// eslint-disable-next-line no-empty-pattern -- Playwright reads fixtures from a destructuring pattern; this hook needs none.
+test.afterEach(async ({}, testInfo) => {
+  writeFileSync(testInfo.outputPath('validator.log'), validatorLog);
+  await testInfo.attach('validator-log', { path: testInfo.outputPath('validator.log'), contentType: 'text/plain' });
 });
 
 const status = (page: Page): Promise<ContributeStatus> => page.evaluate(() => window.gauntlet!.ui.contribute().session.status());
@@ -81,17 +93,29 @@ function validatorEvents(kind: string): { window: number; body: Record<string, u
   return out;
 }
 
-test('a volunteer contributes ≥ 3 windows on the devnet, survives a reload with its error feedback, and sees its scores', async ({ page }, testInfo) => {
-  const keys = await KeyringSigner.fromUris([VOLUNTEER_URI]);
-  const hotkey = (await keys.accounts())[0]!.address;
+/** Injects the test wallet holding `uri` into every page of `page`'s context, before the app loads. */
+async function withWallet(page: Page, uri: string): Promise<string> {
+  const keys = await KeyringSigner.fromUris([uri]);
   await page.addInitScript((c) => {
     (window as unknown as { __gauntletTestWallet: unknown }).__gauntletTestWallet = c;
-  }, { name: BITTENSOR_WALLET_NAME, version: '0.0.1-test', accounts: [{ uri: VOLUNTEER_URI, name: 'volunteer' }] });
+  }, { name: BITTENSOR_WALLET_NAME, version: '0.0.1-test', accounts: [{ uri, name: 'volunteer' }] });
   await page.addInitScript(walletCode);
+  return (await keys.accounts())[0]!.address;
+}
 
+async function secondVolunteer(browser: Browser): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  await joinAndStart(page, await withWallet(page, SECOND_URI));
+  return page;
+}
+
+test('a volunteer contributes ≥ 3 windows on the devnet, survives a reload with its error feedback, and sees its scores', async ({ page, browser }, testInfo) => {
+  const hotkey = await withWallet(page, VOLUNTEER_URI);
+  const second = await secondVolunteer(browser);
   await joinAndStart(page, hotkey);
   const uid = (await status(page)).uid!;
-  expect(uid).toBe(2);
+  const secondUid = (await status(second)).uid!;
+  expect(new Set([0, 1, uid, secondUid]).size).toBe(4);
   await expect.poll(async () => (await status(page)).persisted.length, { timeout: 60_000 }).toBeGreaterThanOrEqual(2);
   const before = await status(page);
   const saved = before.persisted[before.persisted.length - 1]!;
@@ -114,12 +138,15 @@ test('a volunteer contributes ≥ 3 windows on the devnet, survives a reload wit
 
   // ≥ 3 windows stored in total, and the validator's weights reach this uid on the chain.
   await expect.poll(async () => before.uploadedWindows.length + (await status(page)).uploadedWindows.length, { timeout: 60_000 }).toBeGreaterThanOrEqual(3);
-  await expect.poll(async () => (await status(page)).chainScores?.rows.find((r) => r.uid === uid)?.incentive ?? 0, { timeout: 90_000 }).toBeGreaterThan(0);
+  // The validator's weights reach the volunteers on the chain, and this tab shows them.
+  const minersIncentive = async (): Promise<number> => (await status(page)).chainScores?.rows.filter((r) => r.uid === uid || r.uid === secondUid).reduce((a, r) => a + r.incentive, 0) ?? 0;
+  await expect.poll(minersIncentive, { timeout: 90_000 }).toBeGreaterThan(0);
 
   const contributed = [...before.uploadedWindows, ...(await status(page)).uploadedWindows];
   const gathered = validatorEvents('validator-gathered').filter((e) => (e.body.gathered as number[]).includes(uid)).map((e) => e.window);
   expect(gathered.filter((w) => contributed.includes(w)).length).toBeGreaterThanOrEqual(2);
-  const scored = validatorEvents('validator-scored').filter((e) => ((e.body.weights as Record<string, number>)[String(uid)] ?? 0) > 0);
+  for (const u of [uid, secondUid]) expect(validatorEvents('validator-evaluated').some((e) => e.body.uid === u && e.body.status === 'ok')).toBe(true);
+  const scored = validatorEvents('validator-scored').filter((e) => [uid, secondUid].some((u) => ((e.body.weights as Record<string, number>)[String(u)] ?? 0) > 0));
   expect(scored.length).toBeGreaterThan(0);
 
   const models = await page.evaluate(() => window.gauntlet!.ui.flush());
@@ -132,5 +159,6 @@ test('a volunteer contributes ≥ 3 windows on the devnet, survives a reload wit
 
   await page.screenshot({ path: testInfo.outputPath('contribute-dashboard.png'), fullPage: true });
   await testInfo.attach('contribute-dashboard', { path: testInfo.outputPath('contribute-dashboard.png'), contentType: 'image/png' });
-  await page.evaluate(() => window.gauntlet!.ui.contribute().session.stop());
+  for (const p of [page, second]) await p.evaluate(() => window.gauntlet!.ui.contribute().session.stop());
+  await second.context().close();
 });
