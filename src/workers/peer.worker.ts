@@ -176,7 +176,9 @@ function buildMiner(p: Omit<Peer, 'miner'>, engine: AnyEngine): Miner {
     const i = p.metagraph.uids.indexOf(uid);
     return i < 0 ? undefined : p.metagraph.hotkeys[i];
   };
-  const validatorHotkey = (): string => leadValidator(p.metagraph, config, options.hotkey) ?? options.hotkey;
+  const lead = (): string | undefined => leadValidator(p.metagraph, config, options.hotkey);
+  // Without a validator yet there is no peer list in anyone's bucket: reading our own finds none, so every miner (us included) is gathered.
+  const validatorHotkey = (): string => lead() ?? options.hotkey;
   return new Miner({
     config,
     layout: parameterLayout(config.model),
@@ -191,7 +193,7 @@ function buildMiner(p: Omit<Peer, 'miner'>, engine: AnyEngine): Miner {
       return validatorHotkey();
     },
     hotkeyOf,
-    minerUids: () => p.metagraph.uids.filter((uid) => uid !== config.scoring.burnUid && hotkeyOf(uid) !== validatorHotkey()),
+    minerUids: () => p.metagraph.uids.filter((uid) => uid !== config.scoring.burnUid && hotkeyOf(uid) !== lead()),
     onEvent: p.emit,
   });
 }
