@@ -109,7 +109,8 @@ const LESSONS: readonly (readonly [string, string])[] = [
 ];
 
 function lossPair(before: number | null, after: number | null): string {
-  return before === null || after === null ? '—' : `${formatNumber(before)} → ${formatNumber(after)}`;
+  // Six digits: one trial step moves the loss by about 0.1 %, which four digits would hide.
+  return before === null || after === null ? '—' : `${formatNumber(before, 6)} → ${formatNumber(after, 6)}`;
 }
 
 /** Why a peer was not measured: the status and the reason's first words (the whole reason on hover). */
