@@ -124,6 +124,7 @@ test('a volunteer contributes ≥ 3 windows on the devnet, survives a reload wit
   // Reload in the middle of the run: the worker must come back with the saved θ and error feedback.
   await page.reload();
   await joinAndStart(page, hotkey);
+  expect((await status(page)).log.some((m) => m.includes(`holds its state after window`))).toBe(true);
   await expect.poll(async () => (await status(page)).resumed, { timeout: 60_000 }).not.toBeNull();
   const resumed = (await status(page)).resumed!;
   const layout = parameterLayout(config.model);

@@ -12,6 +12,7 @@ import { DevnetChain } from '../../net/devnet-client.ts';
 import { ExtensionSigner } from '../../net/extension-signer.ts';
 import { KeyringSigner } from '../../net/keyring-signer.ts';
 import type { Signer, SignerAccount } from '../../net/types.ts';
+import { BrowserPeerPersistence } from '../../peer/browser-persistence.ts';
 import type { ChainScoreRow, PeerEvent, PeerWorkerApi } from '../../workers/peer-api.ts';
 import type { TrainerBackend } from '../../workers/trainer-api.ts';
 import type { DashboardStore } from '../dashboard/model.ts';
@@ -111,7 +112,9 @@ export class ContributeSession {
     const metagraph = await this.attempt(() => new DevnetChain(this.state.devnetUrl).metagraph(this.config.netuid));
     const i = metagraph.hotkeys.indexOf(address);
     this.state.uid = i < 0 ? null : metagraph.uids[i]!;
-    this.say(this.state.uid === null ? `${address} is not registered on netuid ${this.config.netuid}: press Register.` : `${address} is uid ${this.state.uid} on netuid ${this.config.netuid}.`);
+    const saved = await new BrowserPeerPersistence().load(this.config.runId, address).catch(() => undefined);
+    const resume = saved === undefined ? '' : ` This browser holds its state after window ${saved.window}: Start resumes from it.`;
+    this.say((this.state.uid === null ? `${address} is not registered on netuid ${this.config.netuid}: press Register.` : `${address} is uid ${this.state.uid} on netuid ${this.config.netuid}.`) + resume);
     return this.state.uid;
   }
 
