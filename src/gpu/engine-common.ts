@@ -6,7 +6,9 @@ import type * as OrtModule from 'onnxruntime-web';
 import { adamwStepScalars, type AdamWStepScalars } from '../core/adamw.ts';
 import type { RunConfig } from '../core/config.ts';
 import { innerLearningRate } from '../core/inner-lr.ts';
-import { INPUT_IDS, TARGETS } from '../model/llama.ts';
+import { validateRunConfig } from '../core/run-config.ts';
+import { buildEvaluationGraph, buildTrainingGraph, INPUT_IDS, TARGETS } from '../model/llama.ts';
+import { parameterCount } from '../model/params.ts';
 import { TrainerInputError, type TokenBatch } from '../workers/trainer-api.ts';
 
 /** The onnxruntime-web module: `onnxruntime-web/webgpu` in the browser, `onnxruntime-web` in Node. */
@@ -92,4 +94,18 @@ export async function timeTokensPerSecond(config: RunConfig, steps: number, run:
   for (let i = 0; i < steps; i++) await run();
   const seconds = (performance.now() - started) / 1000;
   return (steps * config.inner.batchSize * config.model.seqLen) / Math.max(seconds, 1e-9);
+}
+
+/**
+ * The backend-independent half of `TrainerEngine.init`: validates the (untrusted) run config and
+ * the optional initial parameters, then builds the training and evaluation graphs. Both engines
+ * call it before they release their previous state, so bad input never discards a working engine.
+ */
+export function prepareEngineInit(untrustedConfig: RunConfig, params: Float32Array | undefined) {
+  const config = validateRunConfig(untrustedConfig);
+  const total = parameterCount(config.model);
+  if (params) validateUpdate(params, total, 'initial parameter vector');
+  const trainGraph = buildTrainingGraph(config.model, config.inner.batchSize);
+  const evalGraph = buildEvaluationGraph(config.model, config.inner.batchSize);
+  return { config, total, trainGraph, evalGraph };
 }

@@ -9,9 +9,8 @@ import { outerStep, type OuterStepResult, type PeerSubmission } from '../core/ag
 import { accumulateErrorFeedback, compressErrorFeedback } from '../core/compress/error-feedback.ts';
 import type { RunConfig } from '../core/config.ts';
 import { globalGradNorm } from '../core/grad-norm.ts';
-import { validateRunConfig } from '../core/run-config.ts';
-import { buildEvaluationGraph, buildTrainingGraph, gradName, LOSS } from '../model/llama.ts';
-import { initParameters, parameterCount, type ParamSpec } from '../model/params.ts';
+import { gradName, LOSS } from '../model/llama.ts';
+import { initParameters, type ParamSpec } from '../model/params.ts';
 import {
   NonFiniteLossError,
   TrainerNotReadyError,
@@ -23,7 +22,7 @@ import {
   type TrainerInfo,
   type TrainerProgress,
 } from '../workers/trainer-api.ts';
-import { baseSessionOptions, calibrationBatch, innerStepScalars, timeTokensPerSecond, scalarOf, settle, tokenFeeds, validateBatches, validateUpdate, type Ort } from './engine-common.ts';
+import { baseSessionOptions, prepareEngineInit, calibrationBatch, innerStepScalars, timeTokensPerSecond, scalarOf, settle, tokenFeeds, validateBatches, validateUpdate, type Ort } from './engine-common.ts';
 
 interface WasmState {
   readonly config: RunConfig;
@@ -50,12 +49,8 @@ export class WasmTrainerEngine implements TrainerEngine {
   }
 
   async init(untrustedConfig: RunConfig, params?: Float32Array, _options?: InitOptions): Promise<TrainerInfo> {
-    const config = validateRunConfig(untrustedConfig);
+    const { config, total, trainGraph, evalGraph } = prepareEngineInit(untrustedConfig, params);
     await this.dispose();
-    const total = parameterCount(config.model);
-    if (params) validateUpdate(params, total, 'initial parameter vector');
-    const trainGraph = buildTrainingGraph(config.model, config.inner.batchSize);
-    const evalGraph = buildEvaluationGraph(config.model, config.inner.batchSize);
     const options = { ...baseSessionOptions(), executionProviders: ['wasm'] };
     const train = await this.ort.InferenceSession.create(trainGraph.bytes, options);
     const evaluate = await this.ort.InferenceSession.create(evalGraph.bytes, options);

@@ -18,9 +18,8 @@ import type * as OrtModule from 'onnxruntime-web';
 import { type OuterStepResult, type PeerSubmission } from '../core/aggregate.ts';
 import { accumulateErrorFeedback, compressErrorFeedback } from '../core/compress/error-feedback.ts';
 import type { RunConfig } from '../core/config.ts';
-import { validateRunConfig } from '../core/run-config.ts';
-import { buildEvaluationGraph, buildTrainingGraph, gradName, LOSS } from '../model/llama.ts';
-import { initParameters, parameterCount, type ParamSpec } from '../model/params.ts';
+import { gradName, LOSS } from '../model/llama.ts';
+import { initParameters, type ParamSpec } from '../model/params.ts';
 import {
   NonFiniteLossError,
   TrainerNotReadyError,
@@ -37,7 +36,7 @@ import { BufferPool } from './buffers.ts';
 import { GpuCompressor } from './compress.ts';
 import { throwOnGpuError } from './compress-shaders.ts';
 import { DeviceLostError } from './errors.ts';
-import { baseSessionOptions, calibrationBatch, innerStepScalars, timeTokensPerSecond, scalarOf, tokenFeeds, validateBatches, validateUpdate, type Ort } from './engine-common.ts';
+import { baseSessionOptions, prepareEngineInit, calibrationBatch, innerStepScalars, timeTokensPerSecond, scalarOf, tokenFeeds, validateBatches, validateUpdate, type Ort } from './engine-common.ts';
 import { GradNormKernel, type GradNormPlan } from './grad-norm.ts';
 import { GpuOuterStep } from './outer-step.ts';
 import { GpuSignOuterStep } from './outer-step-sign.ts';
@@ -137,12 +136,8 @@ export class WebGpuTrainerEngine implements TrainerEngine {
   }
 
   async init(untrustedConfig: RunConfig, params?: Float32Array, options?: WebGpuInitOptions): Promise<TrainerInfo> {
-    const config = validateRunConfig(untrustedConfig);
+    const { config, total, trainGraph, evalGraph } = prepareEngineInit(untrustedConfig, params);
     await this.releaseState();
-    const total = parameterCount(config.model);
-    if (params) validateUpdate(params, total, 'initial parameter vector');
-    const trainGraph = buildTrainingGraph(config.model, config.inner.batchSize);
-    const evalGraph = buildEvaluationGraph(config.model, config.inner.batchSize);
     const sessionOptions: OrtModule.InferenceSession.SessionOptions = {
       ...baseSessionOptions(),
       executionProviders: [{ name: 'webgpu', device: this.device }],
