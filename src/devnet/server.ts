@@ -7,6 +7,8 @@
  *   restart continues the same numbering.
  * - Permissionless registration of hotkeys to uids (signed by the hotkey), rate-limited per
  *   interval like subtensor's registrations per interval; weights and commitments per subnet.
+ * - Validator permits: every uid by default; with `maxAllowedValidators` / `minValidatorStake`,
+ *   the top uids by stake, with stake added through a signed faucet endpoint (`addStake`).
  * - Object storage: one bucket per hotkey; only that hotkey may write (every write signed, see
  *   `devnet-protocol.ts`); the server stamps `Last-Modified` (gauntlet-spec §3.2, §12.1).
  * - Serves the built app (`dist/`) with COOP/COEP/CORP on every response.
@@ -23,7 +25,7 @@ import { assertValidSignature } from '../net/verify.ts';
 import { BITTENSOR_SS58_PREFIX } from '../net/keyring-signer.ts';
 import {
   HEADER_HOTKEY, HEADER_LAST_MODIFIED_MS, HEADER_NONCE, HEADER_SHA256, HEADER_SIGNATURE, MAX_CLOCK_SKEW_MS, OBJECT_KEY_PATTERN,
-  devnetRequestMessage, sha256Hex, type DevnetHead, type DevnetWeightsBody,
+  devnetRequestMessage, sha256Hex, type DevnetHead, type DevnetStakeBody, type DevnetWeightsBody,
 } from '../net/devnet-protocol.ts';
 import type { Hyperparams, Metagraph, ObjectInfo } from '../net/types.ts';
 import { DevnetState } from './state.ts';
@@ -45,6 +47,14 @@ export interface DevnetOptions {
   readonly maxUidsPerSubnet?: number;
   readonly weightsRateLimitBlocks?: number;
   readonly tempo?: number;
+  /**
+   * Validator permits go to at most this many uids, the top by stake (ties: lower uid), like
+   * subtensor's `max_allowed_validators`. Omitted: every uid holds a permit (the default devnet,
+   * where anyone may validate).
+   */
+  readonly maxAllowedValidators?: number;
+  /** A permit also needs at least this much stake (subtensor's validator stake threshold); default 0. */
+  readonly minValidatorStake?: number;
 }
 
 export interface RunningDevnet {
@@ -131,6 +141,8 @@ export async function startDevnet(options: DevnetOptions): Promise<RunningDevnet
   const weightsRateLimit = options.weightsRateLimitBlocks ?? 0;
   const tempo = options.tempo ?? 10;
   const appDir = options.appDir === undefined ? undefined : resolve(options.appDir);
+  const maxValidators = options.maxAllowedValidators ?? Number.POSITIVE_INFINITY;
+  const minValidatorStake = options.minValidatorStake ?? 0;
 
   const blockAt = (ms: number): number => Math.max(0, Math.floor((ms - genesisMs) / blockTimeMs));
   const head = (): DevnetHead => {
@@ -171,14 +183,18 @@ export async function startDevnet(options: DevnetOptions): Promise<RunningDevnet
       if (sum > 0) w.uids.forEach((uid, i) => received.set(uid, (received.get(uid) ?? 0) + (w.weights[i] ?? 0) / sum));
     }
     const total = [...received.values()].reduce((a, b) => a + b, 0);
+    // Permits: the top `maxAllowedValidators` uids by stake with at least `minValidatorStake`
+    // (subtensor recomputes them each epoch; the devnet at every read).
+    const byStake = [...neurons].sort((a, b) => (b.stake ?? 0) - (a.stake ?? 0) || a.uid - b.uid);
+    const permitted = new Set(byStake.slice(0, Math.min(byStake.length, maxValidators)).filter((n) => (n.stake ?? 0) >= minValidatorStake).map((n) => n.uid));
     return {
       netuid,
       block: head().number,
       uids: neurons.map((n) => n.uid),
       hotkeys: neurons.map((n) => n.hotkey),
       coldkeys: neurons.map((n) => n.hotkey),
-      stake: neurons.map(() => 0),
-      validatorPermit: neurons.map(() => true),
+      stake: neurons.map((n) => n.stake ?? 0),
+      validatorPermit: neurons.map((n) => permitted.has(n.uid)),
       incentive: neurons.map((n) => (total > 0 ? (received.get(n.uid) ?? 0) / total : 0)),
       lastUpdate: neurons.map((n) => subnet.weights[String(n.uid)]?.block ?? 0),
       active: neurons.map(() => true),
@@ -213,7 +229,7 @@ export async function startDevnet(options: DevnetOptions): Promise<RunningDevnet
       if (method === 'GET' && second === 'metagraph') return sendJson(res, 200, metagraph(netuid));
       if (method === 'GET' && second === 'hyperparams') return sendJson(res, 200, hyperparams());
       if (method === 'GET' && second === 'commitments') return sendJson(res, 200, state.subnet(netuid).commitments);
-      if (method === 'POST' && (second === 'register' || second === 'commitment' || second === 'weights')) {
+      if (method === 'POST' && (second === 'register' || second === 'commitment' || second === 'weights' || second === 'stake')) {
         const body = await readBody(req, 64 * 1024);
         const hotkey = authenticate(req, url.pathname, body);
         const subnet = state.subnet(netuid);
@@ -236,6 +252,14 @@ export async function startDevnet(options: DevnetOptions): Promise<RunningDevnet
           return sendJson(res, 200, { uid: neuron.uid, block });
         }
         const uid = uidOf(netuid, hotkey);
+        if (second === 'stake') {
+          const { amount } = JSON.parse(new TextDecoder().decode(body)) as Partial<DevnetStakeBody>;
+          if (typeof amount !== 'number' || !Number.isFinite(amount) || amount <= 0) throw new BadRequestError('Stake needs {amount}: a positive finite number.');
+          const neuron = subnet.neurons.find((n) => n.uid === uid)!;
+          neuron.stake = (neuron.stake ?? 0) + amount;
+          state.save();
+          return sendJson(res, 200, { stake: neuron.stake, block });
+        }
         if (second === 'commitment') {
           if (body.length > 128) throw OversizedError.of(body.length, 128, 'A commitment');
           subnet.commitments[hotkey] = { block, dataHex: u8aToHex(body) };

@@ -12,6 +12,8 @@ export interface Neuron {
   readonly uid: number;
   readonly hotkey: string;
   readonly registeredAtBlock: number;
+  /** Stake added through the devnet's stake endpoint (a faucet: no balance behind it); absent = 0. */
+  stake?: number;
 }
 
 export interface StoredWeights {

@@ -7,7 +7,7 @@ import { hexToU8a } from '@polkadot/util';
 import { BadRequestError, NotFoundError, OversizedError, UnavailableError, netErrorFromWire } from './errors.ts';
 import {
   HEADER_HOTKEY, HEADER_LAST_MODIFIED_MS, HEADER_NONCE, HEADER_SHA256, HEADER_SIGNATURE,
-  devnetRequestMessage, type DevnetErrorBody, type DevnetHead,
+  devnetRequestMessage, type DevnetErrorBody, type DevnetHead, type DevnetStakeBody,
 } from './devnet-protocol.ts';
 import { normalizeMaxWeight } from './subtensor-encoding.ts';
 import { readGatedObject } from './time-gate.ts';
@@ -126,6 +126,16 @@ export class DevnetChain implements Chain {
   /** Registers `hotkey` (signed by it) and returns its uid; registering again returns the same uid. */
   async register(hotkey: string, netuid: number): Promise<{ uid: number; block: number }> {
     return this.http.json('POST', `/api/chain/${netuid}/register`, { signAs: hotkey, body: new Uint8Array(0) });
+  }
+
+  /**
+   * Devnet only (no subtensor counterpart with this shape): adds `amount` stake to `hotkey`, signed
+   * by it, out of thin air, so a test or a local operator can earn a validator permit when the
+   * devnet limits permits (`maxAllowedValidators`, `minValidatorStake`). Returns the total stake.
+   */
+  async addStake(hotkey: string, netuid: number, amount: number): Promise<{ stake: number; block: number }> {
+    const body = new TextEncoder().encode(JSON.stringify({ amount } satisfies DevnetStakeBody));
+    return this.http.json('POST', `/api/chain/${netuid}/stake`, { signAs: hotkey, body });
   }
 
   setCommitment(hotkey: string, netuid: number, data: Uint8Array): Promise<TxResult> {

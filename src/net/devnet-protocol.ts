@@ -84,3 +84,8 @@ export interface DevnetWeightsBody {
   readonly weights: number[];
   readonly versionKey: string;
 }
+
+/** Body of the devnet's `POST /api/chain/{netuid}/stake`: stake added to the signing hotkey. */
+export interface DevnetStakeBody {
+  readonly amount: number;
+}

@@ -52,19 +52,22 @@ function isSnapshot(value: unknown): value is PeerSnapshot {
     && v.params instanceof Float32Array && v.errorFeedback instanceof Float32Array && typeof v.savedAtMs === 'number';
 }
 
+/** Opens (creating on first use) an IndexedDB database with one object store of out-of-line keys. */
+function openDatabase(name: string, store: string): Promise<IDBDatabase> {
+  const factory = (globalThis as { indexedDB?: IDBFactory }).indexedDB;
+  if (factory === undefined) return Promise.reject(new PersistenceError('This browser context has no IndexedDB; a reload will start this peer from the network state again.'));
+  const request = factory.open(name, DB_VERSION);
+  request.onupgradeneeded = () => {
+    if (!request.result.objectStoreNames.contains(store)) request.result.createObjectStore(store);
+  };
+  return requestResult(request, 'open');
+}
+
 export class BrowserPeerPersistence {
   private db: Promise<IDBDatabase> | null = null;
 
   private open(): Promise<IDBDatabase> {
-    this.db ??= (async () => {
-      const factory = (globalThis as { indexedDB?: IDBFactory }).indexedDB;
-      if (factory === undefined) throw new PersistenceError('This browser context has no IndexedDB; a reload will start this peer from the network state again.');
-      const request = factory.open(DB_NAME, DB_VERSION);
-      request.onupgradeneeded = () => {
-        if (!request.result.objectStoreNames.contains(STORE)) request.result.createObjectStore(STORE);
-      };
-      return requestResult(request, 'open');
-    })();
+    this.db ??= openDatabase(DB_NAME, STORE);
     return this.db;
   }
 
@@ -90,5 +93,38 @@ export class BrowserPeerPersistence {
     const tx = db.transaction(STORE, 'readwrite');
     tx.objectStore(STORE).delete(snapshotKey(runId, hotkey));
     await transactionDone(tx, 'delete');
+  }
+}
+
+/**
+ * The browser validator's scoring state (`Validator`'s `StatePersistence`: the JSON text it saves
+ * after every window) in IndexedDB, one record per (run, hotkey), in its own database so the
+ * miner's snapshots and the validator's state never share a schema version.
+ */
+export class BrowserValidatorPersistence {
+  private db: Promise<IDBDatabase> | null = null;
+
+  constructor(
+    private readonly runId: string,
+    private readonly hotkey: string,
+  ) {}
+
+  private open(): Promise<IDBDatabase> {
+    this.db ??= openDatabase('gauntlet-validator', 'state');
+    return this.db;
+  }
+
+  async load(): Promise<string | undefined> {
+    const db = await this.open();
+    const value: unknown = await requestResult<unknown>(db.transaction('state', 'readonly').objectStore('state').get(snapshotKey(this.runId, this.hotkey)), 'read');
+    if (value === undefined || typeof value === 'string') return value;
+    throw new PersistenceError("The saved validator state has an unknown layout; clear this site's data to start fresh.");
+  }
+
+  async save(text: string): Promise<void> {
+    const db = await this.open();
+    const tx = db.transaction('state', 'readwrite');
+    tx.objectStore('state').put(text, snapshotKey(this.runId, this.hotkey));
+    await transactionDone(tx, 'write');
   }
 }

@@ -49,6 +49,7 @@ export type ValidatorEvent =
   | { readonly kind: 'validator-outer-step'; readonly window: number; readonly peers: readonly number[]; readonly globalStep: number }
   | { readonly kind: 'validator-published'; readonly window: number; readonly key: string }
   | { readonly kind: 'validator-weights-set'; readonly window: number; readonly uids: readonly number[]; readonly values: readonly number[]; readonly block: number }
+  | { readonly kind: 'validator-weights-skipped'; readonly window: number; readonly reason: string }
   | { readonly kind: 'validator-state-saved'; readonly window: number; readonly bytes: number }
   | { readonly kind: 'validator-error'; readonly window: number; readonly stage: string; readonly message: string };
 

@@ -86,6 +86,12 @@ export interface ValidatorOptions {
    */
   readonly randomness?: (window: number) => number;
   readonly onEvent?: WindowEventListener;
+  /**
+   * Set weights only while the metagraph grants this hotkey a validator permit (read every window);
+   * without one the window is still scored and reported (`validator-weights-skipped`). Default
+   * false: call `set_weights` and let the chain refuse.
+   */
+  readonly requireValidatorPermit?: boolean;
 }
 
 /** What one window did, for the CLI and the tests. */
@@ -247,7 +253,12 @@ export class Validator {
       const effective = peerListFirstEffectiveWindow(windowOfBlock(head.number, config.window.blocksPerWindow), config.window.peerListWindowMargin);
       await this.publish(window, peerListKey(effective), encodeJson({ ...list, postedAtWindow: window }));
     }
-    if (result.setWeightsDue) await this.setWeights(window, result, hotkeys);
+    const ownIndex = metagraph.hotkeys.indexOf(this.options.hotkey);
+    if (result.setWeightsDue && this.options.requireValidatorPermit === true && metagraph.validatorPermit[ownIndex] !== true) {
+      this.emit({ kind: 'validator-weights-skipped', window, reason: `${this.options.hotkey} holds no validator permit on netuid ${config.netuid}: scored, weights not set.` });
+    } else if (result.setWeightsDue) {
+      await this.setWeights(window, result, hotkeys);
+    }
     const text = JSON.stringify({ version: 1, scoring: serializeState(this.state), checkpoint: this.checkpoint } satisfies PersistedValidatorState);
     await this.options.persistence.save(text);
     this.emit({ kind: 'validator-state-saved', window, bytes: text.length });

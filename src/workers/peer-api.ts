@@ -3,7 +3,7 @@
  * devnet, clock-driven, with persistence. The page keeps the wallet: the worker asks it for every
  * signature through `signRaw`, so keys never enter the worker (chain.md §5).
  */
-import type { HexString } from '../net/types.ts';
+import type { PageSignRaw } from './page-signer.ts';
 import type { WindowEvent } from '../peer/events.ts';
 import type { TrainerBackend } from './trainer-api.ts';
 
@@ -40,8 +40,7 @@ export type PeerLoopEvent =
 
 export type PeerEvent = WindowEvent | PeerLoopEvent;
 
-/** The page's wallet, called by the worker for each signature (raw bytes, `<Bytes>`-wrapped by the wallet). */
-export type PageSignRaw = (address: string, data: Uint8Array) => Promise<HexString>;
+export type { PageSignRaw } from './page-signer.ts';
 
 export interface PeerWorkerApi {
   /** Syncs θ (snapshot, else the validator's checkpoint and aggregates, else the run's init) and starts the window loop. */

@@ -21,40 +21,25 @@ import * as Comlink from 'comlink';
 import * as ort from 'onnxruntime-web/webgpu';
 import { firstBlockOfWindow, putWindowAnchorBlock, putWindowBounds, windowOfBlock } from '../core/clock.ts';
 import type { RunConfig } from '../core/config.ts';
-import { parseShardManifest } from '../core/data/manifest.ts';
-import { loadTokenStream } from '../core/data/shard-loader.ts';
 import { tinyRunConfig } from '../core/run-config.ts';
 import { DeviceLostError } from '../gpu/errors.ts';
 import { createTrainerEngine, type AnyEngine } from '../gpu/select-engine.ts';
 import { parameterLayout } from '../model/params.ts';
 import { DevnetChain, DevnetStorage } from '../net/devnet-client.ts';
 import { NetError } from '../net/errors.ts';
-import type { Chain, HexString, Metagraph, Signer, SignerAccount, Storage, TimeGate } from '../net/types.ts';
+import type { Chain, Metagraph, Signer, Storage, TimeGate } from '../net/types.ts';
 import { honest } from '../peer/behaviours.ts';
 import { BrowserPeerPersistence, PersistenceError, type PeerSnapshot } from '../peer/browser-persistence.ts';
 import { aggregateKey } from '../peer/gather.ts';
 import { Miner } from '../peer/miner.ts';
+import { loadDevnetTokens, PageSigner } from './page-signer.ts';
 import type { TrainerEngine } from './trainer-api.ts';
-import { PeerStateError, type PageSignRaw, type PeerEvent, type PeerStartOptions, type PeerWorkerApi } from './peer-api.ts';
+import { PeerStateError, type PeerEvent, type PeerStartOptions, type PeerWorkerApi } from './peer-api.ts';
 
 ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency)) : 1;
 
 /** First retry delay of an upload; doubles per attempt while the put window is open. */
 const UPLOAD_BACKOFF_MS = 250;
-
-/** The page's wallet as a `Signer`: every signature is a round trip to the page. */
-class PageSigner implements Signer {
-  constructor(
-    private readonly hotkey: string,
-    private readonly sign: PageSignRaw,
-  ) {}
-  accounts(): Promise<SignerAccount[]> {
-    return Promise.resolve([{ address: this.hotkey }]);
-  }
-  signRaw(address: string, data: Uint8Array): Promise<HexString> {
-    return this.sign(address, data);
-  }
-}
 
 interface Peer {
   readonly config: RunConfig;
@@ -92,12 +77,6 @@ function float32Of(data: Uint8Array, length: number, what: string): Float32Array
   const out = new Float32Array(length);
   new Uint8Array(out.buffer).set(data);
   return out;
-}
-
-async function loadTokens(devnetUrl: string): Promise<Uint8Array> {
-  const base = new URL('data/', devnetUrl.endsWith('/') ? devnetUrl : devnetUrl + '/');
-  const manifest = parseShardManifest(await (await fetch(new URL('manifest.json', base))).json());
-  return loadTokenStream(manifest, async (file) => new Uint8Array(await (await fetch(new URL(file, base))).arrayBuffer()));
 }
 
 /**
@@ -330,7 +309,7 @@ const api: PeerWorkerApi = {
     const parameterCount = lastSpec === undefined ? 0 : lastSpec.offset + lastSpec.shape.reduce((a, b) => a * b, 1);
     const emit = (event: PeerEvent): void => onEvent(event);
 
-    const [tokens, metagraph] = await Promise.all([loadTokens(options.devnetUrl), chain.metagraph(config.netuid)]);
+    const [tokens, metagraph] = await Promise.all([loadDevnetTokens(options.devnetUrl), chain.metagraph(config.netuid)]);
     const snapshot = await persistence.load(config.runId, options.hotkey).catch((error: unknown) => {
       emit({ kind: 'peer-persist-failed', window: -1, message: errorText(error) });
       return undefined;

@@ -213,3 +213,40 @@ describe('devnet restart (child process, SIGKILL)', () => {
     }
   });
 });
+
+describe('devnet validator permits (top-k by stake, like max_allowed_validators)', () => {
+  let permitDir: string;
+  let permitNet: RunningDevnet;
+  beforeAll(async () => {
+    permitDir = mkdtempSync(join(tmpdir(), 'devnet-permit-'));
+    permitNet = await startDevnet({ dir: permitDir, blockTimeMs: 100, maxAllowedValidators: 1, minValidatorStake: 10 });
+  });
+  afterAll(async () => {
+    await permitNet.close();
+    rmSync(permitDir, { recursive: true, force: true });
+  });
+
+  it('grants no permit without enough stake, then only to the top staker', async () => {
+    const chain = new DevnetChain(permitNet.url, signer);
+    for (const hotkey of [alice, bob, charlie]) await chain.register(hotkey, 2);
+    expect((await chain.metagraph(2)).validatorPermit).toEqual([false, false, false]);
+    expect(await chain.addStake(bob, 2, 5)).toMatchObject({ stake: 5 });
+    // 5 is below the threshold of 10.
+    expect((await chain.metagraph(2)).validatorPermit).toEqual([false, false, false]);
+    await chain.addStake(bob, 2, 10);
+    await chain.addStake(charlie, 2, 12);
+    const mg = await chain.metagraph(2);
+    expect(mg.stake).toEqual([0, 15, 12]);
+    // One permit at most: bob has the most stake.
+    expect(mg.validatorPermit).toEqual([false, true, false]);
+    await expect(chain.addStake(alice, 2, -1)).rejects.toThrow(/positive finite/);
+    await expect(chain.addStake(dave, 2, 1)).rejects.toThrow(NotRegisteredError);
+  });
+
+  it('grants every uid a permit by default', async () => {
+    const chain = new DevnetChain(devnet.url, signer);
+    const mg = await chain.metagraph(1);
+    expect(mg.validatorPermit.length).toBeGreaterThan(0);
+    expect(mg.validatorPermit.every((p) => p)).toBe(true);
+  });
+});

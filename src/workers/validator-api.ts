@@ -1,0 +1,73 @@
+/**
+ * The comlink surface of `validator.worker.ts` (issue #8 "Validate"): the validator loop
+ * (src/peer/validator.ts, scheduled by src/peer/validator-loop.ts) against the devnet at the page's
+ * origin, with the page's wallet signing every write and weights set only with a validator permit.
+ */
+import type { EvaluationOutcome, WindowScoringResult } from '../core/scoring/index.ts';
+import type { SubmissionRejection, WindowEvent } from '../peer/events.ts';
+import type { ValidatorWindowReport } from '../peer/validator.ts';
+import type { PageSignRaw } from './page-signer.ts';
+import type { TrainerBackend } from './trainer-api.ts';
+
+export interface ValidatorStartOptions {
+  /** Devnet base URL (the page's own origin by default). */
+  readonly devnetUrl: string;
+  readonly hotkey: string;
+  readonly uid: number;
+  readonly backend: TrainerBackend | 'auto';
+}
+
+/**
+ * What one scored window sent to the page: the scoring result (OpenSkill state, final scores,
+ * weights, every reason) and the stage-2 measurements, without the bulky inputs (index sets, slices).
+ */
+export interface ValidatorWindowSummary {
+  readonly window: number;
+  readonly submittedUids: readonly number[];
+  readonly gatheredUids: readonly number[];
+  readonly gatherRejections: Readonly<Record<string, SubmissionRejection>>;
+  readonly evalUids: readonly number[];
+  /** Σ loss of θ on the window's random control set before any trial step; null when nobody was evaluated. */
+  readonly lossRandomBefore: number | null;
+  readonly evaluations: Readonly<Record<string, EvaluationOutcome>>;
+  readonly result: WindowScoringResult;
+  readonly outerStepApplied: boolean;
+}
+
+export function summarizeReport(report: ValidatorWindowReport): ValidatorWindowSummary {
+  const { inputs } = report;
+  return {
+    window: report.window,
+    submittedUids: inputs.submittedUids,
+    gatheredUids: inputs.gather?.gatheredUids ?? [],
+    gatherRejections: report.gatherRejections,
+    evalUids: inputs.evalUids,
+    lossRandomBefore: inputs.lossRandomBefore,
+    evaluations: inputs.evaluations,
+    result: report.result,
+    outerStepApplied: report.outerStepApplied,
+  };
+}
+
+/** Loop events beyond the validator's own events, each with the message the page shows. */
+export type ValidatorLoopEvent =
+  | { readonly kind: 'validator-engine'; readonly backend: TrainerBackend; readonly reason: string; readonly parameterCount: number }
+  | { readonly kind: 'validator-restored'; readonly lastWindow: number | null; readonly message: string }
+  | { readonly kind: 'validator-report'; readonly summary: ValidatorWindowSummary }
+  | { readonly kind: 'validator-window-skipped'; readonly window: number; readonly message: string }
+  | { readonly kind: 'validator-stopped'; readonly message: string };
+
+/** The validator emits only `ValidatorEvent`s; the listener type it takes is the shared `WindowEvent` one. */
+export type ValidatorPageEvent = WindowEvent | ValidatorLoopEvent;
+
+export interface ValidatorWorkerApi {
+  /** Loads the data, builds the engine, restores this hotkey's saved state and starts the window loop. */
+  start(options: ValidatorStartOptions, signRaw: PageSignRaw, onEvent: (event: ValidatorPageEvent) => void): Promise<void>;
+  /** Stops after the current window; resolves when the loop has ended and the engine is released. */
+  stop(): Promise<void>;
+}
+
+/** `start` was called while a loop runs, or before the page registered the hotkey. */
+export class ValidatorStateError extends Error {
+  override readonly name = 'ValidatorStateError';
+}

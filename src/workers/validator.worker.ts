@@ -1,0 +1,94 @@
+/**
+ * The in-browser validator (issue #8 "Validate"): `Validator.runWindow` for every closed window
+ * (src/peer/validator-loop.ts: the chain is in s + validatorOffset and the put window of s has
+ * closed), on the devnet at the page's origin, in a module Worker so evaluation never runs on the
+ * page. Losses run on the engine select-engine picks (WebGPU, else the wasm EP); every write
+ * (aggregates, checkpoints, peer lists, weights) is signed by the page's wallet; the scoring state
+ * and the checkpoint marker persist in IndexedDB after every window, and a restart rebuilds θ from
+ * this validator's own publications (`Validator.restore`). Weights are set only while the
+ * metagraph grants this hotkey a validator permit.
+ */
+import * as Comlink from 'comlink';
+import * as ort from 'onnxruntime-web/webgpu';
+import { tinyRunConfig } from '../core/run-config.ts';
+import { createTrainerEngine, type AnyEngine } from '../gpu/select-engine.ts';
+import { parameterLayout } from '../model/params.ts';
+import { DevnetChain, DevnetStorage } from '../net/devnet-client.ts';
+import { BrowserValidatorPersistence } from '../peer/browser-persistence.ts';
+import { Validator } from '../peer/validator.ts';
+import { runValidatorLoop } from '../peer/validator-loop.ts';
+import { loadDevnetTokens, PageSigner } from './page-signer.ts';
+import { summarizeReport, ValidatorStateError, type ValidatorPageEvent, type ValidatorWorkerApi } from './validator-api.ts';
+
+ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency)) : 1;
+
+let engine: AnyEngine | null = null;
+let loop: Promise<void> | null = null;
+let stopping = false;
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function stopEngine(): Promise<void> {
+  await engine?.dispose();
+  engine = null;
+}
+
+const api: ValidatorWorkerApi = {
+  async start(options, signRaw, onEvent) {
+    if (loop !== null) throw new ValidatorStateError('The validator already runs in this tab; stop it first.');
+    if (!(options.uid >= 0)) throw new ValidatorStateError('Register the hotkey before starting the validator.');
+    stopping = false;
+    const config = tinyRunConfig();
+    const emit = (event: ValidatorPageEvent): void => onEvent(event);
+    const signer = new PageSigner(options.hotkey, signRaw);
+    const chain = new DevnetChain(options.devnetUrl, signer);
+    // Aggregates and checkpoints are dense float32 θ-sized vectors, larger than a submission.
+    const storage = new DevnetStorage(options.devnetUrl, signer, options.hotkey, config.window.maxSubmissionBytes * 4);
+    const tokens = await loadDevnetTokens(options.devnetUrl);
+    const created = await createTrainerEngine(ort, config, undefined, { backend: options.backend });
+    engine = created.engine;
+    emit({ kind: 'validator-engine', backend: created.info.backend, reason: created.info.reason, parameterCount: created.info.parameterCount });
+    const validator = new Validator({
+      config,
+      layout: parameterLayout(config.model),
+      engine: created.engine,
+      storage,
+      chain,
+      hotkey: options.hotkey,
+      tokens,
+      persistence: new BrowserValidatorPersistence(config.runId, options.hotkey),
+      requireValidatorPermit: true,
+      onEvent: (event) => emit(event),
+    });
+    const restored = await validator.restore().catch(async (error: unknown) => {
+      await stopEngine();
+      throw error;
+    });
+    const lastWindow = validator.scoringState.lastWindow;
+    emit({
+      kind: 'validator-restored', lastWindow,
+      message: restored ? `Resumed this browser's validator state after window ${lastWindow ?? '—'} (θ rebuilt from its own checkpoint and aggregates).` : 'No saved validator state in this browser: starting from the run\'s initial parameters at the current window.',
+    });
+    loop = runValidatorLoop({
+      validator,
+      chain,
+      clock: config.window,
+      stopped: () => stopping,
+      onReport: (report) => emit({ kind: 'validator-report', summary: summarizeReport(report) }),
+      onSkipped: (window, error) => emit({ kind: 'validator-window-skipped', window, message: `Window ${window} was lost on the network (${error.message}); the validator goes on with the next one.` }),
+    }).then(
+      () => emit({ kind: 'validator-stopped', message: 'The validator stopped.' }),
+      (error: unknown) => emit({ kind: 'validator-stopped', message: `The validator stopped on an error: ${errorText(error)}. Start again to resume from the last saved window.` }),
+    );
+  },
+  async stop() {
+    stopping = true;
+    await loop;
+    loop = null;
+    await stopEngine();
+  },
+};
+
+Comlink.expose(api);
