@@ -33,6 +33,8 @@ export interface UiApi {
   demo(): DemoView;
   /** The Contribute view: its session (wallet, registration, miner loop status) and dashboard. */
   contribute(): ContributeView;
+  /** The Validate view: its live validator session (wallet, permit, scored windows) and dashboards. */
+  validate(): ValidateView;
 }
 
 interface Views {
@@ -63,7 +65,7 @@ export function startApp(config: RunConfig, gate: Promise<CapabilityGate>): UiAp
     if (decided !== null) views.contribute.showGate(decided);
     return views.contribute;
   };
-  const validate = (): ValidateView => (views.validate ??= createValidateView(config.scoring, publish));
+  const validate = (): ValidateView => (views.validate ??= createValidateView(config, publish));
   // Without a usable GPU the demo's engines run on the CPU path even before the user clicks the offer.
   const demoBackend = (): BackendChoice => (backend === 'wasm' || decided?.kind === 'wasm' ? 'wasm' : 'auto');
   const demo = (): DemoView => (views.demo ??= createDemoView(config, publish, demoBackend));
@@ -128,10 +130,12 @@ export function startApp(config: RunConfig, gate: Promise<CapabilityGate>): UiAp
       return view.store.model();
     },
     flush: () => {
-      for (const view of [views.contribute, views.validate, views.demo]) view?.dashboard.flush();
+      for (const view of [views.contribute, views.demo]) view?.dashboard.flush();
+      views.validate?.flush();
       return dashboards;
     },
     demo,
     contribute,
+    validate,
   };
 }

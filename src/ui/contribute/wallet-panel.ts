@@ -1,0 +1,97 @@
+/**
+ * The wallet and loop controls the Contribute and Validate views share: connect an extension or
+ * use the devnet development key, pick the hotkey, register it, choose the engine, Start/Stop, and
+ * the session's latest message. Each view lays the returned elements out and adds its own panels.
+ */
+import type { TrainerBackend } from '../../workers/trainer-api.ts';
+import { h } from '../dom.ts';
+import type { WalletSession, WalletStatus } from './wallet-session.ts';
+
+export const BACKENDS: readonly (TrainerBackend | 'auto')[] = ['auto', 'webgpu', 'wasm'];
+
+export function shortKey(address: string): string {
+  return address.length > 14 ? `${address.slice(0, 6)}…${address.slice(-6)}` : address;
+}
+
+/** Runs a button's action; failures are already the session's status message. */
+export function onClick(button: HTMLButtonElement, action: () => Promise<unknown>): void {
+  button.addEventListener('click', () => {
+    button.disabled = true;
+    action().catch(() => undefined).finally(() => {
+      button.disabled = false;
+    });
+  });
+}
+
+/** A session the controls can drive: the shared wallet steps plus its own Start and Stop. */
+export interface ControlledSession<S extends WalletStatus> extends Pick<WalletSession<S>, 'status' | 'subscribe' | 'connectExtension' | 'useDevelopmentKey' | 'selectAccount' | 'register'> {
+  start(backend: TrainerBackend | 'auto'): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface WalletControls<S extends WalletStatus> {
+  readonly connect: HTMLButtonElement;
+  readonly devKey: HTMLButtonElement;
+  readonly accounts: HTMLSelectElement;
+  readonly register: HTMLButtonElement;
+  readonly registration: HTMLParagraphElement;
+  readonly backend: HTMLSelectElement;
+  readonly start: HTMLButtonElement;
+  readonly stop: HTMLButtonElement;
+  readonly message: HTMLParagraphElement;
+  /** Redraws the controls from a status (call it from the view's own render). */
+  render(s: S): void;
+}
+
+export interface WalletControlsOptions<S extends WalletStatus> {
+  readonly netuid: number;
+  readonly developmentUri: string;
+  /** What the hotkey does here, for the account picker ('mines', 'validates'). */
+  readonly role: string;
+  readonly startLabel: string;
+  /** Appended to the registration line of a registered hotkey (e.g. its validator permit). */
+  readonly registeredDetail?: (s: S) => string;
+}
+
+export function walletControls<S extends WalletStatus>(session: ControlledSession<S>, options: WalletControlsOptions<S>): WalletControls<S> {
+  const connect = h('button', { type: 'button', class: 'primary', 'data-action': 'connect-extension' }, 'Connect wallet extension');
+  const devKey = h('button', { type: 'button', 'data-action': 'development-key' }, `Use devnet development key (${options.developmentUri})`);
+  const accounts = h('select', { 'data-role': 'accounts', disabled: true });
+  const register = h('button', { type: 'button', 'data-action': 'register', disabled: true }, 'Register');
+  const backend = h('select', { 'data-role': 'backend' }, ...BACKENDS.map((b) => h('option', { value: b }, b === 'auto' ? 'auto (fastest here)' : b)));
+  const start = h('button', { type: 'button', class: 'primary', 'data-action': 'start', disabled: true }, options.startLabel);
+  const stop = h('button', { type: 'button', 'data-action': 'stop', disabled: true }, 'Stop');
+  const registration = h('p', { 'data-role': 'registration', class: 'muted' }, 'No hotkey chosen.');
+  const message = h('p', { 'data-role': 'message', role: 'status' });
+
+  onClick(connect, () => session.connectExtension());
+  onClick(devKey, () => session.useDevelopmentKey());
+  onClick(register, () => session.register());
+  onClick(start, () => session.start(backend.value as TrainerBackend | 'auto'));
+  onClick(stop, () => session.stop());
+  accounts.addEventListener('change', () => {
+    void session.selectAccount(accounts.value).catch(() => undefined);
+  });
+
+  let shownAccounts = '';
+  const render = (s: S): void => {
+    const key = s.accounts.map((a) => a.address).join(',');
+    if (key !== shownAccounts) {
+      shownAccounts = key;
+      const label = s.walletSource === 'development-key' ? ' (development key, devnet only)' : '';
+      accounts.replaceChildren(h('option', { value: '' }, `Pick the hotkey that ${options.role}`), ...s.accounts.map((a) => h('option', { value: a.address }, `${a.name ?? 'account'} ${shortKey(a.address)}${label}`)));
+      if (s.walletSource === 'development-key' && s.accounts[0] !== undefined) {
+        accounts.value = s.accounts[0].address;
+        void session.selectAccount(s.accounts[0].address).catch(() => undefined);
+      }
+    }
+    accounts.disabled = s.accounts.length === 0 || s.running;
+    const detail = options.registeredDetail?.(s) ?? '';
+    registration.textContent = s.hotkey === null ? 'No hotkey chosen.' : s.uid === null ? `${shortKey(s.hotkey)}: not registered on netuid ${options.netuid}.` : `${shortKey(s.hotkey)}: uid ${s.uid} on netuid ${options.netuid}${detail}.`;
+    register.disabled = s.hotkey === null || s.uid !== null;
+    start.disabled = s.uid === null || s.running;
+    stop.disabled = !s.running;
+    message.textContent = s.message;
+  };
+  return { connect, devKey, accounts, register, registration, backend, start, stop, message, render };
+}

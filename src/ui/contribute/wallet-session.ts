@@ -1,0 +1,168 @@
+/**
+ * What the Contribute and the Validate sessions share: the wallet (an extension through
+ * `ExtensionSigner`, or a devnet development key through `KeyringSigner`), the chosen hotkey and its
+ * registration on the devnet at this page's origin, the message log the page shows, and starting a
+ * loop in a worker that asks the page for every signature. Subclasses add their loop and events.
+ */
+import type { RunConfig } from '../../core/config.ts';
+import { DevnetChain } from '../../net/devnet-client.ts';
+import type { HexString, Signer, SignerAccount } from '../../net/types.ts';
+import { connectExtensionWallet, developmentKeyWallet, type ConnectedWallet } from './wallet.ts';
+
+export type WalletSource = 'extension' | 'development-key';
+
+/** The status fields every session publishes. */
+export interface WalletStatus {
+  readonly devnetUrl: string;
+  readonly walletSource: WalletSource | null;
+  readonly walletNames: readonly string[];
+  readonly accounts: readonly SignerAccount[];
+  readonly hotkey: string | null;
+  readonly uid: number | null;
+  readonly running: boolean;
+  /** The latest message for the user (what happened, what to do). */
+  readonly message: string;
+  /** Every message so far, oldest first (bounded). */
+  readonly log: readonly string[];
+}
+
+/** A session action that needs an earlier step (a wallet, an account, a registration). */
+export class ContributeStepError extends Error {
+  override readonly name = 'ContributeStepError';
+}
+
+const MAX_LOG = 200;
+
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** The wallet fields of a fresh session. */
+export function initialWalletStatus(devnetUrl: string): WalletStatus {
+  return { devnetUrl, walletSource: null, walletNames: [], accounts: [], hotkey: null, uid: null, running: false, message: 'Connect a wallet, or use a devnet development key.', log: [] };
+}
+
+export abstract class WalletSession<S extends WalletStatus> {
+  private signer: Signer | null = null;
+  private readonly listeners = new Set<() => void>();
+
+  /**
+   * @param role what the hotkey does here, for the messages ('mines', 'validates')
+   * @param developmentUri the devnet development key this session offers
+   */
+  protected constructor(
+    protected readonly config: RunConfig,
+    protected readonly state: Mutable<S>,
+    private readonly role: string,
+    private readonly developmentUri: string,
+  ) {}
+
+  status(): S {
+    return { ...this.state };
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Asks the installed wallet extensions for access and lists their accounts. */
+  async connectExtension(): Promise<readonly SignerAccount[]> {
+    const wallet = await this.attempt(() => connectExtensionWallet());
+    this.useWallet(wallet);
+    this.say(wallet.accounts.length === 0 ? 'The wallet shares no account with this site: create or import a hotkey in it, then connect again.' : `Connected to ${wallet.names.join(', ')}: pick the hotkey that ${this.role}.`);
+    return wallet.accounts;
+  }
+
+  /** A well-known development key (devnet only): anyone can derive it, so it must never hold value. */
+  async useDevelopmentKey(): Promise<string> {
+    const wallet = await developmentKeyWallet(this.developmentUri);
+    this.useWallet(wallet);
+    this.say(`Using the devnet development key ${this.developmentUri}: public, for the local devnet only.`);
+    return wallet.accounts[0]!.address;
+  }
+
+  /** Chooses the hotkey and looks up its registration on the devnet. */
+  async selectAccount(address: string): Promise<number | null> {
+    if (!this.state.accounts.some((a) => a.address === address)) throw new ContributeStepError(`${address} is not an account of the connected wallet; connect the wallet that holds it.`);
+    this.state.hotkey = address;
+    this.state.uid = null;
+    const detail = await this.lookUp(address);
+    this.say((this.state.uid === null ? `${address} is not registered on netuid ${this.config.netuid}: press Register.` : `${address} is uid ${this.state.uid} on netuid ${this.config.netuid}.`) + detail);
+    return this.state.uid;
+  }
+
+  /** Registers the selected hotkey on the devnet (signed by the wallet). */
+  async register(): Promise<number> {
+    const { signer, hotkey } = this.ready();
+    const { uid } = await this.attempt(() => new DevnetChain(this.state.devnetUrl, signer).register(hotkey, this.config.netuid));
+    this.state.uid = uid;
+    await this.lookUp(hotkey);
+    this.say(`Registered: ${hotkey} is uid ${uid} on netuid ${this.config.netuid}.`);
+    return uid;
+  }
+
+  /**
+   * Reads `hotkey`'s registration (sets `state.uid`) and whatever else the session shows about it;
+   * returns a sentence to append to the selection message ('' for none).
+   */
+  protected abstract lookUp(hotkey: string): Promise<string>;
+
+  /**
+   * Starts the session's worker loop: `run` receives the hotkey, its uid and the page's signing
+   * function (already a Comlink proxy target). A failure to start is the status message and rethrown.
+   */
+  protected async launch(starting: string, run: (hotkey: string, uid: number, sign: (address: string, data: Uint8Array) => Promise<HexString>) => Promise<void>): Promise<void> {
+    const { signer, hotkey } = this.ready();
+    const uid = this.state.uid;
+    if (uid === null) throw new ContributeStepError(`Register the hotkey before it ${this.role}.`);
+    if (this.state.running) return;
+    this.state.running = true;
+    this.say(starting);
+    try {
+      await run(hotkey, uid, (address, data) => signer.signRaw(address, data));
+    } catch (error) {
+      this.state.running = false;
+      this.say(`Could not start: ${error instanceof Error ? error.message : String(error)}`);
+      throw error;
+    }
+  }
+
+  protected ready(): { signer: Signer; hotkey: string } {
+    if (this.signer === null) throw new ContributeStepError('Connect a wallet (or use the devnet development key) first.');
+    if (this.state.hotkey === null) throw new ContributeStepError(`Pick the hotkey that ${this.role} first.`);
+    return { signer: this.signer, hotkey: this.state.hotkey };
+  }
+
+  /** Runs a step; a failure becomes the status message and is rethrown for the caller. */
+  protected async attempt<T>(step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (error) {
+      this.say(error instanceof Error ? error.message : String(error));
+      throw error;
+    }
+  }
+
+  protected say(message: string): void {
+    this.state.message = message;
+    this.state.log = [...this.state.log, message].slice(-MAX_LOG);
+    this.changed();
+  }
+
+  protected changed(): void {
+    for (const listener of this.listeners) listener();
+  }
+
+  /** Clears the hotkey-specific fields when another wallet is chosen. */
+  protected forgetHotkey(): void {
+    this.state.hotkey = null;
+    this.state.uid = null;
+  }
+
+  private useWallet(wallet: ConnectedWallet): void {
+    this.signer = wallet.signer;
+    this.state.walletSource = wallet.source;
+    this.state.walletNames = wallet.names;
+    this.state.accounts = wallet.accounts;
+    this.forgetHotkey();
+  }
+}

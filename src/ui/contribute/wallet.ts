@@ -1,0 +1,47 @@
+/**
+ * The wallet steps both the Contribute and the Validate view take: connect an extension (or use a
+ * devnet development key), and look a hotkey up on the devnet's metagraph (uid, stake, validator
+ * permit). The keys stay in the wallet; the views hold only a `Signer`.
+ */
+import { DevnetChain } from '../../net/devnet-client.ts';
+import { ExtensionSigner } from '../../net/extension-signer.ts';
+import { KeyringSigner } from '../../net/keyring-signer.ts';
+import type { Signer, SignerAccount } from '../../net/types.ts';
+import type { WalletSource } from './wallet-session.ts';
+
+/** The name this app asks wallets for access under. */
+export const APP_NAME = 'Gauntlet peer';
+
+export interface ConnectedWallet {
+  readonly signer: Signer;
+  readonly source: WalletSource;
+  /** The extensions that answered (empty for a development key). */
+  readonly names: readonly string[];
+  readonly accounts: readonly SignerAccount[];
+}
+
+/** Asks the installed wallet extensions for access and lists their accounts. */
+export async function connectExtensionWallet(): Promise<ConnectedWallet> {
+  const signer = await ExtensionSigner.connect(APP_NAME);
+  return { signer, source: 'extension', names: signer.names, accounts: await signer.accounts() };
+}
+
+/** A well-known development key (devnet only): anyone can derive it, so it must never hold value. */
+export async function developmentKeyWallet(uri: string): Promise<ConnectedWallet> {
+  const signer = await KeyringSigner.fromUris([uri]);
+  return { signer, source: 'development-key', names: [], accounts: await signer.accounts() };
+}
+
+/** A hotkey as the devnet's metagraph sees it now. */
+export interface Registration {
+  readonly uid: number | null;
+  readonly stake: number;
+  readonly validatorPermit: boolean;
+}
+
+export async function registrationOf(devnetUrl: string, netuid: number, hotkey: string): Promise<Registration> {
+  const metagraph = await new DevnetChain(devnetUrl).metagraph(netuid);
+  const i = metagraph.hotkeys.indexOf(hotkey);
+  if (i < 0) return { uid: null, stake: 0, validatorPermit: false };
+  return { uid: metagraph.uids[i]!, stake: metagraph.stake[i] ?? 0, validatorPermit: metagraph.validatorPermit[i] === true };
+}

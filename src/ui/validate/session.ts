@@ -1,0 +1,162 @@
+/**
+ * The page side of validating (issue #8 "Validate"): the wallet (an extension, or a devnet
+ * development key), registration, and the validator loop in `validator.worker.ts`, which asks this
+ * page for every signature. Its events feed the live Validate dashboard and the status the page
+ * publishes on `window.gauntlet.ui.validate()` (read by the tests and by `npm run evaluate`).
+ */
+import * as Comlink from 'comlink';
+import type { RunConfig } from '../../core/config.ts';
+import type { ValidatorPageEvent, ValidatorWindowSummary, ValidatorWorkerApi } from '../../workers/validator-api.ts';
+import type { TrainerBackend } from '../../workers/trainer-api.ts';
+import { registrationOf } from '../contribute/wallet.ts';
+import { initialWalletStatus, WalletSession, type WalletStatus } from '../contribute/wallet-session.ts';
+import type { DashboardStore, WindowPhase } from '../dashboard/model.ts';
+import { LastEvaluations, type PeerEvaluation } from '../demo/evaluations.ts';
+
+/** The validator's devnet development key: public by design, labelled as such, distinct from the miner's. */
+export const VALIDATOR_DEV_ACCOUNT_URI = '//Volunteer//validator';
+
+export interface ValidateStatus extends WalletStatus {
+  /** The metagraph's validator permit of this hotkey when last read (null before a hotkey is chosen). */
+  readonly validatorPermit: boolean | null;
+  readonly stake: number;
+  readonly engine: { readonly backend: TrainerBackend; readonly reason: string; readonly parameterCount: number } | null;
+  /** Every window scored in this session, oldest first (bounded). */
+  readonly windows: readonly ValidatorWindowSummary[];
+  /** The latest stage-2 evaluation of every uid (losses before/after, LossScore, indicator). */
+  readonly evaluations: readonly PeerEvaluation[];
+  readonly weightsSet: readonly { readonly window: number; readonly uids: readonly number[]; readonly values: readonly number[]; readonly block: number }[];
+  readonly weightsSkipped: readonly { readonly window: number; readonly reason: string }[];
+  readonly skippedWindows: readonly number[];
+}
+
+const MAX_WINDOWS = 100;
+
+/** The timeline phase a validator event advances (the miner phases do not happen in a validator). */
+function phaseOf(event: ValidatorPageEvent): { phase: WindowPhase; window: number; detail: string } | null {
+  switch (event.kind) {
+    case 'validator-window-start':
+      return { phase: 'submit', window: event.window, detail: `${event.submitted.length} submitted, evaluating ${event.evalUids.join(', ') || 'nobody'}` };
+    case 'validator-gathered':
+      return { phase: 'gather', window: event.window, detail: `${event.gathered.length} gathered, ${Object.keys(event.rejected).length} rejected` };
+    case 'validator-evaluated':
+      return { phase: 'evaluate', window: event.window, detail: `uid ${event.uid}: ${event.status}` };
+    case 'validator-scored':
+      return { phase: 'rate', window: event.window, detail: `${event.reasons} score changes` };
+    case 'validator-weights-set':
+      return { phase: 'weights', window: event.window, detail: `set on chain at block ${event.block}` };
+    case 'validator-weights-skipped':
+      return { phase: 'weights', window: event.window, detail: 'no validator permit: not set' };
+    default:
+      return null;
+  }
+}
+
+export class ValidateSession extends WalletSession<ValidateStatus> {
+  private worker: Worker | null = null;
+  private api: Comlink.Remote<ValidatorWorkerApi> | null = null;
+  private readonly evaluations = new LastEvaluations();
+
+  constructor(
+    config: RunConfig,
+    private readonly store: DashboardStore,
+    devnetUrl: string = location.origin,
+  ) {
+    super(config, {
+      ...initialWalletStatus(devnetUrl), validatorPermit: null, stake: 0, engine: null, windows: [], evaluations: [], weightsSet: [], weightsSkipped: [], skippedWindows: [],
+    }, 'validates', VALIDATOR_DEV_ACCOUNT_URI);
+  }
+
+  /** Starts the validator loop in the worker. */
+  async start(backend: TrainerBackend | 'auto'): Promise<void> {
+    await this.launch('Starting: loading the data shards, building the evaluation engine, restoring saved state…', async (hotkey, uid, sign) => {
+      this.worker ??= new Worker(new URL('../../workers/validator.worker.ts', import.meta.url), { type: 'module', name: 'validator' });
+      this.api ??= Comlink.wrap<ValidatorWorkerApi>(this.worker);
+      await this.api.start({ devnetUrl: this.state.devnetUrl, hotkey, uid, backend }, Comlink.proxy(sign), Comlink.proxy((event: ValidatorPageEvent) => this.onEvent(event)));
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.api?.stop();
+    this.state.running = false;
+    this.say('Stopped. The last scored window is saved in this browser.');
+  }
+
+  private onEvent(event: ValidatorPageEvent): void {
+    const step = phaseOf(event);
+    if (step !== null) this.store.setPhase(step.window, step.phase, 'active', step.detail);
+    switch (event.kind) {
+      case 'validator-engine':
+        this.state.engine = { backend: event.backend, reason: event.reason, parameterCount: event.parameterCount };
+        this.say(`Evaluating on ${event.backend}: ${event.reason}.`);
+        return;
+      case 'validator-evaluated':
+        this.evaluations.record([event]);
+        this.state.evaluations = this.evaluations.rows();
+        this.changed();
+        return;
+      case 'validator-weights-set':
+        this.state.weightsSet = [...this.state.weightsSet, { window: event.window, uids: event.uids, values: event.values, block: event.block }];
+        this.say(`Window ${event.window}: weights set on the chain at block ${event.block} for uids ${event.uids.join(', ')}.`);
+        return;
+      case 'validator-weights-skipped':
+        this.state.weightsSkipped = [...this.state.weightsSkipped, { window: event.window, reason: event.reason }];
+        this.say(`Window ${event.window}: ${event.reason}`);
+        return;
+      case 'validator-error':
+        this.say(`Window ${event.window}, ${event.stage}: ${event.message}`);
+        return;
+      case 'validator-report':
+        this.record(event.summary);
+        return;
+      case 'validator-window-skipped':
+        this.state.skippedWindows = [...this.state.skippedWindows, event.window];
+        this.say(event.message);
+        return;
+      case 'validator-stopped':
+        this.state.running = false;
+        this.say(event.message);
+        return;
+      case 'validator-restored':
+        this.say(event.message);
+        return;
+      default:
+        this.changed();
+    }
+  }
+
+  /** A scored window: the dashboard's scores, the window list, and the permit as the chain shows it now. */
+  private record(summary: ValidatorWindowSummary): void {
+    const store = this.store;
+    store.recordScoring(summary.result);
+    // Σ over the control set's batches of each batch's mean token loss → the mean token loss of θ.
+    const batches = this.config.scoring.evalSequences / this.config.inner.batchSize;
+    if (summary.lossRandomBefore !== null) store.recordLoss(summary.window, { network: summary.lossRandomBefore / batches });
+    for (const phase of ['train', 'compress', 'sign'] as const) store.setPhase(summary.window, phase, 'skipped', "the miners' part");
+    for (const phase of ['submit', 'gather', 'evaluate', 'rate'] as const) {
+      const current = store.model().timeline.phases.find((p) => p.phase === phase);
+      store.setPhase(summary.window, phase, current?.status === 'pending' ? 'skipped' : 'done', current?.detail ?? '');
+    }
+    const weights = store.model().timeline.phases.find((p) => p.phase === 'weights');
+    store.setPhase(summary.window, 'weights', summary.result.setWeightsDue && weights?.status === 'active' ? 'done' : 'skipped', summary.result.setWeightsDue ? (weights?.detail ?? '') : 'not a weight window');
+    this.state.windows = [...this.state.windows, summary].slice(-MAX_WINDOWS);
+    this.say(`Window ${summary.window} scored: ${summary.evalUids.length} evaluated, ${summary.gatheredUids.length} gathered${summary.outerStepApplied ? ', outer step applied' : ''}.`);
+    const hotkey = this.state.hotkey;
+    if (hotkey !== null) void this.lookUp(hotkey).then(() => this.changed(), () => undefined);
+  }
+
+  /** Registration, stake and validator permit as the devnet's metagraph shows them now. */
+  protected async lookUp(hotkey: string): Promise<string> {
+    const registration = await this.attempt(() => registrationOf(this.state.devnetUrl, this.config.netuid, hotkey));
+    this.state.uid = registration.uid;
+    this.state.stake = registration.stake;
+    this.state.validatorPermit = registration.validatorPermit;
+    if (registration.uid === null) return '';
+    return registration.validatorPermit ? ' It holds a validator permit: weights will be set.' : ' It holds no validator permit: windows are scored, weights are not set.';
+  }
+
+  protected override forgetHotkey(): void {
+    super.forgetHotkey();
+    this.state.validatorPermit = null;
+  }
+}
