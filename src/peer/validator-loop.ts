@@ -13,17 +13,19 @@ import type { Chain } from '../net/types.ts';
 import type { Validator, ValidatorWindowReport } from './validator.ts';
 
 /**
- * The window to score now, or null to wait: `next` (the first unscored window; null on a fresh
- * start, which begins at the current sync window) once the chain is in `next + validatorOffset`
- * or later and `next`'s put window has closed.
+ * The window the validator scores next and whether it is due: `next` (the first unscored window;
+ * null on a fresh start, which pins the current sync window, as Templar starts at the sync window of
+ * its first iteration) is due once the chain is in `next + validatorOffset` or later and `next`'s put
+ * window has closed. The caller keeps the returned `window` as its next one either way, so a slow
+ * poll cannot miss the short span in which the current sync window is due and skip ahead.
  */
-export async function validatorWindowDue(chain: Chain, clock: WindowConfig, next: number | null): Promise<number | null> {
+export async function validatorWindowDue(chain: Chain, clock: WindowConfig, next: number | null): Promise<{ window: number | null; due: boolean }> {
   const head = await chain.currentBlock();
   const sync = validatorSyncWindow(windowOfBlock(head.number, clock.blocksPerWindow), clock.validatorOffset);
-  const candidate = next ?? sync;
-  if (sync === null || candidate === null || candidate > sync) return null;
-  const opened = await chain.blockTimestamp(putWindowAnchorBlock(candidate, clock.blocksPerWindow));
-  return (head.timestampMs ?? 0) > opened + clock.putWindowMs ? candidate : null;
+  const window = next ?? sync;
+  if (sync === null || window === null || window > sync) return { window, due: false };
+  const opened = await chain.blockTimestamp(putWindowAnchorBlock(window, clock.blocksPerWindow));
+  return { window, due: (head.timestampMs ?? 0) > opened + clock.putWindowMs };
 }
 
 export interface ValidatorLoopOptions {
@@ -54,17 +56,20 @@ export async function runValidatorLoop(options: ValidatorLoopOptions): Promise<n
   let next = last === null ? null : last + 1;
   let done = 0;
   while (done < maxWindows && !options.stopped()) {
-    const due = await validatorWindowDue(chain, clock, next).catch((error: unknown) => {
+    const { window: due, due: isDue } = await validatorWindowDue(chain, clock, next).catch((error: unknown) => {
       // An unreachable chain is waited out, like a window that is not due yet.
-      if (error instanceof NetError) return null;
+      if (error instanceof NetError) return { window: next, due: false };
       throw error;
     });
-    if (due === null) {
+    next = due;
+    if (due === null || !isDue) {
       await sleep(clock.blockTimeMs / 2);
       continue;
     }
     try {
-      options.onReport?.(await validator.runWindow(due));
+      // Not `onReport?.(await …)`: an optional call skips evaluating its argument when there is no listener.
+      const report = await validator.runWindow(due);
+      options.onReport?.(report);
     } catch (error) {
       // A network failure loses this window, not the validator (style.md §3 lesson 8).
       if (!(error instanceof NetError)) throw error;
