@@ -8,35 +8,21 @@
 import * as Comlink from 'comlink';
 import type { RunConfig } from '../../core/config.ts';
 import { parameterLayout } from '../../model/params.ts';
-import { DevnetChain } from '../../net/devnet-client.ts';
-import { ExtensionSigner } from '../../net/extension-signer.ts';
-import { KeyringSigner } from '../../net/keyring-signer.ts';
-import type { Signer, SignerAccount } from '../../net/types.ts';
 import { BrowserPeerPersistence } from '../../peer/browser-persistence.ts';
 import type { ChainScoreRow, PeerEvent, PeerWorkerApi } from '../../workers/peer-api.ts';
 import type { TrainerBackend } from '../../workers/trainer-api.ts';
 import type { DashboardStore } from '../dashboard/model.ts';
 import { DashboardFeed } from './feed.ts';
+import { registrationOf } from './wallet.ts';
+import { initialWalletStatus, WalletSession, type WalletStatus } from './wallet-session.ts';
 
-/** The name this app asks wallets for access under. */
-export const APP_NAME = 'Gauntlet peer';
+export { APP_NAME } from './wallet.ts';
+export { ContributeStepError, type WalletSource } from './wallet-session.ts';
+
 /** The devnet development account's secret URI; public by design and labelled as such in the UI. */
 export const DEV_ACCOUNT_URI = '//Volunteer';
 
-export type WalletSource = 'extension' | 'development-key';
-
-export interface ContributeStatus {
-  readonly devnetUrl: string;
-  readonly walletSource: WalletSource | null;
-  readonly walletNames: readonly string[];
-  readonly accounts: readonly SignerAccount[];
-  readonly hotkey: string | null;
-  readonly uid: number | null;
-  readonly running: boolean;
-  /** The latest message for the user (what happened, what to do). */
-  readonly message: string;
-  /** Every loop message so far, oldest first (bounded). */
-  readonly log: readonly string[];
+export interface ContributeStatus extends WalletStatus {
   readonly engine: { readonly backend: TrainerBackend; readonly reason: string; readonly parameterCount: number } | null;
   /** Windows whose submission the devnet stored. */
   readonly uploadedWindows: readonly number[];
@@ -45,106 +31,37 @@ export interface ContributeStatus {
   readonly chainScores: { readonly window: number; readonly block: number; readonly validatorHotkey: string; readonly rows: readonly ChainScoreRow[] } | null;
 }
 
-/** A contribute action that needs an earlier step (a wallet, an account, a registration). */
-export class ContributeStepError extends Error {
-  override readonly name = 'ContributeStepError';
-}
-
-const MAX_LOG = 200;
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-export class ContributeSession {
-  private signer: Signer | null = null;
+export class ContributeSession extends WalletSession<ContributeStatus> {
   private worker: Worker | null = null;
   private api: Comlink.Remote<PeerWorkerApi> | null = null;
-  private readonly state: Mutable<ContributeStatus>;
-  private readonly listeners = new Set<() => void>();
   private readonly feed: DashboardFeed;
 
   constructor(
-    private readonly config: RunConfig,
+    config: RunConfig,
     store: DashboardStore,
     devnetUrl: string = location.origin,
   ) {
+    super(config, { ...initialWalletStatus(devnetUrl), engine: null, uploadedWindows: [], persisted: [], resumed: null, chainScores: null }, 'mines', DEV_ACCOUNT_URI);
     const layout = parameterLayout(config.model);
     const last = layout[layout.length - 1];
     const parameterCount = last === undefined ? 0 : last.offset + last.shape.reduce((a, b) => a * b, 1);
     this.feed = new DashboardFeed(store, { tokensPerStep: config.inner.batchSize * config.model.seqLen, denseBytes: parameterCount * 4 });
-    this.state = {
-      devnetUrl, walletSource: null, walletNames: [], accounts: [], hotkey: null, uid: null, running: false,
-      message: 'Connect a wallet, or use a devnet development key.', log: [], engine: null, uploadedWindows: [], persisted: [], resumed: null, chainScores: null,
-    };
   }
 
-  status(): ContributeStatus {
-    return { ...this.state };
-  }
-
-  subscribe(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  /** Asks the installed wallet extensions for access and lists their accounts. */
-  async connectExtension(): Promise<readonly SignerAccount[]> {
-    const signer = await this.attempt(() => ExtensionSigner.connect(APP_NAME));
-    const accounts = await this.attempt(() => signer.accounts());
-    this.useSigner(signer, 'extension', signer.names, accounts);
-    this.say(accounts.length === 0 ? 'The wallet shares no account with this site: create or import a hotkey in it, then connect again.' : `Connected to ${signer.names.join(', ')}: pick the hotkey that mines.`);
-    return accounts;
-  }
-
-  /** A well-known development key (devnet only): anyone can derive it, so it must never hold value. */
-  async useDevelopmentKey(): Promise<string> {
-    const signer = await KeyringSigner.fromUris([DEV_ACCOUNT_URI]);
-    const accounts = await signer.accounts();
-    this.useSigner(signer, 'development-key', [], accounts);
-    this.say(`Using the devnet development key ${DEV_ACCOUNT_URI}: public, for the local devnet only.`);
-    return accounts[0]!.address;
-  }
-
-  /** Chooses the hotkey and looks up its registration on the devnet. */
-  async selectAccount(address: string): Promise<number | null> {
-    if (!this.state.accounts.some((a) => a.address === address)) throw new ContributeStepError(`${address} is not an account of the connected wallet; connect the wallet that holds it.`);
-    this.state.hotkey = address;
-    this.state.uid = null;
-    const metagraph = await this.attempt(() => new DevnetChain(this.state.devnetUrl).metagraph(this.config.netuid));
-    const i = metagraph.hotkeys.indexOf(address);
-    this.state.uid = i < 0 ? null : metagraph.uids[i]!;
-    const saved = await new BrowserPeerPersistence().load(this.config.runId, address).catch(() => undefined);
-    const resume = saved === undefined ? '' : ` This browser holds its state after window ${saved.window}: Start resumes from it.`;
-    this.say((this.state.uid === null ? `${address} is not registered on netuid ${this.config.netuid}: press Register.` : `${address} is uid ${this.state.uid} on netuid ${this.config.netuid}.`) + resume);
-    return this.state.uid;
-  }
-
-  /** Registers the selected hotkey on the devnet (signed by the wallet). */
-  async register(): Promise<number> {
-    const { signer, hotkey } = this.ready();
-    const { uid } = await this.attempt(() => new DevnetChain(this.state.devnetUrl, signer).register(hotkey, this.config.netuid));
-    this.state.uid = uid;
-    this.say(`Registered: ${hotkey} is uid ${uid} on netuid ${this.config.netuid}.`);
-    return uid;
+  /** The registration, and whether this browser holds a saved state for the hotkey. */
+  protected async lookUp(hotkey: string): Promise<string> {
+    this.state.uid = (await this.attempt(() => registrationOf(this.state.devnetUrl, this.config.netuid, hotkey))).uid;
+    const saved = await new BrowserPeerPersistence().load(this.config.runId, hotkey).catch(() => undefined);
+    return saved === undefined ? '' : ` This browser holds its state after window ${saved.window}: Start resumes from it.`;
   }
 
   /** Starts the miner loop in the worker. */
   async start(backend: TrainerBackend | 'auto'): Promise<void> {
-    const { signer, hotkey } = this.ready();
-    const uid = this.state.uid;
-    if (uid === null) throw new ContributeStepError('Register the hotkey before contributing.');
-    if (this.state.running) return;
-    this.worker ??= new Worker(new URL('../../workers/peer.worker.ts', import.meta.url), { type: 'module', name: 'peer' });
-    this.api ??= Comlink.wrap<PeerWorkerApi>(this.worker);
-    const sign = (address: string, data: Uint8Array): Promise<`0x${string}`> => signer.signRaw(address, data);
-    this.state.running = true;
-    this.say('Starting: loading the data shards, building the engine, syncing the model…');
-    try {
+    await this.launch('Starting: loading the data shards, building the engine, syncing the model…', async (hotkey, uid, sign) => {
+      this.worker ??= new Worker(new URL('../../workers/peer.worker.ts', import.meta.url), { type: 'module', name: 'peer' });
+      this.api ??= Comlink.wrap<PeerWorkerApi>(this.worker);
       await this.api.start({ devnetUrl: this.state.devnetUrl, hotkey, uid, backend }, Comlink.proxy(sign), Comlink.proxy((event: PeerEvent) => this.onEvent(event)));
-    } catch (error) {
-      this.state.running = false;
-      this.say(`Could not start: ${error instanceof Error ? error.message : String(error)}`);
-      throw error;
-    }
+    });
   }
 
   async stop(): Promise<void> {
@@ -199,40 +116,5 @@ export class ContributeSession {
       default:
         this.changed();
     }
-  }
-
-  private useSigner(signer: Signer, source: WalletSource, names: readonly string[], accounts: readonly SignerAccount[]): void {
-    this.signer = signer;
-    this.state.walletSource = source;
-    this.state.walletNames = names;
-    this.state.accounts = accounts;
-    this.state.hotkey = null;
-    this.state.uid = null;
-  }
-
-  private ready(): { signer: Signer; hotkey: string } {
-    if (this.signer === null) throw new ContributeStepError('Connect a wallet (or use the devnet development key) first.');
-    if (this.state.hotkey === null) throw new ContributeStepError('Pick the hotkey that mines first.');
-    return { signer: this.signer, hotkey: this.state.hotkey };
-  }
-
-  /** Runs a step; a failure becomes the status message and is rethrown for the caller. */
-  private async attempt<T>(step: () => Promise<T>): Promise<T> {
-    try {
-      return await step();
-    } catch (error) {
-      this.say(error instanceof Error ? error.message : String(error));
-      throw error;
-    }
-  }
-
-  private say(message: string): void {
-    this.state.message = message;
-    this.state.log = [...this.state.log, message].slice(-MAX_LOG);
-    this.changed();
-  }
-
-  private changed(): void {
-    for (const listener of this.listeners) listener();
   }
 }
