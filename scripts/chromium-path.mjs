@@ -22,3 +22,18 @@ export function findChromium() {
   }
   return undefined;
 }
+
+/**
+ * Launch arguments of every headless Chromium we start (the Playwright tests, `npm run evaluate`):
+ * WebGPU on (SwiftShader where there is no GPU), no sandbox in containers, no background traffic.
+ */
+export const CHROMIUM_ARGS = Object.freeze([
+  '--enable-unsafe-webgpu',
+  '--enable-webgpu-developer-features',
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+]);

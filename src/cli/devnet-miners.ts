@@ -40,6 +40,7 @@ export class DevnetMiners {
   private constructor(
     private readonly options: DevnetMinersInternals,
     readonly uids: readonly number[],
+    readonly hotkeys: readonly string[],
   ) {}
 
   /** Registers every miner (idempotent) without starting them, so callers control uid order. */
@@ -57,7 +58,7 @@ export class DevnetMiners {
     ort.env.wasm.numThreads = 1;
     const { signer, hotkeys, uids } = await DevnetMiners.register(options.devnetUrl, options.config, options.uris);
     const chain = new DevnetChain(options.devnetUrl, signer);
-    const miners = new DevnetMiners({ ...options, chain, engines: [] }, uids);
+    const miners = new DevnetMiners({ ...options, chain, engines: [] }, uids, hotkeys);
     miners.metagraph = await chain.metagraph(options.config.netuid);
     for (const [i, hotkey] of hotkeys.entries()) {
       const engine = new WasmTrainerEngine(ort);

@@ -1,0 +1,83 @@
+import { expect, test } from '@playwright/test';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EvaluateRun } from '../../src/cli/evaluate-report.ts';
+
+/**
+ * Issue #10 `npm run evaluate`, end to end as a user runs it: an embedded devnet with two Node
+ * miners, headless Chromium driving the Validate view's live validator, and the files it writes.
+ * The scores must be real: finite stage-2 losses for the evaluated peers, OpenSkill ratings for
+ * rated ones, and per window weights that sum to 1 (the burn uid's share included).
+ */
+test.setTimeout(600_000);
+let out: string;
+
+test.beforeAll(() => {
+  out = mkdtempSync(join(tmpdir(), 'evaluate-cli-'));
+});
+test.afterAll(() => {
+  rmSync(out, { recursive: true, force: true });
+});
+
+function evaluate(args: readonly string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('npm', ['run', '--silent', 'evaluate', '--', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('exit', (code) => resolve({ code, output }));
+  });
+}
+
+// eslint-disable-next-line no-empty-pattern -- Playwright reads fixtures from a destructuring pattern; this test needs none.
+test('npm run evaluate -- --network devnet --windows 2 writes real scores and a readable report', async ({}, testInfo) => {
+  const dir = join(out, 'devnet');
+  const { code, output } = await evaluate(['--network', 'devnet', '--windows', '2', '--out', dir]);
+  await testInfo.attach('evaluate-output', { body: output, contentType: 'text/plain' });
+  expect(code, output).toBe(0);
+  const run = JSON.parse(readFileSync(join(dir, 'scores.json'), 'utf8')) as EvaluateRun;
+  expect(run.network).toBe('devnet');
+  expect(run.windows).toHaveLength(2);
+  expect(run.miners.map((m) => m.uid)).toEqual([0, 2]);
+  expect(run.validator.uid).toBe(3);
+  expect(run.validator.validatorPermit).toBe(true);
+  expect(run.windows[1]!.window).toBe(run.windows[0]!.window + 1);
+
+  let okEvaluations = 0;
+  for (const w of run.windows) {
+    for (const e of w.evaluations) {
+      expect([0, 2]).toContain(e.uid);
+      expect(w.evaluatedUids).toContain(e.uid);
+      if (e.status !== 'ok') continue;
+      okEvaluations += 1;
+      for (const loss of [e.lossOwnBefore, e.lossOwnAfter, e.lossRandomBefore, e.lossRandomAfter]) expect(Number.isFinite(loss) && loss! > 0).toBe(true);
+      expect(e.lossScore).toBeCloseTo((e.lossRandomBefore! - e.lossRandomAfter!) / e.lossRandomBefore!, 12);
+    }
+    for (const s of w.scores) {
+      if (s.mu === null) continue;
+      expect(Number.isFinite(s.mu) && Number.isFinite(s.sigma!) && s.sigma! > 0).toBe(true);
+      expect(s.ordinal).toBeCloseTo(s.mu - 3 * s.sigma!, 12);
+    }
+    const total = Object.values(w.weights).reduce((a, b) => a + b, 0);
+    expect(total).toBeCloseTo(1, 6);
+    for (const slash of w.slashes) expect(slash.rule).toMatch(/slash$/);
+    if (w.setWeightsDue) expect(w.chainWeights.status).toBe('set');
+  }
+  expect(okEvaluations).toBeGreaterThanOrEqual(1);
+  expect(run.windows.some((w) => w.scores.some((s) => s.mu !== null))).toBe(true);
+
+  const report = readFileSync(join(dir, 'report.md'), 'utf8');
+  for (const w of run.windows) expect(report).toContain(`## Window ${w.window}`);
+  expect(report).toMatch(/\| uid \| evaluation \|/);
+});
+
+test('npm run evaluate on a real subtensor says plainly that it is not supported yet', async () => {
+  const dir = join(out, 'subtensor');
+  const { code, output } = await evaluate(['--network', 'ws://127.0.0.1:9944', '--windows', '1', '--out', dir]);
+  expect(code).toBe(2);
+  expect(output).toContain('not supported yet');
+  expect(existsSync(join(dir, 'report.md'))).toBe(true);
+  expect(readFileSync(join(dir, 'report.md'), 'utf8')).toContain('real-network settings');
+});
