@@ -26,8 +26,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium, type Page } from '@playwright/test';
 import { CHROMIUM_ARGS, findChromium } from '../../scripts/chromium-path.mjs';
+import { windowOfBlock } from '../core/clock.ts';
 import { tinyRunConfig } from '../core/run-config.ts';
 import { startDevnet, type RunningDevnet } from '../devnet/server.ts';
+import { DevnetChain } from '../net/devnet-client.ts';
 import type { ValidateStatus } from '../ui/validate/session.ts';
 import type { TrainerBackend } from '../workers/trainer-api.ts';
 import { ensureShards, loadAllTokens } from './data-files.ts';
@@ -154,16 +156,20 @@ async function main(): Promise<number> {
     const started = await waitFor(page, 'the validator engine', (s) => s.engine !== null, 180_000);
     console.log(`evaluate: validator ${started.hotkey} is uid ${started.uid}, evaluating on ${started.engine?.backend} (${started.engine?.reason})`);
 
+    // Windows before the in-process miners could submit are warm-up: scored, but not reported.
+    let firstWindow = 0;
     if (minerUris.length > 0) {
       miners = await DevnetMiners.start({ devnetUrl: url, config, uris: minerUris, tokens: loadAllTokens().tokens, validatorHotkey: started.hotkey! });
-      console.log(`evaluate: ${minerUris.length} honest miner(s) in this process: uids ${miners.uids.join(', ')}`);
+      firstWindow = windowOfBlock((await new DevnetChain(url).currentBlock()).number, config.window.blocksPerWindow);
+      console.log(`evaluate: ${minerUris.length} honest miner(s) in this process: uids ${miners.uids.join(', ')}, submitting from window ${firstWindow}`);
     }
     const windowMs = config.window.blocksPerWindow * config.window.blockTimeMs;
     let reported = 0;
+    const counted = (s: ValidateStatus): ValidateStatus['windows'] => s.windows.filter((w) => w.window >= firstWindow);
     const final = await waitFor(page, `${windows} scored windows`, (s) => {
-      for (const w of s.windows.slice(reported)) console.log(`evaluate: window ${w.window} scored: evaluated ${w.evalUids.join(', ') || 'nobody'}, gathered ${w.gatheredUids.join(', ') || 'nobody'}`);
+      for (const w of s.windows.slice(reported)) console.log(`evaluate: window ${w.window} scored${w.window < firstWindow ? ' (warm-up, not reported)' : ''}: evaluated ${w.evalUids.join(', ') || 'nobody'}, gathered ${w.gatheredUids.join(', ') || 'nobody'}`);
       reported = s.windows.length;
-      return s.windows.length >= windows;
+      return counted(s).length >= windows;
     }, (windows + 4) * windowMs * 12);
     await page.evaluate(() => window.gauntlet!.ui.validate().session.stop());
 
@@ -171,8 +177,11 @@ async function main(): Promise<number> {
       ...base,
       validator: { hotkey: final.hotkey, uid: final.uid, validatorPermit: final.validatorPermit, backend: final.engine?.backend ?? null, engineReason: final.engine?.reason ?? null },
       miners: (miners?.uids ?? []).map((uid, i) => ({ uid, hotkey: miners!.hotkeys[i]! })),
-      windows: final.windows.slice(0, windows).map((w) => windowScores(w, final, config.scoring.burnUid)),
-      notes: final.skippedWindows.length === 0 ? [] : [`windows lost on the network: ${final.skippedWindows.join(', ')}`],
+      windows: counted(final).slice(0, windows).map((w) => windowScores(w, final, config.scoring.burnUid)),
+      notes: [
+        ...(firstWindow > 0 ? [`windows before ${firstWindow} (before the in-process miners started) were scored as warm-up and are left out`] : []),
+        ...(final.skippedWindows.length === 0 ? [] : [`windows lost on the network: ${final.skippedWindows.join(', ')}`]),
+      ],
     };
     writeOutputs(out, run);
     console.log(`evaluate: wrote ${join(out, 'scores.json')} and ${join(out, 'report.md')}`);
