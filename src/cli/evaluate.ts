@@ -159,7 +159,12 @@ async function main(): Promise<number> {
     // Windows before the in-process miners could submit are warm-up: scored, but not reported.
     let firstWindow = 0;
     if (minerUris.length > 0) {
-      miners = await DevnetMiners.start({ devnetUrl: url, config, uris: minerUris, tokens: loadAllTokens().tokens, validatorHotkey: started.hotkey! });
+      miners = await DevnetMiners.start({
+        devnetUrl: url, config, uris: minerUris, tokens: loadAllTokens().tokens, validatorHotkey: started.hotkey!,
+        onEvent: (event) => {
+          if (event.kind === 'miner-error') console.log(`evaluate: miner uid ${event.uid}, window ${event.window}, ${event.stage}: ${event.message}`);
+        },
+      });
       firstWindow = windowOfBlock((await new DevnetChain(url).currentBlock()).number, config.window.blocksPerWindow);
       console.log(`evaluate: ${minerUris.length} honest miner(s) in this process: uids ${miners.uids.join(', ')}, submitting from window ${firstWindow}`);
     }
