@@ -2,7 +2,8 @@
  * `npm run devnet` / `npm start`: runs the devnet coordinator, serving the built app.
  * Options (flags or environment): --dir (GAUNTLET_DEVNET_DIR, default .devnet), --port
  * (GAUNTLET_DEVNET_PORT, default 4173), --host (127.0.0.1), --block-time-ms (1000, new state only),
- * --app (dist).
+ * --app (dist), --max-validators and --min-validator-stake (validator permits: by default every
+ * uid holds one; with these, only the top stakers, who stake through `DevnetChain.addStake`).
  */
 import { parseArgs } from 'node:util';
 import { startDevnet } from './server.ts';
@@ -14,6 +15,8 @@ const { values } = parseArgs({
     host: { type: 'string', default: '127.0.0.1' },
     'block-time-ms': { type: 'string', default: '1000' },
     app: { type: 'string', default: 'dist' },
+    'max-validators': { type: 'string' },
+    'min-validator-stake': { type: 'string' },
   },
 });
 
@@ -24,7 +27,18 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535 || !Number.isFinite(blo
   process.exit(2);
 }
 
-const devnet = await startDevnet({ dir: values.dir, port, host: values.host, blockTimeMs, appDir: values.app });
+const maxAllowedValidators = values['max-validators'] === undefined ? undefined : Number(values['max-validators']);
+const minValidatorStake = values['min-validator-stake'] === undefined ? undefined : Number(values['min-validator-stake']);
+if ((maxAllowedValidators !== undefined && !(Number.isInteger(maxAllowedValidators) && maxAllowedValidators >= 0)) || (minValidatorStake !== undefined && !(minValidatorStake >= 0))) {
+  console.error(`devnet: bad --max-validators '${values['max-validators']}' or --min-validator-stake '${values['min-validator-stake']}'.`);
+  process.exit(2);
+}
+
+const devnet = await startDevnet({
+  dir: values.dir, port, host: values.host, blockTimeMs, appDir: values.app,
+  ...(maxAllowedValidators === undefined ? {} : { maxAllowedValidators }),
+  ...(minValidatorStake === undefined ? {} : { minValidatorStake }),
+});
 console.log(`devnet coordinator (not a chain) listening on ${devnet.url} — state in ${values.dir}, block time ${devnet.state.state.blockTimeMs} ms`);
 
 const stop = (): void => {

@@ -120,4 +120,14 @@ test('the in-browser validator scores Node miners, and sets weights only once it
   await page.screenshot({ path: testInfo.outputPath('validate-live.png'), fullPage: true });
   await testInfo.attach('validate-live', { path: testInfo.outputPath('validate-live.png'), contentType: 'image/png' });
   await page.evaluate(() => window.gauntlet!.ui.validate().session.stop());
+
+  // Start again in the same tab: the scoring state comes back from IndexedDB and the loop goes on
+  // after the last scored window instead of scoring it again.
+  const lastScored = (await status(page)).windows.at(-1)!.window;
+  await view.locator('[data-action="start"]').click();
+  await expect.poll(async () => (await status(page)).log.some((m) => m.startsWith(`Resumed this browser's validator state after window ${lastScored}`)), { timeout: 120_000 }).toBe(true);
+  await expect.poll(async () => (await status(page)).windows.at(-1)!.window, { timeout: 120_000 }).toBeGreaterThan(lastScored);
+  const windows = (await status(page)).windows.map((w) => w.window);
+  expect(new Set(windows).size).toBe(windows.length);
+  await page.evaluate(() => window.gauntlet!.ui.validate().session.stop());
 });
