@@ -83,6 +83,18 @@ function buildApp(appDir: string): void {
   execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', appDir, '--emptyOutDir', '--logLevel', 'error'], { cwd: REPO_ROOT, stdio: 'inherit' });
 }
 
+/**
+ * Registers the miners in order; when the run's burn uid is among the uids they would take, a
+ * subnet owner key takes it instead (the burn uid is never scored, so a miner there would be idle).
+ */
+async function registerMiners(url: string, uris: readonly string[]): Promise<void> {
+  const registered = (await new DevnetChain(url).metagraph(config.netuid)).uids.length;
+  const order = [...uris];
+  const ownerAt = config.scoring.burnUid - registered;
+  if (ownerAt >= 0 && ownerAt <= order.length) order.splice(ownerAt, 0, '//EvaluateOwner');
+  await DevnetMiners.register(url, config, order);
+}
+
 function writeOutputs(out: string, run: EvaluateRun): void {
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'scores.json'), JSON.stringify(run, null, 2) + '\n');
@@ -135,10 +147,7 @@ async function main(): Promise<number> {
       buildApp(join(temp, 'app'));
       devnet = await startDevnet({ dir: join(temp, 'state'), appDir: join(temp, 'app'), blockTimeMs: config.window.blockTimeMs });
       url = devnet.url;
-      // The burn uid belongs to the subnet owner, not to a miner: register the owner at that position.
-      const order = [...minerUris];
-      order.splice(Math.min(config.scoring.burnUid, order.length), 0, '//EvaluateOwner');
-      await DevnetMiners.register(url, config, order);
+      await registerMiners(url, minerUris);
     }
 
     const page = await browser.newPage();
@@ -159,6 +168,7 @@ async function main(): Promise<number> {
     // Windows before the in-process miners could submit are warm-up: scored, but not reported.
     let firstWindow = 0;
     if (minerUris.length > 0) {
+      await registerMiners(url, minerUris);
       miners = await DevnetMiners.start({
         devnetUrl: url, config, uris: minerUris, tokens: loadAllTokens().tokens, validatorHotkey: started.hotkey!,
         onEvent: (event) => {
