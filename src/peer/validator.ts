@@ -187,7 +187,7 @@ export class Validator {
     const metagraph = await chain.metagraph(config.netuid);
     const hotkeys = new Map(metagraph.uids.map((uid, i) => [uid, metagraph.hotkeys[i]!]));
     const hotkeyOf = (uid: number): string | undefined => hotkeys.get(uid);
-    // Every uid but our own and the burn uid is scored (the devnet grants every uid a permit, so the permit flag cannot tell miners apart).
+    // Every uid but our own and the burn uid is scored (the default devnet grants every uid a permit, so the permit flag cannot tell miners apart).
     const minerUids = metagraph.uids.filter((uid) => uid !== scoring.burnUid && hotkeyOf(uid) !== this.options.hotkey);
     const anchor = await chain.blockTimestamp(putWindowAnchorBlock(window, config.window.blocksPerWindow));
     const gate: TimeGate = putWindowBounds(anchor, config.window.putWindowMs);
