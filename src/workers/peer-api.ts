@@ -3,6 +3,7 @@
  * devnet, clock-driven, with persistence. The page keeps the wallet: the worker asks it for every
  * signature through `signRaw`, so keys never enter the worker (chain.md §5).
  */
+import type { WindowScoresDocument } from '../core/scoring/index.ts';
 import type { HexString } from '../net/types.ts';
 import type { WindowEvent } from '../peer/events.ts';
 import type { TrainerBackend } from './trainer-api.ts';
@@ -36,6 +37,9 @@ export type PeerLoopEvent =
   | { readonly kind: 'peer-persisted'; readonly window: number; readonly errorFeedbackDigest: string; readonly message: string }
   | { readonly kind: 'peer-persist-failed'; readonly window: number; readonly message: string }
   | { readonly kind: 'peer-chain-scores'; readonly window: number; readonly block: number; readonly validatorHotkey: string; readonly rows: readonly ChainScoreRow[] }
+  /** The lead validator's published scores of one window (`scores-{window}`), already checked. */
+  | { readonly kind: 'peer-window-scores'; readonly validatorHotkey: string; readonly document: WindowScoresDocument }
+  | { readonly kind: 'peer-scores-unreadable'; readonly window: number; readonly message: string }
   | { readonly kind: 'peer-stopped'; readonly message: string };
 
 export type PeerEvent = WindowEvent | PeerLoopEvent;

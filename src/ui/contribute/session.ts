@@ -191,6 +191,7 @@ export class ContributeSession {
       case 'peer-window-failed':
       case 'peer-device-lost':
       case 'peer-persist-failed':
+      case 'peer-scores-unreadable':
         this.say(event.message);
         return;
       case 'miner-error':
