@@ -27,7 +27,6 @@ import { tinyRunConfig } from '../core/run-config.ts';
 import { DeviceLostError } from '../gpu/errors.ts';
 import { createTrainerEngine, type AnyEngine } from '../gpu/select-engine.ts';
 import { parameterLayout } from '../model/params.ts';
-import { DevnetChain, DevnetStorage } from '../net/devnet-client.ts';
 import { NetError } from '../net/errors.ts';
 import type { Chain, HexString, Metagraph, Signer, SignerAccount, Storage, TimeGate } from '../net/types.ts';
 import { honest } from '../peer/behaviours.ts';
@@ -35,6 +34,7 @@ import { BrowserPeerPersistence, PersistenceError, type PeerSnapshot } from '../
 import { aggregateKey } from '../peer/gather.ts';
 import { Miner } from '../peer/miner.ts';
 import { WindowScoresFollower } from '../peer/published-scores.ts';
+import { openPeerNetwork } from './peer-network.ts';
 import type { TrainerEngine } from './trainer-api.ts';
 import { PeerStateError, type PageSignRaw, type PeerEvent, type PeerStartOptions, type PeerWorkerApi } from './peer-api.ts';
 
@@ -338,10 +338,10 @@ const api: PeerWorkerApi = {
     if (loop !== null) throw new PeerStateError('The miner loop already runs in this tab; stop it first.');
     if (!(options.uid >= 0)) throw new PeerStateError('Register the hotkey before starting the miner loop.');
     stopping = false;
-    const config = tinyRunConfig();
+    const config = options.network === undefined ? tinyRunConfig() : { ...tinyRunConfig(), netuid: options.network.netuid };
+    if (options.uid === config.scoring.burnUid) throw new PeerStateError(`uid ${options.uid} is the run's burn uid (the subnet owner's); its weight is burned, so it cannot mine.`);
     const signer = new PageSigner(options.hotkey, signRaw);
-    const chain = new DevnetChain(options.devnetUrl, signer);
-    const storage = new DevnetStorage(options.devnetUrl, signer, options.hotkey, config.window.maxSubmissionBytes * 4);
+    const { chain, storage } = await openPeerNetwork(options, signer, config);
     const persistence = new BrowserPeerPersistence();
     const layout = parameterLayout(config.model);
     const lastSpec = layout[layout.length - 1];
