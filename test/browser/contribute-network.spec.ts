@@ -1,13 +1,21 @@
 import { expect, test } from '@playwright/test';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import type { ContributeStatus } from '../../src/ui/contribute/session.ts';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { tinyRunConfig } from '../../src/core/run-config.ts';
+import { startDevnet } from '../../src/devnet/server.ts';
+import { DevnetChain } from '../../src/net/devnet-client.ts';
+import { KeyringSigner } from '../../src/net/keyring-signer.ts';
+import { DEV_ACCOUNT_URI, type ContributeStatus } from '../../src/ui/contribute/session.ts';
 
 /**
  * The Contribute page's network choice (issue #8): the subtensor form names each bad field, a
  * well-formed but unreachable endpoint is really dialled (the page's SubtensorChain over the
  * browser's WebSocket) and fails with a clear error, the storage secret never shows in the status
- * or the log, and the page stays usable on the devnet.
+ * or the log, and the page stays usable on the devnet. And a hotkey at the run's burn uid never mines.
  */
+const config = tinyRunConfig();
 const SECRET = 'never-show-this-secret-4201';
 
 /** A TCP port nothing listens on (bound, then released). */
@@ -93,5 +101,30 @@ test('a reachable Substrate node that is not subtensor (Rococo Asset Hub under c
     expect(JSON.stringify(after)).not.toContain(SECRET);
   } finally {
     await node.close();
+  }
+});
+
+test('a hotkey holding the burn uid is told why and cannot start mining', async ({ page }) => {
+  // A devnet with no reserved owner (as a state from before reservation, or another network): the development key ends up at uid 1, the burn uid.
+  const dir = mkdtempSync(join(tmpdir(), 'contribute-burn-'));
+  const devnet = await startDevnet({ dir, appDir: resolve('dist'), blockTimeMs: 1000 });
+  try {
+    const keys = await KeyringSigner.fromUris(['//Alice', DEV_ACCOUNT_URI]);
+    const [alice, volunteer] = (await keys.accounts()).map((a) => a.address) as [string, string];
+    const chain = new DevnetChain(devnet.url, keys);
+    expect(await chain.register(alice, config.netuid)).toMatchObject({ uid: 0 });
+    expect(await chain.register(volunteer, config.netuid)).toMatchObject({ uid: config.scoring.burnUid });
+
+    await page.goto(devnet.url + '/#/contribute');
+    const status = (): Promise<ContributeStatus> => page.evaluate(() => window.gauntlet!.ui.contribute().session.status());
+    await page.click('[data-action="development-key"]');
+    await expect.poll(async () => (await status()).uid).toBe(config.scoring.burnUid);
+    await expect(page.locator('[data-role="message"]')).toContainText("this run's burn uid");
+    await page.click('[data-action="start"]');
+    await expect(page.locator('[data-role="message"]')).toContainText('cannot mine here');
+    expect((await status()).running).toBe(false);
+  } finally {
+    await devnet.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
