@@ -230,9 +230,12 @@ export class Validator {
     const result = scoreWindow(this.state, inputs, scoring);
     this.state = result.state;
     this.emit({ kind: 'validator-scored', window, weights: result.weights, reasons: result.reasons.length });
-    // The window's scores and reasons, for the volunteers' dashboards (issue #8).
+    // The window's scores and reasons, for the volunteers' dashboards (issue #8); a failed upload costs the dashboards one window, never the window itself.
     const scores = windowScoresDocument(result, window, { runId: config.runId, netuid: config.netuid, burnUid: scoring.burnUid });
-    await this.publish(window, scoresKey(window), new TextEncoder().encode(serializeWindowScores(scores)));
+    await this.publish(window, scoresKey(window), new TextEncoder().encode(serializeWindowScores(scores))).catch((error: unknown) => {
+      if (!(error instanceof NetError)) throw error;
+      this.emit({ kind: 'validator-error', window, stage: 'publish-scores', message: error.message });
+    });
 
     const outerStepApplied = peers.length > 0;
     if (outerStepApplied) {
