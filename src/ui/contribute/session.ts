@@ -1,9 +1,10 @@
 /**
- * The page side of contributing (issue #8): the network (the devnet at this page's origin), the
- * wallet (an extension through `ExtensionSigner`, or a devnet development key through
+ * The page side of contributing (issue #8): the network (the devnet at this page's origin, or a
+ * subtensor endpoint with the volunteer's S3 bucket, see `network.ts`), the wallet (an extension through `ExtensionSigner`, or a devnet development key through
  * `KeyringSigner`), registration, and the miner loop in `peer.worker.ts`. The worker asks this
  * page for every signature; its typed events feed the Contribute dashboard and the status that the
- * page publishes on `window.gauntlet.ui.contribute()`.
+ * page publishes on `window.gauntlet.ui.contribute()`. The run's burn uid (the subnet owner's)
+ * never mines: its weight is burned (gauntlet-spec §7.4).
  */
 import * as Comlink from 'comlink';
 import type { RunConfig } from '../../core/config.ts';
