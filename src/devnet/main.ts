@@ -8,7 +8,7 @@
 import { parseArgs } from 'node:util';
 import { tinyRunConfig } from '../core/run-config.ts';
 import { KeyringSigner } from '../net/keyring-signer.ts';
-import { startDevnet } from './server.ts';
+import { DevnetOwnerError, startDevnet } from './server.ts';
 
 /** The development key that owns the devnet's subnet unless --owner names another hotkey. */
 const DEFAULT_OWNER_URI = '//Owner';
@@ -37,6 +37,10 @@ const owner = values.owner ?? (await (await KeyringSigner.fromUris([DEFAULT_OWNE
 const devnet = await startDevnet({
   dir: values.dir, port, host: values.host, blockTimeMs, appDir: values.app,
   subnetOwners: [{ netuid: run.netuid, hotkey: owner, uid: run.scoring.burnUid }],
+}).catch((error: unknown) => {
+  if (!(error instanceof DevnetOwnerError)) throw error;
+  console.error(`devnet: ${error.message}`);
+  process.exit(2);
 });
 console.log(`devnet coordinator (not a chain) listening on ${devnet.url} — state in ${values.dir}, block time ${devnet.state.state.blockTimeMs} ms, netuid ${run.netuid} owned by ${owner} (uid ${run.scoring.burnUid}, the burn uid)`);
 
