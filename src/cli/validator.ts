@@ -91,14 +91,24 @@ async function main(): Promise<void> {
   let done = 0;
   let next = validator.scoringState.lastWindow === null ? null : validator.scoringState.lastWindow + 1;
   while (done < maxWindows) {
-    const head = await chain.currentBlock();
-    const sync = validatorSyncWindow(windowOfBlock(head.number, config.window.blocksPerWindow), config.window.validatorOffset);
-    next ??= sync;
-    if (sync === null || next === null || next > sync) {
+    let head: Awaited<ReturnType<typeof chain.currentBlock>>;
+    let opened: number | null = null;
+    try {
+      head = await chain.currentBlock();
+      const sync = validatorSyncWindow(windowOfBlock(head.number, config.window.blocksPerWindow), config.window.validatorOffset);
+      next ??= sync;
+      if (sync !== null && next !== null && next <= sync) opened = await chain.blockTimestamp(putWindowAnchorBlock(next, config.window.blocksPerWindow));
+    } catch (error) {
+      // The devnet did not answer (a restart, an overloaded machine): wait and ask again, the window is not lost yet.
+      if (!(error instanceof NetError)) throw error;
+      console.error(`waiting for the devnet: ${error.message}`);
+      await sleep(config.window.blockTimeMs);
+      continue;
+    }
+    if (next === null || opened === null) {
       await sleep(config.window.blockTimeMs / 2);
       continue;
     }
-    const opened = await chain.blockTimestamp(putWindowAnchorBlock(next, config.window.blocksPerWindow));
     if ((head.timestampMs ?? 0) <= opened + config.window.putWindowMs) {
       await sleep(config.window.blockTimeMs / 2);
       continue;
