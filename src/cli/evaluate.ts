@@ -88,10 +88,11 @@ function buildApp(appDir: string): void {
  * subnet owner key takes it instead (the burn uid is never scored, so a miner there would be idle).
  */
 async function registerMiners(url: string, uris: readonly string[]): Promise<void> {
-  const registered = (await new DevnetChain(url).metagraph(config.netuid)).uids.length;
+  const taken = (await new DevnetChain(url).metagraph(config.netuid)).uids;
   const order = [...uris];
-  const ownerAt = config.scoring.burnUid - registered;
-  if (ownerAt >= 0 && ownerAt <= order.length) order.splice(ownerAt, 0, '//EvaluateOwner');
+  // The devnet hands out the lowest free uid: the owner goes after as many miners as there are free uids below the burn uid.
+  const ownerAt = config.scoring.burnUid - taken.filter((uid) => uid < config.scoring.burnUid).length;
+  if (!taken.includes(config.scoring.burnUid) && ownerAt <= order.length) order.splice(ownerAt, 0, '//EvaluateOwner');
   await DevnetMiners.register(url, config, order);
 }
 

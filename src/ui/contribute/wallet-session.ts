@@ -1,15 +1,16 @@
 /**
- * What the Contribute and the Validate sessions share: the wallet (an extension through
+ * A wallet-holding session on the devnet at this page's origin: the wallet (an extension through
  * `ExtensionSigner`, or a devnet development key through `KeyringSigner`), the chosen hotkey and its
- * registration on the devnet at this page's origin, the message log the page shows, and starting a
- * loop in a worker that asks the page for every signature. Subclasses add their loop and events.
+ * registration, the message log the page shows, and starting a loop in a worker that asks the page
+ * for every signature. The Validate session is one; the Contribute session (which also dials real
+ * networks, src/ui/contribute/network.ts) still keeps its own copy of these steps and could become
+ * one once the network choice moves here.
  */
 import type { RunConfig } from '../../core/config.ts';
 import { DevnetChain } from '../../net/devnet-client.ts';
 import type { HexString, Signer, SignerAccount } from '../../net/types.ts';
+import { ContributeStepError, type WalletSource } from './session.ts';
 import { connectExtensionWallet, developmentKeyWallet, type ConnectedWallet } from './wallet.ts';
-
-export type WalletSource = 'extension' | 'development-key';
 
 /** The status fields every session publishes. */
 export interface WalletStatus {
@@ -24,11 +25,6 @@ export interface WalletStatus {
   readonly message: string;
   /** Every message so far, oldest first (bounded). */
   readonly log: readonly string[];
-}
-
-/** A session action that needs an earlier step (a wallet, an account, a registration). */
-export class ContributeStepError extends Error {
-  override readonly name = 'ContributeStepError';
 }
 
 const MAX_LOG = 200;

@@ -7,10 +7,7 @@ import { DevnetChain } from '../../net/devnet-client.ts';
 import { ExtensionSigner } from '../../net/extension-signer.ts';
 import { KeyringSigner } from '../../net/keyring-signer.ts';
 import type { Signer, SignerAccount } from '../../net/types.ts';
-import type { WalletSource } from './wallet-session.ts';
-
-/** The name this app asks wallets for access under. */
-export const APP_NAME = 'Gauntlet peer';
+import { APP_NAME, type WalletSource } from './session.ts';
 
 export interface ConnectedWallet {
   readonly signer: Signer;
