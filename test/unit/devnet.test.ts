@@ -257,7 +257,7 @@ describe('devnet validator permits (top-k by stake, like max_allowed_validators)
   beforeAll(async () => {
     permitDir = mkdtempSync(join(tmpdir(), 'devnet-permit-'));
     permitNet = await startDevnet({ dir: permitDir, blockTimeMs: 100, maxAllowedValidators: 1, minValidatorStake: 10 });
-  });
+  }, 60_000);
   afterAll(async () => {
     await permitNet.close();
     rmSync(permitDir, { recursive: true, force: true });

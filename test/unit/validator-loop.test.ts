@@ -15,9 +15,10 @@ const config = simulationConfig();
 const { blocksPerWindow, blockTimeMs, putWindowMs } = config.window;
 let sim: Simulation;
 
+// Three wasm engines start here: on a loaded two-core machine that can take longer than the default hook timeout.
 beforeAll(async () => {
   sim = await Simulation.create(config, [honest(), honest()]);
-});
+}, 120_000);
 afterAll(async () => {
   await sim.dispose();
 });
