@@ -114,9 +114,9 @@ test('the in-browser validator scores Node miners, and sets weights only once it
   expect(onChain!.uids.some((uid) => uid === 0 || uid === 2)).toBe(true);
   await expect(view.locator('[data-role="weights"] td').first()).toBeVisible();
 
-  const models = await page.evaluate(() => window.gauntlet!.ui.flush());
-  const live = models['validate-live'];
-  expect(live?.scores.peers.some((p) => p.mu !== null)).toBe(true);
+  // The dashboard shows OpenSkill ratings once a window has had two valid evaluations (a match, §7.3).
+  const rated = async (): Promise<boolean> => page.evaluate(() => window.gauntlet!.ui.flush()['validate-live']?.scores.peers.some((p) => p.mu !== null) ?? false);
+  await expect.poll(rated, { timeout: 120_000 }).toBe(true);
   await page.screenshot({ path: testInfo.outputPath('validate-live.png'), fullPage: true });
   await testInfo.attach('validate-live', { path: testInfo.outputPath('validate-live.png'), contentType: 'image/png' });
   await page.evaluate(() => window.gauntlet!.ui.validate().session.stop());
