@@ -30,9 +30,11 @@ export type PeerLoopEvent =
   | { readonly kind: 'peer-resumed'; readonly window: number; readonly errorFeedbackDigest: string; readonly message: string }
   | { readonly kind: 'peer-inner-step'; readonly window: number; readonly step: number; readonly of: number; readonly loss: number }
   | { readonly kind: 'peer-upload-retry'; readonly window: number; readonly attempt: number; readonly message: string }
+  | { readonly kind: 'peer-catching-up'; readonly from: number; readonly to: number; readonly message: string }
   | { readonly kind: 'peer-missed'; readonly from: number; readonly to: number; readonly replayed: readonly number[]; readonly message: string }
   | { readonly kind: 'peer-window-failed'; readonly window: number; readonly message: string }
   | { readonly kind: 'peer-device-lost'; readonly window: number; readonly message: string }
+  | { readonly kind: 'peer-recovered'; readonly backend: TrainerBackend; readonly window: number | null; readonly message: string }
   | { readonly kind: 'peer-persisted'; readonly window: number; readonly errorFeedbackDigest: string; readonly message: string }
   | { readonly kind: 'peer-persist-failed'; readonly window: number; readonly message: string }
   | { readonly kind: 'peer-chain-scores'; readonly window: number; readonly block: number; readonly validatorHotkey: string; readonly rows: readonly ChainScoreRow[] }
@@ -50,6 +52,11 @@ export interface PeerWorkerApi {
   stop(): Promise<void>;
   /** sha256 (hex) of the error-feedback buffer as float32 bytes, for tests and the UI. */
   errorFeedbackDigest(): Promise<string | null>;
+  /**
+   * TEST ONLY (test/browser/device-lost.spec.ts): destroys the WebGPU engine's device, as a driver
+   * reset would, so `device.lost` fires and the loop's recovery runs for real. False on the wasm engine.
+   */
+  testOnlyLoseDevice(): Promise<boolean>;
 }
 
 /** `start` was called while a loop runs, or before the page registered the hotkey. */

@@ -24,23 +24,27 @@ import type { RunConfig } from '../core/config.ts';
 import { parseShardManifest } from '../core/data/manifest.ts';
 import { loadTokenStream } from '../core/data/shard-loader.ts';
 import { tinyRunConfig } from '../core/run-config.ts';
-import { DeviceLostError } from '../gpu/errors.ts';
+import { DeviceLostError, WebGPUUnavailableError } from '../gpu/errors.ts';
 import { createTrainerEngine, type AnyEngine } from '../gpu/select-engine.ts';
+import { WebGpuTrainerEngine } from '../gpu/webgpu-engine.ts';
 import { parameterLayout } from '../model/params.ts';
 import { DevnetChain, DevnetStorage } from '../net/devnet-client.ts';
 import { NetError } from '../net/errors.ts';
 import type { Chain, HexString, Metagraph, Signer, SignerAccount, Storage, TimeGate } from '../net/types.ts';
 import { honest } from '../peer/behaviours.ts';
-import { BrowserPeerPersistence, PersistenceError, type PeerSnapshot } from '../peer/browser-persistence.ts';
-import { aggregateKey } from '../peer/gather.ts';
+import { BrowserPeerPersistence, PersistenceError, SNAPSHOT_VERSION, type PeerSnapshot } from '../peer/browser-persistence.ts';
+import { AggregateFormatError, publishedAggregates, readAggregate } from '../peer/gather.ts';
 import { Miner } from '../peer/miner.ts';
-import type { TrainerEngine } from './trainer-api.ts';
+import { UploadWindowClosedError, uploadWithRetry } from '../peer/upload-retry.ts';
+import type { TrainerEngine, TrainerInfo } from './trainer-api.ts';
 import { PeerStateError, type PageSignRaw, type PeerEvent, type PeerStartOptions, type PeerWorkerApi } from './peer-api.ts';
 
 ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency)) : 1;
 
 /** First retry delay of an upload; doubles per attempt while the put window is open. */
 const UPLOAD_BACKOFF_MS = 250;
+/** How long a failed GPU call waits for `device.lost` to settle before it is judged a plain error. */
+const DEVICE_LOST_SETTLE_MS = 200;
 
 /** The page's wallet as a `Signer`: every signature is a round trip to the page. */
 class PageSigner implements Signer {
@@ -134,20 +138,11 @@ function withProgress(engine: TrainerEngine, onStep: (step: number, of: number, 
   });
 }
 
-/** The validator's aggregated updates of windows accepted by `include`, in window order. */
-async function aggregatesAfter(storage: Storage, validatorHotkey: string, include: (window: number, lastModifiedMs: number) => boolean): Promise<number[]> {
-  return (await storage.list(validatorHotkey, 'aggregate-'))
-    .map((info) => ({ window: Number(info.key.slice('aggregate-'.length)), at: info.lastModifiedMs }))
-    .filter((a) => Number.isInteger(a.window) && include(a.window, a.at))
-    .map((a) => a.window)
-    .sort((a, b) => a - b);
-}
-
-async function replayAggregates(p: Pick<Peer, 'storage' | 'parameterCount'>, engine: TrainerEngine, validatorHotkey: string, windows: readonly number[]): Promise<void> {
-  for (const w of windows) {
-    const { data } = await p.storage.get(validatorHotkey, aggregateKey(w), { maxBytes: p.parameterCount * 4 });
-    await engine.applyOuter(float32Of(data, p.parameterCount, `aggregate-${w}`));
-  }
+/** Applies the validator's published aggregates accepted by `include` (window, server time), in window order. */
+async function replayPublished(p: Pick<Peer, 'storage' | 'parameterCount'>, engine: TrainerEngine, validatorHotkey: string, include: (window: number, lastModifiedMs: number) => boolean): Promise<number[]> {
+  const windows = (await publishedAggregates(p.storage, validatorHotkey)).filter((a) => include(a.window, a.lastModifiedMs)).map((a) => a.window);
+  for (const w of windows) await engine.applyOuter(await readAggregate(p.storage, validatorHotkey, w, p.parameterCount));
+  return windows;
 }
 
 /** θ to start from: the snapshot, else the validator's latest checkpoint, else undefined (the run's init). */
@@ -157,7 +152,8 @@ async function startingPoint(
   snapshot: PeerSnapshot | undefined,
   parameterCount: number,
 ): Promise<{ params: Float32Array | undefined; source: 'init' | 'checkpoint' | 'snapshot'; after: (window: number, at: number) => boolean; window: number | null }> {
-  if (snapshot !== undefined) return { params: snapshot.params, source: 'snapshot', after: (w) => w > snapshot.window, window: snapshot.window };
+  // From a snapshot the loop's catch-up (`Miner.catchUp`) brings θ from `snapshot.window + 1` to the head.
+  if (snapshot !== undefined) return { params: snapshot.params, source: 'snapshot', after: () => false, window: snapshot.window };
   if (validatorHotkey === undefined) return { params: undefined, source: 'init', after: () => false, window: null };
   const checkpoints = (await storage.list(validatorHotkey, 'checkpoint-'))
     .map((info) => ({ step: Number(info.key.slice('checkpoint-'.length)), info }))
@@ -207,31 +203,41 @@ async function waitForHead(p: Peer, done: (head: { number: number; timestampMs?:
   }
 }
 
-/** Signs and uploads, retrying with exponential backoff while the put window is open (§3.2). */
-async function uploadWithRetry(p: Peer, window: number, gate: TimeGate): Promise<boolean> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await p.miner.upload(window, gate);
-      return true;
-    } catch (error) {
-      if (!(error instanceof NetError)) throw error;
-      const head = await p.chain.currentBlock().catch(() => undefined);
-      const delay = UPLOAD_BACKOFF_MS * 2 ** (attempt - 1);
-      if (head?.timestampMs !== undefined && head.timestampMs + delay > gate.timeMaxMs) {
-        p.emit({ kind: 'peer-window-failed', window, message: `Upload of window ${window} failed and the put window has closed (${error.message}); this window earns nothing, the next one is unaffected.` });
-        return false;
-      }
-      p.emit({ kind: 'peer-upload-retry', window, attempt, message: `Upload of window ${window} failed (${error.message}); retrying in ${delay} ms inside the put window.` });
-      await sleep(delay);
-    }
+/** The chain's clock: the head's timestamp (the put window is judged on it, §3.2), else this machine's. */
+async function chainNowMs(p: Peer): Promise<number> {
+  const head = await p.chain.currentBlock().catch(() => undefined);
+  return head?.timestampMs ?? Date.now();
+}
+
+/** Signs and uploads, retrying transient failures with exponential backoff while the put window is open (§3.2). */
+async function uploadInPutWindow(p: Peer, window: number, gate: TimeGate): Promise<boolean> {
+  try {
+    await uploadWithRetry({
+      attempt: () => p.miner.upload(window, gate),
+      window,
+      gate,
+      nowMs: () => chainNowMs(p),
+      sleep,
+      baseDelayMs: UPLOAD_BACKOFF_MS,
+      cancelled: () => stopping,
+      onRetry: ({ attempt, delayMs, error }) =>
+        p.emit({ kind: 'peer-upload-retry', window, attempt, message: `Upload of window ${window} failed (${error.message}); retrying in ${delayMs} ms inside the put window.` }),
+    });
+    return true;
+  } catch (error) {
+    if (!(error instanceof UploadWindowClosedError) && !(error instanceof NetError)) throw error;
+    p.emit({ kind: 'peer-window-failed', window, message: error instanceof UploadWindowClosedError ? error.message : `Upload of window ${window} was refused (${error.message}); this window earns nothing.` });
+    return false;
   }
 }
 
 async function persist(p: Peer, window: number): Promise<void> {
   const errorFeedback = p.miner.exportErrorFeedback();
   try {
-    await p.persistence.save({ runId: p.config.runId, hotkey: p.options.hotkey, window, params: await p.engine.exportParams(), errorFeedback, savedAtMs: Date.now() });
-    p.emit({ kind: 'peer-persisted', window, errorFeedbackDigest: digestOf(errorFeedback), message: `Saved θ, the error-feedback buffer and window ${window} in this browser; a reload resumes from here.` });
+    const params = await p.engine.exportParams();
+    const optimizer = await p.engine.exportOptimizerState();
+    await p.persistence.save({ version: SNAPSHOT_VERSION, runId: p.config.runId, hotkey: p.options.hotkey, window, params, errorFeedback, optimizer, savedAtMs: Date.now() });
+    p.emit({ kind: 'peer-persisted', window, errorFeedbackDigest: digestOf(errorFeedback), message: `Saved θ, the error-feedback buffer, the optimiser state (inner step ${optimizer.schedulerSteps}) and window ${window} in this browser; a reload resumes from here.` });
   } catch (error) {
     if (!(error instanceof PersistenceError)) throw error;
     p.emit({ kind: 'peer-persist-failed', window, message: error.message });
@@ -249,70 +255,150 @@ function publishChainScores(p: Peer, window: number): void {
   });
 }
 
-/** One window, from training to persistence (see the module comment). */
-async function runWindow(p: Peer, window: number): Promise<void> {
+/** One window, from training to persistence (see the module comment); true once θ includes its outer step. */
+async function runWindow(p: Peer, window: number): Promise<boolean> {
   const { config } = p;
   p.metagraph = await p.chain.metagraph(config.netuid);
   p.trainingWindow = window;
   await p.miner.prepare(window);
-  if (!(await waitForHead(p, (head) => head.number >= firstBlockOfWindow(window + 1, config.window.blocksPerWindow)))) return;
+  if (!(await waitForHead(p, (head) => head.number >= firstBlockOfWindow(window + 1, config.window.blocksPerWindow)))) return false;
   const gate = putWindowBounds(await p.chain.blockTimestamp(putWindowAnchorBlock(window, config.window.blocksPerWindow)), config.window.putWindowMs);
-  const uploaded = await uploadWithRetry(p, window, gate);
+  const uploaded = await uploadInPutWindow(p, window, gate);
   // Everyone's uploads are readable once the put window has closed on the chain's clock.
-  if (!(await waitForHead(p, (head) => (head.timestampMs ?? 0) > gate.timeMaxMs))) return;
+  if (!(await waitForHead(p, (head) => (head.timestampMs ?? 0) > gate.timeMaxMs))) return false;
   // Without our upload the outer step still runs, so θ stays in sync with the network.
   if (!uploaded) p.emit({ kind: 'peer-window-failed', window, message: `Window ${window} was not submitted; gathering the others' updates to stay in sync.` });
   await p.miner.finishWindow(window, gate);
   await persist(p, window);
   p.metagraph = await p.chain.metagraph(config.netuid);
   publishChainScores(p, window);
+  return true;
 }
 
-/** After a lost device: a fresh engine (and miner) from the last snapshot, or from the current θ source. */
-async function recreateEngine(p: Peer): Promise<void> {
+/** Window `w`'s put-window bounds, once that window has closed on the chain's clock (for a live gather). */
+async function closedGate(p: Peer, window: number): Promise<TimeGate> {
+  const { blocksPerWindow, putWindowMs } = p.config.window;
+  const gate = putWindowBounds(await p.chain.blockTimestamp(putWindowAnchorBlock(window, blocksPerWindow)), putWindowMs);
+  await waitForHead(p, (head) => (head.timestampMs ?? 0) > gate.timeMaxMs);
+  return gate;
+}
+
+/** Brings θ through the windows `from … to` this peer did not finish, before it contributes again. */
+async function catchUp(p: Peer, from: number, to: number): Promise<void> {
+  p.metagraph = await p.chain.metagraph(p.config.netuid);
+  p.emit({ kind: 'peer-catching-up', from, to, message: `Windows ${from}–${to} passed without this peer (stopped, asleep or recovering): catching up before contributing again.` });
+  const done = await p.miner.catchUp(from, to, (w) => closedGate(p, w));
+  const parts = [`replayed ${done.replayed.length} aggregated update(s) published by the validator`];
+  if (done.gatheredLive.length > 0) parts.push(`gathered ${done.gatheredLive.length} not yet published window(s) from the peers directly`);
+  if (done.skipped.length > 0) parts.push(`${done.skipped.length} window(s) had no outer step`);
+  p.emit({
+    kind: 'peer-missed', from, to, replayed: done.replayed,
+    message: `Caught up windows ${from}–${to}: ${parts.join(', ')}. θ matches the network again; keep the tab visible to contribute every window.`,
+  });
+}
+
+/**
+ * True when `error` came from a lost GPU device. A destroyed device can fail the call in flight
+ * with some other error before `device.lost` settles, so that promise is given a moment to settle.
+ */
+async function isDeviceLoss(p: Peer, error: unknown): Promise<boolean> {
+  if (error instanceof DeviceLostError) return true;
+  const engine = p.engine;
+  if (!(engine instanceof WebGpuTrainerEngine)) return false;
+  await Promise.race([engine.device.lost, sleep(DEVICE_LOST_SETTLE_MS)]);
+  return engine.deviceLostReason !== undefined;
+}
+
+/**
+ * After a lost device: a fresh engine (a new device, or the wasm EP when none can be had) synced as
+ * at start (the last snapshot with its optimiser state and e, else the network). Returns the last
+ * window θ includes (the loop catches up from there), or null when θ is synced to the head.
+ */
+async function recoverEngine(p: Peer): Promise<number | null> {
   await p.engine.dispose().catch(() => undefined);
-  const snapshot = await p.persistence.load(p.config.runId, p.options.hotkey).catch(() => undefined);
-  const { engine } = await createTrainerEngine(ort, p.config, snapshot?.params, { backend: p.options.backend });
-  p.engine = engine;
-  p.miner = buildMiner(p, engine);
-  if (snapshot !== undefined) p.miner.restoreErrorFeedback(snapshot.errorFeedback);
+  let synced: Synced;
+  try {
+    synced = await syncEngine(p, p.metagraph, p.options.backend);
+  } catch (error) {
+    if (!(error instanceof WebGPUUnavailableError)) throw error;
+    synced = await syncEngine(p, p.metagraph, 'wasm');
+  }
+  p.engine = synced.engine;
+  p.miner = buildMiner(p, synced.engine);
+  if (synced.snapshot !== undefined) p.miner.restoreErrorFeedback(synced.snapshot.errorFeedback);
+  p.emit({ kind: 'peer-engine', backend: synced.info.backend, reason: synced.info.reason, parameterCount: synced.info.parameterCount });
+  const from = synced.snapshot === undefined ? `${synced.sourceText} (no window was saved yet)` : `the state saved after window ${synced.snapshot.window}`;
+  p.emit({ kind: 'peer-recovered', backend: synced.info.backend, window: synced.snapshot?.window ?? null, message: `Recovered from the lost GPU device: training again on ${synced.info.backend}, resumed from ${from}.` });
+  return synced.snapshot?.window ?? null;
 }
 
-async function runLoop(p: Peer): Promise<void> {
+/**
+ * The window loop. `synced` is the last window whose outer step θ includes (null: θ is synced to the
+ * head); any gap between it and the chain's window is caught up before the next contribution.
+ */
+async function runLoop(p: Peer, resumeAfter: number | null): Promise<void> {
   const { config } = p;
-  let next: number | null = null;
+  let synced = resumeAfter;
   while (!stopping) {
     const head = await p.chain.currentBlock();
     const current = windowOfBlock(head.number, config.window.blocksPerWindow);
-    if (next !== null && current < next) {
+    if (synced !== null && current <= synced) {
       await sleep(config.window.blockTimeMs / 4);
       continue;
     }
-    if (next !== null && current > next) {
-      const validatorHotkey = leadValidator(p.metagraph, config, p.options.hotkey);
-      const from = next;
-      const missed = validatorHotkey === undefined ? [] : await aggregatesAfter(p.storage, validatorHotkey, (w) => w >= from && w < current);
-      if (validatorHotkey !== undefined) await replayAggregates(p, p.engine, validatorHotkey, missed);
-      p.emit({
-        kind: 'peer-missed', from, to: current - 1, replayed: missed,
-        message: `Windows ${from}–${current - 1} passed while this tab was busy or throttled; caught up by replaying ${missed.length} aggregated update(s) from the validator. Keep the tab visible to contribute every window.`,
-      });
-    }
     try {
-      await runWindow(p, current);
-    } catch (error) {
-      if (error instanceof DeviceLostError) {
-        p.emit({ kind: 'peer-device-lost', window: current, message: `The GPU device was lost (${error.message}); recreating it and resuming from the last saved window.` });
-        await recreateEngine(p);
-      } else if (error instanceof NetError) {
-        p.emit({ kind: 'miner-error', window: current, uid: p.options.uid, stage: 'network', message: error.message });
-        p.emit({ kind: 'peer-window-failed', window: current, message: `Window ${current} failed on the network (${error.message}); the loop goes on with the next window.` });
-      } else {
-        throw error;
+      if (synced !== null && current > synced + 1) {
+        await catchUp(p, synced + 1, current - 1);
+        synced = current - 1;
       }
+      if (await runWindow(p, current)) synced = current;
+    } catch (error) {
+      if (await isDeviceLoss(p, error)) {
+        p.emit({ kind: 'peer-device-lost', window: current, message: `The GPU device was lost (${errorText(error)}); recreating it and resuming from the last saved window.` });
+        synced = await recoverEngine(p);
+        continue;
+      }
+      if (!(error instanceof NetError || error instanceof AggregateFormatError)) throw error;
+      p.emit({ kind: 'miner-error', window: current, uid: p.options.uid, stage: 'network', message: error.message });
+      p.emit({ kind: 'peer-window-failed', window: current, message: `Window ${current} failed on the network (${error.message}); the loop goes on, and catches up on this window once the next one starts.` });
+      // Never train the same window twice: wait for the next one; the catch-up then covers this one.
+      await waitForHead(p, (h) => windowOfBlock(h.number, config.window.blocksPerWindow) > current);
+      synced ??= current - 1;
     }
-    next = current + 1;
   }
+}
+
+interface Synced {
+  readonly engine: AnyEngine;
+  readonly info: TrainerInfo;
+  readonly snapshot: PeerSnapshot | undefined;
+  readonly source: 'init' | 'checkpoint' | 'snapshot';
+  readonly sourceText: string;
+  readonly window: number | null;
+  readonly replayed: readonly number[];
+}
+
+/**
+ * An engine on the best θ this peer can get (gauntlet-spec §3.5): the tab's snapshot (θ, with its
+ * optimiser state; e is restored on the miner), else the validator's latest checkpoint, else the
+ * run's initial θ, then the validator's aggregates after a checkpoint or init replayed.
+ */
+async function syncEngine(
+  p: Pick<Peer, 'config' | 'options' | 'storage' | 'persistence' | 'parameterCount' | 'emit'>,
+  metagraph: Metagraph,
+  backend: PeerStartOptions['backend'],
+): Promise<Synced> {
+  const { config, options, storage, persistence, parameterCount } = p;
+  const snapshot = await persistence.load(config.runId, options.hotkey).catch((error: unknown) => {
+    p.emit({ kind: 'peer-persist-failed', window: -1, message: errorText(error) });
+    return undefined;
+  });
+  const validatorHotkey = leadValidator(metagraph, config, options.hotkey);
+  const start = await startingPoint(storage, validatorHotkey, snapshot, parameterCount);
+  const { engine, info } = await createTrainerEngine(ort, config, start.params, { backend, ...(snapshot === undefined ? {} : { optimizerState: snapshot.optimizer }) });
+  const replayed = validatorHotkey === undefined ? [] : await replayPublished(p, engine, validatorHotkey, start.after);
+  const sourceText = { init: `the run's initial parameters (seed ${config.initSeed})`, checkpoint: "the validator's latest checkpoint", snapshot: "this browser's saved state" }[start.source];
+  return { engine, info, snapshot, source: start.source, sourceText, window: start.window, replayed };
 }
 
 const api: PeerWorkerApi = {
@@ -331,17 +417,11 @@ const api: PeerWorkerApi = {
     const emit = (event: PeerEvent): void => onEvent(event);
 
     const [tokens, metagraph] = await Promise.all([loadTokens(options.devnetUrl), chain.metagraph(config.netuid)]);
-    const snapshot = await persistence.load(config.runId, options.hotkey).catch((error: unknown) => {
-      emit({ kind: 'peer-persist-failed', window: -1, message: errorText(error) });
-      return undefined;
-    });
-    const validatorHotkey = leadValidator(metagraph, config, options.hotkey);
-    const start = await startingPoint(storage, validatorHotkey, snapshot, parameterCount);
-    const { engine, info } = await createTrainerEngine(ort, config, start.params, { backend: options.backend });
+    const base = { config, options, chain, storage, signer, persistence, tokens, parameterCount, emit, metagraph, trainingWindow: -1 };
+    const synced = await syncEngine(base, metagraph, options.backend);
+    const { engine, info, snapshot } = synced;
     emit({ kind: 'peer-engine', backend: info.backend, reason: info.reason, parameterCount: info.parameterCount });
-    const replay = validatorHotkey === undefined ? [] : await aggregatesAfter(storage, validatorHotkey, start.after);
-    if (validatorHotkey !== undefined) await replayAggregates({ storage, parameterCount }, engine, validatorHotkey, replay);
-    const building: Omit<Peer, 'miner'> & { miner?: Miner } = { config, options, chain, storage, signer, persistence, tokens, parameterCount, emit, engine, metagraph, trainingWindow: -1 };
+    const building: Omit<Peer, 'miner'> & { miner?: Miner } = { ...base, engine };
     // The miner's closures read `building.metagraph`, refreshed every window: one object throughout.
     building.miner = buildMiner(building, engine);
     peer = building as Peer;
@@ -349,12 +429,11 @@ const api: PeerWorkerApi = {
       peer.miner.restoreErrorFeedback(snapshot.errorFeedback);
       emit({
         kind: 'peer-resumed', window: snapshot.window, errorFeedbackDigest: digestOf(peer.miner.exportErrorFeedback()),
-        message: `Resumed from this browser's saved state after window ${snapshot.window} (θ and the error-feedback buffer); replayed ${replay.length} later aggregated update(s).`,
+        message: `Resumed from this browser's saved state after window ${snapshot.window} (θ, the error-feedback buffer and the optimiser state at inner step ${snapshot.optimizer.schedulerSteps}); later windows are caught up next.`,
       });
     }
-    const sourceText = { init: `the run's initial parameters (seed ${config.initSeed})`, checkpoint: "the validator's latest checkpoint", snapshot: "this browser's saved state" }[start.source];
-    emit({ kind: 'peer-synced', source: start.source, window: start.window, replayed: replay, message: `Synced from ${sourceText}, then ${replay.length} aggregated update(s) replayed.` });
-    loop = runLoop(peer).then(
+    emit({ kind: 'peer-synced', source: synced.source, window: synced.window, replayed: synced.replayed, message: `Synced from ${synced.sourceText}, then ${synced.replayed.length} aggregated update(s) replayed.` });
+    loop = runLoop(peer, snapshot?.window ?? null).then(
       () => emit({ kind: 'peer-stopped', message: 'The miner loop stopped.' }),
       (error: unknown) => emit({ kind: 'peer-stopped', message: `The miner loop stopped on an error: ${errorText(error)}. Reload the page to resume from the last saved window.` }),
     );
@@ -368,6 +447,12 @@ const api: PeerWorkerApi = {
   },
   errorFeedbackDigest() {
     return Promise.resolve(peer === null ? null : digestOf(peer.miner.exportErrorFeedback()));
+  },
+  testOnlyLoseDevice() {
+    const engine = peer?.engine;
+    if (!(engine instanceof WebGpuTrainerEngine)) return Promise.resolve(false);
+    engine.device.destroy();
+    return Promise.resolve(true);
   },
 };
 

@@ -158,6 +158,11 @@ export class ContributeSession {
     return (await this.api?.errorFeedbackDigest()) ?? null;
   }
 
+  /** TEST ONLY: destroys the worker's GPU device so the device-lost recovery runs (test/browser/device-lost.spec.ts). */
+  async testOnlyLoseDevice(): Promise<boolean> {
+    return (await this.api?.testOnlyLoseDevice()) ?? false;
+  }
+
   private onEvent(event: PeerEvent): void {
     this.feed.take(event, this.state.uid ?? -1);
     switch (event.kind) {
@@ -190,6 +195,8 @@ export class ContributeSession {
       case 'peer-upload-retry':
       case 'peer-window-failed':
       case 'peer-device-lost':
+      case 'peer-recovered':
+      case 'peer-catching-up':
       case 'peer-persist-failed':
         this.say(event.message);
         return;
