@@ -298,15 +298,16 @@ async function catchUp(p: Peer, from: number, to: number): Promise<void> {
 }
 
 /**
- * True when `error` came from a lost GPU device. A destroyed device can fail the call in flight
- * with some other error before `device.lost` settles, so that promise is given a moment to settle.
+ * Why the GPU device was lost when `error` came from a lost device, else undefined. A destroyed
+ * device can fail the call in flight with some other error before `device.lost` settles, so that
+ * promise is given a moment to settle.
  */
-async function isDeviceLoss(p: Peer, error: unknown): Promise<boolean> {
-  if (error instanceof DeviceLostError) return true;
+async function deviceLossReason(p: Peer, error: unknown): Promise<string | undefined> {
+  if (error instanceof DeviceLostError) return error.reason;
   const engine = p.engine;
-  if (!(engine instanceof WebGpuTrainerEngine)) return false;
+  if (!(engine instanceof WebGpuTrainerEngine)) return undefined;
   await Promise.race([engine.device.lost, sleep(DEVICE_LOST_SETTLE_MS)]);
-  return engine.deviceLostReason !== undefined;
+  return engine.deviceLostReason;
 }
 
 /**
@@ -353,8 +354,9 @@ async function runLoop(p: Peer, resumeAfter: number | null): Promise<void> {
       }
       if (await runWindow(p, current)) synced = current;
     } catch (error) {
-      if (await isDeviceLoss(p, error)) {
-        p.emit({ kind: 'peer-device-lost', window: current, message: `The GPU device was lost (${errorText(error)}); recreating it and resuming from the last saved window.` });
+      const lostReason = await deviceLossReason(p, error);
+      if (lostReason !== undefined) {
+        p.emit({ kind: 'peer-device-lost', window: current, message: `The GPU device was lost in window ${current} (${lostReason}); recreating it and resuming from the last saved window.` });
         synced = await recoverEngine(p);
         continue;
       }

@@ -68,8 +68,8 @@ test.afterEach(async ({}, testInfo) => {
 
 const status = (page: Page): Promise<ContributeStatus> => page.evaluate(() => window.gauntlet!.ui.contribute().session.status());
 
-/** Opens Contribute, connects the injected wallet, picks the volunteer's hotkey, registers if needed and starts on wasm. */
-async function joinAndStart(page: Page, hotkey: string): Promise<void> {
+/** Opens Contribute, connects the injected wallet, picks the volunteer's hotkey, registers if needed and starts (on wasm unless told). */
+async function joinAndStart(page: Page, hotkey: string, backend: 'wasm' | 'webgpu' = 'wasm'): Promise<void> {
   await page.goto(devnet.url + '/#/contribute');
   await page.click('[data-action="connect-extension"]');
   await expect(page.locator('[data-role="accounts"] option')).toHaveCount(2);
@@ -79,7 +79,7 @@ async function joinAndStart(page: Page, hotkey: string): Promise<void> {
     await page.click('[data-action="register"]');
     await expect.poll(async () => (await status(page)).uid).not.toBeNull();
   }
-  await page.selectOption('[data-role="backend"]', 'wasm');
+  await page.selectOption('[data-role="backend"]', backend);
   await page.click('[data-action="start"]');
 }
 
@@ -162,4 +162,70 @@ test('a volunteer contributes ≥ 3 windows on the devnet, survives a reload wit
   await testInfo.attach('contribute-dashboard', { path: testInfo.outputPath('contribute-dashboard.png'), contentType: 'image/png' });
   for (const p of [page, second]) await p.evaluate(() => window.gauntlet!.ui.contribute().session.stop());
   await second.context().close();
+});
+
+/** A third volunteer, on WebGPU, for the device-loss test. */
+const DEVICE_LOSS_URI = '//Volunteer3//hotkey';
+
+/**
+ * Issue #8 "Resilience": the GPU device is destroyed on purpose (the worker's test-only hook), which
+ * fires `device.lost` as a driver reset would. The peer must say so, recreate the engine (a new
+ * device, or wasm), resume from its last snapshot, catch up and keep contributing. Before starting,
+ * a snapshot of the old layout (version 1, no optimiser state) is planted: it must be refused with a
+ * clear message instead of resuming a trajectory it cannot reproduce.
+ */
+test('a lost GPU device is recreated and the peer resumes from its snapshot and keeps uploading', async ({ page }, testInfo) => {
+  const hotkey = await withWallet(page, DEVICE_LOSS_URI);
+  const layout = parameterLayout(config.model);
+  const last = layout[layout.length - 1]!;
+  const parameterCount = last.offset + last.shape.reduce((a, b) => a * b, 1);
+  await page.goto(devnet.url + '/#/contribute');
+  await page.evaluate(
+    ({ runId, hotkey, parameterCount }) =>
+      new Promise<void>((resolve, reject) => {
+        const open = indexedDB.open('gauntlet-peer', 1);
+        open.onupgradeneeded = () => open.result.createObjectStore('snapshots');
+        open.onerror = () => reject(open.error ?? new Error('indexedDB.open failed'));
+        open.onsuccess = () => {
+          const tx = open.result.transaction('snapshots', 'readwrite');
+          const zeros = new Float32Array(parameterCount);
+          tx.objectStore('snapshots').put({ runId, hotkey, window: 0, params: zeros, errorFeedback: zeros, savedAtMs: Date.now() }, `${runId}/${hotkey}`);
+          tx.oncomplete = () => {
+            open.result.close();
+            resolve();
+          };
+          tx.onerror = () => reject(tx.error ?? new Error('IndexedDB write failed'));
+        };
+      }),
+    { runId: config.runId, hotkey, parameterCount },
+  );
+  await joinAndStart(page, hotkey, 'webgpu');
+  await expect.poll(async () => (await status(page)).log.some((m) => m.includes('layout version 1')), { timeout: 60_000 }).toBe(true);
+  await expect.poll(async () => (await status(page)).engine?.backend, { timeout: 60_000 }).toBe('webgpu');
+  expect((await status(page)).resumed).toBeNull();
+
+  // A finished window on WebGPU, saved: the state the recovery must come back to.
+  await expect.poll(async () => (await status(page)).persisted.length, { timeout: 150_000 }).toBeGreaterThanOrEqual(1);
+  expect(await page.evaluate(() => window.gauntlet!.ui.contribute().session.testOnlyLoseDevice())).toBe(true);
+  const lost = (await status(page)).persisted.at(-1)!.window;
+
+  await expect.poll(async () => (await status(page)).log.some((m) => m.startsWith('The GPU device was lost')), { timeout: 60_000 }).toBe(true);
+  await expect.poll(async () => (await status(page)).log.find((m) => m.startsWith('Recovered from the lost GPU device')), { timeout: 60_000 }).toMatch(/resumed from the state saved after window \d+/);
+  const recovered = await status(page);
+  expect(['webgpu', 'wasm']).toContain(recovered.engine?.backend);
+
+  // It keeps contributing: after the recovery message, a window is stored by the devnet and saved again.
+  const afterRecovery = async (pattern: RegExp): Promise<boolean> => {
+    const log = (await status(page)).log;
+    const from = log.findIndex((m) => m.startsWith('Recovered from the lost GPU device'));
+    return log.slice(from + 1).some((m) => pattern.test(m));
+  };
+  await expect.poll(() => afterRecovery(/^Window \d+: submission stored by the devnet/), { timeout: 150_000 }).toBe(true);
+  await expect.poll(() => afterRecovery(/^Saved θ, the error-feedback buffer, the optimiser state/), { timeout: 150_000 }).toBe(true);
+  const final = await status(page);
+  expect(final.persisted.at(-1)!.window).toBeGreaterThan(lost);
+  writeFileSync(testInfo.outputPath('peer.log'), final.log.join('\n'));
+  await testInfo.attach('peer-log', { path: testInfo.outputPath('peer.log'), contentType: 'text/plain' });
+  expect(final.log.some((m) => m.includes('The miner loop stopped on an error'))).toBe(false);
+  await page.evaluate(() => window.gauntlet!.ui.contribute().session.stop());
 });
