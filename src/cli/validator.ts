@@ -91,14 +91,24 @@ async function main(): Promise<void> {
   let done = 0;
   let next = validator.scoringState.lastWindow === null ? null : validator.scoringState.lastWindow + 1;
   while (done < maxWindows) {
-    const head = await chain.currentBlock();
-    const sync = validatorSyncWindow(windowOfBlock(head.number, config.window.blocksPerWindow), config.window.validatorOffset);
-    next ??= sync;
-    if (sync === null || next === null || next > sync) {
-      await sleep(config.window.blockTimeMs / 2);
+    let head: Awaited<ReturnType<typeof chain.currentBlock>>;
+    let opened: number | undefined;
+    try {
+      head = await chain.currentBlock();
+      const sync = validatorSyncWindow(windowOfBlock(head.number, config.window.blocksPerWindow), config.window.validatorOffset);
+      next ??= sync;
+      if (sync === null || next === null || next > sync) {
+        await sleep(config.window.blockTimeMs / 2);
+        continue;
+      }
+      opened = await chain.blockTimestamp(putWindowAnchorBlock(next, config.window.blocksPerWindow));
+    } catch (error) {
+      // A chain read that fails (an unreachable devnet, a reset connection) is retried, not fatal.
+      if (!(error instanceof NetError)) throw error;
+      console.error(`chain read failed, retrying: ${error.message}`);
+      await sleep(config.window.blockTimeMs);
       continue;
     }
-    const opened = await chain.blockTimestamp(putWindowAnchorBlock(next, config.window.blocksPerWindow));
     if ((head.timestampMs ?? 0) <= opened + config.window.putWindowMs) {
       await sleep(config.window.blockTimeMs / 2);
       continue;

@@ -38,6 +38,7 @@ export type PeerLoopEvent =
   | { readonly kind: 'peer-persisted'; readonly window: number; readonly errorFeedbackDigest: string; readonly message: string }
   | { readonly kind: 'peer-persist-failed'; readonly window: number; readonly message: string }
   | { readonly kind: 'peer-chain-scores'; readonly window: number; readonly block: number; readonly validatorHotkey: string; readonly rows: readonly ChainScoreRow[] }
+  | { readonly kind: 'peer-network'; readonly reachable: boolean; readonly message: string }
   | { readonly kind: 'peer-stopped'; readonly message: string };
 
 export type PeerEvent = WindowEvent | PeerLoopEvent;

@@ -75,6 +75,8 @@ interface Peer {
   metagraph: Metagraph;
   /** The window whose inner steps run now (for progress events). */
   trainingWindow: number;
+  /** True while the chain cannot be reached (reported once per outage). */
+  outage: boolean;
 }
 
 let peer: Peer | null = null;
@@ -194,11 +196,31 @@ function buildMiner(p: Omit<Peer, 'miner'>, engine: AnyEngine): Miner {
   });
 }
 
+/**
+ * The chain head, or undefined while the chain cannot be reached: a network outage pauses the loop
+ * (it polls again) instead of ending it. The first failure of an outage is reported once.
+ */
+async function headOrUndefined(p: Peer): Promise<{ number: number; timestampMs?: number } | undefined> {
+  try {
+    const head = await p.chain.currentBlock();
+    if (p.outage) p.emit({ kind: 'peer-network', reachable: true, message: 'The network is reachable again; the loop goes on (missed windows are caught up).' });
+    p.outage = false;
+    return head;
+  } catch (error) {
+    if (!(error instanceof NetError)) throw error;
+    if (!p.outage) p.emit({ kind: 'peer-network', reachable: false, message: `The network cannot be reached (${error.message}); retrying every ${p.config.window.blockTimeMs} ms.` });
+    p.outage = true;
+    await sleep(p.config.window.blockTimeMs);
+    return undefined;
+  }
+}
+
 /** Polls the head until `done(head)`; resolves false when the loop is stopping. */
 async function waitForHead(p: Peer, done: (head: { number: number; timestampMs?: number }) => boolean): Promise<boolean> {
   for (;;) {
     if (stopping) return false;
-    if (done(await p.chain.currentBlock())) return true;
+    const head = await headOrUndefined(p);
+    if (head !== undefined && done(head)) return true;
     await sleep(p.config.window.blockTimeMs / 4);
   }
 }
@@ -341,7 +363,8 @@ async function runLoop(p: Peer, resumeAfter: number | null): Promise<void> {
   const { config } = p;
   let synced = resumeAfter;
   while (!stopping) {
-    const head = await p.chain.currentBlock();
+    const head = await headOrUndefined(p);
+    if (head === undefined) continue;
     const current = windowOfBlock(head.number, config.window.blocksPerWindow);
     if (synced !== null && current <= synced) {
       await sleep(config.window.blockTimeMs / 4);
@@ -419,7 +442,7 @@ const api: PeerWorkerApi = {
     const emit = (event: PeerEvent): void => onEvent(event);
 
     const [tokens, metagraph] = await Promise.all([loadTokens(options.devnetUrl), chain.metagraph(config.netuid)]);
-    const base = { config, options, chain, storage, signer, persistence, tokens, parameterCount, emit, metagraph, trainingWindow: -1 };
+    const base = { config, options, chain, storage, signer, persistence, tokens, parameterCount, emit, metagraph, trainingWindow: -1, outage: false };
     const synced = await syncEngine(base, metagraph, options.backend);
     const { engine, info, snapshot } = synced;
     emit({ kind: 'peer-engine', backend: info.backend, reason: info.reason, parameterCount: info.parameterCount });

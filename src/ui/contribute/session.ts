@@ -197,6 +197,7 @@ export class ContributeSession {
       case 'peer-device-lost':
       case 'peer-recovered':
       case 'peer-catching-up':
+      case 'peer-network':
       case 'peer-persist-failed':
         this.say(event.message);
         return;
