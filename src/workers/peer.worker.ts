@@ -36,7 +36,7 @@ import { BrowserPeerPersistence, PersistenceError, SNAPSHOT_VERSION, type PeerSn
 import { AggregateFormatError, publishedAggregates, readAggregate } from '../peer/gather.ts';
 import { Miner } from '../peer/miner.ts';
 import { UploadWindowClosedError, uploadWithRetry } from '../peer/upload-retry.ts';
-import type { TrainerEngine, TrainerInfo } from './trainer-api.ts';
+import type { InnerOptimizerState, TrainerEngine, TrainerInfo } from './trainer-api.ts';
 import { PeerStateError, type PageSignRaw, type PeerEvent, type PeerStartOptions, type PeerWorkerApi } from './peer-api.ts';
 
 ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency)) : 1;
@@ -140,11 +140,19 @@ function withProgress(engine: TrainerEngine, onStep: (step: number, of: number, 
   });
 }
 
-/** Applies the validator's published aggregates accepted by `include` (window, server time), in window order. */
-async function replayPublished(p: Pick<Peer, 'storage' | 'parameterCount'>, engine: TrainerEngine, validatorHotkey: string, include: (window: number, lastModifiedMs: number) => boolean): Promise<number[]> {
-  const windows = (await publishedAggregates(p.storage, validatorHotkey)).filter((a) => include(a.window, a.lastModifiedMs)).map((a) => a.window);
+/** Applies the validator's published aggregates of `windows`, in order. */
+async function replayPublished(p: Pick<Peer, 'storage' | 'parameterCount'>, engine: TrainerEngine, validatorHotkey: string, windows: readonly number[]): Promise<void> {
   for (const w of windows) await engine.applyOuter(await readAggregate(p.storage, validatorHotkey, w, p.parameterCount));
-  return windows;
+}
+
+/**
+ * The optimiser state of a peer that joins from the network rather than its own snapshot: fresh
+ * moments, but the inner scheduler at `outerSteps × H` (Templar v2.1.3 restores weights only and
+ * replays the inner scheduler `global_step × inner_steps` times, gauntlet-spec §3.5), so the joining
+ * peer trains at the run's current learning rate instead of warming up from zero.
+ */
+function networkOptimizerState(config: RunConfig, parameterCount: number, outerSteps: number): InnerOptimizerState {
+  return { schedulerSteps: outerSteps * config.inner.innerSteps, expAvg: new Float32Array(parameterCount), expAvgSq: new Float32Array(parameterCount) };
 }
 
 /** θ to start from: the snapshot, else the validator's latest checkpoint, else undefined (the run's init). */
@@ -153,19 +161,19 @@ async function startingPoint(
   validatorHotkey: string | undefined,
   snapshot: PeerSnapshot | undefined,
   parameterCount: number,
-): Promise<{ params: Float32Array | undefined; source: 'init' | 'checkpoint' | 'snapshot'; after: (window: number, at: number) => boolean; window: number | null }> {
+): Promise<{ params: Float32Array | undefined; source: 'init' | 'checkpoint' | 'snapshot'; after: (window: number, at: number) => boolean; window: number | null; globalStep: number }> {
   // From a snapshot the loop's catch-up (`Miner.catchUp`) brings θ from `snapshot.window + 1` to the head.
-  if (snapshot !== undefined) return { params: snapshot.params, source: 'snapshot', after: () => false, window: snapshot.window };
-  if (validatorHotkey === undefined) return { params: undefined, source: 'init', after: () => false, window: null };
+  if (snapshot !== undefined) return { params: snapshot.params, source: 'snapshot', after: () => false, window: snapshot.window, globalStep: 0 };
+  if (validatorHotkey === undefined) return { params: undefined, source: 'init', after: () => false, window: null, globalStep: 0 };
   const checkpoints = (await storage.list(validatorHotkey, 'checkpoint-'))
     .map((info) => ({ step: Number(info.key.slice('checkpoint-'.length)), info }))
     .filter((c) => Number.isInteger(c.step))
     .sort((a, b) => b.step - a.step);
   const latest = checkpoints[0];
-  if (latest === undefined) return { params: undefined, source: 'init', after: () => true, window: null };
+  if (latest === undefined) return { params: undefined, source: 'init', after: () => true, window: null, globalStep: 0 };
   const { data } = await storage.get(validatorHotkey, latest.info.key, { maxBytes: parameterCount * 4 });
   // Aggregates stored after the checkpoint are the windows it does not include yet.
-  return { params: float32Of(data, parameterCount, latest.info.key), source: 'checkpoint', after: (_w, at) => at > latest.info.lastModifiedMs, window: null };
+  return { params: float32Of(data, parameterCount, latest.info.key), source: 'checkpoint', after: (_w, at) => at > latest.info.lastModifiedMs, window: null, globalStep: latest.step };
 }
 
 function buildMiner(p: Omit<Peer, 'miner'>, engine: AnyEngine): Miner {
@@ -401,6 +409,8 @@ interface Synced {
   readonly sourceText: string;
   readonly window: number | null;
   readonly replayed: readonly number[];
+  /** The inner scheduler step the engine starts at. */
+  readonly schedulerSteps: number;
 }
 
 /**
@@ -420,10 +430,13 @@ async function syncEngine(
   });
   const validatorHotkey = leadValidator(metagraph, config, options.hotkey);
   const start = await startingPoint(storage, validatorHotkey, snapshot, parameterCount);
-  const { engine, info } = await createTrainerEngine(ort, config, start.params, { backend, ...(snapshot === undefined ? {} : { optimizerState: snapshot.optimizer }) });
-  const replayed = validatorHotkey === undefined ? [] : await replayPublished(p, engine, validatorHotkey, start.after);
+  const replayed = validatorHotkey === undefined ? [] : (await publishedAggregates(storage, validatorHotkey)).filter((a) => start.after(a.window, a.lastModifiedMs)).map((a) => a.window);
+  // Each published aggregate is one outer step (the validator publishes one exactly when it steps).
+  const optimizerState = snapshot?.optimizer ?? networkOptimizerState(config, parameterCount, start.globalStep + replayed.length);
+  const { engine, info } = await createTrainerEngine(ort, config, start.params, { backend, optimizerState });
+  if (validatorHotkey !== undefined) await replayPublished(p, engine, validatorHotkey, replayed);
   const sourceText = { init: `the run's initial parameters (seed ${config.initSeed})`, checkpoint: "the validator's latest checkpoint", snapshot: "this browser's saved state" }[start.source];
-  return { engine, info, snapshot, source: start.source, sourceText, window: start.window, replayed };
+  return { engine, info, snapshot, source: start.source, sourceText, window: start.window, replayed, schedulerSteps: optimizerState.schedulerSteps };
 }
 
 const api: PeerWorkerApi = {
@@ -457,7 +470,7 @@ const api: PeerWorkerApi = {
         message: `Resumed from this browser's saved state after window ${snapshot.window} (θ, the error-feedback buffer and the optimiser state at inner step ${snapshot.optimizer.schedulerSteps}); later windows are caught up next.`,
       });
     }
-    emit({ kind: 'peer-synced', source: synced.source, window: synced.window, replayed: synced.replayed, message: `Synced from ${synced.sourceText}, then ${synced.replayed.length} aggregated update(s) replayed.` });
+    emit({ kind: 'peer-synced', source: synced.source, window: synced.window, replayed: synced.replayed, message: `Synced from ${synced.sourceText}, then ${synced.replayed.length} aggregated update(s) replayed; the inner optimiser continues at step ${synced.schedulerSteps}.` });
     loop = runLoop(peer, snapshot?.window ?? null).then(
       () => emit({ kind: 'peer-stopped', message: 'The miner loop stopped.' }),
       (error: unknown) => emit({ kind: 'peer-stopped', message: `The miner loop stopped on an error: ${errorText(error)}. Reload the page to resume from the last saved window.` }),
