@@ -54,10 +54,12 @@ export interface PeerWorkerApi {
   /** sha256 (hex) of the error-feedback buffer as float32 bytes, for tests and the UI. */
   errorFeedbackDigest(): Promise<string | null>;
   /**
-   * TEST ONLY (test/browser/device-lost.spec.ts): destroys the WebGPU engine's device, as a driver
-   * reset would, so `device.lost` fires and the loop's recovery runs for real. False on the wasm engine.
+   * TEST ONLY (test/browser/contribute.spec.ts): destroys the WebGPU engine's device, as a driver
+   * reset would, so `device.lost` fires and the loop's recovery runs for real; with
+   * `withoutGpuAfterwards` the worker's `navigator.gpu.requestAdapter` finds no adapter afterwards, so
+   * the recovery must fall back to wasm. False on the wasm engine.
    */
-  testOnlyLoseDevice(): Promise<boolean>;
+  testOnlyLoseDevice(options?: { readonly withoutGpuAfterwards?: boolean }): Promise<boolean>;
 }
 
 /** `start` was called while a loop runs, or before the page registered the hotkey. */

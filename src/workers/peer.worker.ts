@@ -352,7 +352,8 @@ async function recoverEngine(p: Peer): Promise<number | null> {
     synced = await syncEngine(p, p.metagraph, p.options.backend);
   } catch (error) {
     if (!(error instanceof WebGPUUnavailableError)) throw error;
-    synced = await syncEngine(p, p.metagraph, 'wasm');
+    const onWasm = await syncEngine(p, p.metagraph, 'wasm');
+    synced = { ...onWasm, info: { ...onWasm.info, reason: `no GPU device could be created after the loss (${error.reason}), so training runs on the CPU (wasm EP)` } };
   }
   p.engine = synced.engine;
   p.miner = buildMiner(p, synced.engine);
@@ -486,9 +487,14 @@ const api: PeerWorkerApi = {
   errorFeedbackDigest() {
     return Promise.resolve(peer === null ? null : digestOf(peer.miner.exportErrorFeedback()));
   },
-  testOnlyLoseDevice() {
+  testOnlyLoseDevice(options) {
     const engine = peer?.engine;
     if (!(engine instanceof WebGpuTrainerEngine)) return Promise.resolve(false);
+    if (options?.withoutGpuAfterwards === true) {
+      // As a browser whose GPU process gave up: this worker's `requestAdapter` finds no adapter from now on.
+      const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
+      if (gpu !== undefined) Object.defineProperty(gpu, 'requestAdapter', { value: () => Promise.resolve(null), configurable: true });
+    }
     engine.device.destroy();
     return Promise.resolve(true);
   },

@@ -158,9 +158,9 @@ export class ContributeSession {
     return (await this.api?.errorFeedbackDigest()) ?? null;
   }
 
-  /** TEST ONLY: destroys the worker's GPU device so the device-lost recovery runs (test/browser/device-lost.spec.ts). */
-  async testOnlyLoseDevice(): Promise<boolean> {
-    return (await this.api?.testOnlyLoseDevice()) ?? false;
+  /** TEST ONLY: destroys the worker's GPU device so the device-lost recovery runs (test/browser/contribute.spec.ts). */
+  async testOnlyLoseDevice(options?: { readonly withoutGpuAfterwards?: boolean }): Promise<boolean> {
+    return (await this.api?.testOnlyLoseDevice(options)) ?? false;
   }
 
   private onEvent(event: PeerEvent): void {
