@@ -26,7 +26,7 @@ import type { ObjectInfo, Signer, Storage, TimeGate } from '../net/types.ts';
 import type { TrainerEngine } from '../workers/trainer-api.ts';
 import type { Behaviour } from './behaviours.ts';
 import type { MinerEvent, WindowEventListener } from './events.ts';
-import { debugKey, debugSlices, encodeJson, fetchSubmission, gatherSubmissions, gatherUidsAt, gradientKey, publishedAggregates, readAggregate, signatureKey } from './gather.ts';
+import { AggregateFormatError, debugKey, debugSlices, encodeJson, fetchSubmission, gatherSubmissions, gatherUidsAt, gradientKey, publishedAggregates, readAggregate, signatureKey } from './gather.ts';
 
 export interface MinerOptions {
   readonly config: RunConfig;
@@ -192,8 +192,9 @@ export class Miner {
    * (gauntlet-spec §3.5): each window's aggregated update published by the lead validator is applied
    * in window order, the same subtraction the validator made, so θ ends equal to the validator's.
    * Windows after the newest published aggregate may simply not be published yet: they are gathered
-   * live (`gateOf` resolves with the window's put-window bounds once it has closed); a missing
-   * window before the newest published one had no outer step and is skipped. The debug slice of
+   * live (`gateOf` resolves with the window's put-window bounds once it has closed), as is a window
+   * whose aggregate does not fit the model; a missing window before the newest published one had no
+   * outer step and is skipped. The debug slice of
    * `to` is published so the validator's next sync check (§5.9) sees the caught-up θ. The
    * error-feedback buffer is left as it was (Templar's catch-up does not touch it).
    */
@@ -204,10 +205,17 @@ export class Miner {
     const published = new Set((await publishedAggregates(storage, validatorHotkey)).map((a) => a.window));
     const newest = Math.max(-1, ...published);
     for (let window = from; window <= to; window++) {
-      if (published.has(window)) {
-        await engine.applyOuter(await readAggregate(storage, validatorHotkey, window, this.parameterCount));
+      // A published aggregate of the wrong size (another run, a corrupt object) is not replayed: the window is gathered live instead.
+      const update = published.has(window)
+        ? await readAggregate(storage, validatorHotkey, window, this.parameterCount).catch((error: unknown) => {
+            if (error instanceof AggregateFormatError) return undefined;
+            throw error;
+          })
+        : undefined;
+      if (update !== undefined) {
+        await engine.applyOuter(update);
         result.replayed.push(window);
-      } else if (window > newest) {
+      } else if (window > newest || published.has(window)) {
         const gate = await gateOf(window);
         const uids = await gatherUidsAt(storage, validatorHotkey, window, this.options.minerUids());
         const gathered = await gatherSubmissions({ config, layout, storage, window, gate }, uids, this.options.hotkeyOf);

@@ -364,6 +364,19 @@ async function recoverEngine(p: Peer): Promise<number | null> {
   return synced.snapshot?.window ?? null;
 }
 
+/** `recoverEngine`, retried while the network cannot be reached (the sync reads the snapshot's successors from it). */
+async function recoverEngineWhenReachable(p: Peer): Promise<number | null> {
+  for (;;) {
+    try {
+      return await recoverEngine(p);
+    } catch (error) {
+      if (!(error instanceof NetError) || stopping) throw error;
+      p.emit({ kind: 'peer-network', reachable: false, message: `Recreating the engine needs the network, which failed (${error.message}); retrying.` });
+      await sleep(p.config.window.blockTimeMs);
+    }
+  }
+}
+
 /**
  * The window loop. `synced` is the last window whose outer step θ includes (null: θ is synced to the
  * head); any gap between it and the chain's window is caught up before the next contribution.
@@ -389,7 +402,7 @@ async function runLoop(p: Peer, resumeAfter: number | null): Promise<void> {
       const lostReason = await deviceLossReason(p, error);
       if (lostReason !== undefined) {
         p.emit({ kind: 'peer-device-lost', window: current, message: `The GPU device was lost in window ${current} (${lostReason}); recreating it and resuming from the last saved window.` });
-        synced = await recoverEngine(p);
+        synced = await recoverEngineWhenReachable(p);
         continue;
       }
       if (!(error instanceof NetError || error instanceof AggregateFormatError)) throw error;
