@@ -136,6 +136,11 @@ test('a volunteer contributes ≥ 3 windows on the devnet, survives a reload wit
   if (savedAtResumedWindow !== undefined) expect(resumed.errorFeedbackDigest).toBe(savedAtResumedWindow.errorFeedbackDigest);
   else expect(resumed.window).toBe(saved.window + 1);
   expect(resumed.errorFeedbackDigest).not.toBe(zeroDigest);
+  // The inner optimiser state came back too: the resumed step is the one saved with that window.
+  const savedStep = before.log.map((m) => /^Saved θ.*\(inner step (\d+)\) and window (\d+) /.exec(m)).find((m) => Number(m?.[2]) === resumed.window)?.[1];
+  const resumedStep = (await status(page)).log.map((m) => /optimiser state at inner step (\d+)/.exec(m)?.[1]).find((step) => step !== undefined);
+  expect(Number(resumedStep)).toBeGreaterThan(0);
+  if (savedStep !== undefined) expect(resumedStep).toBe(savedStep);
 
   // ≥ 3 windows stored in total, and the validator's weights reach this uid on the chain.
   await expect.poll(async () => before.uploadedWindows.length + (await status(page)).uploadedWindows.length, { timeout: 60_000 }).toBeGreaterThanOrEqual(3);
