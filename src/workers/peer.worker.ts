@@ -3,17 +3,20 @@
  * page. The loop is clock-driven by the devnet's blocks (gauntlet-spec §3, Templar v2.1.3
  * `neurons/miner.py::Miner.run`):
  *
- *  sync: the tab's IndexedDB snapshot if there is one, else the validator's latest checkpoint, else
- *  the run's initial θ (`initSeed`); then the validator's published aggregated updates of the later
- *  windows are replayed (`tplr.neurons.catchup_with_aggregation_server`);
+ *  sync: the tab's IndexedDB snapshot if there is one (θ, e and the inner AdamW state), else the
+ *  validator's latest checkpoint, else the run's initial θ (`initSeed`), the last two with the inner
+ *  scheduler at outer steps × H; then the windows θ lacks are caught up (`Miner.catchUp`: the
+ *  validator's published aggregates replayed, unpublished windows gathered live;
+ *  `tplr.neurons.catchup_with_aggregation_server`);
  *  per window w (while the chain is in w): assignment and shard tokens (hash-verified by
  *  `loadTokenStream`) → H inner steps with progress → compress with error feedback → wait for the
  *  first block of w+1 (its timestamp opens the put window, §3.2) → sign through the page's wallet →
  *  upload with retry/backoff while the put window is open → wait until it closes → gather → outer
  *  step → debug slice → persist (θ, e, w) → read the chain's weights for the dashboard.
  *
- * A missed window (the tab was throttled, training was slow) is caught up by replaying the
- * validator's aggregates; a lost GPU device recreates the engine from the last snapshot.
+ * The loop tracks the last window θ includes: any gap (the tab was throttled, training was slow, the
+ * peer was stopped) is caught up before it contributes again. A lost GPU device recreates the engine
+ * (a new device, else wasm) from the last snapshot; an unreachable network pauses the loop.
  */
 import { bytesToHex } from '@noble/hashes/utils';
 import { sha256 } from '@noble/hashes/sha256';
