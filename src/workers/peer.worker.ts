@@ -12,7 +12,7 @@
  *  `loadTokenStream`) → H inner steps with progress → compress with error feedback → wait for the
  *  first block of w+1 (its timestamp opens the put window, §3.2) → sign through the page's wallet →
  *  upload with retry/backoff while the put window is open → wait until it closes → gather → outer
- *  step → debug slice → persist (θ, e, w) → read the chain's weights for the dashboard.
+ *  step → debug slice → persist (θ, e, AdamW state, w) → read the chain's weights for the dashboard.
  *
  * The loop tracks the last window θ includes: any gap (the tab was throttled, training was slow, the
  * peer was stopped) is caught up before it contributes again. A lost GPU device recreates the engine
