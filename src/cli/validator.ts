@@ -92,21 +92,21 @@ async function main(): Promise<void> {
   let next = validator.scoringState.lastWindow === null ? null : validator.scoringState.lastWindow + 1;
   while (done < maxWindows) {
     let head: Awaited<ReturnType<typeof chain.currentBlock>>;
-    let opened: number | undefined;
+    let opened: number | null = null;
     try {
       head = await chain.currentBlock();
       const sync = validatorSyncWindow(windowOfBlock(head.number, config.window.blocksPerWindow), config.window.validatorOffset);
       next ??= sync;
-      if (sync === null || next === null || next > sync) {
-        await sleep(config.window.blockTimeMs / 2);
-        continue;
-      }
-      opened = await chain.blockTimestamp(putWindowAnchorBlock(next, config.window.blocksPerWindow));
+      if (sync !== null && next !== null && next <= sync) opened = await chain.blockTimestamp(putWindowAnchorBlock(next, config.window.blocksPerWindow));
     } catch (error) {
-      // A chain read that fails (an unreachable devnet, a reset connection) is retried, not fatal.
+      // The devnet did not answer (a restart, an overloaded machine): wait and ask again, the window is not lost yet.
       if (!(error instanceof NetError)) throw error;
-      console.error(`chain read failed, retrying: ${error.message}`);
+      console.error(`waiting for the devnet: ${error.message}`);
       await sleep(config.window.blockTimeMs);
+      continue;
+    }
+    if (next === null || opened === null) {
+      await sleep(config.window.blockTimeMs / 2);
       continue;
     }
     if ((head.timestampMs ?? 0) <= opened + config.window.putWindowMs) {

@@ -31,14 +31,15 @@ import { DeviceLostError, WebGPUUnavailableError } from '../gpu/errors.ts';
 import { createTrainerEngine, type AnyEngine } from '../gpu/select-engine.ts';
 import { WebGpuTrainerEngine } from '../gpu/webgpu-engine.ts';
 import { parameterLayout } from '../model/params.ts';
-import { DevnetChain, DevnetStorage } from '../net/devnet-client.ts';
 import { NetError } from '../net/errors.ts';
 import type { Chain, HexString, Metagraph, Signer, SignerAccount, Storage, TimeGate } from '../net/types.ts';
 import { honest } from '../peer/behaviours.ts';
 import { BrowserPeerPersistence, PersistenceError, SNAPSHOT_VERSION, type PeerSnapshot } from '../peer/browser-persistence.ts';
 import { AggregateFormatError, publishedAggregates, readAggregate } from '../peer/gather.ts';
 import { Miner } from '../peer/miner.ts';
+import { WindowScoresFollower } from '../peer/published-scores.ts';
 import { UploadWindowClosedError, uploadWithRetry } from '../peer/upload-retry.ts';
+import { openPeerNetwork } from './peer-network.ts';
 import type { InnerOptimizerState, TrainerEngine, TrainerInfo } from './trainer-api.ts';
 import { PeerStateError, type PageSignRaw, type PeerEvent, type PeerStartOptions, type PeerWorkerApi } from './peer-api.ts';
 
@@ -73,6 +74,8 @@ interface Peer {
   readonly tokens: Uint8Array;
   readonly parameterCount: number;
   readonly emit: (event: PeerEvent) => void;
+  /** The lead validator's `scores-{window}` documents not yet shown. */
+  readonly scores: WindowScoresFollower;
   engine: AnyEngine;
   miner: Miner;
   metagraph: Metagraph;
@@ -288,6 +291,20 @@ function publishChainScores(p: Peer, window: number): void {
   });
 }
 
+/** Forwards the lead validator's newly published window scores; a read failure is reported, not fatal. */
+async function forwardWindowScores(p: Peer, window: number): Promise<void> {
+  const validatorHotkey = leadValidator(p.metagraph, p.config, p.options.hotkey);
+  if (validatorHotkey === undefined) return;
+  try {
+    for (const read of await p.scores.poll(validatorHotkey)) {
+      p.emit(read.ok ? { kind: 'peer-window-scores', validatorHotkey, document: read.document } : { kind: 'peer-scores-unreadable', window: read.window, message: read.message });
+    }
+  } catch (error) {
+    if (!(error instanceof NetError)) throw error;
+    p.emit({ kind: 'peer-scores-unreadable', window, message: `Could not list the validator's window scores (${error.message}); trying again next window.` });
+  }
+}
+
 /** One window, from training to persistence (see the module comment); true once θ includes its outer step. */
 async function runWindow(p: Peer, window: number): Promise<boolean> {
   const { config } = p;
@@ -305,6 +322,7 @@ async function runWindow(p: Peer, window: number): Promise<boolean> {
   await persist(p, window);
   p.metagraph = await p.chain.metagraph(config.netuid);
   publishChainScores(p, window);
+  await forwardWindowScores(p, window);
   return true;
 }
 
@@ -461,10 +479,10 @@ const api: PeerWorkerApi = {
     if (loop !== null) throw new PeerStateError('The miner loop already runs in this tab; stop it first.');
     if (!(options.uid >= 0)) throw new PeerStateError('Register the hotkey before starting the miner loop.');
     stopping = false;
-    const config = tinyRunConfig();
+    const config = options.network === undefined ? tinyRunConfig() : { ...tinyRunConfig(), netuid: options.network.netuid };
+    if (options.uid === config.scoring.burnUid) throw new PeerStateError(`uid ${options.uid} is the run's burn uid (the subnet owner's); its weight is burned, so it cannot mine.`);
     const signer = new PageSigner(options.hotkey, signRaw);
-    const chain = new DevnetChain(options.devnetUrl, signer);
-    const storage = new DevnetStorage(options.devnetUrl, signer, options.hotkey, config.window.maxSubmissionBytes * 4);
+    const { chain, storage } = await openPeerNetwork(options, signer, config);
     const persistence = new BrowserPeerPersistence();
     const layout = parameterLayout(config.model);
     const lastSpec = layout[layout.length - 1];
@@ -476,7 +494,8 @@ const api: PeerWorkerApi = {
     const synced = await syncEngine(base, metagraph, options.backend);
     const { engine, info, snapshot } = synced;
     emit({ kind: 'peer-engine', backend: info.backend, reason: info.reason, parameterCount: info.parameterCount });
-    const building: Omit<Peer, 'miner'> & { miner?: Miner } = { ...base, engine };
+    const scores = new WindowScoresFollower(storage, { runId: config.runId, netuid: config.netuid });
+    const building: Omit<Peer, 'miner'> & { miner?: Miner } = { ...base, scores, engine };
     // The miner's closures read `building.metagraph`, refreshed every window: one object throughout.
     building.miner = buildMiner(building, engine);
     peer = building as Peer;
