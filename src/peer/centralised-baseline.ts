@@ -1,0 +1,174 @@
+/**
+ * The centralised baseline a distributed run is judged against (issue #10): plain AdamW on one
+ * engine, on the same data and the same number of tokens as the distributed compressed run, with
+ * loss measured after every window on one fixed evaluation set that both sides share.
+ *
+ * Why this is the fair comparison. DiLoCo (arXiv 2311.08105, §3) and SparseLoCo (arXiv 2508.15706,
+ * §4) report the communication-efficient run next to a data-parallel AdamW baseline trained on the
+ * same data for the same number of tokens (equal compute), because what a distributed optimiser
+ * gives up is loss per token, not wall-clock time. Here, per window `w`:
+ *
+ * - the distributed run: each miner `u` trains H inner AdamW steps on its assigned batches
+ *   (`minerPool(u, w)` → `batchesForPool`, gauntlet-spec §4.1), compresses its pseudo-gradient
+ *   (§5.2–5.4) and every peer applies the aggregated outer step (§6);
+ * - the baseline: the union of exactly those batches, `peers × H` inner AdamW steps of `batchSize`
+ *   sequences each on one engine: same optimiser and hyper-parameters (`config.inner`), same
+ *   initial θ (`config.initSeed`), same sequences, same token count, and no compression, no error
+ *   feedback, no outer step. It is what the peers would reach if they could exchange dense
+ *   gradients every step; the ratio of the two losses at equal tokens is the cost of training over
+ *   a slow, untrusted network with a ~1 % payload.
+ *
+ * Within a window the baseline visits the batches step-major (step 0 of every peer, then step 1, …)
+ * so each optimiser step sees data from a different peer's pool, as a data-parallel loader
+ * interleaves shards. The inner lr schedule (`innerLearningRate`, §5.1) is stepped once per optimiser
+ * step, so the baseline moves along it `peers` times as fast per window as a miner does: at equal
+ * tokens it has taken `peers` times as many optimiser steps, which is exactly what centralised
+ * training at this batch size would do.
+ *
+ * The evaluation set (`evaluationBatches`) is drawn from the whole token stream with a fixed seed;
+ * miners also draw from the whole stream, so a few evaluation sequences may also have been trained
+ * on (expected count ≈ evaluated × trained / total sequences; `CentralisedBaselineResult` reports the
+ * actual number). Both runs are measured on the same set, so any such overlap favours neither.
+ */
+import type { RunConfig } from '../core/config.ts';
+import { assignPool, batchesForPool, batchTokens, minerPool, sequenceCount } from '../core/data/assignment.ts';
+import type { TokenBatch, TrainerEngine } from '../workers/trainer-api.ts';
+
+/** Seed of the shared evaluation set unless a caller picks another (any fixed uint32 will do). */
+export const EVALUATION_SEED = 0xe7a15eed;
+
+/** Default size of the evaluation set, in batches of `inner.batchSize` sequences. */
+export const DEFAULT_EVALUATION_BATCHES = 4;
+
+/** An argument the baseline cannot work with: the message names it and what was expected. */
+export class CentralisedBaselineError extends Error {
+  override readonly name = 'CentralisedBaselineError';
+}
+
+/** The fixed evaluation set: its batches and the sequence ids they hold. */
+export interface EvaluationSet {
+  readonly batches: readonly TokenBatch[];
+  /** Sequence ids (`sequenceTokens`), batch by batch. */
+  readonly sequenceIds: readonly number[];
+}
+
+/**
+ * `batches × inner.batchSize` distinct sequences drawn from the whole stream by `seed` (the seeded
+ * partial shuffle of `assignPool`), as batches the engine's `evalLoss` takes. The same arguments
+ * give the same set in Node and in a browser, so the distributed run and the baseline measure on
+ * identical tokens.
+ */
+export function evaluationBatches(
+  config: Pick<RunConfig, 'model' | 'inner'>,
+  tokens: Uint8Array,
+  seed: number = EVALUATION_SEED,
+  batches: number = DEFAULT_EVALUATION_BATCHES,
+): EvaluationSet {
+  if (!Number.isSafeInteger(batches) || batches < 1) throw new CentralisedBaselineError(`the evaluation set needs at least one batch, got ${batches}`);
+  const total = sequenceCount(tokens.length, config.model.seqLen);
+  const { batchSize } = config.inner;
+  const needed = batches * batchSize;
+  if (needed > total) throw new CentralisedBaselineError(`the evaluation set needs ${needed} sequences but the token stream holds ${total}; use fewer batches`);
+  const sequenceIds = assignPool(seed, total, needed);
+  const out: TokenBatch[] = [];
+  for (let b = 0; b < batches; b++) out.push(batchTokens(tokens, sequenceIds.slice(b * batchSize, (b + 1) * batchSize), config.model.seqLen));
+  return { batches: out, sequenceIds };
+}
+
+/** Mean token loss of the engine's current θ over the evaluation set (batches weigh equally: all hold `batchSize × seqLen` tokens). */
+export async function evaluationLoss(engine: TrainerEngine, evaluation: EvaluationSet): Promise<number> {
+  const losses = await engine.evalLoss(evaluation.batches);
+  return losses.reduce((a, b) => a + b, 0) / Math.max(1, losses.length);
+}
+
+/**
+ * The sequence ids of window `window`'s optimiser steps in the baseline: for inner step `s` of every
+ * miner in `minerUids` order, that miner's step-`s` batch (`batchesForPool(minerPool(uid, window))`),
+ * step-major. `peers × H` batches of `batchSize` ids: exactly what the miners train that window.
+ */
+export function centralisedWindowBatches(config: Pick<RunConfig, 'data' | 'inner'>, totalSequences: number, minerUids: readonly number[], window: number): number[][] {
+  const { innerSteps, batchSize } = config.inner;
+  const perMiner = minerUids.map((uid) => batchesForPool(minerPool(uid, window, config, totalSequences), innerSteps, batchSize));
+  const steps: number[][] = [];
+  for (let s = 0; s < innerSteps; s++) for (const batches of perMiner) steps.push(batches[s] as number[]);
+  return steps;
+}
+
+/** Tokens trained per window by `peers` miners, and so by the baseline: peers × H × batchSize × seqLen. */
+export function tokensPerWindow(config: Pick<RunConfig, 'model' | 'inner'>, peers: number): number {
+  return peers * config.inner.innerSteps * config.inner.batchSize * config.model.seqLen;
+}
+
+export interface CentralisedBaselineOptions {
+  readonly config: RunConfig;
+  /** An engine initialised with `init(config)` (the run's initial θ), owned by the caller; θ is trained in place. */
+  readonly engine: TrainerEngine;
+  /** The run's token stream (`loadAllTokens` in Node, `loadTokenStream` in a browser). */
+  readonly tokens: Uint8Array;
+  /** The uids of the distributed run's training miners, whose assigned batches make up each window. */
+  readonly minerUids: readonly number[];
+  /** The distributed run's first window (assignments depend on the window number). */
+  readonly firstWindow: number;
+  readonly windows: number;
+  /** The shared evaluation set (`evaluationBatches`). */
+  readonly evaluation: EvaluationSet;
+  /** Called after each window, e.g. to print progress. */
+  readonly onWindow?: (result: CentralisedWindowResult) => void;
+}
+
+/** One window of the baseline. */
+export interface CentralisedWindowResult {
+  readonly window: number;
+  /** Optimiser steps taken this window (peers × H). */
+  readonly steps: number;
+  /** Tokens trained from the first window through this one. */
+  readonly cumulativeTokens: number;
+  /** Mean training loss of this window's steps (each before its update). */
+  readonly meanTrainLoss: number;
+  /** Loss on the evaluation set after this window. */
+  readonly evaluationLoss: number;
+  readonly elapsedMs: number;
+}
+
+export interface CentralisedBaselineResult {
+  /** Loss on the evaluation set at the initial θ, before any training. */
+  readonly initialEvaluationLoss: number;
+  readonly windows: readonly CentralisedWindowResult[];
+  readonly totalTokens: number;
+  /** How many evaluation sequences were also trained on (by the baseline, hence by the miners). */
+  readonly trainedEvaluationSequences: number;
+}
+
+/** Trains the centralised AdamW baseline window by window (see the file comment for why it is fair). */
+export async function trainCentralisedBaseline(options: CentralisedBaselineOptions): Promise<CentralisedBaselineResult> {
+  const { config, engine, tokens, minerUids, firstWindow, windows, evaluation } = options;
+  if (minerUids.length === 0) throw new CentralisedBaselineError('the baseline needs the uids of at least one training miner');
+  if (new Set(minerUids).size !== minerUids.length) throw new CentralisedBaselineError(`miner uids must be distinct, got [${minerUids.join(', ')}]`);
+  if (!Number.isSafeInteger(firstWindow) || firstWindow < 0) throw new CentralisedBaselineError(`firstWindow must be a non-negative integer, got ${firstWindow}`);
+  if (!Number.isSafeInteger(windows) || windows < 1) throw new CentralisedBaselineError(`windows must be a positive integer, got ${windows}`);
+
+  const total = sequenceCount(tokens.length, config.model.seqLen);
+  const evaluated = new Set(evaluation.sequenceIds);
+  const trainedEvaluation = new Set<number>();
+  const initialEvaluationLoss = await evaluationLoss(engine, evaluation);
+  const results: CentralisedWindowResult[] = [];
+  let cumulativeTokens = 0;
+  for (let window = firstWindow; window < firstWindow + windows; window++) {
+    const stepIds = centralisedWindowBatches(config, total, minerUids, window);
+    for (const id of stepIds.flat()) if (evaluated.has(id)) trainedEvaluation.add(id);
+    const batches = stepIds.map((ids) => batchTokens(tokens, ids, config.model.seqLen));
+    const trained = await engine.trainInner(batches, batches.length);
+    cumulativeTokens += trained.tokens;
+    const result: CentralisedWindowResult = {
+      window,
+      steps: trained.losses.length,
+      cumulativeTokens,
+      meanTrainLoss: trained.losses.reduce((a, b) => a + b, 0) / Math.max(1, trained.losses.length),
+      evaluationLoss: await evaluationLoss(engine, evaluation),
+      elapsedMs: trained.elapsedMs,
+    };
+    results.push(result);
+    options.onWindow?.(result);
+  }
+  return { initialEvaluationLoss, windows: results, totalTokens: cumulativeTokens, trainedEvaluationSequences: trainedEvaluation.size };
+}

@@ -1,0 +1,101 @@
+/**
+ * The centralised AdamW baseline (issue #10) on the wasm EP with the tiny preset: it trains exactly
+ * the sequences the real miners of a distributed run train (checked against the miners' own
+ * `sampleDigest` receipts), as many tokens as they do, and its loss on the shared evaluation set
+ * goes down window after window.
+ */
+import * as ort from 'onnxruntime-web';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadAllTokens } from '../../src/cli/data-files.ts';
+import { sequenceCount } from '../../src/core/data/assignment.ts';
+import { sampleDigest } from '../../src/core/data/digest.ts';
+import { tinyRunConfig } from '../../src/core/run-config.ts';
+import { WasmTrainerEngine } from '../../src/gpu/wasm-engine.ts';
+import { honest } from '../../src/peer/behaviours.ts';
+import {
+  CentralisedBaselineError,
+  centralisedWindowBatches,
+  evaluationBatches,
+  evaluationLoss,
+  tokensPerWindow,
+  trainCentralisedBaseline,
+} from '../../src/peer/centralised-baseline.ts';
+import { Simulation } from './sim-harness.ts';
+
+const FIRST_WINDOW = 2;
+const WINDOWS = 3;
+const config = tinyRunConfig();
+
+const disposers: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const dispose of disposers) await dispose();
+});
+
+async function freshEngine(): Promise<WasmTrainerEngine> {
+  ort.env.wasm.numThreads = 1;
+  const engine = new WasmTrainerEngine(ort);
+  await engine.init(config);
+  disposers.push(() => engine.dispose());
+  return engine;
+}
+
+describe('centralised AdamW baseline', () => {
+  it('trains the miners’ own sequences at equal tokens and its evaluation loss falls every window', async () => {
+    // The distributed side: two honest miners running the real miner loop (no validator needed).
+    const sim = await Simulation.create(config, [honest(), honest()]);
+    disposers.push(() => sim.dispose());
+    for (let w = FIRST_WINDOW; w < FIRST_WINDOW + WINDOWS; w++) await sim.runWindow(w, false);
+    const minerUids = sim.peers.map((p) => p.uid);
+    const distributedTokens = sim.events
+      .filter((e) => e.kind === 'miner-trained')
+      .reduce((sum, e) => sum + e.steps * config.inner.batchSize * config.model.seqLen, 0);
+
+    const evaluation = evaluationBatches(config, sim.tokens);
+    const engine = await freshEngine();
+    const result = await trainCentralisedBaseline({ config, engine, tokens: sim.tokens, minerUids, firstWindow: FIRST_WINDOW, windows: WINDOWS, evaluation });
+
+    expect(result.totalTokens).toBe(distributedTokens);
+    expect(result.totalTokens).toBe(WINDOWS * tokensPerWindow(config, minerUids.length));
+    expect(result.windows.map((w) => w.steps)).toEqual(Array<number>(WINDOWS).fill(minerUids.length * config.inner.innerSteps));
+
+    // Same data: split each window's baseline batches back by miner (step-major order) and compare
+    // with the digest every miner announced for what it trained.
+    const total = sequenceCount(sim.tokens.length, config.model.seqLen);
+    for (let w = FIRST_WINDOW; w < FIRST_WINDOW + WINDOWS; w++) {
+      const steps = centralisedWindowBatches(config, total, minerUids, w);
+      minerUids.forEach((uid, i) => {
+        const ids = steps.filter((_, k) => k % minerUids.length === i).flat();
+        const announced = sim.events.find((e) => e.kind === 'miner-assignment' && e.uid === uid && e.window === w);
+        expect(announced?.kind === 'miner-assignment' ? announced.sampleDigest : undefined).toBe(sampleDigest(ids));
+      });
+    }
+
+    const losses = [result.initialEvaluationLoss, ...result.windows.map((w) => w.evaluationLoss)];
+    console.log(`baseline evaluation loss by window: ${losses.map((l) => l.toFixed(4)).join(' → ')}`);
+    for (let i = 1; i < losses.length; i++) expect(losses[i]).toBeLessThan(losses[i - 1]!);
+  }, 300_000);
+
+  it('draws one evaluation set for a seed, measured identically on another engine at the same θ', async () => {
+    const { tokens } = loadAllTokens();
+    const a = evaluationBatches(config, tokens, 7, 2);
+    const b = evaluationBatches(config, tokens, 7, 2);
+    const c = evaluationBatches(config, tokens, 8, 2);
+    expect(a.sequenceIds).toEqual(b.sequenceIds);
+    expect(new Set(a.sequenceIds).size).toBe(2 * config.inner.batchSize);
+    expect(a.sequenceIds).not.toEqual(c.sequenceIds);
+    const [first, second] = [await freshEngine(), await freshEngine()];
+    expect(await evaluationLoss(first, a)).toBe(await evaluationLoss(second, b));
+  }, 120_000);
+
+  it('rejects arguments it cannot work with, with a typed error', async () => {
+    const tokens = new Uint8Array(10 * config.model.seqLen + 1);
+    expect(() => evaluationBatches(config, tokens, 1, 0)).toThrow(CentralisedBaselineError);
+    expect(() => evaluationBatches(config, tokens, 1, 3)).toThrow(/needs 12 sequences but the token stream holds 10/);
+    const engine = await freshEngine();
+    const evaluation = evaluationBatches(config, tokens, 1, 1);
+    const base = { config, engine, tokens, firstWindow: 0, windows: 1, evaluation };
+    await expect(trainCentralisedBaseline({ ...base, minerUids: [] })).rejects.toBeInstanceOf(CentralisedBaselineError);
+    await expect(trainCentralisedBaseline({ ...base, minerUids: [2, 2] })).rejects.toThrow(/distinct/);
+    await expect(trainCentralisedBaseline({ ...base, minerUids: [2], windows: 0 })).rejects.toThrow(/positive integer/);
+  }, 120_000);
+});
