@@ -23,14 +23,14 @@ import { firstBlockOfWindow, putWindowAnchorBlock, putWindowBounds, windowOfBloc
 import type { RunConfig } from '../core/config.ts';
 import { parseShardManifest } from '../core/data/manifest.ts';
 import { loadTokenStream } from '../core/data/shard-loader.ts';
-import { tinyRunConfig } from '../core/run-config.ts';
+import { tinyRunConfig, validateRunConfig } from '../core/run-config.ts';
 import { DeviceLostError } from '../gpu/errors.ts';
 import { createTrainerEngine, type AnyEngine } from '../gpu/select-engine.ts';
 import { parameterLayout } from '../model/params.ts';
 import { DevnetChain, DevnetStorage } from '../net/devnet-client.ts';
 import { NetError } from '../net/errors.ts';
 import type { Chain, HexString, Metagraph, Signer, SignerAccount, Storage, TimeGate } from '../net/types.ts';
-import { honest } from '../peer/behaviours.ts';
+import { behaviourByName, CHEATER_BEHAVIOURS } from '../peer/behaviours.ts';
 import { BrowserPeerPersistence, PersistenceError, type PeerSnapshot } from '../peer/browser-persistence.ts';
 import { aggregateKey } from '../peer/gather.ts';
 import { Miner } from '../peer/miner.ts';
@@ -188,7 +188,7 @@ function buildMiner(p: Omit<Peer, 'miner'>, engine: AnyEngine): Miner {
     hotkey: options.hotkey,
     uid: options.uid,
     tokens: p.tokens,
-    behaviour: honest(),
+    behaviour: behaviourByName(options.adversary?.behaviour ?? 'honest', options.adversary?.copyFrom ?? -1),
     get validatorHotkey() {
       return validatorHotkey();
     },
@@ -257,9 +257,14 @@ async function runWindow(p: Peer, window: number): Promise<void> {
   await p.miner.prepare(window);
   if (!(await waitForHead(p, (head) => head.number >= firstBlockOfWindow(window + 1, config.window.blocksPerWindow)))) return;
   const gate = putWindowBounds(await p.chain.blockTimestamp(putWindowAnchorBlock(window, config.window.blocksPerWindow)), config.window.putWindowMs);
+  // Only an adversarial behaviour (swarm testing) waits: a copier for its victim, a late uploader past time_max.
+  const delay = p.options.adversary === undefined ? 0 : p.miner.behaviour.uploadDelayMs(config.window.putWindowMs);
+  if (delay > 0 && !(await waitForHead(p, (head) => (head.timestampMs ?? 0) >= gate.timeMinMs + delay))) return;
+  p.emit({ kind: 'peer-stage-start', window, stage: 'upload' });
   const uploaded = await uploadWithRetry(p, window, gate);
   // Everyone's uploads are readable once the put window has closed on the chain's clock.
   if (!(await waitForHead(p, (head) => (head.timestampMs ?? 0) > gate.timeMaxMs))) return;
+  p.emit({ kind: 'peer-stage-start', window, stage: 'gather' });
   // Without our upload the outer step still runs, so θ stays in sync with the network.
   if (!uploaded) p.emit({ kind: 'peer-window-failed', window, message: `Window ${window} was not submitted; gathering the others' updates to stay in sync.` });
   await p.miner.finishWindow(window, gate);
@@ -319,8 +324,12 @@ const api: PeerWorkerApi = {
   async start(options, signRaw, onEvent) {
     if (loop !== null) throw new PeerStateError('The miner loop already runs in this tab; stop it first.');
     if (!(options.uid >= 0)) throw new PeerStateError('Register the hotkey before starting the miner loop.');
+    const adversary = options.adversary?.behaviour;
+    if (adversary !== undefined && !(CHEATER_BEHAVIOURS as readonly string[]).includes(adversary)) {
+      throw new PeerStateError(`Unknown adversarial behaviour '${String(adversary)}'; use one of ${CHEATER_BEHAVIOURS.join(', ')}.`);
+    }
     stopping = false;
-    const config = tinyRunConfig();
+    const config = options.runConfig === undefined ? tinyRunConfig() : validateRunConfig(options.runConfig);
     const signer = new PageSigner(options.hotkey, signRaw);
     const chain = new DevnetChain(options.devnetUrl, signer);
     const storage = new DevnetStorage(options.devnetUrl, signer, options.hotkey, config.window.maxSubmissionBytes * 4);
