@@ -89,6 +89,7 @@ async function main(): Promise<void> {
   await runValidatorSchedule({
     config, chain, validator, firstWindow: nextWindow, maxWindows,
     onSkipped: (window, error) => console.error(`[window ${window}] skipped: ${error.message}`),
+    onPollFailed: (error) => console.error(`reading the head failed (${error.message}); polling again`),
   });
   await engine.dispose();
   await chain.close();

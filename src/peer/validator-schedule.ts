@@ -54,7 +54,9 @@ export async function runValidatorSchedule(options: ValidatorScheduleOptions): P
       continue;
     }
     try {
-      await options.onScored?.(await validator.runWindow(next));
+      // Not `onScored?.(await runWindow())`: an absent callback would skip evaluating its argument.
+      const report = await validator.runWindow(next);
+      await options.onScored?.(report);
     } catch (error) {
       if (!(error instanceof NetError)) throw error;
       options.onSkipped?.(next, error);
