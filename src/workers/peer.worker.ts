@@ -33,7 +33,7 @@ import type { Chain, HexString, Metagraph, Signer, SignerAccount, Storage, TimeG
 import { behaviourByName, CHEATER_BEHAVIOURS } from '../peer/behaviours.ts';
 import { BrowserPeerPersistence, PersistenceError, type PeerSnapshot } from '../peer/browser-persistence.ts';
 import { aggregateKey } from '../peer/gather.ts';
-import { Miner } from '../peer/miner.ts';
+import { Miner, MinerStateError } from '../peer/miner.ts';
 import type { TrainerEngine } from './trainer-api.ts';
 import { PeerStateError, type PageSignRaw, type PeerEvent, type PeerStartOptions, type PeerWorkerApi } from './peer-api.ts';
 
@@ -214,6 +214,11 @@ async function uploadWithRetry(p: Peer, window: number, gate: TimeGate): Promise
       await p.miner.upload(window, gate);
       return true;
     } catch (error) {
+      // A copier (swarm testing only) whose victim has not uploaded has nothing to send this window.
+      if (error instanceof MinerStateError && p.options.adversary !== undefined) {
+        p.emit({ kind: 'peer-window-failed', window, message: `Adversary ${p.options.adversary.behaviour}: nothing to upload for window ${window} (${error.message}).` });
+        return false;
+      }
       if (!(error instanceof NetError)) throw error;
       const head = await p.chain.currentBlock().catch(() => undefined);
       const delay = UPLOAD_BACKOFF_MS * 2 ** (attempt - 1);
