@@ -184,6 +184,14 @@ export async function runSwarm(options: SwarmOptions): Promise<SwarmResult> {
     cleanups.unshift(() => devnet.close());
     log(`devnet at ${devnet.url}`);
 
+    // The engine first: its long start-up would otherwise leave the registration's keep-alive
+    // connection idle until the devnet closes it, and the validator's first poll would fail on it.
+    const engine = new WasmTrainerEngine(ort);
+    cleanups.unshift(() => engine.dispose());
+    const info = await engine.init(config);
+    const evaluation = evaluationBatches(config, tokens);
+    const initialEvaluationLoss = await evaluationLoss(engine, evaluation);
+
     const signer = await KeyringSigner.fromUris([VALIDATOR_URI, OWNER_URI]);
     const [validatorAccount, ownerAccount] = await signer.accounts();
     const chain = new DevnetChain(devnet.url, signer, WebSocket as unknown as WebSocketConstructor);
@@ -191,12 +199,6 @@ export async function runSwarm(options: SwarmOptions): Promise<SwarmResult> {
     await chain.register(validatorAccount!.address, config.netuid);
     await chain.register(ownerAccount!.address, config.netuid);
     const storage = new DevnetStorage(devnet.url, signer, validatorAccount!.address, config.window.maxSubmissionBytes * 4);
-
-    const engine = new WasmTrainerEngine(ort);
-    cleanups.unshift(() => engine.dispose());
-    const info = await engine.init(config);
-    const evaluation = evaluationBatches(config, tokens);
-    const initialEvaluationLoss = await evaluationLoss(engine, evaluation);
     const validatorEvents: WindowEvent[] = [];
     const validator = new Validator({
       config, layout, engine, storage, chain, tokens,
