@@ -89,7 +89,8 @@ async function main(): Promise<void> {
   await runValidatorSchedule({
     config, chain, validator, firstWindow: nextWindow, maxWindows,
     onSkipped: (window, error) => console.error(`[window ${window}] skipped: ${error.message}`),
-    onPollFailed: (error) => console.error(`reading the head failed (${error.message}); polling again`),
+    // The devnet did not answer (a restart, an overloaded machine): the schedule waits a block and asks again.
+    onPollFailed: (error) => console.error(`waiting for the devnet: ${error.message}`),
   });
   await engine.dispose();
   await chain.close();

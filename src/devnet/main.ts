@@ -2,10 +2,16 @@
  * `npm run devnet` / `npm start`: runs the devnet coordinator, serving the built app.
  * Options (flags or environment): --dir (GAUNTLET_DEVNET_DIR, default .devnet), --port
  * (GAUNTLET_DEVNET_PORT, default 4173), --host (127.0.0.1), --block-time-ms (1000, new state only),
- * --app (dist).
+ * --app (dist), --owner (GAUNTLET_DEVNET_OWNER: the subnet owner's SS58 hotkey, default the public
+ * development key `//Owner`; it holds the run's burn uid from the start, so no volunteer gets it).
  */
 import { parseArgs } from 'node:util';
-import { startDevnet } from './server.ts';
+import { tinyRunConfig } from '../core/run-config.ts';
+import { KeyringSigner } from '../net/keyring-signer.ts';
+import { DevnetOwnerError, startDevnet } from './server.ts';
+
+/** The development key that owns the devnet's subnet unless --owner names another hotkey. */
+const DEFAULT_OWNER_URI = '//Owner';
 
 const { values } = parseArgs({
   options: {
@@ -14,6 +20,7 @@ const { values } = parseArgs({
     host: { type: 'string', default: '127.0.0.1' },
     'block-time-ms': { type: 'string', default: '1000' },
     app: { type: 'string', default: 'dist' },
+    owner: { type: 'string', default: process.env.GAUNTLET_DEVNET_OWNER },
   },
 });
 
@@ -24,8 +31,18 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535 || !Number.isFinite(blo
   process.exit(2);
 }
 
-const devnet = await startDevnet({ dir: values.dir, port, host: values.host, blockTimeMs, appDir: values.app });
-console.log(`devnet coordinator (not a chain) listening on ${devnet.url} — state in ${values.dir}, block time ${devnet.state.state.blockTimeMs} ms`);
+// The app runs the tiny preset: its netuid and burn uid are the subnet the owner holds.
+const run = tinyRunConfig();
+const owner = values.owner ?? (await (await KeyringSigner.fromUris([DEFAULT_OWNER_URI])).accounts())[0]!.address;
+const devnet = await startDevnet({
+  dir: values.dir, port, host: values.host, blockTimeMs, appDir: values.app,
+  subnetOwners: [{ netuid: run.netuid, hotkey: owner, uid: run.scoring.burnUid }],
+}).catch((error: unknown) => {
+  if (!(error instanceof DevnetOwnerError)) throw error;
+  console.error(`devnet: ${error.message}`);
+  process.exit(2);
+});
+console.log(`devnet coordinator (not a chain) listening on ${devnet.url} — state in ${values.dir}, block time ${devnet.state.state.blockTimeMs} ms, netuid ${run.netuid} owned by ${owner} (uid ${run.scoring.burnUid}, the burn uid)`);
 
 const stop = (): void => {
   void devnet.close().then(() => process.exit(0));

@@ -7,6 +7,10 @@
  *   restart continues the same numbering.
  * - Permissionless registration of hotkeys to uids (signed by the hotkey), rate-limited per
  *   interval like subtensor's registrations per interval; weights and commitments per subnet.
+ * - Subnet owners: as subtensor's `register_network` puts the owner's hotkey on the new subnet, a
+ *   configured owner holds its uid from the start, so the run's burn uid (Templar burns to uid 1,
+ *   the owner's; gauntlet-spec §7.4) is never handed to a volunteer. New hotkeys get the lowest
+ *   free uid.
  * - Object storage: one bucket per hotkey; only that hotkey may write (every write signed, see
  *   `devnet-protocol.ts`); the server stamps `Last-Modified` (gauntlet-spec §3.2, §12.1).
  * - Serves the built app (`dist/`) with COOP/COEP/CORP on every response.
@@ -45,6 +49,20 @@ export interface DevnetOptions {
   readonly maxUidsPerSubnet?: number;
   readonly weightsRateLimitBlocks?: number;
   readonly tempo?: number;
+  /** Owner hotkeys registered at their uid when the devnet starts (the uid the run burns to). */
+  readonly subnetOwners?: readonly SubnetOwner[];
+}
+
+/** A subnet's owner: its hotkey holds `uid` (the run's burn uid) from the subnet's creation. */
+export interface SubnetOwner {
+  readonly netuid: number;
+  readonly hotkey: string;
+  readonly uid: number;
+}
+
+/** The saved state gives a subnet owner's uid to another hotkey (a state from before owners were reserved). */
+export class DevnetOwnerError extends Error {
+  override readonly name = 'DevnetOwnerError';
 }
 
 export interface RunningDevnet {
@@ -120,6 +138,23 @@ function parseNetuid(text: string): number {
   return n;
 }
 
+/** Puts `owner.hotkey` at `owner.uid` of its subnet (once; a restart finds it there). */
+function reserveOwner(state: DevnetState, owner: SubnetOwner): void {
+  const hotkey = parseSs58(owner.hotkey, 'Owner hotkey');
+  const subnet = state.subnet(owner.netuid);
+  const atUid = subnet.neurons.find((n) => n.uid === owner.uid);
+  const ownNeuron = subnet.neurons.find((n) => n.hotkey === hotkey);
+  if (atUid !== undefined && atUid.hotkey === hotkey) return;
+  if (atUid !== undefined || ownNeuron !== undefined) {
+    throw new DevnetOwnerError(
+      `The devnet state in ${state.dir} gives uid ${owner.uid} of netuid ${owner.netuid} to ${atUid?.hotkey ?? 'nobody'} and the owner ${hotkey} ` +
+        `${ownNeuron === undefined ? 'no uid' : `uid ${ownNeuron.uid}`}; the owner must hold uid ${owner.uid} (the run's burn uid). Start with a fresh --dir.`,
+    );
+  }
+  subnet.neurons.push({ uid: owner.uid, hotkey, registeredAtBlock: 0 });
+  state.save();
+}
+
 export async function startDevnet(options: DevnetOptions): Promise<RunningDevnet> {
   await cryptoWaitReady();
   const state = new DevnetState(options.dir, options.blockTimeMs ?? 1000);
@@ -131,6 +166,7 @@ export async function startDevnet(options: DevnetOptions): Promise<RunningDevnet
   const weightsRateLimit = options.weightsRateLimitBlocks ?? 0;
   const tempo = options.tempo ?? 10;
   const appDir = options.appDir === undefined ? undefined : resolve(options.appDir);
+  for (const owner of options.subnetOwners ?? []) reserveOwner(state, owner);
 
   const blockAt = (ms: number): number => Math.max(0, Math.floor((ms - genesisMs) / blockTimeMs));
   const head = (): DevnetHead => {
@@ -230,7 +266,10 @@ export async function startDevnet(options: DevnetOptions): Promise<RunningDevnet
             throw new RateLimitedError(`Subnet ${netuid} accepted ${recent} registrations in the last ${registrationInterval} blocks (limit ${maxRegistrations}); retry in a few blocks.`);
           }
           if (subnet.neurons.length >= maxUids) throw new RateLimitedError(`Subnet ${netuid} is full (${maxUids} uids).`);
-          const neuron = { uid: subnet.neurons.length, hotkey, registeredAtBlock: block };
+          const taken = new Set(subnet.neurons.map((n) => n.uid));
+          let uid = 0;
+          while (taken.has(uid)) uid++;
+          const neuron = { uid, hotkey, registeredAtBlock: block };
           subnet.neurons.push(neuron);
           state.save();
           return sendJson(res, 200, { uid: neuron.uid, block });
@@ -245,7 +284,7 @@ export async function startDevnet(options: DevnetOptions): Promise<RunningDevnet
         const parsed = JSON.parse(new TextDecoder().decode(body)) as Partial<DevnetWeightsBody>;
         const { uids, weights, versionKey } = parsed;
         if (!Array.isArray(uids) || !Array.isArray(weights) || uids.length !== weights.length || typeof versionKey !== 'string'
-          || !uids.every((u) => Number.isInteger(u) && u >= 0 && u < subnet.neurons.length)
+          || !uids.every((u) => subnet.neurons.some((n) => n.uid === u))
           || !weights.every((w) => Number.isInteger(w) && w >= 0 && w <= 65_535) || new Set(uids).size !== uids.length) {
           throw new BadRequestError('Weights need {uids, weights, versionKey}: equal lengths, distinct registered uids, u16 weights.');
         }

@@ -3,8 +3,8 @@
  * engine, on the same data and the same number of tokens as the distributed compressed run, with
  * loss measured after every window on one fixed evaluation set that both sides share.
  *
- * Why this is the fair comparison. DiLoCo (arXiv 2311.08105, §3) and SparseLoCo (arXiv 2508.15706,
- * §4) report the communication-efficient run next to a data-parallel AdamW baseline trained on the
+ * Why this is the fair comparison. DiLoCo (arXiv 2311.08105) and SparseLoCo (arXiv 2508.15706,
+ * gauntlet-spec §10) judge a communication-efficient run against data-parallel AdamW trained on the
  * same data for the same number of tokens (equal compute), because what a distributed optimiser
  * gives up is loss per token, not wall-clock time. Here, per window `w`:
  *

@@ -25,6 +25,8 @@ export const debugKey = (window: number, uid: number): string => `debug-${window
 export const peerListKey = (firstEffectiveWindow: number): string => `peers-${firstEffectiveWindow}`;
 export const aggregateKey = (window: number): string => `aggregate-${window}`;
 export const checkpointKey = (globalStep: number): string => `checkpoint-${globalStep}`;
+/** The validator's `WindowScoresDocument` of `window` (ours; Templar has no such object). */
+export const scoresKey = (window: number): string => `scores-${window}`;
 
 /** Positions of each tensor a peer publishes for the sync check (Templar `debug_dict`: `param.flatten()[10:12]`). */
 export const DEBUG_SLICE_START = 10;

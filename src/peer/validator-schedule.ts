@@ -24,7 +24,7 @@ export interface ValidatorScheduleOptions {
   readonly onScored?: (report: ValidatorWindowReport) => Promise<void> | void;
   /** A network failure lost `window`; the loop goes on with the next one (style.md §3 lesson 8). */
   readonly onSkipped?: (window: number, error: NetError) => void;
-  /** Reading the head failed (the loop polls again after half a block). */
+  /** Reading the head failed (the loop asks again after a block). */
   readonly onPollFailed?: (error: NetError) => void;
 }
 
@@ -47,7 +47,8 @@ export async function runValidatorSchedule(options: ValidatorScheduleOptions): P
       // A failed poll costs one poll, not the validator.
       if (!(error instanceof NetError)) throw error;
       options.onPollFailed?.(error);
-      due = false;
+      await sleep(blockTimeMs);
+      continue;
     }
     if (!due || next === null) {
       await sleep(blockTimeMs / 2);

@@ -12,7 +12,8 @@
  *  4. stage 2 (§7.2, `Validator.evaluate_peer`): Σ loss on a random control set before, and per
  *     evaluated peer Σ loss on its own assigned data before and after the trial step
  *     θ − evalLrFactor·clip(update), and on the random set after, through `TrainerEngine.evalLoss`;
- *  5. `scoreWindow` (OpenSkill, sync, slashes, final scores, weights);
+ *  5. `scoreWindow` (OpenSkill, sync, slashes, final scores, weights); publish `scores-{s}` (the
+ *     window's scores and reason records, `WindowScoresDocument`) for the volunteers' dashboards;
  *  6. outer step with the gathered set (`tplr.neurons.outer_step`); publish the window's aggregated
  *     update, a checkpoint every `checkpointFrequency` outer steps, and every
  *     `peerReplacementFrequency` windows the gather-peer list (`create_and_post_peers`);
@@ -35,6 +36,8 @@ import {
   selectEvaluationUids,
   selectGatherPeers,
   serializeState,
+  serializeWindowScores,
+  windowScoresDocument,
   type ChunkIndexSets,
   type EvaluationOutcome,
   type ValidatorScoringState,
@@ -46,7 +49,7 @@ import type { Chain, Storage, TimeGate } from '../net/types.ts';
 import type { TokenBatch, TrainerEngine } from '../workers/trainer-api.ts';
 import type { SubmissionRejection, ValidatorEvent, WindowEventListener } from './events.ts';
 import {
-  aggregateKey, checkpointKey, debugSlices, encodeJson, fetchSubmission, gatherSubmissions, gatherUidsAt, gradientKey, peerListKey, readDebugSlices,
+  aggregateKey, checkpointKey, debugSlices, encodeJson, fetchSubmission, gatherSubmissions, gatherUidsAt, gradientKey, peerListKey, readDebugSlices, scoresKey,
   type AcceptedSubmission,
 } from './gather.ts';
 import { outerUpdate } from './miner.ts';
@@ -227,6 +230,12 @@ export class Validator {
     const result = scoreWindow(this.state, inputs, scoring);
     this.state = result.state;
     this.emit({ kind: 'validator-scored', window, weights: result.weights, reasons: result.reasons.length });
+    // The window's scores and reasons, for the volunteers' dashboards (issue #8); a failed upload costs the dashboards one window, never the window itself.
+    const scores = windowScoresDocument(result, window, { runId: config.runId, netuid: config.netuid, burnUid: scoring.burnUid });
+    await this.publish(window, scoresKey(window), new TextEncoder().encode(serializeWindowScores(scores))).catch((error: unknown) => {
+      if (!(error instanceof NetError)) throw error;
+      this.emit({ kind: 'validator-error', window, stage: 'publish-scores', message: error.message });
+    });
 
     const outerStepApplied = peers.length > 0;
     if (outerStepApplied) {

@@ -11,7 +11,7 @@
  * then every later change, ending at the current value.
  */
 import type { ScoringConfig } from '../core/config.ts';
-import type { ScoreReason, ScoreRule, Uid, ValidatorScoringState } from '../core/scoring/index.ts';
+import { peerScores, type PublishedPeerScores, type ScoreReason, type ScoreRule, type Uid, type ValidatorScoringState } from '../core/scoring/index.ts';
 
 /** Rules that lower (or reset) a peer's scores as a penalty, with the reason in plain words. */
 const SLASH_RULES: ReadonlySet<ScoreRule> = new Set<ScoreRule>([
@@ -38,25 +38,7 @@ export interface SlashRecord {
 }
 
 /** One uid's score breakdown (gauntlet-spec §7.1–§7.4), as the validator holds it now. */
-export interface PeerBreakdown {
-  readonly uid: Uid;
-  /** LossScore: relative loss gain on random data from a 0.2× trial step (`gradient_scores`). */
-  readonly lossScore: number;
-  /** Last binary indicator, +1 / −1 (0 before the first evaluation). */
-  readonly binaryIndicator: number;
-  /** B: EMA of the binary indicator. */
-  readonly binaryMovingAverage: number;
-  readonly syncScore: number;
-  readonly mu: number | null;
-  readonly sigma: number | null;
-  /** μ − 3σ; null while unrated. */
-  readonly ordinal: number | null;
-  readonly finalScore: number;
-  /** Share of the validator's weights (the burn uid's share is listed separately). */
-  readonly weight: number;
-  readonly lastEvalWindow: number | null;
-  readonly inactiveSince: number | null;
-  readonly banWindowsLeft: number;
+export interface PeerBreakdown extends PublishedPeerScores {
   /** Every penalty in the kept history, oldest first. */
   readonly slashes: readonly SlashRecord[];
 }
@@ -169,26 +151,7 @@ export function buildBreakdowns(state: ValidatorScoringState, reasons: readonly 
     .map(Number)
     .filter((uid) => uid !== config.burnUid)
     .sort((a, b) => a - b)
-    .map((uid) => {
-      const peer = state.peers[String(uid)]!;
-      const rating = peer.rating;
-      return {
-        uid,
-        lossScore: peer.gradientScore,
-        binaryIndicator: peer.binaryIndicator,
-        binaryMovingAverage: peer.binaryMovingAverage,
-        syncScore: peer.syncScore,
-        mu: rating?.mu ?? null,
-        sigma: rating?.sigma ?? null,
-        ordinal: rating === null ? null : rating.mu - 3 * rating.sigma,
-        finalScore: peer.finalScore,
-        weight: peer.weight,
-        lastEvalWindow: peer.lastEvalWindow,
-        inactiveSince: peer.inactiveSince,
-        banWindowsLeft: peer.naughtyWindowsLeft,
-        slashes: slashesByUid.get(uid) ?? [],
-      };
-    });
+    .map((uid) => ({ ...peerScores(uid, state.peers[String(uid)]!), slashes: slashesByUid.get(uid) ?? [] }));
 }
 
 /** The leaderboard: by weight, then final score, then uid. */

@@ -4,14 +4,21 @@
  * signature through `signRaw`, so keys never enter the worker (chain.md §5).
  */
 import type { RunConfig } from '../core/config.ts';
+import type { WindowScoresDocument } from '../core/scoring/index.ts';
 import type { HexString } from '../net/types.ts';
 import type { BehaviourName } from '../peer/behaviours.ts';
 import type { WindowEvent } from '../peer/events.ts';
 import type { TrainerBackend } from './trainer-api.ts';
 
 export interface PeerStartOptions {
-  /** Devnet base URL (the page's own origin by default). */
+  /** Devnet base URL (the page's own origin by default); the data shards are read from here on any network. */
   readonly devnetUrl: string;
+  /** A subtensor network and the volunteer's S3 bucket instead of the devnet (the secret stays in memory). */
+  readonly network?: {
+    readonly endpoint: string;
+    readonly netuid: number;
+    readonly storage: { readonly endpoint: string; readonly bucket: string; readonly region: string; readonly accessKeyId: string; readonly secretAccessKey: string };
+  };
   readonly hotkey: string;
   readonly uid: number;
   readonly backend: TrainerBackend | 'auto';
@@ -51,6 +58,9 @@ export type PeerLoopEvent =
   | { readonly kind: 'peer-persisted'; readonly window: number; readonly errorFeedbackDigest: string; readonly message: string }
   | { readonly kind: 'peer-persist-failed'; readonly window: number; readonly message: string }
   | { readonly kind: 'peer-chain-scores'; readonly window: number; readonly block: number; readonly validatorHotkey: string; readonly rows: readonly ChainScoreRow[] }
+  /** The lead validator's published scores of one window (`scores-{window}`), already checked. */
+  | { readonly kind: 'peer-window-scores'; readonly validatorHotkey: string; readonly document: WindowScoresDocument }
+  | { readonly kind: 'peer-scores-unreadable'; readonly window: number; readonly message: string }
   | { readonly kind: 'peer-stopped'; readonly message: string };
 
 export type PeerEvent = WindowEvent | PeerLoopEvent;

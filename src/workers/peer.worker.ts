@@ -27,13 +27,14 @@ import { tinyRunConfig, validateRunConfig } from '../core/run-config.ts';
 import { DeviceLostError } from '../gpu/errors.ts';
 import { createTrainerEngine, type AnyEngine } from '../gpu/select-engine.ts';
 import { parameterLayout } from '../model/params.ts';
-import { DevnetChain, DevnetStorage } from '../net/devnet-client.ts';
 import { NetError } from '../net/errors.ts';
 import type { Chain, HexString, Metagraph, Signer, SignerAccount, Storage, TimeGate } from '../net/types.ts';
 import { behaviourByName, CHEATER_BEHAVIOURS } from '../peer/behaviours.ts';
 import { BrowserPeerPersistence, PersistenceError, type PeerSnapshot } from '../peer/browser-persistence.ts';
 import { aggregateKey } from '../peer/gather.ts';
 import { Miner, MinerStateError } from '../peer/miner.ts';
+import { WindowScoresFollower } from '../peer/published-scores.ts';
+import { openPeerNetwork } from './peer-network.ts';
 import type { TrainerEngine } from './trainer-api.ts';
 import { PeerStateError, type PageSignRaw, type PeerEvent, type PeerStartOptions, type PeerWorkerApi } from './peer-api.ts';
 
@@ -66,6 +67,8 @@ interface Peer {
   readonly tokens: Uint8Array;
   readonly parameterCount: number;
   readonly emit: (event: PeerEvent) => void;
+  /** The lead validator's `scores-{window}` documents not yet shown. */
+  readonly scores: WindowScoresFollower;
   engine: AnyEngine;
   miner: Miner;
   metagraph: Metagraph;
@@ -254,6 +257,20 @@ function publishChainScores(p: Peer, window: number): void {
   });
 }
 
+/** Forwards the lead validator's newly published window scores; a read failure is reported, not fatal. */
+async function forwardWindowScores(p: Peer, window: number): Promise<void> {
+  const validatorHotkey = leadValidator(p.metagraph, p.config, p.options.hotkey);
+  if (validatorHotkey === undefined) return;
+  try {
+    for (const read of await p.scores.poll(validatorHotkey)) {
+      p.emit(read.ok ? { kind: 'peer-window-scores', validatorHotkey, document: read.document } : { kind: 'peer-scores-unreadable', window: read.window, message: read.message });
+    }
+  } catch (error) {
+    if (!(error instanceof NetError)) throw error;
+    p.emit({ kind: 'peer-scores-unreadable', window, message: `Could not list the validator's window scores (${error.message}); trying again next window.` });
+  }
+}
+
 /** One window, from training to persistence (see the module comment). */
 async function runWindow(p: Peer, window: number): Promise<void> {
   const { config } = p;
@@ -276,6 +293,7 @@ async function runWindow(p: Peer, window: number): Promise<void> {
   await persist(p, window);
   p.metagraph = await p.chain.metagraph(config.netuid);
   publishChainScores(p, window);
+  await forwardWindowScores(p, window);
 }
 
 /** After a lost device: a fresh engine (and miner) from the last snapshot, or from the current θ source. */
@@ -334,10 +352,11 @@ const api: PeerWorkerApi = {
       throw new PeerStateError(`Unknown adversarial behaviour '${String(adversary)}'; use one of ${CHEATER_BEHAVIOURS.join(', ')}.`);
     }
     stopping = false;
-    const config = options.runConfig === undefined ? tinyRunConfig() : validateRunConfig(options.runConfig);
+    const preset = options.runConfig === undefined ? tinyRunConfig() : validateRunConfig(options.runConfig);
+    const config = options.network === undefined ? preset : { ...preset, netuid: options.network.netuid };
+    if (options.uid === config.scoring.burnUid) throw new PeerStateError(`uid ${options.uid} is the run's burn uid (the subnet owner's); its weight is burned, so it cannot mine.`);
     const signer = new PageSigner(options.hotkey, signRaw);
-    const chain = new DevnetChain(options.devnetUrl, signer);
-    const storage = new DevnetStorage(options.devnetUrl, signer, options.hotkey, config.window.maxSubmissionBytes * 4);
+    const { chain, storage } = await openPeerNetwork(options, signer, config);
     const persistence = new BrowserPeerPersistence();
     const layout = parameterLayout(config.model);
     const lastSpec = layout[layout.length - 1];
@@ -355,7 +374,8 @@ const api: PeerWorkerApi = {
     emit({ kind: 'peer-engine', backend: info.backend, reason: info.reason, parameterCount: info.parameterCount });
     const replay = validatorHotkey === undefined ? [] : await aggregatesAfter(storage, validatorHotkey, start.after);
     if (validatorHotkey !== undefined) await replayAggregates({ storage, parameterCount }, engine, validatorHotkey, replay);
-    const building: Omit<Peer, 'miner'> & { miner?: Miner } = { config, options, chain, storage, signer, persistence, tokens, parameterCount, emit, engine, metagraph, trainingWindow: -1 };
+    const scores = new WindowScoresFollower(storage, { runId: config.runId, netuid: config.netuid });
+    const building: Omit<Peer, 'miner'> & { miner?: Miner } = { config, options, chain, storage, signer, persistence, tokens, parameterCount, emit, scores, engine, metagraph, trainingWindow: -1 };
     // The miner's closures read `building.metagraph`, refreshed every window: one object throughout.
     building.miner = buildMiner(building, engine);
     peer = building as Peer;

@@ -8,7 +8,10 @@ import { bytesToHex } from '@noble/hashes/utils';
 import { bundleIife } from '../extension/build.ts';
 import { BITTENSOR_WALLET_NAME } from '../../src/net/wallets.ts';
 import { KeyringSigner } from '../../src/net/keyring-signer.ts';
-import { DevnetChain } from '../../src/net/devnet-client.ts';
+import { DevnetChain, DevnetStorage } from '../../src/net/devnet-client.ts';
+import { deserializeWindowScores, MAX_WINDOW_SCORES_BYTES } from '../../src/core/scoring/index.ts';
+import { scoresKey } from '../../src/peer/gather.ts';
+import { formatNumber } from '../../src/ui/dom.ts';
 import { startDevnet, type RunningDevnet } from '../../src/devnet/server.ts';
 import { tinyRunConfig } from '../../src/core/run-config.ts';
 import { parameterLayout } from '../../src/model/params.ts';
@@ -21,7 +24,8 @@ import type { DashboardModel } from '../../src/ui/dashboard/model.ts';
  * and a volunteer in headless Chromium with the test-injected wallet. The volunteer registers and
  * contributes; the page is reloaded in the middle and must resume with the same error-feedback
  * buffer; after at least 3 contributed windows the validator has gathered and scored the
- * submissions, set weights, and the page shows the volunteer's share of them.
+ * submissions, set weights, and the page shows the volunteer's share of them and its per-window
+ * score breakdown exactly as the validator published it (`scores-{window}`).
  */
 const config = tinyRunConfig();
 const VOLUNTEER_URI = '//Volunteer//hotkey';
@@ -32,18 +36,20 @@ let dir: string;
 let validator: ChildProcess | undefined;
 let validatorLog = '';
 let walletCode = '';
+let validatorHotkey = '';
 
 test.beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'contribute-e2e-'));
   // A private build: the shared dist/ is rebuilt (emptied) by any other Playwright run on this checkout.
   const appDir = join(dir, 'app');
   execFileSync(process.execPath, [resolve('node_modules/vite/bin/vite.js'), 'build', '--outDir', appDir, '--emptyOutDir', '--logLevel', 'error'], { stdio: 'inherit' });
-  devnet = await startDevnet({ dir: join(dir, 'state'), appDir, blockTimeMs: config.window.blockTimeMs });
-  walletCode = await bundleIife('./test-wallet.ts', 'GauntletTestWallet');
-  // uid 0: the validator; uid 1: the subnet owner (the tiny preset's burn uid); the volunteer comes next.
+  // The subnet owner holds the tiny preset's burn uid (1) from the start, as `npm start` sets it up; the validator takes uid 0, the volunteers the next free uids.
   const keys = await KeyringSigner.fromUris(['//Alice', '//Owner']);
-  const chain = new DevnetChain(devnet.url, keys);
-  for (const { address } of await keys.accounts()) await chain.register(address, config.netuid);
+  const [alice, owner] = (await keys.accounts()).map((a) => a.address) as [string, string];
+  validatorHotkey = alice;
+  devnet = await startDevnet({ dir: join(dir, 'state'), appDir, blockTimeMs: config.window.blockTimeMs, subnetOwners: [{ netuid: config.netuid, hotkey: owner, uid: config.scoring.burnUid }] });
+  walletCode = await bundleIife('./test-wallet.ts', 'GauntletTestWallet');
+  await new DevnetChain(devnet.url, keys).register(alice, config.netuid);
   validator = spawn(process.execPath, ['--import', 'tsx', 'src/cli/validator.ts', '--devnet', devnet.url, '--uri', '//Alice', '--state', join(dir, 'validator.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
   validator.stdout?.on('data', (chunk: Buffer) => (validatorLog += chunk.toString()));
   validator.stderr?.on('data', (chunk: Buffer) => (validatorLog += chunk.toString()));
@@ -111,11 +117,13 @@ async function secondVolunteer(browser: Browser): Promise<Page> {
 
 test('a volunteer contributes ≥ 3 windows on the devnet, survives a reload with its error feedback, and sees its scores', async ({ page, browser }, testInfo) => {
   const hotkey = await withWallet(page, VOLUNTEER_URI);
-  const second = await secondVolunteer(browser);
+  // This volunteer joins first, so it is active when the validator posts its first gather-peer list (§5.7); one that becomes
+  // active only after a list was posted is gathered from the next list on, which a loaded machine can push past the test.
   await joinAndStart(page, hotkey);
+  const second = await secondVolunteer(browser);
   const uid = (await status(page)).uid!;
   const secondUid = (await status(second)).uid!;
-  expect(new Set([0, 1, uid, secondUid]).size).toBe(4);
+  expect(new Set([0, config.scoring.burnUid, uid, secondUid]).size).toBe(4);
   await expect.poll(async () => (await status(page)).persisted.length, { timeout: 60_000 }).toBeGreaterThanOrEqual(2);
   const before = await status(page);
   const saved = before.persisted[before.persisted.length - 1]!;
@@ -158,8 +166,35 @@ test('a volunteer contributes ≥ 3 windows on the devnet, survives a reload wit
   for (const t of traffic) expect(t.compressionRatio!).toBeGreaterThan(1);
   await expect(page.locator('[data-role="chain-scores"] td', { hasText: 'you' })).toHaveCount(1);
 
+  // The per-window breakdown: the page reads the validator's `scores-{window}` and shows this uid once it is rated.
+  const ownBreakdown = async (): Promise<DashboardModel['scores']['peers'][number] | undefined> =>
+    ((await page.evaluate(() => window.gauntlet!.ui.flush())).contribute as DashboardModel).scores.peers.find((p) => p.uid === uid);
+  await expect.poll(async () => (await ownBreakdown())?.mu ?? null, { timeout: 90_000 }).not.toBeNull();
+  // Stopped, so no newer window's scores arrive while the page is compared with the published document.
+  for (const p of [page, second]) await p.evaluate(() => window.gauntlet!.ui.contribute().session.stop());
+  const shown = (await page.evaluate(() => window.gauntlet!.ui.flush())).contribute as DashboardModel;
+  const scoredWindow = shown.scores.window!;
+  const mine = shown.scores.peers.find((p) => p.uid === uid)!;
+  const { data } = await new DevnetStorage(devnet.url, undefined, undefined).get(validatorHotkey, scoresKey(scoredWindow), { maxBytes: MAX_WINDOW_SCORES_BYTES });
+  const published = deserializeWindowScores(new TextDecoder().decode(data), { runId: config.runId, netuid: config.netuid, window: scoredWindow });
+  const theirs = published.peers.find((p) => p.uid === uid)!;
+  for (const field of ['lossScore', 'binaryIndicator', 'binaryMovingAverage', 'syncScore', 'mu', 'sigma', 'ordinal', 'finalScore', 'weight'] as const) expect(mine[field], field).toBe(theirs[field]);
+  // The same weight the validator logged for that window.
+  const logged = validatorEvents('validator-scored').find((e) => e.window === scoredWindow);
+  expect(logged, `validator-scored of window ${scoredWindow}`).toBeDefined();
+  expect(mine.weight).toBe((logged!.body.weights as Record<string, number>)[String(uid)] ?? 0);
+  // Every slash of this uid in the published window is listed with its reason.
+  for (const reason of published.reasons.filter((r) => r.uid === uid && (r.rule.endsWith('slash') || r.rule.endsWith('reset')))) {
+    expect(mine.slashes.some((s) => s.window === scoredWindow && s.rule === reason.rule), reason.rule).toBe(true);
+  }
+  // Drawn on the page: the volunteer's row with its μ and final score, and the "why" panel on its uid.
+  const row = page.locator('.breakdown tr', { has: page.locator(`button[data-uid="${uid}"]`) });
+  await expect(row).toContainText(formatNumber(mine.mu));
+  await expect(row).toContainText(formatNumber(mine.finalScore));
+  await expect(page.locator('.why h3')).toHaveText(`Why uid ${uid} has this score`);
+  await expect(page.locator('.leaderboard td', { hasText: `uid ${uid}` })).toHaveCount(1);
+
   await page.screenshot({ path: testInfo.outputPath('contribute-dashboard.png'), fullPage: true });
   await testInfo.attach('contribute-dashboard', { path: testInfo.outputPath('contribute-dashboard.png'), contentType: 'image/png' });
-  for (const p of [page, second]) await p.evaluate(() => window.gauntlet!.ui.contribute().session.stop());
   await second.context().close();
 });

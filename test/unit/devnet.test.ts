@@ -4,17 +4,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
-import { startDevnet, type RunningDevnet } from '../../src/devnet/server.ts';
+import { DevnetOwnerError, startDevnet, type RunningDevnet } from '../../src/devnet/server.ts';
 import { DevnetChain, DevnetStorage, type WebSocketConstructor } from '../../src/net/devnet-client.ts';
 import { KeyringSigner } from '../../src/net/keyring-signer.ts';
 import { HEADER_HOTKEY, HEADER_NONCE, HEADER_SIGNATURE, devnetRequestMessage } from '../../src/net/devnet-protocol.ts';
-import { NotRegisteredError, OversizedError, RateLimitedError, TooEarlyError, TooLateError } from '../../src/net/errors.ts';
+import { BadRequestError, NotRegisteredError, OversizedError, RateLimitedError, TooEarlyError, TooLateError } from '../../src/net/errors.ts';
 
 const signer = await KeyringSigner.fromUris([]);
 const alice = signer.add('//Alice');
 const bob = signer.add('//Bob');
 const charlie = signer.add('//Charlie');
 const dave = signer.add('//Dave');
+/** `npm run devnet`'s default subnet owner: it holds the tiny preset's burn uid (1) on netuid 3. */
+const owner = signer.add('//Owner');
 
 let dir: string;
 let devnet: RunningDevnet;
@@ -174,6 +176,38 @@ async function spawnDevnet(stateDir: string): Promise<{ child: ChildProcess; url
   return { child, url };
 }
 
+describe('devnet subnet owner (the burn uid is never a volunteer\'s)', () => {
+  it('holds the owner at its uid from the start, gives volunteers the free uids, and refuses a state that gave the uid away', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'devnet-owner-'));
+    const owners = [{ netuid: 4, hotkey: dave, uid: 1 }];
+    try {
+      const first = await startDevnet({ dir: stateDir, blockTimeMs: 100, subnetOwners: owners });
+      try {
+        const chain = new DevnetChain(first.url, signer);
+        expect(await chain.metagraph(4)).toMatchObject({ uids: [1], hotkeys: [dave] });
+        expect(await chain.register(alice, 4)).toMatchObject({ uid: 0 });
+        expect(await chain.register(bob, 4)).toMatchObject({ uid: 2 });
+        expect(await chain.register(dave, 4)).toMatchObject({ uid: 1 });
+        expect(await chain.metagraph(4)).toMatchObject({ uids: [0, 1, 2], hotkeys: [alice, dave, bob] });
+        // Weights may go to the owner's uid (the burn) and to registered uids only.
+        await chain.setWeights(alice, 4, [1, 2], [0.5, 0.5], 0n);
+        await expect(chain.setWeights(alice, 4, [3], [1], 0n)).rejects.toThrow(BadRequestError);
+        // Another subnet has no owner: uids from 0 as before.
+        expect(await chain.register(charlie, 5)).toMatchObject({ uid: 0 });
+      } finally {
+        await first.close();
+      }
+      // A restart with the same owner finds it in place; naming another owner for that uid is refused.
+      const second = await startDevnet({ dir: stateDir, subnetOwners: owners });
+      expect((await new DevnetChain(second.url, signer).metagraph(4)).hotkeys).toEqual([alice, dave, bob]);
+      await second.close();
+      await expect(startDevnet({ dir: stateDir, subnetOwners: [{ netuid: 4, hotkey: charlie, uid: 1 }] })).rejects.toThrow(DevnetOwnerError);
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('devnet restart (child process, SIGKILL)', () => {
   it('keeps every stored object and registration across a kill and restart', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'devnet-restart-'));
@@ -181,8 +215,10 @@ describe('devnet restart (child process, SIGKILL)', () => {
       const first = await spawnDevnet(stateDir);
       const chain = new DevnetChain(first.url, signer);
       const storage = new DevnetStorage(first.url, signer, bob);
-      await chain.register(alice, 3);
-      await chain.register(bob, 3);
+      // The owner holds uid 1 from the start, so the second registration skips it.
+      expect((await chain.metagraph(3)).hotkeys).toEqual([owner]);
+      expect(await chain.register(alice, 3)).toMatchObject({ uid: 0 });
+      expect(await chain.register(bob, 3)).toMatchObject({ uid: 2 });
       const payload = Uint8Array.from({ length: 300 }, (_, i) => i & 0xff);
       const stored = await storage.put('gradient-1-1', payload);
       await chain.setCommitment(bob, 3, Uint8Array.of(9, 9));
@@ -196,13 +232,14 @@ describe('devnet restart (child process, SIGKILL)', () => {
       try {
         const chain2 = new DevnetChain(second.url, signer);
         const storage2 = new DevnetStorage(second.url, signer, bob);
-        expect((await chain2.metagraph(3)).hotkeys).toEqual([alice, bob]);
+        expect((await chain2.metagraph(3)).hotkeys).toEqual([alice, owner, bob]);
         const got = await storage2.get(bob, 'gradient-1-1');
         expect(Array.from(got.data)).toEqual(Array.from(payload));
         expect(got.info.lastModifiedMs).toBe(stored.lastModifiedMs);
         expect(Array.from((await chain2.commitments(3)).get(bob)?.data ?? [])).toEqual([9, 9]);
         // Nonces survived too: new writes still work, and the registration stays idempotent.
-        expect(await chain2.register(bob, 3)).toMatchObject({ uid: 1 });
+        expect(await chain2.register(bob, 3)).toMatchObject({ uid: 2 });
+        expect(await chain2.register(owner, 3)).toMatchObject({ uid: 1 });
       } finally {
         const exitedSecond = new Promise((r) => second.child.once('exit', r));
         second.child.kill('SIGKILL');

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { S3Storage, bucketDirectory } from '../../src/net/s3-storage.ts';
+import { HotkeyBucketStorage } from '../../src/net/hotkey-buckets.ts';
 import { encodeBucketCommitment } from '../../src/net/subtensor-encoding.ts';
 import { startDevnet, type RunningDevnet } from '../../src/devnet/server.ts';
 import { DevnetChain } from '../../src/net/devnet-client.ts';
@@ -106,6 +107,22 @@ describe('S3Storage on a local S3-compatible server (s3rver)', () => {
       // An access key the endpoint does not know is refused with a typed error.
       const stranger = new S3Storage({ endpoint, bucket: 'ffffffffffffffffffffffffffffffff', readCredentials: () => ({ accessKeyId: 'UNKNOWNKEY', secretAccessKey: 'x' }) });
       await expect(stranger.get(BUCKET, 'gradient-20-0-v1')).rejects.toThrow(UnauthorizedError);
+    });
+
+    it('addressed by hotkey: a peer reads another hotkey\'s objects through its commitment, and an uncommitted hotkey is not found', async () => {
+      const signer = await KeyringSigner.fromUris([]);
+      const miner = signer.add('//Alice');
+      const reader = signer.add('//Bob');
+      const chain = new DevnetChain(devnet.url, signer);
+      await chain.register(miner, 2);
+      await chain.setCommitment(miner, 2, encodeBucketCommitment({ accountId: BUCKET, readKeyId: READ.accessKeyId, readSecret: READ.secretAccessKey }));
+      const own = new HotkeyBucketStorage({ endpoint, ownHotkey: miner, ownBucket: BUCKET, writeCredentials: WRITE, commitments: () => chain.commitments(2) });
+      await own.put('scores-3', Uint8Array.of(7, 8));
+      expect((await own.list(miner, 'scores-')).map((o) => o.key)).toEqual(['scores-3']);
+      const other = new HotkeyBucketStorage({ endpoint, ownHotkey: reader, ownBucket: 'ffffffffffffffffffffffffffffffff', writeCredentials: WRITE, commitments: () => chain.commitments(2), refreshIntervalMs: 0 });
+      expect(Array.from((await other.get(miner, 'scores-3')).data)).toEqual([7, 8]);
+      expect((await other.head(miner, 'scores-3'))?.size).toBe(2);
+      await expect(other.get(signer.add('//Charlie'), 'scores-3')).rejects.toThrow(NotFoundError);
     });
   });
 });

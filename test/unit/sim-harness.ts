@@ -46,12 +46,16 @@ export interface SimulatedPeer {
   readonly uid: number;
   readonly behaviour: Behaviour;
   readonly miner: Miner;
+  /** The miner's engine: θ after its outer steps (benchmarks measure loss on it). */
+  readonly engine: WasmTrainerEngine;
 }
 
 export class Simulation {
   nowMs = Date.UTC(2026, 0, 1);
   readonly network: MemoryNetwork;
   readonly events: WindowEvent[] = [];
+  /** `performance.now()` when each entry of `events` arrived (benchmarks time stages from the stream). */
+  readonly eventTimesMs: number[] = [];
   readonly reports: ValidatorWindowReport[] = [];
   readonly peers: SimulatedPeer[] = [];
   validator!: Validator;
@@ -96,9 +100,9 @@ export class Simulation {
         tokens: sim.tokens,
         hotkeyOf: (u) => sim.network.hotkeyOf(u),
         minerUids: () => minerUids,
-        onEvent: (e) => sim.events.push(e),
+        onEvent: (e) => sim.record(e),
       });
-      sim.peers.push({ uid, behaviour, miner });
+      sim.peers.push({ uid, behaviour, miner, engine });
     }
     sim.validator = sim.newValidator(await sim.engine());
     return sim;
@@ -118,8 +122,13 @@ export class Simulation {
       tokens: this.tokens,
       persistence: this.persistence,
       randomness: (window) => (Math.imul(window + 1, 0x9e3779b1) ^ 0x51a7) >>> 0,
-      onEvent: (e) => this.events.push(e),
+      onEvent: (e) => this.record(e),
     });
+  }
+
+  record(event: WindowEvent): void {
+    this.events.push(event);
+    this.eventTimesMs.push(performance.now());
   }
 
   /** A wasm engine on the run's initial θ, disposed with the simulation. */

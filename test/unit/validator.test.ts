@@ -6,12 +6,12 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { firstBlockOfWindow, putWindowAnchorBlock, putWindowBounds } from '../../src/core/clock';
-import { serializeState } from '../../src/core/scoring/index';
+import { deserializeWindowScores, serializeState, windowScoresDocument } from '../../src/core/scoring/index';
 import { KeyringSigner } from '../../src/net/keyring-signer';
 import { signSubmission } from '../../src/net/submission';
 import { honest, poisoner } from '../../src/peer/behaviours';
-import { gradientKey, signatureKey } from '../../src/peer/gather';
-import { Simulation, simulationConfig } from './sim-harness';
+import { gradientKey, scoresKey, signatureKey } from '../../src/peer/gather';
+import { Simulation, simulationConfig, VALIDATOR_UID } from './sim-harness';
 
 const sims: Simulation[] = [];
 afterAll(async () => {
@@ -84,6 +84,16 @@ describe('Validator window', () => {
     }
     expect(report.outerStepApplied).toBe(true);
     expect(JSON.parse(sim.persistence.text ?? '{}')).toMatchObject({ version: 1 });
+
+    // The window's scores are published in the validator's bucket, as the scorer left them, each rejection with its reason.
+    const validatorHotkey = hotkey(VALIDATOR_UID);
+    const published = deserializeWindowScores(new TextDecoder().decode((await sim.network.storage().get(validatorHotkey, scoresKey(w))).data), { runId: config.runId, netuid: config.netuid, window: w });
+    expect(published).toEqual(windowScoresDocument(report.result, w, { runId: config.runId, netuid: config.netuid, burnUid: config.scoring.burnUid }));
+    expect(published.peers.map((p) => p.uid)).toEqual(expect.arrayContaining([good, replayer, forged, garbageUid, hugeUid]));
+    for (const [uid, reason] of [[replayer, 'bad-signature'], [garbageUid, 'malformed'], [hugeUid, 'oversized']] as const) {
+      const slash = published.reasons.find((r) => r.uid === uid && r.rule === 'invalid-gradient-slash');
+      expect(slash?.inputs.detail, `uid ${uid}`).toMatch(new RegExp(`^${reason}: `));
+    }
 
     // The loop carries on with the next window.
     await sim.runWindow(w + 1);

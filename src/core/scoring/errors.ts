@@ -45,3 +45,14 @@ export class ScoringConfigError extends Error {
     super(`Invalid scoring config "${field}": ${problem}. Fix the run config (src/core/run-config.ts).`);
   }
 }
+
+/** A published `scores-{window}` document (another party's object) is malformed or of another run. */
+export class WindowScoresError extends Error {
+  override readonly name = 'WindowScoresError';
+  constructor(
+    readonly field: string,
+    problem: string,
+  ) {
+    super(`Cannot read the validator's window scores at "${field}": ${problem}. The document is skipped; the next window's scores replace it.`);
+  }
+}

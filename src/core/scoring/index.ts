@@ -11,3 +11,4 @@ export * from './overlap.ts';
 export { finalScore, powerWeights, rankWeights, computeWeights, toChainWeights } from './weights.ts';
 export { explain, ReasonLog } from './reasons.ts';
 export { scoreWindow, activeUidsAt, validateScoringConfig } from './score-window.ts';
+export * from './published.ts';

@@ -1,7 +1,8 @@
 /**
  * Turns the peer worker's events into the Contribute dashboard: the window timeline as the stages
  * happen, the local loss, tokens/s, bytes sent against the dense float32 size (compression ratio),
- * and the validator's verdict as the chain shows it (its weights, as incentive shares).
+ * the validator's per-window score breakdown as it published it (`scores-{window}`), and its verdict
+ * as the chain shows it (its weights, as incentive shares).
  */
 import type { DashboardStore } from '../dashboard/model.ts';
 import type { PeerEvent } from '../../workers/peer-api.ts';
@@ -15,6 +16,8 @@ export interface FeedShape {
 export class DashboardFeed {
   /** Per window, what training took, so the traffic point keeps tokens/s when the bytes arrive. */
   private readonly trained = new Map<number, { tokens: number; elapsedMs: number }>();
+  /** Whether the "why" panel was pointed at this volunteer's uid yet (once, so the user's own pick stays). */
+  private ownSelected = false;
 
   constructor(
     private readonly store: DashboardStore,
@@ -52,6 +55,14 @@ export class DashboardFeed {
       case 'miner-gathered':
         store.setPhase(event.window, 'gather', 'done', `${event.gathered.length} gathered, ${Object.keys(event.rejected).length} rejected`);
         return;
+      case 'peer-window-scores': {
+        store.recordPublishedScores(event.document);
+        if (!this.ownSelected && event.document.peers.some((p) => p.uid === ownUid)) {
+          this.ownSelected = true;
+          store.select(ownUid);
+        }
+        return;
+      }
       case 'peer-chain-scores': {
         const own = event.rows.find((r) => r.uid === ownUid);
         const earned = own !== undefined && own.incentive > 0;

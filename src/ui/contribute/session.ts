@@ -1,9 +1,10 @@
 /**
- * The page side of contributing (issue #8): the network (the devnet at this page's origin), the
- * wallet (an extension through `ExtensionSigner`, or a devnet development key through
+ * The page side of contributing (issue #8): the network (the devnet at this page's origin, or a
+ * subtensor endpoint with the volunteer's S3 bucket, see `network.ts`), the wallet (an extension through `ExtensionSigner`, or a devnet development key through
  * `KeyringSigner`), registration, and the miner loop in `peer.worker.ts`. The worker asks this
  * page for every signature; its typed events feed the Contribute dashboard and the status that the
- * page publishes on `window.gauntlet.ui.contribute()`.
+ * page publishes on `window.gauntlet.ui.contribute()`. The run's burn uid (the subnet owner's)
+ * never mines: its weight is burned (gauntlet-spec §7.4).
  */
 import * as Comlink from 'comlink';
 import type { RunConfig } from '../../core/config.ts';
@@ -11,12 +12,13 @@ import { parameterLayout } from '../../model/params.ts';
 import { DevnetChain } from '../../net/devnet-client.ts';
 import { ExtensionSigner } from '../../net/extension-signer.ts';
 import { KeyringSigner } from '../../net/keyring-signer.ts';
-import type { Signer, SignerAccount } from '../../net/types.ts';
+import type { Chain, Signer, SignerAccount } from '../../net/types.ts';
 import { BrowserPeerPersistence } from '../../peer/browser-persistence.ts';
 import type { ChainScoreRow, PeerEvent, PeerStartOptions, PeerWorkerApi } from '../../workers/peer-api.ts';
 import type { TrainerBackend } from '../../workers/trainer-api.ts';
 import type { DashboardStore } from '../dashboard/model.ts';
 import { DashboardFeed } from './feed.ts';
+import { summarizeNetwork, type NetworkSettings, type NetworkSummary } from './network.ts';
 
 /** The name this app asks wallets for access under. */
 export const APP_NAME = 'Gauntlet peer';
@@ -27,6 +29,8 @@ export type WalletSource = 'extension' | 'development-key';
 
 export interface ContributeStatus {
   readonly devnetUrl: string;
+  /** The network in use (the devnet unless a subtensor network was connected); never holds the storage secret. */
+  readonly network: NetworkSummary;
   readonly walletSource: WalletSource | null;
   readonly walletNames: readonly string[];
   readonly accounts: readonly SignerAccount[];
@@ -52,6 +56,11 @@ export class ContributeStepError extends Error {
 
 const MAX_LOG = 200;
 
+/** The run's burn uid belongs to the subnet owner (gauntlet-spec §7.4): whatever it earns is burned, so it never mines. */
+function burnUidText(hotkey: string, uid: number): string {
+  return `${hotkey} is uid ${uid}, this run's burn uid (the subnet owner's): weight sent to it is burned, so it cannot mine here. Pick or register another hotkey.`;
+}
+
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 export class ContributeSession {
@@ -62,6 +71,9 @@ export class ContributeSession {
   private readonly listeners = new Set<() => void>();
   private readonly eventListeners = new Set<(event: PeerEvent) => void>();
   private readonly feed: DashboardFeed;
+  private network: NetworkSettings;
+  /** The open subtensor connection while a real network is chosen. */
+  private subtensor: Chain | null = null;
 
   constructor(
     private readonly config: RunConfig,
@@ -72,8 +84,9 @@ export class ContributeSession {
     const last = layout[layout.length - 1];
     const parameterCount = last === undefined ? 0 : last.offset + last.shape.reduce((a, b) => a * b, 1);
     this.feed = new DashboardFeed(store, { tokensPerStep: config.inner.batchSize * config.model.seqLen, denseBytes: parameterCount * 4 });
+    this.network = { kind: 'devnet', url: devnetUrl };
     this.state = {
-      devnetUrl, walletSource: null, walletNames: [], accounts: [], hotkey: null, uid: null, running: false,
+      devnetUrl, network: summarizeNetwork(this.network), walletSource: null, walletNames: [], accounts: [], hotkey: null, uid: null, running: false,
       message: 'Connect a wallet, or use a devnet development key.', log: [], engine: null, uploadedWindows: [], persisted: [], resumed: null, chainScores: null,
     };
   }
@@ -85,6 +98,36 @@ export class ContributeSession {
   subscribe(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Switches the network. A subtensor endpoint is connected to and the subnet's metagraph read now,
+   * so a wrong endpoint or netuid shows at once; on failure the previous network stays in use.
+   */
+  async useNetwork(settings: NetworkSettings): Promise<void> {
+    if (this.state.running) this.refuse('Stop contributing before switching networks.');
+    let connected: Chain | null = null;
+    let detail = `the devnet at ${settings.kind === 'devnet' ? settings.url : ''}`;
+    if (settings.kind === 'subtensor') {
+      const { SubtensorChain } = await import('../../net/subtensor-chain.ts');
+      this.say(`Connecting to ${settings.endpoint}…`);
+      const chain = await this.attempt(() => SubtensorChain.connect(settings.endpoint));
+      try {
+        const metagraph = await this.attempt(() => chain.metagraph(settings.netuid));
+        detail = `${settings.endpoint}, netuid ${settings.netuid} (${metagraph.uids.length} uids at block ${metagraph.block}); storage in bucket ${settings.storage.bucket} at ${settings.storage.endpoint}`;
+      } catch (error) {
+        await chain.close().catch(() => undefined);
+        throw error;
+      }
+      connected = chain;
+    }
+    await this.subtensor?.close().catch(() => undefined);
+    this.subtensor = connected;
+    this.network = settings;
+    this.state.network = summarizeNetwork(settings);
+    if (settings.kind === 'subtensor' && this.state.walletSource === 'development-key') this.useSigner(null, null, [], []);
+    this.state.uid = null;
+    this.say(`Network: ${detail}. ${this.state.hotkey === null ? 'Connect a wallet and pick the hotkey that mines.' : 'Pick the hotkey again to read its registration.'}`);
   }
 
   /** Asks the installed wallet extensions for access and lists their accounts. */
@@ -101,6 +144,7 @@ export class ContributeSession {
    * `uri` is for headless swarms (one distinct devnet key per browser peer); the page's button uses the default.
    */
   async useDevelopmentKey(uri: string = DEV_ACCOUNT_URI): Promise<string> {
+    if (this.network.kind !== 'devnet') this.refuse(`The development key ${uri} is public and exists only on the devnet; connect a wallet extension for a real network.`);
     const signer = await KeyringSigner.fromUris([uri]);
     const accounts = await signer.accounts();
     this.useSigner(signer, 'development-key', [], accounts);
@@ -113,18 +157,25 @@ export class ContributeSession {
     if (!this.state.accounts.some((a) => a.address === address)) throw new ContributeStepError(`${address} is not an account of the connected wallet; connect the wallet that holds it.`);
     this.state.hotkey = address;
     this.state.uid = null;
-    const metagraph = await this.attempt(() => new DevnetChain(this.state.devnetUrl).metagraph(this.config.netuid));
+    const metagraph = await this.attempt(() => this.chain().metagraph(this.netuid()));
     const i = metagraph.hotkeys.indexOf(address);
     this.state.uid = i < 0 ? null : metagraph.uids[i]!;
     const saved = await new BrowserPeerPersistence().load(this.config.runId, address).catch(() => undefined);
     const resume = saved === undefined ? '' : ` This browser holds its state after window ${saved.window}: Start resumes from it.`;
-    this.say((this.state.uid === null ? `${address} is not registered on netuid ${this.config.netuid}: press Register.` : `${address} is uid ${this.state.uid} on netuid ${this.config.netuid}.`) + resume);
+    if (this.state.uid === this.config.scoring.burnUid) {
+      this.say(burnUidText(address, this.state.uid));
+      return this.state.uid;
+    }
+    this.say((this.state.uid === null ? `${address} is not registered on netuid ${this.netuid()}: press Register.` : `${address} is uid ${this.state.uid} on netuid ${this.netuid()}.`) + resume);
     return this.state.uid;
   }
 
   /** Registers the selected hotkey on the devnet (signed by the wallet). */
   async register(): Promise<number> {
     const { signer, hotkey } = this.ready();
+    if (this.network.kind === 'subtensor') {
+      this.refuse(`On a subtensor network, register the hotkey with \`btcli subnets register --netuid ${this.network.netuid}\` (a burned registration paid by your coldkey), then pick it here again.`);
+    }
     const { uid } = await this.attempt(() => new DevnetChain(this.state.devnetUrl, signer).register(hotkey, this.config.netuid));
     this.state.uid = uid;
     this.say(`Registered: ${hotkey} is uid ${uid} on netuid ${this.config.netuid}.`);
@@ -139,6 +190,7 @@ export class ContributeSession {
     const { signer, hotkey } = this.ready();
     const uid = this.state.uid;
     if (uid === null) throw new ContributeStepError('Register the hotkey before contributing.');
+    if (uid === this.config.scoring.burnUid) this.refuse(burnUidText(hotkey, uid));
     if (this.state.running) return;
     this.worker ??= new Worker(new URL('../../workers/peer.worker.ts', import.meta.url), { type: 'module', name: 'peer' });
     this.api ??= Comlink.wrap<PeerWorkerApi>(this.worker);
@@ -146,7 +198,8 @@ export class ContributeSession {
     this.state.running = true;
     this.say('Starting: loading the data shards, building the engine, syncing the model…');
     try {
-      await this.api.start({ ...headless, devnetUrl: this.state.devnetUrl, hotkey, uid, backend }, Comlink.proxy(sign), Comlink.proxy((event: PeerEvent) => this.onEvent(event)));
+      const network = this.network.kind === 'subtensor' ? { endpoint: this.network.endpoint, netuid: this.network.netuid, storage: this.network.storage } : undefined;
+      await this.api.start({ ...headless, devnetUrl: this.state.devnetUrl, hotkey, uid, backend, network }, Comlink.proxy(sign), Comlink.proxy((event: PeerEvent) => this.onEvent(event)));
     } catch (error) {
       this.state.running = false;
       this.say(`Could not start: ${error instanceof Error ? error.message : String(error)}`);
@@ -205,6 +258,7 @@ export class ContributeSession {
       case 'peer-window-failed':
       case 'peer-device-lost':
       case 'peer-persist-failed':
+      case 'peer-scores-unreadable':
         this.say(event.message);
         return;
       case 'miner-error':
@@ -215,7 +269,16 @@ export class ContributeSession {
     }
   }
 
-  private useSigner(signer: Signer, source: WalletSource, names: readonly string[], accounts: readonly SignerAccount[]): void {
+  /** The chain for reads: the open subtensor connection, or the devnet. */
+  private chain(): Chain {
+    return this.subtensor ?? new DevnetChain(this.state.devnetUrl);
+  }
+
+  private netuid(): number {
+    return this.network.kind === 'subtensor' ? this.network.netuid : this.config.netuid;
+  }
+
+  private useSigner(signer: Signer | null, source: WalletSource | null, names: readonly string[], accounts: readonly SignerAccount[]): void {
     this.signer = signer;
     this.state.walletSource = source;
     this.state.walletNames = names;
@@ -228,6 +291,12 @@ export class ContributeSession {
     if (this.signer === null) throw new ContributeStepError('Connect a wallet (or use the devnet development key) first.');
     if (this.state.hotkey === null) throw new ContributeStepError('Pick the hotkey that mines first.');
     return { signer: this.signer, hotkey: this.state.hotkey };
+  }
+
+  /** A step that cannot run yet: the reason becomes the status message and a `ContributeStepError`. */
+  private refuse(message: string): never {
+    this.say(message);
+    throw new ContributeStepError(message);
   }
 
   /** Runs a step; a failure becomes the status message and is rethrown for the caller. */

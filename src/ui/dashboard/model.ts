@@ -5,7 +5,9 @@
  * tests read exactly what is drawn.
  */
 import type { ScoringConfig } from '../../core/config.ts';
-import { createScoringState, type ScoreReason, type Uid, type ValidatorScoringState, type WindowScoringResult } from '../../core/scoring/index.ts';
+import {
+  createScoringState, type PeerScoreState, type ScoreReason, type Uid, type ValidatorScoringState, type WindowScoresDocument, type WindowScoringResult,
+} from '../../core/scoring/index.ts';
 import { buildBreakdowns, buildLeaderboard, buildWhy, type LeaderboardRow, type PeerBreakdown, type WhyModel } from '../score-model.ts';
 
 /** The stages of one window, in order (gauntlet-spec §3.3 miner, §3.4 validator). */
@@ -172,6 +174,42 @@ export class DashboardStore {
     this.weights = result.weights;
     this.setWeightsDue = result.setWeightsDue;
     this.reasons.push(...result.reasons);
+    if (this.reasons.length > MAX_REASONS) this.reasons.splice(0, this.reasons.length - MAX_REASONS);
+    this.changed();
+  }
+
+  /**
+   * Takes a validator's published `scores-{window}` document (a page that does not score itself):
+   * the peers' scores after that window and its reason records. Documents of windows not after the
+   * last one taken are ignored, so a late or repeated read never moves the dashboard back.
+   */
+  recordPublishedScores(document: WindowScoresDocument): void {
+    if (this.state.lastWindow !== null && document.window <= this.state.lastWindow) return;
+    const peers: Record<string, PeerScoreState> = {};
+    const weights: Record<string, number> = {};
+    for (const p of document.peers) {
+      peers[String(p.uid)] = {
+        gradientScore: p.lossScore,
+        binaryIndicator: p.binaryIndicator,
+        binaryMovingAverage: p.binaryMovingAverage,
+        syncScore: p.syncScore,
+        rating: p.mu === null || p.sigma === null ? null : { mu: p.mu, sigma: p.sigma },
+        finalScore: p.finalScore,
+        weight: p.weight,
+        // Not published (they steer the validator, not the reward): neutral values.
+        windowsSinceEval: 1,
+        lastEvalWindow: p.lastEvalWindow,
+        lastSubmittedWindow: null,
+        inactiveSince: p.inactiveSince,
+        naughtyWindowsLeft: p.banWindowsLeft,
+      };
+      if (p.weight > 0) weights[String(p.uid)] = p.weight;
+    }
+    if (document.burnShare > 0) weights[String(document.burnUid)] = document.burnShare;
+    this.state = { ...createScoringState(), lastWindow: document.window, globalStep: document.globalStep, peers };
+    this.weights = weights;
+    this.setWeightsDue = document.setWeightsDue;
+    this.reasons.push(...document.reasons);
     if (this.reasons.length > MAX_REASONS) this.reasons.splice(0, this.reasons.length - MAX_REASONS);
     this.changed();
   }

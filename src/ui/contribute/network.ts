@@ -1,0 +1,88 @@
+/**
+ * The network a volunteer joins (issue #8): the devnet at this page's origin (default), or a
+ * subtensor network (a ws/wss endpoint and a netuid) with S3-compatible storage for the volunteer's
+ * own bucket (Templar's R2 layout, gauntlet-spec §5.5). The form's text is checked here, each
+ * problem a `NetworkSettingsError` naming the field and what to enter. The storage secret lives in
+ * this object only (memory): it is never logged, shown, or written to disk by the page.
+ */
+
+/** Storage of a real network: the volunteer's own bucket and its write credentials. */
+export interface S3Settings {
+  readonly endpoint: string;
+  readonly bucket: string;
+  readonly region: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+export type NetworkSettings =
+  | { readonly kind: 'devnet'; readonly url: string }
+  | { readonly kind: 'subtensor'; readonly endpoint: string; readonly netuid: number; readonly storage: S3Settings };
+
+/** What the page may show about a network: everything but the secret. */
+export type NetworkSummary =
+  | { readonly kind: 'devnet'; readonly url: string }
+  | { readonly kind: 'subtensor'; readonly endpoint: string; readonly netuid: number; readonly storageEndpoint: string; readonly bucket: string };
+
+/** The form fields as typed (strings, possibly empty). */
+export interface NetworkForm {
+  readonly endpoint: string;
+  readonly netuid: string;
+  readonly storageEndpoint: string;
+  readonly bucket: string;
+  readonly region: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+/** A network setting the page cannot use; `field` names the form field. */
+export class NetworkSettingsError extends Error {
+  override readonly name = 'NetworkSettingsError';
+  constructor(
+    readonly field: keyof NetworkForm,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** S3 bucket names (the rule `S3Storage` enforces): 3–63 of a-z, 0-9, '.', '-', starting with a letter or digit. */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{2,62}$/;
+
+function url(text: string, field: keyof NetworkForm, protocols: readonly string[], example: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(text.trim());
+  } catch {
+    throw new NetworkSettingsError(field, `"${text.trim()}" is not a URL: enter one like ${example}.`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new NetworkSettingsError(field, `${parsed.protocol}// is not accepted here: use ${protocols.map((p) => `${p}//`).join(' or ')} (like ${example}).`);
+  }
+  // As typed (a default port kept visible), without a trailing slash.
+  return text.trim().replace(/\/+$/, '');
+}
+
+/** Checks the subtensor form; every field is required (region defaults to R2's `auto`). */
+export function parseSubtensorSettings(form: NetworkForm): NetworkSettings {
+  const endpoint = url(form.endpoint, 'endpoint', ['ws:', 'wss:'], 'wss://entrypoint-finney.opentensor.ai:443');
+  const netuidText = form.netuid.trim();
+  const netuid = Number(netuidText);
+  if (netuidText === '' || !Number.isInteger(netuid) || netuid < 0 || netuid > 65_535) {
+    throw new NetworkSettingsError('netuid', `netuid "${netuidText}" is not a subnet id: enter an integer from 0 to 65535.`);
+  }
+  const storageEndpoint = url(form.storageEndpoint, 'storageEndpoint', ['https:', 'http:'], 'https://<account>.r2.cloudflarestorage.com');
+  const bucket = form.bucket.trim();
+  if (!BUCKET_NAME.test(bucket)) throw new NetworkSettingsError('bucket', `"${bucket}" is not an S3 bucket name: 3–63 characters of a-z, 0-9, '.' and '-' (an R2 bucket is named after its account id).`);
+  const accessKeyId = form.accessKeyId.trim();
+  const secretAccessKey = form.secretAccessKey.trim();
+  if (accessKeyId === '') throw new NetworkSettingsError('accessKeyId', "Enter the bucket's access key id (its write credentials; they stay in this tab).");
+  if (secretAccessKey === '') throw new NetworkSettingsError('secretAccessKey', "Enter the bucket's secret access key (kept in this tab's memory only, never logged or stored).");
+  return { kind: 'subtensor', endpoint, netuid, storage: { endpoint: storageEndpoint, bucket, region: form.region.trim() || 'auto', accessKeyId, secretAccessKey } };
+}
+
+export function summarizeNetwork(settings: NetworkSettings): NetworkSummary {
+  return settings.kind === 'devnet'
+    ? settings
+    : { kind: 'subtensor', endpoint: settings.endpoint, netuid: settings.netuid, storageEndpoint: settings.storage.endpoint, bucket: settings.storage.bucket };
+}
