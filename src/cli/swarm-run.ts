@@ -62,7 +62,7 @@ export class SwarmRunError extends Error {
 }
 
 const VALIDATOR_URI = '//Alice';
-/** The tiny preset's burn uid (1) belongs to the subnet owner, registered second as in the e2e test. */
+/** The subnet owner, who holds the run's burn uid (1) from the devnet's start, as in `npm start`. */
 const OWNER_URI = '//Owner';
 
 /**
@@ -180,7 +180,12 @@ export async function runSwarm(options: SwarmOptions): Promise<SwarmResult> {
   const cleanups: (() => Promise<unknown>)[] = [() => Promise.resolve(rmSync(scratch, { recursive: true, force: true }))];
   try {
     const appDir = options.appDir ?? (log('building the app…'), buildApp(scratch));
-    const devnet = await startDevnet({ dir: join(scratch, 'state'), appDir, blockTimeMs: config.window.blockTimeMs, port: options.port ?? 0, maxRegistrationsPerInterval: 256 });
+    const signer = await KeyringSigner.fromUris([VALIDATOR_URI, OWNER_URI]);
+    const [validatorAccount, ownerAccount] = await signer.accounts();
+    const devnet = await startDevnet({
+      dir: join(scratch, 'state'), appDir, blockTimeMs: config.window.blockTimeMs, port: options.port ?? 0, maxRegistrationsPerInterval: 256,
+      subnetOwners: [{ netuid: config.netuid, hotkey: ownerAccount!.address, uid: config.scoring.burnUid }],
+    });
     cleanups.unshift(() => devnet.close());
     log(`devnet at ${devnet.url}`);
 
@@ -192,12 +197,9 @@ export async function runSwarm(options: SwarmOptions): Promise<SwarmResult> {
     const evaluation = evaluationBatches(config, tokens);
     const initialEvaluationLoss = await evaluationLoss(engine, evaluation);
 
-    const signer = await KeyringSigner.fromUris([VALIDATOR_URI, OWNER_URI]);
-    const [validatorAccount, ownerAccount] = await signer.accounts();
     const chain = new DevnetChain(devnet.url, signer, WebSocket as unknown as WebSocketConstructor);
     cleanups.unshift(() => chain.close());
     await chain.register(validatorAccount!.address, config.netuid);
-    await chain.register(ownerAccount!.address, config.netuid);
     const storage = new DevnetStorage(devnet.url, signer, validatorAccount!.address, config.window.maxSubmissionBytes * 4);
     const validatorEvents: WindowEvent[] = [];
     const validator = new Validator({
