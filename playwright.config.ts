@@ -1,5 +1,5 @@
 import { defineConfig } from '@playwright/test';
-import { findChromium } from './scripts/chromium-path.mjs';
+import { CHROMIUM_LAUNCH_ARGS, findChromium } from './scripts/chromium-path.mjs';
 
 const port = Number(process.env.GAUNTLET_TEST_PORT ?? 4174);
 const baseURL = `http://127.0.0.1:${port}`;
@@ -24,16 +24,7 @@ export default defineConfig({
     screenshot: 'only-on-failure',
     launchOptions: {
       executablePath: findChromium() ?? '/usr/bin/chromium',
-      args: [
-        '--enable-unsafe-webgpu',
-        '--enable-webgpu-developer-features',
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
+      args: CHROMIUM_LAUNCH_ARGS,
     },
   },
   webServer: {

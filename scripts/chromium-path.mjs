@@ -22,3 +22,15 @@ export function findChromium() {
   }
   return undefined;
 }
+
+/** Chromium flags for every headless run (Playwright tests, `npm run swarm`): WebGPU on, no background traffic. */
+export const CHROMIUM_LAUNCH_ARGS = [
+  '--enable-unsafe-webgpu',
+  '--enable-webgpu-developer-features',
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];

@@ -14,15 +14,14 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-web';
 import WebSocket from 'ws';
-import { putWindowAnchorBlock, validatorSyncWindow, windowOfBlock } from '../core/clock.ts';
 import { RUN_CONFIG_PRESETS } from '../core/run-config.ts';
 import { WasmTrainerEngine } from '../gpu/wasm-engine.ts';
 import { parameterLayout } from '../model/params.ts';
 import { DevnetChain, DevnetStorage, type WebSocketConstructor } from '../net/devnet-client.ts';
-import { NetError } from '../net/errors.ts';
 import { KeyringSigner } from '../net/keyring-signer.ts';
 import type { WindowEvent } from '../peer/events.ts';
 import { Validator, type StatePersistence } from '../peer/validator.ts';
+import { runValidatorSchedule } from '../peer/validator-schedule.ts';
 import { ensureShards, loadAllTokens } from './data-files.ts';
 
 /** Keeps the state in a JSON file, written atomically (temp file + rename). */
@@ -43,8 +42,6 @@ function formatEvent(event: WindowEvent): string {
   const { kind, window, ...rest } = event;
   return `[window ${window}] ${kind} ${JSON.stringify(rest)}`;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -88,41 +85,13 @@ async function main(): Promise<void> {
   });
   if (await validator.restore()) console.log(`resumed scoring state from ${values.state} (last window ${validator.scoringState.lastWindow})`);
 
-  let done = 0;
-  let next = validator.scoringState.lastWindow === null ? null : validator.scoringState.lastWindow + 1;
-  while (done < maxWindows) {
-    let head: Awaited<ReturnType<typeof chain.currentBlock>>;
-    let opened: number | null = null;
-    try {
-      head = await chain.currentBlock();
-      const sync = validatorSyncWindow(windowOfBlock(head.number, config.window.blocksPerWindow), config.window.validatorOffset);
-      next ??= sync;
-      if (sync !== null && next !== null && next <= sync) opened = await chain.blockTimestamp(putWindowAnchorBlock(next, config.window.blocksPerWindow));
-    } catch (error) {
-      // The devnet did not answer (a restart, an overloaded machine): wait and ask again, the window is not lost yet.
-      if (!(error instanceof NetError)) throw error;
-      console.error(`waiting for the devnet: ${error.message}`);
-      await sleep(config.window.blockTimeMs);
-      continue;
-    }
-    if (next === null || opened === null) {
-      await sleep(config.window.blockTimeMs / 2);
-      continue;
-    }
-    if ((head.timestampMs ?? 0) <= opened + config.window.putWindowMs) {
-      await sleep(config.window.blockTimeMs / 2);
-      continue;
-    }
-    try {
-      await validator.runWindow(next);
-    } catch (error) {
-      // A network failure loses this window, not the validator (style.md §3 lesson 8).
-      if (!(error instanceof NetError)) throw error;
-      console.error(`[window ${next}] skipped: ${error.message}`);
-    }
-    next += 1;
-    done += 1;
-  }
+  const nextWindow = validator.scoringState.lastWindow === null ? null : validator.scoringState.lastWindow + 1;
+  await runValidatorSchedule({
+    config, chain, validator, firstWindow: nextWindow, maxWindows,
+    onSkipped: (window, error) => console.error(`[window ${window}] skipped: ${error.message}`),
+    // The devnet did not answer (a restart, an overloaded machine): the schedule waits a block and asks again.
+    onPollFailed: (error) => console.error(`waiting for the devnet: ${error.message}`),
+  });
   await engine.dispose();
   await chain.close();
 }

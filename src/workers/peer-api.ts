@@ -3,8 +3,10 @@
  * devnet, clock-driven, with persistence. The page keeps the wallet: the worker asks it for every
  * signature through `signRaw`, so keys never enter the worker (chain.md §5).
  */
+import type { RunConfig } from '../core/config.ts';
 import type { WindowScoresDocument } from '../core/scoring/index.ts';
 import type { HexString } from '../net/types.ts';
+import type { BehaviourName } from '../peer/behaviours.ts';
 import type { WindowEvent } from '../peer/events.ts';
 import type { TrainerBackend } from './trainer-api.ts';
 
@@ -20,6 +22,17 @@ export interface PeerStartOptions {
   readonly hotkey: string;
   readonly uid: number;
   readonly backend: TrainerBackend | 'auto';
+  /**
+   * ADVERSARIAL TESTING ONLY (`npm run swarm`): run a cheating behaviour of src/peer/behaviours.ts
+   * instead of the honest miner. Reachable only programmatically (`window.gauntlet` hook), never
+   * from a control in the page; absent means honest. A copier re-signs `copyFrom`'s submissions.
+   */
+  readonly adversary?: { readonly behaviour: BehaviourName; readonly copyFrom?: number };
+  /**
+   * HEADLESS SWARMS ONLY (`npm run swarm`): a run config other than the tiny preset (e.g. longer
+   * windows for a loaded machine), validated by the worker. Absent means the tiny preset.
+   */
+  readonly runConfig?: RunConfig;
 }
 
 /** One chain-weight row: the share of incentive each uid receives (devnet: from the validators' set weights). */
@@ -36,6 +49,8 @@ export type PeerLoopEvent =
   | { readonly kind: 'peer-synced'; readonly source: 'init' | 'checkpoint' | 'snapshot'; readonly window: number | null; readonly replayed: readonly number[]; readonly message: string }
   | { readonly kind: 'peer-resumed'; readonly window: number; readonly errorFeedbackDigest: string; readonly message: string }
   | { readonly kind: 'peer-inner-step'; readonly window: number; readonly step: number; readonly of: number; readonly loss: number }
+  /** The loop starts the upload (the put window is open) or the gather (it has closed): phase timing for the swarm report. */
+  | { readonly kind: 'peer-stage-start'; readonly window: number; readonly stage: 'upload' | 'gather' }
   | { readonly kind: 'peer-upload-retry'; readonly window: number; readonly attempt: number; readonly message: string }
   | { readonly kind: 'peer-catching-up'; readonly from: number; readonly to: number; readonly message: string }
   | { readonly kind: 'peer-missed'; readonly from: number; readonly to: number; readonly replayed: readonly number[]; readonly message: string }

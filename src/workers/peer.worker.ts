@@ -26,17 +26,17 @@ import { firstBlockOfWindow, putWindowAnchorBlock, putWindowBounds, windowOfBloc
 import type { RunConfig } from '../core/config.ts';
 import { parseShardManifest } from '../core/data/manifest.ts';
 import { loadTokenStream } from '../core/data/shard-loader.ts';
-import { tinyRunConfig } from '../core/run-config.ts';
+import { tinyRunConfig, validateRunConfig } from '../core/run-config.ts';
 import { DeviceLostError, WebGPUUnavailableError } from '../gpu/errors.ts';
 import { createTrainerEngine, type AnyEngine } from '../gpu/select-engine.ts';
 import { WebGpuTrainerEngine } from '../gpu/webgpu-engine.ts';
 import { parameterLayout } from '../model/params.ts';
 import { NetError } from '../net/errors.ts';
 import type { Chain, HexString, Metagraph, Signer, SignerAccount, Storage, TimeGate } from '../net/types.ts';
-import { honest } from '../peer/behaviours.ts';
+import { behaviourByName, CHEATER_BEHAVIOURS } from '../peer/behaviours.ts';
 import { BrowserPeerPersistence, PersistenceError, SNAPSHOT_VERSION, type PeerSnapshot } from '../peer/browser-persistence.ts';
 import { AggregateFormatError, publishedAggregates, readAggregate } from '../peer/gather.ts';
-import { Miner } from '../peer/miner.ts';
+import { Miner, MinerStateError } from '../peer/miner.ts';
 import { WindowScoresFollower } from '../peer/published-scores.ts';
 import { UploadWindowClosedError, uploadWithRetry } from '../peer/upload-retry.ts';
 import { openPeerNetwork } from './peer-network.ts';
@@ -200,7 +200,7 @@ function buildMiner(p: Omit<Peer, 'miner'>, engine: AnyEngine): Miner {
     hotkey: options.hotkey,
     uid: options.uid,
     tokens: p.tokens,
-    behaviour: honest(),
+    behaviour: behaviourByName(options.adversary?.behaviour ?? 'honest', options.adversary?.copyFrom ?? -1),
     get validatorHotkey() {
       return validatorHotkey();
     },
@@ -261,6 +261,11 @@ async function uploadInPutWindow(p: Peer, window: number, gate: TimeGate): Promi
     });
     return true;
   } catch (error) {
+    // A copier (swarm testing only) whose victim has not uploaded has nothing to send this window.
+    if (error instanceof MinerStateError && p.options.adversary !== undefined) {
+      p.emit({ kind: 'peer-window-failed', window, message: `Adversary ${p.options.adversary.behaviour}: nothing to upload for window ${window} (${error.message}).` });
+      return false;
+    }
     if (!(error instanceof UploadWindowClosedError) && !(error instanceof NetError)) throw error;
     p.emit({ kind: 'peer-window-failed', window, message: error instanceof UploadWindowClosedError ? error.message : `Upload of window ${window} was refused (${error.message}); this window earns nothing.` });
     return false;
@@ -313,9 +318,14 @@ async function runWindow(p: Peer, window: number): Promise<boolean> {
   await p.miner.prepare(window);
   if (!(await waitForHead(p, (head) => head.number >= firstBlockOfWindow(window + 1, config.window.blocksPerWindow)))) return false;
   const gate = putWindowBounds(await p.chain.blockTimestamp(putWindowAnchorBlock(window, config.window.blocksPerWindow)), config.window.putWindowMs);
+  // Only an adversarial behaviour (swarm testing) waits: a copier for its victim, a late uploader past time_max.
+  const delay = p.options.adversary === undefined ? 0 : p.miner.behaviour.uploadDelayMs(config.window.putWindowMs);
+  if (delay > 0 && !(await waitForHead(p, (head) => (head.timestampMs ?? 0) >= gate.timeMinMs + delay))) return false;
+  p.emit({ kind: 'peer-stage-start', window, stage: 'upload' });
   const uploaded = await uploadInPutWindow(p, window, gate);
   // Everyone's uploads are readable once the put window has closed on the chain's clock.
   if (!(await waitForHead(p, (head) => (head.timestampMs ?? 0) > gate.timeMaxMs))) return false;
+  p.emit({ kind: 'peer-stage-start', window, stage: 'gather' });
   // Without our upload the outer step still runs, so θ stays in sync with the network.
   if (!uploaded) p.emit({ kind: 'peer-window-failed', window, message: `Window ${window} was not submitted; gathering the others' updates to stay in sync.` });
   await p.miner.finishWindow(window, gate);
@@ -478,8 +488,13 @@ const api: PeerWorkerApi = {
   async start(options, signRaw, onEvent) {
     if (loop !== null) throw new PeerStateError('The miner loop already runs in this tab; stop it first.');
     if (!(options.uid >= 0)) throw new PeerStateError('Register the hotkey before starting the miner loop.');
+    const adversary = options.adversary?.behaviour;
+    if (adversary !== undefined && !(CHEATER_BEHAVIOURS as readonly string[]).includes(adversary)) {
+      throw new PeerStateError(`Unknown adversarial behaviour '${String(adversary)}'; use one of ${CHEATER_BEHAVIOURS.join(', ')}.`);
+    }
     stopping = false;
-    const config = options.network === undefined ? tinyRunConfig() : { ...tinyRunConfig(), netuid: options.network.netuid };
+    const preset = options.runConfig === undefined ? tinyRunConfig() : validateRunConfig(options.runConfig);
+    const config = options.network === undefined ? preset : { ...preset, netuid: options.network.netuid };
     if (options.uid === config.scoring.burnUid) throw new PeerStateError(`uid ${options.uid} is the run's burn uid (the subnet owner's); its weight is burned, so it cannot mine.`);
     const signer = new PageSigner(options.hotkey, signRaw);
     const { chain, storage } = await openPeerNetwork(options, signer, config);
