@@ -1,5 +1,5 @@
 import { defineConfig } from '@playwright/test';
-import { CHROMIUM_ARGS, findChromium } from './scripts/chromium-path.mjs';
+import { CHROMIUM_LAUNCH_ARGS, findChromium } from './scripts/chromium-path.mjs';
 
 const port = Number(process.env.GAUNTLET_TEST_PORT ?? 4174);
 const baseURL = `http://127.0.0.1:${port}`;
@@ -24,7 +24,7 @@ export default defineConfig({
     screenshot: 'only-on-failure',
     launchOptions: {
       executablePath: findChromium() ?? '/usr/bin/chromium',
-      args: [...CHROMIUM_ARGS],
+      args: CHROMIUM_LAUNCH_ARGS,
     },
   },
   webServer: {

@@ -23,11 +23,8 @@ export function findChromium() {
   return undefined;
 }
 
-/**
- * Launch arguments of every headless Chromium we start (the Playwright tests, `npm run evaluate`):
- * WebGPU on (SwiftShader where there is no GPU), no sandbox in containers, no background traffic.
- */
-export const CHROMIUM_ARGS = Object.freeze([
+/** Chromium flags for every headless run (Playwright tests, `npm run swarm`): WebGPU on, no background traffic. */
+export const CHROMIUM_LAUNCH_ARGS = [
   '--enable-unsafe-webgpu',
   '--enable-webgpu-developer-features',
   '--no-sandbox',
@@ -36,4 +33,4 @@ export const CHROMIUM_ARGS = Object.freeze([
   '--disable-sync',
   '--no-first-run',
   '--disable-quic',
-]);
+];

@@ -25,7 +25,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium, type Page } from '@playwright/test';
-import { CHROMIUM_ARGS, findChromium } from '../../scripts/chromium-path.mjs';
+import { CHROMIUM_LAUNCH_ARGS, findChromium } from '../../scripts/chromium-path.mjs';
 import { windowOfBlock } from '../core/clock.ts';
 import { tinyRunConfig } from '../core/run-config.ts';
 import { startDevnet, type RunningDevnet } from '../devnet/server.ts';
@@ -139,7 +139,7 @@ async function main(): Promise<number> {
   const temp = mkdtempSync(join(tmpdir(), 'gauntlet-evaluate-'));
   let devnet: RunningDevnet | undefined;
   let miners: DevnetMiners | undefined;
-  const browser = await chromium.launch({ executablePath: findChromium() ?? '/usr/bin/chromium', args: [...CHROMIUM_ARGS] });
+  const browser = await chromium.launch({ executablePath: findChromium() ?? '/usr/bin/chromium', args: CHROMIUM_LAUNCH_ARGS });
   try {
     let url = network.replace(/\/+$/, '');
     const minerUris = Array.from({ length: minerCount }, (_, i) => `//EvaluateMiner${i}`);

@@ -21,7 +21,7 @@ import { DevnetChain, DevnetStorage, type WebSocketConstructor } from '../net/de
 import { KeyringSigner } from '../net/keyring-signer.ts';
 import type { WindowEvent } from '../peer/events.ts';
 import { Validator, type StatePersistence } from '../peer/validator.ts';
-import { runValidatorLoop } from '../peer/validator-loop.ts';
+import { runValidatorSchedule } from '../peer/validator-schedule.ts';
 import { ensureShards, loadAllTokens } from './data-files.ts';
 
 /** Keeps the state in a JSON file, written atomically (temp file + rename). */
@@ -85,13 +85,12 @@ async function main(): Promise<void> {
   });
   if (await validator.restore()) console.log(`resumed scoring state from ${values.state} (last window ${validator.scoringState.lastWindow})`);
 
-  await runValidatorLoop({
-    validator,
-    chain,
-    clock: config.window,
-    maxWindows,
-    stopped: () => false,
+  const nextWindow = validator.scoringState.lastWindow === null ? null : validator.scoringState.lastWindow + 1;
+  await runValidatorSchedule({
+    config, chain, validator, firstWindow: nextWindow, maxWindows,
     onSkipped: (window, error) => console.error(`[window ${window}] skipped: ${error.message}`),
+    // The devnet did not answer (a restart, an overloaded machine): the schedule waits a block and asks again.
+    onPollFailed: (error) => console.error(`waiting for the devnet: ${error.message}`),
   });
   await engine.dispose();
   await chain.close();

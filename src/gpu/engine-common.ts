@@ -9,7 +9,7 @@ import { innerLearningRate } from '../core/inner-lr.ts';
 import { validateRunConfig } from '../core/run-config.ts';
 import { buildEvaluationGraph, buildTrainingGraph, INPUT_IDS, TARGETS } from '../model/llama.ts';
 import { parameterCount } from '../model/params.ts';
-import { TrainerInputError, type TokenBatch } from '../workers/trainer-api.ts';
+import { TrainerInputError, type InnerOptimizerState, type TokenBatch } from '../workers/trainer-api.ts';
 
 /** The onnxruntime-web module: `onnxruntime-web/webgpu` in the browser, `onnxruntime-web` in Node. */
 export type Ort = typeof OrtModule;
@@ -49,6 +49,19 @@ export function validateUpdate(update: Float32Array, parameterCount: number, wha
   for (let i = 0; i < update.length; i++) {
     if (!Number.isFinite(update[i])) throw new TrainerInputError(`${what} holds a non-finite value at index ${i}`);
   }
+}
+
+/**
+ * Throws TrainerInputError unless `state` fits a model of `parameterCount` parameters: whole
+ * scheduler steps ≥ 0, finite first moments, finite non-negative second moments (v is a running
+ * mean of squares; a negative one would make √v NaN in the next step).
+ */
+export function validateOptimizerState(state: InnerOptimizerState, parameterCount: number): void {
+  if (!Number.isSafeInteger(state.schedulerSteps) || state.schedulerSteps < 0) throw new TrainerInputError(`optimizer state has scheduler step ${state.schedulerSteps}, expected a whole number ≥ 0`);
+  validateUpdate(state.expAvg, parameterCount, 'optimizer first moment (exp_avg)');
+  validateUpdate(state.expAvgSq, parameterCount, 'optimizer second moment (exp_avg_sq)');
+  const negative = state.expAvgSq.findIndex((v) => v < 0);
+  if (negative >= 0) throw new TrainerInputError(`optimizer second moment (exp_avg_sq) is negative at index ${negative}`);
 }
 
 /** int32 token feeds for one batch. */
@@ -101,10 +114,11 @@ export async function timeTokensPerSecond(config: RunConfig, steps: number, run:
  * the optional initial parameters, then builds the training and evaluation graphs. Both engines
  * call it before they release their previous state, so bad input never discards a working engine.
  */
-export function prepareEngineInit(untrustedConfig: RunConfig, params: Float32Array | undefined) {
+export function prepareEngineInit(untrustedConfig: RunConfig, params: Float32Array | undefined, optimizerState?: InnerOptimizerState) {
   const config = validateRunConfig(untrustedConfig);
   const total = parameterCount(config.model);
   if (params) validateUpdate(params, total, 'initial parameter vector');
+  if (optimizerState) validateOptimizerState(optimizerState, total);
   const trainGraph = buildTrainingGraph(config.model, config.inner.batchSize);
   const evalGraph = buildEvaluationGraph(config.model, config.inner.batchSize);
   return { config, total, trainGraph, evalGraph };

@@ -33,25 +33,26 @@ export async function createTrainerEngine(
   options: WorkerInitOptions = {},
 ): Promise<{ engine: AnyEngine; info: TrainerInfo }> {
   const wanted = options.backend ?? 'auto';
+  const init = options.optimizerState === undefined ? {} : { optimizerState: options.optimizerState };
   if (wanted === 'wasm') {
     const engine = new WasmTrainerEngine(ort);
-    const info = await engine.init(config, params);
+    const info = await engine.init(config, params, init);
     return { engine, info: { ...info, reason: 'the wasm EP was requested' } };
   }
   const { device, reason } = await tryDevice();
   if (!device) {
     if (wanted === 'webgpu') throw new WebGPUUnavailableError(reason ?? 'no device');
     const engine = new WasmTrainerEngine(ort);
-    const info = await engine.init(config, params);
+    const info = await engine.init(config, params, init);
     return { engine, info: { ...info, reason: `WebGPU is unavailable (${reason ?? 'no device'}), so training runs on the CPU (wasm EP)` } };
   }
   const gpu = new WebGpuTrainerEngine(ort, device, true);
-  const gpuInfo = await gpu.init(config, params, { capturePlacement: options.capturePlacement ?? false });
+  const gpuInfo = await gpu.init(config, params, { ...init, capturePlacement: options.capturePlacement ?? false });
   if (wanted === 'webgpu') return { engine: gpu, info: { ...gpuInfo, reason: 'WebGPU was requested' } };
 
   const steps = options.calibrationSteps ?? 2;
   const wasm = new WasmTrainerEngine(ort);
-  const wasmInfo = await wasm.init(config, params);
+  const wasmInfo = await wasm.init(config, params, init);
   const calibration: Record<TrainerBackend, number> = { webgpu: await gpu.calibrate(steps), wasm: await wasm.calibrate(steps) };
   const figures = `WebGPU ${calibration.webgpu.toFixed(0)} tokens/s vs wasm ${calibration.wasm.toFixed(0)} tokens/s in a ${steps}-step calibration`;
   if (calibration.webgpu >= calibration.wasm) {

@@ -16,6 +16,7 @@ import {
   TrainerNotReadyError,
   type CompressedPseudoGradient,
   type InitOptions,
+  type InnerOptimizerState,
   type InnerResult,
   type TokenBatch,
   type TrainerEngine,
@@ -48,12 +49,13 @@ export class WasmTrainerEngine implements TrainerEngine {
     return this.state;
   }
 
-  async init(untrustedConfig: RunConfig, params?: Float32Array, _options?: InitOptions): Promise<TrainerInfo> {
-    const { config, total, trainGraph, evalGraph } = prepareEngineInit(untrustedConfig, params);
+  async init(untrustedConfig: RunConfig, params?: Float32Array, options?: InitOptions): Promise<TrainerInfo> {
+    const optimizer = options?.optimizerState;
+    const { config, total, trainGraph, evalGraph } = prepareEngineInit(untrustedConfig, params, optimizer);
     await this.dispose();
-    const options = { ...baseSessionOptions(), executionProviders: ['wasm'] };
-    const train = await this.ort.InferenceSession.create(trainGraph.bytes, options);
-    const evaluate = await this.ort.InferenceSession.create(evalGraph.bytes, options);
+    const sessionOptions = { ...baseSessionOptions(), executionProviders: ['wasm'] };
+    const train = await this.ort.InferenceSession.create(trainGraph.bytes, sessionOptions);
+    const evaluate = await this.ort.InferenceSession.create(evalGraph.bytes, sessionOptions);
     const theta = params ? params.slice() : initParameters(config.model, config.initSeed);
     this.state = {
       config,
@@ -62,10 +64,10 @@ export class WasmTrainerEngine implements TrainerEngine {
       evaluate,
       theta,
       theta0: theta.slice(),
-      expAvg: new Float32Array(total),
-      expAvgSq: new Float32Array(total),
+      expAvg: optimizer ? optimizer.expAvg.slice() : new Float32Array(total),
+      expAvgSq: optimizer ? optimizer.expAvgSq.slice() : new Float32Array(total),
       errorFeedback: new Float32Array(total),
-      schedulerSteps: 0,
+      schedulerSteps: optimizer?.schedulerSteps ?? 0,
     };
     return { backend: 'wasm', reason: 'wasm EP requested', parameterCount: total, trainingGraphNodes: trainGraph.nodeCount };
   }
@@ -184,6 +186,13 @@ export class WasmTrainerEngine implements TrainerEngine {
 
   exportParams(): Promise<Float32Array> {
     return settle(() => this.ready('exportParams').theta.slice());
+  }
+
+  exportOptimizerState(): Promise<InnerOptimizerState> {
+    return settle(() => {
+      const s = this.ready('exportOptimizerState');
+      return { schedulerSteps: s.schedulerSteps, expAvg: s.expAvg.slice(), expAvgSq: s.expAvgSq.slice() };
+    });
   }
 
   async dispose(): Promise<void> {

@@ -25,6 +25,7 @@ import {
   TrainerNotReadyError,
   type CompressedPseudoGradient,
   type InitOptions,
+  type InnerOptimizerState,
   type InnerResult,
   type TokenBatch,
   type TrainerEngine,
@@ -91,7 +92,7 @@ export interface WebGpuInitOptions extends InitOptions {
   readonly capturePlacement?: boolean;
 }
 
-type FlatBuffer = 'theta' | 'theta0' | 'grad';
+type FlatBuffer = 'theta' | 'theta0' | 'grad' | 'expAvg' | 'expAvgSq';
 
 export class WebGpuTrainerEngine implements TrainerEngine {
   private state: GpuState | undefined;
@@ -111,12 +112,19 @@ export class WebGpuTrainerEngine implements TrainerEngine {
     this.pool = new BufferPool(device);
     // A lost device (driver reset, GPU process crash, tab backgrounded on some platforms) makes every
     // buffer invalid: later calls fail with DeviceLostError instead of silently computing garbage.
+    // Only our own dispose() ends the device on purpose; any other destroy() is a loss to recover from.
     void device.lost.then((info) => {
-      if (info.reason !== 'destroyed') this.lostReason = info.message || 'unknown reason';
+      if (!this.disposed) this.lostReason = info.message || (info.reason === 'destroyed' ? 'the device was destroyed' : 'unknown reason');
     });
   }
 
   private lostReason: string | undefined;
+  private disposed = false;
+
+  /** Why the device was lost, or undefined while it works: callers tell a lost device from other errors with it. */
+  get deviceLostReason(): string | undefined {
+    return this.lostReason;
+  }
   /** Bytes copied GPU → CPU since init (diagnostics: the compression test asserts only packed bytes come back). */
   private readback = 0;
 
@@ -136,7 +144,8 @@ export class WebGpuTrainerEngine implements TrainerEngine {
   }
 
   async init(untrustedConfig: RunConfig, params?: Float32Array, options?: WebGpuInitOptions): Promise<TrainerInfo> {
-    const { config, total, trainGraph, evalGraph } = prepareEngineInit(untrustedConfig, params);
+    const optimizer = options?.optimizerState;
+    const { config, total, trainGraph, evalGraph } = prepareEngineInit(untrustedConfig, params, optimizer);
     await this.releaseState();
     const sessionOptions: OrtModule.InferenceSession.SessionOptions = {
       ...baseSessionOptions(),
@@ -170,8 +179,12 @@ export class WebGpuTrainerEngine implements TrainerEngine {
         theta: thetaBuffer,
         theta0: this.pool.storageFrom(values, `theta0:${spec.name}`),
         trial,
-        expAvg: this.pool.storage(bytes, `exp_avg:${spec.name}`),
-        expAvgSq: this.pool.storage(bytes, `exp_avg_sq:${spec.name}`),
+        expAvg: optimizer
+          ? this.pool.storageFrom(optimizer.expAvg.subarray(spec.offset, spec.offset + spec.size), `exp_avg:${spec.name}`)
+          : this.pool.storage(bytes, `exp_avg:${spec.name}`),
+        expAvgSq: optimizer
+          ? this.pool.storageFrom(optimizer.expAvgSq.subarray(spec.offset, spec.offset + spec.size), `exp_avg_sq:${spec.name}`)
+          : this.pool.storage(bytes, `exp_avg_sq:${spec.name}`),
         grad,
         adamUniforms: this.pool.uniform(ADAMW_UNIFORM_BYTES, `adamw-uniforms:${spec.name}`),
         thetaTensor: tensorOf(thetaBuffer, spec),
@@ -194,7 +207,7 @@ export class WebGpuTrainerEngine implements TrainerEngine {
       theta: this.pool.storage(flatBytes, 'flat:theta'),
       errorFeedback: this.pool.storage(flatBytes, 'flat:error_feedback'),
     };
-    this.state = { config, tensors, train, evaluate, adamw, gradNorm, gradNormKernel, parameterCount: total, flat, schedulerSteps: 0 };
+    this.state = { config, tensors, train, evaluate, adamw, gradNorm, gradNormKernel, parameterCount: total, flat, schedulerSteps: optimizer?.schedulerSteps ?? 0 };
     this.readback = 0;
     return { backend: 'webgpu', reason: 'WebGPU requested', parameterCount: total, trainingGraphNodes: trainGraph.nodeCount };
   }
@@ -392,6 +405,13 @@ export class WebGpuTrainerEngine implements TrainerEngine {
     return this.readFlat(this.ready('exportParams'), 'theta');
   }
 
+  /** Reads the moments back from our GPU buffers (two dense readbacks: persistence only, once per window). */
+  async exportOptimizerState(): Promise<InnerOptimizerState> {
+    const s = this.ready('exportOptimizerState');
+    const schedulerSteps = s.schedulerSteps;
+    return { schedulerSteps, expAvg: await this.readFlat(s, 'expAvg'), expAvgSq: await this.readFlat(s, 'expAvgSq') };
+  }
+
   /**
    * The per-tensor buffers our other WGSL stages (pseudo-gradient, error feedback, compression) bind
    * on this device. Still owned by the engine: do not destroy them; they die with `dispose()`.
@@ -448,6 +468,7 @@ export class WebGpuTrainerEngine implements TrainerEngine {
   }
 
   async dispose(): Promise<void> {
+    this.disposed = true;
     await this.releaseState();
     if (this.ownsDevice) this.device.destroy();
   }

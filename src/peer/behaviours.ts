@@ -103,3 +103,28 @@ export function poisoner(amplification = 3): Behaviour {
 export function lateUploader(): Behaviour {
   return { ...base('late'), uploadDelayMs: (putWindowMs) => putWindowMs + 1000 };
 }
+
+/**
+ * The behaviour called `name` with the simulation's parameters (poisoner ×3, data-lazy offset 5000);
+ * a copier re-signs `copyVictim`'s submissions. One mapping for the demo, the swarm and the peer worker.
+ */
+export function behaviourByName(name: BehaviourName, copyVictim: number): Behaviour {
+  switch (name) {
+    case 'honest':
+      return honest();
+    case 'free-rider':
+      return freeRider();
+    case 'noise':
+      return noise();
+    case 'copier':
+      return copier(copyVictim);
+    case 'stale':
+      return stale();
+    case 'data-lazy':
+      return dataLazy();
+    case 'poisoner':
+      return poisoner(3);
+    case 'late':
+      return lateUploader();
+  }
+}

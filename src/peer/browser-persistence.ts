@@ -1,27 +1,47 @@
 /**
  * IndexedDB persistence of a browser miner between windows (issue #8 "Resilience"): after every
  * finished window the peer worker saves θ (after the outer step), the error-feedback buffer e
- * (gauntlet-spec §5.3, Templar `prepare_gradient_dict` keeps it across windows) and the window, so a
- * reload resumes the same trajectory instead of restarting from the run's initial θ with e = 0.
+ * (gauntlet-spec §5.3, Templar `prepare_gradient_dict` keeps it across windows), the inner AdamW
+ * state (moments and scheduler position: §5.1, Templar keeps one optimiser for the whole run) and
+ * the window, so a reload resumes the same trajectory instead of restarting from the run's initial θ
+ * with e = 0 and a fresh optimiser.
  *
  * One record per (run, hotkey): two tabs of different hotkeys never share a state, and a new run id
  * never resumes an old one. Works in a page and in a Worker (both have `indexedDB`).
  */
+import type { InnerOptimizerState } from '../workers/trainer-api.ts';
+
+/**
+ * The snapshot layout version. 1: θ, e, window. 2: adds the inner optimiser state; a version-1
+ * record cannot resume the same trajectory (its optimiser state is unknown), so it is refused.
+ */
+export const SNAPSHOT_VERSION = 2;
 
 /** What is saved after a finished window. */
 export interface PeerSnapshot {
+  readonly version: typeof SNAPSHOT_VERSION;
   readonly runId: string;
   readonly hotkey: string;
   /** The last window whose outer step is included in `params`. */
   readonly window: number;
   readonly params: Float32Array;
   readonly errorFeedback: Float32Array;
+  /** The inner AdamW state after `window`'s inner steps (the outer step does not touch it). */
+  readonly optimizer: InnerOptimizerState;
   readonly savedAtMs: number;
 }
 
 /** IndexedDB is missing, blocked (private mode, quota) or returned a record of another layout. */
 export class PersistenceError extends Error {
-  override readonly name = 'PersistenceError';
+  override readonly name: string = 'PersistenceError';
+}
+
+/** The saved record was written by an older layout of this app (see `SNAPSHOT_VERSION`). */
+export class SnapshotVersionError extends PersistenceError {
+  override readonly name = 'SnapshotVersionError';
+  constructor(readonly found: number) {
+    super(`This browser's saved peer state has layout version ${found}, this app writes version ${SNAPSHOT_VERSION} (it now also keeps the inner optimiser state); it cannot resume the same trajectory, so the peer syncs from the network instead and overwrites it after its next window.`);
+  }
 }
 
 const DB_NAME = 'gauntlet-peer';
@@ -45,11 +65,19 @@ function transactionDone(tx: IDBTransaction, what: string): Promise<void> {
   });
 }
 
+/** The layout version of a stored record: records written before versions existed are version 1. */
+function versionOf(value: object): number {
+  const version = (value as { version?: unknown }).version;
+  return typeof version === 'number' ? version : 1;
+}
+
 function isSnapshot(value: unknown): value is PeerSnapshot {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Partial<PeerSnapshot>;
-  return typeof v.runId === 'string' && typeof v.hotkey === 'string' && Number.isInteger(v.window)
-    && v.params instanceof Float32Array && v.errorFeedback instanceof Float32Array && typeof v.savedAtMs === 'number';
+  const o = v.optimizer;
+  return v.version === SNAPSHOT_VERSION && typeof v.runId === 'string' && typeof v.hotkey === 'string' && Number.isInteger(v.window)
+    && v.params instanceof Float32Array && v.errorFeedback instanceof Float32Array && typeof v.savedAtMs === 'number'
+    && typeof o === 'object' && Number.isInteger(o.schedulerSteps) && o.expAvg instanceof Float32Array && o.expAvgSq instanceof Float32Array;
 }
 
 /** Opens (creating on first use) an IndexedDB database with one object store of out-of-line keys. */
@@ -76,6 +104,7 @@ export class BrowserPeerPersistence {
     const db = await this.open();
     const value: unknown = await requestResult<unknown>(db.transaction(STORE, 'readonly').objectStore(STORE).get(snapshotKey(runId, hotkey)), 'read');
     if (value === undefined) return undefined;
+    if (typeof value === 'object' && value !== null && versionOf(value) !== SNAPSHOT_VERSION) throw new SnapshotVersionError(versionOf(value));
     if (!isSnapshot(value)) throw new PersistenceError('The saved peer state has an unknown layout; clear this site\'s data to start fresh.');
     return value;
   }

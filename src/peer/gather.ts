@@ -194,3 +194,29 @@ export async function gatherUidsAt(storage: Storage, validatorHotkey: string, wi
 export function encodeJson(value: unknown): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(value));
 }
+
+/** A published aggregate or checkpoint whose size does not match the model: another run or a corrupt object. */
+export class AggregateFormatError extends Error {
+  override readonly name = 'AggregateFormatError';
+}
+
+/** The windows of `validatorHotkey`'s published aggregated updates (`aggregate-{w}`), ascending, with their server times. */
+export async function publishedAggregates(storage: Storage, validatorHotkey: string): Promise<{ readonly window: number; readonly lastModifiedMs: number }[]> {
+  return (await storage.list(validatorHotkey, 'aggregate-'))
+    .map((info) => ({ window: Number(info.key.slice('aggregate-'.length)), lastModifiedMs: info.lastModifiedMs }))
+    .filter((a) => Number.isInteger(a.window))
+    .sort((a, b) => a.window - b.window);
+}
+
+/**
+ * The aggregated update the validator applied in `window` (θ ← θ − update, already scaled by the
+ * outer lr), as a dense float32 vector: what a catching-up peer replays
+ * (Templar `tplr.neurons.catchup_with_aggregation_server`, gauntlet-spec §3.5).
+ */
+export async function readAggregate(storage: Storage, validatorHotkey: string, window: number, parameterCount: number): Promise<Float32Array> {
+  const { data } = await storage.get(validatorHotkey, aggregateKey(window), { maxBytes: parameterCount * 4 });
+  if (data.length !== parameterCount * 4) throw new AggregateFormatError(`${aggregateKey(window)} has ${data.length} bytes, expected ${parameterCount * 4}: it belongs to another model shape.`);
+  const out = new Float32Array(parameterCount);
+  new Uint8Array(out.buffer).set(data);
+  return out;
+}

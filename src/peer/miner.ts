@@ -26,7 +26,7 @@ import type { ObjectInfo, Signer, Storage, TimeGate } from '../net/types.ts';
 import type { TrainerEngine } from '../workers/trainer-api.ts';
 import type { Behaviour } from './behaviours.ts';
 import type { MinerEvent, WindowEventListener } from './events.ts';
-import { debugKey, debugSlices, encodeJson, fetchSubmission, gatherSubmissions, gatherUidsAt, gradientKey, signatureKey } from './gather.ts';
+import { AggregateFormatError, debugKey, debugSlices, encodeJson, fetchSubmission, gatherSubmissions, gatherUidsAt, gradientKey, publishedAggregates, readAggregate, signatureKey } from './gather.ts';
 
 export interface MinerOptions {
   readonly config: RunConfig;
@@ -49,6 +49,16 @@ export interface MinerOptions {
   /** Every miner uid, gathered before the first peer list exists. */
   readonly minerUids: () => readonly number[];
   readonly onEvent?: WindowEventListener;
+}
+
+/** What `catchUp` did for each missed window. */
+export interface CatchUpResult {
+  /** Windows whose published aggregate was applied (θ ← θ − update), as the validator applied it. */
+  readonly replayed: readonly number[];
+  /** Windows not published yet, gathered live from the peers' uploads and stepped like `finishWindow`. */
+  readonly gatheredLive: readonly number[];
+  /** Windows with no outer step: the validator published nothing for them although it published a later one. */
+  readonly skipped: readonly number[];
 }
 
 /** The outcome of `upload`. */
@@ -174,6 +184,56 @@ export class Miner {
     const key = debugKey(window, uid);
     await storage.put(key, encodeJson({ window, slices: debugSlices(theta, layout) }));
     this.emit({ kind: 'miner-debug-published', window, uid, key });
+  }
+
+  /**
+   * Brings θ through windows `from … to` (inclusive) that this miner did not finish (it was stopped,
+   * its tab slept, its device was lost), as Templar's `catchup_with_aggregation_server`
+   * (gauntlet-spec §3.5): each window's aggregated update published by the lead validator is applied
+   * in window order, the same subtraction the validator made, so θ ends equal to the validator's.
+   * Windows after the newest published aggregate may simply not be published yet: they are gathered
+   * live (`gateOf` resolves with the window's put-window bounds once it has closed), as is a window
+   * whose aggregate does not fit the model; a missing window before the newest published one had no
+   * outer step and is skipped. The debug slice of
+   * `to` is published so the validator's next sync check (§5.9) sees the caught-up θ. The
+   * error-feedback buffer is left as it was (Templar's catch-up does not touch it).
+   */
+  async catchUp(from: number, to: number, gateOf: (window: number) => Promise<TimeGate>): Promise<CatchUpResult> {
+    const { config, uid, layout, engine, storage, validatorHotkey } = this.options;
+    const result = { replayed: [] as number[], gatheredLive: [] as number[], skipped: [] as number[] };
+    if (to < from) return result;
+    const published = new Set((await publishedAggregates(storage, validatorHotkey)).map((a) => a.window));
+    const newest = Math.max(-1, ...published);
+    for (let window = from; window <= to; window++) {
+      // A published aggregate of the wrong size (another run, a corrupt object) is not replayed: the window is gathered live instead.
+      const update = published.has(window)
+        ? await readAggregate(storage, validatorHotkey, window, this.parameterCount).catch((error: unknown) => {
+            if (error instanceof AggregateFormatError) return undefined;
+            throw error;
+          })
+        : undefined;
+      if (update !== undefined) {
+        await engine.applyOuter(update);
+        result.replayed.push(window);
+      } else if (window > newest || published.has(window)) {
+        const gate = await gateOf(window);
+        const uids = await gatherUidsAt(storage, validatorHotkey, window, this.options.minerUids());
+        const gathered = await gatherSubmissions({ config, layout, storage, window, gate }, uids, this.options.hotkeyOf);
+        this.emit({ kind: 'miner-gathered', window, uid, gathered: gathered.accepted.map((s) => s.uid), rejected: gathered.rejected });
+        if (gathered.accepted.length > 0) {
+          await engine.applyAggregate(gathered.accepted.map((s) => ({ uid: s.uid, tensors: s.decoded.tensors })));
+          result.gatheredLive.push(window);
+        } else {
+          result.skipped.push(window);
+        }
+      } else {
+        result.skipped.push(window);
+      }
+    }
+    const key = debugKey(to, uid);
+    await storage.put(key, encodeJson({ window: to, slices: debugSlices(await engine.exportParams(), layout) }));
+    this.emit({ kind: 'miner-debug-published', window: to, uid, key });
+    return result;
   }
 
   private async copiedBytes(window: number, victim: number, gate: TimeGate): Promise<Uint8Array | undefined> {

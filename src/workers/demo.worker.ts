@@ -25,7 +25,7 @@ import { parameterLayout } from '../model/params.ts';
 import { KeyringSigner } from '../net/keyring-signer.ts';
 import { MemoryNetwork } from '../net/memory-network.ts';
 import type { TimeGate } from '../net/types.ts';
-import { copier, dataLazy, freeRider, honest, lateUploader, noise, poisoner, stale, type Behaviour, type BehaviourName } from '../peer/behaviours.ts';
+import { behaviourByName } from '../peer/behaviours.ts';
 import type { WindowEvent } from '../peer/events.ts';
 import { Miner } from '../peer/miner.ts';
 import { MemoryPersistence, Validator } from '../peer/validator.ts';
@@ -67,27 +67,6 @@ function demoConfig(options: DemoNetworkOptions): RunConfig {
       evalLrFactor: options.evalLrFactor,
     },
   };
-}
-
-function behaviourFor(name: BehaviourName, copyVictim: number): Behaviour {
-  switch (name) {
-    case 'honest':
-      return honest();
-    case 'free-rider':
-      return freeRider();
-    case 'noise':
-      return noise();
-    case 'copier':
-      return copier(copyVictim);
-    case 'stale':
-      return stale();
-    case 'data-lazy':
-      return dataLazy();
-    case 'poisoner':
-      return poisoner(3);
-    case 'late':
-      return lateUploader();
-  }
 }
 
 async function loadTokens(): Promise<Uint8Array> {
@@ -192,7 +171,7 @@ const api: DemoWorkerApi = {
         new Miner({
           config, layout, signer, hotkey, uid, tokens, validatorHotkey,
           engine: i === 0 ? first.engine : await engine(),
-          behaviour: behaviourFor(name, victim),
+          behaviour: behaviourByName(name, victim),
           storage: network.storage(hotkey),
           hotkeyOf: (u) => network.hotkeyOf(u),
           minerUids: () => minerUids,

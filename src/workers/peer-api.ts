@@ -3,7 +3,9 @@
  * devnet, clock-driven, with persistence. The page keeps the wallet: the worker asks it for every
  * signature through `signRaw`, so keys never enter the worker (chain.md §5).
  */
+import type { RunConfig } from '../core/config.ts';
 import type { WindowScoresDocument } from '../core/scoring/index.ts';
+import type { BehaviourName } from '../peer/behaviours.ts';
 import type { PageSignRaw } from './page-signer.ts';
 import type { WindowEvent } from '../peer/events.ts';
 import type { TrainerBackend } from './trainer-api.ts';
@@ -20,6 +22,17 @@ export interface PeerStartOptions {
   readonly hotkey: string;
   readonly uid: number;
   readonly backend: TrainerBackend | 'auto';
+  /**
+   * ADVERSARIAL TESTING ONLY (`npm run swarm`): run a cheating behaviour of src/peer/behaviours.ts
+   * instead of the honest miner. Reachable only programmatically (`window.gauntlet` hook), never
+   * from a control in the page; absent means honest. A copier re-signs `copyFrom`'s submissions.
+   */
+  readonly adversary?: { readonly behaviour: BehaviourName; readonly copyFrom?: number };
+  /**
+   * HEADLESS SWARMS ONLY (`npm run swarm`): a run config other than the tiny preset (e.g. longer
+   * windows for a loaded machine), validated by the worker. Absent means the tiny preset.
+   */
+  readonly runConfig?: RunConfig;
 }
 
 /** One chain-weight row: the share of incentive each uid receives (devnet: from the validators' set weights). */
@@ -36,13 +49,18 @@ export type PeerLoopEvent =
   | { readonly kind: 'peer-synced'; readonly source: 'init' | 'checkpoint' | 'snapshot'; readonly window: number | null; readonly replayed: readonly number[]; readonly message: string }
   | { readonly kind: 'peer-resumed'; readonly window: number; readonly errorFeedbackDigest: string; readonly message: string }
   | { readonly kind: 'peer-inner-step'; readonly window: number; readonly step: number; readonly of: number; readonly loss: number }
+  /** The loop starts the upload (the put window is open) or the gather (it has closed): phase timing for the swarm report. */
+  | { readonly kind: 'peer-stage-start'; readonly window: number; readonly stage: 'upload' | 'gather' }
   | { readonly kind: 'peer-upload-retry'; readonly window: number; readonly attempt: number; readonly message: string }
+  | { readonly kind: 'peer-catching-up'; readonly from: number; readonly to: number; readonly message: string }
   | { readonly kind: 'peer-missed'; readonly from: number; readonly to: number; readonly replayed: readonly number[]; readonly message: string }
   | { readonly kind: 'peer-window-failed'; readonly window: number; readonly message: string }
   | { readonly kind: 'peer-device-lost'; readonly window: number; readonly message: string }
+  | { readonly kind: 'peer-recovered'; readonly backend: TrainerBackend; readonly window: number | null; readonly message: string }
   | { readonly kind: 'peer-persisted'; readonly window: number; readonly errorFeedbackDigest: string; readonly message: string }
   | { readonly kind: 'peer-persist-failed'; readonly window: number; readonly message: string }
   | { readonly kind: 'peer-chain-scores'; readonly window: number; readonly block: number; readonly validatorHotkey: string; readonly rows: readonly ChainScoreRow[] }
+  | { readonly kind: 'peer-network'; readonly reachable: boolean; readonly message: string }
   /** The lead validator's published scores of one window (`scores-{window}`), already checked. */
   | { readonly kind: 'peer-window-scores'; readonly validatorHotkey: string; readonly document: WindowScoresDocument }
   | { readonly kind: 'peer-scores-unreadable'; readonly window: number; readonly message: string }
@@ -59,6 +77,13 @@ export interface PeerWorkerApi {
   stop(): Promise<void>;
   /** sha256 (hex) of the error-feedback buffer as float32 bytes, for tests and the UI. */
   errorFeedbackDigest(): Promise<string | null>;
+  /**
+   * TEST ONLY (test/browser/contribute.spec.ts): destroys the WebGPU engine's device, as a driver
+   * reset would, so `device.lost` fires and the loop's recovery runs for real; with
+   * `withoutGpuAfterwards` the worker's `navigator.gpu.requestAdapter` finds no adapter afterwards, so
+   * the recovery must fall back to wasm. False on the wasm engine.
+   */
+  testOnlyLoseDevice(options?: { readonly withoutGpuAfterwards?: boolean }): Promise<boolean>;
 }
 
 /** `start` was called while a loop runs, or before the page registered the hotkey. */

@@ -3,17 +3,20 @@
  * page. The loop is clock-driven by the devnet's blocks (gauntlet-spec §3, Templar v2.1.3
  * `neurons/miner.py::Miner.run`):
  *
- *  sync: the tab's IndexedDB snapshot if there is one, else the validator's latest checkpoint, else
- *  the run's initial θ (`initSeed`); then the validator's published aggregated updates of the later
- *  windows are replayed (`tplr.neurons.catchup_with_aggregation_server`);
+ *  sync: the tab's IndexedDB snapshot if there is one (θ, e and the inner AdamW state), else the
+ *  validator's latest checkpoint, else the run's initial θ (`initSeed`), the last two with the inner
+ *  scheduler at outer steps × H; then the windows θ lacks are caught up (`Miner.catchUp`: the
+ *  validator's published aggregates replayed, unpublished windows gathered live;
+ *  `tplr.neurons.catchup_with_aggregation_server`);
  *  per window w (while the chain is in w): assignment and shard tokens (hash-verified by
  *  `loadTokenStream`) → H inner steps with progress → compress with error feedback → wait for the
  *  first block of w+1 (its timestamp opens the put window, §3.2) → sign through the page's wallet →
  *  upload with retry/backoff while the put window is open → wait until it closes → gather → outer
- *  step → debug slice → persist (θ, e, w) → read the chain's weights for the dashboard.
+ *  step → debug slice → persist (θ, e, AdamW state, w) → read the chain's weights for the dashboard.
  *
- * A missed window (the tab was throttled, training was slow) is caught up by replaying the
- * validator's aggregates; a lost GPU device recreates the engine from the last snapshot.
+ * The loop tracks the last window θ includes: any gap (the tab was throttled, training was slow, the
+ * peer was stopped) is caught up before it contributes again. A lost GPU device recreates the engine
+ * (a new device, else wasm) from the last snapshot; an unreachable network pauses the loop.
  */
 import { bytesToHex } from '@noble/hashes/utils';
 import { sha256 } from '@noble/hashes/sha256';
@@ -21,26 +24,30 @@ import * as Comlink from 'comlink';
 import * as ort from 'onnxruntime-web/webgpu';
 import { firstBlockOfWindow, putWindowAnchorBlock, putWindowBounds, windowOfBlock } from '../core/clock.ts';
 import type { RunConfig } from '../core/config.ts';
-import { tinyRunConfig } from '../core/run-config.ts';
-import { DeviceLostError } from '../gpu/errors.ts';
+import { tinyRunConfig, validateRunConfig } from '../core/run-config.ts';
+import { DeviceLostError, WebGPUUnavailableError } from '../gpu/errors.ts';
 import { createTrainerEngine, type AnyEngine } from '../gpu/select-engine.ts';
+import { WebGpuTrainerEngine } from '../gpu/webgpu-engine.ts';
 import { parameterLayout } from '../model/params.ts';
 import { NetError } from '../net/errors.ts';
 import type { Chain, Metagraph, Signer, Storage, TimeGate } from '../net/types.ts';
-import { honest } from '../peer/behaviours.ts';
-import { BrowserPeerPersistence, PersistenceError, type PeerSnapshot } from '../peer/browser-persistence.ts';
-import { aggregateKey } from '../peer/gather.ts';
-import { Miner } from '../peer/miner.ts';
+import { behaviourByName, CHEATER_BEHAVIOURS } from '../peer/behaviours.ts';
+import { BrowserPeerPersistence, PersistenceError, SNAPSHOT_VERSION, type PeerSnapshot } from '../peer/browser-persistence.ts';
+import { AggregateFormatError, publishedAggregates, readAggregate } from '../peer/gather.ts';
+import { Miner, MinerStateError } from '../peer/miner.ts';
 import { WindowScoresFollower } from '../peer/published-scores.ts';
+import { UploadWindowClosedError, uploadWithRetry } from '../peer/upload-retry.ts';
 import { openPeerNetwork } from './peer-network.ts';
 import { loadDevnetTokens, PageSigner } from './page-signer.ts';
-import type { TrainerEngine } from './trainer-api.ts';
+import type { InnerOptimizerState, TrainerEngine, TrainerInfo } from './trainer-api.ts';
 import { PeerStateError, type PeerEvent, type PeerStartOptions, type PeerWorkerApi } from './peer-api.ts';
 
 ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency)) : 1;
 
 /** First retry delay of an upload; doubles per attempt while the put window is open. */
 const UPLOAD_BACKOFF_MS = 250;
+/** How long a failed GPU call waits for `device.lost` to settle before it is judged a plain error. */
+const DEVICE_LOST_SETTLE_MS = 200;
 
 interface Peer {
   readonly config: RunConfig;
@@ -59,6 +66,8 @@ interface Peer {
   metagraph: Metagraph;
   /** The window whose inner steps run now (for progress events). */
   trainingWindow: number;
+  /** True while the chain cannot be reached (reported once per outage). */
+  outage: boolean;
 }
 
 let peer: Peer | null = null;
@@ -116,20 +125,19 @@ function withProgress(engine: TrainerEngine, onStep: (step: number, of: number, 
   });
 }
 
-/** The validator's aggregated updates of windows accepted by `include`, in window order. */
-async function aggregatesAfter(storage: Storage, validatorHotkey: string, include: (window: number, lastModifiedMs: number) => boolean): Promise<number[]> {
-  return (await storage.list(validatorHotkey, 'aggregate-'))
-    .map((info) => ({ window: Number(info.key.slice('aggregate-'.length)), at: info.lastModifiedMs }))
-    .filter((a) => Number.isInteger(a.window) && include(a.window, a.at))
-    .map((a) => a.window)
-    .sort((a, b) => a - b);
+/** Applies the validator's published aggregates of `windows`, in order. */
+async function replayPublished(p: Pick<Peer, 'storage' | 'parameterCount'>, engine: TrainerEngine, validatorHotkey: string, windows: readonly number[]): Promise<void> {
+  for (const w of windows) await engine.applyOuter(await readAggregate(p.storage, validatorHotkey, w, p.parameterCount));
 }
 
-async function replayAggregates(p: Pick<Peer, 'storage' | 'parameterCount'>, engine: TrainerEngine, validatorHotkey: string, windows: readonly number[]): Promise<void> {
-  for (const w of windows) {
-    const { data } = await p.storage.get(validatorHotkey, aggregateKey(w), { maxBytes: p.parameterCount * 4 });
-    await engine.applyOuter(float32Of(data, p.parameterCount, `aggregate-${w}`));
-  }
+/**
+ * The optimiser state of a peer that joins from the network rather than its own snapshot: fresh
+ * moments, but the inner scheduler at `outerSteps × H` (Templar v2.1.3 restores weights only and
+ * replays the inner scheduler `global_step × inner_steps` times, gauntlet-spec §3.5), so the joining
+ * peer trains at the run's current learning rate instead of warming up from zero.
+ */
+function networkOptimizerState(config: RunConfig, parameterCount: number, outerSteps: number): InnerOptimizerState {
+  return { schedulerSteps: outerSteps * config.inner.innerSteps, expAvg: new Float32Array(parameterCount), expAvgSq: new Float32Array(parameterCount) };
 }
 
 /** θ to start from: the snapshot, else the validator's latest checkpoint, else undefined (the run's init). */
@@ -138,18 +146,19 @@ async function startingPoint(
   validatorHotkey: string | undefined,
   snapshot: PeerSnapshot | undefined,
   parameterCount: number,
-): Promise<{ params: Float32Array | undefined; source: 'init' | 'checkpoint' | 'snapshot'; after: (window: number, at: number) => boolean; window: number | null }> {
-  if (snapshot !== undefined) return { params: snapshot.params, source: 'snapshot', after: (w) => w > snapshot.window, window: snapshot.window };
-  if (validatorHotkey === undefined) return { params: undefined, source: 'init', after: () => false, window: null };
+): Promise<{ params: Float32Array | undefined; source: 'init' | 'checkpoint' | 'snapshot'; after: (window: number, at: number) => boolean; window: number | null; globalStep: number }> {
+  // From a snapshot the loop's catch-up (`Miner.catchUp`) brings θ from `snapshot.window + 1` to the head.
+  if (snapshot !== undefined) return { params: snapshot.params, source: 'snapshot', after: () => false, window: snapshot.window, globalStep: 0 };
+  if (validatorHotkey === undefined) return { params: undefined, source: 'init', after: () => false, window: null, globalStep: 0 };
   const checkpoints = (await storage.list(validatorHotkey, 'checkpoint-'))
     .map((info) => ({ step: Number(info.key.slice('checkpoint-'.length)), info }))
     .filter((c) => Number.isInteger(c.step))
     .sort((a, b) => b.step - a.step);
   const latest = checkpoints[0];
-  if (latest === undefined) return { params: undefined, source: 'init', after: () => true, window: null };
+  if (latest === undefined) return { params: undefined, source: 'init', after: () => true, window: null, globalStep: 0 };
   const { data } = await storage.get(validatorHotkey, latest.info.key, { maxBytes: parameterCount * 4 });
   // Aggregates stored after the checkpoint are the windows it does not include yet.
-  return { params: float32Of(data, parameterCount, latest.info.key), source: 'checkpoint', after: (_w, at) => at > latest.info.lastModifiedMs, window: null };
+  return { params: float32Of(data, parameterCount, latest.info.key), source: 'checkpoint', after: (_w, at) => at > latest.info.lastModifiedMs, window: null, globalStep: latest.step };
 }
 
 function buildMiner(p: Omit<Peer, 'miner'>, engine: AnyEngine): Miner {
@@ -170,7 +179,7 @@ function buildMiner(p: Omit<Peer, 'miner'>, engine: AnyEngine): Miner {
     hotkey: options.hotkey,
     uid: options.uid,
     tokens: p.tokens,
-    behaviour: honest(),
+    behaviour: behaviourByName(options.adversary?.behaviour ?? 'honest', options.adversary?.copyFrom ?? -1),
     get validatorHotkey() {
       return validatorHotkey();
     },
@@ -180,40 +189,75 @@ function buildMiner(p: Omit<Peer, 'miner'>, engine: AnyEngine): Miner {
   });
 }
 
+/**
+ * The chain head, or undefined while the chain cannot be reached: a network outage pauses the loop
+ * (it polls again) instead of ending it. The first failure of an outage is reported once.
+ */
+async function headOrUndefined(p: Peer): Promise<{ number: number; timestampMs?: number } | undefined> {
+  try {
+    const head = await p.chain.currentBlock();
+    if (p.outage) p.emit({ kind: 'peer-network', reachable: true, message: 'The network is reachable again; the loop goes on (missed windows are caught up).' });
+    p.outage = false;
+    return head;
+  } catch (error) {
+    if (!(error instanceof NetError)) throw error;
+    if (!p.outage) p.emit({ kind: 'peer-network', reachable: false, message: `The network cannot be reached (${error.message}); retrying every ${p.config.window.blockTimeMs} ms.` });
+    p.outage = true;
+    await sleep(p.config.window.blockTimeMs);
+    return undefined;
+  }
+}
+
 /** Polls the head until `done(head)`; resolves false when the loop is stopping. */
 async function waitForHead(p: Peer, done: (head: { number: number; timestampMs?: number }) => boolean): Promise<boolean> {
   for (;;) {
     if (stopping) return false;
-    if (done(await p.chain.currentBlock())) return true;
+    const head = await headOrUndefined(p);
+    if (head !== undefined && done(head)) return true;
     await sleep(p.config.window.blockTimeMs / 4);
   }
 }
 
-/** Signs and uploads, retrying with exponential backoff while the put window is open (§3.2). */
-async function uploadWithRetry(p: Peer, window: number, gate: TimeGate): Promise<boolean> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await p.miner.upload(window, gate);
-      return true;
-    } catch (error) {
-      if (!(error instanceof NetError)) throw error;
-      const head = await p.chain.currentBlock().catch(() => undefined);
-      const delay = UPLOAD_BACKOFF_MS * 2 ** (attempt - 1);
-      if (head?.timestampMs !== undefined && head.timestampMs + delay > gate.timeMaxMs) {
-        p.emit({ kind: 'peer-window-failed', window, message: `Upload of window ${window} failed and the put window has closed (${error.message}); this window earns nothing, the next one is unaffected.` });
-        return false;
-      }
-      p.emit({ kind: 'peer-upload-retry', window, attempt, message: `Upload of window ${window} failed (${error.message}); retrying in ${delay} ms inside the put window.` });
-      await sleep(delay);
+/** The chain's clock: the head's timestamp (the put window is judged on it, §3.2), else this machine's. */
+async function chainNowMs(p: Peer): Promise<number> {
+  const head = await p.chain.currentBlock().catch(() => undefined);
+  return head?.timestampMs ?? Date.now();
+}
+
+/** Signs and uploads, retrying transient failures with exponential backoff while the put window is open (§3.2). */
+async function uploadInPutWindow(p: Peer, window: number, gate: TimeGate): Promise<boolean> {
+  try {
+    await uploadWithRetry({
+      attempt: () => p.miner.upload(window, gate),
+      window,
+      gate,
+      nowMs: () => chainNowMs(p),
+      sleep,
+      baseDelayMs: UPLOAD_BACKOFF_MS,
+      cancelled: () => stopping,
+      onRetry: ({ attempt, delayMs, error }) =>
+        p.emit({ kind: 'peer-upload-retry', window, attempt, message: `Upload of window ${window} failed (${error.message}); retrying in ${delayMs} ms inside the put window.` }),
+    });
+    return true;
+  } catch (error) {
+    // A copier (swarm testing only) whose victim has not uploaded has nothing to send this window.
+    if (error instanceof MinerStateError && p.options.adversary !== undefined) {
+      p.emit({ kind: 'peer-window-failed', window, message: `Adversary ${p.options.adversary.behaviour}: nothing to upload for window ${window} (${error.message}).` });
+      return false;
     }
+    if (!(error instanceof UploadWindowClosedError) && !(error instanceof NetError)) throw error;
+    p.emit({ kind: 'peer-window-failed', window, message: error instanceof UploadWindowClosedError ? error.message : `Upload of window ${window} was refused (${error.message}); this window earns nothing.` });
+    return false;
   }
 }
 
 async function persist(p: Peer, window: number): Promise<void> {
   const errorFeedback = p.miner.exportErrorFeedback();
   try {
-    await p.persistence.save({ runId: p.config.runId, hotkey: p.options.hotkey, window, params: await p.engine.exportParams(), errorFeedback, savedAtMs: Date.now() });
-    p.emit({ kind: 'peer-persisted', window, errorFeedbackDigest: digestOf(errorFeedback), message: `Saved θ, the error-feedback buffer and window ${window} in this browser; a reload resumes from here.` });
+    const params = await p.engine.exportParams();
+    const optimizer = await p.engine.exportOptimizerState();
+    await p.persistence.save({ version: SNAPSHOT_VERSION, runId: p.config.runId, hotkey: p.options.hotkey, window, params, errorFeedback, optimizer, savedAtMs: Date.now() });
+    p.emit({ kind: 'peer-persisted', window, errorFeedbackDigest: digestOf(errorFeedback), message: `Saved θ, the error-feedback buffer, the optimiser state (inner step ${optimizer.schedulerSteps}) and window ${window} in this browser; a reload resumes from here.` });
   } catch (error) {
     if (!(error instanceof PersistenceError)) throw error;
     p.emit({ kind: 'peer-persist-failed', window, message: error.message });
@@ -245,17 +289,22 @@ async function forwardWindowScores(p: Peer, window: number): Promise<void> {
   }
 }
 
-/** One window, from training to persistence (see the module comment). */
-async function runWindow(p: Peer, window: number): Promise<void> {
+/** One window, from training to persistence (see the module comment); true once θ includes its outer step. */
+async function runWindow(p: Peer, window: number): Promise<boolean> {
   const { config } = p;
   p.metagraph = await p.chain.metagraph(config.netuid);
   p.trainingWindow = window;
   await p.miner.prepare(window);
-  if (!(await waitForHead(p, (head) => head.number >= firstBlockOfWindow(window + 1, config.window.blocksPerWindow)))) return;
+  if (!(await waitForHead(p, (head) => head.number >= firstBlockOfWindow(window + 1, config.window.blocksPerWindow)))) return false;
   const gate = putWindowBounds(await p.chain.blockTimestamp(putWindowAnchorBlock(window, config.window.blocksPerWindow)), config.window.putWindowMs);
-  const uploaded = await uploadWithRetry(p, window, gate);
+  // Only an adversarial behaviour (swarm testing) waits: a copier for its victim, a late uploader past time_max.
+  const delay = p.options.adversary === undefined ? 0 : p.miner.behaviour.uploadDelayMs(config.window.putWindowMs);
+  if (delay > 0 && !(await waitForHead(p, (head) => (head.timestampMs ?? 0) >= gate.timeMinMs + delay))) return false;
+  p.emit({ kind: 'peer-stage-start', window, stage: 'upload' });
+  const uploaded = await uploadInPutWindow(p, window, gate);
   // Everyone's uploads are readable once the put window has closed on the chain's clock.
-  if (!(await waitForHead(p, (head) => (head.timestampMs ?? 0) > gate.timeMaxMs))) return;
+  if (!(await waitForHead(p, (head) => (head.timestampMs ?? 0) > gate.timeMaxMs))) return false;
+  p.emit({ kind: 'peer-stage-start', window, stage: 'gather' });
   // Without our upload the outer step still runs, so θ stays in sync with the network.
   if (!uploaded) p.emit({ kind: 'peer-window-failed', window, message: `Window ${window} was not submitted; gathering the others' updates to stay in sync.` });
   await p.miner.finishWindow(window, gate);
@@ -263,61 +312,168 @@ async function runWindow(p: Peer, window: number): Promise<void> {
   p.metagraph = await p.chain.metagraph(config.netuid);
   publishChainScores(p, window);
   await forwardWindowScores(p, window);
+  return true;
 }
 
-/** After a lost device: a fresh engine (and miner) from the last snapshot, or from the current θ source. */
-async function recreateEngine(p: Peer): Promise<void> {
+/** Window `w`'s put-window bounds, once that window has closed on the chain's clock (for a live gather). */
+async function closedGate(p: Peer, window: number): Promise<TimeGate> {
+  const { blocksPerWindow, putWindowMs } = p.config.window;
+  const gate = putWindowBounds(await p.chain.blockTimestamp(putWindowAnchorBlock(window, blocksPerWindow)), putWindowMs);
+  await waitForHead(p, (head) => (head.timestampMs ?? 0) > gate.timeMaxMs);
+  return gate;
+}
+
+/** Brings θ through the windows `from … to` this peer did not finish, before it contributes again. */
+async function catchUp(p: Peer, from: number, to: number): Promise<void> {
+  p.metagraph = await p.chain.metagraph(p.config.netuid);
+  p.emit({ kind: 'peer-catching-up', from, to, message: `Windows ${from}–${to} passed without this peer (stopped, asleep or recovering): catching up before contributing again.` });
+  const done = await p.miner.catchUp(from, to, (w) => closedGate(p, w));
+  const parts = [`replayed ${done.replayed.length} aggregated update(s) published by the validator`];
+  if (done.gatheredLive.length > 0) parts.push(`gathered ${done.gatheredLive.length} not yet published window(s) from the peers directly`);
+  if (done.skipped.length > 0) parts.push(`${done.skipped.length} window(s) had no outer step`);
+  p.emit({
+    kind: 'peer-missed', from, to, replayed: done.replayed,
+    message: `Caught up windows ${from}–${to}: ${parts.join(', ')}. θ matches the network again; keep the tab visible to contribute every window.`,
+  });
+}
+
+/**
+ * Why the GPU device was lost when `error` came from a lost device, else undefined. A destroyed
+ * device can fail the call in flight with some other error before `device.lost` settles, so that
+ * promise is given a moment to settle.
+ */
+async function deviceLossReason(p: Peer, error: unknown): Promise<string | undefined> {
+  if (error instanceof DeviceLostError) return error.reason;
+  const engine = p.engine;
+  if (!(engine instanceof WebGpuTrainerEngine)) return undefined;
+  await Promise.race([engine.device.lost, sleep(DEVICE_LOST_SETTLE_MS)]);
+  return engine.deviceLostReason;
+}
+
+/**
+ * After a lost device: a fresh engine (a new device, or the wasm EP when none can be had) synced as
+ * at start (the last snapshot with its optimiser state and e, else the network). Returns the last
+ * window θ includes (the loop catches up from there), or null when θ is synced to the head.
+ */
+async function recoverEngine(p: Peer): Promise<number | null> {
   await p.engine.dispose().catch(() => undefined);
-  const snapshot = await p.persistence.load(p.config.runId, p.options.hotkey).catch(() => undefined);
-  const { engine } = await createTrainerEngine(ort, p.config, snapshot?.params, { backend: p.options.backend });
-  p.engine = engine;
-  p.miner = buildMiner(p, engine);
-  if (snapshot !== undefined) p.miner.restoreErrorFeedback(snapshot.errorFeedback);
+  let synced: Synced;
+  try {
+    synced = await syncEngine(p, p.metagraph, p.options.backend);
+  } catch (error) {
+    if (!(error instanceof WebGPUUnavailableError)) throw error;
+    const onWasm = await syncEngine(p, p.metagraph, 'wasm');
+    synced = { ...onWasm, info: { ...onWasm.info, reason: `no GPU device could be created after the loss (${error.reason}), so training runs on the CPU (wasm EP)` } };
+  }
+  p.engine = synced.engine;
+  p.miner = buildMiner(p, synced.engine);
+  if (synced.snapshot !== undefined) p.miner.restoreErrorFeedback(synced.snapshot.errorFeedback);
+  p.emit({ kind: 'peer-engine', backend: synced.info.backend, reason: synced.info.reason, parameterCount: synced.info.parameterCount });
+  const from = synced.snapshot === undefined ? `${synced.sourceText} (no window was saved yet)` : `the state saved after window ${synced.snapshot.window}`;
+  p.emit({ kind: 'peer-recovered', backend: synced.info.backend, window: synced.snapshot?.window ?? null, message: `Recovered from the lost GPU device: training again on ${synced.info.backend}, resumed from ${from}.` });
+  return synced.snapshot?.window ?? null;
 }
 
-async function runLoop(p: Peer): Promise<void> {
+/** `recoverEngine`, retried while the network cannot be reached (the sync reads the snapshot's successors from it). */
+async function recoverEngineWhenReachable(p: Peer): Promise<number | null> {
+  for (;;) {
+    try {
+      return await recoverEngine(p);
+    } catch (error) {
+      if (!(error instanceof NetError) || stopping) throw error;
+      p.emit({ kind: 'peer-network', reachable: false, message: `Recreating the engine needs the network, which failed (${error.message}); retrying.` });
+      await sleep(p.config.window.blockTimeMs);
+    }
+  }
+}
+
+/**
+ * The window loop. `synced` is the last window whose outer step θ includes (null: θ is synced to the
+ * head); any gap between it and the chain's window is caught up before the next contribution.
+ */
+async function runLoop(p: Peer, resumeAfter: number | null): Promise<void> {
   const { config } = p;
-  let next: number | null = null;
+  let synced = resumeAfter;
   while (!stopping) {
-    const head = await p.chain.currentBlock();
+    const head = await headOrUndefined(p);
+    if (head === undefined) continue;
     const current = windowOfBlock(head.number, config.window.blocksPerWindow);
-    if (next !== null && current < next) {
+    if (synced !== null && current <= synced) {
       await sleep(config.window.blockTimeMs / 4);
       continue;
     }
-    if (next !== null && current > next) {
-      const validatorHotkey = leadValidator(p.metagraph, config, p.options.hotkey);
-      const from = next;
-      const missed = validatorHotkey === undefined ? [] : await aggregatesAfter(p.storage, validatorHotkey, (w) => w >= from && w < current);
-      if (validatorHotkey !== undefined) await replayAggregates(p, p.engine, validatorHotkey, missed);
-      p.emit({
-        kind: 'peer-missed', from, to: current - 1, replayed: missed,
-        message: `Windows ${from}–${current - 1} passed while this tab was busy or throttled; caught up by replaying ${missed.length} aggregated update(s) from the validator. Keep the tab visible to contribute every window.`,
-      });
-    }
     try {
-      await runWindow(p, current);
-    } catch (error) {
-      if (error instanceof DeviceLostError) {
-        p.emit({ kind: 'peer-device-lost', window: current, message: `The GPU device was lost (${error.message}); recreating it and resuming from the last saved window.` });
-        await recreateEngine(p);
-      } else if (error instanceof NetError) {
-        p.emit({ kind: 'miner-error', window: current, uid: p.options.uid, stage: 'network', message: error.message });
-        p.emit({ kind: 'peer-window-failed', window: current, message: `Window ${current} failed on the network (${error.message}); the loop goes on with the next window.` });
-      } else {
-        throw error;
+      if (synced !== null && current > synced + 1) {
+        await catchUp(p, synced + 1, current - 1);
+        synced = current - 1;
       }
+      if (await runWindow(p, current)) synced = current;
+    } catch (error) {
+      const lostReason = await deviceLossReason(p, error);
+      if (lostReason !== undefined) {
+        p.emit({ kind: 'peer-device-lost', window: current, message: `The GPU device was lost in window ${current} (${lostReason}); recreating it and resuming from the last saved window.` });
+        synced = await recoverEngineWhenReachable(p);
+        continue;
+      }
+      if (!(error instanceof NetError || error instanceof AggregateFormatError)) throw error;
+      p.emit({ kind: 'miner-error', window: current, uid: p.options.uid, stage: 'network', message: error.message });
+      p.emit({ kind: 'peer-window-failed', window: current, message: `Window ${current} failed on the network (${error.message}); the loop goes on, and catches up on this window once the next one starts.` });
+      // Never train the same window twice: wait for the next one; the catch-up then covers this one.
+      await waitForHead(p, (h) => windowOfBlock(h.number, config.window.blocksPerWindow) > current);
+      synced ??= current - 1;
     }
-    next = current + 1;
   }
+}
+
+interface Synced {
+  readonly engine: AnyEngine;
+  readonly info: TrainerInfo;
+  readonly snapshot: PeerSnapshot | undefined;
+  readonly source: 'init' | 'checkpoint' | 'snapshot';
+  readonly sourceText: string;
+  readonly window: number | null;
+  readonly replayed: readonly number[];
+  /** The inner scheduler step the engine starts at. */
+  readonly schedulerSteps: number;
+}
+
+/**
+ * An engine on the best θ this peer can get (gauntlet-spec §3.5): the tab's snapshot (θ, with its
+ * optimiser state; e is restored on the miner), else the validator's latest checkpoint, else the
+ * run's initial θ, then the validator's aggregates after a checkpoint or init replayed.
+ */
+async function syncEngine(
+  p: Pick<Peer, 'config' | 'options' | 'storage' | 'persistence' | 'parameterCount' | 'emit'>,
+  metagraph: Metagraph,
+  backend: PeerStartOptions['backend'],
+): Promise<Synced> {
+  const { config, options, storage, persistence, parameterCount } = p;
+  const snapshot = await persistence.load(config.runId, options.hotkey).catch((error: unknown) => {
+    p.emit({ kind: 'peer-persist-failed', window: -1, message: errorText(error) });
+    return undefined;
+  });
+  const validatorHotkey = leadValidator(metagraph, config, options.hotkey);
+  const start = await startingPoint(storage, validatorHotkey, snapshot, parameterCount);
+  const replayed = validatorHotkey === undefined ? [] : (await publishedAggregates(storage, validatorHotkey)).filter((a) => start.after(a.window, a.lastModifiedMs)).map((a) => a.window);
+  // Each published aggregate is one outer step (the validator publishes one exactly when it steps).
+  const optimizerState = snapshot?.optimizer ?? networkOptimizerState(config, parameterCount, start.globalStep + replayed.length);
+  const { engine, info } = await createTrainerEngine(ort, config, start.params, { backend, optimizerState });
+  if (validatorHotkey !== undefined) await replayPublished(p, engine, validatorHotkey, replayed);
+  const sourceText = { init: `the run's initial parameters (seed ${config.initSeed})`, checkpoint: "the validator's latest checkpoint", snapshot: "this browser's saved state" }[start.source];
+  return { engine, info, snapshot, source: start.source, sourceText, window: start.window, replayed, schedulerSteps: optimizerState.schedulerSteps };
 }
 
 const api: PeerWorkerApi = {
   async start(options, signRaw, onEvent) {
     if (loop !== null) throw new PeerStateError('The miner loop already runs in this tab; stop it first.');
     if (!(options.uid >= 0)) throw new PeerStateError('Register the hotkey before starting the miner loop.');
+    const adversary = options.adversary?.behaviour;
+    if (adversary !== undefined && !(CHEATER_BEHAVIOURS as readonly string[]).includes(adversary)) {
+      throw new PeerStateError(`Unknown adversarial behaviour '${String(adversary)}'; use one of ${CHEATER_BEHAVIOURS.join(', ')}.`);
+    }
     stopping = false;
-    const config = options.network === undefined ? tinyRunConfig() : { ...tinyRunConfig(), netuid: options.network.netuid };
+    const preset = options.runConfig === undefined ? tinyRunConfig() : validateRunConfig(options.runConfig);
+    const config = options.network === undefined ? preset : { ...preset, netuid: options.network.netuid };
     if (options.uid === config.scoring.burnUid) throw new PeerStateError(`uid ${options.uid} is the run's burn uid (the subnet owner's); its weight is burned, so it cannot mine.`);
     const signer = new PageSigner(options.hotkey, signRaw);
     const { chain, storage } = await openPeerNetwork(options, signer, config);
@@ -328,18 +484,12 @@ const api: PeerWorkerApi = {
     const emit = (event: PeerEvent): void => onEvent(event);
 
     const [tokens, metagraph] = await Promise.all([loadDevnetTokens(options.devnetUrl), chain.metagraph(config.netuid)]);
-    const snapshot = await persistence.load(config.runId, options.hotkey).catch((error: unknown) => {
-      emit({ kind: 'peer-persist-failed', window: -1, message: errorText(error) });
-      return undefined;
-    });
-    const validatorHotkey = leadValidator(metagraph, config, options.hotkey);
-    const start = await startingPoint(storage, validatorHotkey, snapshot, parameterCount);
-    const { engine, info } = await createTrainerEngine(ort, config, start.params, { backend: options.backend });
+    const base = { config, options, chain, storage, signer, persistence, tokens, parameterCount, emit, metagraph, trainingWindow: -1, outage: false };
+    const synced = await syncEngine(base, metagraph, options.backend);
+    const { engine, info, snapshot } = synced;
     emit({ kind: 'peer-engine', backend: info.backend, reason: info.reason, parameterCount: info.parameterCount });
-    const replay = validatorHotkey === undefined ? [] : await aggregatesAfter(storage, validatorHotkey, start.after);
-    if (validatorHotkey !== undefined) await replayAggregates({ storage, parameterCount }, engine, validatorHotkey, replay);
     const scores = new WindowScoresFollower(storage, { runId: config.runId, netuid: config.netuid });
-    const building: Omit<Peer, 'miner'> & { miner?: Miner } = { config, options, chain, storage, signer, persistence, tokens, parameterCount, emit, scores, engine, metagraph, trainingWindow: -1 };
+    const building: Omit<Peer, 'miner'> & { miner?: Miner } = { ...base, scores, engine };
     // The miner's closures read `building.metagraph`, refreshed every window: one object throughout.
     building.miner = buildMiner(building, engine);
     peer = building as Peer;
@@ -347,12 +497,11 @@ const api: PeerWorkerApi = {
       peer.miner.restoreErrorFeedback(snapshot.errorFeedback);
       emit({
         kind: 'peer-resumed', window: snapshot.window, errorFeedbackDigest: digestOf(peer.miner.exportErrorFeedback()),
-        message: `Resumed from this browser's saved state after window ${snapshot.window} (θ and the error-feedback buffer); replayed ${replay.length} later aggregated update(s).`,
+        message: `Resumed from this browser's saved state after window ${snapshot.window} (θ, the error-feedback buffer and the optimiser state at inner step ${snapshot.optimizer.schedulerSteps}); later windows are caught up next.`,
       });
     }
-    const sourceText = { init: `the run's initial parameters (seed ${config.initSeed})`, checkpoint: "the validator's latest checkpoint", snapshot: "this browser's saved state" }[start.source];
-    emit({ kind: 'peer-synced', source: start.source, window: start.window, replayed: replay, message: `Synced from ${sourceText}, then ${replay.length} aggregated update(s) replayed.` });
-    loop = runLoop(peer).then(
+    emit({ kind: 'peer-synced', source: synced.source, window: synced.window, replayed: synced.replayed, message: `Synced from ${synced.sourceText}, then ${synced.replayed.length} aggregated update(s) replayed; the inner optimiser continues at step ${synced.schedulerSteps}.` });
+    loop = runLoop(peer, snapshot?.window ?? null).then(
       () => emit({ kind: 'peer-stopped', message: 'The miner loop stopped.' }),
       (error: unknown) => emit({ kind: 'peer-stopped', message: `The miner loop stopped on an error: ${errorText(error)}. Reload the page to resume from the last saved window.` }),
     );
@@ -366,6 +515,17 @@ const api: PeerWorkerApi = {
   },
   errorFeedbackDigest() {
     return Promise.resolve(peer === null ? null : digestOf(peer.miner.exportErrorFeedback()));
+  },
+  testOnlyLoseDevice(options) {
+    const engine = peer?.engine;
+    if (!(engine instanceof WebGpuTrainerEngine)) return Promise.resolve(false);
+    if (options?.withoutGpuAfterwards === true) {
+      // As a browser whose GPU process gave up: this worker's `requestAdapter` finds no adapter from now on.
+      const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
+      if (gpu !== undefined) Object.defineProperty(gpu, 'requestAdapter', { value: () => Promise.resolve(null), configurable: true });
+    }
+    engine.device.destroy();
+    return Promise.resolve(true);
   },
 };
 

@@ -38,6 +38,27 @@ export interface TrainerInfo {
 export interface InitOptions {
   /** 'auto' (default): WebGPU unless missing or slower than wasm in a short calibration. */
   readonly backend?: TrainerBackend | 'auto';
+  /**
+   * The inner AdamW state to continue from (a resume after a reload or a lost device); absent:
+   * zero moments at scheduler step 0, a fresh optimiser.
+   */
+  readonly optimizerState?: InnerOptimizerState;
+}
+
+/**
+ * The inner AdamW state (gauntlet-spec §5.1). Templar v2.1.3 keeps one optimiser and scheduler for
+ * the whole run: `Trainer.inner_steps` steps the same AdamW across windows, and the state is only
+ * offloaded to the CPU between windows (never reset per window, never transmitted). So a peer that
+ * resumes must bring the moments and the scheduler position back, or its next window takes a
+ * different (bias-corrected, re-warmed-up) step from the one it would have taken without the reload.
+ */
+export interface InnerOptimizerState {
+  /** Inner scheduler steps taken so far: the lr schedule position and the Adam step count t. */
+  readonly schedulerSteps: number;
+  /** First moments m (flat, layout order). */
+  readonly expAvg: Float32Array;
+  /** Second moments v (flat, layout order). */
+  readonly expAvgSq: Float32Array;
 }
 
 /** Progress events, a typed stream (style.md lesson 7). */
@@ -87,6 +108,8 @@ export interface TrainerEngine {
   evalLoss(batches: readonly TokenBatch[], trialUpdate?: Float32Array): Promise<number[]>;
   /** A copy of θ (flat, layout order). */
   exportParams(): Promise<Float32Array>;
+  /** A copy of the inner AdamW state (moments and scheduler position), for `init`'s `optimizerState`. */
+  exportOptimizerState(): Promise<InnerOptimizerState>;
   /** Frees every session and GPU buffer; the engine is unusable afterwards. */
   dispose(): Promise<void>;
 }

@@ -44,6 +44,10 @@ const api: TrainerWorkerApi = {
     const theta = await current('exportParams').exportParams();
     return Comlink.transfer(theta, [theta.buffer]);
   },
+  async exportOptimizerState() {
+    const state = await current('exportOptimizerState').exportOptimizerState();
+    return Comlink.transfer(state, [state.expAvg.buffer, state.expAvgSq.buffer]);
+  },
   async dispose() {
     await engine?.dispose();
     engine = undefined;

@@ -1,6 +1,6 @@
 /**
  * The comlink surface of `validator.worker.ts` (issue #8 "Validate"): the validator loop
- * (src/peer/validator.ts, scheduled by src/peer/validator-loop.ts) against the devnet at the page's
+ * (src/peer/validator.ts, scheduled by src/peer/validator-schedule.ts) against the devnet at the page's
  * origin, with the page's wallet signing every write and weights set only with a validator permit.
  */
 import type { EvaluationOutcome, WindowScoringResult } from '../core/scoring/index.ts';

@@ -1,6 +1,6 @@
 /**
  * The in-browser validator (issue #8 "Validate"): `Validator.runWindow` for every closed window
- * (src/peer/validator-loop.ts: the chain is in s + validatorOffset and the put window of s has
+ * (src/peer/validator-schedule.ts: the chain is in s + validatorOffset and the put window of s has
  * closed), on the devnet at the page's origin, in a module Worker so evaluation never runs on the
  * page. Losses run on the engine select-engine picks (WebGPU, else the wasm EP); every write
  * (aggregates, checkpoints, peer lists, weights) is signed by the page's wallet; the scoring state
@@ -16,7 +16,7 @@ import { parameterLayout } from '../model/params.ts';
 import { DevnetChain, DevnetStorage } from '../net/devnet-client.ts';
 import { BrowserValidatorPersistence } from '../peer/browser-persistence.ts';
 import { Validator } from '../peer/validator.ts';
-import { runValidatorLoop } from '../peer/validator-loop.ts';
+import { runValidatorSchedule } from '../peer/validator-schedule.ts';
 import { loadDevnetTokens, PageSigner } from './page-signer.ts';
 import { summarizeReport, ValidatorStateError, type ValidatorPageEvent, type ValidatorWorkerApi } from './validator-api.ts';
 
@@ -71,12 +71,14 @@ const api: ValidatorWorkerApi = {
       kind: 'validator-restored', lastWindow,
       message: restored ? `Resumed this browser's validator state after window ${lastWindow ?? '—'} (θ rebuilt from its own checkpoint and aggregates).` : 'No saved validator state in this browser: starting from the run\'s initial parameters at the current window.',
     });
-    loop = runValidatorLoop({
-      validator,
+    loop = runValidatorSchedule({
+      config,
       chain,
-      clock: config.window,
-      stopped: () => stopping,
-      onReport: (report) => emit({ kind: 'validator-report', summary: summarizeReport(report) }),
+      validator,
+      firstWindow: lastWindow === null ? null : lastWindow + 1,
+      maxWindows: Number.POSITIVE_INFINITY,
+      stop: () => stopping,
+      onScored: (report) => emit({ kind: 'validator-report', summary: summarizeReport(report) }),
       onSkipped: (window, error) => emit({ kind: 'validator-window-skipped', window, message: `Window ${window} was lost on the network (${error.message}); the validator goes on with the next one.` }),
     }).then(
       () => emit({ kind: 'validator-stopped', message: 'The validator stopped.' }),

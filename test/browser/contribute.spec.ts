@@ -74,8 +74,8 @@ test.afterEach(async ({}, testInfo) => {
 
 const status = (page: Page): Promise<ContributeStatus> => page.evaluate(() => window.gauntlet!.ui.contribute().session.status());
 
-/** Opens Contribute, connects the injected wallet, picks the volunteer's hotkey, registers if needed and starts on wasm. */
-async function joinAndStart(page: Page, hotkey: string): Promise<void> {
+/** Opens Contribute, connects the injected wallet, picks the volunteer's hotkey, registers if needed and starts (on wasm unless told). */
+async function joinAndStart(page: Page, hotkey: string, backend: 'wasm' | 'webgpu' = 'wasm'): Promise<void> {
   await page.goto(devnet.url + '/#/contribute');
   await page.click('[data-action="connect-extension"]');
   await expect(page.locator('[data-role="accounts"] option')).toHaveCount(2);
@@ -85,7 +85,7 @@ async function joinAndStart(page: Page, hotkey: string): Promise<void> {
     await page.click('[data-action="register"]');
     await expect.poll(async () => (await status(page)).uid).not.toBeNull();
   }
-  await page.selectOption('[data-role="backend"]', 'wasm');
+  await page.selectOption('[data-role="backend"]', backend);
   await page.click('[data-action="start"]');
 }
 
@@ -144,6 +144,11 @@ test('a volunteer contributes ≥ 3 windows on the devnet, survives a reload wit
   if (savedAtResumedWindow !== undefined) expect(resumed.errorFeedbackDigest).toBe(savedAtResumedWindow.errorFeedbackDigest);
   else expect(resumed.window).toBe(saved.window + 1);
   expect(resumed.errorFeedbackDigest).not.toBe(zeroDigest);
+  // The inner optimiser state came back too: the resumed step is the one saved with that window.
+  const savedStep = before.log.map((m) => /^Saved θ.*\(inner step (\d+)\) and window (\d+) /.exec(m)).find((m) => Number(m?.[2]) === resumed.window)?.[1];
+  const resumedStep = (await status(page)).log.map((m) => /optimiser state at inner step (\d+)/.exec(m)?.[1]).find((step) => step !== undefined);
+  expect(Number(resumedStep)).toBeGreaterThan(0);
+  if (savedStep !== undefined) expect(resumedStep).toBe(savedStep);
 
   // ≥ 3 windows stored in total, and the validator's weights reach this uid on the chain.
   await expect.poll(async () => before.uploadedWindows.length + (await status(page)).uploadedWindows.length, { timeout: 60_000 }).toBeGreaterThanOrEqual(3);
@@ -197,4 +202,80 @@ test('a volunteer contributes ≥ 3 windows on the devnet, survives a reload wit
   await page.screenshot({ path: testInfo.outputPath('contribute-dashboard.png'), fullPage: true });
   await testInfo.attach('contribute-dashboard', { path: testInfo.outputPath('contribute-dashboard.png'), contentType: 'image/png' });
   await second.context().close();
+});
+
+/** A third volunteer, on WebGPU, for the device-loss test. */
+const DEVICE_LOSS_URI = '//Volunteer3//hotkey';
+
+/**
+ * Issue #8 "Resilience": the GPU device is destroyed on purpose (the worker's test-only hook), which
+ * fires `device.lost` as a driver reset would. The peer must say so, recreate the engine (a new
+ * device; after a second loss with no adapter left, wasm), resume from its last snapshot, catch up
+ * and keep contributing. Before starting,
+ * a snapshot of the old layout (version 1, no optimiser state) is planted: it must be refused with a
+ * clear message instead of resuming a trajectory it cannot reproduce.
+ */
+test('a lost GPU device is recreated (a new device, then wasm when no GPU is left) and the peer resumes from its snapshot and keeps uploading', async ({ page }, testInfo) => {
+  const hotkey = await withWallet(page, DEVICE_LOSS_URI);
+  const layout = parameterLayout(config.model);
+  const last = layout[layout.length - 1]!;
+  const parameterCount = last.offset + last.shape.reduce((a, b) => a * b, 1);
+  await page.goto(devnet.url + '/#/contribute');
+  await page.evaluate(
+    ({ runId, hotkey, parameterCount }) =>
+      new Promise<void>((resolve, reject) => {
+        const open = indexedDB.open('gauntlet-peer', 1);
+        open.onupgradeneeded = () => open.result.createObjectStore('snapshots');
+        open.onerror = () => reject(open.error ?? new Error('indexedDB.open failed'));
+        open.onsuccess = () => {
+          const tx = open.result.transaction('snapshots', 'readwrite');
+          const zeros = new Float32Array(parameterCount);
+          tx.objectStore('snapshots').put({ runId, hotkey, window: 0, params: zeros, errorFeedback: zeros, savedAtMs: Date.now() }, `${runId}/${hotkey}`);
+          tx.oncomplete = () => {
+            open.result.close();
+            resolve();
+          };
+          tx.onerror = () => reject(tx.error ?? new Error('IndexedDB write failed'));
+        };
+      }),
+    { runId: config.runId, hotkey, parameterCount },
+  );
+  await joinAndStart(page, hotkey, 'webgpu');
+  await expect.poll(async () => (await status(page)).log.some((m) => m.includes('layout version 1')), { timeout: 60_000 }).toBe(true);
+  await expect.poll(async () => (await status(page)).engine?.backend, { timeout: 60_000 }).toBe('webgpu');
+  expect((await status(page)).resumed).toBeNull();
+
+  // A finished window on WebGPU, saved: the state the recovery must come back to.
+  await expect.poll(async () => (await status(page)).persisted.length, { timeout: 150_000 }).toBeGreaterThanOrEqual(1);
+  expect(await page.evaluate(() => window.gauntlet!.ui.contribute().session.testOnlyLoseDevice())).toBe(true);
+  const lost = (await status(page)).persisted.at(-1)!.window;
+
+  await expect.poll(async () => (await status(page)).log.some((m) => m.startsWith('The GPU device was lost')), { timeout: 60_000 }).toBe(true);
+  await expect.poll(async () => (await status(page)).log.find((m) => m.startsWith('Recovered from the lost GPU device')), { timeout: 60_000 }).toMatch(/resumed from the state saved after window \d+/);
+  // The browser still offers a GPU: the engine comes back on a new WebGPU device.
+  expect((await status(page)).engine?.backend).toBe('webgpu');
+
+  // It keeps contributing: after the (last) recovery message, a window is stored by the devnet and saved again.
+  const afterRecovery = async (pattern: RegExp): Promise<boolean> => {
+    const log = (await status(page)).log;
+    const from = log.findLastIndex((m) => m.startsWith('Recovered from the lost GPU device'));
+    return log.slice(from + 1).some((m) => pattern.test(m));
+  };
+  await expect.poll(() => afterRecovery(/^Window \d+: submission stored by the devnet/), { timeout: 150_000 }).toBe(true);
+  await expect.poll(() => afterRecovery(/^Saved θ, the error-feedback buffer, the optimiser state/), { timeout: 150_000 }).toBe(true);
+  expect((await status(page)).persisted.at(-1)!.window).toBeGreaterThan(lost);
+
+  // A second loss, after which the browser offers no GPU at all: the peer falls back to wasm and goes on.
+  const recoveries = async (): Promise<number> => (await status(page)).log.filter((m) => m.startsWith('Recovered from the lost GPU device')).length;
+  expect(await page.evaluate(() => window.gauntlet!.ui.contribute().session.testOnlyLoseDevice({ withoutGpuAfterwards: true }))).toBe(true);
+  await expect.poll(recoveries, { timeout: 60_000 }).toBe(2);
+  expect((await status(page)).engine?.backend).toBe('wasm');
+  expect((await status(page)).log.findLast((m) => m.startsWith('Recovered from the lost GPU device'))).toContain('training again on wasm');
+  await expect.poll(() => afterRecovery(/^Window \d+: submission stored by the devnet/), { timeout: 150_000 }).toBe(true);
+  await expect.poll(() => afterRecovery(/^Saved θ, the error-feedback buffer, the optimiser state/), { timeout: 150_000 }).toBe(true);
+  const final = await status(page);
+  writeFileSync(testInfo.outputPath('peer.log'), final.log.join('\n'));
+  await testInfo.attach('peer-log', { path: testInfo.outputPath('peer.log'), contentType: 'text/plain' });
+  expect(final.log.some((m) => m.includes('The miner loop stopped on an error'))).toBe(false);
+  await page.evaluate(() => window.gauntlet!.ui.contribute().session.stop());
 });

@@ -13,7 +13,7 @@ import { WasmTrainerEngine } from '../../src/gpu/wasm-engine.ts';
 import { parameterLayout } from '../../src/model/params.ts';
 import { KeyringSigner } from '../../src/net/keyring-signer.ts';
 import { MemoryNetwork } from '../../src/net/memory-network.ts';
-import type { TimeGate } from '../../src/net/types.ts';
+import type { Storage, TimeGate } from '../../src/net/types.ts';
 import type { Behaviour } from '../../src/peer/behaviours.ts';
 import type { WindowEvent } from '../../src/peer/events.ts';
 import { Miner } from '../../src/peer/miner.ts';
@@ -79,7 +79,8 @@ export class Simulation {
     });
   }
 
-  static async create(config: RunConfig, behaviours: readonly Behaviour[]): Promise<Simulation> {
+  /** `storageOf` wraps a miner's storage (e.g. a storage that fails on purpose); the default is the network's own. */
+  static async create(config: RunConfig, behaviours: readonly Behaviour[], storageOf: (storage: Storage, uid: number) => Storage = (storage) => storage): Promise<Simulation> {
     ort.env.wasm.numThreads = 1;
     const sim = new Simulation(config, loadAllTokens().tokens);
     const uris = ['//SimValidator', '//SimOwner', ...behaviours.map((_, i) => `//SimMiner${i}`)];
@@ -96,7 +97,7 @@ export class Simulation {
       const engine = await sim.engine();
       const miner = new Miner({
         config, layout, engine, signer, hotkey, uid, behaviour, validatorHotkey,
-        storage: sim.network.storage(hotkey),
+        storage: storageOf(sim.network.storage(hotkey), uid),
         tokens: sim.tokens,
         hotkeyOf: (u) => sim.network.hotkeyOf(u),
         minerUids: () => minerUids,
@@ -146,22 +147,30 @@ export class Simulation {
     }
   }
 
-  /** One window: train, upload in the put window (each peer at its behaviour's delay), validate, outer steps. */
-  async runWindow(window: number, validate = true): Promise<void> {
+  /** Window `w`'s put-window bounds (the anchor block must exist). */
+  gateOf(window: number): TimeGate {
+    return putWindowBounds(this.network.blockTimestamp(putWindowAnchorBlock(window, this.config.window.blocksPerWindow)), this.config.window.putWindowMs);
+  }
+
+  /**
+   * One window: train, upload in the put window (each peer at its behaviour's delay), validate, outer
+   * steps. Only `participants` take part (the others are stopped, asleep or offline for this window).
+   */
+  async runWindow(window: number, validate = true, participants: readonly SimulatedPeer[] = this.peers): Promise<void> {
     const { blocksPerWindow, putWindowMs } = this.config.window;
     this.advanceToBlock(firstBlockOfWindow(window, blocksPerWindow));
-    for (const peer of this.peers) await peer.miner.prepare(window);
+    for (const peer of participants) await peer.miner.prepare(window);
     this.advanceToBlock(putWindowAnchorBlock(window, blocksPerWindow));
     const opened = this.network.blockTimestamp(putWindowAnchorBlock(window, blocksPerWindow));
     const gate: TimeGate = putWindowBounds(opened, putWindowMs);
-    const order = [...this.peers].sort((a, b) => a.behaviour.uploadDelayMs(putWindowMs) - b.behaviour.uploadDelayMs(putWindowMs) || a.uid - b.uid);
+    const order = [...participants].sort((a, b) => a.behaviour.uploadDelayMs(putWindowMs) - b.behaviour.uploadDelayMs(putWindowMs) || a.uid - b.uid);
     for (const peer of order) {
       this.nowMs = Math.max(this.nowMs, opened + peer.behaviour.uploadDelayMs(putWindowMs));
       await peer.miner.upload(window, gate);
     }
     this.nowMs = Math.max(this.nowMs, gate.timeMaxMs + 1);
     if (validate) this.reports.push(await this.validator.runWindow(window));
-    for (const peer of this.peers) await peer.miner.finishWindow(window, gate);
+    for (const peer of participants) await peer.miner.finishWindow(window, gate);
   }
 
   async dispose(): Promise<void> {

@@ -14,7 +14,7 @@ import { ExtensionSigner } from '../../net/extension-signer.ts';
 import { KeyringSigner } from '../../net/keyring-signer.ts';
 import type { Chain, Signer, SignerAccount } from '../../net/types.ts';
 import { BrowserPeerPersistence } from '../../peer/browser-persistence.ts';
-import type { ChainScoreRow, PeerEvent, PeerWorkerApi } from '../../workers/peer-api.ts';
+import type { ChainScoreRow, PeerEvent, PeerStartOptions, PeerWorkerApi } from '../../workers/peer-api.ts';
 import type { TrainerBackend } from '../../workers/trainer-api.ts';
 import type { DashboardStore } from '../dashboard/model.ts';
 import { DashboardFeed } from './feed.ts';
@@ -69,6 +69,7 @@ export class ContributeSession {
   private api: Comlink.Remote<PeerWorkerApi> | null = null;
   private readonly state: Mutable<ContributeStatus>;
   private readonly listeners = new Set<() => void>();
+  private readonly eventListeners = new Set<(event: PeerEvent) => void>();
   private readonly feed: DashboardFeed;
   private network: NetworkSettings;
   /** The open subtensor connection while a real network is chosen. */
@@ -138,13 +139,16 @@ export class ContributeSession {
     return accounts;
   }
 
-  /** A well-known development key (devnet only): anyone can derive it, so it must never hold value. */
-  async useDevelopmentKey(): Promise<string> {
-    if (this.network.kind !== 'devnet') this.refuse(`The development key ${DEV_ACCOUNT_URI} is public and exists only on the devnet; connect a wallet extension for a real network.`);
-    const signer = await KeyringSigner.fromUris([DEV_ACCOUNT_URI]);
+  /**
+   * A well-known development key (devnet only): anyone can derive it, so it must never hold value.
+   * `uri` is for headless swarms (one distinct devnet key per browser peer); the page's button uses the default.
+   */
+  async useDevelopmentKey(uri: string = DEV_ACCOUNT_URI): Promise<string> {
+    if (this.network.kind !== 'devnet') this.refuse(`The development key ${uri} is public and exists only on the devnet; connect a wallet extension for a real network.`);
+    const signer = await KeyringSigner.fromUris([uri]);
     const accounts = await signer.accounts();
     this.useSigner(signer, 'development-key', [], accounts);
-    this.say(`Using the devnet development key ${DEV_ACCOUNT_URI}: public, for the local devnet only.`);
+    this.say(`Using the devnet development key ${uri}: public, for the local devnet only.`);
     return accounts[0]!.address;
   }
 
@@ -178,8 +182,11 @@ export class ContributeSession {
     return uid;
   }
 
-  /** Starts the miner loop in the worker. */
-  async start(backend: TrainerBackend | 'auto'): Promise<void> {
+  /**
+   * Starts the miner loop in the worker. `headless` (a cheating behaviour, another run config) is
+   * for `npm run swarm` only, through `window.gauntlet`; the page's Start button never passes it.
+   */
+  async start(backend: TrainerBackend | 'auto', headless: Pick<PeerStartOptions, 'adversary' | 'runConfig'> = {}): Promise<void> {
     const { signer, hotkey } = this.ready();
     const uid = this.state.uid;
     if (uid === null) throw new ContributeStepError('Register the hotkey before contributing.');
@@ -192,7 +199,7 @@ export class ContributeSession {
     this.say('Starting: loading the data shards, building the engine, syncing the model…');
     try {
       const network = this.network.kind === 'subtensor' ? { endpoint: this.network.endpoint, netuid: this.network.netuid, storage: this.network.storage } : undefined;
-      await this.api.start({ devnetUrl: this.state.devnetUrl, hotkey, uid, backend, network }, Comlink.proxy(sign), Comlink.proxy((event: PeerEvent) => this.onEvent(event)));
+      await this.api.start({ ...headless, devnetUrl: this.state.devnetUrl, hotkey, uid, backend, network }, Comlink.proxy(sign), Comlink.proxy((event: PeerEvent) => this.onEvent(event)));
     } catch (error) {
       this.state.running = false;
       this.say(`Could not start: ${error instanceof Error ? error.message : String(error)}`);
@@ -211,7 +218,19 @@ export class ContributeSession {
     return (await this.api?.errorFeedbackDigest()) ?? null;
   }
 
+  /** TEST ONLY: destroys the worker's GPU device so the device-lost recovery runs (test/browser/contribute.spec.ts). */
+  async testOnlyLoseDevice(options?: { readonly withoutGpuAfterwards?: boolean }): Promise<boolean> {
+    return (await this.api?.testOnlyLoseDevice(options)) ?? false;
+  }
+
+  /** Every raw event of the worker's loop, as it arrives (headless runs time the window phases from them). */
+  onPeerEvent(listener: (event: PeerEvent) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
   private onEvent(event: PeerEvent): void {
+    for (const listener of this.eventListeners) listener(event);
     this.feed.take(event, this.state.uid ?? -1);
     switch (event.kind) {
       case 'peer-engine':
@@ -243,6 +262,9 @@ export class ContributeSession {
       case 'peer-upload-retry':
       case 'peer-window-failed':
       case 'peer-device-lost':
+      case 'peer-recovered':
+      case 'peer-catching-up':
+      case 'peer-network':
       case 'peer-persist-failed':
       case 'peer-scores-unreadable':
         this.say(event.message);

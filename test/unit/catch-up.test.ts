@@ -1,0 +1,73 @@
+/**
+ * Catch-up after missed windows (gauntlet-spec §3.5, Templar `catchup_with_aggregation_server`) on
+ * the real miners, validator, wasm engines and in-memory network. A miner that was away for three
+ * windows replays the validator's published aggregate of the first, gathers the second live because
+ * its published aggregate is corrupt (wrong size), and the third because the validator has not
+ * published it yet: its θ is then bit-identical to the validator's, and its next submission is
+ * scored fully in sync. A miner that comes back without catching up is behind.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ScoreReason } from '../../src/core/scoring/types';
+import { honest } from '../../src/peer/behaviours';
+import { aggregateKey } from '../../src/peer/gather';
+import { Simulation, simulationConfig, VALIDATOR_UID, type SimulatedPeer } from './sim-harness';
+
+let sim: Simulation;
+let stayed: SimulatedPeer;
+let caughtUp: SimulatedPeer;
+let stale: SimulatedPeer;
+
+beforeAll(async () => {
+  sim = await Simulation.create(simulationConfig(), [honest(), honest(), honest()]);
+  [stayed, caughtUp, stale] = sim.peers as [SimulatedPeer, SimulatedPeer, SimulatedPeer];
+}, 120_000);
+afterAll(async () => {
+  await sim.dispose();
+});
+
+const bits = (values: Float32Array): Uint32Array => new Uint32Array(values.buffer, values.byteOffset, values.length);
+
+function thetaOf(peer: SimulatedPeer | 'validator'): Promise<Float32Array> {
+  return (peer === 'validator' ? sim.validatorEngine : peer.engine).exportParams();
+}
+
+function syncReason(window: number, uid: number): ScoreReason | undefined {
+  return sim.reports.find((r) => r.window === window)?.result.reasons.find((r) => r.uid === uid && r.rule === 'sync-score');
+}
+
+describe('catch-up after missed windows', () => {
+  it('replays published aggregates, gathers corrupt or unpublished windows live, and ends bit-identical to the validator', async () => {
+    for (const w of [0, 1, 2]) await sim.runWindow(w);
+    expect(bits(await thetaOf(caughtUp))).toEqual(bits(await thetaOf('validator')));
+
+    // Windows 3–5 run without two of the miners; the validator has not processed window 5 yet.
+    await sim.runWindow(3, true, [stayed]);
+    await sim.runWindow(4, true, [stayed]);
+    await sim.runWindow(5, false, [stayed]);
+    sim.advanceToBlock(6 * sim.config.window.blocksPerWindow);
+    expect(bits(await thetaOf(caughtUp))).not.toEqual(bits(await thetaOf(stayed)));
+    // Window 4's published aggregate is replaced by an object of the wrong size.
+    await sim.network.storage(sim.network.hotkeyOf(VALIDATOR_UID)).put(aggregateKey(4), new Uint8Array(12));
+
+    const result = await caughtUp.miner.catchUp(3, 5, (w) => Promise.resolve(sim.gateOf(w)));
+    expect(result).toEqual({ replayed: [3], gatheredLive: [4, 5], skipped: [] });
+    expect(bits(await thetaOf(caughtUp))).toEqual(bits(await thetaOf(stayed)));
+
+    sim.reports.push(await sim.validator.runWindow(5));
+    expect(bits(await thetaOf(caughtUp))).toEqual(bits(await thetaOf('validator')));
+  }, 240_000);
+
+  it('scores the caught-up miner in sync at its next submission, and the stale one behind', async () => {
+    // All three contribute again; `stale` skipped the catch-up.
+    await sim.runWindow(6);
+    await sim.runWindow(7);
+    const caughtUpSync = syncReason(7, caughtUp.uid);
+    const staleSync = syncReason(7, stale.uid);
+    expect(caughtUpSync, 'the caught-up miner was not sync-checked in window 7').toBeDefined();
+    expect(staleSync, 'the stale miner was not sync-checked in window 7').toBeDefined();
+    expect(caughtUpSync!.after.syncScore).toBe(1);
+    expect(caughtUpSync!.inputs.stepsBehind).toBe(0);
+    expect(staleSync!.after.syncScore!).toBeLessThan(1);
+    expect(bits(await thetaOf(caughtUp))).toEqual(bits(await thetaOf('validator')));
+  }, 240_000);
+});
