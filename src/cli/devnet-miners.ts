@@ -56,17 +56,19 @@ export class DevnetMiners {
   /** Registers (if needed) and starts one loop per miner. */
   static async start(options: DevnetMinersOptions): Promise<DevnetMiners> {
     ort.env.wasm.numThreads = 1;
-    const { signer, hotkeys, uids } = await DevnetMiners.register(options.devnetUrl, options.config, options.uris);
-    const chain = new DevnetChain(options.devnetUrl, signer);
-    const miners = new DevnetMiners({ ...options, chain, engines: [] }, uids, hotkeys);
-    miners.metagraph = await chain.metagraph(options.config.netuid);
-    for (const [i, hotkey] of hotkeys.entries()) {
+    // Engines first: building them blocks this thread for a while, and an HTTP keep-alive connection
+    // left idle across that block can be closed under the first request that follows it.
+    const engines: WasmTrainerEngine[] = [];
+    for (let i = 0; i < options.uris.length; i++) {
       const engine = new WasmTrainerEngine(ort);
       await engine.init(options.config);
-      miners.options.engines.push(engine);
-      const miner = miners.miner(signer, hotkey, uids[i]!, engine);
-      miners.loops.push(miners.run(miner));
+      engines.push(engine);
     }
+    const { signer, hotkeys, uids } = await DevnetMiners.register(options.devnetUrl, options.config, options.uris);
+    const chain = new DevnetChain(options.devnetUrl, signer);
+    const miners = new DevnetMiners({ ...options, chain, engines }, uids, hotkeys);
+    miners.metagraph = await chain.metagraph(options.config.netuid);
+    for (const [i, hotkey] of hotkeys.entries()) miners.loops.push(miners.run(miners.miner(signer, hotkey, uids[i]!, engines[i]!)));
     return miners;
   }
 
