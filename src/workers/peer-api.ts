@@ -10,15 +10,18 @@ import type { PageSignRaw } from './page-signer.ts';
 import type { WindowEvent } from '../peer/events.ts';
 import type { TrainerBackend } from './trainer-api.ts';
 
+/** A subtensor endpoint + netuid and the peer's own S3 bucket with its write credentials (held in memory only). */
+export interface RealNetworkOptions {
+  readonly endpoint: string;
+  readonly netuid: number;
+  readonly storage: { readonly endpoint: string; readonly bucket: string; readonly region: string; readonly accessKeyId: string; readonly secretAccessKey: string };
+}
+
 export interface PeerStartOptions {
   /** Devnet base URL (the page's own origin by default); the data shards are read from here on any network. */
   readonly devnetUrl: string;
   /** A subtensor network and the volunteer's S3 bucket instead of the devnet (the secret stays in memory). */
-  readonly network?: {
-    readonly endpoint: string;
-    readonly netuid: number;
-    readonly storage: { readonly endpoint: string; readonly bucket: string; readonly region: string; readonly accessKeyId: string; readonly secretAccessKey: string };
-  };
+  readonly network?: RealNetworkOptions;
   readonly hotkey: string;
   readonly uid: number;
   readonly backend: TrainerBackend | 'auto';

@@ -1,17 +1,20 @@
 /**
  * The comlink surface of `validator.worker.ts` (issue #8 "Validate"): the validator loop
  * (src/peer/validator.ts, scheduled by src/peer/validator-schedule.ts) against the devnet at the page's
- * origin, with the page's wallet signing every write and weights set only with a validator permit.
+ * origin or a subtensor network with the validator's own S3 bucket (src/workers/peer-network.ts), with the page's wallet signing every write and weights set only with a validator permit.
  */
 import type { EvaluationOutcome, WindowScoringResult } from '../core/scoring/index.ts';
 import type { SubmissionRejection, WindowEvent } from '../peer/events.ts';
 import type { ValidatorWindowReport } from '../peer/validator.ts';
 import type { PageSignRaw } from './page-signer.ts';
+import type { RealNetworkOptions } from './peer-api.ts';
 import type { TrainerBackend } from './trainer-api.ts';
 
 export interface ValidatorStartOptions {
   /** Devnet base URL (the page's own origin by default). */
   readonly devnetUrl: string;
+  /** A subtensor network and this validator's own S3 bucket instead of the devnet (the secret stays in memory). */
+  readonly network?: RealNetworkOptions;
   readonly hotkey: string;
   readonly uid: number;
   readonly backend: TrainerBackend | 'auto';

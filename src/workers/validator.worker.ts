@@ -1,7 +1,8 @@
 /**
  * The in-browser validator (issue #8 "Validate"): `Validator.runWindow` for every closed window
  * (src/peer/validator-schedule.ts: the chain is in s + validatorOffset and the put window of s has
- * closed), on the devnet at the page's origin, in a module Worker so evaluation never runs on the
+ * closed), on the devnet at the page's origin or a subtensor network with this validator's own S3
+ * bucket (`openPeerNetwork`, the miner's too), in a module Worker so evaluation never runs on the
  * page. Losses run on the engine select-engine picks (WebGPU, else the wasm EP); every write
  * (aggregates, checkpoints, peer lists, weights) is signed by the page's wallet; the scoring state
  * and the checkpoint marker persist in IndexedDB after every window, and a restart rebuilds θ from
@@ -13,11 +14,11 @@ import * as ort from 'onnxruntime-web/webgpu';
 import { tinyRunConfig } from '../core/run-config.ts';
 import { createTrainerEngine, type AnyEngine } from '../gpu/select-engine.ts';
 import { parameterLayout } from '../model/params.ts';
-import { DevnetChain, DevnetStorage } from '../net/devnet-client.ts';
 import { BrowserValidatorPersistence } from '../peer/browser-persistence.ts';
 import { Validator } from '../peer/validator.ts';
 import { runValidatorSchedule } from '../peer/validator-schedule.ts';
 import { loadDevnetTokens, PageSigner } from './page-signer.ts';
+import { openPeerNetwork } from './peer-network.ts';
 import { summarizeReport, ValidatorStateError, type ValidatorPageEvent, type ValidatorWorkerApi } from './validator-api.ts';
 
 ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency)) : 1;
@@ -40,14 +41,23 @@ const api: ValidatorWorkerApi = {
     if (loop !== null) throw new ValidatorStateError('The validator already runs in this tab; stop it first.');
     if (!(options.uid >= 0)) throw new ValidatorStateError('Register the hotkey before starting the validator.');
     stopping = false;
-    const config = tinyRunConfig();
+    const preset = tinyRunConfig();
+    const config = options.network === undefined ? preset : { ...preset, netuid: options.network.netuid };
     const emit = (event: ValidatorPageEvent): void => onEvent(event);
     const signer = new PageSigner(options.hotkey, signRaw);
-    const chain = new DevnetChain(options.devnetUrl, signer);
-    // Aggregates and checkpoints are dense float32 θ-sized vectors, larger than a submission.
-    const storage = new DevnetStorage(options.devnetUrl, signer, options.hotkey, config.window.maxSubmissionBytes * 4);
-    const tokens = await loadDevnetTokens(options.devnetUrl);
-    const created = await createTrainerEngine(ort, config, undefined, { backend: options.backend });
+    // The same chain and storage as the miner's (aggregates and checkpoints are θ-sized, larger than a submission).
+    const { chain, storage } = await openPeerNetwork(options, signer, config);
+    let created: Awaited<ReturnType<typeof createTrainerEngine>>;
+    let tokens: Uint8Array;
+    try {
+      // Before the engine: on a real network, a runtime that is not subtensor is refused here with the reason.
+      await chain.metagraph(config.netuid);
+      tokens = await loadDevnetTokens(options.devnetUrl);
+      created = await createTrainerEngine(ort, config, undefined, { backend: options.backend });
+    } catch (error) {
+      await chain.close().catch(() => undefined);
+      throw error;
+    }
     engine = created.engine;
     emit({ kind: 'validator-engine', backend: created.info.backend, reason: created.info.reason, parameterCount: created.info.parameterCount });
     const validator = new Validator({
@@ -64,6 +74,7 @@ const api: ValidatorWorkerApi = {
     });
     const restored = await validator.restore().catch(async (error: unknown) => {
       await stopEngine();
+      await chain.close().catch(() => undefined);
       throw error;
     });
     const lastWindow = validator.scoringState.lastWindow;
@@ -80,10 +91,12 @@ const api: ValidatorWorkerApi = {
       stop: () => stopping,
       onScored: (report) => emit({ kind: 'validator-report', summary: summarizeReport(report) }),
       onSkipped: (window, error) => emit({ kind: 'validator-window-skipped', window, message: `Window ${window} was lost on the network (${error.message}); the validator goes on with the next one.` }),
-    }).then(
-      () => emit({ kind: 'validator-stopped', message: 'The validator stopped.' }),
-      (error: unknown) => emit({ kind: 'validator-stopped', message: `The validator stopped on an error: ${errorText(error)}. Start again to resume from the last saved window.` }),
-    );
+    })
+      .finally(() => chain.close().catch(() => undefined))
+      .then(
+        () => emit({ kind: 'validator-stopped', message: 'The validator stopped.' }),
+        (error: unknown) => emit({ kind: 'validator-stopped', message: `The validator stopped on an error: ${errorText(error)}. Start again to resume from the last saved window.` }),
+      );
   },
   async stop() {
     stopping = true;

@@ -6,7 +6,7 @@
 import { DevnetChain } from '../../net/devnet-client.ts';
 import { ExtensionSigner } from '../../net/extension-signer.ts';
 import { KeyringSigner } from '../../net/keyring-signer.ts';
-import type { Signer, SignerAccount } from '../../net/types.ts';
+import type { Metagraph, Signer, SignerAccount } from '../../net/types.ts';
 import { APP_NAME, type WalletSource } from './session.ts';
 
 export interface ConnectedWallet {
@@ -37,7 +37,11 @@ export interface Registration {
 }
 
 export async function registrationOf(devnetUrl: string, netuid: number, hotkey: string): Promise<Registration> {
-  const metagraph = await new DevnetChain(devnetUrl).metagraph(netuid);
+  return registrationIn(await new DevnetChain(devnetUrl).metagraph(netuid), hotkey);
+}
+
+/** `hotkey`'s uid, stake and validator permit in a metagraph read from any chain. */
+export function registrationIn(metagraph: Metagraph, hotkey: string): Registration {
   const i = metagraph.hotkeys.indexOf(hotkey);
   if (i < 0) return { uid: null, stake: 0, validatorPermit: false };
   return { uid: metagraph.uids[i]!, stake: metagraph.stake[i] ?? 0, validatorPermit: metagraph.validatorPermit[i] === true };

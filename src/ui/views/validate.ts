@@ -1,6 +1,7 @@
 /**
  * The Validate view. "Validate live": the in-browser validator (src/ui/validate/session.ts →
- * src/workers/validator.worker.ts) on the devnet at this page's origin: wallet, registration,
+ * src/workers/validator.worker.ts) on the devnet at this page's origin or a subtensor network with
+ * the validator's S3 bucket (the Contribute view's network form): wallet, registration,
  * Start/Stop, each window's stage-2 evaluations (losses before and after the trial step), and the
  * dashboard of OpenSkill ratings, final scores, weights and slashes with their reasons; weights go
  * to the chain only while the hotkey holds a validator permit. "Replay": load the window inputs a
@@ -13,6 +14,7 @@ import { DashboardStore, type DashboardModel } from '../dashboard/model.ts';
 import { formatNumber, h, table } from '../dom.ts';
 import { parseReplayFile, ScoringReplay } from '../replay.ts';
 import { ValidateSession, VALIDATOR_DEV_ACCOUNT_URI, type ValidateStatus } from '../validate/session.ts';
+import { networkPanel } from '../contribute/network-form.ts';
 import { walletControls } from '../contribute/wallet-panel.ts';
 
 export interface ValidateView {
@@ -73,7 +75,8 @@ function livePanel(config: RunConfig, session: ValidateSession, liveStore: Dashb
     'div',
     { class: 'panel', 'data-role': 'validate-live' },
     h('h3', {}, 'Validate live'),
-    h('p', {}, `Runs the validator loop in this tab on the devnet at ${location.origin}: each window it gathers the submissions, evaluates a few peers with a trial step on the evaluation graph, rates them, applies the outer step and publishes the aggregate. Weights go to the chain only while this hotkey holds a validator permit.`),
+    h('p', {}, `Runs the validator loop in this tab, on the devnet at ${location.origin} or on a subtensor network with your own S3 bucket (below): each window it gathers the submissions, evaluates a few peers with a trial step on the evaluation graph, rates them, applies the outer step and publishes the aggregate. Weights go to the chain only while this hotkey holds a validator permit.`),
+    networkPanel(config.netuid, location.origin, session),
     h('p', { class: 'notice' }, 'This page never asks for a seed phrase or a private key. Anyone who does is not us.'),
     h('p', {}, connect, ' ', devKey),
     h('p', {}, accounts, ' ', register),

@@ -1,0 +1,28 @@
+/**
+ * Dialling a subtensor network from the page (Contribute and Validate): connect to the endpoint and
+ * read the subnet's metagraph at once, so a wrong endpoint, a runtime that is not subtensor, or a
+ * wrong netuid shows before anything starts. The subtensor client is loaded only when needed.
+ */
+import type { Chain, Metagraph } from '../../net/types.ts';
+import type { NetworkSettings } from './network.ts';
+
+export interface OpenedSubtensor {
+  readonly chain: Chain;
+  readonly metagraph: Metagraph;
+  /** What the page says about the network (never the secret). */
+  readonly detail: string;
+}
+
+/** Connects read-only and reads the metagraph; on failure the connection is closed and the error rethrown. */
+export async function openSubtensor(settings: Extract<NetworkSettings, { kind: 'subtensor' }>): Promise<OpenedSubtensor> {
+  const { SubtensorChain } = await import('../../net/subtensor-chain.ts');
+  const chain = await SubtensorChain.connect(settings.endpoint);
+  try {
+    const metagraph = await chain.metagraph(settings.netuid);
+    const detail = `${settings.endpoint}, netuid ${settings.netuid} (${metagraph.uids.length} uids at block ${metagraph.block}); storage in bucket ${settings.storage.bucket} at ${settings.storage.endpoint}`;
+    return { chain, metagraph, detail };
+  } catch (error) {
+    await chain.close().catch(() => undefined);
+    throw error;
+  }
+}

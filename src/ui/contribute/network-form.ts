@@ -1,0 +1,72 @@
+/**
+ * The network choice form shared by Contribute and Validate: the devnet at this origin, or a
+ * subtensor endpoint + netuid + the peer's own S3 bucket (parsed by `network.ts`, each bad field
+ * named). The secret key is a password field read into memory on Connect; nothing is stored.
+ */
+import { h } from '../dom.ts';
+import { NetworkSettingsError, parseSubtensorSettings, type NetworkForm, type NetworkSettings } from './network.ts';
+import { onClick } from './wallet-panel.ts';
+
+/** A session that can switch networks (it connects and reads the metagraph, or throws and keeps the previous one). */
+export interface NetworkTarget {
+  useNetwork(settings: NetworkSettings): Promise<void>;
+}
+
+/** One text field of the subtensor form. */
+function field(name: keyof NetworkForm, label: string, attributes: Record<string, string | number>): { label: HTMLElement; input: HTMLInputElement } {
+  const input = h('input', { 'data-field': name, autocomplete: 'off', ...attributes });
+  return { label: h('label', {}, `${label} `, input), input };
+}
+
+/** The "Network" panel: a devnet/subtensor select, the subtensor form, and the problem line (role="alert"). */
+export function networkPanel(defaultNetuid: number, devnetUrl: string, session: NetworkTarget): HTMLElement {
+  const fields = {
+    endpoint: field('endpoint', 'Subtensor endpoint', { type: 'url', placeholder: 'wss://entrypoint-finney.opentensor.ai:443' }),
+    netuid: field('netuid', 'netuid', { type: 'number', min: 0, max: 65535, value: defaultNetuid }),
+    storageEndpoint: field('storageEndpoint', 'Storage endpoint', { type: 'url', placeholder: 'https://<account>.r2.cloudflarestorage.com' }),
+    bucket: field('bucket', 'bucket', { type: 'text', placeholder: 'your bucket' }),
+    region: field('region', 'region', { type: 'text', value: 'auto' }),
+    accessKeyId: field('accessKeyId', 'access key id', { type: 'text' }),
+    secretAccessKey: field('secretAccessKey', 'secret access key', { type: 'password' }),
+  };
+  const problem = h('p', { 'data-role': 'network-error', class: 'notice', role: 'alert', hidden: true });
+  const connect = h('button', { type: 'button', 'data-action': 'connect-network' }, 'Connect');
+  const realForm = h(
+    'div',
+    { 'data-role': 'real-network', hidden: true },
+    h('p', {}, fields.endpoint.label, ' ', fields.netuid.label),
+    h('p', {}, fields.storageEndpoint.label, ' ', fields.bucket.label, ' ', fields.region.label),
+    h('p', {}, fields.accessKeyId.label, ' ', fields.secretAccessKey.label, ' ', connect),
+    h('p', { class: 'muted' }, "The bucket's write credentials stay in this tab's memory: never stored, logged or sent anywhere but to the storage endpoint. Register the hotkey with btcli first."),
+    problem,
+  );
+  const showProblem = (text: string | null, at?: keyof NetworkForm): void => {
+    problem.hidden = text === null;
+    problem.textContent = text ?? '';
+    for (const [name, f] of Object.entries(fields)) f.input.setAttribute('aria-invalid', name === at ? 'true' : 'false');
+  };
+  const choice = h('select', { 'data-role': 'network' }, h('option', { value: 'devnet' }, `Devnet at ${devnetUrl}`), h('option', { value: 'real' }, 'A subtensor network…'));
+  choice.addEventListener('change', () => {
+    realForm.hidden = choice.value !== 'real';
+    showProblem(null);
+    if (choice.value === 'devnet') void session.useNetwork({ kind: 'devnet', url: devnetUrl }).catch(() => undefined);
+  });
+  onClick(connect, async () => {
+    let settings: NetworkSettings;
+    try {
+      settings = parseSubtensorSettings({
+        endpoint: fields.endpoint.input.value, netuid: fields.netuid.input.value, storageEndpoint: fields.storageEndpoint.input.value, bucket: fields.bucket.input.value,
+        region: fields.region.input.value, accessKeyId: fields.accessKeyId.input.value, secretAccessKey: fields.secretAccessKey.input.value,
+      });
+    } catch (error) {
+      if (!(error instanceof NetworkSettingsError)) throw error;
+      showProblem(error.message, error.field);
+      return;
+    }
+    showProblem(null);
+    await session.useNetwork(settings).catch((error: unknown) => {
+      showProblem(`Could not use this network: ${error instanceof Error ? error.message : String(error)} The page still runs on the previous network.`);
+    });
+  });
+  return h('div', { class: 'panel', 'data-role': 'network-panel' }, h('h3', {}, 'Network'), choice, realForm);
+}

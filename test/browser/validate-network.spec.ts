@@ -1,0 +1,56 @@
+import { expect, test, type Page } from '@playwright/test';
+import type { ValidateStatus } from '../../src/ui/validate/session.ts';
+
+/**
+ * The Validate view's network choice (the Contribute view's form, shared): a reachable Substrate
+ * node that is not subtensor (Rococo Asset Hub under chopsticks, a real runtime in memory) is
+ * connected to for real by the page's SubtensorChain and refused with the reason; the storage secret
+ * never shows; the page stays on the devnet and its wallet steps still work.
+ */
+const SECRET = 'never-show-this-validator-secret-4207';
+
+const status = (page: Page): Promise<ValidateStatus> => page.evaluate(() => window.gauntlet!.ui.validate().session.status());
+
+test('the validator dials a non-subtensor runtime for real, is refused with the reason, and the page stays usable', async ({ page }) => {
+  test.setTimeout(180_000);
+  process.env.LOG_LEVEL ??= 'error';
+  const { setupWithServer, BuildBlockMode } = await import('@acala-network/chopsticks');
+  const { chainSpec } = await import('@substrate/connect-known-chains/rococo_v2_2_asset_hub');
+  const node = await setupWithServer({ genesis: JSON.parse(chainSpec) as never, port: 0, host: '127.0.0.1', 'build-block-mode': BuildBlockMode.Instant });
+  try {
+    await page.goto('/#/validate');
+    const view = page.locator('[data-view="validate"]');
+    const form = view.locator('[data-role="real-network"]');
+    await expect(form).toBeHidden();
+    await view.locator('[data-role="network"]').selectOption('real');
+    await expect(form).toBeVisible();
+    // The shared form names the bad field before anything is dialled.
+    await view.locator('[data-action="connect-network"]').click();
+    await expect(view.locator('[data-role="network-error"]')).toContainText('is not a URL');
+
+    await view.locator('[data-field="endpoint"]').fill(`ws://${node.addr}`);
+    await view.locator('[data-field="storageEndpoint"]').fill('http://127.0.0.1:9');
+    await view.locator('[data-field="bucket"]').fill('0123456789abcdef0123456789abcdef');
+    await view.locator('[data-field="accessKeyId"]').fill('AKIDEXAMPLE');
+    await view.locator('[data-field="secretAccessKey"]').fill(SECRET);
+    await view.locator('[data-action="connect-network"]').click();
+    // Connected (the page read the head and the runtime's metadata), then the metagraph read names what is missing.
+    const problem = view.locator('[data-role="network-error"]');
+    await expect(problem).toContainText('no storage subtensorModule', { timeout: 120_000 });
+    await expect(problem).toContainText('not a subtensor runtime');
+    await expect(problem).toContainText('still runs on the previous network');
+    const after = await status(page);
+    expect(after.network).toEqual({ kind: 'devnet', url: after.devnetUrl });
+    expect(after.log.some((m) => m.startsWith(`Connecting to ws://${node.addr}`))).toBe(true);
+    expect(JSON.stringify(after)).not.toContain(SECRET);
+
+    // Back on the devnet the wallet step works as before.
+    await view.locator('[data-role="network"]').selectOption('devnet');
+    await expect(form).toBeHidden();
+    await view.locator('[data-action="development-key"]').click();
+    await expect.poll(async () => (await status(page)).log.some((m) => m.startsWith('Using the devnet development key'))).toBe(true);
+    expect((await status(page)).log.join('\n')).not.toContain(SECRET);
+  } finally {
+    await node.close();
+  }
+});
