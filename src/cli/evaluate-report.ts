@@ -130,7 +130,7 @@ export function renderReport(run: EvaluateRun): string {
     `- network: ${run.network}`,
     `- preset: ${run.preset}`,
     `- started: ${run.startedAt}`,
-    `- validator: ${run.validator.hotkey ?? '—'} (uid ${run.validator.uid ?? '—'}), ${run.validator.validatorPermit === true ? 'with' : 'without'} a validator permit, losses on ${run.validator.backend ?? '—'}${run.validator.engineReason === null ? '' : ` (${run.validator.engineReason})`}`,
+    `- validator: ${run.validator.hotkey ?? '—'} (uid ${run.validator.uid ?? '—'}), ${run.validator.validatorPermit === null ? 'validator permit not read' : `${run.validator.validatorPermit ? 'with' : 'without'} a validator permit`}, losses on ${run.validator.backend ?? '—'}${run.validator.engineReason === null ? '' : ` (${run.validator.engineReason})`}`,
     `- miners: ${run.miners.length === 0 ? 'those already on the network' : run.miners.map((m) => `uid ${m.uid}`).join(', ')}; burn uid ${run.burnUid}`,
     `- windows scored: ${run.windows.length}`,
     ...run.notes.map((n) => `- note: ${n}`),

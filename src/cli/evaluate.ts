@@ -13,10 +13,15 @@
  *   default 2) so there is something to score.
  * - `--network http://HOST:PORT`: a running devnet (`npm start`) that serves the app; scores the
  *   miners already on it (add --miners K to start K more here).
- * - `--network ws://…` / `wss://…` (a real subtensor): not supported yet. The Validate view's
- *   validator runs on the devnet only; a real network needs the page's real-network settings
- *   (subtensor endpoint, netuid, S3 storage), which the Contribute view is gaining first. The
- *   command says so, writes a report that says so, and exits with status 2.
+ * - `--network ws://…` / `wss://…` (a real subtensor) with `--netuid`, the validator's own S3 bucket
+ *   (`--s3-endpoint`, `--bucket`, `--region`, `--access-key-id`, the secret from GAUNTLET_S3_SECRET)
+ *   and its hotkey (`--uri`, or GAUNTLET_VALIDATOR_URI so it stays out of the process list). This
+ *   process first dials the endpoint itself and checks that the runtime is subtensor and that the
+ *   hotkey is registered with a validator permit; then the Validate view runs on that network, its
+ *   network form filled in, with a wallet extension whose signatures are made here
+ *   (src/cli/evaluate-wallet.ts: the secret never enters the page). The page and the data shards
+ *   are served by a local devnet process, used for nothing else. Any failure ends with the reason in
+ *   report.md and exit status 1.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,24 +35,33 @@ import { windowOfBlock } from '../core/clock.ts';
 import { tinyRunConfig } from '../core/run-config.ts';
 import { startDevnet, type RunningDevnet } from '../devnet/server.ts';
 import { DevnetChain } from '../net/devnet-client.ts';
-import type { ValidateStatus } from '../ui/validate/session.ts';
+import { NetworkSettingsError, parseSubtensorSettings, type NetworkForm, type NetworkSettings } from '../ui/contribute/network.ts';
+import { registrationIn } from '../ui/contribute/wallet.ts';
+import { VALIDATOR_DEV_ACCOUNT_URI, type ValidateStatus } from '../ui/validate/session.ts';
 import type { TrainerBackend } from '../workers/trainer-api.ts';
 import { ensureShards, loadAllTokens } from './data-files.ts';
+import { hotkeyOfUri, installCliWallet } from './evaluate-wallet.ts';
 import { DevnetMiners } from './devnet-miners.ts';
 import { renderReport, windowScores, type EvaluateRun } from './evaluate-report.ts';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const USAGE = `npm run evaluate -- --network <devnet|http://127.0.0.1:PORT|ws://…> --windows N [--out dir] [--miners K] [--backend auto|webgpu|wasm]
+       npm run evaluate -- --network ws://… --netuid N --s3-endpoint https://… --bucket B [--region R] --access-key-id K --uri //hotkey-uri --windows N
 
   --network devnet      an embedded devnet with K in-process miners (default)
   --network http://…    a running devnet that serves the app (npm start)
-  --network ws://…      a real subtensor: NOT SUPPORTED YET — the Validate view's validator runs on
-                        the devnet only; it needs the page's real-network settings (subtensor
-                        endpoint, netuid, S3 storage). The command writes a report saying so and exits 2.
+  --network ws(s)://…   a subtensor node: the page validator runs on it with the S3 settings below
+  --netuid N            (subtensor) the subnet to validate
+  --s3-endpoint URL     (subtensor) the validator's S3-compatible storage, e.g. https://<account>.r2.cloudflarestorage.com
+  --bucket NAME         (subtensor) the validator's own bucket (its aggregates, checkpoints, peer lists)
+  --region R            (subtensor) the bucket's region (default auto, as R2)
+  --access-key-id ID    (subtensor) the bucket's write key id; the secret comes from GAUNTLET_S3_SECRET
+  --uri URI             (subtensor) the validator hotkey's secret URI; prefer GAUNTLET_VALIDATOR_URI
+                        (a flag shows in the process list). The devnet development key is refused.
   --windows N           windows to score (default 5)
   --out dir             where scores.json and report.md go (default reports/evaluate)
-  --miners K            in-process honest miners (default 2 on the embedded devnet, 0 otherwise)
+  --miners K            in-process honest miners (devnet only; default 2 on the embedded devnet, 0 otherwise)
   --backend             the validator's engine in the page (default wasm: on a CPU-only machine
                         WebGPU is SwiftShader, far slower than the wasm EP)`;
 
@@ -56,7 +70,93 @@ class EvaluateUsageError extends Error {
   override readonly name = 'EvaluateUsageError';
 }
 
+/** The real network refused the validator (unreachable, not subtensor, hotkey not registered or without a permit). */
+class EvaluateNetworkError extends Error {
+  override readonly name = 'EvaluateNetworkError';
+}
+
+/** The form field of `parseSubtensorSettings` → the flag that fills it. */
+const FLAG_OF_FIELD: Readonly<Record<keyof NetworkForm, string>> = {
+  endpoint: '--network', netuid: '--netuid', storageEndpoint: '--s3-endpoint', bucket: '--bucket', region: '--region', accessKeyId: '--access-key-id', secretAccessKey: 'GAUNTLET_S3_SECRET',
+};
+
+interface RealNetworkArgs {
+  readonly settings: SubtensorSettings;
+  readonly uri: string;
+}
+
+/** The subtensor flags, checked by the page's own form rules (src/ui/contribute/network.ts). */
+function realNetworkArgs(values: Readonly<Record<string, string | boolean | undefined>>, env: NodeJS.ProcessEnv): RealNetworkArgs {
+  const text = (name: string): string => (typeof values[name] === 'string' ? values[name] : '');
+  let settings: NetworkSettings;
+  try {
+    settings = parseSubtensorSettings({
+      endpoint: text('network'), netuid: text('netuid'), storageEndpoint: text('s3-endpoint'), bucket: text('bucket'), region: text('region'),
+      accessKeyId: text('access-key-id'), secretAccessKey: env.GAUNTLET_S3_SECRET ?? '',
+    });
+  } catch (error) {
+    if (!(error instanceof NetworkSettingsError)) throw error;
+    throw new EvaluateUsageError(`${FLAG_OF_FIELD[error.field]}: ${error.message}\n\n${USAGE}`);
+  }
+  if (settings.kind !== 'subtensor') throw new EvaluateUsageError(`--network must be a ws:// or wss:// endpoint here.\n\n${USAGE}`);
+  const uri = text('uri') || (env.GAUNTLET_VALIDATOR_URI ?? '');
+  if (uri === '') throw new EvaluateUsageError(`A real network needs the validator's hotkey: --uri or GAUNTLET_VALIDATOR_URI (its secret URI).\n\n${USAGE}`);
+  if (uri === VALIDATOR_DEV_ACCOUNT_URI) throw new EvaluateUsageError(`${uri} is the public devnet development key: it exists only on the devnet. Pass the validator hotkey's own URI.`);
+  if (values.miners !== undefined) throw new EvaluateUsageError('--miners starts devnet miners in this process; on a real network the validator scores the miners already there.');
+  return { settings, uri };
+}
+
+/**
+ * Before a browser starts: dial the endpoint from here, read the subnet's metagraph (a runtime that
+ * is not subtensor fails here, naming what it lacks), and check that the hotkey is registered and
+ * holds a validator permit.
+ */
+async function checkRealNetwork(settings: SubtensorSettings, hotkey: string): Promise<void> {
+  const { SubtensorChain } = await import('../net/subtensor-chain.ts');
+  let chain: Awaited<ReturnType<typeof SubtensorChain.connect>>;
+  try {
+    chain = await SubtensorChain.connect(settings.endpoint);
+  } catch (error) {
+    throw new EvaluateNetworkError(error instanceof Error ? error.message : String(error));
+  }
+  try {
+    const metagraph = await chain.metagraph(settings.netuid).catch((error: unknown) => {
+      throw new EvaluateNetworkError(`${settings.endpoint} answered, but its metagraph of netuid ${settings.netuid} cannot be read: ${error instanceof Error ? error.message : String(error)}`);
+    });
+    const { uid, validatorPermit, stake } = registrationIn(metagraph, hotkey);
+    if (uid === null) throw new EvaluateNetworkError(`${hotkey} is not registered on netuid ${settings.netuid} at ${settings.endpoint}: register it with \`btcli subnets register --netuid ${settings.netuid}\` first.`);
+    if (!validatorPermit) throw new EvaluateNetworkError(`${hotkey} is uid ${uid} on netuid ${settings.netuid} but holds no validator permit (stake ${stake}): stake it until the subnet grants one.`);
+    console.log(`evaluate: ${settings.endpoint} is a subtensor runtime; ${hotkey} is uid ${uid} on netuid ${settings.netuid} with a validator permit (stake ${stake})`);
+  } finally {
+    await chain.close().catch(() => undefined);
+  }
+}
+
+/** Fills the Validate view's network form with the subtensor settings and waits until the page is on that network. */
+async function usePageNetwork(page: Page, settings: SubtensorSettings): Promise<void> {
+  const view = page.locator('[data-view="validate"]');
+  await view.locator('[data-role="network"]').selectOption('real');
+  const form: Readonly<Record<keyof NetworkForm, string>> = {
+    endpoint: settings.endpoint, netuid: String(settings.netuid), storageEndpoint: settings.storage.endpoint, bucket: settings.storage.bucket, region: settings.storage.region,
+    accessKeyId: settings.storage.accessKeyId, secretAccessKey: settings.storage.secretAccessKey,
+  };
+  for (const [name, value] of Object.entries(form)) await view.locator(`[data-field="${name}"]`).fill(value);
+  await view.locator('[data-action="connect-network"]').click();
+  const problem = view.locator('[data-role="network-error"]');
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if ((await status(page)).network.kind === 'subtensor') return;
+    if (await problem.isVisible()) throw new EvaluateNetworkError(`The page could not use ${settings.endpoint}: ${await problem.textContent()}`);
+    if (Date.now() > deadline) throw new EvaluateNetworkError(`The page did not connect to ${settings.endpoint} within 120 s; it says: ${(await status(page)).message}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 const config = tinyRunConfig();
+/** Subtensor's block time: a real network's windows last blocksPerWindow × 12 s. */
+const SUBTENSOR_BLOCK_MS = 12_000;
+
+type SubtensorSettings = Extract<NetworkSettings, { kind: 'subtensor' }>;
 
 function positiveInt(text: string, what: string): number {
   const n = Number(text);
@@ -110,6 +210,12 @@ async function main(): Promise<number> {
       out: { type: 'string', default: 'reports/evaluate' },
       miners: { type: 'string' },
       backend: { type: 'string', default: 'wasm' },
+      netuid: { type: 'string' },
+      's3-endpoint': { type: 'string' },
+      bucket: { type: 'string' },
+      region: { type: 'string' },
+      'access-key-id': { type: 'string' },
+      uri: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -126,16 +232,38 @@ async function main(): Promise<number> {
   const startedAt = new Date().toISOString();
   const base: Omit<EvaluateRun, 'windows' | 'validator' | 'miners' | 'notes'> = { network, preset: config.preset, startedAt, burnUid: config.scoring.burnUid };
 
-  if (/^wss?:\/\//.test(network)) {
-    const note = 'A real subtensor network is not supported yet: the Validate view\'s validator runs on the devnet only and needs the page\'s real-network settings (subtensor endpoint, netuid, S3 storage). Nothing was scored.';
-    writeOutputs(out, { ...base, validator: { hotkey: null, uid: null, validatorPermit: null, backend: null, engineReason: null }, miners: [], windows: [], notes: [note] });
-    console.error(`evaluate: ${note}\nWrote ${join(out, 'report.md')}.`);
-    return 2;
+  const real = /^wss?:\/\//.test(network) ? realNetworkArgs(values, process.env) : null;
+  if (real === null && network !== 'devnet' && !/^https?:\/\//.test(network)) throw new EvaluateUsageError(`--network must be devnet, http(s)://… or ws(s)://…, got '${network}'.\n\n${USAGE}`);
+  if (real !== null) {
+    try {
+      return await evaluate(values, { ...base, network: real.settings.endpoint }, windows, backend, out, real);
+    } catch (error) {
+      // Whatever stopped it (the network's refusal, or the page's), the report says why.
+      const note = `The validator did not run on ${real.settings.endpoint} (netuid ${real.settings.netuid}): ${error instanceof Error ? error.message : String(error)}`;
+      writeOutputs(out, { ...base, validator: { hotkey: null, uid: null, validatorPermit: null, backend: null, engineReason: null }, miners: [], windows: [], notes: [note] });
+      console.error(`evaluate: ${note}\nWrote ${join(out, 'report.md')}.`);
+      return 1;
+    }
   }
-  if (network !== 'devnet' && !/^https?:\/\//.test(network)) throw new EvaluateUsageError(`--network must be devnet, http(s)://… or ws(s)://…, got '${network}'.\n\n${USAGE}`);
-  const embedded = network === 'devnet';
-  const minerCount = values.miners === undefined ? (embedded ? 2 : 0) : positiveInt(values.miners, '--miners');
+  return evaluate(values, base, windows, backend, out, null);
+}
 
+/** One evaluation run: the page's validator on the devnet (embedded or running) or, with `real`, on a subtensor network. */
+async function evaluate(
+  values: { readonly miners?: string | undefined },
+  base: Omit<EvaluateRun, 'windows' | 'validator' | 'miners' | 'notes'>,
+  windows: number,
+  backend: TrainerBackend | 'auto',
+  out: string,
+  real: RealNetworkArgs | null,
+): Promise<number> {
+  const network = real?.settings.endpoint ?? base.network;
+  // On a real network the local devnet only serves the app and the data shards.
+  const embedded = network === 'devnet' || real !== null;
+  const minerCount = values.miners === undefined ? (network === 'devnet' ? 2 : 0) : positiveInt(values.miners, '--miners');
+
+  // A real network is checked from here before anything is built or launched.
+  if (real !== null) await checkRealNetwork(real.settings, await hotkeyOfUri(real.uri));
   const temp = mkdtempSync(join(tmpdir(), 'gauntlet-evaluate-'));
   let devnet: RunningDevnet | undefined;
   let miners: DevnetMiners | undefined;
@@ -143,20 +271,30 @@ async function main(): Promise<number> {
   try {
     let url = network.replace(/\/+$/, '');
     const minerUris = Array.from({ length: minerCount }, (_, i) => `//EvaluateMiner${i}`);
+    const page = await browser.newPage();
+    page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
+    if (real !== null) await installCliWallet(page, real.uri);
     if (embedded) {
-      console.log('evaluate: building the app and starting an embedded devnet…');
+      console.log(real === null ? 'evaluate: building the app and starting an embedded devnet…' : 'evaluate: building the app and serving it (with the data shards) from a local devnet process…');
       buildApp(join(temp, 'app'));
       devnet = await startDevnet({ dir: join(temp, 'state'), appDir: join(temp, 'app'), blockTimeMs: config.window.blockTimeMs });
       url = devnet.url;
       await registerMiners(url, minerUris);
     }
 
-    const page = await browser.newPage();
-    page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
     await page.goto(`${url}/#/validate`);
     const view = page.locator('[data-view="validate"]');
-    await view.locator('[data-action="development-key"]').click();
-    const selected = await waitFor(page, 'the development key and its registration', (s) => s.hotkey !== null && s.log.some((m) => m.includes(s.hotkey!) && m.includes('netuid')), 60_000);
+    if (real !== null) {
+      await usePageNetwork(page, real.settings);
+      await view.locator('[data-action="connect-extension"]').click();
+      const hotkey = await page.evaluate(() => window.gauntlet!.ui.validate().session.status().accounts[0]?.address);
+      if (hotkey === undefined) throw new EvaluateNetworkError(`The page saw no account in the evaluate wallet: ${(await status(page)).message}`);
+      await view.locator('[data-role="accounts"]').selectOption(hotkey);
+    } else {
+      await view.locator('[data-action="development-key"]').click();
+    }
+    const selected = await waitFor(page, 'the hotkey and its registration', (s) => s.hotkey !== null && s.log.some((m) => m.includes(s.hotkey!) && m.includes('netuid')), 60_000);
+    if (selected.uid === null && real !== null) throw new EvaluateNetworkError(`The page finds ${selected.hotkey} unregistered on netuid ${real.settings.netuid}: ${selected.message}`);
     if (selected.uid === null) {
       await view.locator('[data-action="register"]').click();
       await waitFor(page, 'the registration', (s) => s.uid !== null, 60_000);
@@ -179,14 +317,14 @@ async function main(): Promise<number> {
       firstWindow = windowOfBlock((await new DevnetChain(url).currentBlock()).number, config.window.blocksPerWindow);
       console.log(`evaluate: ${minerUris.length} honest miner(s) in this process: uids ${miners.uids.join(', ')}, submitting from window ${firstWindow}`);
     }
-    const windowMs = config.window.blocksPerWindow * config.window.blockTimeMs;
+    const windowMs = config.window.blocksPerWindow * (real === null ? config.window.blockTimeMs : SUBTENSOR_BLOCK_MS);
     let reported = 0;
     const counted = (s: ValidateStatus): ValidateStatus['windows'] => s.windows.filter((w) => w.window >= firstWindow);
     const final = await waitFor(page, `${windows} scored windows`, (s) => {
       for (const w of s.windows.slice(reported)) console.log(`evaluate: window ${w.window} scored${w.window < firstWindow ? ' (warm-up, not reported)' : ''}: evaluated ${w.evalUids.join(', ') || 'nobody'}, gathered ${w.gatheredUids.join(', ') || 'nobody'}`);
       reported = s.windows.length;
       return counted(s).length >= windows;
-    }, (windows + 4) * windowMs * 12);
+    }, (windows + 4) * windowMs * (real === null ? 12 : 2));
     await page.evaluate(() => window.gauntlet!.ui.validate().session.stop());
 
     const run: EvaluateRun = {

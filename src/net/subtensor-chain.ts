@@ -35,17 +35,32 @@ export function injectedAuthority(signerFor: (address: string) => Promise<Polkad
 /** Opens an ApiPromise with the subtensor extension declarations (harmless on other runtimes). */
 export async function connectSubstrate(url: string, timeoutMs = 30_000): Promise<ApiPromise> {
   const provider = new WsProvider(url, false);
+  // Cleared on every path, so a refused connection does not keep a Node process alive for the timeout.
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     await provider.connect();
     const api = await Promise.race([
       ApiPromise.create({ provider, noInitWarn: true, signedExtensions: SUBTENSOR_SIGNED_EXTENSIONS, throwOnConnect: true }),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs)),
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs))),
     ]);
     return api;
   } catch (error) {
     await provider.disconnect().catch(() => undefined);
-    throw new UnavailableError(`Cannot connect to the chain at ${url} (${error instanceof Error ? error.message : String(error)}); check the endpoint.`);
+    throw new UnavailableError(`Cannot connect to the chain at ${url} (${connectFailure(error)}); check the endpoint.`);
+  } finally {
+    clearTimeout(timer);
   }
+}
+
+/** A WebSocket failure is an event, not an Error, in browsers and Node alike: say what it was. */
+function connectFailure(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === 'object' && error !== null) {
+    const { message, type } = error as { message?: unknown; type?: unknown };
+    if (typeof message === 'string' && message !== '') return message;
+    if (typeof type === 'string') return `WebSocket ${type}: nothing answered`;
+  }
+  return String(error);
 }
 
 /**

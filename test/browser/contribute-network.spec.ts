@@ -1,6 +1,5 @@
 import { expect, test } from '@playwright/test';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { tinyRunConfig } from '../../src/core/run-config.ts';
@@ -8,6 +7,7 @@ import { startDevnet } from '../../src/devnet/server.ts';
 import { DevnetChain } from '../../src/net/devnet-client.ts';
 import { KeyringSigner } from '../../src/net/keyring-signer.ts';
 import { DEV_ACCOUNT_URI, type ContributeStatus } from '../../src/ui/contribute/session.ts';
+import { closedPort, startNonSubtensorNode } from './network-helpers.ts';
 
 /**
  * The Contribute page's network choice (issue #8): the subtensor form names each bad field, a
@@ -17,16 +17,6 @@ import { DEV_ACCOUNT_URI, type ContributeStatus } from '../../src/ui/contribute/
  */
 const config = tinyRunConfig();
 const SECRET = 'never-show-this-secret-4201';
-
-/** A TCP port nothing listens on (bound, then released). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 test('subtensor settings: typed field errors, a clear error for an unreachable endpoint, the secret kept out of sight, the page still usable', async ({ page }) => {
   const status = (): Promise<ContributeStatus> => page.evaluate(() => window.gauntlet!.ui.contribute().session.status());
@@ -80,10 +70,7 @@ test('subtensor settings: typed field errors, a clear error for an unreachable e
 });
 
 test('a reachable Substrate node that is not subtensor (Rococo Asset Hub under chopsticks) is connected to for real, and refused with the reason', async ({ page }) => {
-  process.env.LOG_LEVEL ??= 'error';
-  const { setupWithServer, BuildBlockMode } = await import('@acala-network/chopsticks');
-  const { chainSpec } = await import('@substrate/connect-known-chains/rococo_v2_2_asset_hub');
-  const node = await setupWithServer({ genesis: JSON.parse(chainSpec) as never, port: 0, host: '127.0.0.1', 'build-block-mode': BuildBlockMode.Instant });
+  const node = await startNonSubtensorNode();
   try {
     await page.goto('/#/contribute');
     await page.selectOption('[data-role="network"]', 'real');

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EvaluateRun } from '../../src/cli/evaluate-report.ts';
+import { closedPort, startNonSubtensorNode } from './network-helpers.ts';
 
 /**
  * Issue #10 `npm run evaluate`, end to end as a user runs it: an embedded devnet with two Node
@@ -21,9 +22,9 @@ test.afterAll(() => {
   rmSync(out, { recursive: true, force: true });
 });
 
-function evaluate(args: readonly string[]): Promise<{ code: number | null; output: string }> {
+function evaluate(args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn('npm', ['run', '--silent', 'evaluate', '--', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('npm', ['run', '--silent', 'evaluate', '--', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -77,11 +78,52 @@ test('npm run evaluate -- --network devnet --windows 2 writes real scores and a 
   expect(report).toMatch(/\| uid \| evaluation \|/);
 });
 
-test('npm run evaluate on a real subtensor says plainly that it is not supported yet', async () => {
-  const dir = join(out, 'subtensor');
-  const { code, output } = await evaluate(['--network', 'ws://127.0.0.1:9944', '--windows', '1', '--out', dir]);
-  expect(code).toBe(2);
-  expect(output).toContain('not supported yet');
-  expect(existsSync(join(dir, 'report.md'))).toBe(true);
-  expect(readFileSync(join(dir, 'report.md'), 'utf8')).toContain('real-network settings');
+const SECRET = 'never-show-this-evaluate-secret';
+const VALIDATOR_URI = '//EvaluateCli//validator';
+
+/** `npm run evaluate` on a ws:// endpoint with well-formed S3 settings (the secret in the environment). */
+function evaluateReal(endpoint: string, dir: string, extra: readonly string[] = []): Promise<{ code: number | null; output: string }> {
+  const args = ['--network', endpoint, '--netuid', '3', '--s3-endpoint', 'http://127.0.0.1:9', '--bucket', '0123456789abcdef0123456789abcdef', '--access-key-id', 'AKIDEXAMPLE', '--windows', '1', '--out', dir, ...extra];
+  return evaluate(args, { GAUNTLET_S3_SECRET: SECRET, GAUNTLET_VALIDATOR_URI: VALIDATOR_URI });
+}
+
+test('npm run evaluate on an unreachable ws:// endpoint exits non-zero with the reason in report.md, the secret kept out', async () => {
+  const dir = join(out, 'unreachable');
+  const port = await closedPort();
+  const { code, output } = await evaluateReal(`ws://127.0.0.1:${port}`, dir);
+  expect(code, output).toBe(1);
+  const report = readFileSync(join(dir, 'report.md'), 'utf8');
+  expect(report).toContain(`Cannot connect to the chain at ws://127.0.0.1:${port}`);
+  expect(output).toContain(`Cannot connect to the chain at ws://127.0.0.1:${port}`);
+  expect(report + output + readFileSync(join(dir, 'scores.json'), 'utf8')).not.toContain(SECRET);
+  expect(report + output).not.toContain(VALIDATOR_URI);
+});
+
+test('npm run evaluate on a reachable Substrate node that is not subtensor (chopsticks) is refused with the reason', async () => {
+  const node = await startNonSubtensorNode();
+  try {
+    const dir = join(out, 'not-subtensor');
+    const { code, output } = await evaluateReal(`ws://${node.addr}`, dir);
+    expect(code, output).toBe(1);
+    const report = readFileSync(join(dir, 'report.md'), 'utf8');
+    expect(report).toContain(`ws://${node.addr} answered, but its metagraph of netuid 3 cannot be read`);
+    expect(report).toContain('not a subtensor runtime');
+    expect(report + output).not.toContain(SECRET);
+  } finally {
+    await node.close();
+  }
+});
+
+test('npm run evaluate refuses bad real-network flags and the public development key before dialling anything', async () => {
+  const dir = join(out, 'usage');
+  const noSecret = await evaluate(['--network', 'ws://127.0.0.1:9', '--netuid', '3', '--s3-endpoint', 'http://127.0.0.1:9', '--bucket', '0123456789abcdef0123456789abcdef', '--access-key-id', 'AKID', '--out', dir], { GAUNTLET_VALIDATOR_URI: VALIDATOR_URI, GAUNTLET_S3_SECRET: '' });
+  expect(noSecret.code).toBe(1);
+  expect(noSecret.output).toContain('GAUNTLET_S3_SECRET');
+  const badBucket = await evaluateReal('ws://127.0.0.1:9', dir, ['--bucket', 'Not_A_Bucket']);
+  expect(badBucket.code).toBe(1);
+  expect(badBucket.output).toContain('--bucket: "Not_A_Bucket" is not an S3 bucket name');
+  const devKey = await evaluateReal('ws://127.0.0.1:9', dir, ['--uri', '//Volunteer//validator']);
+  expect(devKey.code).toBe(1);
+  expect(devKey.output).toContain('public devnet development key');
+  expect(existsSync(join(dir, 'report.md'))).toBe(false);
 });

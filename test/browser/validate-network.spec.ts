@@ -1,5 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import type { ValidateStatus } from '../../src/ui/validate/session.ts';
+import { startNonSubtensorNode } from './network-helpers.ts';
 
 /**
  * The Validate view's network choice (the Contribute view's form, shared): a reachable Substrate
@@ -13,10 +14,7 @@ const status = (page: Page): Promise<ValidateStatus> => page.evaluate(() => wind
 
 test('the validator dials a non-subtensor runtime for real, is refused with the reason, and the page stays usable', async ({ page }) => {
   test.setTimeout(180_000);
-  process.env.LOG_LEVEL ??= 'error';
-  const { setupWithServer, BuildBlockMode } = await import('@acala-network/chopsticks');
-  const { chainSpec } = await import('@substrate/connect-known-chains/rococo_v2_2_asset_hub');
-  const node = await setupWithServer({ genesis: JSON.parse(chainSpec) as never, port: 0, host: '127.0.0.1', 'build-block-mode': BuildBlockMode.Instant });
+  const node = await startNonSubtensorNode();
   try {
     await page.goto('/#/validate');
     const view = page.locator('[data-view="validate"]');
