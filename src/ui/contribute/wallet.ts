@@ -7,7 +7,16 @@ import { DevnetChain } from '../../net/devnet-client.ts';
 import { ExtensionSigner } from '../../net/extension-signer.ts';
 import { KeyringSigner } from '../../net/keyring-signer.ts';
 import type { Signer, SignerAccount } from '../../net/types.ts';
-import { APP_NAME, type WalletSource } from './session.ts';
+
+/** The name this app asks wallets for access under. */
+export const APP_NAME = 'Gauntlet peer';
+
+export type WalletSource = 'extension' | 'development-key';
+
+/** A wallet or loop action that needs an earlier step (a wallet, an account, a registration, another network). */
+export class ContributeStepError extends Error {
+  override readonly name = 'ContributeStepError';
+}
 
 export interface ConnectedWallet {
   readonly signer: Signer;
