@@ -44,7 +44,8 @@ export interface WalletControls<S extends WalletStatus> {
 }
 
 export interface WalletControlsOptions<S extends WalletStatus> {
-  readonly netuid: number;
+  /** The netuid the registration line names: fixed, or read from the status (a session whose network can change). */
+  readonly netuid: number | ((s: S) => number);
   readonly developmentUri: string;
   /** What the hotkey does here, for the account picker ('mines', 'validates'). */
   readonly role: string;
@@ -87,7 +88,8 @@ export function walletControls<S extends WalletStatus>(session: ControlledSessio
     }
     accounts.disabled = s.accounts.length === 0 || s.running;
     const detail = options.registeredDetail?.(s) ?? '';
-    registration.textContent = s.hotkey === null ? 'No hotkey chosen.' : s.uid === null ? `${shortKey(s.hotkey)}: not registered on netuid ${options.netuid}.` : `${shortKey(s.hotkey)}: uid ${s.uid} on netuid ${options.netuid}${detail}.`;
+    const netuid = typeof options.netuid === 'number' ? options.netuid : options.netuid(s);
+    registration.textContent = s.hotkey === null ? 'No hotkey chosen.' : s.uid === null ? `${shortKey(s.hotkey)}: not registered on netuid ${netuid}.` : `${shortKey(s.hotkey)}: uid ${s.uid} on netuid ${netuid}${detail}.`;
     register.disabled = s.hotkey === null || s.uid !== null;
     start.disabled = s.uid === null || s.running;
     stop.disabled = !s.running;

@@ -1,16 +1,15 @@
 /**
- * A wallet-holding session on the devnet at this page's origin: the wallet (an extension through
- * `ExtensionSigner`, or a devnet development key through `KeyringSigner`), the chosen hotkey and its
- * registration, the message log the page shows, and starting a loop in a worker that asks the page
- * for every signature. The Validate session is one; the Contribute session (which also dials real
- * networks, src/ui/contribute/network.ts) still keeps its own copy of these steps and could become
- * one once the network choice moves here.
+ * A wallet-holding session: the wallet (an extension through `ExtensionSigner`, or a devnet
+ * development key through `KeyringSigner`), the chosen hotkey and its registration, the message log
+ * the page shows, and starting a loop in a worker that asks the page for every signature. Both the
+ * Validate and the Contribute session are one. What differs by network or role (which chain and
+ * netuid a hotkey is read on, whether the page may register or use a development key, a hotkey
+ * that must not run) are the protected hooks a session overrides; the defaults are the devnet's.
  */
 import type { RunConfig } from '../../core/config.ts';
 import { DevnetChain } from '../../net/devnet-client.ts';
 import type { HexString, Signer, SignerAccount } from '../../net/types.ts';
-import { ContributeStepError, type WalletSource } from './session.ts';
-import { connectExtensionWallet, developmentKeyWallet, type ConnectedWallet } from './wallet.ts';
+import { connectExtensionWallet, ContributeStepError, developmentKeyWallet, type ConnectedWallet, type WalletSource } from './wallet.ts';
 
 /** The status fields every session publishes. */
 export interface WalletStatus {
@@ -68,11 +67,16 @@ export abstract class WalletSession<S extends WalletStatus> {
     return wallet.accounts;
   }
 
-  /** A well-known development key (devnet only): anyone can derive it, so it must never hold value. */
-  async useDevelopmentKey(): Promise<string> {
-    const wallet = await developmentKeyWallet(this.developmentUri);
+  /**
+   * A well-known development key (devnet only): anyone can derive it, so it must never hold value.
+   * `uri` is for headless swarms (one distinct devnet key per browser peer); the page's button uses the session's.
+   */
+  async useDevelopmentKey(uri: string = this.developmentUri): Promise<string> {
+    const refusal = this.developmentKeyRefusal(uri);
+    if (refusal !== null) this.refuse(refusal);
+    const wallet = await developmentKeyWallet(uri);
     this.useWallet(wallet);
-    this.say(`Using the devnet development key ${this.developmentUri}: public, for the local devnet only.`);
+    this.say(`Using the devnet development key ${uri}: public, for the local devnet only.`);
     return wallet.accounts[0]!.address;
   }
 
@@ -82,13 +86,21 @@ export abstract class WalletSession<S extends WalletStatus> {
     this.state.hotkey = address;
     this.state.uid = null;
     const detail = await this.lookUp(address);
-    this.say((this.state.uid === null ? `${address} is not registered on netuid ${this.config.netuid}: press Register.` : `${address} is uid ${this.state.uid} on netuid ${this.config.netuid}.`) + detail);
-    return this.state.uid;
+    const uid = this.state.uid;
+    const problem = uid === null ? null : this.hotkeyProblem(address, uid);
+    if (problem !== null) {
+      this.say(problem);
+      return uid;
+    }
+    this.say((uid === null ? `${address} is not registered on netuid ${this.netuid()}: press Register.` : `${address} is uid ${uid} on netuid ${this.netuid()}.`) + detail);
+    return uid;
   }
 
   /** Registers the selected hotkey on the devnet (signed by the wallet). */
   async register(): Promise<number> {
     const { signer, hotkey } = this.ready();
+    const refusal = this.registrationRefusal();
+    if (refusal !== null) this.refuse(refusal);
     const { uid } = await this.attempt(() => new DevnetChain(this.state.devnetUrl, signer).register(hotkey, this.config.netuid));
     this.state.uid = uid;
     await this.lookUp(hotkey);
@@ -102,6 +114,26 @@ export abstract class WalletSession<S extends WalletStatus> {
    */
   protected abstract lookUp(hotkey: string): Promise<string>;
 
+  /** The netuid the hotkey is registered on (the run's, on the devnet). */
+  protected netuid(): number {
+    return this.config.netuid;
+  }
+
+  /** Why `uri` cannot be used here (null: it can). */
+  protected developmentKeyRefusal(_uri: string): string | null {
+    return null;
+  }
+
+  /** Why the page cannot register the hotkey here (null: it registers on the devnet). */
+  protected registrationRefusal(): string | null {
+    return null;
+  }
+
+  /** Why a registered hotkey must not run here (null: it may); shown on selection and refused on start. */
+  protected hotkeyProblem(_hotkey: string, _uid: number): string | null {
+    return null;
+  }
+
   /**
    * Starts the session's worker loop: `run` receives the hotkey, its uid and the page's signing
    * function (already a Comlink proxy target). A failure to start is the status message and rethrown.
@@ -110,6 +142,8 @@ export abstract class WalletSession<S extends WalletStatus> {
     const { signer, hotkey } = this.ready();
     const uid = this.state.uid;
     if (uid === null) throw new ContributeStepError(`Register the hotkey before it ${this.role}.`);
+    const problem = this.hotkeyProblem(hotkey, uid);
+    if (problem !== null) this.refuse(problem);
     if (this.state.running) return;
     this.state.running = true;
     this.say(starting);
@@ -126,6 +160,12 @@ export abstract class WalletSession<S extends WalletStatus> {
     if (this.signer === null) throw new ContributeStepError('Connect a wallet (or use the devnet development key) first.');
     if (this.state.hotkey === null) throw new ContributeStepError(`Pick the hotkey that ${this.role} first.`);
     return { signer: this.signer, hotkey: this.state.hotkey };
+  }
+
+  /** A step that cannot run yet: the reason becomes the status message and a `ContributeStepError`. */
+  protected refuse(message: string): never {
+    this.say(message);
+    throw new ContributeStepError(message);
   }
 
   /** Runs a step; a failure becomes the status message and is rethrown for the caller. */
@@ -154,11 +194,16 @@ export abstract class WalletSession<S extends WalletStatus> {
     this.state.uid = null;
   }
 
-  private useWallet(wallet: ConnectedWallet): void {
-    this.signer = wallet.signer;
-    this.state.walletSource = wallet.source;
-    this.state.walletNames = wallet.names;
-    this.state.accounts = wallet.accounts;
+  /** Drops the wallet (e.g. a development key on a network where it does not exist). */
+  protected forgetWallet(): void {
+    this.useWallet(null);
+  }
+
+  private useWallet(wallet: ConnectedWallet | null): void {
+    this.signer = wallet?.signer ?? null;
+    this.state.walletSource = wallet?.source ?? null;
+    this.state.walletNames = wallet?.names ?? [];
+    this.state.accounts = wallet?.accounts ?? [];
     this.forgetHotkey();
   }
 }

@@ -3,11 +3,19 @@
  * devnet development key), and look a hotkey up on the devnet's metagraph (uid, stake, validator
  * permit). The keys stay in the wallet; the views hold only a `Signer`.
  */
-import { DevnetChain } from '../../net/devnet-client.ts';
 import { ExtensionSigner } from '../../net/extension-signer.ts';
 import { KeyringSigner } from '../../net/keyring-signer.ts';
 import type { Metagraph, Signer, SignerAccount } from '../../net/types.ts';
-import { APP_NAME, type WalletSource } from './session.ts';
+
+/** The name this app asks wallets for access under. */
+export const APP_NAME = 'Gauntlet peer';
+
+export type WalletSource = 'extension' | 'development-key';
+
+/** A wallet or loop action that needs an earlier step (a wallet, an account, a registration, another network). */
+export class ContributeStepError extends Error {
+  override readonly name = 'ContributeStepError';
+}
 
 export interface ConnectedWallet {
   readonly signer: Signer;
@@ -34,10 +42,6 @@ export interface Registration {
   readonly uid: number | null;
   readonly stake: number;
   readonly validatorPermit: boolean;
-}
-
-export async function registrationOf(devnetUrl: string, netuid: number, hotkey: string): Promise<Registration> {
-  return registrationIn(await new DevnetChain(devnetUrl).metagraph(netuid), hotkey);
 }
 
 /** `hotkey`'s uid, stake and validator permit in a metagraph read from any chain. */

@@ -7,23 +7,18 @@
  */
 import * as Comlink from 'comlink';
 import type { RunConfig } from '../../core/config.ts';
-import type { Chain } from '../../net/types.ts';
 import type { ValidatorPageEvent, ValidatorWindowSummary, ValidatorWorkerApi } from '../../workers/validator-api.ts';
 import type { TrainerBackend } from '../../workers/trainer-api.ts';
-import { summarizeNetwork, type NetworkSettings, type NetworkSummary } from '../contribute/network.ts';
-import { openSubtensor } from '../contribute/network-connect.ts';
-import { ContributeStepError } from '../contribute/session.ts';
-import { registrationIn, registrationOf, type Registration } from '../contribute/wallet.ts';
-import { initialWalletStatus, WalletSession, type WalletStatus } from '../contribute/wallet-session.ts';
+import type { NetworkSettings } from '../contribute/network.ts';
+import { initialNetworkStatus, NetworkWalletSession, type NetworkWalletStatus } from '../contribute/network-session.ts';
+import { registrationIn } from '../contribute/wallet.ts';
 import type { DashboardStore, WindowPhase } from '../dashboard/model.ts';
 import { LastEvaluations, type PeerEvaluation } from '../demo/evaluations.ts';
 
 /** The validator's devnet development key: public by design, labelled as such, distinct from the miner's. */
 export const VALIDATOR_DEV_ACCOUNT_URI = '//Volunteer//validator';
 
-export interface ValidateStatus extends WalletStatus {
-  /** The network in use (the devnet unless a subtensor network was connected); never holds the storage secret. */
-  readonly network: NetworkSummary;
+export interface ValidateStatus extends NetworkWalletStatus {
   /** The metagraph's validator permit of this hotkey when last read (null before a hotkey is chosen). */
   readonly validatorPermit: boolean | null;
   readonly stake: number;
@@ -59,13 +54,10 @@ function phaseOf(event: ValidatorPageEvent): { phase: WindowPhase; window: numbe
   }
 }
 
-export class ValidateSession extends WalletSession<ValidateStatus> {
+export class ValidateSession extends NetworkWalletSession<ValidateStatus> {
   private worker: Worker | null = null;
   private api: Comlink.Remote<ValidatorWorkerApi> | null = null;
   private readonly evaluations = new LastEvaluations();
-  private network: NetworkSettings;
-  /** The open subtensor connection (reads only) while a real network is chosen. */
-  private subtensor: Chain | null = null;
 
   constructor(
     config: RunConfig,
@@ -73,54 +65,15 @@ export class ValidateSession extends WalletSession<ValidateStatus> {
     devnetUrl: string = location.origin,
   ) {
     super(config, {
-      ...initialWalletStatus(devnetUrl), network: { kind: 'devnet', url: devnetUrl }, validatorPermit: null, stake: 0, engine: null, windows: [], evaluations: [], weightsSet: [], weightsSkipped: [], skippedWindows: [],
-    }, 'validates', VALIDATOR_DEV_ACCOUNT_URI);
-    this.network = { kind: 'devnet', url: devnetUrl };
+      ...initialNetworkStatus(devnetUrl), validatorPermit: null, stake: 0, engine: null, windows: [], evaluations: [], weightsSet: [], weightsSkipped: [], skippedWindows: [],
+    }, 'validates', VALIDATOR_DEV_ACCOUNT_URI, 'validating');
   }
 
-  /**
-   * Switches the network (the same form as Contribute's). A subtensor endpoint is connected to and
-   * the subnet's metagraph read now, so a wrong endpoint, a runtime that is not subtensor, or a wrong
-   * netuid shows at once; on failure the previous network stays in use.
-   */
-  async useNetwork(settings: NetworkSettings): Promise<void> {
-    if (this.state.running) await this.refuse('Stop validating before switching networks.');
-    let connected: Chain | null = null;
-    let detail = `the devnet at ${settings.kind === 'devnet' ? settings.url : ''}`;
-    if (settings.kind === 'subtensor') {
-      this.say(`Connecting to ${settings.endpoint}…`);
-      const opened = await this.attempt(() => openSubtensor(settings));
-      connected = opened.chain;
-      detail = opened.detail;
-    }
-    await this.subtensor?.close().catch(() => undefined);
-    this.subtensor = connected;
-    this.network = settings;
-    this.state.network = summarizeNetwork(settings);
-    this.forgetHotkey();
-    this.say(`Network: ${detail}. ${this.state.walletSource === 'extension' ? 'Pick the hotkey again to read its registration.' : 'Connect a wallet and pick the hotkey that validates.'}`);
-  }
-
-  /** The development key is public and exists only on the devnet. */
-  override async useDevelopmentKey(): Promise<string> {
-    if (this.network.kind !== 'devnet') await this.refuse(`The development key ${VALIDATOR_DEV_ACCOUNT_URI} is public and exists only on the devnet; connect a wallet extension for a real network.`);
-    return super.useDevelopmentKey();
-  }
-
-  /** Registration on a subtensor network is a burned registration paid by the coldkey: btcli, not this page. */
-  override async register(): Promise<number> {
-    if (this.network.kind === 'subtensor') {
-      await this.refuse(`On a subtensor network, register the hotkey with \`btcli subnets register --netuid ${this.network.netuid}\` (a burned registration paid by your coldkey), then pick it here again.`);
-    }
-    return super.register();
-  }
-
-  /** A development key chosen on the devnet never signs on a real network. */
-  protected override ready(): ReturnType<WalletSession<ValidateStatus>['ready']> {
-    if (this.network.kind !== 'devnet' && this.state.walletSource === 'development-key') {
-      throw new ContributeStepError('The devnet development key cannot validate on a subtensor network; connect a wallet extension.');
-    }
-    return super.ready();
+  /** Switches the network (Contribute's rules); the permit of the previous network no longer holds. */
+  override async useNetwork(settings: NetworkSettings): Promise<void> {
+    await super.useNetwork(settings);
+    this.state.validatorPermit = null;
+    this.changed();
   }
 
   /** Starts the validator loop in the worker. */
@@ -128,8 +81,7 @@ export class ValidateSession extends WalletSession<ValidateStatus> {
     await this.launch('Starting: loading the data shards, building the evaluation engine, restoring saved state…', async (hotkey, uid, sign) => {
       this.worker ??= new Worker(new URL('../../workers/validator.worker.ts', import.meta.url), { type: 'module', name: 'validator' });
       this.api ??= Comlink.wrap<ValidatorWorkerApi>(this.worker);
-      const network = this.network.kind === 'subtensor' ? { endpoint: this.network.endpoint, netuid: this.network.netuid, storage: this.network.storage } : undefined;
-      await this.api.start({ devnetUrl: this.state.devnetUrl, network, hotkey, uid, backend }, Comlink.proxy(sign), Comlink.proxy((event: ValidatorPageEvent) => this.onEvent(event)));
+      await this.api.start({ devnetUrl: this.state.devnetUrl, network: this.realNetwork(), hotkey, uid, backend }, Comlink.proxy(sign), Comlink.proxy((event: ValidatorPageEvent) => this.onEvent(event)));
     });
   }
 
@@ -204,21 +156,12 @@ export class ValidateSession extends WalletSession<ValidateStatus> {
 
   /** Registration, stake and validator permit as the devnet's metagraph shows them now. */
   protected async lookUp(hotkey: string): Promise<string> {
-    const subtensor = this.subtensor;
-    const netuid = this.network.kind === 'subtensor' ? this.network.netuid : this.config.netuid;
-    const registration = await this.attempt(
-      async (): Promise<Registration> => (subtensor === null ? registrationOf(this.state.devnetUrl, netuid, hotkey) : registrationIn(await subtensor.metagraph(netuid), hotkey)),
-    );
+    const registration = await this.attempt(async () => registrationIn(await this.chain().metagraph(this.netuid()), hotkey));
     this.state.uid = registration.uid;
     this.state.stake = registration.stake;
     this.state.validatorPermit = registration.validatorPermit;
     if (registration.uid === null) return '';
     return registration.validatorPermit ? ' It holds a validator permit: weights will be set.' : ' It holds no validator permit: windows are scored, weights are not set.';
-  }
-
-  /** A step the page cannot take now: the status message says why, and the caller gets the error. */
-  private async refuse(message: string): Promise<never> {
-    return this.attempt(() => Promise.reject(new ContributeStepError(message)));
   }
 
   protected override forgetHotkey(): void {

@@ -8,6 +8,7 @@ import type { RunConfig } from '../../core/config.ts';
 import type { CapabilityGate } from '../capability.ts';
 import { networkPanel } from '../contribute/network-form.ts';
 import { ContributeSession, DEV_ACCOUNT_URI, type ContributeStatus } from '../contribute/session.ts';
+import { shortKey, walletControls } from '../contribute/wallet-panel.ts';
 import { mountDashboard, type MountedDashboard } from '../dashboard/dashboard.ts';
 import { DashboardStore, type DashboardModel } from '../dashboard/model.ts';
 import { formatBytes, formatPercent, h, table } from '../dom.ts';
@@ -20,22 +21,6 @@ export interface ContributeView {
   /** The wallet, registration and miner loop of this tab (tests drive and read it). */
   readonly session: ContributeSession;
   showGate(gate: CapabilityGate): void;
-}
-
-const BACKENDS: readonly (TrainerBackend | 'auto')[] = ['auto', 'webgpu', 'wasm'];
-
-function shortKey(address: string): string {
-  return address.length > 14 ? `${address.slice(0, 6)}…${address.slice(-6)}` : address;
-}
-
-/** Runs a button's action; failures are already the session's status message. */
-function onClick(button: HTMLButtonElement, action: () => Promise<unknown>): void {
-  button.addEventListener('click', () => {
-    button.disabled = true;
-    action().catch(() => undefined).finally(() => {
-      button.disabled = false;
-    });
-  });
 }
 
 export function createContributeView(config: RunConfig, onRender: (model: DashboardModel) => void, defaultBackend: () => TrainerBackend | 'auto' = () => 'auto'): ContributeView {
@@ -53,45 +38,15 @@ export function createContributeView(config: RunConfig, onRender: (model: Dashbo
     );
   };
 
-  const connect = h('button', { type: 'button', class: 'primary', 'data-action': 'connect-extension' }, 'Connect wallet extension');
-  const devKey = h('button', { type: 'button', 'data-action': 'development-key' }, `Use devnet development key (${DEV_ACCOUNT_URI})`);
-  const accounts = h('select', { 'data-role': 'accounts', disabled: true });
-  const register = h('button', { type: 'button', 'data-action': 'register', disabled: true }, 'Register');
-  const backend = h('select', { 'data-role': 'backend' }, ...BACKENDS.map((b) => h('option', { value: b }, b === 'auto' ? 'auto (fastest here)' : b)));
-  const start = h('button', { type: 'button', class: 'primary', 'data-action': 'start', disabled: true }, 'Start contributing');
-  const stop = h('button', { type: 'button', 'data-action': 'stop', disabled: true }, 'Stop');
-  const registration = h('p', { 'data-role': 'registration', class: 'muted' }, 'No hotkey chosen.');
-  const message = h('p', { 'data-role': 'message', role: 'status' });
+  const controls = walletControls(session, {
+    netuid: (s: ContributeStatus) => (s.network.kind === 'subtensor' ? s.network.netuid : config.netuid),
+    developmentUri: DEV_ACCOUNT_URI, role: 'mines', startLabel: 'Start contributing',
+  });
+  const { connect, devKey, accounts, register, registration, backend, start, stop, message } = controls;
   const scores = h('div', { 'data-role': 'chain-scores' });
 
-  onClick(connect, () => session.connectExtension());
-  onClick(devKey, () => session.useDevelopmentKey());
-  onClick(register, () => session.register());
-  onClick(start, () => session.start(backend.value as TrainerBackend | 'auto'));
-  onClick(stop, () => session.stop());
-  accounts.addEventListener('change', () => {
-    void session.selectAccount(accounts.value).catch(() => undefined);
-  });
-
-  let shownAccounts = '';
   const render = (s: ContributeStatus): void => {
-    const key = s.accounts.map((a) => a.address).join(',');
-    if (key !== shownAccounts) {
-      shownAccounts = key;
-      const label = s.walletSource === 'development-key' ? ' (development key, devnet only)' : '';
-      accounts.replaceChildren(h('option', { value: '' }, 'Pick the hotkey that mines'), ...s.accounts.map((a) => h('option', { value: a.address }, `${a.name ?? 'account'} ${shortKey(a.address)}${label}`)));
-      if (s.walletSource === 'development-key' && s.accounts[0] !== undefined) {
-        accounts.value = s.accounts[0].address;
-        void session.selectAccount(s.accounts[0].address).catch(() => undefined);
-      }
-    }
-    accounts.disabled = s.accounts.length === 0 || s.running;
-    const netuid = s.network.kind === 'subtensor' ? s.network.netuid : config.netuid;
-    registration.textContent = s.hotkey === null ? 'No hotkey chosen.' : s.uid === null ? `${shortKey(s.hotkey)}: not registered on netuid ${netuid}.` : `${shortKey(s.hotkey)}: uid ${s.uid} on netuid ${netuid}.`;
-    register.disabled = s.hotkey === null || s.uid !== null;
-    start.disabled = s.uid === null || s.running;
-    stop.disabled = !s.running;
-    message.textContent = s.message;
+    controls.render(s);
     const rows = s.chainScores?.rows ?? [];
     scores.replaceChildren(
       h('h4', {}, s.chainScores === null ? 'Chain weights: none read yet' : `Chain weights after window ${s.chainScores.window} (block ${s.chainScores.block})`),

@@ -1,0 +1,91 @@
+/**
+ * A wallet session that runs on a chosen network (Contribute and Validate alike): the devnet at this
+ * page's origin, or a subtensor endpoint + netuid with the peer's own S3 bucket (`network.ts`). It
+ * owns the open subtensor connection (reads only) and the network's rules as `WalletSession` hooks:
+ * the netuid a hotkey is read on, no development key and no in-page registration on a real network.
+ */
+import type { RunConfig } from '../../core/config.ts';
+import { DevnetChain } from '../../net/devnet-client.ts';
+import type { Chain } from '../../net/types.ts';
+import type { RealNetworkOptions } from '../../workers/peer-api.ts';
+import { summarizeNetwork, type NetworkSettings, type NetworkSummary } from './network.ts';
+import { openSubtensor } from './network-connect.ts';
+import { initialWalletStatus, WalletSession, type Mutable, type WalletStatus } from './wallet-session.ts';
+
+export interface NetworkWalletStatus extends WalletStatus {
+  /** The network in use (the devnet unless a subtensor network was connected); never holds the storage secret. */
+  readonly network: NetworkSummary;
+}
+
+/** The wallet and network fields of a fresh session (on the devnet at `devnetUrl`). */
+export function initialNetworkStatus(devnetUrl: string): NetworkWalletStatus {
+  return { ...initialWalletStatus(devnetUrl), network: { kind: 'devnet', url: devnetUrl } };
+}
+
+export abstract class NetworkWalletSession<S extends NetworkWalletStatus> extends WalletSession<S> {
+  private network: NetworkSettings;
+  /** The open subtensor connection while a real network is chosen. */
+  private subtensor: Chain | null = null;
+
+  /**
+   * @param role what the hotkey does here ('mines', 'validates')
+   * @param activity the loop's name in messages ('contributing', 'validating')
+   */
+  protected constructor(
+    config: RunConfig,
+    state: Mutable<S>,
+    private readonly hotkeyRole: string,
+    developmentUri: string,
+    private readonly activity: string,
+  ) {
+    super(config, state, hotkeyRole, developmentUri);
+    this.network = { kind: 'devnet', url: state.devnetUrl };
+  }
+
+  /**
+   * Switches the network. A subtensor endpoint is connected to and the subnet's metagraph read now,
+   * so a wrong endpoint, a runtime that is not subtensor, or a wrong netuid shows at once; on failure
+   * the previous network stays in use.
+   */
+  async useNetwork(settings: NetworkSettings): Promise<void> {
+    if (this.state.running) this.refuse(`Stop ${this.activity} before switching networks.`);
+    let connected: Chain | null = null;
+    let detail = `the devnet at ${settings.kind === 'devnet' ? settings.url : ''}`;
+    if (settings.kind === 'subtensor') {
+      this.say(`Connecting to ${settings.endpoint}…`);
+      const opened = await this.attempt(() => openSubtensor(settings));
+      connected = opened.chain;
+      detail = opened.detail;
+    }
+    await this.subtensor?.close().catch(() => undefined);
+    this.subtensor = connected;
+    this.network = settings;
+    this.state.network = summarizeNetwork(settings);
+    if (settings.kind === 'subtensor' && this.state.walletSource === 'development-key') this.forgetWallet();
+    this.state.uid = null;
+    this.say(`Network: ${detail}. ${this.state.hotkey === null ? `Connect a wallet and pick the hotkey that ${this.hotkeyRole}.` : 'Pick the hotkey again to read its registration.'}`);
+  }
+
+  /** The real network for the worker (with the storage secret, which stays in memory), or undefined on the devnet. */
+  protected realNetwork(): RealNetworkOptions | undefined {
+    return this.network.kind === 'subtensor' ? { endpoint: this.network.endpoint, netuid: this.network.netuid, storage: this.network.storage } : undefined;
+  }
+
+  /** The chain for reads: the open subtensor connection, or the devnet. */
+  protected chain(): Chain {
+    return this.subtensor ?? new DevnetChain(this.state.devnetUrl);
+  }
+
+  protected override netuid(): number {
+    return this.network.kind === 'subtensor' ? this.network.netuid : this.config.netuid;
+  }
+
+  protected override developmentKeyRefusal(uri: string): string | null {
+    return this.network.kind === 'devnet' ? null : `The development key ${uri} is public and exists only on the devnet; connect a wallet extension for a real network.`;
+  }
+
+  protected override registrationRefusal(): string | null {
+    if (this.network.kind === 'devnet') return null;
+    return `On a subtensor network, register the hotkey with \`btcli subnets register --netuid ${this.network.netuid}\` (a burned registration paid by your coldkey), then pick it here again.`;
+  }
+}
