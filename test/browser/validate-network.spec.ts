@@ -1,4 +1,11 @@
 import { expect, test, type Page } from '@playwright/test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { EVALUATE_WALLET_NAME, installCliWallet } from '../../src/cli/evaluate-wallet.ts';
+import { tinyRunConfig } from '../../src/core/run-config.ts';
+import { startDevnet } from '../../src/devnet/server.ts';
+import { DevnetChain } from '../../src/net/devnet-client.ts';
 import type { ValidateStatus } from '../../src/ui/validate/session.ts';
 import { startNonSubtensorNode } from './network-helpers.ts';
 
@@ -50,5 +57,31 @@ test('the validator dials a non-subtensor runtime for real, is refused with the 
     expect((await status(page)).log.join('\n')).not.toContain(SECRET);
   } finally {
     await node.close();
+  }
+});
+
+test("npm run evaluate's wallet: the page sees only the hotkey, every signature is made in Node and the devnet accepts it", async ({ page }) => {
+  const dir = mkdtempSync(join(tmpdir(), 'validate-cli-wallet-'));
+  const devnet = await startDevnet({ dir, appDir: resolve('dist'), blockTimeMs: 1000 });
+  try {
+    const hotkey = await installCliWallet(page, '//EvaluateWalletTest//validator');
+    await page.goto(devnet.url + '/#/validate');
+    const view = page.locator('[data-view="validate"]');
+    await view.locator('[data-action="connect-extension"]').click();
+    await expect.poll(async () => (await status(page)).accounts.map((a) => a.address)).toEqual([hotkey]);
+    expect((await status(page)).walletNames).toEqual([EVALUATE_WALLET_NAME]);
+    await view.locator('[data-role="accounts"]').selectOption(hotkey);
+    await expect.poll(async () => (await status(page)).hotkey).toBe(hotkey);
+    // Registration is a devnet request signed through the wallet: the devnet verifies the signature made in Node.
+    await view.locator('[data-action="register"]').click();
+    await expect.poll(async () => (await status(page)).uid, { timeout: 60_000 }).not.toBeNull();
+    const registered = await new DevnetChain(devnet.url).metagraph(tinyRunConfig().netuid);
+    expect(registered.hotkeys).toContain(hotkey);
+    // The secret URI never reaches the page.
+    expect(await page.content()).not.toContain('//EvaluateWalletTest');
+    expect(JSON.stringify(await status(page))).not.toContain('//EvaluateWalletTest');
+  } finally {
+    await devnet.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
