@@ -113,7 +113,10 @@ export class ValidateSession extends NetworkWalletSession<ValidateStatus> {
         this.say(`Window ${event.window}: ${event.reason}`);
         return;
       case 'validator-error':
-        this.say(`Window ${event.window}, ${event.stage}: ${event.message}`);
+        // On a subtensor network the worker's chain client reads only (no extrinsic is signed there yet): say so plainly.
+        this.say(event.stage === 'set-weights' && this.state.network.kind === 'subtensor'
+          ? `Window ${event.window}: scored and published, but weights are not set from this tab on a subtensor network yet (${event.message}).`
+          : `Window ${event.window}, ${event.stage}: ${event.message}`);
         return;
       case 'validator-report':
         this.record(event.summary);

@@ -35,7 +35,7 @@ export interface ValidateView {
 /** "Validate live": the panel that drives `ValidateSession`, and the dashboard its events feed. */
 function livePanel(config: RunConfig, session: ValidateSession, liveStore: DashboardStore, onRender: (model: DashboardModel) => void): { element: HTMLElement; dashboard: () => MountedDashboard | null } {
   const controls = walletControls(session, {
-    netuid: config.netuid, developmentUri: VALIDATOR_DEV_ACCOUNT_URI, role: 'validates', startLabel: 'Start validating',
+    netuid: (s) => (s.network.kind === 'subtensor' ? s.network.netuid : config.netuid), developmentUri: VALIDATOR_DEV_ACCOUNT_URI, role: 'validates', startLabel: 'Start validating',
     registeredDetail: (s) => (s.validatorPermit === true ? `, validator permit (stake ${s.stake})` : `, no validator permit (stake ${s.stake}): windows are scored, weights are not set`),
   });
   const { connect, devKey, accounts, register, registration, backend, start, stop, message } = controls;
@@ -77,6 +77,7 @@ function livePanel(config: RunConfig, session: ValidateSession, liveStore: Dashb
     h('h3', {}, 'Validate live'),
     h('p', {}, `Runs the validator loop in this tab, on the devnet at ${location.origin} or on a subtensor network with your own S3 bucket (below): each window it gathers the submissions, evaluates a few peers with a trial step on the evaluation graph, rates them, applies the outer step and publishes the aggregate. Weights go to the chain only while this hotkey holds a validator permit.`),
     networkPanel(config.netuid, location.origin, session),
+    h('p', { class: 'muted' }, "On a subtensor network this tab scores every window and publishes aggregates, checkpoints and peer lists to your bucket (commit the bucket for this hotkey first); it does not set weights there yet."),
     h('p', { class: 'notice' }, 'This page never asks for a seed phrase or a private key. Anyone who does is not us.'),
     h('p', {}, connect, ' ', devKey),
     h('p', {}, accounts, ' ', register),
