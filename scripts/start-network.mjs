@@ -12,8 +12,8 @@ const withValidator = !args.includes('--no-validator');
 const devnetArgs = args.filter((a) => a !== '--no-validator');
 /** @param {string} name @param {string} fallback @returns {string} */
 const flag = (name, fallback) => {
-  const i = devnetArgs.indexOf(name);
-  return i >= 0 && devnetArgs[i + 1] !== undefined ? devnetArgs[i + 1] : fallback;
+  const value = devnetArgs[devnetArgs.indexOf(name) + 1];
+  return devnetArgs.includes(name) && value !== undefined ? value : fallback;
 };
 const port = flag('--port', process.env.GAUNTLET_DEVNET_PORT ?? '4173');
 const dir = flag('--dir', process.env.GAUNTLET_DEVNET_DIR ?? '.devnet');
