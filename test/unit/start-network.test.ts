@@ -1,0 +1,63 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tinyRunConfig } from '../../src/core/run-config.ts';
+import { DevnetChain } from '../../src/net/devnet-client.ts';
+import { KeyringSigner } from '../../src/net/keyring-signer.ts';
+
+/**
+ * `npm start`'s network (scripts/start-network.mjs): the devnet coordinator and, beside it, a Node
+ * validator that registers, scores windows and persists its state under the devnet's directory;
+ * a SIGTERM stops both processes.
+ */
+const config = tinyRunConfig();
+let dir = '';
+let network: ChildProcess | undefined;
+
+afterEach(async () => {
+  if (network !== undefined && network.exitCode === null) {
+    const exited = new Promise((resolve) => network?.once('exit', resolve));
+    network.kill('SIGTERM');
+    await exited;
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('npm start network', () => {
+  it('runs the devnet with a validator that scores windows, and stops both on SIGTERM', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'start-network-'));
+    network = spawn(process.execPath, ['scripts/start-network.mjs', '--port', '0', '--dir', dir, '--app', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    network.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    network.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    const waitFor = async (pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray> => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const match = pattern.exec(log);
+        if (match !== null) return match;
+        if (Date.now() > deadline || network?.exitCode !== null) throw new Error(`no ${String(pattern)} in:\n${log}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    };
+    const url = (await waitFor(/\[devnet\] .*listening on (http:\/\/\S+)/, 30_000))[1]!;
+    await waitFor(/\[validator\] \[window \d+\] validator-state-saved/, 90_000);
+
+    // The validator is registered on the subnet and the owner holds the burn uid.
+    const signer = await KeyringSigner.fromUris(['//Alice', '//Owner']);
+    const [alice, owner] = (await signer.accounts()).map((a) => a.address);
+    const metagraph = await new DevnetChain(url, signer).metagraph(config.netuid);
+    expect(metagraph.hotkeys[metagraph.uids.indexOf(config.scoring.burnUid)]).toBe(owner);
+    expect(metagraph.hotkeys).toContain(alice);
+    const statePath = join(dir, 'validator', 'state.json');
+    expect(existsSync(statePath)).toBe(true);
+    expect((JSON.parse(readFileSync(statePath, 'utf8')) as { version: number }).version).toBe(1);
+
+    const exited = new Promise<number | null>((resolve) => network?.once('exit', resolve));
+    network.kill('SIGTERM');
+    await exited;
+    // Both children are gone: the port no longer answers.
+    await expect(fetch(url)).rejects.toThrow();
+  }, 150_000);
+});
