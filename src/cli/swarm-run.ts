@@ -290,14 +290,18 @@ export async function runSwarm(options: SwarmOptions): Promise<SwarmResult> {
     const trainedWindows = new Set(peerEvents.flatMap((e) => (e.event.kind === 'miner-trained' ? [e.event.window] : [])));
     const scoredTrained = summaries.filter((s) => trainedWindows.has(s.window));
     let baseline: BaselineObservation | null = null;
-    const trainers = pagePeers.map((p) => ({ p, behaviour: behaviourByName(p.plan.behaviour, victim) })).filter(({ behaviour }) => behaviour.trains).map(({ p, behaviour }) => behaviour.trainingUid(p.uid));
+    const trainingUidOf = new Map(pagePeers.map((p) => ({ p, behaviour: behaviourByName(p.plan.behaviour, victim) })).filter(({ behaviour }) => behaviour.trains).map(({ p, behaviour }) => [p.uid, behaviour.trainingUid(p.uid)] as const));
+    const trainers = [...trainingUidOf.values()];
+    // Per window, the batches of the peers that really trained in it (a peer that overran a window skips one): equal tokens, not an assumption.
+    const trainersAt = (window: number): number[] =>
+      [...new Set(peerEvents.flatMap((e) => (e.event.kind === 'miner-trained' && e.event.window === window && trainingUidOf.has(e.event.uid) ? [trainingUidOf.get(e.event.uid)!] : [])))].sort((a, b) => a - b);
     if (scoredTrained.length > 0) {
       const firstTrained = scoredTrained[0]!.window;
       log(`centralised baseline: AdamW on the batches of uids [${trainers.join(', ')}], windows ${firstTrained}–${measured.last}`);
       const baselineEngine = new WasmTrainerEngine(ort);
       await baselineEngine.init(config);
       try {
-        const result = await trainCentralisedBaseline({ config: config, engine: baselineEngine, tokens, minerUids: trainers, firstWindow: firstTrained, windows: measured.last - firstTrained + 1, evaluation });
+        const result = await trainCentralisedBaseline({ config: config, engine: baselineEngine, tokens, minerUids: trainers, trainersAt, firstWindow: firstTrained, windows: measured.last - firstTrained + 1, evaluation });
         baseline = { initialEvaluationLoss: result.initialEvaluationLoss, windows: result.windows, trainedEvaluationSequences: result.trainedEvaluationSequences, minerUids: trainers };
       } finally {
         await baselineEngine.dispose();

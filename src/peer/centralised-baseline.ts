@@ -107,6 +107,12 @@ export interface CentralisedBaselineOptions {
   readonly tokens: Uint8Array;
   /** The uids of the distributed run's training miners, whose assigned batches make up each window. */
   readonly minerUids: readonly number[];
+  /**
+   * The uids whose batches a window holds, when not every miner trained every window (a swarm's
+   * browser peers can miss one under load): equal tokens then means the same batches the peers
+   * really trained. `minerUids` for every window when omitted.
+   */
+  readonly trainersAt?: (window: number) => readonly number[];
   /** The distributed run's first window (assignments depend on the window number). */
   readonly firstWindow: number;
   readonly windows: number;
@@ -123,7 +129,7 @@ export interface CentralisedWindowResult {
   readonly steps: number;
   /** Tokens trained from the first window through this one. */
   readonly cumulativeTokens: number;
-  /** Mean training loss of this window's steps (each before its update). */
+  /** Mean training loss of this window's steps (each before its update); NaN when nobody trained in it. */
   readonly meanTrainLoss: number;
   /** Loss on the evaluation set after this window. */
   readonly evaluationLoss: number;
@@ -154,14 +160,15 @@ export async function trainCentralisedBaseline(options: CentralisedBaselineOptio
   const results: CentralisedWindowResult[] = [];
   let cumulativeTokens = 0;
   for (let window = firstWindow; window < firstWindow + windows; window++) {
-    const stepIds = centralisedWindowBatches(config, total, minerUids, window);
+    const stepIds = centralisedWindowBatches(config, total, options.trainersAt?.(window) ?? minerUids, window);
     for (const id of stepIds.flat()) if (evaluated.has(id)) trainedEvaluation.add(id);
     const batches = stepIds.map((ids) => batchTokens(tokens, ids, config.model.seqLen));
-    const trained = await engine.trainInner(batches, batches.length);
+    // A window nobody trained adds no tokens to either run; θ is measured again all the same.
+    const trained = batches.length === 0 ? { tokens: 0, losses: [NaN], elapsedMs: 0 } : await engine.trainInner(batches, batches.length);
     cumulativeTokens += trained.tokens;
     const result: CentralisedWindowResult = {
       window,
-      steps: trained.losses.length,
+      steps: batches.length,
       cumulativeTokens,
       meanTrainLoss: trained.losses.reduce((a, b) => a + b, 0) / Math.max(1, trained.losses.length),
       evaluationLoss: await evaluationLoss(engine, evaluation),

@@ -87,6 +87,19 @@ describe('centralised AdamW baseline', () => {
     expect(await evaluationLoss(first, a)).toBe(await evaluationLoss(second, b));
   }, 120_000);
 
+  it('trains only the batches of the uids that trained in each window when told (equal tokens when peers miss windows)', async () => {
+    const { tokens } = loadAllTokens();
+    const evaluation = evaluationBatches(config, tokens, 7, 1);
+    const trainersAt = (window: number): number[] => (window === FIRST_WINDOW ? [2, 3] : window === FIRST_WINDOW + 1 ? [] : [3]);
+    const result = await trainCentralisedBaseline({ config, engine: await freshEngine(), tokens, minerUids: [2, 3], trainersAt, firstWindow: FIRST_WINDOW, windows: 3, evaluation });
+    expect(result.windows.map((w) => w.steps)).toEqual([2, 0, 1].map((peers) => peers * config.inner.innerSteps));
+    expect(result.totalTokens).toBe(tokensPerWindow(config, 3));
+    // A window nobody trained leaves θ, and so the evaluation loss, as it was.
+    expect(result.windows[1]!.evaluationLoss).toBe(result.windows[0]!.evaluationLoss);
+    expect(Number.isNaN(result.windows[1]!.meanTrainLoss)).toBe(true);
+    expect(result.windows[2]!.evaluationLoss).not.toBe(result.windows[1]!.evaluationLoss);
+  }, 120_000);
+
   it('rejects arguments it cannot work with, with a typed error', async () => {
     const tokens = new Uint8Array(10 * config.model.seqLen + 1);
     expect(() => evaluationBatches(config, tokens, 1, 0)).toThrow(CentralisedBaselineError);
