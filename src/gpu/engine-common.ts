@@ -56,7 +56,7 @@ export function validateUpdate(update: Float32Array, parameterCount: number, wha
  * scheduler steps ≥ 0, finite first moments, finite non-negative second moments (v is a running
  * mean of squares; a negative one would make √v NaN in the next step).
  */
-export function validateOptimizerState(state: InnerOptimizerState, parameterCount: number): void {
+function validateOptimizerState(state: InnerOptimizerState, parameterCount: number): void {
   if (!Number.isSafeInteger(state.schedulerSteps) || state.schedulerSteps < 0) throw new TrainerInputError(`optimizer state has scheduler step ${state.schedulerSteps}, expected a whole number ≥ 0`);
   validateUpdate(state.expAvg, parameterCount, 'optimizer first moment (exp_avg)');
   validateUpdate(state.expAvgSq, parameterCount, 'optimizer second moment (exp_avg_sq)');

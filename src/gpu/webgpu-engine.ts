@@ -412,14 +412,6 @@ export class WebGpuTrainerEngine implements TrainerEngine {
     return { schedulerSteps, expAvg: await this.readFlat(s, 'expAvg'), expAvgSq: await this.readFlat(s, 'expAvgSq') };
   }
 
-  /**
-   * The per-tensor buffers our other WGSL stages (pseudo-gradient, error feedback, compression) bind
-   * on this device. Still owned by the engine: do not destroy them; they die with `dispose()`.
-   */
-  tensorBuffers(): readonly { readonly spec: ParamSpec; readonly theta: GPUBuffer; readonly theta0: GPUBuffer }[] {
-    return this.ready('tensorBuffers').tensors.map(({ spec, theta, theta0 }) => ({ spec, theta, theta0 }));
-  }
-
   /** Diagnostics: loss and every gradient (flat, layout order) of one batch on θ, without an update. */
   async lossAndGradients(batch: TokenBatch): Promise<{ loss: number; grads: Float32Array }> {
     const s = this.ready('lossAndGradients');

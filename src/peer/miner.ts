@@ -166,8 +166,12 @@ export class Miner {
     return { window, key, info, signature };
   }
 
-  /** Gathers window `w`, applies the outer step (unless the behaviour skips it) and publishes the debug slices. */
-  async finishWindow(window: number, gate: TimeGate): Promise<void> {
+  /**
+   * Gathers window `w`, applies the outer step (unless the behaviour skips it) and publishes the
+   * debug slices. Resolves with θ after the step, read back once for the slices, so a caller that
+   * persists it needs no second readback.
+   */
+  async finishWindow(window: number, gate: TimeGate): Promise<Float32Array> {
     const { config, uid, layout, engine, storage } = this.options;
     const uids = await gatherUidsAt(storage, this.options.validatorHotkey, window, this.options.minerUids());
     const gathered = await gatherSubmissions({ config, layout, storage, window, gate }, uids, this.options.hotkeyOf);
@@ -184,6 +188,7 @@ export class Miner {
     const key = debugKey(window, uid);
     await storage.put(key, encodeJson({ window, slices: debugSlices(theta, layout) }));
     this.emit({ kind: 'miner-debug-published', window, uid, key });
+    return theta;
   }
 
   /**

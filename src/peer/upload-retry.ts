@@ -43,7 +43,7 @@ export class UploadWindowClosedError extends Error {
 }
 
 /** Failures a later attempt may not meet: the server or the path to it is down or busy. */
-export function isTransientUploadError(error: unknown): error is NetError {
+function isTransientUploadError(error: unknown): error is NetError {
   return error instanceof UnavailableError || error instanceof RateLimitedError;
 }
 

@@ -47,7 +47,7 @@ export interface ChainScoreRow {
 }
 
 /** Loop events beyond the per-window `WindowEvent`s, each with the message the page shows. */
-export type PeerLoopEvent =
+type PeerLoopEvent =
   | { readonly kind: 'peer-engine'; readonly backend: TrainerBackend; readonly reason: string; readonly parameterCount: number }
   | { readonly kind: 'peer-synced'; readonly source: 'init' | 'checkpoint' | 'snapshot'; readonly window: number | null; readonly replayed: readonly number[]; readonly message: string }
   | { readonly kind: 'peer-resumed'; readonly window: number; readonly errorFeedbackDigest: string; readonly message: string }

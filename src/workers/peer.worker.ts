@@ -28,7 +28,7 @@ import { tinyRunConfig, validateRunConfig } from '../core/run-config.ts';
 import { DeviceLostError, WebGPUUnavailableError } from '../gpu/errors.ts';
 import { createTrainerEngine, type AnyEngine } from '../gpu/select-engine.ts';
 import { WebGpuTrainerEngine } from '../gpu/webgpu-engine.ts';
-import { parameterLayout } from '../model/params.ts';
+import { parameterCount as parameterCountOf, parameterLayout } from '../model/params.ts';
 import { NetError } from '../net/errors.ts';
 import type { Chain, Metagraph, Signer, Storage, TimeGate } from '../net/types.ts';
 import { behaviourByName, CHEATER_BEHAVIOURS } from '../peer/behaviours.ts';
@@ -38,7 +38,7 @@ import { Miner, MinerStateError } from '../peer/miner.ts';
 import { WindowScoresFollower } from '../peer/published-scores.ts';
 import { UploadWindowClosedError, uploadWithRetry } from '../peer/upload-retry.ts';
 import { openPeerNetwork } from './peer-network.ts';
-import { loadDevnetTokens, PageSigner } from './page-signer.ts';
+import { errorText, loadDevnetTokens, PageSigner } from './page-signer.ts';
 import type { InnerOptimizerState, TrainerEngine, TrainerInfo } from './trainer-api.ts';
 import { PeerStateError, type PeerEvent, type PeerStartOptions, type PeerWorkerApi } from './peer-api.ts';
 
@@ -76,9 +76,6 @@ let stopping = false;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 function digestOf(values: Float32Array): string {
   return bytesToHex(sha256(new Uint8Array(values.buffer, values.byteOffset, values.byteLength)));
@@ -251,10 +248,10 @@ async function uploadInPutWindow(p: Peer, window: number, gate: TimeGate): Promi
   }
 }
 
-async function persist(p: Peer, window: number): Promise<void> {
+/** Saves the snapshot of `window`: `params` is θ after its outer step (the caller's readback). */
+async function persist(p: Peer, window: number, params: Float32Array): Promise<void> {
   const errorFeedback = p.miner.exportErrorFeedback();
   try {
-    const params = await p.engine.exportParams();
     const optimizer = await p.engine.exportOptimizerState();
     await p.persistence.save({ version: SNAPSHOT_VERSION, runId: p.config.runId, hotkey: p.options.hotkey, window, params, errorFeedback, optimizer, savedAtMs: Date.now() });
     p.emit({ kind: 'peer-persisted', window, errorFeedbackDigest: digestOf(errorFeedback), message: `Saved θ, the error-feedback buffer, the optimiser state (inner step ${optimizer.schedulerSteps}) and window ${window} in this browser; a reload resumes from here.` });
@@ -307,8 +304,7 @@ async function runWindow(p: Peer, window: number): Promise<boolean> {
   p.emit({ kind: 'peer-stage-start', window, stage: 'gather' });
   // Without our upload the outer step still runs, so θ stays in sync with the network.
   if (!uploaded) p.emit({ kind: 'peer-window-failed', window, message: `Window ${window} was not submitted; gathering the others' updates to stay in sync.` });
-  await p.miner.finishWindow(window, gate);
-  await persist(p, window);
+  await persist(p, window, await p.miner.finishWindow(window, gate));
   p.metagraph = await p.chain.metagraph(config.netuid);
   publishChainScores(p, window);
   await forwardWindowScores(p, window);
@@ -454,7 +450,8 @@ async function syncEngine(
   });
   const validatorHotkey = leadValidator(metagraph, config, options.hotkey);
   const start = await startingPoint(storage, validatorHotkey, snapshot, parameterCount);
-  const replayed = validatorHotkey === undefined ? [] : (await publishedAggregates(storage, validatorHotkey)).filter((a) => start.after(a.window, a.lastModifiedMs)).map((a) => a.window);
+  // A snapshot replays nothing here (its later windows are caught up by the loop): no listing needed.
+  const replayed = validatorHotkey === undefined || start.source === 'snapshot' ? [] : (await publishedAggregates(storage, validatorHotkey)).filter((a) => start.after(a.window, a.lastModifiedMs)).map((a) => a.window);
   // Each published aggregate is one outer step (the validator publishes one exactly when it steps).
   const optimizerState = snapshot?.optimizer ?? networkOptimizerState(config, parameterCount, start.globalStep + replayed.length);
   const { engine, info } = await createTrainerEngine(ort, config, start.params, { backend, optimizerState });
@@ -478,9 +475,7 @@ const api: PeerWorkerApi = {
     const signer = new PageSigner(options.hotkey, signRaw);
     const { chain, storage } = await openPeerNetwork(options, signer, config);
     const persistence = new BrowserPeerPersistence();
-    const layout = parameterLayout(config.model);
-    const lastSpec = layout[layout.length - 1];
-    const parameterCount = lastSpec === undefined ? 0 : lastSpec.offset + lastSpec.shape.reduce((a, b) => a * b, 1);
+    const parameterCount = parameterCountOf(config.model);
     const emit = (event: PeerEvent): void => onEvent(event);
 
     const [tokens, metagraph] = await Promise.all([loadDevnetTokens(options.devnetUrl), chain.metagraph(config.netuid)]);
@@ -496,7 +491,7 @@ const api: PeerWorkerApi = {
     if (snapshot !== undefined) {
       peer.miner.restoreErrorFeedback(snapshot.errorFeedback);
       emit({
-        kind: 'peer-resumed', window: snapshot.window, errorFeedbackDigest: digestOf(peer.miner.exportErrorFeedback()),
+        kind: 'peer-resumed', window: snapshot.window, errorFeedbackDigest: digestOf(snapshot.errorFeedback),
         message: `Resumed from this browser's saved state after window ${snapshot.window} (θ, the error-feedback buffer and the optimiser state at inner step ${snapshot.optimizer.schedulerSteps}); later windows are caught up next.`,
       });
     }

@@ -17,7 +17,7 @@ import { parameterLayout } from '../model/params.ts';
 import { BrowserValidatorPersistence } from '../peer/browser-persistence.ts';
 import { Validator } from '../peer/validator.ts';
 import { runValidatorSchedule } from '../peer/validator-schedule.ts';
-import { loadDevnetTokens, PageSigner } from './page-signer.ts';
+import { errorText, loadDevnetTokens, PageSigner } from './page-signer.ts';
 import { openPeerNetwork } from './peer-network.ts';
 import { summarizeReport, ValidatorStateError, type ValidatorPageEvent, type ValidatorWorkerApi } from './validator-api.ts';
 
@@ -27,9 +27,6 @@ let engine: AnyEngine | null = null;
 let loop: Promise<void> | null = null;
 let stopping = false;
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 async function stopEngine(): Promise<void> {
   await engine?.dispose();
@@ -96,13 +93,16 @@ const api: ValidatorWorkerApi = {
       .then(
         () => emit({ kind: 'validator-stopped', message: 'The validator stopped.' }),
         (error: unknown) => emit({ kind: 'validator-stopped', message: `The validator stopped on an error: ${errorText(error)}. Start again to resume from the last saved window.` }),
-      );
+      )
+      // However the loop ends, the tab can start again: the engine is released and the slot freed.
+      .finally(async () => {
+        await stopEngine();
+        loop = null;
+      });
   },
   async stop() {
     stopping = true;
     await loop;
-    loop = null;
-    await stopEngine();
   },
 };
 

@@ -8,7 +8,7 @@
  */
 import * as Comlink from 'comlink';
 import type { RunConfig } from '../../core/config.ts';
-import { parameterLayout } from '../../model/params.ts';
+import { parameterCount } from '../../model/params.ts';
 import { BrowserPeerPersistence } from '../../peer/browser-persistence.ts';
 import type { ChainScoreRow, PeerEvent, PeerStartOptions, PeerWorkerApi } from '../../workers/peer-api.ts';
 import type { TrainerBackend } from '../../workers/trainer-api.ts';
@@ -40,10 +40,7 @@ export class ContributeSession extends NetworkWalletSession<ContributeStatus> {
     super(config, {
       ...initialNetworkStatus(devnetUrl), engine: null, uploadedWindows: [], persisted: [], resumed: null, chainScores: null,
     }, 'mines', DEV_ACCOUNT_URI, 'contributing');
-    const layout = parameterLayout(config.model);
-    const last = layout[layout.length - 1];
-    const parameterCount = last === undefined ? 0 : last.offset + last.shape.reduce((a, b) => a * b, 1);
-    this.feed = new DashboardFeed(store, { tokensPerStep: config.inner.batchSize * config.model.seqLen, denseBytes: parameterCount * 4 });
+    this.feed = new DashboardFeed(store, { tokensPerStep: config.inner.batchSize * config.model.seqLen, denseBytes: parameterCount(config.model) * 4 });
   }
 
   /**
