@@ -5,12 +5,10 @@
  * Built only from the Validate view's published status (`window.gauntlet.ui.validate()`), so the
  * report shows exactly what the page showed.
  */
-import { lossScore, ordinal, type ScoreReason } from '../core/scoring/index.ts';
+import { lossScore, ordinal, PENALTY_RULES, type ScoreReason } from '../core/scoring/index.ts';
 import type { ValidateStatus } from '../ui/validate/session.ts';
 import type { ValidatorWindowSummary } from '../workers/validator-api.ts';
 
-/** The score rules that cut a peer's score (gauntlet-spec §7.4–§7.6). */
-const SLASH_RULES: ReadonlySet<string> = new Set(['inactivity-slash', 'overlap-slash', 'sync-slash', 'gather-skip-slash', 'missing-gradient-slash', 'invalid-gradient-slash']);
 
 export interface EvaluatedPeer {
   readonly uid: number;
@@ -116,7 +114,7 @@ export function windowScores(summary: ValidatorWindowSummary, status: Pick<Valid
     weights: result.weights,
     setWeightsDue: result.setWeightsDue,
     chainWeights,
-    slashes: result.reasons.filter((r) => SLASH_RULES.has(r.rule)).map((r) => ({ uid: r.uid, rule: r.rule, inputs: r.inputs, before: r.before, after: r.after })),
+    slashes: result.reasons.filter((r) => PENALTY_RULES.has(r.rule)).map((r) => ({ uid: r.uid, rule: r.rule, inputs: r.inputs, before: r.before, after: r.after })),
   };
 }
 

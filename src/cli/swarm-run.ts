@@ -19,6 +19,7 @@ import { windowOfBlock } from '../core/clock.ts';
 import type { RunConfig, ScoringConfig } from '../core/config.ts';
 import { tinyRunConfig, validateRunConfig } from '../core/run-config.ts';
 import type { ValidatorScoringState } from '../core/scoring/types.ts';
+import { lossScore } from '../core/scoring/index.ts';
 import { startDevnet } from '../devnet/server.ts';
 import { WasmTrainerEngine } from '../gpu/wasm-engine.ts';
 import { parameterLayout } from '../model/params.ts';
@@ -150,7 +151,7 @@ function summarise(report: ValidatorWindowReport, loss: number): Omit<ValidatorW
   const lossScores: Record<string, number> = {};
   const before = report.inputs.lossRandomBefore;
   for (const [uid, outcome] of Object.entries(report.inputs.evaluations)) {
-    if (outcome.status === 'ok' && before !== null) lossScores[uid] = (before - outcome.lossRandomAfter) / before;
+    if (outcome.status === 'ok' && before !== null) lossScores[uid] = lossScore(before, outcome.lossRandomAfter);
   }
   return {
     window: report.window,

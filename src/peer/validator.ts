@@ -36,7 +36,6 @@ import {
   selectEvaluationUids,
   selectGatherPeers,
   serializeState,
-  serializeWindowScores,
   windowScoresDocument,
   type ChunkIndexSets,
   type EvaluationOutcome,
@@ -238,7 +237,7 @@ export class Validator {
     this.emit({ kind: 'validator-scored', window, weights: result.weights, reasons: result.reasons.length });
     // The window's scores and reasons, for the volunteers' dashboards (issue #8); a failed upload costs the dashboards one window, never the window itself.
     const scores = windowScoresDocument(result, window, { runId: config.runId, netuid: config.netuid, burnUid: scoring.burnUid });
-    await this.publish(window, scoresKey(window), new TextEncoder().encode(serializeWindowScores(scores))).catch((error: unknown) => {
+    await this.publish(window, scoresKey(window), encodeJson(scores)).catch((error: unknown) => {
       if (!(error instanceof NetError)) throw error;
       this.emit({ kind: 'validator-error', window, stage: 'publish-scores', message: error.message });
     });

@@ -11,19 +11,8 @@
  * then every later change, ending at the current value.
  */
 import type { ScoringConfig } from '../core/config.ts';
-import { peerScores, type PublishedPeerScores, type ScoreReason, type ScoreRule, type Uid, type ValidatorScoringState } from '../core/scoring/index.ts';
+import { PENALTY_RULES as SLASH_RULES, peerScores, type PublishedPeerScores, type ScoreReason, type ScoreRule, type Uid, type ValidatorScoringState } from '../core/scoring/index.ts';
 
-/** Rules that lower (or reset) a peer's scores as a penalty, with the reason in plain words. */
-const SLASH_RULES: ReadonlySet<ScoreRule> = new Set<ScoreRule>([
-  'inactivity-slash',
-  'inactivity-reset',
-  'overlap-slash',
-  'sync-slash',
-  'gather-skip-slash',
-  'score-zero-threshold',
-  'missing-gradient-slash',
-  'invalid-gradient-slash',
-]);
 
 /** Rules that change `finalScore` (so the "why" panel lists them after the last computation). */
 const FINAL_CHANGING_RULES: ReadonlySet<ScoreRule> = new Set<ScoreRule>([...SLASH_RULES, 'final-score']);

@@ -127,10 +127,6 @@ export function windowScoresDocument(result: WindowScoringResult, window: number
   };
 }
 
-export function serializeWindowScores(document: WindowScoresDocument): string {
-  return JSON.stringify(document);
-}
-
 const fail: Fail = (field, problem) => new WindowScoresError(field, problem);
 
 function nullableFinite(value: unknown, field: string): number | null {

@@ -152,6 +152,21 @@ export type ScoreRule =
   | 'final-score'
   | 'weight';
 
+/**
+ * Rules that lower (or reset) a peer's scores as a penalty (gauntlet-spec §7.1, §7.4–§7.6): the
+ * page's "why" panel and `npm run evaluate`'s report list the same set.
+ */
+export const PENALTY_RULES: ReadonlySet<ScoreRule> = new Set<ScoreRule>([
+  'inactivity-slash',
+  'inactivity-reset',
+  'overlap-slash',
+  'sync-slash',
+  'gather-skip-slash',
+  'score-zero-threshold',
+  'missing-gradient-slash',
+  'invalid-gradient-slash',
+]);
+
 /** One explained score change: a peer can check every number that went into its reward. */
 export interface ScoreReason {
   readonly window: number;
