@@ -23,14 +23,11 @@
  *   are served by a local devnet process, used for nothing else. Any failure ends with the reason in
  *   report.md and exit status 1.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromium, type Page } from '@playwright/test';
-import { CHROMIUM_LAUNCH_ARGS, findChromium } from '../../scripts/chromium-path.mjs';
+import type { Page } from '@playwright/test';
 import { windowOfBlock } from '../core/clock.ts';
 import { tinyRunConfig } from '../core/run-config.ts';
 import { startDevnet, type RunningDevnet } from '../devnet/server.ts';
@@ -39,12 +36,12 @@ import { NetworkSettingsError, parseSubtensorSettings, type NetworkForm, type Ne
 import { registrationIn } from '../ui/contribute/wallet.ts';
 import { VALIDATOR_DEV_ACCOUNT_URI, type ValidateStatus } from '../ui/validate/session.ts';
 import type { TrainerBackend } from '../workers/trainer-api.ts';
-import { ensureShards, loadAllTokens } from './data-files.ts';
+import { loadAllTokens } from './data-files.ts';
+import { buildApp, launchChromium } from './headless-app.ts';
 import { hotkeyOfUri, installCliWallet } from './evaluate-wallet.ts';
 import { DevnetMiners } from './devnet-miners.ts';
 import { renderReport, windowScores, type EvaluateRun } from './evaluate-report.ts';
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const USAGE = `npm run evaluate -- --network <devnet|http://127.0.0.1:PORT|ws://…> --windows N [--out dir] [--miners K] [--backend auto|webgpu|wasm]
        npm run evaluate -- --network ws://… --netuid N --s3-endpoint https://… --bucket B [--region R] --access-key-id K --uri //hotkey-uri --windows N
@@ -152,6 +149,8 @@ async function usePageNetwork(page: Page, settings: SubtensorSettings): Promise<
   }
 }
 
+/** The embedded devnet's subnet owner (a public development key, like `npm start`'s `//Owner`). */
+const EVALUATE_OWNER_URI = '//Owner';
 const config = tinyRunConfig();
 /** Subtensor's block time: a real network's windows last blocksPerWindow × 12 s. */
 const SUBTENSOR_BLOCK_MS = 12_000;
@@ -175,25 +174,6 @@ async function waitFor(page: Page, what: string, done: (s: ValidateStatus) => bo
     if (Date.now() > deadline) throw new Error(`Timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}; the page says: ${s.message}`);
     await new Promise((r) => setTimeout(r, 500));
   }
-}
-
-/** Builds the app into `appDir` (the devnet serves it; public/data comes along). */
-function buildApp(appDir: string): void {
-  ensureShards();
-  execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', appDir, '--emptyOutDir', '--logLevel', 'error'], { cwd: REPO_ROOT, stdio: 'inherit' });
-}
-
-/**
- * Registers the miners in order; when the run's burn uid is among the uids they would take, a
- * subnet owner key takes it instead (the burn uid is never scored, so a miner there would be idle).
- */
-async function registerMiners(url: string, uris: readonly string[]): Promise<void> {
-  const taken = (await new DevnetChain(url).metagraph(config.netuid)).uids;
-  const order = [...uris];
-  // The devnet hands out the lowest free uid: the owner goes after as many miners as there are free uids below the burn uid.
-  const ownerAt = config.scoring.burnUid - taken.filter((uid) => uid < config.scoring.burnUid).length;
-  if (!taken.includes(config.scoring.burnUid) && ownerAt <= order.length) order.splice(ownerAt, 0, '//EvaluateOwner');
-  await DevnetMiners.register(url, config, order);
 }
 
 function writeOutputs(out: string, run: EvaluateRun): void {
@@ -267,7 +247,7 @@ async function evaluate(
   const temp = mkdtempSync(join(tmpdir(), 'gauntlet-evaluate-'));
   let devnet: RunningDevnet | undefined;
   let miners: DevnetMiners | undefined;
-  const browser = await chromium.launch({ executablePath: findChromium() ?? '/usr/bin/chromium', args: CHROMIUM_LAUNCH_ARGS });
+  const browser = await launchChromium();
   try {
     let url = network.replace(/\/+$/, '');
     const minerUris = Array.from({ length: minerCount }, (_, i) => `//EvaluateMiner${i}`);
@@ -277,9 +257,10 @@ async function evaluate(
     if (embedded) {
       console.log(real === null ? 'evaluate: building the app and starting an embedded devnet…' : 'evaluate: building the app and serving it (with the data shards) from a local devnet process…');
       buildApp(join(temp, 'app'));
-      devnet = await startDevnet({ dir: join(temp, 'state'), appDir: join(temp, 'app'), blockTimeMs: config.window.blockTimeMs });
+      // The subnet owner holds the burn uid from the start, as `npm start` does, so no miner lands on it.
+      const owner = await hotkeyOfUri(EVALUATE_OWNER_URI);
+      devnet = await startDevnet({ dir: join(temp, 'state'), appDir: join(temp, 'app'), blockTimeMs: config.window.blockTimeMs, subnetOwners: [{ netuid: config.netuid, hotkey: owner, uid: config.scoring.burnUid }] });
       url = devnet.url;
-      await registerMiners(url, minerUris);
     }
 
     await page.goto(`${url}/#/validate`);
@@ -307,7 +288,6 @@ async function evaluate(
     // Windows before the in-process miners could submit are warm-up: scored, but not reported.
     let firstWindow = 0;
     if (minerUris.length > 0) {
-      await registerMiners(url, minerUris);
       miners = await DevnetMiners.start({
         devnetUrl: url, config, uris: minerUris, tokens: loadAllTokens().tokens, validatorHotkey: started.hotkey!,
         onEvent: (event) => {

@@ -7,14 +7,12 @@
  * centralised AdamW baseline trains on the same assigned batches, and the report is written
  * (src/cli/swarm-report.ts).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { chromium, type Browser, type Page } from '@playwright/test';
+import { join } from 'node:path';
+import type { Browser, Page } from '@playwright/test';
 import * as ort from 'onnxruntime-web';
 import WebSocket from 'ws';
-import { CHROMIUM_LAUNCH_ARGS, findChromium } from '../../scripts/chromium-path.mjs';
 import { windowOfBlock } from '../core/clock.ts';
 import type { RunConfig, ScoringConfig } from '../core/config.ts';
 import { tinyRunConfig, validateRunConfig } from '../core/run-config.ts';
@@ -33,6 +31,7 @@ import { runValidatorSchedule } from '../peer/validator-schedule.ts';
 import type { PeerEvent, PeerStartOptions } from '../workers/peer-api.ts';
 import type { TrainerBackend } from '../workers/trainer-api.ts';
 import { ensureShards, loadAllTokens } from './data-files.ts';
+import { buildApp, launchChromium } from './headless-app.ts';
 import { buildSwarmReport, renderSwarmHtml, type BaselineObservation, type SwarmPeer, type SwarmReport, type TimedPeerEvent, type ValidatorWindowSummary } from './swarm-report.ts';
 import { planPeers, type SwarmPeerPlan } from './swarm-spec.ts';
 
@@ -140,12 +139,6 @@ async function startPeer(peer: PagePeer, backend: TrainerBackend | 'auto', headl
   }, { backend, headless });
 }
 
-function buildApp(dir: string): string {
-  const appDir = join(dir, 'app');
-  // A private build: the shared dist/ may be rebuilt (emptied) by a test run on the same checkout.
-  execFileSync(process.execPath, [resolve('node_modules/vite/bin/vite.js'), 'build', '--outDir', appDir, '--emptyOutDir', '--logLevel', 'error'], { stdio: 'inherit' });
-  return appDir;
-}
 
 function summarise(report: ValidatorWindowReport, loss: number): Omit<ValidatorWindowSummary, 'trainedTokens'> {
   const lossScores: Record<string, number> = {};
@@ -180,7 +173,12 @@ export async function runSwarm(options: SwarmOptions): Promise<SwarmResult> {
   const scratch = mkdtempSync(join(tmpdir(), 'gauntlet-swarm-'));
   const cleanups: (() => Promise<unknown>)[] = [() => Promise.resolve(rmSync(scratch, { recursive: true, force: true }))];
   try {
-    const appDir = options.appDir ?? (log('building the app…'), buildApp(scratch));
+    let appDir = options.appDir;
+    if (appDir === undefined) {
+      log('building the app…');
+      appDir = join(scratch, 'app');
+      buildApp(appDir);
+    }
     const signer = await KeyringSigner.fromUris([VALIDATOR_URI, OWNER_URI]);
     const [validatorAccount, ownerAccount] = await signer.accounts();
     const devnet = await startDevnet({
@@ -241,7 +239,7 @@ export async function runSwarm(options: SwarmOptions): Promise<SwarmResult> {
       await validatorLoop;
     });
 
-    const browser = await chromium.launch({ executablePath: findChromium() ?? '/usr/bin/chromium', args: CHROMIUM_LAUNCH_ARGS, headless: true });
+    const browser = await launchChromium();
     cleanups.unshift(() => browser.close());
     const peerEvents: TimedPeerEvent[] = [];
     const backends = new Map<number, string>();
