@@ -36,13 +36,23 @@ export async function runValidatorSchedule(options: ValidatorScheduleOptions): P
   const { blocksPerWindow, blockTimeMs, validatorOffset, putWindowMs } = config.window;
   let done = 0;
   let next = options.firstWindow;
+  // `time_min` of the window waited for: fixed once its anchor block exists, so read once per window, not per poll.
+  let openedWindow: number | null = null;
+  let openedMs = 0;
   while (done < options.maxWindows && options.stop?.() !== true) {
     let due: boolean;
     try {
       const head = await chain.currentBlock();
       const sync = validatorSyncWindow(windowOfBlock(head.number, blocksPerWindow), validatorOffset);
       next ??= sync;
-      due = sync !== null && next !== null && next <= sync && (head.timestampMs ?? 0) > (await chain.blockTimestamp(putWindowAnchorBlock(next, blocksPerWindow))) + putWindowMs;
+      due = false;
+      if (sync !== null && next !== null && next <= sync) {
+        if (openedWindow !== next) {
+          openedMs = await chain.blockTimestamp(putWindowAnchorBlock(next, blocksPerWindow));
+          openedWindow = next;
+        }
+        due = (head.timestampMs ?? 0) > openedMs + putWindowMs;
+      }
     } catch (error) {
       // A failed poll costs one poll, not the validator.
       if (!(error instanceof NetError)) throw error;

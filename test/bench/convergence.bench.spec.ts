@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from '@playwright/test';
 import * as ort from 'onnxruntime-web';
 import { tinyRunConfig } from '../../src/core/run-config.ts';
@@ -6,7 +7,7 @@ import { WasmTrainerEngine } from '../../src/gpu/wasm-engine.ts';
 import { honest } from '../../src/peer/behaviours.ts';
 import { evaluationBatches, evaluationLoss, trainCentralisedBaseline } from '../../src/peer/centralised-baseline.ts';
 import { Simulation } from '../unit/sim-harness.ts';
-import { benchScale, printBench } from './report.ts';
+import { BENCH_RESULTS_DIR, benchScale, printBench } from './report.ts';
 
 /**
  * Convergence at equal tokens (issue #10): the distributed compressed run (the real miner loop of
@@ -57,7 +58,7 @@ test(`convergence: ${PEERS} compressed peers × ${WINDOWS} windows vs centralise
       { name: 'bytes sent per peer per window', unit: 'bytes', value: meanBytes, baselineName: 'dense fp32 pseudo-gradient', baseline: 4 * parameters, better: 'lower' },
     ]);
     writeFileSync(
-      'bench-results/convergence-curve.json',
+      join(BENCH_RESULTS_DIR, 'convergence-curve.json'),
       JSON.stringify({ peers: PEERS, firstWindow: FIRST_WINDOW, tokensPerWindow: baseline.totalTokens / WINDOWS, trainedEvaluationSequences: baseline.trainedEvaluationSequences, distributed, centralised }, null, 2),
     );
   } finally {

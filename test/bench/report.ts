@@ -7,7 +7,7 @@ import { join } from 'node:path';
 
 /** Where every suite saves its rows, and the summary goes. */
 export const BENCH_RESULTS_DIR = 'bench-results';
-/** The combined table of one `npm run bench`, written by `writeBenchSummary`. */
+/** The combined table of one `npm run bench`, written by scripts/bench-summary.ts. */
 export const SUMMARY_FILE = 'summary.json';
 
 export interface BenchRow {
@@ -36,11 +36,10 @@ export function formatValue(x: number): string {
 }
 
 export function printBench(suite: string, device: string, rows: readonly BenchRow[]): void {
-  const fmt = formatValue;
   console.log(`\n== ${suite} (device: ${device})`);
   for (const r of rows) {
     console.log(
-      `${r.name.padEnd(44)} ${fmt(r.value).padStart(12)} ${r.unit.padEnd(10)} vs ${r.baselineName.padEnd(28)} ${fmt(r.baseline).padStart(12)}  → ${formatRatio(benchRatio(r))}× better`,
+      `${r.name.padEnd(44)} ${formatValue(r.value).padStart(12)} ${r.unit.padEnd(10)} vs ${r.baselineName.padEnd(28)} ${formatValue(r.baseline).padStart(12)}  → ${formatRatio(benchRatio(r))}× better`,
     );
   }
   mkdirSync(BENCH_RESULTS_DIR, { recursive: true });

@@ -161,8 +161,8 @@ export class Simulation {
     this.advanceToBlock(firstBlockOfWindow(window, blocksPerWindow));
     for (const peer of participants) await peer.miner.prepare(window);
     this.advanceToBlock(putWindowAnchorBlock(window, blocksPerWindow));
-    const opened = this.network.blockTimestamp(putWindowAnchorBlock(window, blocksPerWindow));
-    const gate: TimeGate = putWindowBounds(opened, putWindowMs);
+    const gate = this.gateOf(window);
+    const opened = gate.timeMinMs;
     const order = [...participants].sort((a, b) => a.behaviour.uploadDelayMs(putWindowMs) - b.behaviour.uploadDelayMs(putWindowMs) || a.uid - b.uid);
     for (const peer of order) {
       this.nowMs = Math.max(this.nowMs, opened + peer.behaviour.uploadDelayMs(putWindowMs));
