@@ -106,7 +106,10 @@ export function submitExtrinsic(api: ApiPromise, tx: SubmittableExtrinsic<'promi
         finish(() => reject(new ChainError(`${name} was ${status.type.toLowerCase()} by the transaction pool.`)));
       }
     };
-    const sent = authority.kind === 'pair' ? tx.signAndSend(authority.pair, onStatus) : tx.signAndSend(authority.address, { signer: authority.signer }, onStatus);
+    // nonce -1: ask the runtime (AccountNonceApi at the best block) rather than polkadot-js's default, a
+    // storage subscription that can still hold the previous nonce just after our last inclusion,
+    // which the pool then refuses as stale.
+    const sent = authority.kind === 'pair' ? tx.signAndSend(authority.pair, { nonce: -1 }, onStatus) : tx.signAndSend(authority.address, { signer: authority.signer, nonce: -1 }, onStatus);
     sent.then(
       (u) => {
         unsubscribe = u;
