@@ -13,7 +13,7 @@ import type { RunConfig } from '../core/config.ts';
 import type { FlatTensorSpec } from '../core/compress/error-feedback.ts';
 import { decodeSubmission, WireFormatError, type DecodedSubmission } from '../core/wire/index.ts';
 import type { GatherPeerList } from '../core/scoring/index.ts';
-import { NetError } from '../net/errors.ts';
+import { NetError, OversizedError } from '../net/errors.ts';
 import { verifySubmission } from '../net/submission.ts';
 import type { HexString, ObjectInfo, Storage, TimeGate } from '../net/types.ts';
 import type { SubmissionRejection } from './events.ts';
@@ -214,9 +214,50 @@ export async function publishedAggregates(storage: Storage, validatorHotkey: str
  * (Templar `tplr.neurons.catchup_with_aggregation_server`, gauntlet-spec §3.5).
  */
 export async function readAggregate(storage: Storage, validatorHotkey: string, window: number, parameterCount: number): Promise<Float32Array> {
-  const { data } = await storage.get(validatorHotkey, aggregateKey(window), { maxBytes: parameterCount * 4 });
+  const { data } = await storage.get(validatorHotkey, aggregateKey(window), { maxBytes: parameterCount * 4 }).catch((error: unknown) => {
+    // Larger than the model is as wrong as smaller: a format error, not a network failure to retry.
+    if (error instanceof OversizedError) throw new AggregateFormatError(`${aggregateKey(window)} is larger than ${parameterCount * 4} bytes: it belongs to another model shape.`);
+    throw error;
+  });
   if (data.length !== parameterCount * 4) throw new AggregateFormatError(`${aggregateKey(window)} has ${data.length} bytes, expected ${parameterCount * 4}: it belongs to another model shape.`);
   const out = new Float32Array(parameterCount);
   new Uint8Array(out.buffer).set(data);
   return out;
+}
+
+/** `readAggregate`, or its `AggregateFormatError` as a value when the object does not fit the model (the caller then gathers the window live, or stops replaying). */
+export async function readAggregateIfWellFormed(storage: Storage, validatorHotkey: string, window: number, parameterCount: number): Promise<Float32Array | AggregateFormatError> {
+  return readAggregate(storage, validatorHotkey, window, parameterCount).catch((error: unknown) => {
+    if (error instanceof AggregateFormatError) return error;
+    throw error;
+  });
+}
+
+/** What a start-up replay applied, and the first published aggregate it could not (see `replayAggregates`). */
+export interface AggregateReplay {
+  readonly replayed: readonly number[];
+  readonly malformed?: { readonly window: number; readonly message: string };
+}
+
+/**
+ * Applies the validator's published aggregates of `windows` to θ in order, as a peer joining from a
+ * checkpoint or the run's init does (gauntlet-spec §3.5). It stops at the first aggregate that does
+ * not fit the model rather than skipping it (skipping would leave θ off the network for good): the
+ * caller resumes from the window before it with `Miner.catchUp`, which gathers that window live.
+ */
+export async function replayAggregates(
+  engine: { applyOuter(update: Float32Array): Promise<void> },
+  storage: Storage,
+  validatorHotkey: string,
+  windows: readonly number[],
+  parameterCount: number,
+): Promise<AggregateReplay> {
+  const replayed: number[] = [];
+  for (const window of windows) {
+    const update = await readAggregateIfWellFormed(storage, validatorHotkey, window, parameterCount);
+    if (update instanceof AggregateFormatError) return { replayed, malformed: { window, message: update.message } };
+    await engine.applyOuter(update);
+    replayed.push(window);
+  }
+  return { replayed };
 }

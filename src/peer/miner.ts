@@ -26,7 +26,7 @@ import type { ObjectInfo, Signer, Storage, TimeGate } from '../net/types.ts';
 import type { TrainerEngine } from '../workers/trainer-api.ts';
 import type { Behaviour } from './behaviours.ts';
 import type { MinerEvent, WindowEventListener } from './events.ts';
-import { AggregateFormatError, debugKey, debugSlices, encodeJson, fetchSubmission, gatherSubmissions, gatherUidsAt, gradientKey, publishedAggregates, readAggregate, signatureKey } from './gather.ts';
+import { debugKey, debugSlices, encodeJson, fetchSubmission, gatherSubmissions, gatherUidsAt, gradientKey, publishedAggregates, readAggregateIfWellFormed, signatureKey } from './gather.ts';
 
 export interface MinerOptions {
   readonly config: RunConfig;
@@ -211,13 +211,8 @@ export class Miner {
     const newest = Math.max(-1, ...published);
     for (let window = from; window <= to; window++) {
       // A published aggregate of the wrong size (another run, a corrupt object) is not replayed: the window is gathered live instead.
-      const update = published.has(window)
-        ? await readAggregate(storage, validatorHotkey, window, this.parameterCount).catch((error: unknown) => {
-            if (error instanceof AggregateFormatError) return undefined;
-            throw error;
-          })
-        : undefined;
-      if (update !== undefined) {
+      const update = published.has(window) ? await readAggregateIfWellFormed(storage, validatorHotkey, window, this.parameterCount) : undefined;
+      if (update instanceof Float32Array) {
         await engine.applyOuter(update);
         result.replayed.push(window);
       } else if (window > newest || published.has(window)) {

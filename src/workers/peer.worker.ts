@@ -33,7 +33,7 @@ import { NetError } from '../net/errors.ts';
 import type { Chain, Metagraph, Signer, Storage, TimeGate } from '../net/types.ts';
 import { behaviourByName, CHEATER_BEHAVIOURS } from '../peer/behaviours.ts';
 import { BrowserPeerPersistence, PersistenceError, SNAPSHOT_VERSION, type PeerSnapshot } from '../peer/browser-persistence.ts';
-import { AggregateFormatError, publishedAggregates, readAggregate } from '../peer/gather.ts';
+import { AggregateFormatError, publishedAggregates, replayAggregates, type AggregateReplay } from '../peer/gather.ts';
 import { Miner, MinerStateError } from '../peer/miner.ts';
 import { WindowScoresFollower } from '../peer/published-scores.ts';
 import { UploadWindowClosedError, uploadWithRetry } from '../peer/upload-retry.ts';
@@ -120,11 +120,6 @@ function withProgress(engine: TrainerEngine, onStep: (step: number, of: number, 
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
   });
-}
-
-/** Applies the validator's published aggregates of `windows`, in order. */
-async function replayPublished(p: Pick<Peer, 'storage' | 'parameterCount'>, engine: TrainerEngine, validatorHotkey: string, windows: readonly number[]): Promise<void> {
-  for (const w of windows) await engine.applyOuter(await readAggregate(p.storage, validatorHotkey, w, p.parameterCount));
 }
 
 /**
@@ -367,7 +362,7 @@ async function recoverEngine(p: Peer): Promise<number | null> {
   p.emit({ kind: 'peer-engine', backend: synced.info.backend, reason: synced.info.reason, parameterCount: synced.info.parameterCount });
   const from = synced.snapshot === undefined ? `${synced.sourceText} (no window was saved yet)` : `the state saved after window ${synced.snapshot.window}`;
   p.emit({ kind: 'peer-recovered', backend: synced.info.backend, window: synced.snapshot?.window ?? null, message: `Recovered from the lost GPU device: training again on ${synced.info.backend}, resumed from ${from}.` });
-  return synced.snapshot?.window ?? null;
+  return synced.resumeAfter;
 }
 
 /** `recoverEngine`, retried while the network cannot be reached (the sync reads the snapshot's successors from it). */
@@ -429,6 +424,10 @@ interface Synced {
   readonly sourceText: string;
   readonly window: number | null;
   readonly replayed: readonly number[];
+  /** The published aggregate the replay stopped at, when one did not fit the model. */
+  readonly malformed: AggregateReplay['malformed'];
+  /** The last window whose outer step θ includes, when the loop must catch up from there; null when θ is at the head. */
+  readonly resumeAfter: number | null;
   /** The inner scheduler step the engine starts at. */
   readonly schedulerSteps: number;
 }
@@ -451,13 +450,18 @@ async function syncEngine(
   const validatorHotkey = leadValidator(metagraph, config, options.hotkey);
   const start = await startingPoint(storage, validatorHotkey, snapshot, parameterCount);
   // A snapshot replays nothing here (its later windows are caught up by the loop): no listing needed.
-  const replayed = validatorHotkey === undefined || start.source === 'snapshot' ? [] : (await publishedAggregates(storage, validatorHotkey)).filter((a) => start.after(a.window, a.lastModifiedMs)).map((a) => a.window);
+  const toReplay = validatorHotkey === undefined || start.source === 'snapshot' ? [] : (await publishedAggregates(storage, validatorHotkey)).filter((a) => start.after(a.window, a.lastModifiedMs)).map((a) => a.window);
   // Each published aggregate is one outer step (the validator publishes one exactly when it steps).
-  const optimizerState = snapshot?.optimizer ?? networkOptimizerState(config, parameterCount, start.globalStep + replayed.length);
+  const optimizerState = snapshot?.optimizer ?? networkOptimizerState(config, parameterCount, start.globalStep + toReplay.length);
   const { engine, info } = await createTrainerEngine(ort, config, start.params, { backend, optimizerState });
-  if (validatorHotkey !== undefined) await replayPublished(p, engine, validatorHotkey, replayed);
+  const { replayed, malformed } = validatorHotkey === undefined ? { replayed: [], malformed: undefined } : await replayAggregates(engine, storage, validatorHotkey, toReplay, parameterCount).catch(async (error: unknown) => {
+    await engine.dispose().catch(() => undefined);
+    throw error;
+  });
   const sourceText = { init: `the run's initial parameters (seed ${config.initSeed})`, checkpoint: "the validator's latest checkpoint", snapshot: "this browser's saved state" }[start.source];
-  return { engine, info, snapshot, source: start.source, sourceText, window: start.window, replayed, schedulerSteps: optimizerState.schedulerSteps };
+  // From a malformed aggregate on, the loop's catch-up takes over: it replays what it can and gathers the rest live.
+  const resumeAfter = snapshot?.window ?? (malformed === undefined ? null : malformed.window - 1);
+  return { engine, info, snapshot, source: start.source, sourceText, window: start.window, replayed, malformed, resumeAfter, schedulerSteps: optimizerState.schedulerSteps };
 }
 
 const api: PeerWorkerApi = {
@@ -495,8 +499,9 @@ const api: PeerWorkerApi = {
         message: `Resumed from this browser's saved state after window ${snapshot.window} (θ, the error-feedback buffer and the optimiser state at inner step ${snapshot.optimizer.schedulerSteps}); later windows are caught up next.`,
       });
     }
-    emit({ kind: 'peer-synced', source: synced.source, window: synced.window, replayed: synced.replayed, message: `Synced from ${synced.sourceText}, then ${synced.replayed.length} aggregated update(s) replayed; the inner optimiser continues at step ${synced.schedulerSteps}.` });
-    loop = runLoop(peer, snapshot?.window ?? null).then(
+    const stoppedAt = synced.malformed === undefined ? '' : ` The replay stopped at window ${synced.malformed.window} (${synced.malformed.message}); the loop gathers that window from the peers directly and catches up from there.`;
+    emit({ kind: 'peer-synced', source: synced.source, window: synced.window, replayed: synced.replayed, message: `Synced from ${synced.sourceText}, then ${synced.replayed.length} aggregated update(s) replayed; the inner optimiser continues at step ${synced.schedulerSteps}.${stoppedAt}` });
+    loop = runLoop(peer, synced.resumeAfter).then(
       () => emit({ kind: 'peer-stopped', message: 'The miner loop stopped.' }),
       (error: unknown) => emit({ kind: 'peer-stopped', message: `The miner loop stopped on an error: ${errorText(error)}. Reload the page to resume from the last saved window.` }),
     );

@@ -4,12 +4,15 @@
  * windows replays the validator's published aggregate of the first, gathers the second live because
  * its published aggregate is corrupt (wrong size), and the third because the validator has not
  * published it yet: its θ is then bit-identical to the validator's, and its next submission is
- * scored fully in sync. A miner that comes back without catching up is behind.
+ * scored fully in sync. A miner that comes back without catching up is behind. A peer that joins
+ * later from the run's init replays the published aggregates up to the corrupt one, then catches up
+ * from there, and also ends on the validator's θ.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScoreReason } from '../../src/core/scoring/types';
+import { parameterCount } from '../../src/model/params';
 import { honest } from '../../src/peer/behaviours';
-import { aggregateKey } from '../../src/peer/gather';
+import { AggregateFormatError, aggregateKey, publishedAggregates, readAggregateIfWellFormed, replayAggregates } from '../../src/peer/gather';
 import { Simulation, simulationConfig, VALIDATOR_UID, type SimulatedPeer } from './sim-harness';
 
 let sim: Simulation;
@@ -69,5 +72,26 @@ describe('catch-up after missed windows', () => {
     expect(caughtUpSync!.inputs.stepsBehind).toBe(0);
     expect(staleSync!.after.syncScore!).toBeLessThan(1);
     expect(bits(await thetaOf(caughtUp))).toEqual(bits(await thetaOf('validator')));
+  }, 240_000);
+
+  it('a peer joining from init replays up to the corrupt aggregate, then catches up from there onto the validator’s θ', async () => {
+    const joiner = await sim.joiningPeer('//SimJoiner', honest());
+    const validatorHotkey = sim.network.hotkeyOf(VALIDATOR_UID)!;
+    const published = (await publishedAggregates(sim.network.storage(validatorHotkey), validatorHotkey)).map((a) => a.window);
+    expect(published).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    const replay = await replayAggregates(joiner.engine, sim.network.storage(validatorHotkey), validatorHotkey, published, parameterCount(sim.config.model));
+    expect(replay.replayed).toEqual([0, 1, 2, 3]);
+    expect(replay.malformed?.window).toBe(4);
+    expect(replay.malformed?.message).toMatch(/aggregate-4 has 12 bytes/);
+
+    const rest = await joiner.miner.catchUp(replay.malformed!.window, 7, (w) => Promise.resolve(sim.gateOf(w)));
+    expect(rest).toEqual({ replayed: [5, 6, 7], gatheredLive: [4], skipped: [] });
+    expect(bits(await thetaOf(joiner))).toEqual(bits(await thetaOf('validator')));
+
+    // An aggregate larger than the model is as malformed as a short one (not a network failure to retry).
+    const size = parameterCount(sim.config.model) * 4;
+    await sim.network.storage(validatorHotkey).put(aggregateKey(8), new Uint8Array(size + 4));
+    const oversized = await readAggregateIfWellFormed(sim.network.storage(validatorHotkey), validatorHotkey, 8, parameterCount(sim.config.model));
+    expect(oversized).toBeInstanceOf(AggregateFormatError);
   }, 240_000);
 });

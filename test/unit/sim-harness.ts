@@ -62,6 +62,8 @@ export class Simulation {
   validatorEngine!: WasmTrainerEngine;
   readonly persistence = new MemoryPersistence();
   private readonly engines: WasmTrainerEngine[] = [];
+  /** The uids the miners gather (the miners created with the simulation). */
+  private minerUids: readonly number[] = [];
 
   constructor(readonly config: RunConfig, readonly tokens: Uint8Array) {
     this.network = new MemoryNetwork({
@@ -89,24 +91,39 @@ export class Simulation {
     const validatorHotkey = addresses[0]!;
     sim.network.register({ hotkey: validatorHotkey, stake: 1000, validatorPermit: true });
     sim.network.register({ hotkey: addresses[1]! });
-    const layout = parameterLayout(config.model);
-    const minerUids = behaviours.map((_, i) => FIRST_MINER_UID + i);
+    sim.minerUids = behaviours.map((_, i) => FIRST_MINER_UID + i);
     for (const [i, behaviour] of behaviours.entries()) {
       const hotkey = addresses[2 + i]!;
       const uid = sim.network.register({ hotkey });
-      const engine = await sim.engine();
-      const miner = new Miner({
-        config, layout, engine, signer, hotkey, uid, behaviour, validatorHotkey,
-        storage: storageOf(sim.network.storage(hotkey), uid),
-        tokens: sim.tokens,
-        hotkeyOf: (u) => sim.network.hotkeyOf(u),
-        minerUids: () => minerUids,
-        onEvent: (e) => sim.record(e),
-      });
-      sim.peers.push({ uid, behaviour, miner, engine });
+      sim.peers.push(await sim.newMiner(signer, hotkey, uid, behaviour, storageOf(sim.network.storage(hotkey), uid)));
     }
     sim.validator = sim.newValidator(await sim.engine());
     return sim;
+  }
+
+  /**
+   * A peer that joins now on the run's initial θ (a new hotkey, registered, not among `peers`):
+   * the windows before now are its to replay or catch up.
+   */
+  async joiningPeer(uri: string, behaviour: Behaviour): Promise<SimulatedPeer> {
+    const signer = await KeyringSigner.fromUris([uri]);
+    const hotkey = (await signer.accounts())[0]!.address;
+    const uid = this.network.register({ hotkey });
+    return this.newMiner(signer, hotkey, uid, behaviour, this.network.storage(hotkey));
+  }
+
+  private async newMiner(signer: KeyringSigner, hotkey: string, uid: number, behaviour: Behaviour, storage: Storage): Promise<SimulatedPeer> {
+    const engine = await this.engine();
+    const miner = new Miner({
+      config: this.config, layout: parameterLayout(this.config.model), engine, signer, hotkey, uid, behaviour,
+      validatorHotkey: this.network.hotkeyOf(VALIDATOR_UID)!,
+      storage,
+      tokens: this.tokens,
+      hotkeyOf: (u) => this.network.hotkeyOf(u),
+      minerUids: () => this.minerUids,
+      onEvent: (e) => this.record(e),
+    });
+    return { uid, behaviour, miner, engine };
   }
 
   /** A validator over the shared persistence; a restart passes a fresh engine (θ must then come back from storage). */
