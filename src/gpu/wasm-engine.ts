@@ -145,9 +145,16 @@ export class WasmTrainerEngine implements TrainerEngine {
     });
   }
 
-  /** Diagnostics: a copy of e. */
-  errorFeedback(): Promise<Float32Array> {
-    return settle(() => this.ready('errorFeedback').errorFeedback.slice());
+  exportErrorFeedback(): Promise<Float32Array> {
+    return settle(() => this.ready('exportErrorFeedback').errorFeedback.slice());
+  }
+
+  importErrorFeedback(errorFeedback: Float32Array): Promise<void> {
+    return settle(() => {
+      const s = this.ready('importErrorFeedback');
+      validateUpdate(errorFeedback, s.errorFeedback.length, 'error-feedback buffer');
+      s.errorFeedback.set(errorFeedback);
+    });
   }
 
   async evalLoss(batches: readonly TokenBatch[], trialUpdate?: Float32Array): Promise<number[]> {

@@ -345,9 +345,16 @@ export class WebGpuTrainerEngine implements TrainerEngine {
     return values;
   }
 
-  /** Diagnostics: a copy of e (a dense readback; tests only). */
-  async errorFeedback(): Promise<Float32Array> {
-    return this.readErrorFeedback(this.ready('errorFeedback'));
+  /** A copy of e: a dense readback, once per window when a peer persists its state. */
+  async exportErrorFeedback(): Promise<Float32Array> {
+    return this.readErrorFeedback(this.ready('exportErrorFeedback'));
+  }
+
+  async importErrorFeedback(errorFeedback: Float32Array): Promise<void> {
+    const s = this.ready('importErrorFeedback');
+    validateUpdate(errorFeedback, s.parameterCount, 'error-feedback buffer');
+    this.device.queue.writeBuffer(s.flat.errorFeedback, 0, errorFeedback.buffer, errorFeedback.byteOffset, errorFeedback.byteLength);
+    await this.device.queue.onSubmittedWorkDone();
   }
 
   async resetErrorFeedback(): Promise<void> {

@@ -27,8 +27,11 @@ export interface Behaviour {
   readonly trains: boolean;
   /** The uid whose assigned data is trained on (its own for everyone but data-lazy). */
   trainingUid(ownUid: number): number;
-  /** Replaces the pseudo-gradient before error feedback; `window` seeds any randomness. */
-  transformDelta(delta: Float32Array, window: number, uid: number): Float32Array;
+  /**
+   * Replaces the pseudo-gradient before error feedback; `window` seeds any randomness. Absent: Δ is
+   * compressed as trained, so it can stay on the engine (the GPU) from training to the packed bytes.
+   */
+  readonly transformDelta?: (delta: Float32Array, window: number, uid: number) => Float32Array;
   /** For a copier: the uid whose submission it re-signs. */
   readonly copyFrom?: number;
   /** Whether the miner applies the window's outer step. */
@@ -40,14 +43,11 @@ export interface Behaviour {
   uploadDelayMs(putWindowMs: number): number;
 }
 
-const identity = (delta: Float32Array): Float32Array => delta;
-
 function base(name: BehaviourName): Behaviour {
   return {
     name,
     trains: true,
     trainingUid: (uid) => uid,
-    transformDelta: identity,
     appliesOuterStep: true,
     uploadDelayMs: (putWindowMs) => Math.min(500, putWindowMs / 4),
   };
@@ -58,7 +58,8 @@ export function honest(): Behaviour {
 }
 
 export function freeRider(): Behaviour {
-  return { ...base('free-rider'), trains: false, transformDelta: (delta) => new Float32Array(delta.length) };
+  // Trains nothing, so its Δ is zero: the miner compresses a zero vector (and its decayed e).
+  return { ...base('free-rider'), trains: false };
 }
 
 /** Gaussian noise with the L2 norm of the real Δ, drawn from `Xoshiro128(seed ^ window ^ uid)`. */

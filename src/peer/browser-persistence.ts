@@ -105,7 +105,7 @@ export class BrowserPeerPersistence {
     const value: unknown = await requestResult<unknown>(db.transaction(STORE, 'readonly').objectStore(STORE).get(snapshotKey(runId, hotkey)), 'read');
     if (value === undefined) return undefined;
     if (typeof value === 'object' && value !== null && versionOf(value) !== SNAPSHOT_VERSION) throw new SnapshotVersionError(versionOf(value));
-    if (!isSnapshot(value)) throw new PersistenceError('The saved peer state has an unknown layout; clear this site\'s data to start fresh.');
+    if (!isSnapshot(value)) throw new PersistenceError('The saved peer state has an unknown layout; use Forget saved state on Contribute to start fresh.');
     return value;
   }
 

@@ -23,7 +23,11 @@ export type SubmissionRejection =
 export type MinerEvent =
   | { readonly kind: 'miner-assignment'; readonly window: number; readonly uid: number; readonly sequences: number; readonly sampleDigest: string }
   | { readonly kind: 'miner-trained'; readonly window: number; readonly uid: number; readonly steps: number; readonly meanLoss: number; readonly elapsedMs: number }
-  | { readonly kind: 'miner-compressed'; readonly window: number; readonly uid: number; readonly bytes: number; readonly updateNorm: number }
+  /**
+   * `updateNorm` ‖Δ‖ when Δ crossed to the CPU (`denseOnCpu`), null when it stayed on the engine (the
+   * honest path on WebGPU reads back only the packed bytes, so ‖Δ‖ is never known on the CPU).
+   */
+  | { readonly kind: 'miner-compressed'; readonly window: number; readonly uid: number; readonly bytes: number; readonly updateNorm: number | null; readonly denseOnCpu: boolean }
   | { readonly kind: 'miner-signed'; readonly window: number; readonly uid: number; readonly key: string }
   | { readonly kind: 'miner-uploaded'; readonly window: number; readonly uid: number; readonly key: string; readonly serverTimeMs: number }
   | { readonly kind: 'miner-gathered'; readonly window: number; readonly uid: number; readonly gathered: readonly number[]; readonly rejected: Readonly<Record<string, SubmissionRejection>> }

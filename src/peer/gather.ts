@@ -162,22 +162,30 @@ export interface PostedPeerList extends GatherPeerList {
 }
 
 /**
+ * The objects `{prefix}{n}` in `bucket` whose n is a decimal integer (window, outer step), ascending
+ * by n; other keys under the prefix are not ours and are ignored.
+ */
+export async function numberedObjects(storage: Storage, bucket: string, prefix: string): Promise<{ readonly n: number; readonly info: ObjectInfo }[]> {
+  return (await storage.list(bucket, prefix))
+    .map((info) => ({ text: info.key.slice(prefix.length), info }))
+    .filter(({ text }) => /^\d+$/.test(text))
+    .map(({ text, info }) => ({ n: Number(text), info }))
+    .sort((a, b) => a.n - b.n);
+}
+
+/**
  * The peer list in force at `window` (Templar `tplr.neurons.update_peers`): the newest list posted
  * by `validatorHotkey` whose first effective window is ≤ `window`; `null` when none is.
  */
 export async function peerListAt(storage: Storage, validatorHotkey: string, window: number): Promise<PostedPeerList | null> {
-  const listed = await storage.list(validatorHotkey, 'peers-');
-  const effective = listed
-    .map((info) => ({ info, first: Number(info.key.slice('peers-'.length)) }))
-    .filter((e) => Number.isInteger(e.first) && e.first <= window)
-    .sort((a, b) => b.first - a.first)[0];
+  const effective = (await numberedObjects(storage, validatorHotkey, 'peers-')).filter((e) => e.n <= window).at(-1);
   if (effective === undefined) return null;
   try {
     const { data } = await storage.get(validatorHotkey, effective.info.key, { maxBytes: 64 * 1024 });
     const raw = JSON.parse(new TextDecoder().decode(data)) as Partial<PostedPeerList>;
     const isUids = (xs: unknown): xs is number[] => Array.isArray(xs) && xs.every((x) => Number.isInteger(x));
     if (!isUids(raw.peers) || !isUids(raw.reservePeers)) return null;
-    return { peers: raw.peers, reservePeers: raw.reservePeers, firstEffectiveWindow: effective.first };
+    return { peers: raw.peers, reservePeers: raw.reservePeers, firstEffectiveWindow: effective.n };
   } catch (error) {
     if (error instanceof NetError || error instanceof SyntaxError) return null;
     throw error;
@@ -202,10 +210,7 @@ export class AggregateFormatError extends Error {
 
 /** The windows of `validatorHotkey`'s published aggregated updates (`aggregate-{w}`), ascending, with their server times. */
 export async function publishedAggregates(storage: Storage, validatorHotkey: string): Promise<{ readonly window: number; readonly lastModifiedMs: number }[]> {
-  return (await storage.list(validatorHotkey, 'aggregate-'))
-    .map((info) => ({ window: Number(info.key.slice('aggregate-'.length)), lastModifiedMs: info.lastModifiedMs }))
-    .filter((a) => Number.isInteger(a.window))
-    .sort((a, b) => a.window - b.window);
+  return (await numberedObjects(storage, validatorHotkey, 'aggregate-')).map(({ n, info }) => ({ window: n, lastModifiedMs: info.lastModifiedMs }));
 }
 
 /**
@@ -214,13 +219,26 @@ export async function publishedAggregates(storage: Storage, validatorHotkey: str
  * (Templar `tplr.neurons.catchup_with_aggregation_server`, gauntlet-spec §3.5).
  */
 export async function readAggregate(storage: Storage, validatorHotkey: string, window: number, parameterCount: number): Promise<Float32Array> {
-  const { data } = await storage.get(validatorHotkey, aggregateKey(window), { maxBytes: parameterCount * 4 }).catch((error: unknown) => {
-    // Larger than the model is as wrong as smaller: a format error, not a network failure to retry.
-    if (error instanceof OversizedError) throw new AggregateFormatError(`${aggregateKey(window)} is larger than ${parameterCount * 4} bytes: it belongs to another model shape.`);
+  return readParameterVector(storage, validatorHotkey, aggregateKey(window), parameterCount);
+}
+
+/** The validator's θ at outer step `globalStep` (`checkpoint-{step}`), which a joining peer starts from (gauntlet-spec §3.5). */
+export async function readCheckpoint(storage: Storage, validatorHotkey: string, globalStep: number, parameterCount: number): Promise<Float32Array> {
+  return readParameterVector(storage, validatorHotkey, checkpointKey(globalStep), parameterCount);
+}
+
+/**
+ * A stored float32 vector of `length` entries (little-endian, as `Float32Array` bytes on every
+ * platform we run). Larger or smaller than the model is a format error (another run, a corrupt
+ * object), not a network failure to retry.
+ */
+async function readParameterVector(storage: Storage, bucket: string, key: string, length: number): Promise<Float32Array> {
+  const { data } = await storage.get(bucket, key, { maxBytes: length * 4 }).catch((error: unknown) => {
+    if (error instanceof OversizedError) throw new AggregateFormatError(`${key} is larger than ${length * 4} bytes: it belongs to another model shape.`);
     throw error;
   });
-  if (data.length !== parameterCount * 4) throw new AggregateFormatError(`${aggregateKey(window)} has ${data.length} bytes, expected ${parameterCount * 4}: it belongs to another model shape.`);
-  const out = new Float32Array(parameterCount);
+  if (data.length !== length * 4) throw new AggregateFormatError(`${key} has ${data.length} bytes, expected ${length * 4}: it belongs to another model shape.`);
+  const out = new Float32Array(length);
   new Uint8Array(out.buffer).set(data);
   return out;
 }

@@ -4,8 +4,11 @@
  * engine in a worker, devnet or S3 storage, extension signer), the Node CLI and the simulation:
  *
  *   `prepare(w)`: assignment (`minerPool`, `batchesForPool`) → H inner steps (`trainInner`) →
- *   Δ = θ0 − θ_H (`pseudoGradient`) → error feedback `e ← β·e + Δ` and compression with
- *   `e ← e − decompress(compress(e))` (`prepare_gradient_dict`) → wire bytes;
+ *   Δ = θ0 − θ_H → error feedback `e ← β·e + Δ` and compression with
+ *   `e ← e − decompress(compress(e))` (`prepare_gradient_dict`) → wire bytes. When Δ goes from
+ *   training to compression untouched (every behaviour but those that rewrite Δ), that middle part
+ *   is the engine's `compressPseudoGradient` on the engine's own e: on WebGPU Δ and e never leave
+ *   the GPU and only the packed blocks come back (issue #5);
  *   `upload(w)`: sign `signingMessage(run, netuid, w, uid, sha256(bytes))` → put bytes and signature
  *   inside the put window;
  *   `finishWindow(w, gate)`: gather the window's peer list with the time gate (`comms.gather`) →
@@ -15,11 +18,12 @@
  * (src/peer/behaviours.ts) changes one stage for the adversarial simulation.
  */
 import { decodeAddress } from '@polkadot/util-crypto';
-import { outerStep } from '../core/aggregate.ts';
+import { outerStep, type PeerSubmission } from '../core/aggregate.ts';
 import { accumulateErrorFeedback, compressErrorFeedback, resetErrorFeedback, type FlatTensorSpec } from '../core/compress/error-feedback.ts';
 import type { RunConfig } from '../core/config.ts';
 import { batchesForPool, batchTokens, minerPool, sequenceCount } from '../core/data/assignment.ts';
 import { sampleDigest } from '../core/data/digest.ts';
+import type { EncodedTensor } from '../core/compress/codec.ts';
 import { encodeSubmission } from '../core/wire/index.ts';
 import { signSubmission } from '../net/submission.ts';
 import type { ObjectInfo, Signer, Storage, TimeGate } from '../net/types.ts';
@@ -75,6 +79,12 @@ export class MinerStateError extends Error {
 }
 
 export class Miner {
+  /**
+   * Where e lives: on the engine when Δ goes from training to compression untouched, else here (a
+   * behaviour that rewrites Δ, or trains nothing, needs Δ on the CPU). One place per miner, for its life.
+   */
+  private readonly errorFeedbackOnEngine: boolean;
+  /** e when it lives here (empty otherwise). */
   private readonly errorFeedback: Float32Array;
   private readonly parameterCount: number;
   private readonly prepared = new Map<number, Uint8Array>();
@@ -82,7 +92,8 @@ export class Miner {
   constructor(private readonly options: MinerOptions) {
     const last = options.layout[options.layout.length - 1];
     this.parameterCount = last === undefined ? 0 : last.offset + last.shape.reduce((a, b) => a * b, 1);
-    this.errorFeedback = new Float32Array(this.parameterCount);
+    this.errorFeedbackOnEngine = options.behaviour.trains && options.behaviour.transformDelta === undefined;
+    this.errorFeedback = new Float32Array(this.errorFeedbackOnEngine ? 0 : this.parameterCount);
   }
 
   get uid(): number {
@@ -94,14 +105,15 @@ export class Miner {
   }
 
   /** A copy of the error-feedback buffer e (what a browser peer persists between windows and reloads). */
-  exportErrorFeedback(): Float32Array {
-    return this.errorFeedback.slice();
+  async exportErrorFeedback(): Promise<Float32Array> {
+    return this.errorFeedbackOnEngine ? this.options.engine.exportErrorFeedback() : this.errorFeedback.slice();
   }
 
-  /** Replaces e with a persisted buffer (resume after a reload); the length must match the layout. */
-  restoreErrorFeedback(buffer: Float32Array): void {
-    if (buffer.length !== this.parameterCount) throw new MinerStateError(`The persisted error-feedback buffer has ${buffer.length} entries, the model has ${this.parameterCount}; it belongs to another run. Clear this tab's saved state.`);
-    this.errorFeedback.set(buffer);
+  /** Replaces e with a persisted buffer (resume after a reload or a lost device); the length must match the layout. */
+  async restoreErrorFeedback(buffer: Float32Array): Promise<void> {
+    if (buffer.length !== this.parameterCount) throw new MinerStateError(`The persisted error-feedback buffer has ${buffer.length} entries, the model has ${this.parameterCount}; it belongs to another run. Use Forget saved state on Contribute to start fresh.`);
+    if (this.errorFeedbackOnEngine) await this.options.engine.importErrorFeedback(buffer);
+    else this.errorFeedback.set(buffer);
   }
 
   /** Trains window `w` on the assigned data and compresses the error-feedback buffer into wire bytes. */
@@ -116,20 +128,13 @@ export class Miner {
     const digest = sampleDigest(trainedIds);
     this.emit({ kind: 'miner-assignment', window, uid, sequences: trainedIds.length, sampleDigest: digest });
 
-    let delta: Float32Array;
     if (behaviour.trains) {
       const batches = stepIds.map((ids) => batchTokens(this.options.tokens, ids, config.model.seqLen));
       const result = await engine.trainInner(batches, config.inner.innerSteps);
       const meanLoss = result.losses.reduce((a, b) => a + b, 0) / Math.max(1, result.losses.length);
       this.emit({ kind: 'miner-trained', window, uid, steps: result.losses.length, meanLoss, elapsedMs: result.elapsedMs });
-      delta = await engine.pseudoGradient();
-    } else {
-      delta = new Float32Array(this.parameterCount);
     }
-    delta = behaviour.transformDelta(delta, window, uid);
-
-    accumulateErrorFeedback(this.errorFeedback, delta, config.compression.errorFeedbackDecay);
-    const tensors = compressErrorFeedback(this.errorFeedback, this.options.layout, config.compression);
+    const { tensors, updateNorm, denseOnCpu } = this.errorFeedbackOnEngine ? { ...(await engine.compressPseudoGradient()), updateNorm: null } : await this.compressOnCpu(window);
     const bytes = encodeSubmission(
       {
         runId: config.runId,
@@ -143,10 +148,20 @@ export class Miner {
       },
       config.compression,
     );
+    this.emit({ kind: 'miner-compressed', window, uid, bytes: bytes.length, updateNorm, denseOnCpu });
+    this.prepared.set(window, bytes);
+  }
+
+  /** Δ on the CPU (trained, or zero), rewritten by the behaviour, then the reference error feedback and compression on this miner's e. */
+  private async compressOnCpu(window: number): Promise<{ tensors: EncodedTensor[]; updateNorm: number; denseOnCpu: true }> {
+    const { config, engine, behaviour, uid } = this.options;
+    let delta = behaviour.trains ? await engine.pseudoGradient() : new Float32Array(this.parameterCount);
+    if (behaviour.transformDelta !== undefined) delta = behaviour.transformDelta(delta, window, uid);
+    accumulateErrorFeedback(this.errorFeedback, delta, config.compression.errorFeedbackDecay);
+    const tensors = compressErrorFeedback(this.errorFeedback, this.options.layout, config.compression);
     let norm = 0;
     for (const v of delta) norm += v * v;
-    this.emit({ kind: 'miner-compressed', window, uid, bytes: bytes.length, updateNorm: Math.sqrt(norm) });
-    this.prepared.set(window, bytes);
+    return { tensors, updateNorm: Math.sqrt(norm), denseOnCpu: true };
   }
 
   /** Signs and uploads window `w`'s submission; a copier first fetches and re-labels its victim's bytes. */
@@ -172,23 +187,38 @@ export class Miner {
    * persists it needs no second readback.
    */
   async finishWindow(window: number, gate: TimeGate): Promise<Float32Array> {
-    const { config, uid, layout, engine, storage } = this.options;
+    const { uid, engine } = this.options;
+    const accepted = await this.gather(window, gate);
+    const apply = this.options.behaviour.appliesOuterStep && accepted.length > 0;
+    if (accepted.length === 0) {
+      // A null round (§5.2).
+      if (this.errorFeedbackOnEngine) await engine.resetErrorFeedback();
+      else resetErrorFeedback(this.errorFeedback);
+    }
+    // On the engine (issue #5): the WebGPU engine decodes, aggregates and applies on the GPU with
+    // `outerStep`'s bits; the wasm engine runs `outerStep` itself. Same θ as applyOuter(outerUpdate(…)).
+    if (apply) await engine.applyAggregate(accepted);
+    this.emit({ kind: 'miner-outer-step', window, uid, applied: apply, peers: accepted.length });
+    const theta = await engine.exportParams();
+    await this.publishDebugSlice(window, theta);
+    return theta;
+  }
+
+  /** The accepted submissions of `window` from the uids the lead validator's peer list names (all miners without one). */
+  private async gather(window: number, gate: TimeGate): Promise<PeerSubmission[]> {
+    const { config, uid, layout, storage } = this.options;
     const uids = await gatherUidsAt(storage, this.options.validatorHotkey, window, this.options.minerUids());
     const gathered = await gatherSubmissions({ config, layout, storage, window, gate }, uids, this.options.hotkeyOf);
     this.emit({ kind: 'miner-gathered', window, uid, gathered: gathered.accepted.map((s) => s.uid), rejected: gathered.rejected });
-    const apply = this.options.behaviour.appliesOuterStep && gathered.accepted.length > 0;
-    if (gathered.accepted.length === 0) resetErrorFeedback(this.errorFeedback); // a null round (§5.2)
-    if (apply) {
-      // On the engine (issue #5): the WebGPU engine decodes, aggregates and applies on the GPU with
-      // `outerStep`'s bits; the wasm engine runs `outerStep` itself. Same θ as applyOuter(outerUpdate(…)).
-      await engine.applyAggregate(gathered.accepted.map((s) => ({ uid: s.uid, tensors: s.decoded.tensors })));
-    }
-    this.emit({ kind: 'miner-outer-step', window, uid, applied: apply, peers: gathered.accepted.length });
-    const theta = await engine.exportParams();
+    return gathered.accepted.map((s) => ({ uid: s.uid, tensors: s.decoded.tensors }));
+  }
+
+  /** θ's debug slice for `window`, which the validator's sync check reads (gauntlet-spec §5.9). */
+  private async publishDebugSlice(window: number, theta: Float32Array): Promise<void> {
+    const { uid, layout, storage } = this.options;
     const key = debugKey(window, uid);
     await storage.put(key, encodeJson({ window, slices: debugSlices(theta, layout) }));
     this.emit({ kind: 'miner-debug-published', window, uid, key });
-    return theta;
   }
 
   /**
@@ -204,7 +234,7 @@ export class Miner {
    * error-feedback buffer is left as it was (Templar's catch-up does not touch it).
    */
   async catchUp(from: number, to: number, gateOf: (window: number) => Promise<TimeGate>): Promise<CatchUpResult> {
-    const { config, uid, layout, engine, storage, validatorHotkey } = this.options;
+    const { engine, storage, validatorHotkey } = this.options;
     const result = { replayed: [] as number[], gatheredLive: [] as number[], skipped: [] as number[] };
     if (to < from) return result;
     const published = new Set((await publishedAggregates(storage, validatorHotkey)).map((a) => a.window));
@@ -216,12 +246,9 @@ export class Miner {
         await engine.applyOuter(update);
         result.replayed.push(window);
       } else if (window > newest || published.has(window)) {
-        const gate = await gateOf(window);
-        const uids = await gatherUidsAt(storage, validatorHotkey, window, this.options.minerUids());
-        const gathered = await gatherSubmissions({ config, layout, storage, window, gate }, uids, this.options.hotkeyOf);
-        this.emit({ kind: 'miner-gathered', window, uid, gathered: gathered.accepted.map((s) => s.uid), rejected: gathered.rejected });
-        if (gathered.accepted.length > 0) {
-          await engine.applyAggregate(gathered.accepted.map((s) => ({ uid: s.uid, tensors: s.decoded.tensors })));
+        const accepted = await this.gather(window, await gateOf(window));
+        if (accepted.length > 0) {
+          await engine.applyAggregate(accepted);
           result.gatheredLive.push(window);
         } else {
           result.skipped.push(window);
@@ -230,9 +257,7 @@ export class Miner {
         result.skipped.push(window);
       }
     }
-    const key = debugKey(to, uid);
-    await storage.put(key, encodeJson({ window: to, slices: debugSlices(await engine.exportParams(), layout) }));
-    this.emit({ kind: 'miner-debug-published', window: to, uid, key });
+    await this.publishDebugSlice(to, await engine.exportParams());
     return result;
   }
 

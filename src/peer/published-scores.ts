@@ -6,7 +6,7 @@
 import { deserializeWindowScores, MAX_WINDOW_SCORES_BYTES, WindowScoresError, type WindowScoresDocument } from '../core/scoring/index.ts';
 import { NetError } from '../net/errors.ts';
 import type { Storage } from '../net/types.ts';
-import { scoresKey } from './gather.ts';
+import { numberedObjects, scoresKey } from './gather.ts';
 
 const SCORES_PREFIX = 'scores-';
 
@@ -50,12 +50,9 @@ export class WindowScoresFollower {
       this.validatorHotkey = validatorHotkey;
       this.lastWindow = -1;
     }
-    const windows = (await this.storage.list(validatorHotkey, SCORES_PREFIX))
-      .map((info) => info.key.slice(SCORES_PREFIX.length))
-      .filter((text) => /^\d+$/.test(text))
-      .map(Number)
+    const windows = (await numberedObjects(this.storage, validatorHotkey, SCORES_PREFIX))
+      .map(({ n }) => n)
       .filter((window) => window > this.lastWindow)
-      .sort((a, b) => a - b)
       .slice(-this.backlog);
     const out: ScoresReadResult[] = [];
     for (const window of windows) {

@@ -48,7 +48,7 @@ import type { Chain, Storage, TimeGate } from '../net/types.ts';
 import type { TokenBatch, TrainerEngine } from '../workers/trainer-api.ts';
 import type { SubmissionRejection, ValidatorEvent, WindowEventListener } from './events.ts';
 import {
-  aggregateKey, checkpointKey, debugSlices, encodeJson, fetchSubmission, gatherSubmissions, gatherUidsAt, gradientKey, peerListKey, readDebugSlices, scoresKey,
+  aggregateKey, checkpointKey, debugSlices, encodeJson, fetchSubmission, gatherSubmissions, gatherUidsAt, gradientKey, peerListKey, publishedAggregates, readAggregate, readCheckpoint, readDebugSlices, scoresKey,
   type AcceptedSubmission,
 } from './gather.ts';
 import { outerUpdate } from './miner.ts';
@@ -163,19 +163,12 @@ export class Validator {
     }
     this.state = deserializeState(parsed.scoring);
     this.checkpoint = parsed.checkpoint ?? null;
-    if (this.checkpoint !== null) {
-      const { data } = await storage.get(hotkey, checkpointKey(this.checkpoint.globalStep), { maxBytes: this.parameterCount * 4 });
-      await engine.init(config, float32Of(data, this.parameterCount));
-    }
+    if (this.checkpoint !== null) await engine.init(config, await readCheckpoint(storage, hotkey, this.checkpoint.globalStep, this.parameterCount));
     const after = this.checkpoint?.window ?? -1;
     const lastWindow = this.state.lastWindow ?? -1;
-    const windows = (await storage.list(hotkey, 'aggregate-'))
-      .map((info) => Number(info.key.slice('aggregate-'.length)))
-      .filter((w) => Number.isInteger(w) && w > after && w <= lastWindow)
-      .sort((a, b) => a - b);
-    for (const w of windows) {
-      const { data } = await storage.get(hotkey, aggregateKey(w), { maxBytes: this.parameterCount * 4 });
-      await engine.applyOuter(float32Of(data, this.parameterCount));
+    // Its own aggregates after the checkpoint, in order; one that does not fit the model is fatal here (AggregateFormatError).
+    for (const { window } of await publishedAggregates(storage, hotkey)) {
+      if (window > after && window <= lastWindow) await engine.applyOuter(await readAggregate(storage, hotkey, window, this.parameterCount));
     }
     return true;
   }
@@ -379,14 +372,6 @@ function chunkIndexSets(submission: AcceptedSubmission): Record<string, ChunkInd
     for (let start = 0; start < tensor.indices.length; start += tensor.k) chunks.push(tensor.indices.subarray(start, start + tensor.k));
     out[tensor.name] = chunks;
   }
-  return out;
-}
-
-/** A stored float32 vector of `length` entries (little-endian, as `Float32Array` bytes on every platform we run). */
-function float32Of(data: Uint8Array, length: number): Float32Array {
-  if (data.length !== length * 4) throw new ValidatorConfigError(`A stored parameter vector has ${data.length} bytes, expected ${length * 4}; it belongs to another model shape.`);
-  const out = new Float32Array(length);
-  new Uint8Array(out.buffer).set(data);
   return out;
 }
 

@@ -15,7 +15,7 @@ import {
   type ValidatorScoringState,
   type WindowScoringInputs,
 } from '../core/scoring/index.ts';
-import type { DashboardStore } from './dashboard/model.ts';
+import { meanControlLoss, type DashboardStore } from './dashboard/model.ts';
 
 /** A replay file that cannot be used (the message says what to fix). */
 export class ReplayFileError extends Error {
@@ -63,9 +63,11 @@ export class ScoringReplay {
   private next = 0;
   private state: ValidatorScoringState;
 
+  /** `innerBatchSize`: the batch size the recorded validator evaluated with (the file's scoring config does not carry it). */
   constructor(
     private readonly file: ReplayFile,
     private readonly store: DashboardStore,
+    private readonly innerBatchSize: number,
   ) {
     this.state = file.initialState;
     store.reset(file.config);
@@ -87,7 +89,7 @@ export class ScoringReplay {
     this.next += 1;
     this.store.recordScoring(result);
     if (inputs.lossRandomBefore !== null && inputs.evalUids.length > 0) {
-      this.store.recordLoss(inputs.window, { network: inputs.lossRandomBefore });
+      this.store.recordLoss(inputs.window, { network: meanControlLoss(inputs.lossRandomBefore, this.file.config.evalSequences, this.innerBatchSize) });
     }
     this.store.setPhase(inputs.window, 'rate', 'done', `${result.reasons.filter((r) => r.rule === 'openskill').length} rated`);
     this.store.setPhase(inputs.window, 'weights', result.setWeightsDue ? 'done' : 'skipped', result.setWeightsDue ? 'set on chain' : 'not a weight window');

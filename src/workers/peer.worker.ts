@@ -33,7 +33,7 @@ import { NetError } from '../net/errors.ts';
 import type { Chain, Metagraph, Signer, Storage, TimeGate } from '../net/types.ts';
 import { behaviourByName, CHEATER_BEHAVIOURS } from '../peer/behaviours.ts';
 import { BrowserPeerPersistence, PersistenceError, SNAPSHOT_VERSION, type PeerSnapshot } from '../peer/browser-persistence.ts';
-import { AggregateFormatError, publishedAggregates, replayAggregates, type AggregateReplay } from '../peer/gather.ts';
+import { AggregateFormatError, numberedObjects, publishedAggregates, readCheckpoint, replayAggregates, type AggregateReplay } from '../peer/gather.ts';
 import { Miner, MinerStateError } from '../peer/miner.ts';
 import { WindowScoresFollower } from '../peer/published-scores.ts';
 import { UploadWindowClosedError, uploadWithRetry } from '../peer/upload-retry.ts';
@@ -79,13 +79,6 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 function digestOf(values: Float32Array): string {
   return bytesToHex(sha256(new Uint8Array(values.buffer, values.byteOffset, values.byteLength)));
-}
-
-function float32Of(data: Uint8Array, length: number, what: string): Float32Array {
-  if (data.length !== length * 4) throw new PeerStateError(`${what} has ${data.length} bytes, expected ${length * 4}: it belongs to another model shape.`);
-  const out = new Float32Array(length);
-  new Uint8Array(out.buffer).set(data);
-  return out;
 }
 
 /**
@@ -142,15 +135,11 @@ async function startingPoint(
   // From a snapshot the loop's catch-up (`Miner.catchUp`) brings θ from `snapshot.window + 1` to the head.
   if (snapshot !== undefined) return { params: snapshot.params, source: 'snapshot', after: () => false, window: snapshot.window, globalStep: 0 };
   if (validatorHotkey === undefined) return { params: undefined, source: 'init', after: () => false, window: null, globalStep: 0 };
-  const checkpoints = (await storage.list(validatorHotkey, 'checkpoint-'))
-    .map((info) => ({ step: Number(info.key.slice('checkpoint-'.length)), info }))
-    .filter((c) => Number.isInteger(c.step))
-    .sort((a, b) => b.step - a.step);
-  const latest = checkpoints[0];
+  const latest = (await numberedObjects(storage, validatorHotkey, 'checkpoint-')).at(-1);
   if (latest === undefined) return { params: undefined, source: 'init', after: () => true, window: null, globalStep: 0 };
-  const { data } = await storage.get(validatorHotkey, latest.info.key, { maxBytes: parameterCount * 4 });
+  const params = await readCheckpoint(storage, validatorHotkey, latest.n, parameterCount);
   // Aggregates stored after the checkpoint are the windows it does not include yet.
-  return { params: float32Of(data, parameterCount, latest.info.key), source: 'checkpoint', after: (_w, at) => at > latest.info.lastModifiedMs, window: null, globalStep: latest.step };
+  return { params, source: 'checkpoint', after: (_w, at) => at > latest.info.lastModifiedMs, window: null, globalStep: latest.n };
 }
 
 function buildMiner(p: Omit<Peer, 'miner'>, engine: AnyEngine): Miner {
@@ -245,7 +234,7 @@ async function uploadInPutWindow(p: Peer, window: number, gate: TimeGate): Promi
 
 /** Saves the snapshot of `window`: `params` is θ after its outer step (the caller's readback). */
 async function persist(p: Peer, window: number, params: Float32Array): Promise<void> {
-  const errorFeedback = p.miner.exportErrorFeedback();
+  const errorFeedback = await p.miner.exportErrorFeedback();
   try {
     const optimizer = await p.engine.exportOptimizerState();
     await p.persistence.save({ version: SNAPSHOT_VERSION, runId: p.config.runId, hotkey: p.options.hotkey, window, params, errorFeedback, optimizer, savedAtMs: Date.now() });
@@ -358,7 +347,7 @@ async function recoverEngine(p: Peer): Promise<number | null> {
   }
   p.engine = synced.engine;
   p.miner = buildMiner(p, synced.engine);
-  if (synced.snapshot !== undefined) p.miner.restoreErrorFeedback(synced.snapshot.errorFeedback);
+  if (synced.snapshot !== undefined) await p.miner.restoreErrorFeedback(synced.snapshot.errorFeedback);
   p.emit({ kind: 'peer-engine', backend: synced.info.backend, reason: synced.info.reason, parameterCount: synced.info.parameterCount });
   const from = synced.snapshot === undefined ? `${synced.sourceText} (no window was saved yet)` : `the state saved after window ${synced.snapshot.window}`;
   p.emit({ kind: 'peer-recovered', backend: synced.info.backend, window: synced.snapshot?.window ?? null, message: `Recovered from the lost GPU device: training again on ${synced.info.backend}, resumed from ${from}.` });
@@ -493,7 +482,7 @@ const api: PeerWorkerApi = {
     building.miner = buildMiner(building, engine);
     peer = building as Peer;
     if (snapshot !== undefined) {
-      peer.miner.restoreErrorFeedback(snapshot.errorFeedback);
+      await peer.miner.restoreErrorFeedback(snapshot.errorFeedback);
       emit({
         kind: 'peer-resumed', window: snapshot.window, errorFeedbackDigest: digestOf(snapshot.errorFeedback),
         message: `Resumed from this browser's saved state after window ${snapshot.window} (θ, the error-feedback buffer and the optimiser state at inner step ${snapshot.optimizer.schedulerSteps}); later windows are caught up next.`,
@@ -513,8 +502,8 @@ const api: PeerWorkerApi = {
     await peer?.engine.dispose();
     peer = null;
   },
-  errorFeedbackDigest() {
-    return Promise.resolve(peer === null ? null : digestOf(peer.miner.exportErrorFeedback()));
+  async errorFeedbackDigest() {
+    return peer === null ? null : digestOf(await peer.miner.exportErrorFeedback());
   },
   testOnlyLoseDevice(options) {
     const engine = peer?.engine;

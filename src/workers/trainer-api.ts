@@ -102,6 +102,10 @@ export interface TrainerEngine {
   compressPseudoGradient(): Promise<CompressedPseudoGradient>;
   /** e ← 0: a null round (no outer step taken, gauntlet-spec §5.2). */
   resetErrorFeedback(): Promise<void>;
+  /** A copy of e (flat, layout order): what a peer persists between windows (a dense readback on WebGPU). */
+  exportErrorFeedback(): Promise<Float32Array>;
+  /** e ← `errorFeedback` (a resume after a reload or a lost device); the length must match and every value be finite. */
+  importErrorFeedback(errorFeedback: Float32Array): Promise<void>;
   /** The outer step on θ in place from gathered submissions (gauntlet-spec §6, `tplr.neurons.outer_step`). */
   applyAggregate(peers: readonly PeerSubmission[]): Promise<OuterStepResult>;
   /** Mean token loss per batch on θ, or on θ − trialUpdate when given (θ is left unchanged; §7.2). */
@@ -126,8 +130,6 @@ export interface TrainerDiagnostics {
   calibrate(steps: number): Promise<number>;
   /** [clip scale, global gradient norm] of the last inner step as the GPU computed them (WebGPU only). */
   lastClip(): Promise<{ scale: number; norm: number } | undefined>;
-  /** A copy of the engine's error-feedback buffer e (flat, layout order); a readback, for tests. */
-  errorFeedback(): Promise<Float32Array>;
   /** Bytes the engine has copied from the GPU to the CPU since init (0 on the wasm backend). */
   readbackBytes(): Promise<number>;
   /** Node placement of any ONNX model on the WebGPU EP (ground truth for the graph lint). */

@@ -38,6 +38,11 @@ const api: TrainerWorkerApi = {
   applyOuter: (update) => current('applyOuter').applyOuter(update),
   compressPseudoGradient: () => current('compressPseudoGradient').compressPseudoGradient(),
   resetErrorFeedback: () => current('resetErrorFeedback').resetErrorFeedback(),
+  async exportErrorFeedback() {
+    const e = await current('exportErrorFeedback').exportErrorFeedback();
+    return Comlink.transfer(e, [e.buffer]);
+  },
+  importErrorFeedback: (errorFeedback) => current('importErrorFeedback').importErrorFeedback(errorFeedback),
   applyAggregate: (peers) => current('applyAggregate').applyAggregate(peers),
   evalLoss: (batches, trialUpdate) => current('evalLoss').evalLoss(batches, trialUpdate),
   async exportParams() {
@@ -59,10 +64,6 @@ const api: TrainerWorkerApi = {
     return Comlink.transfer(out, [out.grads.buffer]);
   },
   calibrate: (steps) => current('calibrate').calibrate(steps),
-  async errorFeedback() {
-    const e = await current('errorFeedback').errorFeedback();
-    return Comlink.transfer(e, [e.buffer]);
-  },
   readbackBytes: () => Promise.resolve(engine instanceof WebGpuTrainerEngine ? engine.readbackBytes : 0),
   lastClip: async () => (engine instanceof WebGpuTrainerEngine ? engine.lastClip() : undefined),
   async placementOf(modelBytes) {

@@ -50,7 +50,7 @@ test('dct-sign outer step on the GPU agrees with the CPU reference except where 
       await trainer.trainInner([{ inputs: Int32Array.from(batch.inputs), targets: Int32Array.from(batch.targets) }], 1);
       const thetaH = await trainer.exportParams();
       const compressed = await trainer.compressPseudoGradient();
-      const errorFeedback = await trainer.errorFeedback();
+      const errorFeedback = await trainer.exportErrorFeedback();
       await trainer.dispose();
       return { theta0, result, theta, thetaH, compressed, errorFeedback };
     },

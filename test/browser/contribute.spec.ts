@@ -202,6 +202,17 @@ test('a volunteer contributes ≥ 3 windows on the devnet, survives a reload wit
   await page.screenshot({ path: testInfo.outputPath('contribute-dashboard.png'), fullPage: true });
   await testInfo.attach('contribute-dashboard', { path: testInfo.outputPath('contribute-dashboard.png'), contentType: 'image/png' });
   await second.context().close();
+
+  // Stopped, the volunteer can forget what this browser saved; selecting the hotkey again finds nothing to resume.
+  const stopped = await status(page);
+  const lastSaved = stopped.persisted.at(-1)?.window ?? resumed.window;
+  expect(stopped.saved).toEqual({ window: lastSaved });
+  await page.click('[data-action="forget-saved"]');
+  await expect.poll(async () => (await status(page)).saved).toBeNull();
+  expect((await status(page)).message).toContain(`(after window ${lastSaved}): the next Start syncs from the network`);
+  await page.evaluate((k) => window.gauntlet!.ui.contribute().session.selectAccount(k), hotkey);
+  expect((await status(page)).saved).toBeNull();
+  await expect(page.locator('[data-action="forget-saved"]')).toBeDisabled();
 });
 
 /** A third volunteer, on WebGPU, for the device-loss test. */
@@ -241,7 +252,9 @@ test('a lost GPU device is recreated (a new device, then wasm when no GPU is lef
     { runId: config.runId, hotkey, parameterCount },
   );
   await joinAndStart(page, hotkey, 'webgpu');
-  await expect.poll(async () => (await status(page)).log.some((m) => m.includes('layout version 1')), { timeout: 60_000 }).toBe(true);
+  // Selecting the hotkey says the saved state cannot be resumed (and can be forgotten); the worker then refuses it itself.
+  expect((await status(page)).log.some((m) => m.startsWith(hotkey) && m.includes('cannot resume') && m.includes('layout version 1'))).toBe(true);
+  await expect.poll(async () => (await status(page)).log.some((m) => m.startsWith("This browser's saved peer state has layout version 1")), { timeout: 60_000 }).toBe(true);
   await expect.poll(async () => (await status(page)).engine?.backend, { timeout: 60_000 }).toBe('webgpu');
   expect((await status(page)).resumed).toBeNull();
 

@@ -57,7 +57,7 @@ test('WebGPU engine: GPU-compressed windows equal the CPU reference, only packed
         const compressed = await trainer.compressPseudoGradient();
         const after = await trainer.readbackBytes();
         const restored = await trainer.exportParams();
-        const errorFeedback = await trainer.errorFeedback();
+        const errorFeedback = await trainer.exportErrorFeedback();
         windows.push({ thetaH, compressed, counted: after - before, restored, errorFeedback });
       }
       // Two peers in reverse uid order: the engine must sort them as the reference does.

@@ -1,5 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { createScoringState, scoreWindow, type ValidatorScoringState } from '../../src/core/scoring/index.ts';
+import { tinyRunConfig } from '../../src/core/run-config.ts';
 import { simulateRun, testScoringConfig } from '../unit/scoring-helpers.ts';
 
 /**
@@ -38,6 +39,12 @@ test('the score breakdown and the "why" panel show the scorer\'s numbers', async
     close(peer.sigma, ref.rating?.sigma ?? null);
     close(peer.ordinal, ref.rating === null ? null : ref.rating.mu - 3 * ref.rating.sigma);
   }
+  // The network loss is plotted as θ's mean token loss, on the miners' scale: the recorded sum over the
+  // control batches divided by their count (evalSequences / the page run's inner batch size).
+  const controlBatches = Math.ceil(config.evalSequences / tinyRunConfig().inner.batchSize);
+  const recorded = run.inputs.filter((i) => i.lossRandomBefore !== null && i.evalUids.length > 0);
+  expect(recorded.length).toBeGreaterThan(0);
+  expect(model.loss.map((p) => ({ window: p.window, network: p.network }))).toEqual(recorded.map((i) => ({ window: i.window, network: i.lossRandomBefore! / controlBatches })));
   // Every slash the scorer logged is listed for its uid (the SYNTHETIC run has copiers, lazy and lagging peers).
   const slashCount = model.scores.peers.reduce((n, p) => n + p.slashes.length, 0);
   expect(slashCount).toBeGreaterThan(0);

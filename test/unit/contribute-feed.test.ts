@@ -15,7 +15,7 @@ describe('Contribute dashboard feed', () => {
     const store = new DashboardStore('contribute', config.scoring);
     const feed = new DashboardFeed(store, shape);
     feed.take({ kind: 'miner-trained', window: 7, uid: 2, steps: 4, meanLoss: 5.25, elapsedMs: 512 }, 2);
-    feed.take({ kind: 'miner-compressed', window: 7, uid: 2, bytes: 160, updateNorm: 0.5 }, 2);
+    feed.take({ kind: 'miner-compressed', window: 7, uid: 2, bytes: 160, updateNorm: null, denseOnCpu: false }, 2);
     const model = store.model();
     // 4 steps × 256 tokens in 0.512 s = 2000 tokens/s; 4000 dense bytes over 160 sent = 25×.
     expect(model.traffic).toEqual([{ window: 7, tokensPerSecond: 2000, bytesSent: 160, denseBytes: 4000, compressionRatio: 25 }]);

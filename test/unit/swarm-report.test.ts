@@ -40,7 +40,7 @@ function windowEvents(uid: number, window: number, startMs: number, trains: bool
   const events: PeerEvent[] = [
     { kind: 'miner-assignment', window, uid, sequences: 16, sampleDigest: 'ab' },
     ...(trains ? [{ kind: 'miner-trained', window, uid, steps: 4, meanLoss: 5, elapsedMs: 1 } as const] : []),
-    { kind: 'miner-compressed', window, uid, bytes: 6000 + uid, updateNorm: 1 },
+    { kind: 'miner-compressed', window, uid, bytes: 6000 + uid, updateNorm: null, denseOnCpu: false },
     { kind: 'peer-stage-start', window, stage: 'upload' },
     { kind: 'miner-signed', window, uid, key: 'k' },
     { kind: 'miner-uploaded', window, uid, key: 'k', serverTimeMs: 0 },

@@ -59,11 +59,11 @@ describe('wasm engine: compressPseudoGradient and applyAggregate', () => {
       accumulateErrorFeedback(ef, delta, config.compression.errorFeedbackDecay);
       expect(out.tensors).toEqual(compressErrorFeedback(ef, layout, config.compression));
       expect(out.readbackBytes).toBe(0);
-      expect(bits(await engine.errorFeedback())).toEqual(bits(ef));
+      expect(bits(await engine.exportErrorFeedback())).toEqual(bits(ef));
       expect(bits(await engine.exportParams())).toEqual(bits(theta0));
     }
     await engine.resetErrorFeedback();
-    expect((await engine.errorFeedback()).every((x) => x === 0)).toBe(true);
+    expect((await engine.exportErrorFeedback()).every((x) => x === 0)).toBe(true);
     await engine.dispose();
   });
 

@@ -39,7 +39,7 @@ export class DashboardFeed {
         return;
       }
       case 'miner-compressed':
-        store.setPhase(event.window, 'compress', 'done', `${event.bytes} bytes, ‖Δ‖ ${event.updateNorm.toExponential(2)}`);
+        store.setPhase(event.window, 'compress', 'done', `${event.bytes} bytes, ${event.updateNorm !== null ? `‖Δ‖ ${event.updateNorm.toExponential(2)}` : event.denseOnCpu ? 'compressed in the engine' : 'Δ never left the GPU'}`);
         store.recordTraffic(event.window, { ...this.trained.get(event.window), bytesSent: event.bytes, denseBytes: this.shape.denseBytes });
         this.trained.delete(event.window);
         return;

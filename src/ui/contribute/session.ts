@@ -27,6 +27,8 @@ export interface ContributeStatus extends NetworkWalletStatus {
   readonly uploadedWindows: readonly number[];
   readonly persisted: readonly { readonly window: number; readonly errorFeedbackDigest: string }[];
   readonly resumed: { readonly window: number; readonly errorFeedbackDigest: string } | null;
+  /** What this browser holds for the selected hotkey in this run: a snapshot Start resumes from, one it cannot read, or nothing. */
+  readonly saved: { readonly window: number } | { readonly unreadable: string } | null;
   readonly chainScores: { readonly window: number; readonly block: number; readonly validatorHotkey: string; readonly rows: readonly ChainScoreRow[] } | null;
 }
 
@@ -38,7 +40,7 @@ export class ContributeSession extends NetworkWalletSession<ContributeStatus> {
 
   constructor(config: RunConfig, store: DashboardStore, devnetUrl: string = location.origin) {
     super(config, {
-      ...initialNetworkStatus(devnetUrl), engine: null, uploadedWindows: [], persisted: [], resumed: null, chainScores: null,
+      ...initialNetworkStatus(devnetUrl), engine: null, uploadedWindows: [], persisted: [], resumed: null, saved: null, chainScores: null,
     }, 'mines', DEV_ACCOUNT_URI, 'contributing');
     this.feed = new DashboardFeed(store, { tokensPerStep: config.inner.batchSize * config.model.seqLen, denseBytes: parameterCount(config.model) * 4 });
   }
@@ -59,6 +61,21 @@ export class ContributeSession extends NetworkWalletSession<ContributeStatus> {
     await this.api?.stop();
     this.state.running = false;
     this.say('Stopped. The last finished window is saved in this browser.');
+  }
+
+  /**
+   * Deletes what this browser saved for the selected hotkey in this run (θ, error feedback, optimiser
+   * state): the next Start syncs from the network instead. For a snapshot that cannot be resumed
+   * (another run's, a layout this version refuses) or a volunteer who wants a clean start.
+   */
+  async forgetSavedState(): Promise<void> {
+    if (this.state.running) this.refuse('Stop the miner loop before forgetting its saved state.');
+    const hotkey = this.state.hotkey;
+    if (hotkey === null) this.refuse('Pick a hotkey first: saved state belongs to one hotkey.');
+    await this.attempt(() => new BrowserPeerPersistence().clear(this.config.runId, hotkey));
+    const saved = this.state.saved;
+    this.state.saved = null;
+    this.say(`Forgot this browser's saved state for ${hotkey}${saved !== null && 'window' in saved ? ` (after window ${saved.window})` : ''}: the next Start syncs from the network.`);
   }
 
   /** sha256 of the worker's error-feedback buffer now (null before the loop starts). */
@@ -91,6 +108,7 @@ export class ContributeSession extends NetworkWalletSession<ContributeStatus> {
         return;
       case 'peer-persisted':
         this.state.persisted = [...this.state.persisted, { window: event.window, errorFeedbackDigest: event.errorFeedbackDigest }];
+        this.state.saved = { window: event.window };
         this.say(event.message);
         return;
       case 'peer-resumed':
@@ -130,8 +148,15 @@ export class ContributeSession extends NetworkWalletSession<ContributeStatus> {
     const metagraph = await this.attempt(() => this.chain().metagraph(this.netuid()));
     const i = metagraph.hotkeys.indexOf(hotkey);
     this.state.uid = i < 0 ? null : metagraph.uids[i]!;
-    const saved = await new BrowserPeerPersistence().load(this.config.runId, hotkey).catch(() => undefined);
-    return saved === undefined ? '' : ` This browser holds its state after window ${saved.window}: Start resumes from it.`;
+    const saved = await new BrowserPeerPersistence().load(this.config.runId, hotkey).then(
+      (snapshot) => (snapshot === undefined ? null : { window: snapshot.window }),
+      // A snapshot this version cannot read is still there to forget.
+      (error: unknown) => ({ unreadable: error instanceof Error ? error.message : String(error) }),
+    );
+    this.state.saved = saved;
+    if (saved === null) return '';
+    if ('unreadable' in saved) return ` This browser holds saved state it cannot resume (${saved.unreadable}); Forget saved state removes it.`;
+    return ` This browser holds its state after window ${saved.window}: Start resumes from it; Forget saved state starts clean.`;
   }
 
   /** The run's burn uid belongs to the subnet owner (gauntlet-spec §7.4): whatever it earns is burned, so it never mines. */

@@ -26,12 +26,21 @@ export interface TimelineModel {
   readonly phases: readonly PhaseModel[];
 }
 
+/**
+ * The validator records `lossRandomBefore` as the sum over its control set's batches of each batch's
+ * mean token loss (gauntlet-spec §7.2); the chart plots the mean token loss of θ, on the same scale as
+ * a miner's inner-step loss: that sum over `evalSequences / batchSize` batches.
+ */
+export function meanControlLoss(lossRandomBefore: number, evalSequences: number, batchSize: number): number {
+  return lossRandomBefore / Math.max(1, Math.ceil(evalSequences / batchSize));
+}
+
 /** One point of the loss chart; null where that series has no value for the window. */
 export interface LossPoint {
   readonly window: number;
   /** This peer's mean inner-step loss. */
   readonly local: number | null;
-  /** The network model's loss on random data before any trial step (a replay plots the validator's recorded sum as is). */
+  /** The network model's mean token loss on the validator's random control batches, before any trial step (`meanControlLoss`). */
   readonly network: number | null;
   /** A centralised baseline trained on the same tokens (Demo only). */
   readonly baseline: number | null;

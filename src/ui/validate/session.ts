@@ -12,7 +12,7 @@ import type { TrainerBackend } from '../../workers/trainer-api.ts';
 import type { NetworkSettings } from '../contribute/network.ts';
 import { initialNetworkStatus, NetworkWalletSession, type NetworkWalletStatus } from '../contribute/network-session.ts';
 import { registrationIn } from '../contribute/wallet.ts';
-import type { DashboardStore, WindowPhase } from '../dashboard/model.ts';
+import { meanControlLoss, type DashboardStore, type WindowPhase } from '../dashboard/model.ts';
 import { LastEvaluations, type PeerEvaluation } from '../demo/evaluations.ts';
 
 /** The validator's devnet development key: public by design, labelled as such, distinct from the miner's. */
@@ -141,9 +141,7 @@ export class ValidateSession extends NetworkWalletSession<ValidateStatus> {
   private record(summary: ValidatorWindowSummary): void {
     const store = this.store;
     store.recordScoring(summary.result);
-    // Σ over the control set's batches of each batch's mean token loss → the mean token loss of θ.
-    const batches = this.config.scoring.evalSequences / this.config.inner.batchSize;
-    if (summary.lossRandomBefore !== null) store.recordLoss(summary.window, { network: summary.lossRandomBefore / batches });
+    if (summary.lossRandomBefore !== null) store.recordLoss(summary.window, { network: meanControlLoss(summary.lossRandomBefore, this.config.scoring.evalSequences, this.config.inner.batchSize) });
     for (const phase of ['train', 'compress', 'sign'] as const) store.setPhase(summary.window, phase, 'skipped', "the miners' part");
     for (const phase of ['submit', 'gather', 'evaluate', 'rate'] as const) {
       const current = store.model().timeline.phases.find((p) => p.phase === phase);

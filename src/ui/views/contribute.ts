@@ -8,7 +8,7 @@ import type { RunConfig } from '../../core/config.ts';
 import type { CapabilityGate } from '../capability.ts';
 import { networkPanel } from '../contribute/network-form.ts';
 import { ContributeSession, DEV_ACCOUNT_URI, type ContributeStatus } from '../contribute/session.ts';
-import { shortKey, walletControls } from '../contribute/wallet-panel.ts';
+import { onClick, shortKey, walletControls } from '../contribute/wallet-panel.ts';
 import { mountDashboard, type MountedDashboard } from '../dashboard/dashboard.ts';
 import { DashboardStore, type DashboardModel } from '../dashboard/model.ts';
 import { formatBytes, formatPercent, h, table } from '../dom.ts';
@@ -44,9 +44,13 @@ export function createContributeView(config: RunConfig, onRender: (model: Dashbo
   });
   const { connect, devKey, accounts, register, registration, backend, start, stop, message } = controls;
   const scores = h('div', { 'data-role': 'chain-scores' });
+  const forget = h('button', { type: 'button', 'data-action': 'forget-saved', disabled: true }, 'Forget saved state');
+  onClick(forget, () => session.forgetSavedState());
 
   const render = (s: ContributeStatus): void => {
     controls.render(s);
+    forget.disabled = s.saved === null || s.hotkey === null || s.running;
+    forget.title = s.saved === null ? 'This browser holds no saved state for this hotkey.' : 'Delete θ, error feedback and optimiser state saved in this browser; the next Start syncs from the network.';
     const rows = s.chainScores?.rows ?? [];
     scores.replaceChildren(
       h('h4', {}, s.chainScores === null ? 'Chain weights: none read yet' : `Chain weights after window ${s.chainScores.window} (block ${s.chainScores.block})`),
@@ -74,7 +78,7 @@ export function createContributeView(config: RunConfig, onRender: (model: Dashbo
       h('p', {}, accounts, ' ', register),
       registration,
     ),
-    h('div', { class: 'panel' }, h('h3', {}, 'Mine'), h('p', {}, h('label', {}, 'Engine ', backend), ' ', start, ' ', stop), message, scores),
+    h('div', { class: 'panel' }, h('h3', {}, 'Mine'), h('p', {}, h('label', {}, 'Engine ', backend), ' ', start, ' ', stop, ' ', forget), message, scores),
     dashboard.element,
   );
   return { element, store, dashboard, session, showGate };

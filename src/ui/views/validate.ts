@@ -110,7 +110,8 @@ export function createValidateView(config: RunConfig, onRender: (model: Dashboar
     status.textContent = replay === null ? 'No file loaded.' : `${left} window${left === 1 ? '' : 's'} left to score.`;
   };
   const load = (raw: unknown): ScoringReplay => {
-    replay = new ScoringReplay(parseReplayFile(raw, config.scoring), store);
+    // A recorded file carries its scoring config but not the batch size: this run's (the validator evaluates in training-size batches).
+    replay = new ScoringReplay(parseReplayFile(raw, config.scoring), store, config.inner.batchSize);
     refresh();
     return replay;
   };
