@@ -14,6 +14,7 @@ import { parameterCount } from '../../src/model/params';
 import { honest } from '../../src/peer/behaviours';
 import { AggregateFormatError, aggregateKey, publishedAggregates, readAggregateIfWellFormed, replayAggregates } from '../../src/peer/gather';
 import { Simulation, simulationConfig, VALIDATOR_UID, type SimulatedPeer } from './sim-harness';
+import { bitsOf } from './float-bits';
 
 let sim: Simulation;
 let stayed: SimulatedPeer;
@@ -28,7 +29,6 @@ afterAll(async () => {
   await sim.dispose();
 });
 
-const bits = (values: Float32Array): Uint32Array => new Uint32Array(values.buffer, values.byteOffset, values.length);
 
 function thetaOf(peer: SimulatedPeer | 'validator'): Promise<Float32Array> {
   return (peer === 'validator' ? sim.validatorEngine : peer.engine).exportParams();
@@ -41,23 +41,23 @@ function syncReason(window: number, uid: number): ScoreReason | undefined {
 describe('catch-up after missed windows', () => {
   it('replays published aggregates, gathers corrupt or unpublished windows live, and ends bit-identical to the validator', async () => {
     for (const w of [0, 1, 2]) await sim.runWindow(w);
-    expect(bits(await thetaOf(caughtUp))).toEqual(bits(await thetaOf('validator')));
+    expect(bitsOf(await thetaOf(caughtUp))).toEqual(bitsOf(await thetaOf('validator')));
 
     // Windows 3–5 run without two of the miners; the validator has not processed window 5 yet.
     await sim.runWindow(3, true, [stayed]);
     await sim.runWindow(4, true, [stayed]);
     await sim.runWindow(5, false, [stayed]);
     sim.advanceToBlock(6 * sim.config.window.blocksPerWindow);
-    expect(bits(await thetaOf(caughtUp))).not.toEqual(bits(await thetaOf(stayed)));
+    expect(bitsOf(await thetaOf(caughtUp))).not.toEqual(bitsOf(await thetaOf(stayed)));
     // Window 4's published aggregate is replaced by an object of the wrong size.
     await sim.network.storage(sim.network.hotkeyOf(VALIDATOR_UID)).put(aggregateKey(4), new Uint8Array(12));
 
     const result = await caughtUp.miner.catchUp(3, 5, (w) => Promise.resolve(sim.gateOf(w)));
     expect(result).toEqual({ replayed: [3], gatheredLive: [4, 5], skipped: [] });
-    expect(bits(await thetaOf(caughtUp))).toEqual(bits(await thetaOf(stayed)));
+    expect(bitsOf(await thetaOf(caughtUp))).toEqual(bitsOf(await thetaOf(stayed)));
 
     sim.reports.push(await sim.validator.runWindow(5));
-    expect(bits(await thetaOf(caughtUp))).toEqual(bits(await thetaOf('validator')));
+    expect(bitsOf(await thetaOf(caughtUp))).toEqual(bitsOf(await thetaOf('validator')));
   }, 240_000);
 
   it('scores the caught-up miner in sync at its next submission, and the stale one behind', async () => {
@@ -71,7 +71,7 @@ describe('catch-up after missed windows', () => {
     expect(caughtUpSync!.after.syncScore).toBe(1);
     expect(caughtUpSync!.inputs.stepsBehind).toBe(0);
     expect(staleSync!.after.syncScore!).toBeLessThan(1);
-    expect(bits(await thetaOf(caughtUp))).toEqual(bits(await thetaOf('validator')));
+    expect(bitsOf(await thetaOf(caughtUp))).toEqual(bitsOf(await thetaOf('validator')));
   }, 240_000);
 
   it('a peer joining from init replays up to the corrupt aggregate, then catches up from there onto the validator’s θ', async () => {
@@ -86,7 +86,7 @@ describe('catch-up after missed windows', () => {
 
     const rest = await joiner.miner.catchUp(replay.malformed!.window, 7, (w) => Promise.resolve(sim.gateOf(w)));
     expect(rest).toEqual({ replayed: [5, 6, 7], gatheredLive: [4], skipped: [] });
-    expect(bits(await thetaOf(joiner))).toEqual(bits(await thetaOf('validator')));
+    expect(bitsOf(await thetaOf(joiner))).toEqual(bitsOf(await thetaOf('validator')));
 
     // An aggregate larger than the model is as malformed as a short one (not a network failure to retry).
     const size = parameterCount(sim.config.model) * 4;

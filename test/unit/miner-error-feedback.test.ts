@@ -10,6 +10,7 @@ import { honest, type Behaviour } from '../../src/peer/behaviours';
 import type { WindowEvent } from '../../src/peer/events';
 import { gradientKey } from '../../src/peer/gather';
 import { Simulation, simulationConfig } from './sim-harness';
+import { bitsOf } from './float-bits';
 
 /** Honest, except that Δ goes through the CPU: an identity rewrite keeps e on the miner. */
 const honestOnCpu = (): Behaviour => ({ ...honest(), transformDelta: (delta) => delta });
@@ -26,7 +27,6 @@ afterAll(async () => {
   await onCpu.dispose();
 });
 
-const bits = (values: Float32Array): Uint32Array => new Uint32Array(values.buffer, values.byteOffset, values.length);
 
 async function uploadedBytes(sim: Simulation, window: number): Promise<Uint8Array> {
   const { uid } = sim.peers[0]!;
@@ -47,7 +47,7 @@ describe('miner error feedback on the engine and on the CPU', () => {
       expect(await uploadedBytes(onEngine, window)).toEqual(await uploadedBytes(onCpu, window));
       const engineE = await onEngine.peers[0]!.miner.exportErrorFeedback();
       expect(engineE.some((x) => x !== 0)).toBe(true);
-      expect(bits(engineE)).toEqual(bits(await onCpu.peers[0]!.miner.exportErrorFeedback()));
+      expect(bitsOf(engineE)).toEqual(bitsOf(await onCpu.peers[0]!.miner.exportErrorFeedback()));
     }
     // The engine path reports no ‖Δ‖ (Δ stayed in the engine); the CPU path measured it.
     expect(compressedEvent(onEngine, 2).updateNorm).toBeNull();
@@ -60,9 +60,9 @@ describe('miner error feedback on the engine and on the CPU', () => {
     const saved = await miner.exportErrorFeedback();
     const other = saved.map((x, i) => (i % 7 === 0 ? -x : x));
     await miner.restoreErrorFeedback(other);
-    expect(bits(await engine.exportErrorFeedback())).toEqual(bits(other));
+    expect(bitsOf(await engine.exportErrorFeedback())).toEqual(bitsOf(other));
     await expect(miner.restoreErrorFeedback(new Float32Array(3))).rejects.toThrow(/belongs to another run/);
     await miner.restoreErrorFeedback(saved);
-    expect(bits(await miner.exportErrorFeedback())).toEqual(bits(saved));
+    expect(bitsOf(await miner.exportErrorFeedback())).toEqual(bitsOf(saved));
   });
 });

@@ -12,6 +12,7 @@ import { tinyRunConfig } from '../../src/core/run-config';
 import { WasmTrainerEngine } from '../../src/gpu/wasm-engine';
 import { parameterCount } from '../../src/model/params';
 import { TrainerInputError, type InnerOptimizerState, type TokenBatch } from '../../src/workers/trainer-api';
+import { bitsOf } from './float-bits';
 
 const engines: WasmTrainerEngine[] = [];
 
@@ -44,7 +45,6 @@ async function window(engine: WasmTrainerEngine, config: RunConfig, w: number): 
   return delta;
 }
 
-const bits = (values: Float32Array): Uint32Array => new Uint32Array(values.buffer, values.byteOffset, values.length);
 
 describe('inner optimiser state across a resume', () => {
   it('a resumed engine gives the uninterrupted engine’s next window bit for bit; without the state it does not', async () => {
@@ -60,8 +60,8 @@ describe('inner optimiser state across a resume', () => {
     const resumed = await window(await engineOn(config, params, saved), config, 2);
     const fresh = await window(await engineOn(config, params), config, 2);
 
-    expect(bits(resumed)).toEqual(bits(uninterrupted));
-    expect(bits(await running.exportParams())).toEqual(bits(await engines[1]!.exportParams()));
+    expect(bitsOf(resumed)).toEqual(bitsOf(uninterrupted));
+    expect(bitsOf(await running.exportParams())).toEqual(bitsOf(await engines[1]!.exportParams()));
     expect((await engines[1]!.exportOptimizerState()).schedulerSteps).toBe(3 * config.inner.innerSteps);
     // A fresh optimiser (zero moments, warm-up from step 0) takes a different step: the state matters.
     let differing = 0;
@@ -76,7 +76,7 @@ describe('inner optimiser state across a resume', () => {
     const first = await engine.exportOptimizerState();
     const copy = first.expAvg.slice();
     await window(engine, config, 1);
-    expect(bits(first.expAvg)).toEqual(bits(copy));
+    expect(bitsOf(first.expAvg)).toEqual(bitsOf(copy));
   }, 60_000);
 
   it('rejects an optimiser state that does not fit the model, keeping the working engine', async () => {

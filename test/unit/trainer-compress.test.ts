@@ -11,36 +11,28 @@ import { outerStep, type PeerSubmission } from '../../src/core/aggregate';
 import { encodeTensor } from '../../src/core/compress/codec';
 import { accumulateErrorFeedback, compressErrorFeedback, pseudoGradient } from '../../src/core/compress/error-feedback';
 import type { CompressionConfig, RunConfig } from '../../src/core/config';
-import { gaussianArray, Xoshiro128 } from '../../src/core/prng';
-import { tinyRunConfig } from '../../src/core/run-config';
+import { gaussianArray } from '../../src/core/prng';
 import { WasmTrainerEngine } from '../../src/gpu/wasm-engine';
 import { parameterLayout } from '../../src/model/params';
 import { outerUpdate } from '../../src/peer/miner';
 import type { TokenBatch } from '../../src/workers/trainer-api';
+import { microRunConfig, randomBatches as randomTokenArrays } from '../browser/engine-helpers';
+import { bitsOf } from './float-bits';
 
 beforeAll(() => {
   ort.env.wasm.numThreads = 1;
 });
 
+/** The browser specs' micro model (≈9k parameters) with small chunks, so every codec path runs in milliseconds. */
 function microConfig(compression: Partial<CompressionConfig> = {}): RunConfig {
-  const base = tinyRunConfig();
-  return {
-    ...base,
-    preset: 'custom',
-    model: { ...base.model, vocabSize: 256, dModel: 16, nLayers: 2, nHeads: 2, dFF: 32, seqLen: 8, initStd: 0.3 },
-    inner: { ...base.inner, batchSize: 2, lr: 1e-2, warmupSteps: 0, innerSteps: 2 },
-    compression: { ...base.compression, targetChunk: 8, topk: 4, ...compression },
-  };
+  const base = microRunConfig();
+  return { ...base, inner: { ...base.inner, innerSteps: 2 }, compression: { ...base.compression, targetChunk: 8, topk: 4, ...compression } };
 }
 
+/** `randomBatches` of the browser specs, as the engine's typed arrays. */
 function randomBatches(config: RunConfig, count: number, seed: number): TokenBatch[] {
-  const rng = new Xoshiro128(seed);
-  const n = config.inner.batchSize * config.model.seqLen;
-  const draw = () => Int32Array.from({ length: n }, () => rng.nextInt(config.model.vocabSize));
-  return Array.from({ length: count }, () => ({ inputs: draw(), targets: draw() }));
+  return randomTokenArrays(config, count, seed).map((b) => ({ inputs: Int32Array.from(b.inputs), targets: Int32Array.from(b.targets) }));
 }
-
-const bits = (a: Float32Array): Uint32Array => new Uint32Array(a.buffer, a.byteOffset, a.length);
 
 describe('wasm engine: compressPseudoGradient and applyAggregate', () => {
   it('compresses two windows exactly as the CPU reference and restores θ0', async () => {
@@ -59,8 +51,8 @@ describe('wasm engine: compressPseudoGradient and applyAggregate', () => {
       accumulateErrorFeedback(ef, delta, config.compression.errorFeedbackDecay);
       expect(out.tensors).toEqual(compressErrorFeedback(ef, layout, config.compression));
       expect(out.readbackBytes).toBe(0);
-      expect(bits(await engine.exportErrorFeedback())).toEqual(bits(ef));
-      expect(bits(await engine.exportParams())).toEqual(bits(theta0));
+      expect(bitsOf(await engine.exportErrorFeedback())).toEqual(bitsOf(ef));
+      expect(bitsOf(await engine.exportParams())).toEqual(bitsOf(theta0));
     }
     await engine.resetErrorFeedback();
     expect((await engine.exportErrorFeedback()).every((x) => x === 0)).toBe(true);
@@ -88,8 +80,8 @@ describe('wasm engine: compressPseudoGradient and applyAggregate', () => {
       const a = await viaAggregate.exportParams();
       expect(result.uids).toEqual([2, 4, 6]);
       expect(a.some((x, i) => x !== theta0[i])).toBe(true);
-      expect(bits(a)).toEqual(bits(await viaUpdate.exportParams()));
-      expect(bits(a)).toEqual(bits(expected));
+      expect(bitsOf(a)).toEqual(bitsOf(await viaUpdate.exportParams()));
+      expect(bitsOf(a)).toEqual(bitsOf(expected));
       await viaAggregate.dispose();
       await viaUpdate.dispose();
     });
