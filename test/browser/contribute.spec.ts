@@ -1,12 +1,12 @@
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { sha256 } from '@noble/hashes/sha256';
 import { bytesToHex } from '@noble/hashes/utils';
-import { bundleIife } from '../extension/build.ts';
-import { BITTENSOR_WALLET_NAME } from '../../src/net/wallets.ts';
+import { bittensorTestWallet, injectTestWallet } from '../extension/inject.ts';
+import { buildAppInto } from './private-build.ts';
 import { KeyringSigner } from '../../src/net/keyring-signer.ts';
 import { DevnetChain, DevnetStorage } from '../../src/net/devnet-client.ts';
 import { deserializeWindowScores, MAX_WINDOW_SCORES_BYTES } from '../../src/core/scoring/index.ts';
@@ -35,20 +35,16 @@ let devnet: RunningDevnet;
 let dir: string;
 let validator: ChildProcess | undefined;
 let validatorLog = '';
-let walletCode = '';
 let validatorHotkey = '';
 
 test.beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'contribute-e2e-'));
-  // A private build: the shared dist/ is rebuilt (emptied) by any other Playwright run on this checkout.
-  const appDir = join(dir, 'app');
-  execFileSync(process.execPath, [resolve('node_modules/vite/bin/vite.js'), 'build', '--outDir', appDir, '--emptyOutDir', '--logLevel', 'error'], { stdio: 'inherit' });
+  const appDir = buildAppInto(join(dir, 'app'));
   // The subnet owner holds the tiny preset's burn uid (1) from the start, as `npm start` sets it up; the validator takes uid 0, the volunteers the next free uids.
   const keys = await KeyringSigner.fromUris(['//Alice', '//Owner']);
   const [alice, owner] = (await keys.accounts()).map((a) => a.address) as [string, string];
   validatorHotkey = alice;
   devnet = await startDevnet({ dir: join(dir, 'state'), appDir, blockTimeMs: config.window.blockTimeMs, subnetOwners: [{ netuid: config.netuid, hotkey: owner, uid: config.scoring.burnUid }] });
-  walletCode = await bundleIife('./test-wallet.ts', 'GauntletTestWallet');
   await new DevnetChain(devnet.url, keys).register(alice, config.netuid);
   validator = spawn(process.execPath, ['--import', 'tsx', 'src/cli/validator.ts', '--devnet', devnet.url, '--uri', '//Alice', '--state', join(dir, 'validator.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
   validator.stdout?.on('data', (chunk: Buffer) => (validatorLog += chunk.toString()));
@@ -102,10 +98,7 @@ function validatorEvents(kind: string): { window: number; body: Record<string, u
 /** Injects the test wallet holding `uri` into every page of `page`'s context, before the app loads. */
 async function withWallet(page: Page, uri: string): Promise<string> {
   const keys = await KeyringSigner.fromUris([uri]);
-  await page.addInitScript((c) => {
-    (window as unknown as { __gauntletTestWallet: unknown }).__gauntletTestWallet = c;
-  }, { name: BITTENSOR_WALLET_NAME, version: '0.0.1-test', accounts: [{ uri, name: 'volunteer' }] });
-  await page.addInitScript(walletCode);
+  await injectTestWallet(page, bittensorTestWallet([{ uri, name: 'volunteer' }]));
   return (await keys.accounts())[0]!.address;
 }
 

@@ -1,16 +1,15 @@
 import { expect, test, type Page } from '@playwright/test';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { bundleIife } from '../extension/build.ts';
+import { join } from 'node:path';
+import { bittensorTestWallet, injectTestWallet } from '../extension/inject.ts';
+import { buildAppInto } from './private-build.ts';
 import { loadAllTokens } from '../../src/cli/data-files.ts';
 import { DevnetMiners } from '../../src/cli/devnet-miners.ts';
 import { tinyRunConfig } from '../../src/core/run-config.ts';
 import { startDevnet, type RunningDevnet } from '../../src/devnet/server.ts';
 import { DevnetChain } from '../../src/net/devnet-client.ts';
 import { KeyringSigner } from '../../src/net/keyring-signer.ts';
-import { BITTENSOR_WALLET_NAME } from '../../src/net/wallets.ts';
 import type { ValidateStatus } from '../../src/ui/validate/session.ts';
 
 /**
@@ -27,16 +26,12 @@ const config = tinyRunConfig();
 const VALIDATOR_URI = '//LiveValidator//hotkey';
 let devnet: RunningDevnet;
 let dir: string;
-let walletCode = '';
 let miners: DevnetMiners | undefined;
 
 test.beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'validate-live-'));
-  // A private build: the shared dist/ is rebuilt (emptied) by any other Playwright run on this checkout.
-  const appDir = join(dir, 'app');
-  execFileSync(process.execPath, [resolve('node_modules/vite/bin/vite.js'), 'build', '--outDir', appDir, '--emptyOutDir', '--logLevel', 'error'], { stdio: 'inherit' });
+  const appDir = buildAppInto(join(dir, 'app'));
   devnet = await startDevnet({ dir: join(dir, 'state'), appDir, blockTimeMs: config.window.blockTimeMs, maxAllowedValidators: 1, minValidatorStake: 1 });
-  walletCode = await bundleIife('./test-wallet.ts', 'GauntletTestWallet');
   // uid 0 and 2: the miners; uid 1: the subnet owner (the tiny preset's burn uid); the validator registers next, in the page.
   await DevnetMiners.register(devnet.url, config, ['//LiveMiner0']);
   await DevnetMiners.register(devnet.url, config, ['//LiveOwner']);
@@ -54,10 +49,7 @@ const status = (page: Page): Promise<ValidateStatus> => page.evaluate(() => wind
 test('the in-browser validator scores Node miners, and sets weights only once its hotkey holds a validator permit', async ({ page }, testInfo) => {
   const keys = await KeyringSigner.fromUris([VALIDATOR_URI]);
   const hotkey = (await keys.accounts())[0]!.address;
-  await page.addInitScript((c) => {
-    (window as unknown as { __gauntletTestWallet: unknown }).__gauntletTestWallet = c;
-  }, { name: BITTENSOR_WALLET_NAME, version: '0.0.1-test', accounts: [{ uri: VALIDATOR_URI, name: 'validator' }] });
-  await page.addInitScript(walletCode);
+  await injectTestWallet(page, bittensorTestWallet([{ uri: VALIDATOR_URI, name: 'validator' }]));
 
   await page.goto(devnet.url + '/#/validate');
   const view = page.locator('[data-view="validate"]');

@@ -6,7 +6,7 @@ import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { chainSpec } from '@substrate/connect-known-chains/rococo_v2_2_asset_hub';
 import { bundleIife } from '../extension/build.ts';
-import { BITTENSOR_WALLET_NAME } from '../../src/net/wallets.ts';
+import { bittensorTestWallet, injectTestWallet } from '../extension/inject.ts';
 import { SubtensorChain } from '../../src/net/subtensor-chain.ts';
 
 /**
@@ -20,7 +20,6 @@ const { setupWithServer, BuildBlockMode } = await import('@acala-network/chopsti
 
 let server: Awaited<ReturnType<typeof setupWithServer>>;
 let rpc: WsProvider;
-let walletCode = '';
 let harnessCode = '';
 /**
  * The page comes from a real loopback HTTP server: Chromium's local-network-access checks block a
@@ -36,7 +35,6 @@ test.beforeAll(async () => {
   await rpc.isReady;
   pageServer = createServer((_, res) => res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><title>chain test</title>'));
   await new Promise<void>((resolve) => pageServer.listen(0, '127.0.0.1', () => resolve()));
-  walletCode = await bundleIife('./test-wallet.ts', 'GauntletTestWallet');
   harnessCode = await bundleIife('./dapp-harness.ts', 'GauntletWalletHarness');
 });
 test.afterAll(async () => {
@@ -68,10 +66,7 @@ test('the page signs a transfer with the injected wallet and the runtime include
   const funds = 10n ** 18n;
   await rpc.send('dev_setStorage', [{ System: { Account: [[[alice], { providers: 1, data: { free: funds.toString() } }]] } }]);
 
-  await page.addInitScript((c) => {
-    (window as unknown as { __gauntletTestWallet: unknown }).__gauntletTestWallet = c;
-  }, { name: BITTENSOR_WALLET_NAME, version: '0.0.1-test', accounts: [{ uri: '//Alice', name: 'alice' }] });
-  await page.addInitScript(walletCode);
+  await injectTestWallet(page, bittensorTestWallet([{ uri: '//Alice', name: 'alice' }]));
   await page.goto(pageUrl());
   await page.addScriptTag({ content: harnessCode });
   await page.evaluate((app) => (window as unknown as { gauntletWalletHarness: Harness }).gauntletWalletHarness.connect(app), 'gauntlet-chain-test');

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleIife } from '../extension/build.ts';
+import { bittensorTestWallet, injectTestWallet } from '../extension/inject.ts';
 import { BITTENSOR_WALLET_NAME } from '../../src/net/wallets.ts';
 import { KeyringSigner } from '../../src/net/keyring-signer.ts';
 import { verifySubmission, type SubmissionContext } from '../../src/net/submission.ts';
@@ -17,7 +18,6 @@ import { BadSignatureError, TooLateError } from '../../src/net/errors.ts';
  */
 let devnet: RunningDevnet;
 let dir: string;
-let walletCode = '';
 let harnessCode = '';
 
 test.beforeAll(async () => {
@@ -26,7 +26,6 @@ test.beforeAll(async () => {
   mkdirSync(appDir);
   writeFileSync(join(appDir, 'index.html'), '<!doctype html><title>devnet wallet test</title>');
   devnet = await startDevnet({ dir: join(dir, 'state'), appDir, blockTimeMs: 200 });
-  walletCode = await bundleIife('./test-wallet.ts', 'GauntletTestWallet');
   harnessCode = await bundleIife('./dapp-harness.ts', 'GauntletWalletHarness');
 });
 test.afterAll(async () => {
@@ -43,10 +42,7 @@ interface Harness {
 test('a browser miner registers, signs and uploads through the wallet; Node verifies under the time gate', async ({ page }) => {
   const keys = await KeyringSigner.fromUris([]);
   const hotkey = keys.add('//Miner//hotkey');
-  await page.addInitScript((c) => {
-    (window as unknown as { __gauntletTestWallet: unknown }).__gauntletTestWallet = c;
-  }, { name: BITTENSOR_WALLET_NAME, version: '0.0.1-test', accounts: [{ uri: '//Miner//hotkey', name: 'miner' }] });
-  await page.addInitScript(walletCode);
+  await injectTestWallet(page, bittensorTestWallet([{ uri: '//Miner//hotkey', name: 'miner' }]));
   const response = await page.goto(devnet.url + '/');
   expect(response?.headers()['cross-origin-embedder-policy']).toBe('require-corp');
   expect(await page.evaluate(() => window.crossOriginIsolated)).toBe(true);

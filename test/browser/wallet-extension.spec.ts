@@ -1,5 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { bundleIife } from '../extension/build.ts';
+import { injectTestWallet } from '../extension/inject.ts';
 import type { TestWalletConfig } from '../extension/test-wallet.ts';
 import { BITTENSOR_WALLET_NAME } from '../../src/net/wallets.ts';
 import { KeyringSigner } from '../../src/net/keyring-signer.ts';
@@ -15,20 +16,15 @@ import { BadSignatureError } from '../../src/net/errors.ts';
  */
 const PAGE_URL = 'http://wallet.test/';
 
-let walletCode = '';
 let harnessCode = '';
 
 test.beforeAll(async () => {
-  walletCode = await bundleIife('./test-wallet.ts', 'GauntletTestWallet');
   harnessCode = await bundleIife('./dapp-harness.ts', 'GauntletWalletHarness');
 });
 
 async function openWithWallet(page: Page, config: TestWalletConfig): Promise<void> {
   await page.route(`${PAGE_URL}**`, (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>wallet test</title>' }));
-  await page.addInitScript((c) => {
-    (window as unknown as { __gauntletTestWallet: unknown }).__gauntletTestWallet = c;
-  }, config);
-  await page.addInitScript(walletCode);
+  await injectTestWallet(page, config);
   await page.goto(PAGE_URL);
   await page.addScriptTag({ content: harnessCode });
 }
