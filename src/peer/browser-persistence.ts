@@ -44,11 +44,18 @@ export class SnapshotVersionError extends PersistenceError {
   }
 }
 
-const DB_NAME = 'gauntlet-peer';
-const DB_VERSION = 1;
-const STORE = 'snapshots';
+/** Where the snapshots live: database, its schema version, object store, and a record's key. Exported for tests that plant records. */
+export const PEER_SNAPSHOT_STORE = {
+  database: 'gauntlet-peer',
+  schemaVersion: 1,
+  store: 'snapshots',
+  key: (runId: string, hotkey: string): string => `${runId}/${hotkey}`,
+} as const;
 
-const snapshotKey = (runId: string, hotkey: string): string => `${runId}/${hotkey}`;
+const DB_NAME = PEER_SNAPSHOT_STORE.database;
+const DB_VERSION = PEER_SNAPSHOT_STORE.schemaVersion;
+const STORE = PEER_SNAPSHOT_STORE.store;
+const snapshotKey = PEER_SNAPSHOT_STORE.key;
 
 function requestResult<T>(request: IDBRequest<T>, what: string): Promise<T> {
   return new Promise((resolve, reject) => {

@@ -10,11 +10,12 @@ import { buildAppInto } from './private-build.ts';
 import { KeyringSigner } from '../../src/net/keyring-signer.ts';
 import { DevnetChain, DevnetStorage } from '../../src/net/devnet-client.ts';
 import { deserializeWindowScores, MAX_WINDOW_SCORES_BYTES } from '../../src/core/scoring/index.ts';
+import { PEER_SNAPSHOT_STORE } from '../../src/peer/browser-persistence.ts';
 import { scoresKey } from '../../src/peer/gather.ts';
 import { formatNumber } from '../../src/ui/dom.ts';
 import { startDevnet, type RunningDevnet } from '../../src/devnet/server.ts';
 import { tinyRunConfig } from '../../src/core/run-config.ts';
-import { parameterLayout } from '../../src/model/params.ts';
+import { parameterCount } from '../../src/model/params.ts';
 import type { ContributeStatus } from '../../src/ui/contribute/session.ts';
 import type { DashboardModel } from '../../src/ui/dashboard/model.ts';
 
@@ -128,9 +129,7 @@ test('a volunteer contributes ≥ 3 windows on the devnet, survives a reload wit
   expect((await status(page)).log.some((m) => m.includes(`holds its state after window`))).toBe(true);
   await expect.poll(async () => (await status(page)).resumed, { timeout: 60_000 }).not.toBeNull();
   const resumed = (await status(page)).resumed!;
-  const layout = parameterLayout(config.model);
-  const last = layout[layout.length - 1]!;
-  const zeroDigest = bytesToHex(sha256(new Uint8Array((last.offset + last.shape.reduce((a, b) => a * b, 1)) * 4)));
+  const zeroDigest = bytesToHex(sha256(new Uint8Array(parameterCount(config.model) * 4)));
   expect(resumed.window).toBeGreaterThanOrEqual(saved.window);
   const savedAtResumedWindow = before.persisted.find((p) => p.window === resumed.window);
   // A save that finished between reading the status and the reload would be newer than `saved`: then compare with the digest the page could not see.
@@ -221,20 +220,18 @@ const DEVICE_LOSS_URI = '//Volunteer3//hotkey';
  */
 test('a lost GPU device is recreated (a new device, then wasm when no GPU is left) and the peer resumes from its snapshot and keeps uploading', async ({ page }, testInfo) => {
   const hotkey = await withWallet(page, DEVICE_LOSS_URI);
-  const layout = parameterLayout(config.model);
-  const last = layout[layout.length - 1]!;
-  const parameterCount = last.offset + last.shape.reduce((a, b) => a * b, 1);
   await page.goto(devnet.url + '/#/contribute');
   await page.evaluate(
-    ({ runId, hotkey, parameterCount }) =>
+    ({ database, schemaVersion, store, key, runId, hotkey, parameterCount }) =>
       new Promise<void>((resolve, reject) => {
-        const open = indexedDB.open('gauntlet-peer', 1);
-        open.onupgradeneeded = () => open.result.createObjectStore('snapshots');
+        const open = indexedDB.open(database, schemaVersion);
+        open.onupgradeneeded = () => open.result.createObjectStore(store);
         open.onerror = () => reject(open.error ?? new Error('indexedDB.open failed'));
         open.onsuccess = () => {
-          const tx = open.result.transaction('snapshots', 'readwrite');
+          const tx = open.result.transaction(store, 'readwrite');
           const zeros = new Float32Array(parameterCount);
-          tx.objectStore('snapshots').put({ runId, hotkey, window: 0, params: zeros, errorFeedback: zeros, savedAtMs: Date.now() }, `${runId}/${hotkey}`);
+          // Layout version 1: no `version` field and no optimiser state.
+          tx.objectStore(store).put({ runId, hotkey, window: 0, params: zeros, errorFeedback: zeros, savedAtMs: Date.now() }, key);
           tx.oncomplete = () => {
             open.result.close();
             resolve();
@@ -242,7 +239,7 @@ test('a lost GPU device is recreated (a new device, then wasm when no GPU is lef
           tx.onerror = () => reject(tx.error ?? new Error('IndexedDB write failed'));
         };
       }),
-    { runId: config.runId, hotkey, parameterCount },
+    { ...PEER_SNAPSHOT_STORE, key: PEER_SNAPSHOT_STORE.key(config.runId, hotkey), runId: config.runId, hotkey, parameterCount: parameterCount(config.model) },
   );
   await joinAndStart(page, hotkey, 'webgpu');
   // Selecting the hotkey says the saved state cannot be resumed (and can be forgotten); the worker then refuses it itself.
