@@ -261,14 +261,24 @@ export class WebGpuTrainerEngine implements TrainerEngine {
 
   /** Reads one kind of per-tensor buffer back as a flat vector in layout order (one staging buffer, one map). */
   private async readFlat(s: GpuState, which: FlatBuffer): Promise<Float32Array> {
-    const staging = this.pool.create(s.parameterCount * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, `readback:${which}`);
+    const [values] = await this.readFlats(s, [which]);
+    return values!;
+  }
+
+  /** Several per-tensor buffer sets as flat vectors, through one staging buffer and one map (one sync point, not one per set). */
+  private async readFlats(s: GpuState, which: readonly FlatBuffer[]): Promise<Float32Array[]> {
+    const bytes = s.parameterCount * 4;
+    const staging = this.pool.create(bytes * which.length, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, `readback:${which.join('+')}`);
     try {
-      const encoder = this.device.createCommandEncoder({ label: `readback-${which}` });
-      for (const t of s.tensors) encoder.copyBufferToBuffer(t[which], 0, staging, t.spec.offset * 4, t.spec.size * 4);
+      const encoder = this.device.createCommandEncoder({ label: `readback-${which.join('+')}` });
+      which.forEach((set, k) => {
+        for (const t of s.tensors) encoder.copyBufferToBuffer(t[set], 0, staging, k * bytes + t.spec.offset * 4, t.spec.size * 4);
+      });
       this.device.queue.submit([encoder.finish()]);
       await staging.mapAsync(GPUMapMode.READ);
-      this.readback += s.parameterCount * 4;
-      return new Float32Array(staging.getMappedRange(0, s.parameterCount * 4).slice(0));
+      this.readback += bytes * which.length;
+      // Each set is copied out into its own ArrayBuffer: callers transfer or store them one by one.
+      return which.map((_, k) => new Float32Array(staging.getMappedRange(k * bytes, bytes).slice(0)));
     } finally {
       this.pool.release(staging);
     }
@@ -280,8 +290,7 @@ export class WebGpuTrainerEngine implements TrainerEngine {
 
   async pseudoGradient(): Promise<Float32Array> {
     const s = this.ready('pseudoGradient');
-    const thetaH = await this.readFlat(s, 'theta');
-    const theta0 = await this.readFlat(s, 'theta0');
+    const [thetaH, theta0] = (await this.readFlats(s, ['theta', 'theta0'])) as [Float32Array, Float32Array];
     for (let i = 0; i < theta0.length; i++) theta0[i] = theta0[i]! - thetaH[i]!;
     this.copyAll(s, 'theta0', 'theta');
     return theta0;
@@ -416,7 +425,8 @@ export class WebGpuTrainerEngine implements TrainerEngine {
   async exportOptimizerState(): Promise<InnerOptimizerState> {
     const s = this.ready('exportOptimizerState');
     const schedulerSteps = s.schedulerSteps;
-    return { schedulerSteps, expAvg: await this.readFlat(s, 'expAvg'), expAvgSq: await this.readFlat(s, 'expAvgSq') };
+    const [expAvg, expAvgSq] = (await this.readFlats(s, ['expAvg', 'expAvgSq'])) as [Float32Array, Float32Array];
+    return { schedulerSteps, expAvg, expAvgSq };
   }
 
   /** Diagnostics: loss and every gradient (flat, layout order) of one batch on θ, without an update. */
