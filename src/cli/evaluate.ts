@@ -54,6 +54,8 @@ const USAGE = `npm run evaluate -- --network <devnet|http://127.0.0.1:PORT|ws://
   --bucket NAME         (subtensor) the validator's own bucket (its aggregates, checkpoints, peer lists)
   --region R            (subtensor) the bucket's region (default auto, as R2)
   --access-key-id ID    (subtensor) the bucket's write key id; the secret comes from GAUNTLET_S3_SECRET
+  --read-key-id ID      (subtensor, optional) the bucket's read-only token id for its commitment; the
+                        read secret comes from GAUNTLET_S3_READ_SECRET
   --uri URI             (subtensor) the validator hotkey's secret URI; prefer GAUNTLET_VALIDATOR_URI
                         (a flag shows in the process list). The devnet development key is refused.
   --windows N           windows to score (default 5)
@@ -75,6 +77,7 @@ class EvaluateNetworkError extends Error {
 /** The form field of `parseSubtensorSettings` → the flag that fills it. */
 const FLAG_OF_FIELD: Readonly<Record<keyof NetworkForm, string>> = {
   endpoint: '--network', netuid: '--netuid', storageEndpoint: '--s3-endpoint', bucket: '--bucket', region: '--region', accessKeyId: '--access-key-id', secretAccessKey: 'GAUNTLET_S3_SECRET',
+  readKeyId: '--read-key-id', readSecret: 'GAUNTLET_S3_READ_SECRET',
 };
 
 interface RealNetworkArgs {
@@ -90,6 +93,7 @@ function realNetworkArgs(values: Readonly<Record<string, string | boolean | unde
     settings = parseSubtensorSettings({
       endpoint: text('network'), netuid: text('netuid'), storageEndpoint: text('s3-endpoint'), bucket: text('bucket'), region: text('region'),
       accessKeyId: text('access-key-id'), secretAccessKey: env.GAUNTLET_S3_SECRET ?? '',
+      readKeyId: text('read-key-id'), readSecret: env.GAUNTLET_S3_READ_SECRET ?? '',
     });
   } catch (error) {
     if (!(error instanceof NetworkSettingsError)) throw error;
@@ -136,6 +140,7 @@ async function usePageNetwork(page: Page, settings: SubtensorSettings): Promise<
   const form: Readonly<Record<keyof NetworkForm, string>> = {
     endpoint: settings.endpoint, netuid: String(settings.netuid), storageEndpoint: settings.storage.endpoint, bucket: settings.storage.bucket, region: settings.storage.region,
     accessKeyId: settings.storage.accessKeyId, secretAccessKey: settings.storage.secretAccessKey,
+    readKeyId: settings.storage.read?.keyId ?? '', readSecret: settings.storage.read?.secret ?? '',
   };
   for (const [name, value] of Object.entries(form)) await view.locator(`[data-field="${name}"]`).fill(value);
   await view.locator('[data-action="connect-network"]').click();
@@ -195,6 +200,7 @@ async function main(): Promise<number> {
       bucket: { type: 'string' },
       region: { type: 'string' },
       'access-key-id': { type: 'string' },
+      'read-key-id': { type: 'string' },
       uri: { type: 'string' },
       help: { type: 'boolean', default: false },
     },

@@ -13,7 +13,9 @@ import { closedPort, startNonSubtensorNode } from './network-helpers.ts';
  * The Contribute page's network choice (issue #8): the subtensor form names each bad field, a
  * well-formed but unreachable endpoint is really dialled (the page's SubtensorChain over the
  * browser's WebSocket) and fails with a clear error, the storage secret never shows in the status
- * or the log, and the page stays usable on the devnet. And a hotkey at the run's burn uid never mines.
+ * or the log, and the page stays usable on the devnet. The bucket commitment's read-only token is
+ * checked with the form, and publishing it is refused off a subtensor network. And a hotkey at the
+ * run's burn uid never mines.
  */
 const config = tinyRunConfig();
 const SECRET = 'never-show-this-secret-4201';
@@ -60,6 +62,20 @@ test('subtensor settings: typed field errors, a clear error for an unreachable e
   expect(JSON.stringify(after)).not.toContain(SECRET);
   expect(await page.locator('[data-role="message"]').textContent()).toContain(`ws://127.0.0.1:${port}`);
   await expect(page.locator('[data-action="connect-network"]')).toBeEnabled();
+
+  // The bucket commitment needs a subtensor network in use; the page is still on the devnet and says so.
+  await page.click('[data-action="publish-commitment"]');
+  await expect(page.locator('[data-role="message"]')).toContainText('a bucket commitment is published on a subtensor network');
+  // Its read-only token is checked with the rest of the form, and must not be the write key.
+  await page.fill('[data-field="readKeyId"]', 'short');
+  await page.click('[data-action="connect-network"]');
+  await expect(problem).toContainText('The read key id must be 32 printable characters');
+  await expect(page.locator('[data-field="readKeyId"]')).toHaveAttribute('aria-invalid', 'true');
+  await page.fill('[data-field="readKeyId"]', 'AKIDEXAMPLE'.padEnd(32, 'X'));
+  await page.fill('[data-field="accessKeyId"]', 'AKIDEXAMPLE'.padEnd(32, 'X'));
+  await page.fill('[data-field="readSecret"]', 'r'.repeat(64));
+  await page.click('[data-action="connect-network"]');
+  await expect(problem).toContainText('never the write credentials');
 
   // Back to the devnet: the form hides and the wallet step works as before.
   await page.selectOption('[data-role="network"]', 'devnet');

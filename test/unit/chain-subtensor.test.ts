@@ -7,6 +7,8 @@ import { u8aToBn, hexToU8a } from '@polkadot/util';
 import { KeyringSigner } from '../../src/net/keyring-signer.ts';
 import { SubtensorChain, keyringAuthority, submitExtrinsic } from '../../src/net/subtensor-chain.ts';
 import { ChainError } from '../../src/net/errors.ts';
+import { bucketReadCredentials, publishBucketCommitment } from '../../src/net/bucket-commitment.ts';
+import { bucketDirectory } from '../../src/net/s3-storage.ts';
 
 /**
  * DEVELOPER CHECK (opt-in, chain.md §7): the full subtensor flow on a real subtensor runtime booted
@@ -100,6 +102,12 @@ describe.skipIf(specPath === undefined)(`developer check: subtensor flow on chop
     const commitment = Uint8Array.from({ length: 128 }, (_, i) => 0x21 + (i % 90));
     await chain.setCommitment(keys.bob, netuid, commitment);
     expect(Array.from((await chain.commitments(netuid)).get(keys.bob)?.data ?? [])).toEqual(Array.from(commitment));
+
+    // The page's publisher: Templar's layout, read back as the bucket directory, nothing sent when unchanged.
+    const credentials = bucketReadCredentials('0123456789abcdef0123456789abcdef', 'k'.repeat(32), 's'.repeat(64));
+    expect((await publishBucketCommitment(chain, keys.bob, netuid, credentials)).kind).toBe('published');
+    expect(bucketDirectory(await chain.commitments(netuid)).get(keys.bob)?.bucket).toBe(credentials.accountId);
+    expect((await publishBucketCommitment(chain, keys.bob, netuid, credentials)).kind).toBe('unchanged');
 
     const mg = await chain.metagraph(netuid);
     expect(await chain.nextEpochStartBlock(netuid)).toBeGreaterThanOrEqual((await chain.currentBlock()).number);

@@ -10,6 +10,8 @@ const good: NetworkForm = {
   region: '',
   accessKeyId: 'AKID',
   secretAccessKey: 'very-secret',
+  readKeyId: '',
+  readSecret: '',
 };
 
 function problemField(form: Partial<NetworkForm>): string {
@@ -44,5 +46,18 @@ describe('Contribute network settings', () => {
     for (const bucket of ['', 'ab', 'Upper', 'a_b_c', 'x'.repeat(64)]) expect(problemField({ bucket })).toBe('bucket');
     expect(problemField({ accessKeyId: ' ' })).toBe('accessKeyId');
     expect(problemField({ secretAccessKey: '' })).toBe('secretAccessKey');
+    // The read-only token for the bucket commitment: both or neither, Templar's lengths, never the write key.
+    expect(problemField({ readKeyId: 'r'.repeat(32) })).toBe('readSecret');
+    expect(problemField({ readSecret: 's'.repeat(64) })).toBe('readKeyId');
+    expect(problemField({ readKeyId: 'r'.repeat(31), readSecret: 's'.repeat(64) })).toBe('readKeyId');
+    expect(problemField({ readKeyId: 'r'.repeat(32), readSecret: 's'.repeat(63) })).toBe('readSecret');
+    expect(problemField({ accessKeyId: 'w'.repeat(32), readKeyId: 'w'.repeat(32), readSecret: 's'.repeat(64) })).toBe('readKeyId');
+  });
+
+  it('keeps a read-only token for the bucket commitment, and summarises its public key id only', () => {
+    const settings = parseSubtensorSettings({ ...good, readKeyId: ` ${'r'.repeat(32)} `, readSecret: 's'.repeat(64) });
+    expect(settings.kind === 'subtensor' && settings.storage.read).toEqual({ keyId: 'r'.repeat(32), secret: 's'.repeat(64) });
+    expect(summarizeNetwork(settings)).toMatchObject({ readKeyId: 'r'.repeat(32) });
+    expect(summarizeNetwork(parseSubtensorSettings(good))).toMatchObject({ readKeyId: null });
   });
 });

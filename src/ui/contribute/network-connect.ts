@@ -3,6 +3,7 @@
  * read the subnet's metagraph at once, so a wrong endpoint, a runtime that is not subtensor, or a
  * wrong netuid shows before anything starts. The subtensor client is loaded only when needed.
  */
+import type { AuthorityFor } from '../../net/subtensor-chain.ts';
 import type { Chain, Metagraph } from '../../net/types.ts';
 import type { NetworkSettings } from './network.ts';
 
@@ -13,10 +14,13 @@ export interface OpenedSubtensor {
   readonly detail: string;
 }
 
-/** Connects read-only and reads the metagraph; on failure the connection is closed and the error rethrown. */
-export async function openSubtensor(settings: Extract<NetworkSettings, { kind: 'subtensor' }>): Promise<OpenedSubtensor> {
+/**
+ * Connects and reads the metagraph; on failure the connection is closed and the error rethrown.
+ * `authorityFor` signs the page's own extrinsics (the bucket commitment) through the wallet.
+ */
+export async function openSubtensor(settings: Extract<NetworkSettings, { kind: 'subtensor' }>, authorityFor?: AuthorityFor): Promise<OpenedSubtensor> {
   const { SubtensorChain } = await import('../../net/subtensor-chain.ts');
-  const chain = await SubtensorChain.connect(settings.endpoint);
+  const chain = await SubtensorChain.connect(settings.endpoint, authorityFor);
   try {
     const metagraph = await chain.metagraph(settings.netuid);
     const detail = `${settings.endpoint}, netuid ${settings.netuid} (${metagraph.uids.length} uids at block ${metagraph.block}); storage in bucket ${settings.storage.bucket} at ${settings.storage.endpoint}`;

@@ -10,6 +10,8 @@ import { onClick } from './wallet-panel.ts';
 /** A session that can switch networks (it connects and reads the metagraph, or throws and keeps the previous one). */
 export interface NetworkTarget {
   useNetwork(settings: NetworkSettings): Promise<void>;
+  /** Publishes the chosen hotkey's bucket commitment on the subtensor network in use (its outcome is the session's message). */
+  publishBucketCommitment(): Promise<unknown>;
 }
 
 /** One text field of the subtensor form. */
@@ -28,9 +30,12 @@ export function networkPanel(defaultNetuid: number, devnetUrl: string, session: 
     region: field('region', 'region', { type: 'text', value: 'auto' }),
     accessKeyId: field('accessKeyId', 'access key id', { type: 'text' }),
     secretAccessKey: field('secretAccessKey', 'secret access key', { type: 'password' }),
+    readKeyId: field('readKeyId', 'read key id', { type: 'text', placeholder: '32 characters' }),
+    readSecret: field('readSecret', 'read secret', { type: 'text', placeholder: '64 characters' }),
   };
   const problem = h('p', { 'data-role': 'network-error', class: 'notice', role: 'alert', hidden: true });
   const connect = h('button', { type: 'button', 'data-action': 'connect-network' }, 'Connect');
+  const commit = h('button', { type: 'button', 'data-action': 'publish-commitment' }, 'Publish bucket commitment');
   const realForm = h(
     'div',
     { 'data-role': 'real-network', hidden: true },
@@ -38,6 +43,8 @@ export function networkPanel(defaultNetuid: number, devnetUrl: string, session: 
     h('p', {}, fields.storageEndpoint.label, ' ', fields.bucket.label, ' ', fields.region.label),
     h('p', {}, fields.accessKeyId.label, ' ', fields.secretAccessKey.label, ' ', connect),
     h('p', { class: 'muted' }, "The bucket's write credentials stay in this tab's memory: never stored, logged or sent anywhere but to the storage endpoint. Register the hotkey with btcli first."),
+    h('p', {}, fields.readKeyId.label, ' ', fields.readSecret.label, ' ', commit),
+    h('p', { class: 'muted' }, "Other peers find your bucket through your hotkey's commitment on chain, which publishes the bucket name with a read-only token (a separate R2 token with read access only: the commitment is public). Connect, pick the hotkey, then publish; the wallet signs it, and nothing is sent when the chain already holds it."),
     problem,
   );
   const showProblem = (text: string | null, at?: keyof NetworkForm): void => {
@@ -57,6 +64,7 @@ export function networkPanel(defaultNetuid: number, devnetUrl: string, session: 
       settings = parseSubtensorSettings({
         endpoint: fields.endpoint.input.value, netuid: fields.netuid.input.value, storageEndpoint: fields.storageEndpoint.input.value, bucket: fields.bucket.input.value,
         region: fields.region.input.value, accessKeyId: fields.accessKeyId.input.value, secretAccessKey: fields.secretAccessKey.input.value,
+        readKeyId: fields.readKeyId.input.value, readSecret: fields.readSecret.input.value,
       });
     } catch (error) {
       if (!(error instanceof NetworkSettingsError)) throw error;
@@ -68,5 +76,6 @@ export function networkPanel(defaultNetuid: number, devnetUrl: string, session: 
       showProblem(`Could not use this network: ${error instanceof Error ? error.message : String(error)} The page still runs on the previous network.`);
     });
   });
+  onClick(commit, () => session.publishBucketCommitment());
   return h('div', { class: 'panel', 'data-role': 'network-panel' }, h('h3', {}, 'Network'), choice, realForm);
 }

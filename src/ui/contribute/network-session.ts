@@ -7,6 +7,7 @@
 import type { RunConfig } from '../../core/config.ts';
 import { DevnetChain } from '../../net/devnet-client.ts';
 import type { Chain } from '../../net/types.ts';
+import type { BucketCommitmentResult } from '../../net/bucket-commitment.ts';
 import type { RealNetworkOptions } from '../../workers/peer-api.ts';
 import { summarizeNetwork, type NetworkSettings, type NetworkSummary } from './network.ts';
 import { openSubtensor } from './network-connect.ts';
@@ -53,7 +54,7 @@ export abstract class NetworkWalletSession<S extends NetworkWalletStatus> extend
     let detail = `the devnet at ${settings.kind === 'devnet' ? settings.url : ''}`;
     if (settings.kind === 'subtensor') {
       this.say(`Connecting to ${settings.endpoint}…`);
-      const opened = await this.attempt(() => openSubtensor(settings));
+      const opened = await this.attempt(() => openSubtensor(settings, (address) => this.extrinsicAuthority(address)));
       connected = opened.chain;
       detail = opened.detail;
     }
@@ -64,6 +65,30 @@ export abstract class NetworkWalletSession<S extends NetworkWalletStatus> extend
     if (settings.kind === 'subtensor' && this.state.walletSource === 'development-key') this.forgetWallet();
     this.state.uid = null;
     this.say(`Network: ${detail}. ${this.state.hotkey === null ? `Connect a wallet and pick the hotkey that ${this.hotkeyRole}.` : 'Pick the hotkey again to read its registration.'}`);
+  }
+
+  /**
+   * Publishes the chosen hotkey's bucket commitment (its bucket and read-only token, Templar's layout)
+   * on the subtensor network in use, signed by the wallet; nothing is sent when the chain already
+   * holds exactly it (chain.md §3.5). Without it no other peer can find this peer's uploads.
+   */
+  async publishBucketCommitment(): Promise<BucketCommitmentResult> {
+    const network = this.network;
+    const chain = this.subtensor;
+    if (network.kind !== 'subtensor' || chain === null) {
+      this.refuse('The devnet finds every bucket by its hotkey: a bucket commitment is published on a subtensor network. Choose one and Connect first.');
+    }
+    const { hotkey } = this.ready();
+    if (this.state.uid === null) this.refuse(`${hotkey} is not registered on netuid ${network.netuid}; only a registered hotkey can commit (\`btcli subnets register --netuid ${network.netuid}\`).`);
+    const read = network.storage.read;
+    if (read === undefined) this.refuse("Enter the read key id and read secret of a read-only token for the bucket, then Connect again: the commitment publishes them so that other peers can read your bucket.");
+    const { bucketReadCredentials, publishBucketCommitment } = await import('../../net/bucket-commitment.ts');
+    this.say(`Publishing the bucket commitment of ${hotkey} on netuid ${network.netuid}; confirm it in the wallet…`);
+    const result = await this.attempt(() => publishBucketCommitment(chain, hotkey, network.netuid, bucketReadCredentials(network.storage.bucket, read.keyId, read.secret)));
+    this.say(result.kind === 'unchanged'
+      ? `The chain already holds this bucket commitment for ${hotkey} (since block ${result.block}); nothing was sent.`
+      : `Bucket commitment of ${hotkey} published in block ${result.tx.block}: peers now find bucket ${network.storage.bucket} and read it with the read-only token.`);
+    return result;
   }
 
   /** The real network for the worker (with the storage secret, which stays in memory), or undefined on the devnet. */

@@ -13,6 +13,12 @@ export interface S3Settings {
   readonly region: string;
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
+  /**
+   * A read-only token for the bucket, which the bucket commitment publishes so other peers can read
+   * it (Templar's layout: a 32-character key id and a 64-character secret). Public by design; absent
+   * when the volunteer has not made one (the page then cannot publish the commitment).
+   */
+  readonly read?: { readonly keyId: string; readonly secret: string };
 }
 
 export type NetworkSettings =
@@ -22,7 +28,7 @@ export type NetworkSettings =
 /** What the page may show about a network: everything but the secret. */
 export type NetworkSummary =
   | { readonly kind: 'devnet'; readonly url: string }
-  | { readonly kind: 'subtensor'; readonly endpoint: string; readonly netuid: number; readonly storageEndpoint: string; readonly bucket: string };
+  | { readonly kind: 'subtensor'; readonly endpoint: string; readonly netuid: number; readonly storageEndpoint: string; readonly bucket: string; readonly readKeyId: string | null };
 
 /** The form fields as typed (strings, possibly empty). */
 export interface NetworkForm {
@@ -33,6 +39,9 @@ export interface NetworkForm {
   readonly region: string;
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
+  /** Optional, together: the read-only token the bucket commitment publishes. */
+  readonly readKeyId: string;
+  readonly readSecret: string;
 }
 
 /** A network setting the page cannot use; `field` names the form field. */
@@ -78,11 +87,19 @@ export function parseSubtensorSettings(form: NetworkForm): NetworkSettings {
   const secretAccessKey = form.secretAccessKey.trim();
   if (accessKeyId === '') throw new NetworkSettingsError('accessKeyId', "Enter the bucket's access key id (its write credentials; they stay in this tab).");
   if (secretAccessKey === '') throw new NetworkSettingsError('secretAccessKey', "Enter the bucket's secret access key (kept in this tab's memory only, never logged or stored).");
-  return { kind: 'subtensor', endpoint, netuid, storage: { endpoint: storageEndpoint, bucket, region: form.region.trim() || 'auto', accessKeyId, secretAccessKey } };
+  const storage = { endpoint: storageEndpoint, bucket, region: form.region.trim() || 'auto', accessKeyId, secretAccessKey };
+  const readKeyId = form.readKeyId.trim();
+  const readSecret = form.readSecret.trim();
+  if (readKeyId === '' && readSecret === '') return { kind: 'subtensor', endpoint, netuid, storage };
+  // Templar's commitment layout (chain.md §9): 32 + 64 printable characters, published on chain.
+  if (!/^[\x21-\x7e]{32}$/.test(readKeyId)) throw new NetworkSettingsError('readKeyId', `The read key id must be 32 printable characters (an R2 read-only token id); got ${readKeyId.length}.`);
+  if (!/^[\x21-\x7e]{64}$/.test(readSecret)) throw new NetworkSettingsError('readSecret', `The read secret must be 64 printable characters (the read-only token's secret); got ${readSecret.length}.`);
+  if (readKeyId === accessKeyId) throw new NetworkSettingsError('readKeyId', 'The read key id is the write key id: the commitment is public, so publish a separate read-only token, never the write credentials.');
+  return { kind: 'subtensor', endpoint, netuid, storage: { ...storage, read: { keyId: readKeyId, secret: readSecret } } };
 }
 
 export function summarizeNetwork(settings: NetworkSettings): NetworkSummary {
   return settings.kind === 'devnet'
     ? settings
-    : { kind: 'subtensor', endpoint: settings.endpoint, netuid: settings.netuid, storageEndpoint: settings.storage.endpoint, bucket: settings.storage.bucket };
+    : { kind: 'subtensor', endpoint: settings.endpoint, netuid: settings.netuid, storageEndpoint: settings.storage.endpoint, bucket: settings.storage.bucket, readKeyId: settings.storage.read?.keyId ?? null };
 }

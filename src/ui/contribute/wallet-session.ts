@@ -8,6 +8,8 @@
  */
 import type { RunConfig } from '../../core/config.ts';
 import { DevnetChain } from '../../net/devnet-client.ts';
+import { ExtensionSigner } from '../../net/extension-signer.ts';
+import type { ExtrinsicAuthority } from '../../net/subtensor-chain.ts';
 import type { HexString, Signer, SignerAccount } from '../../net/types.ts';
 import { connectExtensionWallet, ContributeStepError, developmentKeyWallet, type ConnectedWallet, type WalletSource } from './wallet.ts';
 
@@ -154,6 +156,15 @@ export abstract class WalletSession<S extends WalletStatus> {
       this.say(`Could not start: ${error instanceof Error ? error.message : String(error)}`);
       throw error;
     }
+  }
+
+  /**
+   * The wallet as the signer of a transaction the page itself sends on a real network (the bucket
+   * commitment): the extension signs the payload it shows the user. A development key cannot.
+   */
+  protected async extrinsicAuthority(address: string): Promise<ExtrinsicAuthority> {
+    if (!(this.signer instanceof ExtensionSigner)) throw new ContributeStepError('Only a wallet extension signs transactions on a real network: connect one.');
+    return { kind: 'injected', address, signer: await this.signer.polkadotSigner(address) };
   }
 
   protected ready(): { signer: Signer; hotkey: string } {
