@@ -6,12 +6,28 @@
  * Playwright's `exposeFunction`. The secret never enters the page, its workers or the report.
  */
 import type { Page } from '@playwright/test';
+import { TypeRegistry } from '@polkadot/types';
+import type { SignerPayloadJSON, SignerResult } from '@polkadot/types/types';
 import { hexToU8a, isHex, stringToU8a } from '@polkadot/util';
 import { KeyringSigner } from '../net/keyring-signer.ts';
+import { SUBTENSOR_SIGNED_EXTENSIONS } from '../net/subtensor-encoding.ts';
 
 /** The `injectedWeb3` name the page shows for this wallet. */
 export const EVALUATE_WALLET_NAME = 'gauntlet-evaluate-cli';
 const SIGN_FUNCTION = '__gauntletEvaluateSignRaw';
+const SIGN_PAYLOAD_FUNCTION = '__gauntletEvaluateSignPayload';
+
+/**
+ * Signs an extrinsic payload as a wallet extension without stored metadata does (`extension-base`):
+ * the payload is rebuilt in a fresh registry that knows its signed extensions, subtensor's own
+ * included (chain.md §4), and signed with the hotkey's pair. The validator's weights on a real network.
+ */
+export function signPayloadWithKeys(keys: KeyringSigner, payload: SignerPayloadJSON, id: number): SignerResult {
+  const registry = new TypeRegistry();
+  registry.setSignedExtensions(payload.signedExtensions, SUBTENSOR_SIGNED_EXTENSIONS);
+  const { signature } = registry.createType('ExtrinsicPayload', payload, { version: payload.version }).sign(keys.pair(payload.address));
+  return { id, signature };
+}
 
 /** The hotkey (SS58 address) of a secret URI, derived in this process. */
 export async function hotkeyOfUri(uri: string): Promise<string> {
@@ -27,10 +43,17 @@ export async function installCliWallet(page: Page, uri: string): Promise<string>
     // What an extension does with `signRaw({ type: 'bytes' })`: the data as hex (or text), <Bytes>-wrapped by the signer.
     return keys.signRaw(address, isHex(data) ? hexToU8a(data) : stringToU8a(data));
   });
+  let payloads = 0;
+  await page.exposeFunction(SIGN_PAYLOAD_FUNCTION, (payload: SignerPayloadJSON): SignerResult => {
+    if (keys.pair(payload.address).address !== hotkey) throw new Error(`The evaluate wallet holds only ${hotkey}, not ${payload.address}.`);
+    return signPayloadWithKeys(keys, payload, ++payloads);
+  });
   await page.addInitScript(
-    ({ name, address, sign }) => {
+    ({ name, address, sign, signPayload }) => {
       type SignRaw = (address: string, data: string) => Promise<string>;
+      type SignPayload = (payload: unknown) => Promise<{ id: number; signature: string }>;
       const scope = window as unknown as { injectedWeb3?: Record<string, unknown> } & Record<string, SignRaw | undefined>;
+      const payloadScope = window as unknown as Record<string, SignPayload | undefined>;
       const accounts = [{ address, name: 'evaluate validator', type: 'sr25519' }];
       let nextId = 1;
       const injected = {
@@ -43,11 +66,12 @@ export async function installCliWallet(page: Page, uri: string): Promise<string>
         },
         signer: {
           signRaw: async (raw: { address: string; data: string }) => ({ id: nextId++, signature: await scope[sign]!(raw.address, raw.data) }),
+          signPayload: (payload: unknown) => payloadScope[signPayload]!(payload),
         },
       };
       scope.injectedWeb3 = { ...scope.injectedWeb3, [name]: { version: '1', enable: () => Promise.resolve(injected) } };
     },
-    { name: EVALUATE_WALLET_NAME, address: hotkey, sign: SIGN_FUNCTION },
+    { name: EVALUATE_WALLET_NAME, address: hotkey, sign: SIGN_FUNCTION, signPayload: SIGN_PAYLOAD_FUNCTION },
   );
   return hotkey;
 }

@@ -5,10 +5,24 @@
  */
 import { parseShardManifest } from '../core/data/manifest.ts';
 import { loadTokenStream } from '../core/data/shard-loader.ts';
+import type { SignerPayloadJSON, SignerResult } from '@polkadot/types/types';
+import type { AuthorityFor } from '../net/subtensor-chain.ts';
 import type { HexString, Signer, SignerAccount } from '../net/types.ts';
 
 /** The page's wallet, called by a worker for each signature (raw bytes, `<Bytes>`-wrapped by the wallet). */
 export type PageSignRaw = (address: string, data: Uint8Array) => Promise<HexString>;
+
+/** The page's wallet signing an extrinsic payload (the extension's `signPayload`, which shows the call to the user). */
+export type PageSignPayload = (payload: SignerPayloadJSON) => Promise<SignerResult>;
+
+/**
+ * Who signs a worker's own extrinsics on a real network (a validator's `setWeights`, its CR-v2
+ * commit and reveal): every payload makes a round trip to the page's wallet, so the keys never enter
+ * the worker (chain.md §5), exactly as for raw signatures.
+ */
+export function pageExtrinsicAuthority(signPayload: PageSignPayload): AuthorityFor {
+  return (address) => Promise.resolve({ kind: 'injected', address, signer: { signPayload } });
+}
 
 /** The page's wallet as a `Signer`: every signature is a round trip to the page. */
 export class PageSigner implements Signer {

@@ -8,21 +8,23 @@
 import type { RunConfig } from '../core/config.ts';
 import { DevnetChain, DevnetStorage } from '../net/devnet-client.ts';
 import type { Chain, Signer, Storage } from '../net/types.ts';
+import { pageExtrinsicAuthority, type PageSignPayload } from './page-signer.ts';
 import type { PeerStartOptions } from './peer-api.ts';
 
 /** What opening a network needs: the devnet URL, the peer's hotkey (its own bucket), and the real network if one was chosen. */
 export type PeerNetworkOptions = Pick<PeerStartOptions, 'devnetUrl' | 'hotkey' | 'network'>;
 
-export async function openPeerNetwork(options: PeerNetworkOptions, signer: Signer, config: RunConfig): Promise<{ chain: Chain; storage: Storage }> {
+/** `signPayload`: the page's wallet for extrinsics on a real network (a validator's weights); without it the subtensor client reads only. */
+export async function openPeerNetwork(options: PeerNetworkOptions, signer: Signer, config: RunConfig, signPayload?: PageSignPayload): Promise<{ chain: Chain; storage: Storage }> {
   const maxObjectBytes = config.window.maxSubmissionBytes * 4;
   const real = options.network;
   if (real === undefined) {
     return { chain: new DevnetChain(options.devnetUrl, signer), storage: new DevnetStorage(options.devnetUrl, signer, options.hotkey, maxObjectBytes) };
   }
   const [{ SubtensorChain }, { HotkeyBucketStorage }] = await Promise.all([import('../net/subtensor-chain.ts'), import('../net/hotkey-buckets.ts')]);
-  // Reads only: no extrinsic is signed in a worker (keys stay with the page's wallet, chain.md §5); the
-  // bucket commitment is made from the wallet, and a validator's `setWeights` is refused as read-only.
-  const chain = await SubtensorChain.connect(real.endpoint);
+  // Keys stay with the page's wallet (chain.md §5): a validator's extrinsics are signed there, payload by
+  // payload; a miner signs none (its bucket commitment is published from the page).
+  const chain = await SubtensorChain.connect(real.endpoint, signPayload === undefined ? undefined : pageExtrinsicAuthority(signPayload));
   const storage = new HotkeyBucketStorage({
     endpoint: real.storage.endpoint,
     region: real.storage.region,

@@ -6,7 +6,7 @@
 import type { EvaluationOutcome, WindowScoringResult } from '../core/scoring/index.ts';
 import type { SubmissionRejection, WindowEvent } from '../peer/events.ts';
 import type { ValidatorWindowReport } from '../peer/validator.ts';
-import type { PageSignRaw } from './page-signer.ts';
+import type { PageSignPayload, PageSignRaw } from './page-signer.ts';
 import type { RealNetworkOptions } from './peer-api.ts';
 import type { TrainerBackend } from './trainer-api.ts';
 
@@ -64,8 +64,11 @@ export type ValidatorLoopEvent =
 export type ValidatorPageEvent = WindowEvent | ValidatorLoopEvent;
 
 export interface ValidatorWorkerApi {
-  /** Loads the data, builds the engine, restores this hotkey's saved state and starts the window loop. */
-  start(options: ValidatorStartOptions, signRaw: PageSignRaw, onEvent: (event: ValidatorPageEvent) => void): Promise<void>;
+  /**
+   * Loads the data, builds the engine, restores this hotkey's saved state and starts the window loop.
+   * `signPayload` (a real network): the page's wallet for the weight extrinsics.
+   */
+  start(options: ValidatorStartOptions, signRaw: PageSignRaw, onEvent: (event: ValidatorPageEvent) => void, signPayload?: PageSignPayload): Promise<void>;
   /** Stops after the current window; resolves when the loop has ended and the engine is released. */
   stop(): Promise<void>;
 }

@@ -34,7 +34,7 @@ async function stopEngine(): Promise<void> {
 }
 
 const api: ValidatorWorkerApi = {
-  async start(options, signRaw, onEvent) {
+  async start(options, signRaw, onEvent, signPayload) {
     if (loop !== null) throw new ValidatorStateError('The validator already runs in this tab; stop it first.');
     if (!(options.uid >= 0)) throw new ValidatorStateError('Register the hotkey before starting the validator.');
     stopping = false;
@@ -43,7 +43,7 @@ const api: ValidatorWorkerApi = {
     const emit = (event: ValidatorPageEvent): void => onEvent(event);
     const signer = new PageSigner(options.hotkey, signRaw);
     // The same chain and storage as the miner's (aggregates and checkpoints are θ-sized, larger than a submission).
-    const { chain, storage } = await openPeerNetwork(options, signer, config);
+    const { chain, storage } = await openPeerNetwork(options, signer, config, signPayload);
     let created: Awaited<ReturnType<typeof createTrainerEngine>>;
     let tokens: Uint8Array;
     try {

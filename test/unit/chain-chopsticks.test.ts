@@ -6,6 +6,9 @@ import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { chainSpec } from '@substrate/connect-known-chains/rococo_v2_2_asset_hub';
 import { SubtensorChain, injectedAuthority, submitExtrinsic } from '../../src/net/subtensor-chain.ts';
 import { ChainError } from '../../src/net/errors.ts';
+import { pageExtrinsicAuthority } from '../../src/workers/page-signer.ts';
+import { signPayloadWithKeys } from '../../src/cli/evaluate-wallet.ts';
+import { KeyringSigner } from '../../src/net/keyring-signer.ts';
 import { injectedKeyringSigner, type SignLogEntry } from '../extension/injected-keyring-signer.ts';
 
 /**
@@ -93,12 +96,32 @@ describe('chain client on Rococo Asset Hub under chopsticks', () => {
     expect(spent > amount).toBe(true);
   });
 
+  it("signs for a worker through the page's wallet (and the evaluate CLI's): the payload crosses a structured clone, as over Comlink, and the transfer is included", async () => {
+    const amount = 10n ** 12n;
+    const bobBefore = await freeBalance(bob);
+    const wallet = injectedKeyringSigner(keyring, log);
+    // What the validator worker holds: a callback to the page; the payload and the result are cloned both ways.
+    const authority = pageExtrinsicAuthority(async (payload) => structuredClone(await wallet.signPayload!(structuredClone(payload))));
+    const tx = chain.api.tx.balances?.transferKeepAlive?.(bob, amount);
+    if (tx === undefined) throw new Error('no balances.transferKeepAlive');
+    await submitExtrinsic(chain.api, tx, await authority(alice), 30_000);
+    expect(await freeBalance(bob)).toBe(bobBefore + amount);
+
+    // `npm run evaluate`'s wallet signs payloads in the CLI process the same way.
+    const cliKeys = await KeyringSigner.fromUris(['//Alice']);
+    const viaCli = pageExtrinsicAuthority((payload) => Promise.resolve(signPayloadWithKeys(cliKeys, structuredClone(payload), 1)));
+    const second = chain.api.tx.balances?.transferKeepAlive?.(bob, amount);
+    if (second === undefined) throw new Error('no balances.transferKeepAlive');
+    await submitExtrinsic(chain.api, second, await viaCli(alice), 30_000);
+    expect(await freeBalance(bob)).toBe(bobBefore + 2n * amount);
+  });
+
   it('decodes a failed dispatch into a ChainError that names the pallet error', async () => {
     const tx = chain.api.tx.balances?.transferKeepAlive?.(bob, FUNDS * 2n);
     if (tx === undefined) throw new Error('no balances.transferKeepAlive');
     // chopsticks may answer inBlock a moment before its head (and so the nonce) moves on.
     const nextIndex = async (): Promise<number> => Number((await (chain.api.rpc as unknown as { system: { accountNextIndex: (a: string) => Promise<Codec> } }).system.accountNextIndex(alice)).toString());
-    await expect.poll(nextIndex, { timeout: 10_000 }).toBe(1);
+    await expect.poll(nextIndex, { timeout: 10_000 }).toBe(3);
     const failure = submitExtrinsic(chain.api, tx, { kind: 'injected', address: alice, signer: injectedKeyringSigner(keyring, log) }, 30_000);
     await expect(failure).rejects.toThrow(ChainError);
     await expect(failure).rejects.toThrow(/failed in block .*(FundsUnavailable|InsufficientBalance)/);

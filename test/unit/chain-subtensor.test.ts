@@ -9,6 +9,8 @@ import { SubtensorChain, keyringAuthority, submitExtrinsic } from '../../src/net
 import { ChainError } from '../../src/net/errors.ts';
 import { bucketReadCredentials, publishBucketCommitment } from '../../src/net/bucket-commitment.ts';
 import { bucketDirectory } from '../../src/net/s3-storage.ts';
+import { signPayloadWithKeys } from '../../src/cli/evaluate-wallet.ts';
+import { pageExtrinsicAuthority } from '../../src/workers/page-signer.ts';
 
 /**
  * DEVELOPER CHECK (opt-in, chain.md §7): the full subtensor flow on a real subtensor runtime booted
@@ -122,6 +124,15 @@ describe.skipIf(specPath === undefined)(`developer check: subtensor flow on chop
     const bobUid = mg.hotkeys.indexOf(keys.bob);
     const plain = await chain.setWeights(keys.alice, netuid, [bobUid], [1], hp.weightsVersionKey);
     expect(plain.method).toBe('setWeights');
+    // Signed as a browser validator's worker signs it: each payload to the wallet and back (here the evaluate CLI's wallet).
+    const signer = keys.signer;
+    if (signer === undefined) throw new Error('not set up');
+    const viaWallet = await SubtensorChain.connect(`ws://${server.addr}`, pageExtrinsicAuthority((payload) => Promise.resolve(signPayloadWithKeys(signer, structuredClone(payload), 1))));
+    try {
+      expect((await viaWallet.setWeights(keys.alice, netuid, [bobUid], [1], hp.weightsVersionKey)).method).toBe('setWeights');
+    } finally {
+      await viaWallet.close();
+    }
 
     await sudo(tx('adminUtils', 'sudoSetCommitRevealWeightsEnabled', netuid, true));
     const committed = await chain.setWeights(keys.alice, netuid, [bobUid], [1], hp.weightsVersionKey);

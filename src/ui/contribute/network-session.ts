@@ -1,7 +1,7 @@
 /**
  * A wallet session that runs on a chosen network (Contribute and Validate alike): the devnet at this
  * page's origin, or a subtensor endpoint + netuid with the peer's own S3 bucket (`network.ts`). It
- * owns the open subtensor connection (reads only) and the network's rules as `WalletSession` hooks:
+ * owns the open subtensor connection (its transactions signed by the wallet extension) and the network's rules as `WalletSession` hooks:
  * the netuid a hotkey is read on, no development key and no in-page registration on a real network.
  */
 import type { RunConfig } from '../../core/config.ts';

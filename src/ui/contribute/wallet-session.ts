@@ -9,6 +9,7 @@
 import type { RunConfig } from '../../core/config.ts';
 import { DevnetChain } from '../../net/devnet-client.ts';
 import { ExtensionSigner } from '../../net/extension-signer.ts';
+import type { Signer as PolkadotSigner, SignerPayloadJSON, SignerResult } from '@polkadot/types/types';
 import type { ExtrinsicAuthority } from '../../net/subtensor-chain.ts';
 import type { HexString, Signer, SignerAccount } from '../../net/types.ts';
 import { connectExtensionWallet, ContributeStepError, developmentKeyWallet, type ConnectedWallet, type WalletSource } from './wallet.ts';
@@ -163,8 +164,19 @@ export abstract class WalletSession<S extends WalletStatus> {
    * commitment): the extension signs the payload it shows the user. A development key cannot.
    */
   protected async extrinsicAuthority(address: string): Promise<ExtrinsicAuthority> {
+    return { kind: 'injected', address, signer: await this.extensionSigner(address) };
+  }
+
+  /** An extrinsic payload signed by the wallet extension (a worker's weights on a real network). */
+  protected async signPayloadWithWallet(payload: SignerPayloadJSON): Promise<SignerResult> {
+    const signer = await this.extensionSigner(payload.address);
+    if (signer.signPayload === undefined) throw new ContributeStepError('This wallet extension cannot sign transactions (it has no signPayload).');
+    return signer.signPayload(payload);
+  }
+
+  private async extensionSigner(address: string): Promise<PolkadotSigner> {
     if (!(this.signer instanceof ExtensionSigner)) throw new ContributeStepError('Only a wallet extension signs transactions on a real network: connect one.');
-    return { kind: 'injected', address, signer: await this.signer.polkadotSigner(address) };
+    return this.signer.polkadotSigner(address);
   }
 
   protected ready(): { signer: Signer; hotkey: string } {

@@ -6,6 +6,7 @@
  * publishes on `window.gauntlet.ui.validate()` (read by the tests and by `npm run evaluate`).
  */
 import * as Comlink from 'comlink';
+import type { SignerPayloadJSON } from '@polkadot/types/types';
 import type { RunConfig } from '../../core/config.ts';
 import type { ValidatorPageEvent, ValidatorWindowSummary, ValidatorWorkerApi } from '../../workers/validator-api.ts';
 import type { TrainerBackend } from '../../workers/trainer-api.ts';
@@ -81,7 +82,10 @@ export class ValidateSession extends NetworkWalletSession<ValidateStatus> {
     await this.launch('Starting: loading the data shards, building the evaluation engine, restoring saved state…', async (hotkey, uid, sign) => {
       this.worker ??= new Worker(new URL('../../workers/validator.worker.ts', import.meta.url), { type: 'module', name: 'validator' });
       this.api ??= Comlink.wrap<ValidatorWorkerApi>(this.worker);
-      await this.api.start({ devnetUrl: this.state.devnetUrl, network: this.realNetwork(), hotkey, uid, backend }, Comlink.proxy(sign), Comlink.proxy((event: ValidatorPageEvent) => this.onEvent(event)));
+      const network = this.realNetwork();
+      // On a real network the worker's weight extrinsics are signed here by the wallet, payload by payload.
+      const signPayload = network === undefined ? undefined : Comlink.proxy((payload: SignerPayloadJSON) => this.signPayloadWithWallet(payload));
+      await this.api.start({ devnetUrl: this.state.devnetUrl, network, hotkey, uid, backend }, Comlink.proxy(sign), Comlink.proxy((event: ValidatorPageEvent) => this.onEvent(event)), signPayload);
     });
   }
 
@@ -113,9 +117,9 @@ export class ValidateSession extends NetworkWalletSession<ValidateStatus> {
         this.say(`Window ${event.window}: ${event.reason}`);
         return;
       case 'validator-error':
-        // On a subtensor network the worker's chain client reads only (no extrinsic is signed there yet): say so plainly.
+        // On a subtensor network a refused weight extrinsic (the wallet's Cancel, a rate limit) costs only the weights.
         this.say(event.stage === 'set-weights' && this.state.network.kind === 'subtensor'
-          ? `Window ${event.window}: scored and published, but weights are not set from this tab on a subtensor network yet (${event.message}).`
+          ? `Window ${event.window}: scored and published, but the weights were not set (${event.message}); the next weight window tries again.`
           : `Window ${event.window}, ${event.stage}: ${event.message}`);
         return;
       case 'validator-report':

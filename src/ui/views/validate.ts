@@ -77,7 +77,7 @@ function livePanel(config: RunConfig, session: ValidateSession, liveStore: Dashb
     h('h3', {}, 'Validate live'),
     h('p', {}, `Runs the validator loop in this tab, on the devnet at ${location.origin} or on a subtensor network with your own S3 bucket (below): each window it gathers the submissions, evaluates a few peers with a trial step on the evaluation graph, rates them, applies the outer step and publishes the aggregate. Weights go to the chain only while this hotkey holds a validator permit.`),
     networkPanel(config.netuid, location.origin, session),
-    h('p', { class: 'muted' }, "On a subtensor network this tab scores every window and publishes aggregates, checkpoints and peer lists to your bucket (commit the bucket for this hotkey first); it does not set weights there yet."),
+    h('p', { class: 'muted' }, "On a subtensor network this tab scores every window and publishes aggregates, checkpoints and peer lists to your bucket (publish the bucket commitment for this hotkey first), and sets weights through your wallet, which asks you to sign each weight transaction."),
     h('p', { class: 'notice' }, 'This page never asks for a seed phrase or a private key. Anyone who does is not us.'),
     h('p', {}, connect, ' ', devKey),
     h('p', {}, accounts, ' ', register),
