@@ -14,7 +14,7 @@ import { parameterLayout } from '../model/params.ts';
 import { DevnetChain, DevnetStorage } from '../net/devnet-client.ts';
 import { NetError } from '../net/errors.ts';
 import { KeyringSigner } from '../net/keyring-signer.ts';
-import type { BlockHeader, Metagraph } from '../net/types.ts';
+import type { BlockHeader, Metagraph, TimeGate } from '../net/types.ts';
 import { honest } from '../peer/behaviours.ts';
 import type { WindowEventListener } from '../peer/events.ts';
 import { Miner } from '../peer/miner.ts';
@@ -36,6 +36,9 @@ export class DevnetMiners {
   private stopping = false;
   private loops: Promise<void>[] = [];
   private metagraph: Metagraph | null = null;
+  /** Per window, the metagraph and the put window: read once and shared by every miner's loop. */
+  private readonly metagraphs = new Map<number, Promise<Metagraph>>();
+  private readonly gates = new Map<number, Promise<TimeGate>>();
 
   private constructor(
     private readonly options: DevnetMinersInternals,
@@ -110,6 +113,18 @@ export class DevnetMiners {
     }
   }
 
+  /** `read()` once per window for all loops; a failed read is forgotten (the next asker retries), old windows are dropped. */
+  private shared<T>(cache: Map<number, Promise<T>>, window: number, read: () => Promise<T>): Promise<T> {
+    let value = cache.get(window);
+    if (value === undefined) {
+      value = read();
+      cache.set(window, value);
+      value.catch(() => cache.delete(window));
+      for (const old of cache.keys()) if (old < window - 1) cache.delete(old);
+    }
+    return value;
+  }
+
   private async run(miner: Miner): Promise<void> {
     const { chain, config } = this.options;
     const { blocksPerWindow, putWindowMs } = config.window;
@@ -122,10 +137,10 @@ export class DevnetMiners {
           continue;
         }
         next = current + 1;
-        this.metagraph = await chain.metagraph(config.netuid);
+        this.metagraph = await this.shared(this.metagraphs, current, () => chain.metagraph(config.netuid));
         await miner.prepare(current);
         if (!(await this.waitForHead((head) => head.number >= firstBlockOfWindow(current + 1, blocksPerWindow)))) return;
-        const gate = putWindowBounds(await chain.blockTimestamp(putWindowAnchorBlock(current, blocksPerWindow)), putWindowMs);
+        const gate = await this.shared(this.gates, current, async () => putWindowBounds(await chain.blockTimestamp(putWindowAnchorBlock(current, blocksPerWindow)), putWindowMs));
         await miner.upload(current, gate).catch((error: unknown) => {
           if (!(error instanceof NetError)) throw error;
           this.options.onEvent?.({ kind: 'miner-error', window: current, uid: miner.uid, stage: 'upload', message: error.message });

@@ -33,7 +33,7 @@ import { tinyRunConfig } from '../core/run-config.ts';
 import { startDevnet, type RunningDevnet } from '../devnet/server.ts';
 import { DevnetChain } from '../net/devnet-client.ts';
 import { NetworkSettingsError, parseSubtensorSettings, type NetworkForm, type NetworkSettings } from '../ui/contribute/network.ts';
-import { registrationIn } from '../ui/contribute/wallet.ts';
+import { registrationIn } from '../net/metagraph.ts';
 import { VALIDATOR_DEV_ACCOUNT_URI, type ValidateStatus } from '../ui/validate/session.ts';
 import type { TrainerBackend } from '../workers/trainer-api.ts';
 import { loadAllTokens } from './data-files.ts';

@@ -44,6 +44,7 @@ import {
   type WindowScoringResult,
 } from '../core/scoring/index.ts';
 import { NetError } from '../net/errors.ts';
+import { registrationIn, type Registration } from '../net/metagraph.ts';
 import type { Chain, Storage, TimeGate } from '../net/types.ts';
 import type { TokenBatch, TrainerEngine } from '../workers/trainer-api.ts';
 import type { SubmissionRejection, ValidatorEvent, WindowEventListener } from './events.ts';
@@ -99,6 +100,8 @@ export interface ValidatorOptions {
 /** What one window did, for the CLI and the tests. */
 export interface ValidatorWindowReport {
   readonly window: number;
+  /** This validator's hotkey in the window's metagraph (the one its permit check read). */
+  readonly own: Registration;
   readonly inputs: WindowScoringInputs;
   readonly result: WindowScoringResult;
   readonly gatherRejections: Readonly<Record<string, SubmissionRejection>>;
@@ -254,8 +257,8 @@ export class Validator {
       const effective = peerListFirstEffectiveWindow(windowOfBlock(head.number, config.window.blocksPerWindow), config.window.peerListWindowMargin);
       await this.publish(window, peerListKey(effective), encodeJson({ ...list, postedAtWindow: window }));
     }
-    const ownIndex = metagraph.hotkeys.indexOf(this.options.hotkey);
-    if (result.setWeightsDue && this.options.requireValidatorPermit === true && metagraph.validatorPermit[ownIndex] !== true) {
+    const own = registrationIn(metagraph, this.options.hotkey);
+    if (result.setWeightsDue && this.options.requireValidatorPermit === true && !own.validatorPermit) {
       this.emit({ kind: 'validator-weights-skipped', window, reason: `${this.options.hotkey} holds no validator permit on netuid ${config.netuid}: scored, weights not set.` });
     } else if (result.setWeightsDue) {
       await this.setWeights(window, result, hotkeys);
@@ -263,7 +266,7 @@ export class Validator {
     const text = JSON.stringify({ version: 1, scoring: serializeState(this.state), checkpoint: this.checkpoint } satisfies PersistedValidatorState);
     await this.options.persistence.save(text);
     this.emit({ kind: 'validator-state-saved', window, bytes: text.length });
-    return { window, inputs, result, gatherRejections: gathered.rejected, outerStepApplied };
+    return { window, own, inputs, result, gatherRejections: gathered.rejected, outerStepApplied };
   }
 
   /**

@@ -3,6 +3,7 @@
  * (src/peer/validator.ts, scheduled by src/peer/validator-schedule.ts) against the devnet at the page's
  * origin or a subtensor network with the validator's own S3 bucket (src/workers/peer-network.ts), with the page's wallet signing every write and weights set only with a validator permit.
  */
+import type { Registration } from '../net/metagraph.ts';
 import type { EvaluationOutcome, WindowScoringResult } from '../core/scoring/index.ts';
 import type { SubmissionRejection, WindowEvent } from '../peer/events.ts';
 import type { ValidatorWindowReport } from '../peer/validator.ts';
@@ -26,6 +27,8 @@ export interface ValidatorStartOptions {
  */
 export interface ValidatorWindowSummary {
   readonly window: number;
+  /** The validator's hotkey (uid, stake, permit) in the metagraph the window read: the page shows it without reading the chain again. */
+  readonly own: Registration;
   readonly submittedUids: readonly number[];
   readonly gatheredUids: readonly number[];
   readonly gatherRejections: Readonly<Record<string, SubmissionRejection>>;
@@ -41,6 +44,7 @@ export function summarizeReport(report: ValidatorWindowReport): ValidatorWindowS
   const { inputs } = report;
   return {
     window: report.window,
+    own: report.own,
     submittedUids: inputs.submittedUids,
     gatheredUids: inputs.gather?.gatheredUids ?? [],
     gatherRejections: report.gatherRejections,

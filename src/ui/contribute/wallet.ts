@@ -1,11 +1,10 @@
 /**
  * The wallet steps both the Contribute and the Validate view take: connect an extension (or use a
- * devnet development key), and look a hotkey up on the devnet's metagraph (uid, stake, validator
- * permit). The keys stay in the wallet; the views hold only a `Signer`.
+ * devnet development key). The keys stay in the wallet; the views hold only a `Signer`.
  */
 import { ExtensionSigner } from '../../net/extension-signer.ts';
 import { KeyringSigner } from '../../net/keyring-signer.ts';
-import type { Metagraph, Signer, SignerAccount } from '../../net/types.ts';
+import type { Signer, SignerAccount } from '../../net/types.ts';
 
 /** The name this app asks wallets for access under. */
 export const APP_NAME = 'Gauntlet peer';
@@ -35,18 +34,4 @@ export async function connectExtensionWallet(): Promise<ConnectedWallet> {
 export async function developmentKeyWallet(uri: string): Promise<ConnectedWallet> {
   const signer = await KeyringSigner.fromUris([uri]);
   return { signer, source: 'development-key', names: [], accounts: await signer.accounts() };
-}
-
-/** A hotkey as the devnet's metagraph sees it now. */
-export interface Registration {
-  readonly uid: number | null;
-  readonly stake: number;
-  readonly validatorPermit: boolean;
-}
-
-/** `hotkey`'s uid, stake and validator permit in a metagraph read from any chain. */
-export function registrationIn(metagraph: Metagraph, hotkey: string): Registration {
-  const i = metagraph.hotkeys.indexOf(hotkey);
-  if (i < 0) return { uid: null, stake: 0, validatorPermit: false };
-  return { uid: metagraph.uids[i]!, stake: metagraph.stake[i] ?? 0, validatorPermit: metagraph.validatorPermit[i] === true };
 }

@@ -12,7 +12,7 @@ import type { ValidatorPageEvent, ValidatorWindowSummary, ValidatorWorkerApi } f
 import type { TrainerBackend } from '../../workers/trainer-api.ts';
 import type { NetworkSettings } from '../contribute/network.ts';
 import { initialNetworkStatus, NetworkWalletSession, type NetworkWalletStatus } from '../contribute/network-session.ts';
-import { registrationIn } from '../contribute/wallet.ts';
+import { registrationIn, type Registration } from '../../net/metagraph.ts';
 import { meanControlLoss, type DashboardStore, type WindowPhase } from '../dashboard/model.ts';
 import { LastEvaluations, type PeerEvaluation } from '../demo/evaluations.ts';
 
@@ -155,18 +155,22 @@ export class ValidateSession extends NetworkWalletSession<ValidateStatus> {
     store.setPhase(summary.window, 'weights', summary.result.setWeightsDue && weights?.status === 'active' ? 'done' : 'skipped', summary.result.setWeightsDue ? (weights?.detail ?? '') : 'not a weight window');
     this.state.windows = [...this.state.windows, summary].slice(-MAX_WINDOWS);
     this.say(`Window ${summary.window} scored: ${summary.evalUids.length} evaluated, ${summary.gatheredUids.length} gathered${summary.outerStepApplied ? ', outer step applied' : ''}.`);
-    const hotkey = this.state.hotkey;
-    if (hotkey !== null) void this.lookUp(hotkey).then(() => this.changed(), () => undefined);
+    this.showRegistration(summary.own);
   }
 
   /** Registration, stake and validator permit as the devnet's metagraph shows them now. */
   protected async lookUp(hotkey: string): Promise<string> {
     const registration = await this.attempt(async () => registrationIn(await this.chain().metagraph(this.netuid()), hotkey));
+    this.showRegistration(registration);
+    if (registration.uid === null) return '';
+    return registration.validatorPermit ? ' It holds a validator permit: weights will be set.' : ' It holds no validator permit: windows are scored, weights are not set.';
+  }
+
+  private showRegistration(registration: Registration): void {
     this.state.uid = registration.uid;
     this.state.stake = registration.stake;
     this.state.validatorPermit = registration.validatorPermit;
-    if (registration.uid === null) return '';
-    return registration.validatorPermit ? ' It holds a validator permit: weights will be set.' : ' It holds no validator permit: windows are scored, weights are not set.';
+    this.changed();
   }
 
   protected override forgetHotkey(): void {
