@@ -33,7 +33,7 @@ import { NetError } from '../net/errors.ts';
 import type { Chain, Metagraph, Signer, Storage, TimeGate } from '../net/types.ts';
 import { behaviourByName, CHEATER_BEHAVIOURS } from '../peer/behaviours.ts';
 import { BrowserPeerPersistence, PersistenceError, SNAPSHOT_VERSION, type PeerSnapshot } from '../peer/browser-persistence.ts';
-import { AggregateFormatError, numberedObjects, publishedAggregates, readCheckpoint, replayAggregates, type AggregateReplay } from '../peer/gather.ts';
+import { numberedObjects, publishedAggregates, readCheckpoint, replayAggregates, type AggregateReplay } from '../peer/gather.ts';
 import { Miner, MinerStateError } from '../peer/miner.ts';
 import { WindowScoresFollower } from '../peer/published-scores.ts';
 import { UploadWindowClosedError, uploadWithRetry } from '../peer/upload-retry.ts';
@@ -395,7 +395,7 @@ async function runLoop(p: Peer, resumeAfter: number | null): Promise<void> {
         synced = await recoverEngineWhenReachable(p);
         continue;
       }
-      if (!(error instanceof NetError || error instanceof AggregateFormatError)) throw error;
+      if (!(error instanceof NetError)) throw error;
       p.emit({ kind: 'miner-error', window: current, uid: p.options.uid, stage: 'network', message: error.message });
       p.emit({ kind: 'peer-window-failed', window: current, message: `Window ${current} failed on the network (${error.message}); the loop goes on, and catches up on this window once the next one starts.` });
       // Never train the same window twice: wait for the next one; the catch-up then covers this one.

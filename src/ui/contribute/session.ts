@@ -37,6 +37,8 @@ export class ContributeSession extends NetworkWalletSession<ContributeStatus> {
   private api: Comlink.Remote<PeerWorkerApi> | null = null;
   private readonly eventListeners = new Set<(event: PeerEvent) => void>();
   private readonly feed: DashboardFeed;
+  /** This browser's saved peer state, read and forgotten from the page (one database connection for the session). */
+  private readonly persistence = new BrowserPeerPersistence();
 
   constructor(config: RunConfig, store: DashboardStore, devnetUrl: string = location.origin) {
     super(config, {
@@ -72,7 +74,7 @@ export class ContributeSession extends NetworkWalletSession<ContributeStatus> {
     if (this.state.running) this.refuse('Stop the miner loop before forgetting its saved state.');
     const hotkey = this.state.hotkey;
     if (hotkey === null) this.refuse('Pick a hotkey first: saved state belongs to one hotkey.');
-    await this.attempt(() => new BrowserPeerPersistence().clear(this.config.runId, hotkey));
+    await this.attempt(() => this.persistence.clear(this.config.runId, hotkey));
     const saved = this.state.saved;
     this.state.saved = null;
     this.say(`Forgot this browser's saved state for ${hotkey}${saved !== null && 'window' in saved ? ` (after window ${saved.window})` : ''}: the next Start syncs from the network.`);
@@ -148,7 +150,7 @@ export class ContributeSession extends NetworkWalletSession<ContributeStatus> {
     const metagraph = await this.attempt(() => this.chain().metagraph(this.netuid()));
     const i = metagraph.hotkeys.indexOf(hotkey);
     this.state.uid = i < 0 ? null : metagraph.uids[i]!;
-    const saved = await new BrowserPeerPersistence().load(this.config.runId, hotkey).then(
+    const saved = await this.persistence.load(this.config.runId, hotkey).then(
       (snapshot) => (snapshot === undefined ? null : { window: snapshot.window }),
       // A snapshot this version cannot read is still there to forget.
       (error: unknown) => ({ unreadable: error instanceof Error ? error.message : String(error) }),
