@@ -6,7 +6,7 @@
  * else, so starting again costs no transaction. Only read credentials go here: commitments are public.
  */
 import { BadRequestError } from './errors.ts';
-import { encodeBucketCommitment, type BucketReadCredentials } from './subtensor-encoding.ts';
+import { bucketNameProblem, encodeBucketCommitment, type BucketReadCredentials } from './subtensor-encoding.ts';
 import type { Chain, TxResult } from './types.ts';
 
 export type BucketCommitmentResult =
@@ -16,10 +16,13 @@ export type BucketCommitmentResult =
 
 /**
  * The read credentials a bucket commitment carries. Templar names a bucket after its R2 account id,
- * so the bucket name is the commitment's 32-character account id.
+ * so the bucket name is the commitment's 32-character account id. The name must also be one every
+ * reader accepts (S3 bucket-name rules, `decodeBucketCommitment`), or no peer could read the bucket.
  */
 export function bucketReadCredentials(bucket: string, readKeyId: string, readSecret: string): BucketReadCredentials {
   if (bucket.length !== 32) throw new BadRequestError(`A bucket commitment names the bucket by its 32-character account id (Templar's R2 layout); "${bucket}" has ${bucket.length} characters.`);
+  const problem = bucketNameProblem(bucket);
+  if (problem !== undefined) throw new BadRequestError(`Peers could not read bucket "${bucket}" from a commitment: its ${problem}.`);
   return { accountId: bucket, readKeyId, readSecret };
 }
 

@@ -113,18 +113,75 @@ export interface BucketReadCredentials {
   readonly readSecret: string;
 }
 
-export function encodeBucketCommitment(c: BucketReadCredentials): Uint8Array {
-  const fields: [string, string, number][] = [['accountId', c.accountId, 32], ['readKeyId', c.readKeyId, 32], ['readSecret', c.readSecret, 64]];
-  for (const [name, value, length] of fields) {
-    if (value.length !== length || !/^[\x21-\x7e]+$/.test(value)) throw new BadRequestError(`Bucket commitment field ${name} must be ${length} printable ASCII characters; got ${value.length}.`);
+/** Length of Templar's bucket commitment string, and of its three fields. */
+export const BUCKET_COMMITMENT_LENGTH = 128;
+const FIELDS = [['accountId', 32], ['readKeyId', 32], ['readSecret', 64]] as const;
+
+/**
+ * A commitment is written by any registered hotkey, so it is hostile input: this says why it cannot be
+ * used, naming the hotkey when known. `reason` is the bare cause, for directories and logs.
+ */
+export class InvalidBucketCommitmentError extends BadRequestError {
+  constructor(
+    readonly reason: string,
+    readonly hotkey?: string,
+  ) {
+    super(hotkey === undefined ? `Invalid bucket commitment: ${reason}.` : `Hotkey ${hotkey} has an invalid bucket commitment (${reason}); its bucket cannot be read.`);
   }
+}
+
+/**
+ * Why `name` is not a usable S3 bucket name, or `undefined` when it is. S3's naming rules (3–63 of
+ * a-z, 0-9, '.', '-'; a letter or digit at both ends; no '..', '.-', '-.'; not an IPv4 address), which
+ * R2's 32-hex account id (Templar names the bucket after it) satisfies. Checked before a name goes
+ * into a URL path, so a hostile name can never reach another path on the endpoint.
+ */
+export function bucketNameProblem(name: string): string | undefined {
+  if (name.length < 3 || name.length > 63) return `bucket name has ${name.length} characters, not 3–63`;
+  const bad = [...name].find((ch) => !/[a-z0-9.-]/.test(ch));
+  if (bad !== undefined) return `bucket name holds ${JSON.stringify(bad)}; only a-z, 0-9, '.' and '-' are allowed`;
+  if (!/^[a-z0-9].*[a-z0-9]$/.test(name)) return 'bucket name must start and end with a letter or digit';
+  if (/\.\.|\.-|-\./.test(name)) return "bucket name holds '..', '.-' or '-.'";
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(name)) return 'bucket name is formatted as an IP address';
+  return undefined;
+}
+
+/** Why the commitment fields cannot be used, or `undefined`; the same rules for writing and reading. */
+function credentialsProblem(c: BucketReadCredentials): string | undefined {
+  for (const [name, length] of FIELDS) {
+    const value = c[name];
+    if (typeof value !== 'string') return `${name} is not a string`;
+    if (value.length !== length) return `${name} must be ${length} characters; got ${value.length}`;
+    // Printable ASCII without space: the key id and secret go into SigV4 headers and HMAC keys.
+    const at = [...value].findIndex((ch) => !/[\x21-\x7e]/.test(ch));
+    if (at >= 0) return `${name} must be printable ASCII; character ${at} is not`;
+  }
+  const bucket = bucketNameProblem(c.accountId);
+  return bucket === undefined ? undefined : `accountId ${JSON.stringify(c.accountId)}: ${bucket}`;
+}
+
+export function encodeBucketCommitment(c: BucketReadCredentials): Uint8Array {
+  const problem = credentialsProblem(c);
+  if (problem !== undefined) throw new InvalidBucketCommitmentError(problem);
   return new TextEncoder().encode(c.accountId + c.readKeyId + c.readSecret);
 }
 
-export function decodeBucketCommitment(bytes: Uint8Array): BucketReadCredentials {
+/**
+ * Reads a commitment as Templar's layout, checking every field (bucket-name rules for the account
+ * id, lengths, printable ASCII); throws `InvalidBucketCommitmentError` with the reason otherwise.
+ * `hotkey`, when given, is named in the error.
+ */
+export function decodeBucketCommitment(bytes: Uint8Array, hotkey?: string): BucketReadCredentials {
+  if (!(bytes instanceof Uint8Array)) throw new InvalidBucketCommitmentError('the commitment is not a byte string', hotkey);
+  if (bytes.length !== BUCKET_COMMITMENT_LENGTH) throw new InvalidBucketCommitmentError(`a bucket commitment is ${BUCKET_COMMITMENT_LENGTH} printable ASCII bytes; got ${bytes.length} bytes`, hotkey);
+  // Byte by byte: anything outside printable ASCII (including non-UTF-8 input) is refused before decoding.
+  const at = bytes.findIndex((byte) => byte < 0x21 || byte > 0x7e);
+  if (at >= 0) throw new InvalidBucketCommitmentError(`byte ${at} is 0x${(bytes[at] ?? 0).toString(16).padStart(2, '0')}, not printable ASCII`, hotkey);
   const s = new TextDecoder().decode(bytes);
-  if (bytes.length !== 128 || !/^[\x21-\x7e]{128}$/.test(s)) throw new BadRequestError(`A bucket commitment is 128 printable ASCII bytes; got ${bytes.length} bytes.`);
-  return { accountId: s.slice(0, 32), readKeyId: s.slice(32, 64), readSecret: s.slice(64, 128) };
+  const c = { accountId: s.slice(0, 32), readKeyId: s.slice(32, 64), readSecret: s.slice(64, 128) };
+  const problem = credentialsProblem(c);
+  if (problem !== undefined) throw new InvalidBucketCommitmentError(problem, hotkey);
+  return c;
 }
 
 /**
