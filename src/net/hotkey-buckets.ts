@@ -2,11 +2,18 @@
  * `Storage` addressed by hotkey on S3-compatible buckets. The miner and validator loops name a
  * peer's bucket by its hotkey (as the devnet does); on a real network each hotkey's bucket and read
  * credentials come from its chain commitment (Templar `ChainManager.get_commitments`,
- * gauntlet-spec §5.5). This view resolves hotkey → bucket through that directory (re-read from the
- * chain when a hotkey is unknown) and writes into the peer's own bucket with its own credentials.
+ * gauntlet-spec §5.5). This view resolves hotkey → (bucket, read credentials) through that directory
+ * and writes into the peer's own bucket with its own credentials.
+ *
+ * Every registered hotkey may be hostile, so each is isolated from the others: a hotkey's reads are
+ * signed with the credentials of **its own** commitment, never with those another hotkey committed for
+ * the same bucket name (a shadowing commitment breaks only the shadower's reads), and whatever goes
+ * wrong with one hotkey (no commitment, an invalid one, a refusing or broken bucket) is a typed
+ * `NetError` of that hotkey's read and nothing else.
  */
-import { NotFoundError } from './errors.ts';
-import { bucketDirectory, S3Storage, type BucketDirectoryEntry, type S3Credentials } from './s3-storage.ts';
+import { NetError, NotFoundError, UnavailableError } from './errors.ts';
+import { BucketDirectory, bucketDirectory, S3Endpoint, type S3Credentials, type S3Read } from './s3-storage.ts';
+import { InvalidBucketCommitmentError } from './subtensor-encoding.ts';
 import type { Commitment, GetOptions, ObjectInfo, Storage } from './types.ts';
 
 export interface HotkeyBucketOptions {
@@ -19,51 +26,103 @@ export interface HotkeyBucketOptions {
   /** The subnet's commitments (hotkey → commitment), read from the chain. */
   readonly commitments: () => Promise<ReadonlyMap<string, Commitment>>;
   readonly maxObjectBytes?: number;
-  /** Least time between two directory reads caused by unknown hotkeys. */
+  /** Most keys and pages one `list` follows (see `S3EndpointOptions`). */
+  readonly maxListKeys?: number;
+  readonly maxListPages?: number;
+  /**
+   * Least time between two directory reads (default 10 s). A read of another hotkey re-reads the
+   * commitments when the directory is older than this, so a new hotkey's commitment and a rotated
+   * one (new bucket or read key) are used within this time, at one chain query per interval at most.
+   */
   readonly refreshIntervalMs?: number;
 }
 
+/** The hotkey has no commitment on the subnet: nothing of it can be found (code `not-found`). */
+export class NoBucketCommittedError extends NotFoundError {
+  constructor(readonly hotkey: string) {
+    super(`Hotkey ${hotkey} has committed no bucket on chain: none of its objects can be read.`);
+  }
+}
+
 export class HotkeyBucketStorage implements Storage {
-  private directory = new Map<string, BucketDirectoryEntry>();
+  private directory = new BucketDirectory();
   private refreshedAtMs = Number.NEGATIVE_INFINITY;
-  private readonly s3: S3Storage;
+  private refreshing: Promise<void> | undefined;
+  /** Why the last directory read failed, while the directory in use is an older one (or empty). */
+  private refreshFailure: string | undefined;
+  private readonly s3: S3Endpoint;
 
   constructor(private readonly options: HotkeyBucketOptions) {
-    this.s3 = new S3Storage({
+    this.s3 = new S3Endpoint({
       endpoint: options.endpoint,
       region: options.region,
-      bucket: options.ownBucket,
-      writeCredentials: options.writeCredentials,
-      readCredentials: (bucket) => [...this.directory.values()].find((entry) => entry.bucket === bucket)?.credentials,
       maxObjectBytes: options.maxObjectBytes,
+      maxListKeys: options.maxListKeys,
+      maxListPages: options.maxListPages,
     });
   }
 
   put(key: string, data: Uint8Array): Promise<ObjectInfo> {
-    return this.s3.put(key, data);
+    return this.s3.put(this.options.ownBucket, key, data, this.options.writeCredentials);
   }
 
-  async get(hotkey: string, key: string, options?: GetOptions): Promise<{ info: ObjectInfo; data: Uint8Array }> {
-    return this.s3.get(await this.bucketOf(hotkey), key, options);
+  get(hotkey: string, key: string, options: GetOptions = {}): Promise<{ info: ObjectInfo; data: Uint8Array }> {
+    return this.read(hotkey, `GET ${key}`, ({ bucket, read }) => this.s3.get(bucket, key, options, read));
   }
 
-  async head(hotkey: string, key: string): Promise<ObjectInfo | undefined> {
-    return this.s3.head(await this.bucketOf(hotkey), key);
+  head(hotkey: string, key: string): Promise<ObjectInfo | undefined> {
+    return this.read(hotkey, `HEAD ${key}`, ({ bucket, read }) => this.s3.head(bucket, key, read));
   }
 
-  async list(hotkey: string, prefix?: string): Promise<ObjectInfo[]> {
-    return this.s3.list(await this.bucketOf(hotkey), prefix);
+  list(hotkey: string, prefix = ''): Promise<ObjectInfo[]> {
+    return this.read(hotkey, `LIST ${prefix}`, ({ bucket, read }) => this.s3.list(bucket, prefix, read));
   }
 
-  private async bucketOf(hotkey: string): Promise<string> {
-    if (hotkey === this.options.ownHotkey) return this.options.ownBucket;
-    let entry = this.directory.get(hotkey);
-    if (entry === undefined && Date.now() - this.refreshedAtMs >= (this.options.refreshIntervalMs ?? 10_000)) {
-      this.refreshedAtMs = Date.now();
-      this.directory = bucketDirectory(await this.options.commitments());
-      entry = this.directory.get(hotkey);
+  /**
+   * Resolves `hotkey` and runs `run` on its bucket with its credentials. Anything that is not already a
+   * NetError (there should be none; this is the last line) becomes UnavailableError naming the hotkey,
+   * so a caller can always charge a failure to the hotkey it read.
+   */
+  private async read<T>(hotkey: string, what: string, run: (target: { bucket: string; read: S3Read }) => Promise<T>): Promise<T> {
+    try {
+      return await run(await this.resolve(hotkey));
+    } catch (error) {
+      if (error instanceof NetError) throw error;
+      throw new UnavailableError(`${what} in the bucket of hotkey ${hotkey} failed: ${String(error)}.`);
     }
-    if (entry === undefined) throw NotFoundError.of(`The bucket of ${hotkey} (it has committed no bucket on chain)`);
-    return entry.bucket;
+  }
+
+  private async resolve(hotkey: string): Promise<{ bucket: string; read: S3Read }> {
+    if (hotkey === this.options.ownHotkey) return { bucket: this.options.ownBucket, read: { credentials: this.options.writeCredentials } };
+    await this.refreshIfStale();
+    const owner = `hotkey ${hotkey}`;
+    const entry = this.directory.get(hotkey);
+    if (entry !== undefined) return { bucket: entry.bucket, read: { credentials: entry.credentials, owner } };
+    const invalid = this.directory.invalid.get(hotkey);
+    if (invalid !== undefined) throw new InvalidBucketCommitmentError(invalid, hotkey);
+    // Unknown because the chain could not be read is not the hotkey's fault: say so instead of "no commitment".
+    if (this.refreshFailure !== undefined) throw new UnavailableError(`The bucket of ${owner} is unknown: the commitments could not be read from the chain (${this.refreshFailure}).`);
+    throw new NoBucketCommittedError(hotkey);
+  }
+
+  /** Re-reads the directory when it is older than the interval; concurrent reads share one chain query. */
+  private async refreshIfStale(): Promise<void> {
+    if (this.refreshing === undefined && Date.now() - this.refreshedAtMs >= (this.options.refreshIntervalMs ?? 10_000)) {
+      this.refreshedAtMs = Date.now();
+      this.refreshing = this.readDirectory().finally(() => {
+        this.refreshing = undefined;
+      });
+    }
+    await this.refreshing;
+  }
+
+  /** Never rejects: on a chain failure the last directory stays in use (a hiccup must not make known peers unreadable). */
+  private async readDirectory(): Promise<void> {
+    try {
+      this.directory = bucketDirectory(await this.options.commitments());
+      this.refreshFailure = undefined;
+    } catch (error) {
+      this.refreshFailure = error instanceof Error ? error.message : String(error);
+    }
   }
 }

@@ -5,11 +5,15 @@
  * to itself, and publishes **read** credentials through its chain commitment
  * (`encodeBucketCommitment`); readers sign with those. Timeliness is judged on the server's
  * `Last-Modified` (1 s precision over HTTP, as Templar's `s3_get_object`).
+ *
+ * The network is permissionless, so every bucket but our own is hostile: `S3Endpoint` reads with the
+ * credentials it is handed for that one read, caps what it reads (body bytes while streaming, list
+ * pages and keys), and turns every fault into a typed `NetError` of that read.
  */
 import { AwsClient } from 'aws4fetch';
-import { BadRequestError, NotFoundError, OversizedError, UnauthorizedError, UnavailableError } from './errors.ts';
-import { decodeBucketCommitment } from './subtensor-encoding.ts';
-import { readGatedObject } from './time-gate.ts';
+import { NetError, NotFoundError, OversizedError, UnauthorizedError, UnavailableError, BadRequestError } from './errors.ts';
+import { bucketNameProblem, decodeBucketCommitment, InvalidBucketCommitmentError } from './subtensor-encoding.ts';
+import { checkTimeGate } from './time-gate.ts';
 import type { Commitment, GetOptions, ObjectInfo, Storage } from './types.ts';
 
 export interface S3Credentials {
@@ -17,18 +21,35 @@ export interface S3Credentials {
   readonly secretAccessKey: string;
 }
 
-export interface S3StorageOptions {
+export interface S3EndpointOptions {
   /** e.g. `https://<account>.r2.cloudflarestorage.com`, or a local endpoint in tests. */
   readonly endpoint: string;
   /** `auto` for R2; any region the endpoint accepts. */
   readonly region?: string;
+  /** Largest object written, and read when the read names no `maxBytes` (default 64 MiB). */
+  readonly maxObjectBytes?: number;
+  /** Most keys one `list` returns before it is refused as oversized (default 50 000). */
+  readonly maxListKeys?: number;
+  /** Most ListObjectsV2 pages one `list` follows (default 100). */
+  readonly maxListPages?: number;
+  /** Longest a request may take, body included (default 300 s). */
+  readonly requestTimeoutMs?: number;
+}
+
+export interface S3StorageOptions extends S3EndpointOptions {
   /** This peer's own bucket (where `put` writes). */
   readonly bucket: string;
   /** Write credentials of the own bucket; never published. Without them the storage is read-only. */
   readonly writeCredentials?: S3Credentials;
   /** Read credentials of a bucket (usually from its owner's commitment); `undefined` → unsigned request. */
   readonly readCredentials?: (bucket: string) => S3Credentials | undefined;
-  readonly maxObjectBytes?: number;
+}
+
+/** How one read is made: the credentials to sign it with, and whose bucket it is (named in errors). */
+export interface S3Read {
+  readonly credentials: S3Credentials | undefined;
+  /** e.g. `hotkey 5F…`: errors of the read say whose bucket failed. */
+  readonly owner?: string;
 }
 
 export interface BucketDirectoryEntry {
@@ -37,65 +58,175 @@ export interface BucketDirectoryEntry {
 }
 
 /**
- * Hotkey → bucket and read credentials, from the subnet's commitments in Templar's 128-char layout
- * (`tplr.chain.ChainManager.get_commitments`); commitments in another format are skipped.
+ * Hotkey → bucket and read credentials of every usable commitment; `invalid` holds, for each hotkey
+ * whose commitment is not (garbage, another layout, a bad bucket name), the reason.
  */
-export function bucketDirectory(commitments: ReadonlyMap<string, Commitment>): Map<string, BucketDirectoryEntry> {
-  const out = new Map<string, BucketDirectoryEntry>();
+export class BucketDirectory extends Map<string, BucketDirectoryEntry> {
+  /** Hotkey → why its commitment cannot be used (the hotkey is not in the map itself). */
+  readonly invalid = new Map<string, string>();
+}
+
+/**
+ * Hotkey → bucket and read credentials, from the subnet's commitments in Templar's 128-char layout
+ * (`tplr.chain.ChainManager.get_commitments`). Each commitment is judged on its own: whatever one
+ * hotkey committed lands in `invalid` for that hotkey and never stops the others' entries.
+ */
+export function bucketDirectory(commitments: ReadonlyMap<string, Commitment>): BucketDirectory {
+  const out = new BucketDirectory();
   for (const [hotkey, commitment] of commitments) {
     try {
-      const c = decodeBucketCommitment(commitment.data);
+      const c = decodeBucketCommitment(commitment.data, hotkey);
       out.set(hotkey, { bucket: c.accountId, credentials: { accessKeyId: c.readKeyId, secretAccessKey: c.readSecret } });
     } catch (error) {
-      if (!(error instanceof BadRequestError)) throw error;
+      // Not only InvalidBucketCommitmentError: a commitment object of the wrong shape must not end the build either.
+      out.invalid.set(hotkey, error instanceof InvalidBucketCommitmentError ? error.reason : `unreadable commitment (${String(error)})`);
     }
   }
   return out;
 }
 
-function lastModifiedOf(headers: Headers): number {
+const ERROR_BODY_BYTES = 64 * 1024;
+/** A ListObjectsV2 page of 1000 keys of up to 1024 bytes each fits with room to spare. */
+const LIST_PAGE_BYTES = 4 * 1024 * 1024;
+const LIST_PAGE_KEYS = 1000;
+
+function lastModifiedOf(headers: Headers, what: string): number {
   const ms = Date.parse(headers.get('last-modified') ?? '');
-  if (!Number.isFinite(ms)) throw new UnavailableError('The S3 endpoint sent no valid Last-Modified header; cannot judge the put window.');
+  if (!Number.isFinite(ms)) throw new UnavailableError(`${what}: the S3 endpoint sent no valid Last-Modified header; cannot judge the put window.`);
   return ms;
+}
+
+/** The declared body size, or `undefined` when the header is missing or not a plain decimal. */
+function contentLengthOf(headers: Headers): number | undefined {
+  const text = headers.get('content-length');
+  return text !== null && /^\d{1,15}$/.test(text) ? Number(text) : undefined;
 }
 
 function decodeXml(text: string): string {
   return text.replace(/&(lt|gt|quot|apos|amp);/g, (_, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e] ?? '');
 }
 
-function xmlTag(block: string, tag: string): string | undefined {
-  const match = new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`).exec(block);
-  return match?.[1] === undefined ? undefined : decodeXml(match[1]);
+/**
+ * The contents of each `<tag>…</tag>`, scanned with indexOf so the time is linear in the text (a lazy
+ * regex over a hostile page of unclosed tags would be quadratic).
+ */
+function* xmlElements(text: string, tag: string): Generator<string> {
+  const open = `<${tag}>`;
+  const close = `</${tag}>`;
+  let from = 0;
+  for (;;) {
+    const start = text.indexOf(open, from);
+    if (start < 0) return;
+    const end = text.indexOf(close, start + open.length);
+    if (end < 0) return;
+    yield text.slice(start + open.length, end);
+    from = end + close.length;
+  }
 }
 
-export class S3Storage implements Storage {
-  private readonly endpoint: string;
-  private readonly maxObjectBytes: number;
+function xmlTag(block: string, tag: string): string | undefined {
+  for (const inner of xmlElements(block, tag)) return decodeXml(inner);
+  return undefined;
+}
 
-  constructor(private readonly options: S3StorageOptions) {
+async function cancelBody(response: Response): Promise<void> {
+  await response.body?.cancel().catch(() => undefined);
+}
+
+/**
+ * Reads the body while counting, and stops as soon as it passes `limit`: Content-Length may be
+ * missing, or smaller than what arrives (a compressed body is decoded on the fly), so the header alone
+ * bounds nothing.
+ */
+async function readCapped(response: Response, limit: number, what: string): Promise<Uint8Array> {
+  const body = response.body;
+  if (body === null) return new Uint8Array(0);
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.length;
+      if (total > limit) {
+        await reader.cancel().catch(() => undefined);
+        throw new OversizedError(`${what} is more than ${limit} bytes, over the limit; the rest was not transferred.`);
+      }
+      chunks.push(value);
+    }
+  } catch (error) {
+    if (error instanceof NetError) throw error;
+    throw new UnavailableError(`${what}: the body could not be read (${String(error)}).`);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}
+
+/**
+ * The S3 protocol against one endpoint, each request signed with the credentials passed for it: this
+ * is what lets a view read every peer's bucket with that peer's own read key (`HotkeyBucketStorage`).
+ */
+export class S3Endpoint {
+  readonly endpoint: string;
+  readonly maxObjectBytes: number;
+  private readonly maxListKeys: number;
+  private readonly maxListPages: number;
+  private readonly requestTimeoutMs: number;
+
+  constructor(private readonly options: S3EndpointOptions) {
     this.endpoint = options.endpoint.replace(/\/+$/, '');
     this.maxObjectBytes = options.maxObjectBytes ?? 64 * 1024 * 1024;
+    this.maxListKeys = options.maxListKeys ?? 50_000;
+    this.maxListPages = options.maxListPages ?? 100;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 300_000;
   }
 
   private objectUrl(bucket: string, key: string): string {
-    if (!/^[a-z0-9][a-z0-9.-]{1,62}$/.test(bucket)) throw new BadRequestError(`'${bucket}' is not a valid S3 bucket name (3–63 of a-z, 0-9, '.', '-').`);
+    const problem = bucketNameProblem(bucket);
+    if (problem !== undefined) throw new BadRequestError(`'${bucket}' is not a valid S3 bucket name: ${problem}.`);
     return `${this.endpoint}/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+  }
+
+  private static label(what: string, read: S3Read | undefined): string {
+    return read?.owner === undefined ? what : `${what} (bucket of ${read.owner})`;
+  }
+
+  /**
+   * Runs one request's whole handling and turns anything that is not a NetError (a TypeError from a
+   * broken response, an AbortError from the timeout) into UnavailableError, so a reader of a hostile
+   * bucket sees nothing but typed errors.
+   */
+  private static async guard<T>(what: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (error instanceof NetError) throw error;
+      throw new UnavailableError(`${what} failed: ${String(error)}.`);
+    }
   }
 
   private async send(url: string, init: RequestInit, credentials: S3Credentials | undefined, what: string): Promise<Response> {
     let response: Response;
     try {
+      const signal = AbortSignal.timeout(this.requestTimeoutMs);
       if (credentials === undefined) {
-        response = await fetch(url, init);
+        response = await fetch(url, { ...init, signal });
       } else {
         const client = new AwsClient({ ...credentials, service: 's3', region: this.options.region ?? 'us-east-1', retries: 0 });
-        response = await client.fetch(url, init);
+        response = await client.fetch(url, { ...init, signal });
       }
     } catch (error) {
       throw new UnavailableError(`${what}: the S3 endpoint ${this.endpoint} cannot be reached (${String(error)}).`);
     }
     if (response.ok) return response;
-    const text = await response.text().catch(() => '');
+    // The error document only names the S3 code; a hostile or broken body is read no further than that.
+    const text = await readCapped(response, ERROR_BODY_BYTES, what).then((bytes) => new TextDecoder().decode(bytes), () => '');
     const code = xmlTag(text, 'Code') ?? '';
     if (response.status === 404) throw NotFoundError.of(what);
     if (response.status === 403 || response.status === 401 || code === 'InvalidAccessKeyId' || code === 'SignatureDoesNotMatch') {
@@ -104,53 +235,122 @@ export class S3Storage implements Storage {
     throw new UnavailableError(`${what} failed with HTTP ${response.status} ${code}.`);
   }
 
-  async put(key: string, data: Uint8Array): Promise<ObjectInfo> {
-    const credentials = this.options.writeCredentials;
-    if (credentials === undefined) throw new UnauthorizedError('This S3 storage has no write credentials: it can only read.');
+  async put(bucket: string, key: string, data: Uint8Array, credentials: S3Credentials): Promise<ObjectInfo> {
+    const what = `PUT ${bucket}/${key}`;
     if (data.length > this.maxObjectBytes) throw OversizedError.of(data.length, this.maxObjectBytes, `Object ${key}`);
-    const bucket = this.options.bucket;
-    await this.send(this.objectUrl(bucket, key), { method: 'PUT', body: new Uint8Array(data), headers: { 'content-type': 'application/octet-stream' } }, credentials, `PUT ${bucket}/${key}`);
-    const info = await this.head(bucket, key);
-    if (info === undefined) throw new UnavailableError(`PUT ${bucket}/${key} succeeded but the object is not visible yet.`);
+    await S3Endpoint.guard(what, async () => {
+      const response = await this.send(this.objectUrl(bucket, key), { method: 'PUT', body: new Uint8Array(data), headers: { 'content-type': 'application/octet-stream' } }, credentials, what);
+      await cancelBody(response);
+    });
+    const info = await this.head(bucket, key, { credentials });
+    if (info === undefined) throw new UnavailableError(`${what} succeeded but the object is not visible yet.`);
     return info;
   }
 
-  private credentialsFor(bucket: string): S3Credentials | undefined {
-    return bucket === this.options.bucket && this.options.writeCredentials !== undefined ? this.options.writeCredentials : this.options.readCredentials?.(bucket);
-  }
-
-  async get(bucket: string, key: string, options: GetOptions = {}): Promise<{ info: ObjectInfo; data: Uint8Array }> {
-    const response = await this.send(this.objectUrl(bucket, key), { method: 'GET' }, this.credentialsFor(bucket), `GET ${bucket}/${key}`);
-    const info: ObjectInfo = { bucket, key, size: Number(response.headers.get('content-length') ?? '0'), lastModifiedMs: lastModifiedOf(response.headers) };
-    return readGatedObject(response, info, options, this.maxObjectBytes);
-  }
-
-  async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {
-    try {
-      const response = await this.send(this.objectUrl(bucket, key), { method: 'HEAD' }, this.credentialsFor(bucket), `HEAD ${bucket}/${key}`);
-      return { bucket, key, size: Number(response.headers.get('content-length') ?? '0'), lastModifiedMs: lastModifiedOf(response.headers) };
-    } catch (error) {
-      if (error instanceof NotFoundError) return undefined;
-      throw error;
-    }
-  }
-
-  /** ListObjectsV2, following continuation tokens; `LastModified` here has ms precision. */
-  async list(bucket: string, prefix = ''): Promise<ObjectInfo[]> {
-    const out: ObjectInfo[] = [];
-    let token: string | undefined;
-    do {
-      const query = new URLSearchParams({ 'list-type': '2', prefix, ...(token === undefined ? {} : { 'continuation-token': token }) });
-      const url = `${this.objectUrl(bucket, '').replace(/\/$/, '')}?${query.toString()}`;
-      const xml = await (await this.send(url, { method: 'GET' }, this.credentialsFor(bucket), `LIST ${bucket}/${prefix}`)).text();
-      for (const match of xml.matchAll(/<Contents>([\s\S]*?)<\/Contents>/g)) {
-        const block = match[1] ?? '';
-        const key = xmlTag(block, 'Key');
-        const lastModifiedMs = Date.parse(xmlTag(block, 'LastModified') ?? '');
-        if (key !== undefined && Number.isFinite(lastModifiedMs)) out.push({ bucket, key, size: Number(xmlTag(block, 'Size') ?? '0'), lastModifiedMs });
+  /**
+   * GET with the put-window gate and the size cap judged on the headers first (the body is then not
+   * downloaded), and the cap enforced again while the body streams in.
+   */
+  get(bucket: string, key: string, options: GetOptions, read: S3Read): Promise<{ info: ObjectInfo; data: Uint8Array }> {
+    const what = S3Endpoint.label(`GET ${bucket}/${key}`, read);
+    const object = S3Endpoint.label(`Object ${bucket}/${key}`, read);
+    return S3Endpoint.guard(what, async () => {
+      // The read's own cap when it names one (a checkpoint may exceed the default), else the storage's.
+      const limit = options.maxBytes ?? this.maxObjectBytes;
+      const response = await this.send(this.objectUrl(bucket, key), { method: 'GET' }, read.credentials, what);
+      let info: ObjectInfo;
+      try {
+        const declared = contentLengthOf(response.headers);
+        info = { bucket, key, size: declared ?? 0, lastModifiedMs: lastModifiedOf(response.headers, what) };
+        if (declared !== undefined && declared > limit) throw OversizedError.of(declared, limit, object);
+        checkTimeGate(info, options.gate);
+      } catch (error) {
+        await cancelBody(response);
+        throw error;
       }
-      token = xmlTag(xml, 'IsTruncated') === 'true' ? xmlTag(xml, 'NextContinuationToken') : undefined;
-    } while (token !== undefined);
-    return out;
+      const data = await readCapped(response, limit, object);
+      return { info: { ...info, size: data.length }, data };
+    });
+  }
+
+  /** Metadata only; `undefined` when the object does not exist. */
+  head(bucket: string, key: string, read: S3Read): Promise<ObjectInfo | undefined> {
+    const what = S3Endpoint.label(`HEAD ${bucket}/${key}`, read);
+    return S3Endpoint.guard(what, async () => {
+      let response: Response;
+      try {
+        response = await this.send(this.objectUrl(bucket, key), { method: 'HEAD' }, read.credentials, what);
+      } catch (error) {
+        if (error instanceof NotFoundError) return undefined;
+        throw error;
+      }
+      await cancelBody(response);
+      return { bucket, key, size: contentLengthOf(response.headers) ?? 0, lastModifiedMs: lastModifiedOf(response.headers, what) };
+    });
+  }
+
+  /**
+   * ListObjectsV2, following continuation tokens; `LastModified` here has ms precision. Bounded: each
+   * page's body, the number of pages and the number of keys (past either, OversizedError: a bucket
+   * cannot make a reader loop or fill its memory).
+   */
+  list(bucket: string, prefix: string, read: S3Read): Promise<ObjectInfo[]> {
+    const what = S3Endpoint.label(`LIST ${bucket}/${prefix}`, read);
+    return S3Endpoint.guard(what, async () => {
+      const out: ObjectInfo[] = [];
+      let token: string | undefined;
+      for (let page = 0; ; page++) {
+        if (page >= this.maxListPages) throw new OversizedError(`${what} has more than ${this.maxListPages} pages of keys; it was not listed.`);
+        const query = new URLSearchParams({ 'list-type': '2', prefix, 'max-keys': String(LIST_PAGE_KEYS), ...(token === undefined ? {} : { 'continuation-token': token }) });
+        const url = `${this.objectUrl(bucket, '').replace(/\/$/, '')}?${query.toString()}`;
+        const response = await this.send(url, { method: 'GET' }, read.credentials, what);
+        const xml = new TextDecoder().decode(await readCapped(response, LIST_PAGE_BYTES, `${what} page ${page + 1}`));
+        for (const block of xmlElements(xml, 'Contents')) {
+          const key = xmlTag(block, 'Key');
+          const lastModifiedMs = Date.parse(xmlTag(block, 'LastModified') ?? '');
+          const size = Number(xmlTag(block, 'Size') ?? '');
+          // An entry we cannot read fully is skipped: listing serves to find objects, which a GET then checks.
+          if (key === undefined || !Number.isFinite(lastModifiedMs) || !Number.isSafeInteger(size) || size < 0) continue;
+          if (out.length >= this.maxListKeys) throw new OversizedError(`${what} holds more than ${this.maxListKeys} keys; it was not listed.`);
+          out.push({ bucket, key, size, lastModifiedMs });
+        }
+        const next = xmlTag(xml, 'IsTruncated') === 'true' ? xmlTag(xml, 'NextContinuationToken') : undefined;
+        if (next === undefined) return out;
+        if (next === token) throw new UnavailableError(`${what}: the endpoint returned the same continuation token twice.`);
+        token = next;
+      }
+    });
+  }
+}
+
+/** `Storage` on one S3 endpoint, buckets named directly; the own bucket is signed with the write credentials. */
+export class S3Storage implements Storage {
+  private readonly s3: S3Endpoint;
+
+  constructor(private readonly options: S3StorageOptions) {
+    this.s3 = new S3Endpoint(options);
+  }
+
+  put(key: string, data: Uint8Array): Promise<ObjectInfo> {
+    const credentials = this.options.writeCredentials;
+    if (credentials === undefined) return Promise.reject(new UnauthorizedError('This S3 storage has no write credentials: it can only read.'));
+    return this.s3.put(this.options.bucket, key, data, credentials);
+  }
+
+  private readOf(bucket: string): S3Read {
+    const own = bucket === this.options.bucket && this.options.writeCredentials !== undefined;
+    return { credentials: own ? this.options.writeCredentials : this.options.readCredentials?.(bucket) };
+  }
+
+  get(bucket: string, key: string, options: GetOptions = {}): Promise<{ info: ObjectInfo; data: Uint8Array }> {
+    return this.s3.get(bucket, key, options, this.readOf(bucket));
+  }
+
+  head(bucket: string, key: string): Promise<ObjectInfo | undefined> {
+    return this.s3.head(bucket, key, this.readOf(bucket));
+  }
+
+  list(bucket: string, prefix = ''): Promise<ObjectInfo[]> {
+    return this.s3.list(bucket, prefix, this.readOf(bucket));
   }
 }
