@@ -1,7 +1,8 @@
+import { FINITE_ONLY, tensorBoundsViolation, type SubmissionBounds } from './compress/bounds.ts';
 import { chunkLayout, type ChunkLayout } from './compress/chunking.ts';
 import { dequantizeTensor, scatterMean, unchunk, type EncodedTensor, type SparseContribution } from './compress/codec.ts';
 import type { FlatTensorSpec } from './compress/error-feedback.ts';
-import type { CompressionConfig } from './config.ts';
+import type { BoundsConfig, CompressionConfig } from './config.ts';
 
 /**
  * Deterministic aggregation and outer step, CPU reference (gauntlet-spec §6, Templar
@@ -22,14 +23,32 @@ export interface PeerSubmission {
   readonly tensors: readonly EncodedTensor[];
 }
 
+/** A peer left out of one window's aggregate, and why (the other peers' step goes on without it). */
+export interface DroppedPeer {
+  readonly uid: number;
+  readonly reason: string;
+}
+
 export interface OuterStepResult {
   /** uids whose submissions were aggregated, ascending. */
   readonly uids: readonly number[];
+  /** Peers whose submissions were outside the bounds and left out, ascending uid (issue #14). */
+  readonly dropped: readonly DroppedPeer[];
   /** Per tensor (layout order): the median L2 norm of the peers' values ('sparseloco'; NaN for 'dct-sign' or no peers). */
   readonly medianNorms: readonly number[];
   /** Tensors left unchanged because their aggregate was not finite. */
   readonly skippedTensors: readonly string[];
+  /** ‖α·agg‖₂ over all tensors (0 without peers; for 'dct-sign' α·‖sign(agg)‖₂). */
+  readonly updateNorm: number;
+  /** Why the whole step was refused (θ unchanged), or null when it was applied (issue #14). */
+  readonly refused: string | null;
 }
+
+/** The bounds one outer step is checked against: the submission bounds and the per-window step bound. */
+export type OuterStepBounds = SubmissionBounds & Pick<BoundsConfig, 'maxOuterStepNorm'>;
+
+/** Finiteness only and no step bound: the default of the reference functions when no run bounds are given. */
+export const FINITE_ONLY_STEP: OuterStepBounds = { ...FINITE_ONLY, maxOuterStepNorm: Number.POSITIVE_INFINITY };
 
 /** Clip guard of `outer_step`: `min(1, med / (norm + 1e-8))`. */
 export const CLIP_EPSILON = 1e-8;
@@ -41,6 +60,59 @@ export function sortByUid<T extends { readonly uid: number }>(peers: readonly T[
     if (sorted[i]!.uid === sorted[i - 1]!.uid) throw new AggregationError(`uid ${sorted[i]!.uid} appears twice among the gathered submissions; keep one per uid`);
   }
   return sorted;
+}
+
+/**
+ * The peers that may enter one window's aggregate, sorted by uid, and those that may not (issue
+ * #14): a peer whose tensors do not match the layout (count, names, shapes, k), or any of whose
+ * tensors has a non-finite or out-of-bounds value or norm (`tensorBoundsViolation`), is dropped as
+ * a whole with its reason. One peer's bytes can so only remove that peer: before, one overflowing
+ * tensor made the CPU step skip that tensor for everyone and the GPU step write non-finite θ. The
+ * CPU (`outerStep`) and GPU (`GpuOuterStep.apply`) steps both admit through here, so they drop the
+ * same peers. Submissions that passed `decodeSubmission` with the same bounds are never dropped.
+ * Two submissions from one uid remain a caller bug (`AggregationError`).
+ */
+export function admitPeers(
+  peers: readonly PeerSubmission[],
+  layout: readonly FlatTensorSpec[],
+  compression: CompressionConfig,
+  bounds: SubmissionBounds = FINITE_ONLY,
+): { readonly admitted: PeerSubmission[]; readonly dropped: DroppedPeer[] } {
+  const admitted: PeerSubmission[] = [];
+  const dropped: DroppedPeer[] = [];
+  for (const peer of sortByUid(peers)) {
+    const reason = peerViolation(peer, layout, compression, bounds);
+    if (reason === null) admitted.push(peer);
+    else dropped.push({ uid: peer.uid, reason });
+  }
+  return { admitted, dropped };
+}
+
+function peerViolation(peer: PeerSubmission, layout: readonly FlatTensorSpec[], compression: CompressionConfig, bounds: SubmissionBounds): string | null {
+  if (peer.tensors.length !== layout.length) return `${peer.tensors.length} tensors; the layout has ${layout.length}`;
+  for (const [t, spec] of layout.entries()) {
+    const tensor = peer.tensors[t]!;
+    if (tensor.name !== spec.name) return `tensor "${tensor.name}" where the layout has "${spec.name}"`;
+    if (tensor.shape.length !== spec.shape.length || tensor.shape.some((d, i) => d !== spec.shape[i])) return `${spec.name} has shape [${tensor.shape.join(', ')}], expected [${spec.shape.join(', ')}]`;
+    const chunks = chunkLayout(spec.shape, compression);
+    if (tensor.k !== chunks.k || tensor.indices.length !== chunks.chunkCount * chunks.k || tensor.codes.length !== tensor.indices.length) {
+      return `${spec.name} carries ${tensor.indices.length} indices and ${tensor.codes.length} codes with k ${tensor.k}; the layout needs ${chunks.chunkCount * chunks.k} of each with k ${chunks.k}`;
+    }
+    if (tensor.quant.lookup.length !== compression.quantizationBins) return `${spec.name} has ${tensor.quant.lookup.length} quantisation bins; the run uses ${compression.quantizationBins}`;
+    if (tensor.indices.some((j) => j >= chunks.totalk)) return `${spec.name} has an index outside its chunk of ${chunks.totalk}`;
+    const violation = tensorBoundsViolation(spec.name, tensor.codes, tensor.quant, bounds);
+    if (violation !== null) return `${violation.code}: ${violation.message}`;
+  }
+  return null;
+}
+
+/**
+ * The clip reference of one tensor (`outer_step`'s `clip_norm`): the lower median of the peers'
+ * norms, capped by the run's `maxTensorNorm`, so that a majority of sybils cannot raise it beyond
+ * the run's bound (issue #14). Below the cap this is Templar's median exactly.
+ */
+export function clipReference(norms: readonly number[], bounds: SubmissionBounds = FINITE_ONLY): number {
+  return Math.min(lowerMedian(norms), bounds.maxTensorNorm);
 }
 
 /** L2 norm of values, summed in float64 in index order. */
@@ -57,11 +129,11 @@ export function lowerMedian(xs: readonly number[]): number {
   return sorted[Math.floor((sorted.length - 1) / 2)]!;
 }
 
-/** Per tensor, the median over peers of the L2 norm of their dequantised values (`outer_step`'s `clip_norm`). */
-export function medianNorms(peers: readonly PeerSubmission[]): number[] {
+/** Per tensor, the clip reference over peers (`clipReference` of the L2 norms of their dequantised values; `outer_step`'s `clip_norm`). */
+export function medianNorms(peers: readonly PeerSubmission[], bounds: SubmissionBounds = FINITE_ONLY): number[] {
   const first = peers[0];
   if (!first) return [];
-  return first.tensors.map((_, t) => lowerMedian(peers.map((p) => l2Norm(dequantizeTensor(tensorAt(p, t))))));
+  return first.tensors.map((_, t) => clipReference(peers.map((p) => l2Norm(dequantizeTensor(tensorAt(p, t)))), bounds));
 }
 
 /**
@@ -100,12 +172,13 @@ export function aggregateTensor(
   tensors: readonly EncodedTensor[],
   layout: ChunkLayout,
   compression: CompressionConfig,
+  bounds: SubmissionBounds = FINITE_ONLY,
 ): { readonly aggregate: Float32Array; readonly medianNorm: number } {
   const values = tensors.map(dequantizeTensor);
   let medianNorm = NaN;
   let contributions: SparseContribution[];
   if (compression.codec === 'sparseloco') {
-    medianNorm = lowerMedian(values.map(l2Norm));
+    medianNorm = clipReference(values.map(l2Norm), bounds);
     contributions = tensors.map((t, j) => ({ indices: t.indices, values: clipToMedian(values[j]!, medianNorm) }));
   } else {
     contributions = tensors.map((t, j) => ({ indices: t.indices, values: normalizePerChunk(values[j]!, layout.k) }));
@@ -115,49 +188,76 @@ export function aggregateTensor(
 
 /**
  * The outer step on the flat parameter vector, in place (gauntlet-spec §6, `tplr.neurons.outer_step`):
- * 'sparseloco' `θ ← θ − α·agg`; 'dct-sign' `θ ← θ − α·sign(agg)` (0 where agg = 0). A tensor whose
- * aggregate has a NaN or ±Inf is left unchanged and reported. No peers: nothing changes.
+ * 'sparseloco' `θ ← θ − α·agg`; 'dct-sign' `θ ← θ − α·sign(agg)` (0 where agg = 0). Peers outside
+ * the layout or the bounds are dropped first (`admitPeers`) and reported; the others' step goes on.
+ * Then the whole step is refused, θ left as it was, when ‖α·agg‖₂ over all tensors exceeds the run's
+ * `maxOuterStepNorm` (issue #14): every peer computes that norm with this same float64 code on the
+ * same admitted submissions, so every peer refuses the same windows and θ stays the same everywhere.
+ * With every admitted value finite and bounded the aggregate is finite, so the tensor skip below is a
+ * last line of defence that admitted input cannot reach. No peers: nothing changes.
  */
 export function outerStep(
   params: Float32Array,
   layout: readonly FlatTensorSpec[],
   peers: readonly PeerSubmission[],
   compression: CompressionConfig,
+  bounds: OuterStepBounds = FINITE_ONLY_STEP,
 ): OuterStepResult {
-  const sorted = sortByUid(peers);
-  for (const peer of sorted) {
-    if (peer.tensors.length !== layout.length) throw new AggregationError(`uid ${peer.uid} has ${peer.tensors.length} tensors; the layout has ${layout.length}`);
-  }
-  const norms: number[] = [];
-  const skippedTensors: string[] = [];
-  layout.forEach((spec, t) => {
-    if (sorted.length === 0) {
-      norms.push(NaN);
-      return;
-    }
-    const tensors = sorted.map((p) => tensorAt(p, t));
-    for (const [j, tensor] of tensors.entries()) {
-      if (tensor.name !== spec.name) throw new AggregationError(`uid ${sorted[j]!.uid} has tensor "${tensor.name}" where the layout has "${spec.name}"`);
-    }
+  const { admitted: sorted, dropped } = admitPeers(peers, layout, compression, bounds);
+  const uids = sorted.map((p) => p.uid);
+  if (sorted.length === 0) return { uids, dropped, medianNorms: layout.map(() => NaN), skippedTensors: [], updateNorm: 0, refused: null };
+  const aggregates = layout.map((spec, t) => {
     const chunks = chunkLayout(spec.shape, compression);
     if (spec.offset < 0 || spec.offset + chunks.size > params.length) {
       throw new AggregationError(`tensor ${spec.name} [${spec.offset}, ${spec.offset + chunks.size}) lies outside the ${params.length} parameters`);
     }
-    const { aggregate, medianNorm } = aggregateTensor(tensors, chunks, compression);
-    norms.push(medianNorm);
-    if (aggregate.some((v) => !Number.isFinite(v))) {
-      skippedTensors.push(spec.name);
-      return;
-    }
-    const theta = params.subarray(spec.offset, spec.offset + chunks.size);
-    const alpha = compression.outerLr;
-    if (compression.codec === 'sparseloco') {
-      for (let i = 0; i < theta.length; i++) theta[i] = theta[i]! - Math.fround(alpha * aggregate[i]!);
-    } else {
-      for (let i = 0; i < theta.length; i++) theta[i] = theta[i]! - Math.fround(alpha * Math.sign(aggregate[i]!));
-    }
+    return aggregateTensor(sorted.map((p) => tensorAt(p, t)), chunks, compression, bounds);
   });
-  return { uids: sorted.map((p) => p.uid), medianNorms: norms, skippedTensors };
+  const medianNorms = aggregates.map((a) => a.medianNorm);
+  const skippedTensors = layout.filter((_, t) => aggregates[t]!.aggregate.some((v) => !Number.isFinite(v))).map((spec) => spec.name);
+  const alpha = compression.outerLr;
+  const step = (v: number): number => Math.fround(alpha * (compression.codec === 'sparseloco' ? v : Math.sign(v)));
+  const updateNorm = Math.sqrt(sumOfSquares(aggregates.filter((_, t) => !skippedTensors.includes(layout[t]!.name)).map((a) => a.aggregate), step));
+  const refused = stepRefusal(updateNorm, bounds);
+  if (refused !== null) return { uids, dropped, medianNorms, skippedTensors, updateNorm, refused };
+  layout.forEach((spec, t) => {
+    if (skippedTensors.includes(spec.name)) return;
+    const { aggregate } = aggregates[t]!;
+    const theta = params.subarray(spec.offset, spec.offset + aggregate.length);
+    for (let i = 0; i < theta.length; i++) theta[i] = theta[i]! - step(aggregate[i]!);
+  });
+  return { uids, dropped, medianNorms, skippedTensors, updateNorm, refused: null };
+}
+
+/**
+ * ‖α·agg‖₂ of the step `outerStep` would take on these peers, without applying it: what the GPU
+ * steps check on the CPU before they dispatch, with the reference's own arithmetic (the aggregates
+ * are recomputed here, on the CPU, for that one number). `admitted` must come from `admitPeers`.
+ */
+export function outerUpdateNorm(admitted: readonly PeerSubmission[], layout: readonly FlatTensorSpec[], compression: CompressionConfig, bounds: OuterStepBounds): number {
+  if (admitted.length === 0) return 0;
+  const alpha = compression.outerLr;
+  const step = (v: number): number => Math.fround(alpha * (compression.codec === 'sparseloco' ? v : Math.sign(v)));
+  const aggregates = layout.map((spec, t) => aggregateTensor(admitted.map((p) => tensorAt(p, t)), chunkLayout(spec.shape, compression), compression, bounds).aggregate);
+  return Math.sqrt(sumOfSquares(aggregates.filter((a) => a.every(Number.isFinite)), step));
+}
+
+/** Why a step of norm `updateNorm` is refused under `bounds`, or null when it may be applied. */
+export function stepRefusal(updateNorm: number, bounds: OuterStepBounds): string | null {
+  if (updateNorm <= bounds.maxOuterStepNorm) return null;
+  return `the outer update has norm ${updateNorm.toExponential(3)}, beyond the run's per-window bound ${bounds.maxOuterStepNorm} (bounds.maxOuterStepNorm): no peer applies it`;
+}
+
+/** Σ step(v)² over every entry of every vector, in float64, vectors then entries in order. */
+function sumOfSquares(vectors: readonly Float32Array[], step: (v: number) => number): number {
+  let total = 0;
+  for (const vector of vectors) {
+    for (let i = 0; i < vector.length; i++) {
+      const u = step(vector[i]!);
+      total += u * u;
+    }
+  }
+  return total;
 }
 
 function tensorAt(peer: PeerSubmission, t: number): EncodedTensor {

@@ -9,7 +9,7 @@
  */
 
 /** Bump when the meaning or layout of any field changes. */
-export const RUN_CONFIG_VERSION = 1;
+export const RUN_CONFIG_VERSION = 2;
 
 /** LLaMA-style causal LM shape (gauntlet-spec §8.1, §12.2). All dimensions must be compatible with the chunk size. */
 export interface ModelShape {
@@ -131,6 +131,25 @@ export interface DataConfig {
   readonly poolSequences: number;
 }
 
+/**
+ * Absolute bounds on what a peer or a validator publishes (issue #14). The network is permissionless,
+ * so no bound may rest on the peers being bounded: the wire decoder refuses a submission outside
+ * them, the outer step drops a peer outside them, the clip reference (the median norm) is capped by
+ * `maxTensorNorm`, and every peer refuses an outer step larger than `maxOuterStepNorm` or a
+ * checkpoint outside `maxParameterValue`. The values are chosen well above what honest training
+ * produces and justified in docs/hostile-peers.md; Templar has no such bounds (it trusts the median).
+ */
+export interface BoundsConfig {
+  /** Largest |lookup[b] + shift| (float32) of any quantisation bin of a submitted tensor. */
+  readonly maxSubmissionValue: number;
+  /** Largest L2 norm of one submitted tensor's dequantised values; also the cap on the clip reference. */
+  readonly maxTensorNorm: number;
+  /** Largest L2 norm of one window's whole outer update α·agg over all tensors: θ moves at most this far per window. */
+  readonly maxOuterStepNorm: number;
+  /** Largest |θ_i| in a checkpoint or after an outer step. */
+  readonly maxParameterValue: number;
+}
+
 export interface RunConfig {
   readonly version: typeof RUN_CONFIG_VERSION;
   /** Human-readable run identifier, bound into every signature. */
@@ -145,4 +164,5 @@ export interface RunConfig {
   readonly window: WindowConfig;
   readonly scoring: ScoringConfig;
   readonly data: DataConfig;
+  readonly bounds: BoundsConfig;
 }

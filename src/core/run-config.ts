@@ -19,6 +19,7 @@ import {
   type DataConfig,
   type InnerOptimizerConfig,
   type ModelShape,
+  type BoundsConfig,
   type RunConfig,
   type ScoringConfig,
   type WindowConfig,
@@ -97,6 +98,19 @@ function scoring(overrides: Pick<ScoringConfig, 'gatherPeers' | 'reservePeers' |
   };
 }
 
+/**
+ * Absolute bounds on published values (issue #14, docs/hostile-peers.md). The analytic ceiling of an
+ * honest value: AdamW moves a coordinate by at most about lr per inner step (|m̂/√v̂| ≤ 1 for
+ * β1² < β2, plus weight decay), so |Δ| ≤ H·lr, and error feedback with decay β < 1 sums at most
+ * 1/(1 − β) of those: |e| ≤ H·lr/(1 − β) (tiny: 0.08, small: 0.4). A quantised value is a bin mean of
+ * selected entries of e, so it obeys the same bound. Each bound below is ≥ 10× what honest peers
+ * were measured to send (docs/hostile-peers.md has the figures), so they never clip honest work and
+ * still keep every number that reaches θ many orders of magnitude from float32 overflow.
+ */
+function bounds(maxSubmissionValue: number, maxTensorNorm: number, maxOuterStepNorm: number): BoundsConfig {
+  return { maxSubmissionValue, maxTensorNorm, maxOuterStepNorm, maxParameterValue: 1e3 };
+}
+
 /** 256 KiB of uint8 tokens per shard file (`npm run data`). */
 const SHARD_TOKENS = 256 * 1024;
 
@@ -145,6 +159,7 @@ export function tinyRunConfig(): RunConfig {
       binaryScoreInitial: 0.5,
     }),
     data: { shardTokens: SHARD_TOKENS, poolSequences: 64 },
+    bounds: bounds(1, 8, 16),
   };
 }
 
@@ -192,6 +207,7 @@ export function smallRunConfig(): RunConfig {
       binaryScoreInitial: 0,
     }),
     data: { shardTokens: SHARD_TOKENS, poolSequences: 640 },
+    bounds: bounds(4, 32, 64),
   };
 }
 
@@ -332,6 +348,16 @@ const DATA_RULES: SectionRules<DataConfig> = {
   poolSequences: positiveInt,
 };
 
+// Bounds must be finite and far below float32's 3.4e38, so that nothing a bounded peer sends can
+// overflow a float32 sum of a few thousand of them.
+const boundRule: FieldRule = { kind: 'number', min: 0, max: 1e12, minExclusive: true };
+const BOUNDS_RULES: SectionRules<BoundsConfig> = {
+  maxSubmissionValue: boundRule,
+  maxTensorNorm: boundRule,
+  maxOuterStepNorm: boundRule,
+  maxParameterValue: boundRule,
+};
+
 type TopLevelScalars = Pick<RunConfig, 'version' | 'runId' | 'netuid' | 'preset' | 'initSeed'>;
 
 const TOP_RULES: SectionRules<TopLevelScalars> = {
@@ -350,6 +376,7 @@ const SECTION_RULES = {
   window: WINDOW_RULES,
   scoring: SCORING_RULES,
   data: DATA_RULES,
+  bounds: BOUNDS_RULES,
 } as const satisfies { readonly [K in Exclude<keyof RunConfig, keyof TopLevelScalars>]: SectionRules<RunConfig[K]> };
 
 function isRecord(x: unknown): x is Record<string, unknown> {

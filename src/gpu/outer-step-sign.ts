@@ -20,7 +20,7 @@
  * A 'dct-sign' run therefore needs a tolerant sync check, or all peers on one path; 'sparseloco'
  * (src/gpu/outer-step.ts) is bit-exact.
  */
-import { AggregationError, normalizePerChunk, type OuterStepResult, type PeerSubmission } from '../core/aggregate.ts';
+import { AggregationError, FINITE_ONLY_STEP, normalizePerChunk, outerUpdateNorm, stepRefusal, type OuterStepBounds, type OuterStepResult, type PeerSubmission } from '../core/aggregate.ts';
 import { dequantizeTensor } from '../core/compress/codec.ts';
 import type { FlatTensorSpec } from '../core/compress/error-feedback.ts';
 import type { CompressionConfig } from '../core/config.ts';
@@ -49,6 +49,7 @@ export class GpuSignOuterStep {
     private readonly pool: BufferPool,
     private readonly layout: readonly FlatTensorSpec[],
     private readonly compression: CompressionConfig,
+    private readonly bounds: OuterStepBounds,
   ) {
     if (compression.codec !== 'dct-sign') {
       throw new AggregationError(`GpuSignOuterStep implements the 'dct-sign' codec; '${compression.codec}' uses GpuOuterStep (src/gpu/outer-step.ts)`);
@@ -65,8 +66,8 @@ export class GpuSignOuterStep {
     this.aggregate = pool.storage(n * 4, 'sign-step-aggregate');
   }
 
-  static create(device: GPUDevice, pool: BufferPool, layout: readonly FlatTensorSpec[], compression: CompressionConfig): GpuSignOuterStep {
-    return new GpuSignOuterStep(device, pool, layout, compression);
+  static create(device: GPUDevice, pool: BufferPool, layout: readonly FlatTensorSpec[], compression: CompressionConfig, bounds: OuterStepBounds = FINITE_ONLY_STEP): GpuSignOuterStep {
+    return new GpuSignOuterStep(device, pool, layout, compression, bounds);
   }
 
   /**
@@ -76,10 +77,14 @@ export class GpuSignOuterStep {
    */
   async apply(params: GPUBuffer, peers: readonly PeerSubmission[]): Promise<OuterStepResult> {
     const { device, plan, pool } = this;
-    const sorted = checkedPeers(params, plan, this.layout, peers);
+    const { admitted: sorted, dropped } = checkedPeers(params, plan, this.layout, peers, this.compression, this.bounds);
     const uids = sorted.map((p) => p.uid);
     const medianNorms = this.layout.map(() => NaN);
-    if (sorted.length === 0) return { uids, medianNorms, skippedTensors: [] };
+    if (sorted.length === 0) return { uids, dropped, medianNorms, skippedTensors: [], updateNorm: 0, refused: null };
+    // The per-window bound, decided on the CPU with the reference's arithmetic, as the 'sparseloco' step does.
+    const updateNorm = outerUpdateNorm(sorted, this.layout, this.compression, this.bounds);
+    const refused = stepRefusal(updateNorm, this.bounds);
+    if (refused !== null) return { uids, dropped, medianNorms, skippedTensors: [], updateNorm, refused };
 
     const P = sorted.length;
     // Per tensor: P slots for the peers' scatters, one for the mean, one for the sign step.
@@ -139,7 +144,7 @@ export class GpuSignOuterStep {
       pool.release(entryBuffer);
       pool.release(uniforms);
     }
-    return { uids, medianNorms, skippedTensors: [] };
+    return { uids, dropped, medianNorms, skippedTensors: [], updateNorm, refused: null };
   }
 
   dispose(): void {

@@ -13,7 +13,7 @@
  *   divides, multiplies by α and subtracts, all in software binary64 rounded as the CPU rounds.
  * No float atomics; each accumulator sees its values in uid order whatever the GPU's scheduling.
  */
-import { AggregationError, sortByUid, type OuterStepResult, type PeerSubmission } from '../core/aggregate.ts';
+import { admitPeers, AggregationError, FINITE_ONLY_STEP, outerUpdateNorm, stepRefusal, type DroppedPeer, type OuterStepBounds, type OuterStepResult, type PeerSubmission } from '../core/aggregate.ts';
 import type { CompressionConfig } from '../core/config.ts';
 import type { FlatTensorSpec } from '../core/compress/error-feedback.ts';
 import { clippedValueTables, gpuCompressionPlan, tensorLayoutWords, writePackedTensor, TENSOR_LAYOUT_WORDS, type GpuCompressionPlan } from '../core/compress/gpu-layout.ts';
@@ -23,21 +23,23 @@ import { bindAll, createKernel, dispatch, strideGroups, throwOnGpuError, uniform
 const LAYOUT_BYTES = TENSOR_LAYOUT_WORDS * 4;
 
 /**
- * The peers sorted by uid after the checks `outerStep` makes on the CPU: every peer has the layout's
- * tensors, by name, in layout order; and `params` is large enough for the layout.
+ * The peers the step aggregates, sorted by uid, and those it drops: the same `admitPeers` the CPU
+ * `outerStep` runs (layout, finiteness and the run's bounds), so both steps leave out the same
+ * peers and give the same θ on every hostile input (issue #14). Throws only when `params` is too
+ * small for the layout (our bug, not a peer's).
  */
-export function checkedPeers(params: GPUBuffer, plan: GpuCompressionPlan, layout: readonly FlatTensorSpec[], peers: readonly PeerSubmission[]): PeerSubmission[] {
-  const sorted = sortByUid(peers);
+export function checkedPeers(
+  params: GPUBuffer,
+  plan: GpuCompressionPlan,
+  layout: readonly FlatTensorSpec[],
+  peers: readonly PeerSubmission[],
+  compression: CompressionConfig,
+  bounds: OuterStepBounds,
+): { readonly admitted: PeerSubmission[]; readonly dropped: DroppedPeer[] } {
   if (params.size < plan.paramCount * 4) {
     throw new AggregationError(`the parameter buffer holds ${params.size} bytes; the layout needs ${plan.paramCount * 4}`);
   }
-  for (const peer of sorted) {
-    if (peer.tensors.length !== layout.length) throw new AggregationError(`uid ${peer.uid} has ${peer.tensors.length} tensors; the layout has ${layout.length}`);
-    peer.tensors.forEach((tensor, t) => {
-      if (tensor.name !== layout[t]!.name) throw new AggregationError(`uid ${peer.uid} has tensor "${tensor.name}" where the layout has "${layout[t]!.name}"`);
-    });
-  }
-  return sorted;
+  return admitPeers(peers, layout, compression, bounds);
 }
 
 export class GpuOuterStep {
@@ -53,6 +55,7 @@ export class GpuOuterStep {
     private readonly pool: BufferPool,
     private readonly layout: readonly FlatTensorSpec[],
     private readonly compression: CompressionConfig,
+    private readonly bounds: OuterStepBounds,
   ) {
     if (compression.codec !== 'sparseloco') {
       throw new AggregationError(`the GPU outer step implements the 'sparseloco' codec; '${compression.codec}' runs on the CPU reference (src/core/aggregate.ts outerStep)`);
@@ -64,20 +67,28 @@ export class GpuOuterStep {
     this.count = pool.storage(this.plan.maxTensorSize * 4, 'outer-step-count');
   }
 
-  static create(device: GPUDevice, pool: BufferPool, layout: readonly FlatTensorSpec[], compression: CompressionConfig): GpuOuterStep {
-    return new GpuOuterStep(device, pool, layout, compression);
+  /** `bounds`: the run's `RunConfig.bounds` (the CPU reference's default, finiteness only, when omitted). */
+  static create(device: GPUDevice, pool: BufferPool, layout: readonly FlatTensorSpec[], compression: CompressionConfig, bounds: OuterStepBounds = FINITE_ONLY_STEP): GpuOuterStep {
+    return new GpuOuterStep(device, pool, layout, compression, bounds);
   }
 
   /**
    * θ ← θ − α·agg on `params` (flat, `parameterLayout` order), in place. Resolves once the GPU has
-   * finished. No peers: nothing changes. `skippedTensors` is always empty here: with the finite values
-   * the wire decoder admits, the aggregate is finite (the CPU reference's skip never triggers).
+   * finished. No peers: nothing changes. `skippedTensors` is always empty here: admitted values are
+   * finite and bounded, so the aggregate is finite (the CPU reference's skip never triggers).
    */
   async apply(params: GPUBuffer, peers: readonly PeerSubmission[]): Promise<OuterStepResult> {
     const { device, plan, pool } = this;
-    const sorted = checkedPeers(params, plan, this.layout, peers);
+    const { admitted: sorted, dropped } = checkedPeers(params, plan, this.layout, peers, this.compression, this.bounds);
     const uids = sorted.map((p) => p.uid);
-    if (sorted.length === 0) return { uids, medianNorms: this.layout.map(() => NaN), skippedTensors: [] };
+    if (sorted.length === 0) return { uids, dropped, medianNorms: this.layout.map(() => NaN), skippedTensors: [], updateNorm: 0, refused: null };
+    // The per-window bound, decided on the CPU with the reference's arithmetic so that GPU and CPU peers refuse the same steps.
+    const updateNorm = outerUpdateNorm(sorted, this.layout, this.compression, this.bounds);
+    const refused = stepRefusal(updateNorm, this.bounds);
+    if (refused !== null) {
+      const medianNorms = plan.tensors.map((_, ti) => clippedValueTables(sorted.map((p) => p.tensors[ti]!), this.bounds).medianNorm);
+      return { uids, dropped, medianNorms, skippedTensors: [], updateNorm, refused };
+    }
 
     const P = sorted.length;
     const bins = plan.bins;
@@ -87,7 +98,7 @@ export class GpuOuterStep {
     const slots: Uint32Array[] = [];
     plan.tensors.forEach((t, ti) => {
       const tensors = sorted.map((p) => p.tensors[ti]!);
-      const clipped = clippedValueTables(tensors);
+      const clipped = clippedValueTables(tensors, this.bounds);
       medianNorms.push(clipped.medianNorm);
       tensors.forEach((tensor, p) => {
         writePackedTensor(t, tensor, packedWords.subarray(p * plan.packedWords, (p + 1) * plan.packedWords), plan.codeBits);
@@ -125,7 +136,7 @@ export class GpuOuterStep {
     } finally {
       for (const b of [packed, table, uniforms]) pool.release(b);
     }
-    return { uids, medianNorms, skippedTensors: [] };
+    return { uids, dropped, medianNorms, skippedTensors: [], updateNorm, refused: null };
   }
 
   dispose(): void {

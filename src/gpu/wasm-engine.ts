@@ -141,7 +141,7 @@ export class WasmTrainerEngine implements TrainerEngine {
   applyAggregate(peers: readonly PeerSubmission[]): Promise<OuterStepResult> {
     return settle(() => {
       const s = this.ready('applyAggregate');
-      return outerStep(s.theta, s.layout, peers, s.config.compression);
+      return outerStep(s.theta, s.layout, peers, s.config.compression, s.config.bounds);
     });
   }
 

@@ -385,8 +385,8 @@ export class WebGpuTrainerEngine implements TrainerEngine {
     const layout = s.tensors.map((t) => t.spec);
     const step = (s.outerStep ??=
       s.config.compression.codec === 'sparseloco'
-        ? GpuOuterStep.create(this.device, this.pool, layout, s.config.compression)
-        : GpuSignOuterStep.create(this.device, this.pool, layout, s.config.compression));
+        ? GpuOuterStep.create(this.device, this.pool, layout, s.config.compression, s.config.bounds)
+        : GpuSignOuterStep.create(this.device, this.pool, layout, s.config.compression, s.config.bounds));
     const gather = this.device.createCommandEncoder({ label: 'outer-step-gather' });
     this.copyFlat(s, gather, 'theta', 'gather');
     this.device.queue.submit([gather.finish()]);

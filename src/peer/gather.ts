@@ -75,6 +75,7 @@ export async function fetchSubmission(context: FetchContext, uid: number, hotkey
     const decoded = decodeSubmission(data, {
       layout: context.layout,
       compression: config.compression,
+      bounds: config.bounds,
       maxBytes: config.window.maxSubmissionBytes,
       runId: config.runId,
       netuid: config.netuid,

@@ -4,7 +4,7 @@
  * drive the real GPU path from the page, from Playwright and from the CLI alike.
  */
 import type { AdamWHyperparameters } from '../core/adamw.ts';
-import type { OuterStepResult, PeerSubmission } from '../core/aggregate.ts';
+import type { OuterStepBounds, OuterStepResult, PeerSubmission } from '../core/aggregate.ts';
 import type { EncodedTensor } from '../core/compress/codec.ts';
 import type { FlatTensorSpec } from '../core/compress/error-feedback.ts';
 import type { CompressionConfig } from '../core/config.ts';
@@ -53,6 +53,8 @@ export interface OuterStepRunInput {
   readonly compression: CompressionConfig;
   readonly params: Float32Array;
   readonly peers: readonly PeerSubmission[];
+  /** The run's submission bounds (`RunConfig.bounds`); omitted, finiteness only, as the CPU `outerStep`'s default. */
+  readonly bounds?: OuterStepBounds;
 }
 
 export interface OuterStepRunOutput extends OuterStepResult {

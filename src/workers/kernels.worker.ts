@@ -86,7 +86,7 @@ const api: KernelsApi = {
     const gpu = await device();
     const pool = new BufferPool(gpu);
     try {
-      const step = GpuOuterStep.create(gpu, pool, input.layout, input.compression);
+      const step = GpuOuterStep.create(gpu, pool, input.layout, input.compression, input.bounds);
       const params = pool.storageFrom(input.params, 'params');
       const summary = await step.apply(params, input.peers);
       const out = await pool.readFloat32(params, input.params.length);

@@ -25,7 +25,7 @@ test('submission size: small preset, wire vs fp32 vs one code per byte', () => {
     compression,
   );
   // The bytes must decode under the run's own limits, or the figure would describe an unusable format.
-  decodeSubmission(bytes, { layout, compression, maxBytes: config.window.maxSubmissionBytes });
+  decodeSubmission(bytes, { layout, compression, bounds: config.bounds, maxBytes: config.window.maxSubmissionBytes });
 
   const bits = Math.log2(compression.quantizationBins);
   const sums = { all: { dense: 0, packed: 0, perByte: 0, header: 0 }, twoD: { dense: 0, packed: 0, perByte: 0, header: 0 }, oneD: { dense: 0, packed: 0, perByte: 0, header: 0 } };

@@ -8,7 +8,7 @@ import {
   outerStep,
   type PeerSubmission,
 } from '../../src/core/aggregate.ts';
-import { accumulateErrorFeedback, compressErrorFeedback, encodeTensor, type EncodedTensor } from '../../src/core/compress/index.ts';
+import { FINITE_ONLY, accumulateErrorFeedback, compressErrorFeedback, encodeTensor, type EncodedTensor } from '../../src/core/compress/index.ts';
 import type { CompressionConfig } from '../../src/core/config.ts';
 import { gaussianArray, Xoshiro128 } from '../../src/core/prng.ts';
 import { decodeSubmission, encodeSubmission } from '../../src/core/wire/index.ts';
@@ -109,14 +109,49 @@ describe('outer step, sparseloco (tplr.neurons.outer_step)', () => {
     }
   });
 
-  it('skips a tensor whose aggregate is not finite and still steps the others', () => {
-    // Peer D's values dequantise to 3e38 + 3e38 = +Inf in float32.
+  it('drops only the peer whose values overflow, and steps the others as if it never sent (issue #14)', () => {
+    // Peer D's parts are finite float32, but lookup[0] + shift = 3e38 + 3e38 overflows to +Inf.
     const peerD: PeerSubmission = { uid: 12, tensors: [tensor('w', [2, 4], 2, [0, 1], [0, 0], [3e38, 0, 0, 0], 3e38), peerC.tensors[1]!] };
     const params = initialParams();
     const result = outerStep(params, layout, [peerA, peerD], config);
-    expect(result.skippedTensors).toEqual(['w']);
-    expect(Array.from(params.subarray(0, 8))).toEqual(Array.from(initialParams().subarray(0, 8)));
-    expect(Array.from(params.subarray(8))).not.toEqual(Array.from(initialParams().subarray(8)));
+    expect(result.uids).toEqual([5]);
+    expect(result.dropped.map((d) => d.uid)).toEqual([12]);
+    expect(result.dropped[0]!.reason).toMatch(/value-overflow/);
+    expect(result.skippedTensors).toEqual([]);
+    const alone = initialParams();
+    outerStep(alone, layout, [peerA], config);
+    expect(Array.from(params)).toEqual(Array.from(alone));
+    expect(params.every(Number.isFinite)).toBe(true);
+  });
+
+  it('drops peers beyond the run bounds and refuses a step beyond the per-window bound', () => {
+    // Norms of w: A √5, B √4.5, C √32 (5.66); of b: A √30 (5.48), B 4, C 1; |values| ≤ 4. A bound of 5.6 drops C only.
+    const bounded = { maxSubmissionValue: 10, maxTensorNorm: 5.6, maxOuterStepNorm: Number.POSITIVE_INFINITY };
+    const params = initialParams();
+    const result = outerStep(params, layout, [peerA, peerB, peerC], config, bounded);
+    expect(result.uids).toEqual([2, 5]);
+    expect(result.dropped.map((d) => d.uid)).toEqual([9]);
+    expect(result.dropped[0]!.reason).toMatch(/norm-out-of-bounds/);
+    const twoPeers = initialParams();
+    outerStep(twoPeers, layout, [peerA, peerB], config);
+    expect(Array.from(params)).toEqual(Array.from(twoPeers));
+    // The step's norm, from the θ it moved: ‖θ_before − θ_after‖ (float64 on the float32 differences).
+    const moved = Math.sqrt(Array.from(initialParams()).reduce((acc, v, i) => acc + (v - twoPeers[i]!) ** 2, 0));
+    expect(result.updateNorm).toBeCloseTo(moved, 5);
+    // A per-window bound below that norm: no peer applies the step, θ is untouched.
+    const refusedParams = initialParams();
+    const refused = outerStep(refusedParams, layout, [peerA, peerB], config, { ...bounded, maxOuterStepNorm: moved * 0.99 });
+    expect(refused.refused).toMatch(/maxOuterStepNorm/);
+    expect(Array.from(refusedParams)).toEqual(Array.from(initialParams()));
+  });
+
+  it('drops a peer whose tensors do not match the layout instead of failing the step', () => {
+    const wrongShape: PeerSubmission = { uid: 3, tensors: [tensor('w', [4, 2], 2, [0, 1], [0, 0], [1, 0, 0, 0]), peerA.tensors[1]!] };
+    const wrongCount: PeerSubmission = { uid: 4, tensors: [peerA.tensors[0]!] };
+    const outside: PeerSubmission = { uid: 6, tensors: [tensor('w', [2, 4], 2, [0, 8], [0, 0], [1, 0, 0, 0]), peerA.tensors[1]!] };
+    const result = outerStep(initialParams(), layout, [wrongShape, wrongCount, outside, peerB], config);
+    expect(result.uids).toEqual([2]);
+    expect(result.dropped.map((d) => d.uid)).toEqual([3, 4, 6]);
   });
 
   it('changes nothing without peers and refuses a uid twice', () => {
@@ -143,7 +178,7 @@ describe('miner → wire → gather → outer step', () => {
       const header = { runId: 'r', netuid: 1, window: 4, uid, hotkey: new Uint8Array(32), sampleDigest: new Uint8Array(16), sampleCount: 1 };
       const bytes = encodeSubmission({ ...header, tensors }, compression);
       inMemory.push({ uid, tensors });
-      gathered.push(decodeSubmission(bytes, { layout: flat, compression, maxBytes: 1 << 16, window: 4, uid }));
+      gathered.push(decodeSubmission(bytes, { layout: flat, compression, bounds: FINITE_ONLY, maxBytes: 1 << 16, window: 4, uid }));
     }
     const a = gaussianArray(408, 99);
     const b = a.slice();

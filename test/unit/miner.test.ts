@@ -52,7 +52,7 @@ describe('Miner window', () => {
     expect(() => verifySubmission(context, tampered, signature, hotkey)).toThrow(BadSignatureError);
 
     const layout = parameterLayout(config.model);
-    const decoded = decodeSubmission(data, { layout, compression: config.compression, maxBytes: config.window.maxSubmissionBytes, ...context });
+    const decoded = decodeSubmission(data, { layout, compression: config.compression, bounds: config.bounds, maxBytes: config.window.maxSubmissionBytes, ...context });
     expect(decoded.hotkey).toEqual(decodeAddress(hotkey));
     // The digest of the assigned, trained sequences, recomputed from the assignment rules.
     const trained = batchesForPool(minerPool(uid, WINDOW, config, sequenceCount(sim.tokens.length, config.model.seqLen)), config.inner.innerSteps, config.inner.batchSize).flat();
@@ -72,7 +72,7 @@ describe('Miner window', () => {
     const before = await engine.exportParams();
     const hotkey = sim.network.hotkeyOf(uid)!;
     const { data } = await sim.network.storage().get(hotkey, gradientKey(WINDOW, uid));
-    const decoded = decodeSubmission(data, { layout, compression: config.compression, maxBytes: config.window.maxSubmissionBytes });
+    const decoded = decodeSubmission(data, { layout, compression: config.compression, bounds: config.bounds, maxBytes: config.window.maxSubmissionBytes });
     const expected = before.slice();
     outerStep(expected, layout, [{ uid, tensors: decoded.tensors }], config.compression);
 

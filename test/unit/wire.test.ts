@@ -1,9 +1,10 @@
 import { blake2b } from '@noble/hashes/blake2';
 import { sha256 } from '@noble/hashes/sha2';
 import { describe, expect, it } from 'vitest';
-import { chunkLayout, encodeTensor, type EncodedTensor, type TensorSpec } from '../../src/core/compress/index.ts';
+import { FINITE_ONLY, chunkLayout, encodeTensor, type EncodedTensor, type TensorSpec } from '../../src/core/compress/index.ts';
 import type { CompressionConfig } from '../../src/core/config.ts';
 import { gaussianArray, Xoshiro128 } from '../../src/core/prng.ts';
+import { smallRunConfig, tinyRunConfig } from '../../src/core/run-config.ts';
 import {
   ByteReader,
   ByteWriter,
@@ -34,7 +35,7 @@ const layout: TensorSpec[] = [
   { name: 'norm', shape: [6] },
   { name: 'head', shape: [4, 6] },
 ];
-const expectation: SubmissionExpectation = { layout, compression, maxBytes: 10_000, runId: 'run-α', netuid: 3, window: 77, uid: 5 };
+const expectation: SubmissionExpectation = { layout, compression, bounds: FINITE_ONLY, maxBytes: 10_000, runId: 'run-α', netuid: 3, window: 77, uid: 5 };
 
 function makeSubmission(tensors: EncodedTensor[] = layout.map((spec, t) => encodeTensor(spec, gaussianArray(spec.shape.reduce((a, b) => a * b), 100 + t), compression))): Submission {
   return {
@@ -179,6 +180,47 @@ describe('submission container', () => {
     // The mutations reach deep checks, not only the magic.
     for (const code of ['truncated', 'bad-magic', 'trailing-bytes', 'layout-mismatch', 'shape-mismatch', 'index-out-of-range'] as const) {
       expect(counts.get(code), code).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('bounds at the door (issue #14)', () => {
+  const withQuant = (t: number, quant: Partial<EncodedTensor['quant']>): Uint8Array => {
+    const tensors = makeSubmission().tensors.slice();
+    tensors[t] = { ...tensors[t]!, quant: { ...tensors[t]!.quant, ...quant } };
+    return encodeSubmission(makeSubmission(tensors), compression);
+  };
+
+  it('refuses finite quantisation parameters whose float32 sum overflows', () => {
+    // Each part is a finite float32 (3e38 < 3.4028e38), their sum is not: the attack of issue #14.
+    expect(Number.isFinite(Math.fround(3e38))).toBe(true);
+    const lookup = Float32Array.from([3e38, 0, 0, 0]);
+    expect(codeOf(() => decodeSubmission(withQuant(0, { lookup, shift: 3e38 }), expectation))).toBe('value-overflow');
+    expect(codeOf(() => decodeSubmission(withQuant(0, { lookup: Float32Array.from([-3e38, 0, 0, 0]), shift: -3e38 }), expectation))).toBe('value-overflow');
+  });
+
+  it('refuses a value or a tensor norm beyond the run bounds, and accepts one at the bounds', () => {
+    const submission = makeSubmission();
+    const bytes = encodeSubmission(submission, compression);
+    // The oracle: dequantised values as the aggregation reads them, their largest |v| and largest tensor norm.
+    const values = submission.tensors.map((t) => Array.from(t.codes, (q) => Math.fround(t.quant.lookup[q]! + t.quant.shift)));
+    // Every bin counts for the value bound (an unused bin still holds lookup + shift).
+    const maxValue = Math.max(...submission.tensors.flatMap((t) => Array.from(t.quant.lookup, (l) => Math.abs(Math.fround(l + t.quant.shift)))));
+    const maxNorm = Math.max(...values.map((v) => Math.sqrt(v.reduce((a, x) => a + x * x, 0))));
+    const decode = (maxSubmissionValue: number, maxTensorNorm: number) => () => decodeSubmission(bytes, { ...expectation, bounds: { maxSubmissionValue, maxTensorNorm } });
+    expect(codeOf(decode(maxValue, maxNorm))).toBe('no error');
+    expect(codeOf(decode(maxValue * 0.999, maxNorm))).toBe('value-out-of-bounds');
+    expect(codeOf(decode(maxValue, maxNorm * 0.999))).toBe('norm-out-of-bounds');
+  });
+
+  it('bounds the tiny and small presets far above what honest training sends', () => {
+    for (const preset of [tinyRunConfig(), smallRunConfig()]) {
+      const { lr, innerSteps } = preset.inner;
+      // |e| ≤ H·lr/(1 − β) (the analytic ceiling in run-config.ts): the value bound sits ≥ 10× above it.
+      const ceiling = (innerSteps * lr) / (1 - preset.compression.errorFeedbackDecay);
+      expect(preset.bounds.maxSubmissionValue).toBeGreaterThanOrEqual(10 * ceiling);
+      // Far from float32 overflow even when thousands of bounded values are summed.
+      expect(preset.bounds.maxOuterStepNorm * 1e6).toBeLessThan(3.4e38);
     }
   });
 });

@@ -1,4 +1,5 @@
-import { CLIP_EPSILON, l2Norm, lowerMedian } from '../aggregate.ts';
+import { CLIP_EPSILON, clipReference, l2Norm } from '../aggregate.ts';
+import { FINITE_ONLY, type SubmissionBounds } from './bounds.ts';
 import type { CompressionConfig } from '../config.ts';
 import { chunkLayout, type ChunkLayout } from './chunking.ts';
 import { dequantizeTensor, type EncodedTensor } from './codec.ts';
@@ -141,16 +142,16 @@ export function writePackedTensor(plan: GpuTensorPlan, tensor: EncodedTensor, pa
 
 /**
  * Per peer (in the order given: ascending uid), the clipped dequantised value of every code of one
- * tensor, and the median norm (gauntlet-spec §6, `outer_step`): value(q) = fround(fround(lookup[q] +
+ * tensor, and the clip reference (`clipReference`: the median norm capped by the run's bound; gauntlet-spec §6, `outer_step`): value(q) = fround(fround(lookup[q] +
  * shift) · factor), factor = min(1, med / (‖vals‖₂ + 1e-8)), exactly the arithmetic of
  * src/core/aggregate.ts `clipToMedian` over `dequantizeTensor`. A peer's value depends only on its code,
  * so `bins` floats per peer carry the whole clipped update to the GPU. Norms are computed here, on the
  * CPU, from the small sparse values: float64 in index order, the reference's own functions.
  */
-export function clippedValueTables(tensors: readonly EncodedTensor[]): { readonly tables: Float32Array[]; readonly medianNorm: number } {
+export function clippedValueTables(tensors: readonly EncodedTensor[], bounds: SubmissionBounds = FINITE_ONLY): { readonly tables: Float32Array[]; readonly medianNorm: number } {
   const values = tensors.map(dequantizeTensor);
   const norms = values.map(l2Norm);
-  const medianNorm = lowerMedian(norms);
+  const medianNorm = clipReference(norms, bounds);
   const tables = tensors.map((tensor, j) => {
     const factor = Math.min(1, medianNorm / (norms[j]! + CLIP_EPSILON));
     const table = new Float32Array(tensor.quant.lookup.length);

@@ -7,3 +7,4 @@ export * from './pack.ts';
 export * from './dct.ts';
 export * from './codec.ts';
 export * from './error-feedback.ts';
+export * from './bounds.ts';

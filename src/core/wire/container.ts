@@ -1,4 +1,5 @@
 import type { CompressionConfig } from '../config.ts';
+import { tensorBoundsViolation, type SubmissionBounds } from '../compress/bounds.ts';
 import { chunkLayout, type ChunkLayout, type TensorSpec } from '../compress/chunking.ts';
 import type { EncodedTensor } from '../compress/codec.ts';
 import { CompressionError } from '../compress/errors.ts';
@@ -61,6 +62,8 @@ export interface DecodedSubmission extends Submission {
 export interface SubmissionExpectation {
   readonly layout: readonly TensorSpec[];
   readonly compression: CompressionConfig;
+  /** The run's absolute value and norm bounds (`RunConfig.bounds`): a submission outside them is refused here. */
+  readonly bounds: SubmissionBounds;
   /** Larger inputs are refused before any parsing (`WindowConfig.maxSubmissionBytes`). */
   readonly maxBytes: number;
   readonly runId?: string;
@@ -155,12 +158,12 @@ export function decodeSubmission(bytes: Uint8Array, expected: SubmissionExpectat
   if (tensorCount !== layout.length) throw new WireFormatError('layout-mismatch', `${tensorCount} tensors; the model has ${layout.length}`);
 
   const tensors: EncodedTensor[] = [];
-  for (const spec of layout) tensors.push(readTensor(reader, spec, expected.compression, bits));
+  for (const spec of layout) tensors.push(readTensor(reader, spec, expected.compression, expected.bounds, bits));
   if (reader.remaining !== 0) throw new WireFormatError('trailing-bytes', `${reader.remaining} bytes after the last tensor`);
   return { runId, netuid, window, uid, hotkey, sampleDigest, sampleCount, tensors, codec: compression.codec, layoutHash: wireLayoutHash };
 }
 
-function readTensor(reader: ByteReader, spec: TensorSpec, compression: CompressionConfig, bits: 1 | 2 | 4 | 8): EncodedTensor {
+function readTensor(reader: ByteReader, spec: TensorSpec, compression: CompressionConfig, bounds: SubmissionBounds, bits: 1 | 2 | 4 | 8): EncodedTensor {
   const name = reader.string('tensor name');
   if (name !== spec.name) throw new WireFormatError('layout-mismatch', `tensor "${name}" where the layout has "${spec.name}"`);
   const ndim = reader.u8(`${name} ndim`);
@@ -192,8 +195,11 @@ function readTensor(reader: ByteReader, spec: TensorSpec, compression: Compressi
     throw new WireFormatError('bad-padding', `${name}: unused bits of the last code byte are not zero`);
   }
   const codes = unpackCodes(codeBytes, count, bits);
+  const violation = tensorBoundsViolation(name, codes, { shift, scale, lookup }, bounds);
+  if (violation !== null) throw new WireFormatError(violation.code, violation.message);
   return { name, shape, k, indices, codes, quant: { shift, scale, lookup } };
 }
+
 
 function chunkLayoutOf(spec: TensorSpec, compression: CompressionConfig): ChunkLayout {
   try {

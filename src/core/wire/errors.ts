@@ -15,6 +15,12 @@ export type WireFormatErrorCode =
   | 'shape-mismatch'
   | 'k-mismatch'
   | 'non-finite'
+  /** Finite quantisation parameters whose float32 sum `lookup[b] + shift` is not (e.g. 3e38 + 3e38). */
+  | 'value-overflow'
+  /** A dequantised value above the run's `bounds.maxSubmissionValue`. */
+  | 'value-out-of-bounds'
+  /** A tensor whose dequantised values have an L2 norm above the run's `bounds.maxTensorNorm`. */
+  | 'norm-out-of-bounds'
   | 'scale-out-of-range'
   | 'index-out-of-range'
   | 'duplicate-index'
