@@ -18,7 +18,12 @@ export type SubmissionRejection =
   /** Signature missing or not by the uid's hotkey over exactly these bytes, window and uid. */
   | 'bad-signature'
   /** The bytes do not decode against the run's layout and compression (`WireFormatError`). */
-  | 'malformed';
+  | 'malformed'
+  /**
+   * The peer's bucket could not be read (no or an invalid bucket commitment, access refused, its
+   * server unreachable): that peer's fault only, never the window's (issue #14).
+   */
+  | 'unreadable';
 
 export type MinerEvent =
   | { readonly kind: 'miner-assignment'; readonly window: number; readonly uid: number; readonly sequences: number; readonly sampleDigest: string }
@@ -31,7 +36,11 @@ export type MinerEvent =
   | { readonly kind: 'miner-signed'; readonly window: number; readonly uid: number; readonly key: string }
   | { readonly kind: 'miner-uploaded'; readonly window: number; readonly uid: number; readonly key: string; readonly serverTimeMs: number }
   | { readonly kind: 'miner-gathered'; readonly window: number; readonly uid: number; readonly gathered: readonly number[]; readonly rejected: Readonly<Record<string, SubmissionRejection>> }
-  | { readonly kind: 'miner-outer-step'; readonly window: number; readonly uid: number; readonly applied: boolean; readonly peers: number }
+  /**
+   * `dropped`: gathered peers left out of the aggregate by the bounds (uid → reason); `refused`: why
+   * the whole step was refused (the per-window bound), null when it was applied or there was none.
+   */
+  | { readonly kind: 'miner-outer-step'; readonly window: number; readonly uid: number; readonly applied: boolean; readonly peers: number; readonly dropped?: Readonly<Record<string, string>>; readonly refused?: string | null }
   | { readonly kind: 'miner-debug-published'; readonly window: number; readonly uid: number; readonly key: string }
   | { readonly kind: 'miner-error'; readonly window: number; readonly uid: number; readonly stage: string; readonly message: string };
 
@@ -51,6 +60,13 @@ export type ValidatorEvent =
     }
   | { readonly kind: 'validator-scored'; readonly window: number; readonly weights: Readonly<Record<string, number>>; readonly reasons: number }
   | { readonly kind: 'validator-outer-step'; readonly window: number; readonly peers: readonly number[]; readonly globalStep: number }
+  /** The window's outer step was not applied nor published (issue #14): `reason` names the bound. */
+  | { readonly kind: 'validator-outer-step-refused'; readonly window: number; readonly peers: readonly number[]; readonly reason: string }
+  /**
+   * One peer's fault, recorded against that uid only (issue #14): its bucket could not be read at
+   * `stage`, or its submission was left out of the aggregate by the bounds.
+   */
+  | { readonly kind: 'validator-peer-fault'; readonly window: number; readonly uid: number; readonly stage: 'head' | 'gather' | 'aggregate' | 'evaluate'; readonly reason: string }
   | { readonly kind: 'validator-published'; readonly window: number; readonly key: string }
   | { readonly kind: 'validator-weights-set'; readonly window: number; readonly uids: readonly number[]; readonly values: readonly number[]; readonly block: number }
   | { readonly kind: 'validator-weights-skipped'; readonly window: number; readonly reason: string }

@@ -62,7 +62,10 @@ const NET_REJECTIONS: Partial<Record<string, SubmissionRejection>> = {
 
 /**
  * Downloads and checks the submission of `uid` (bucket `hotkey`) for `context.window`. Never
- * throws for anything a peer controls: each problem is a typed rejection.
+ * throws for anything a peer controls: each problem is a typed rejection, and any other `NetError`
+ * of a read from the peer's bucket (no commitment, access refused, its server down) is that peer's
+ * `unreadable` (issue #14: one such bucket used to skip the whole window). Only errors that are not
+ * `NetError`s (our own bugs) escape.
  */
 export async function fetchSubmission(context: FetchContext, uid: number, hotkey: string): Promise<FetchResult> {
   const { config, window } = context;
@@ -87,10 +90,7 @@ export async function fetchSubmission(context: FetchContext, uid: number, hotkey
     if (error instanceof WireFormatError) {
       return { ok: false, reason: error.code === 'oversized' ? 'oversized' : 'malformed', detail: error.message };
     }
-    if (error instanceof NetError) {
-      const reason = NET_REJECTIONS[error.code];
-      if (reason !== undefined) return { ok: false, reason, detail: error.message };
-    }
+    if (error instanceof NetError) return { ok: false, reason: NET_REJECTIONS[error.code] ?? 'unreadable', detail: error.message };
     throw error;
   }
 }

@@ -18,7 +18,7 @@
  * (src/peer/behaviours.ts) changes one stage for the adversarial simulation.
  */
 import { decodeAddress } from '@polkadot/util-crypto';
-import { outerStep, type PeerSubmission } from '../core/aggregate.ts';
+import { outerStep, type OuterStepResult, type PeerSubmission } from '../core/aggregate.ts';
 import { accumulateErrorFeedback, compressErrorFeedback, resetErrorFeedback, type FlatTensorSpec } from '../core/compress/error-feedback.ts';
 import type { RunConfig } from '../core/config.ts';
 import { batchesForPool, batchTokens, minerPool, sequenceCount } from '../core/data/assignment.ts';
@@ -197,8 +197,11 @@ export class Miner {
     }
     // On the engine (issue #5): the WebGPU engine decodes, aggregates and applies on the GPU with
     // `outerStep`'s bits; the wasm engine runs `outerStep` itself. Same θ as applyOuter(outerUpdate(…)).
-    if (apply) await engine.applyAggregate(accepted);
-    this.emit({ kind: 'miner-outer-step', window, uid, applied: apply, peers: accepted.length });
+    // The engine admits peers and may refuse the step by the run's bounds, exactly as the validator's reference step does (issue #14).
+    const step = apply ? await engine.applyAggregate(accepted) : undefined;
+    const dropped = Object.fromEntries((step?.dropped ?? []).map((d) => [String(d.uid), d.reason]));
+    const applied = step !== undefined && step.refused === null && step.uids.length > 0;
+    this.emit({ kind: 'miner-outer-step', window, uid, applied, peers: accepted.length, dropped, refused: step?.refused ?? null });
     const theta = await engine.exportParams();
     await this.publishDebugSlice(window, theta);
     return theta;
@@ -247,12 +250,9 @@ export class Miner {
         result.replayed.push(window);
       } else if (window > newest || published.has(window)) {
         const accepted = await this.gather(window, await gateOf(window));
-        if (accepted.length > 0) {
-          await engine.applyAggregate(accepted);
-          result.gatheredLive.push(window);
-        } else {
-          result.skipped.push(window);
-        }
+        const step = accepted.length > 0 ? await engine.applyAggregate(accepted) : undefined;
+        if (step !== undefined && step.refused === null && step.uids.length > 0) result.gatheredLive.push(window);
+        else result.skipped.push(window);
       } else {
         result.skipped.push(window);
       }
@@ -278,18 +278,20 @@ export class Miner {
 
 /**
  * The dense outer update `α·agg` of gathered submissions (the quantity `applyOuter` subtracts): the
- * reference `outerStep` run on a zero vector gives `0 − α·agg`, so the update is its negation.
+ * reference `outerStep` run on a zero vector gives `0 − α·agg`, so the update is its negation. With
+ * the run's bounds: dropped peers and a refused step (all zeros) are reported in `result`.
  */
 export function outerUpdate(
   parameterCount: number,
   layout: readonly FlatTensorSpec[],
   peers: Parameters<typeof outerStep>[2],
-  config: Pick<RunConfig, 'compression'>,
-): Float32Array {
+  config: Pick<RunConfig, 'compression' | 'bounds'>,
+): { readonly update: Float32Array; readonly result: OuterStepResult } {
   const zero = new Float32Array(parameterCount);
-  outerStep(zero, layout, peers, config.compression);
+  const result = outerStep(zero, layout, peers, config.compression, config.bounds);
+  // 0 − x negated gives x back exactly, and −0 for untouched entries, which subtracts as +0 does.
   for (let i = 0; i < zero.length; i++) zero[i] = -zero[i]!;
-  return zero;
+  return { update: zero, result };
 }
 
 function hexPrefixBytes(hex: string, count: number): Uint8Array {

@@ -22,13 +22,25 @@ export interface ValidatorScheduleOptions {
   readonly stop?: () => boolean;
   /** After each scored window (e.g. measure θ, print a line). */
   readonly onScored?: (report: ValidatorWindowReport) => Promise<void> | void;
-  /** A network failure lost `window`; the loop goes on with the next one (style.md §3 lesson 8). */
+  /**
+   * A network failure of our own (chain or storage down) interrupted `window`; the loop pauses a
+   * block and tries the window again, up to `WINDOW_ATTEMPTS` times (`attempt` counts from 1).
+   */
+  readonly onRetry?: (window: number, error: NetError, attempt: number) => void;
+  /** A network failure lost `window` after every attempt; the loop goes on with the next one (style.md §3 lesson 8). */
   readonly onSkipped?: (window: number, error: NetError) => void;
   /** Reading the head failed (the loop asks again after a block). */
   readonly onPollFailed?: (error: NetError) => void;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * How often one window is tried when our own chain or storage fails under it. Peers cannot cause
+ * these failures (the validator turns every per-peer fault into that peer's reason, issue #14), so a
+ * retry after a block is worth it; after the last one the window is given up for the next.
+ */
+export const WINDOW_ATTEMPTS = 3;
 
 /** Scores windows in order as they become due; resolves with the number attempted. */
 export async function runValidatorSchedule(options: ValidatorScheduleOptions): Promise<number> {
@@ -39,6 +51,7 @@ export async function runValidatorSchedule(options: ValidatorScheduleOptions): P
   // `time_min` of the window waited for: fixed once its anchor block exists, so read once per window, not per poll.
   let openedWindow: number | null = null;
   let openedMs = 0;
+  let attempts = 0;
   while (done < options.maxWindows && options.stop?.() !== true) {
     let due: boolean;
     try {
@@ -70,8 +83,15 @@ export async function runValidatorSchedule(options: ValidatorScheduleOptions): P
       await options.onScored?.(report);
     } catch (error) {
       if (!(error instanceof NetError)) throw error;
+      attempts += 1;
+      if (attempts < WINDOW_ATTEMPTS) {
+        options.onRetry?.(next, error, attempts);
+        await sleep(blockTimeMs);
+        continue;
+      }
       options.onSkipped?.(next, error);
     }
+    attempts = 0;
     next += 1;
     done += 1;
   }

@@ -22,7 +22,8 @@
  * Nothing a peer uploads can stop the loop: every rejection is a typed reason in the events and in
  * the scoring inputs (missing / invalid), and the window goes on.
  */
-import { clippedPeerUpdate, medianNorms, type PeerSubmission } from '../core/aggregate.ts';
+import { AggregationError, clippedPeerUpdate, medianNorms, type PeerSubmission } from '../core/aggregate.ts';
+import { CompressionError } from '../core/compress/errors.ts';
 import { putWindowAnchorBlock, putWindowBounds, peerListFirstEffectiveWindow, windowOfBlock } from '../core/clock.ts';
 import type { FlatTensorSpec } from '../core/compress/error-feedback.ts';
 import type { RunConfig } from '../core/config.ts';
@@ -46,7 +47,7 @@ import {
 import { NetError } from '../net/errors.ts';
 import { registrationIn, type Registration } from '../net/metagraph.ts';
 import type { Chain, Storage, TimeGate } from '../net/types.ts';
-import type { TokenBatch, TrainerEngine } from '../workers/trainer-api.ts';
+import { TrainerInputError, type TokenBatch, type TrainerEngine } from '../workers/trainer-api.ts';
 import type { SubmissionRejection, ValidatorEvent, WindowEventListener } from './events.ts';
 import {
   aggregateKey, checkpointKey, debugSlices, encodeJson, fetchSubmission, gatherSubmissions, gatherUidsAt, gradientKey, peerListKey, publishedAggregates, readAggregate, readCheckpoint, readDebugSlices, scoresKey,
@@ -190,10 +191,7 @@ export class Validator {
     const anchor = await chain.blockTimestamp(putWindowAnchorBlock(window, config.window.blocksPerWindow));
     const gate: TimeGate = putWindowBounds(anchor, config.window.putWindowMs);
 
-    const submitted: number[] = [];
-    for (const uid of minerUids) {
-      if ((await storage.head(hotkeyOf(uid)!, gradientKey(window, uid))) !== undefined) submitted.push(uid);
-    }
+    const submitted = await this.submittedUids(window, minerUids, hotkeyOf);
     const active = activeUidsAt(this.state, window, submitted, scoring);
     const evalUids = selectEvaluationUids(this.state, evaluationCandidates(this.state, active), scoring, seed);
     this.emit({ kind: 'validator-window-start', window, submitted, evalUids });
@@ -202,6 +200,9 @@ export class Validator {
     const fetchContext = { config, layout, storage, window, gate };
     const gathered = await gatherSubmissions(fetchContext, gatherUids, hotkeyOf);
     this.emit({ kind: 'validator-gathered', window, gathered: gathered.accepted.map((s) => s.uid), rejected: gathered.rejected });
+    for (const [uid, reason] of Object.entries(gathered.rejected)) {
+      if (!MISSING_REJECTIONS.has(reason)) this.emit({ kind: 'validator-peer-fault', window, uid: Number(uid), stage: 'gather', reason: `${reason}: ${gathered.details[uid] ?? ''}` });
+    }
 
     const theta = await engine.exportParams();
     const peerSlices: Record<string, Record<string, number[]> | null> = {};
@@ -209,8 +210,14 @@ export class Validator {
       peerSlices[String(uid)] = window > 0 ? await readDebugSlices(storage, hotkeyOf(uid)!, uid, window - 1, layout) : null;
     }
     const peers: PeerSubmission[] = gathered.accepted.map((s) => ({ uid: s.uid, tensors: s.decoded.tensors }));
-    const norms = medianNorms(peers);
-    const { lossRandomBefore, evaluations } = await this.evaluate(window, seed, evalUids, gathered.accepted, norms, fetchContext, hotkeyOf);
+    const norms = medianNorms(peers, config.bounds);
+    const measured = await this.evaluate(window, seed, evalUids, gathered.accepted, norms, fetchContext, hotkeyOf);
+    // A non-finite measurement of the validator's own (the random control set before any trial
+    // step) says nothing about any peer: stage 2 of this window is skipped, with the reason (issue #14).
+    const stage2 = measured.ownFault === null ? measured : { lossRandomBefore: 0, evaluations: {} };
+    if (measured.ownFault !== null) this.emit({ kind: 'validator-error', window, stage: 'evaluate', message: measured.ownFault });
+    const scoredEvalUids = measured.ownFault === null ? evalUids : [];
+    const { lossRandomBefore, evaluations } = stage2;
 
     const inputs: WindowScoringInputs = {
       window,
@@ -222,8 +229,8 @@ export class Validator {
       },
       validatorSlices: debugSlices(theta, layout),
       peerSlices,
-      evalUids,
-      lossRandomBefore: evalUids.length === 0 ? null : lossRandomBefore,
+      evalUids: scoredEvalUids,
+      lossRandomBefore: scoredEvalUids.length === 0 ? null : lossRandomBefore,
       evaluations,
       indexSets: Object.fromEntries(gathered.accepted.map((s) => [String(s.uid), chunkIndexSets(s)])),
       uploadTimes: Object.fromEntries(gathered.accepted.map((s) => [String(s.uid), s.info.lastModifiedMs])),
@@ -238,18 +245,7 @@ export class Validator {
       this.emit({ kind: 'validator-error', window, stage: 'publish-scores', message: error.message });
     });
 
-    const outerStepApplied = peers.length > 0;
-    if (outerStepApplied) {
-      const update = outerUpdate(this.parameterCount, layout, peers, config);
-      await engine.applyOuter(update);
-      this.emit({ kind: 'validator-outer-step', window, peers: peers.map((p) => p.uid), globalStep: this.state.globalStep });
-      await this.publish(window, aggregateKey(window), new Uint8Array(update.buffer, update.byteOffset, update.byteLength));
-      if (this.state.globalStep % scoring.checkpointFrequency === 0) {
-        const params = await engine.exportParams();
-        await this.publish(window, checkpointKey(this.state.globalStep), new Uint8Array(params.buffer, params.byteOffset, params.byteLength));
-        this.checkpoint = { globalStep: this.state.globalStep, window };
-      }
-    }
+    const outerStepApplied = peers.length > 0 && (await this.outerStep(window, theta, peers));
     const list = window % scoring.peerReplacementFrequency === 0 ? selectGatherPeers(this.state, active, scoring, seed) : null;
     // No active peers yet: post nothing, so miners keep gathering every miner (Templar skips the post without enough peers).
     if (list !== null && list.peers.length > 0) {
@@ -267,6 +263,58 @@ export class Validator {
     await this.options.persistence.save(text);
     this.emit({ kind: 'validator-state-saved', window, bytes: text.length });
     return { window, own, inputs, result, gatherRejections: gathered.rejected, outerStepApplied };
+  }
+
+  /**
+   * The miners whose `gradient-{window}` object exists (a HEAD per miner). A peer whose bucket cannot
+   * be read is that peer's fault, recorded against its uid (issue #14: a hotkey without a bucket
+   * commitment used to skip the whole window); when no miner's bucket can be reached at all, the
+   * fault is ours (storage or our connection down) and the window is lost as a network failure.
+   */
+  private async submittedUids(window: number, minerUids: readonly number[], hotkeyOf: (uid: number) => string | undefined): Promise<number[]> {
+    const submitted: number[] = [];
+    const transportFailures: NetError[] = [];
+    for (const uid of minerUids) {
+      try {
+        if ((await this.options.storage.head(hotkeyOf(uid)!, gradientKey(window, uid))) !== undefined) submitted.push(uid);
+      } catch (error) {
+        if (!(error instanceof NetError)) throw error;
+        if (error.code === 'unavailable') transportFailures.push(error);
+        this.emit({ kind: 'validator-peer-fault', window, uid, stage: 'head', reason: error.message });
+      }
+    }
+    const first = transportFailures[0];
+    if (first !== undefined && transportFailures.length === minerUids.length) throw first;
+    return submitted;
+  }
+
+  /**
+   * The outer step of the gathered set (`tplr.neurons.outer_step`) and its publication, or a refusal
+   * (issue #14): the reference `outerStep` drops peers outside the bounds and refuses an update
+   * beyond `maxOuterStepNorm` (every miner makes the same decision on the same inputs); beyond that,
+   * the validator checks that θ − update stays finite before it applies anything. A refused step is
+   * neither applied nor published, so no peer and no restart can ever replay it. Returns whether θ moved.
+   */
+  private async outerStep(window: number, theta: Float32Array, peers: readonly PeerSubmission[]): Promise<boolean> {
+    const { config, engine, layout } = this.options;
+    const { update, result } = outerUpdate(this.parameterCount, layout, peers, config);
+    for (const { uid, reason } of result.dropped) this.emit({ kind: 'validator-peer-fault', window, uid, stage: 'aggregate', reason });
+    let refusal = result.refused;
+    if (refusal === null && result.uids.length === 0) refusal = 'no gathered submission is within the run bounds';
+    if (refusal === null && !theta.every((v, i) => Number.isFinite(v - update[i]!))) refusal = 'θ − update would not be finite';
+    if (refusal !== null) {
+      this.emit({ kind: 'validator-outer-step-refused', window, peers: result.uids, reason: refusal });
+      return false;
+    }
+    await engine.applyOuter(update);
+    this.emit({ kind: 'validator-outer-step', window, peers: result.uids, globalStep: this.state.globalStep });
+    await this.publish(window, aggregateKey(window), new Uint8Array(update.buffer, update.byteOffset, update.byteLength));
+    if (this.state.globalStep % config.scoring.checkpointFrequency === 0) {
+      const params = await engine.exportParams();
+      await this.publish(window, checkpointKey(this.state.globalStep), new Uint8Array(params.buffer, params.byteOffset, params.byteLength));
+      this.checkpoint = { globalStep: this.state.globalStep, window };
+    }
+    return true;
   }
 
   /**
@@ -299,13 +347,14 @@ export class Validator {
     norms: readonly number[],
     fetchContext: Parameters<typeof fetchSubmission>[0],
     hotkeyOf: (uid: number) => string | undefined,
-  ): Promise<{ lossRandomBefore: number; evaluations: Record<string, EvaluationOutcome> }> {
+  ): Promise<{ lossRandomBefore: number; evaluations: Record<string, EvaluationOutcome>; ownFault: string | null }> {
     const { config, engine } = this.options;
     const evaluations: Record<string, EvaluationOutcome> = {};
-    if (evalUids.length === 0) return { lossRandomBefore: 0, evaluations };
+    if (evalUids.length === 0) return { lossRandomBefore: 0, evaluations, ownFault: null };
     const randomIds = randomEvalPool(seed, window, config, this.totalSequences).ids;
     const randomBatches = this.batches(randomIds);
     const lossRandomBefore = sum(await engine.evalLoss(randomBatches));
+    if (!Number.isFinite(lossRandomBefore)) return { lossRandomBefore, evaluations, ownFault: `the loss of the random control set before any trial step is ${lossRandomBefore}: stage 2 of window ${window} is skipped` };
     for (const uid of evalUids) {
       let submission = gathered.find((s) => s.uid === uid);
       if (submission === undefined) {
@@ -320,21 +369,46 @@ export class Validator {
         }
         submission = fetched.submission;
       }
-      const trial = this.trialUpdate(submission, norms);
       const ownIds = evalSample(minerPool(uid, window, config, this.totalSequences), config.scoring.evalSequences, evalSampleSeed(uid, window, seed));
       const ownBatches = this.batches(ownIds);
-      const lossOwnBefore = sum(await engine.evalLoss(ownBatches));
-      const lossOwnAfter = sum(await engine.evalLoss(ownBatches, trial));
-      const lossRandomAfter = sum(await engine.evalLoss(randomBatches, trial));
-      if (![lossOwnBefore, lossOwnAfter, lossRandomAfter].every(Number.isFinite)) {
-        evaluations[String(uid)] = { status: 'invalid', detail: 'a trial loss was not finite' };
-        this.emit({ kind: 'validator-evaluated', window, uid, status: 'invalid', detail: 'a trial loss was not finite' });
+      const losses = await this.trialLosses(submission, norms, ownBatches, randomBatches);
+      const invalid = typeof losses === 'string' ? losses : [losses.lossOwnBefore, losses.lossOwnAfter, losses.lossRandomAfter].every(Number.isFinite) ? null : 'a trial loss was not finite';
+      if (invalid !== null || typeof losses === 'string') {
+        const detail = invalid ?? 'a trial loss was not finite';
+        evaluations[String(uid)] = { status: 'invalid', detail };
+        this.emit({ kind: 'validator-evaluated', window, uid, status: 'invalid', detail });
+        this.emit({ kind: 'validator-peer-fault', window, uid, stage: 'evaluate', reason: detail });
         continue;
       }
+      const { lossOwnBefore, lossOwnAfter, lossRandomAfter } = losses;
       evaluations[String(uid)] = { status: 'ok', lossOwnBefore, lossOwnAfter, lossRandomAfter };
       this.emit({ kind: 'validator-evaluated', window, uid, status: 'ok', lossOwnBefore, lossOwnAfter, lossRandomBefore, lossRandomAfter });
     }
-    return { lossRandomBefore, evaluations };
+    return { lossRandomBefore, evaluations, ownFault: null };
+  }
+
+  /**
+   * The three stage-2 losses of one peer, or why its trial step could not be evaluated: the engine
+   * refuses a trial update it cannot use (`TrainerInputError`, e.g. a non-finite value) for that
+   * peer only, never for the window (issue #14: it used to end `npm run validator`).
+   */
+  private async trialLosses(
+    submission: AcceptedSubmission,
+    norms: readonly number[],
+    ownBatches: readonly TokenBatch[],
+    randomBatches: readonly TokenBatch[],
+  ): Promise<{ lossOwnBefore: number; lossOwnAfter: number; lossRandomAfter: number } | string> {
+    const { engine } = this.options;
+    const lossOwnBefore = sum(await engine.evalLoss(ownBatches));
+    try {
+      const trial = this.trialUpdate(submission, norms);
+      const lossOwnAfter = sum(await engine.evalLoss(ownBatches, trial));
+      const lossRandomAfter = sum(await engine.evalLoss(randomBatches, trial));
+      return { lossOwnBefore, lossOwnAfter, lossRandomAfter };
+    } catch (error) {
+      if (error instanceof TrainerInputError || error instanceof AggregationError || error instanceof CompressionError) return `the trial step could not be evaluated: ${error.message}`;
+      throw error;
+    }
   }
 
   /** `evalLrFactor · clip(update)` as a flat vector: each tensor clipped to the gather's median norm (§7.2). */

@@ -74,7 +74,7 @@ describe('wasm engine: compressPseudoGradient and applyAggregate', () => {
       const theta0 = await viaAggregate.exportParams();
       await viaUpdate.init(config, theta0);
       const result = await viaAggregate.applyAggregate(peers);
-      await viaUpdate.applyOuter(outerUpdate(n, layout, peers, config));
+      await viaUpdate.applyOuter(outerUpdate(n, layout, peers, config).update);
       const expected = theta0.slice();
       outerStep(expected, layout, peers, config.compression);
       const a = await viaAggregate.exportParams();
