@@ -3,9 +3,16 @@
 // (`npm run validator`, the development key //Alice) joins it, so a volunteer who opens the page
 // is gathered, evaluated and paid weights without starting anything else. The validator keeps its
 // state inside the devnet's directory: deleting `.devnet/` resets both together.
+// The subnet owner names that validator as the run's (--validators, unless given): peers then
+// trust its peer lists, aggregates and checkpoints.
 // Flags: --no-validator (the coordinator alone); anything else is passed to the devnet.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { Keyring } from '@polkadot/keyring';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
+
+/** The development key of the Node validator this script starts. */
+const VALIDATOR_URI = '//Alice';
 
 const args = process.argv.slice(2);
 const withValidator = !args.includes('--no-validator');
@@ -19,6 +26,11 @@ const port = flag('--port', process.env.GAUNTLET_DEVNET_PORT ?? '4173');
 const dir = flag('--dir', process.env.GAUNTLET_DEVNET_DIR ?? '.devnet');
 if (!devnetArgs.includes('--port')) devnetArgs.push('--port', port);
 if (!devnetArgs.includes('--app')) devnetArgs.push('--app', 'dist');
+if (withValidator && !devnetArgs.includes('--validators')) {
+  await cryptoWaitReady();
+  // sr25519 with Bittensor's SS58 prefix 42, as src/net/keyring-signer.ts derives it.
+  devnetArgs.push('--validators', new Keyring({ type: 'sr25519', ss58Format: 42 }).addFromUri(VALIDATOR_URI).address);
+}
 
 /** @type {import('node:child_process').ChildProcess[]} */
 const children = [];
@@ -70,6 +82,6 @@ start('devnet', 'src/devnet/main.ts', devnetArgs, (line) => {
   const url = /listening on (http:\/\/\S+)/.exec(line)?.[1];
   if (url === undefined || !withValidator || validatorStarted) return;
   validatorStarted = true;
-  start('validator', 'src/cli/validator.ts', ['--devnet', url, '--uri', '//Alice', '--state', join(dir, 'validator', 'state.json')]);
+  start('validator', 'src/cli/validator.ts', ['--devnet', url, '--uri', VALIDATOR_URI, '--state', join(dir, 'validator', 'state.json')]);
   console.log(`Open ${url} in a browser with WebGPU to contribute; Ctrl-C stops the network.`);
 });

@@ -1,37 +1,57 @@
 /**
  * The devnet coordinator: an embedded stand-in for the chain and for object storage, so the app
  * runs with `npm start` and no wallet funding, bucket or node (chain.md §8.5). It is **not a
- * chain**: one process keeps the state, orders requests and is trusted for its clock.
+ * chain**: one process keeps the state, orders requests and is trusted for its clock. It listens
+ * where anyone may reach it, so it treats every request as possibly hostile (issue #14).
  *
  * - Block clock: block `n` starts at `genesisMs + n · blockTimeMs`, derived from the wall clock, so a
  *   restart continues the same numbering.
- * - Permissionless registration of hotkeys to uids (signed by the hotkey), rate-limited per
- *   interval like subtensor's registrations per interval; weights and commitments per subnet.
+ * - Chain (chain.ts): permissionless registration of hotkeys to uids (signed by the hotkey), limited
+ *   per subnet and across subnets per interval, a bounded number of subnets, and pruning of the
+ *   lowest-incentive uid past its immunity period when a subnet is full; weights (only from a uid
+ *   holding a validator permit) and commitments per subnet. Reads never create a subnet.
  * - Subnet owners: as subtensor's `register_network` puts the owner's hotkey on the new subnet, a
  *   configured owner holds its uid from the start, so the run's burn uid (Templar burns to uid 1,
- *   the owner's; gauntlet-spec §7.4) is never handed to a volunteer. New hotkeys get the lowest
- *   free uid.
+ *   the owner's; gauntlet-spec §7.4) is never handed to a volunteer, and is never pruned. The
+ *   operator names the run's validators (`runValidators`, `GET /api/chain/{netuid}/validators`).
  * - Validator permits: every uid by default; with `maxAllowedValidators` / `minValidatorStake`,
- *   the top uids by stake, with stake added through a signed faucet endpoint (`addStake`).
- * - Object storage: one bucket per hotkey; only that hotkey may write (every write signed, see
- *   `devnet-protocol.ts`); the server stamps `Last-Modified` (gauntlet-spec §3.2, §12.1).
+ *   the top uids by stake. Stake comes only from the faucet (`addStake`), off unless `faucet`, and
+ *   is clamped to a finite maximum.
+ * - Object storage (objects.ts): one bucket per hotkey; only that hotkey may write, and only while
+ *   it is registered on the run's netuid (`runNetuid`). A write is authenticated from its headers
+ *   before its body is read (the signature covers the declared body hash, see
+ *   `devnet-protocol.ts`), its size is checked against the object cap, the bucket's quota and the
+ *   bytes in flight across all uploads, and only then is the body streamed to disk and hashed.
+ *   Only the protocol's object names are stored, each family for its newest few windows; the
+ *   server stamps `Last-Modified` (gauntlet-spec §3.2, §12.1); downloads are streamed.
+ * - Reads open when the put window closes: with `window`, a GET of `gradient-{w}-*` (and its .sig)
+ *   is answered 425 `too-early` until window w's put window has closed, so nobody can copy a
+ *   submission while uploads still count; HEAD and listings answer meanwhile (metadata only).
+ * - Hostile traffic: anything a client sends is answered 4xx (never 5xx, never a stack trace);
+ *   HTTP connections, header and request times, WebSocket connections and message sizes are
+ *   capped; refused bodies are never buffered.
  * - Serves the built app (`dist/`) with COOP/COEP/CORP on every response.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { readFile, stat } from 'node:fs/promises';
-import { extname, join, normalize, resolve } from 'node:path';
+import { open, stat } from 'node:fs/promises';
+import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { pipeline } from 'node:stream/promises';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { cryptoWaitReady, decodeAddress, encodeAddress } from '@polkadot/util-crypto';
-import { isHex, u8aToHex } from '@polkadot/util';
-import { BadRequestError, NetError, NotFoundError, NotRegisteredError, OversizedError, RateLimitedError, ReplayedError, UnauthorizedError } from '../net/errors.ts';
-import { assertValidSignature } from '../net/verify.ts';
-import { BITTENSOR_SS58_PREFIX } from '../net/keyring-signer.ts';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { u8aToHex } from '@polkadot/util';
+import type { WindowConfig } from '../core/config.ts';
+import { putWindowAnchorBlock, putWindowBounds } from '../core/clock.ts';
+import { BadRequestError, NotFoundError, NotRegisteredError, ReplayedError, TooEarlyError, UnauthorizedError } from '../net/errors.ts';
 import {
-  HEADER_HOTKEY, HEADER_LAST_MODIFIED_MS, HEADER_NONCE, HEADER_SHA256, HEADER_SIGNATURE, MAX_CLOCK_SKEW_MS, OBJECT_KEY_PATTERN,
-  devnetRequestMessage, sha256Hex, type DevnetHead, type DevnetStakeBody, type DevnetWeightsBody,
+  HEADER_HOTKEY, HEADER_LAST_MODIFIED_MS, HEADER_NONCE, HEADER_SHA256, HEADER_SIGNATURE, parseDevnetObjectKey,
+  type DevnetHead, type DevnetValidatorsBody,
 } from '../net/devnet-protocol.ts';
-import type { Hyperparams, Metagraph, ObjectInfo } from '../net/types.ts';
+import type { Hyperparams, ObjectInfo } from '../net/types.ts';
+import { assertBodyHash, parseSs58, signedHeaders, verifySigned } from './auth.ts';
+import { DEFAULT_MAX_STAKE, DevnetChainModel } from './chain.ts';
+import { CROSS_ORIGIN_ISOLATION, busy, declaredLength, readSmallBody, send, sendError, sendJson } from './http.ts';
+import { ObjectStore } from './objects.ts';
 import { DevnetState } from './state.ts';
 
 export interface DevnetOptions {
@@ -44,11 +64,38 @@ export interface DevnetOptions {
   readonly blockTimeMs?: number;
   /** Built app to serve at `/`; omitted or missing → only the API. */
   readonly appDir?: string;
+  /** The run's netuid: only hotkeys registered on it may write objects. Default 3 (the tiny preset's). */
+  readonly runNetuid?: number;
+  /**
+   * The run's window timing. When given, GETs of `gradient-{w}-*` answer 425 until window w's put
+   * window has closed. Omitted: no read gate (embedded devnets of tests that read at once).
+   */
+  readonly window?: Pick<WindowConfig, 'blocksPerWindow' | 'putWindowMs'>;
+  /** The run's validators as named by the subnet owner (SS58); served at `GET /api/chain/{runNetuid}/validators`. */
+  readonly runValidators?: readonly string[];
+  /** Turns on the stake faucet (`POST /api/chain/{netuid}/stake`); off by default: stake out of thin air is an operator's choice. */
+  readonly faucet?: boolean;
+  /** Largest object, default 64 MiB. */
   readonly maxObjectBytes?: number;
+  /** Per-bucket quota: bytes (default 2 GiB) and objects (default 1024). */
+  readonly maxBucketBytes?: number;
+  readonly maxBucketObjects?: number;
+  /** All buckets together, default 16 GiB. */
+  readonly maxStoredBytes?: number;
+  /** Bytes of uploads being received at once, across all requests (default 256 MiB); beyond it, 503 with Retry-After. */
+  readonly maxBytesInFlight?: number;
+  /** Uploads one bucket may have open at once (default 4). */
+  readonly maxUploadsPerBucket?: number;
   /** At most this many registrations per subnet within `registrationIntervalBlocks`. */
   readonly maxRegistrationsPerInterval?: number;
+  /** …and across all subnets (default 32). */
+  readonly maxRegistrationsPerIntervalTotal?: number;
   readonly registrationIntervalBlocks?: number;
   readonly maxUidsPerSubnet?: number;
+  /** Subnets the devnet holds at most (default 16); registration on a new netuid creates one. */
+  readonly maxSubnets?: number;
+  /** Blocks after its registration during which a uid is not pruned (subtensor's `immunity_period`); default 300. */
+  readonly immunityPeriodBlocks?: number;
   readonly weightsRateLimitBlocks?: number;
   readonly tempo?: number;
   /**
@@ -61,6 +108,12 @@ export interface DevnetOptions {
   readonly minValidatorStake?: number;
   /** Owner hotkeys registered at their uid when the devnet starts (the uid the run burns to). */
   readonly subnetOwners?: readonly SubnetOwner[];
+  /** Concurrent HTTP connections (default 512) and WebSocket connections (default 256). */
+  readonly maxConnections?: number;
+  readonly maxWebSockets?: number;
+  /** A connection must send its headers within this (default 10 s) and its whole request within `requestTimeoutMs` (default 120 s). */
+  readonly headersTimeoutMs?: number;
+  readonly requestTimeoutMs?: number;
 }
 
 /** A subnet's owner: its hotkey holds `uid` (the run's burn uid) from the subnet's creation. */
@@ -79,24 +132,23 @@ export interface RunningDevnet {
   readonly url: string;
   readonly port: number;
   readonly state: DevnetState;
+  readonly objects: ObjectStore;
   close(): Promise<void>;
 }
 
-const CROSS_ORIGIN_ISOLATION = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
-  'Cross-Origin-Resource-Policy': 'same-origin',
-} as const;
+/** The tiny preset's netuid, which `npm run devnet` serves. */
+export const DEFAULT_RUN_NETUID = 3;
+/** Clients send nothing meaningful over the block stream: anything larger than this closes it. */
+const MAX_WEBSOCKET_PAYLOAD = 1024;
+/** A block-stream client that stops reading is dropped once this much waits for it. */
+const MAX_WEBSOCKET_BUFFERED = 64 * 1024;
+/** Chain calls carry small JSON or a ≤ 128-byte commitment. */
+const MAX_CHAIN_BODY_BYTES = 64 * 1024;
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css',
   '.json': 'application/json', '.wasm': 'application/wasm', '.svg': 'image/svg+xml', '.png': 'image/png',
   '.bin': 'application/octet-stream', '.onnx': 'application/octet-stream', '.wgsl': 'text/plain', '.txt': 'text/plain',
-};
-
-const STATUS: Record<string, number> = {
-  'bad-request': 400, 'bad-signature': 401, unauthorized: 403, 'not-registered': 403, 'not-found': 404,
-  replayed: 409, oversized: 413, 'rate-limited': 429,
 };
 
 /**
@@ -106,46 +158,21 @@ const STATUS: Record<string, number> = {
 const API_CORS = {
   'Access-Control-Allow-Origin': '*',
   'Access-Control-Allow-Methods': 'GET, HEAD, PUT, POST, OPTIONS',
-  'Access-Control-Allow-Headers': `content-type, ${HEADER_HOTKEY}, ${HEADER_NONCE}, ${HEADER_SIGNATURE}`,
+  'Access-Control-Allow-Headers': `content-type, ${HEADER_HOTKEY}, ${HEADER_NONCE}, ${HEADER_SIGNATURE}, ${HEADER_SHA256}`,
   'Access-Control-Expose-Headers': `content-length, last-modified, ${HEADER_LAST_MODIFIED_MS}, ${HEADER_SHA256}`,
   'Access-Control-Max-Age': '600',
 } as const;
 
-function send(res: ServerResponse, status: number, body: string | Uint8Array, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { ...CROSS_ORIGIN_ISOLATION, 'Cache-Control': 'no-store', ...headers });
-  res.end(body);
-}
-
-function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  send(res, status, JSON.stringify(value), { 'Content-Type': 'application/json' });
-}
-
-async function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
-  const declared = Number(req.headers['content-length'] ?? '0');
-  if (declared > limit) throw OversizedError.of(declared, limit, 'The request body');
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of req) {
-    const buf = chunk as Buffer;
-    total += buf.length;
-    if (total > limit) throw OversizedError.of(total, limit, 'The request body');
-    chunks.push(buf);
-  }
-  return new Uint8Array(Buffer.concat(chunks));
-}
-
-function parseSs58(address: string, what: string): string {
-  try {
-    return encodeAddress(decodeAddress(address), BITTENSOR_SS58_PREFIX);
-  } catch {
-    throw new BadRequestError(`${what} '${address}' is not a valid SS58 address.`);
-  }
-}
-
 function parseNetuid(text: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new BadRequestError(`netuid '${text}' is not a u16.`);
+  if (!/^[0-9]{1,5}$/.test(text) || n > 65_535) throw new BadRequestError(`netuid '${text.slice(0, 20)}' is not a u16.`);
   return n;
+}
+
+function parseJsonObject(body: Uint8Array, what: string): Record<string, unknown> {
+  const value: unknown = JSON.parse(new TextDecoder().decode(body));
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new BadRequestError(`${what} must be a JSON object.`);
+  return value as Record<string, unknown>;
 }
 
 /** Puts `owner.hotkey` at `owner.uid` of its subnet (once; a restart finds it there). */
@@ -161,7 +188,7 @@ function reserveOwner(state: DevnetState, owner: SubnetOwner): void {
         `${ownNeuron === undefined ? 'no uid' : `uid ${ownNeuron.uid}`}; the owner must hold uid ${owner.uid} (the run's burn uid). Start with a fresh --dir.`,
     );
   }
-  subnet.neurons.push({ uid: owner.uid, hotkey, registeredAtBlock: 0 });
+  state.subnetForWrite(owner.netuid).neurons.push({ uid: owner.uid, hotkey, registeredAtBlock: 0 });
   state.save();
 }
 
@@ -169,16 +196,46 @@ export async function startDevnet(options: DevnetOptions): Promise<RunningDevnet
   await cryptoWaitReady();
   const state = new DevnetState(options.dir, options.blockTimeMs ?? 1000);
   const { genesisMs, blockTimeMs } = state.state;
-  const maxObjectBytes = options.maxObjectBytes ?? 64 * 1024 * 1024;
-  const maxRegistrations = options.maxRegistrationsPerInterval ?? 8;
-  const registrationInterval = options.registrationIntervalBlocks ?? 10;
-  const maxUids = options.maxUidsPerSubnet ?? 256;
-  const weightsRateLimit = options.weightsRateLimitBlocks ?? 0;
+  const runNetuid = options.runNetuid ?? DEFAULT_RUN_NETUID;
+  const faucet = options.faucet ?? false;
   const tempo = options.tempo ?? 10;
+  const weightsRateLimit = options.weightsRateLimitBlocks ?? 0;
   const appDir = options.appDir === undefined ? undefined : resolve(options.appDir);
-  const maxValidators = options.maxAllowedValidators ?? Number.POSITIVE_INFINITY;
-  const minValidatorStake = options.minValidatorStake ?? 0;
-  for (const owner of options.subnetOwners ?? []) reserveOwner(state, owner);
+  const maxBytesInFlight = options.maxBytesInFlight ?? 256 * 1024 * 1024;
+  const maxUploadsPerBucket = options.maxUploadsPerBucket ?? 4;
+  const maxWebSockets = options.maxWebSockets ?? 256;
+  const runValidators = (options.runValidators ?? []).map((h) => parseSs58(h, 'Run validator'));
+  const owners = options.subnetOwners ?? [];
+  for (const owner of owners) reserveOwner(state, owner);
+  const objects = new ObjectStore(join(options.dir, 'objects'), {
+    maxObjectBytes: options.maxObjectBytes ?? 64 * 1024 * 1024,
+    maxBucketBytes: options.maxBucketBytes ?? 2 * 1024 ** 3,
+    maxBucketObjects: options.maxBucketObjects ?? 1024,
+    maxStoredBytes: options.maxStoredBytes ?? 16 * 1024 ** 3,
+  });
+
+  const protectedByNetuid = new Map<number, Set<string>>();
+  for (const owner of owners) {
+    const set = protectedByNetuid.get(owner.netuid) ?? new Set<string>();
+    set.add(parseSs58(owner.hotkey, 'Owner hotkey'));
+    protectedByNetuid.set(owner.netuid, set);
+  }
+  protectedByNetuid.set(runNetuid, new Set([...(protectedByNetuid.get(runNetuid) ?? []), ...runValidators]));
+  const chain = new DevnetChainModel(state, {
+    maxRegistrationsPerInterval: options.maxRegistrationsPerInterval ?? 8,
+    maxRegistrationsPerIntervalTotal: options.maxRegistrationsPerIntervalTotal ?? 32,
+    registrationIntervalBlocks: options.registrationIntervalBlocks ?? 10,
+    maxUidsPerSubnet: options.maxUidsPerSubnet ?? 256,
+    maxSubnets: options.maxSubnets ?? 16,
+    immunityPeriodBlocks: options.immunityPeriodBlocks ?? 300,
+    weightsRateLimitBlocks: weightsRateLimit,
+    maxAllowedValidators: options.maxAllowedValidators ?? Number.POSITIVE_INFINITY,
+    minValidatorStake: options.minValidatorStake ?? 0,
+    maxStake: DEFAULT_MAX_STAKE,
+  }, (netuid) => protectedByNetuid.get(netuid) ?? new Set(), (netuid, neuron) => {
+    // A pruned hotkey may no longer write; what it stored goes with it, so churning sybils cannot fill the disk.
+    if (netuid === runNetuid) objects.removeBucket(neuron.hotkey);
+  });
 
   const blockAt = (ms: number): number => Math.max(0, Math.floor((ms - genesisMs) / blockTimeMs));
   const head = (): DevnetHead => {
@@ -186,219 +243,229 @@ export async function startDevnet(options: DevnetOptions): Promise<RunningDevnet
     return { number, timestampMs: genesisMs + number * blockTimeMs, blockTimeMs };
   };
 
-  /** Verifies the signature and the nonce of a write; returns the signer's canonical SS58 hotkey. */
-  const authenticate = (req: IncomingMessage, path: string, body: Uint8Array): string => {
-    const hotkeyHeader = req.headers[HEADER_HOTKEY];
-    const nonceHeader = req.headers[HEADER_NONCE];
-    const signature = req.headers[HEADER_SIGNATURE];
-    if (typeof hotkeyHeader !== 'string' || typeof nonceHeader !== 'string' || typeof signature !== 'string' || !isHex(signature)) {
-      throw new UnauthorizedError(`Writes must carry ${HEADER_HOTKEY}, ${HEADER_NONCE} and a hex ${HEADER_SIGNATURE}; this one is unsigned and was rejected.`);
-    }
-    const hotkey = parseSs58(hotkeyHeader, 'Hotkey');
-    const nonce = Number(nonceHeader);
-    const message = devnetRequestMessage({ method: req.method ?? '', path, hotkey, body, nonce });
-    assertValidSignature(message, signature, hotkey, `${req.method ?? ''} ${path}`);
-    const now = Date.now();
-    if (Math.abs(now - nonce) > MAX_CLOCK_SKEW_MS) {
-      throw new ReplayedError(`The request nonce (${nonce} ms) is more than ${MAX_CLOCK_SKEW_MS / 1000} s from the coordinator clock (${now} ms): a stale or replayed request, or a wrong local clock.`);
-    }
-    const last = state.state.lastNonce[hotkey] ?? 0;
-    if (nonce <= last) throw new ReplayedError(`Nonce ${nonce} is not above the last one accepted from ${hotkey} (${last}): the request was replayed.`);
-    state.state.lastNonce[hotkey] = nonce;
-    return hotkey;
-  };
-
-  const metagraph = (netuid: number): Metagraph => {
-    const subnet = state.subnet(netuid);
-    const neurons = [...subnet.neurons].sort((a, b) => a.uid - b.uid);
-    // Devnet approximation of incentive (not Yuma consensus): each setter's weights normalised to
-    // sum 1, summed per target uid, normalised again.
-    const received = new Map<number, number>();
-    for (const w of Object.values(subnet.weights)) {
-      const sum = w.weights.reduce((a, b) => a + b, 0);
-      if (sum > 0) w.uids.forEach((uid, i) => received.set(uid, (received.get(uid) ?? 0) + (w.weights[i] ?? 0) / sum));
-    }
-    const total = [...received.values()].reduce((a, b) => a + b, 0);
-    // Permits: the top `maxAllowedValidators` uids by stake with at least `minValidatorStake`
-    // (subtensor recomputes them each epoch; the devnet at every read).
-    const byStake = [...neurons].sort((a, b) => (b.stake ?? 0) - (a.stake ?? 0) || a.uid - b.uid);
-    const permitted = new Set(byStake.slice(0, Math.min(byStake.length, maxValidators)).filter((n) => (n.stake ?? 0) >= minValidatorStake).map((n) => n.uid));
-    return {
-      netuid,
-      block: head().number,
-      uids: neurons.map((n) => n.uid),
-      hotkeys: neurons.map((n) => n.hotkey),
-      coldkeys: neurons.map((n) => n.hotkey),
-      stake: neurons.map((n) => n.stake ?? 0),
-      validatorPermit: neurons.map((n) => permitted.has(n.uid)),
-      incentive: neurons.map((n) => (total > 0 ? (received.get(n.uid) ?? 0) / total : 0)),
-      lastUpdate: neurons.map((n) => subnet.weights[String(n.uid)]?.block ?? 0),
-      active: neurons.map(() => true),
-    };
+  /** When reads of window `w`'s gradients open: just after `time_max` of its put window (inclusive bound). */
+  const readsOpenAtMs = (w: number): number => {
+    if (options.window === undefined) return Number.NEGATIVE_INFINITY;
+    const anchor = (w + 1) * options.window.blocksPerWindow;
+    // A window number no run reaches (a hostile key): never open, rather than overflow the clock.
+    if (!Number.isSafeInteger(anchor) || !Number.isSafeInteger(genesisMs + anchor * blockTimeMs)) return Number.POSITIVE_INFINITY;
+    return putWindowBounds(genesisMs + putWindowAnchorBlock(w, options.window.blocksPerWindow) * blockTimeMs, options.window.putWindowMs).timeMaxMs + 1;
   };
 
   const hyperparams = (): Omit<Hyperparams, 'weightsVersionKey'> & { weightsVersionKey: string } => ({
     tempo, commitRevealEnabled: false, revealPeriodEpochs: 0, weightsRateLimit, weightsVersionKey: '0', minAllowedWeights: 0, blockTimeMs,
   });
 
-  const uidOf = (netuid: number, hotkey: string): number => {
-    const neuron = state.subnet(netuid).neurons.find((n) => n.hotkey === hotkey);
-    if (neuron === undefined) throw NotRegisteredError.of(hotkey, netuid);
-    return neuron.uid;
+  const handleChainPost = async (req: IncomingMessage, res: ServerResponse, path: string, netuid: number, call: string): Promise<void> => {
+    if (call === 'stake' && !faucet) throw new UnauthorizedError('The stake faucet is off on this devnet: the operator turns it on with --faucet (startDevnet({ faucet: true })).');
+    const signed = signedHeaders(req);
+    // Refused before the body and before any cryptography: only a registration may come from a stranger.
+    if (call !== 'register' && state.neuron(netuid, signed.hotkey) === undefined) throw NotRegisteredError.of(signed.hotkey, netuid);
+    verifySigned('POST', path, signed, state.lastNonce(signed.hotkey), Date.now());
+    const body = await readSmallBody(req, MAX_CHAIN_BODY_BYTES, `POST ${path}`);
+    assertBodyHash(signed, body, `POST ${path}`);
+    // The same request may have raced in twice while its body arrived: the nonce decides again, synchronously.
+    if (signed.nonce <= state.lastNonce(signed.hotkey)) throw new ReplayedError(`Nonce ${signed.nonce} of ${signed.hotkey} was just accepted: the request was replayed.`);
+    const { hotkey } = signed;
+    const block = head().number;
+    let answer: unknown;
+    let changed = true;
+    if (call === 'register') {
+      const registered = chain.register(netuid, hotkey, block);
+      changed = registered.changed;
+      answer = { uid: registered.uid, block: registered.block };
+    } else if (call === 'stake') {
+      answer = { stake: chain.addStake(netuid, hotkey, parseJsonObject(body, 'A stake body').amount), block };
+    } else if (call === 'commitment') {
+      chain.setCommitment(netuid, hotkey, body, u8aToHex(body), block);
+      answer = { block };
+    } else {
+      chain.setWeights(netuid, hotkey, parseJsonObject(body, 'A weights body'), block);
+      answer = { block };
+    }
+    // Accepted: the hotkey is registered now, so its nonce is kept (and saved with the change).
+    state.recordNonce(hotkey, signed.nonce);
+    if (changed) state.save();
+    sendJson(res, 200, answer);
+  };
+
+  let bytesInFlight = 0;
+  const uploadsByBucket = new Map<string, number>();
+
+  const handlePut = async (req: IncomingMessage, res: ServerResponse, path: string, bucket: string, key: string): Promise<void> => {
+    // Everything that can refuse the upload runs on the headers, before one byte of the body is read.
+    const signed = signedHeaders(req);
+    if (signed.hotkey !== bucket) throw new UnauthorizedError(`Hotkey ${signed.hotkey} may not write into bucket ${bucket}: only the bucket's own hotkey may.`);
+    if (state.neuron(runNetuid, signed.hotkey) === undefined) {
+      throw new NotRegisteredError(`Hotkey ${signed.hotkey} is not registered on netuid ${runNetuid}, the run's subnet; register there before writing.`);
+    }
+    const size = declaredLength(req, objects.limits.maxObjectBytes, `Object ${key}`);
+    verifySigned('PUT', path, signed, state.lastNonce(signed.hotkey), Date.now());
+    objects.plan(bucket, key, size);
+    if (bytesInFlight + size > maxBytesInFlight) throw busy(`The devnet is receiving ${bytesInFlight} bytes of uploads (at most ${maxBytesInFlight} at once); retry in a second.`);
+    const open = uploadsByBucket.get(bucket) ?? 0;
+    if (open >= maxUploadsPerBucket) throw busy(`Bucket ${bucket} has ${open} uploads in progress (at most ${maxUploadsPerBucket}); retry when one has finished.`);
+    // Accepted for streaming: the nonce is spent now, so a copy of this request racing in is a replay.
+    state.recordNonce(signed.hotkey, signed.nonce);
+    bytesInFlight += size;
+    uploadsByBucket.set(bucket, open + 1);
+    let info: ObjectInfo;
+    try {
+      info = await objects.write(bucket, key, req, size, signed.bodySha256, () => {
+        if (state.neuron(runNetuid, bucket) === undefined) throw NotRegisteredError.of(bucket, runNetuid);
+      });
+    } finally {
+      bytesInFlight -= size;
+      const left = (uploadsByBucket.get(bucket) ?? 1) - 1;
+      if (left > 0) uploadsByBucket.set(bucket, left);
+      else uploadsByBucket.delete(bucket);
+    }
+    state.save();
+    sendJson(res, 200, info);
+  };
+
+  const handleRead = async (res: ServerResponse, method: 'GET' | 'HEAD', bucket: string, key: string): Promise<void> => {
+    const parsed = parseDevnetObjectKey(key);
+    if (parsed === undefined) throw new BadRequestError(`Object key '${key.slice(0, 200)}' is not one the devnet stores.`);
+    const info = objects.info(bucket, key);
+    if (info === undefined) throw NotFoundError.of(`Object ${bucket}/${key}`);
+    if (method === 'GET' && parsed.name.gatedUntilPutWindowCloses === true && parsed.number !== undefined) {
+      const opensAt = readsOpenAtMs(parsed.number);
+      const now = Date.now();
+      if (now < opensAt) {
+        throw new TooEarlyError(
+          `Object ${bucket}/${key} is not served before the put window of window ${parsed.number} closes` +
+            `${Number.isFinite(opensAt) ? ` (${new Date(opensAt).toISOString()}, in ${opensAt - now} ms)` : ''}: no peer may read another's submission while uploads still count. HEAD answers meanwhile.`,
+        );
+      }
+    }
+    const headers = {
+      ...CROSS_ORIGIN_ISOLATION, 'Cache-Control': 'no-store',
+      'Content-Type': 'application/octet-stream', 'Content-Length': String(info.size),
+      'Last-Modified': new Date(info.lastModifiedMs).toUTCString(), [HEADER_LAST_MODIFIED_MS]: String(info.lastModifiedMs), [HEADER_SHA256]: info.sha256 ?? '',
+    };
+    if (method === 'HEAD') {
+      res.writeHead(200, headers);
+      res.end();
+      return;
+    }
+    const object = await objects.open(bucket, key);
+    res.writeHead(200, headers);
+    // A client that goes away mid-download ends the pipeline; nothing to answer then.
+    await pipeline(object.body, res).catch(() => res.destroy());
   };
 
   const handleApi = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
-    const parts = url.pathname.split('/').slice(3).map(decodeURIComponent); // after /api/<area>
-    const area = url.pathname.split('/')[2];
+    const segments = url.pathname.split('/');
+    const area = segments[2];
+    // decodeURIComponent throws URIError on a malformed escape: answered 400 by sendError.
+    const parts = segments.slice(3).map((p) => decodeURIComponent(p)); // after /api/<area>
     const method = req.method ?? 'GET';
     if (area === 'chain') {
       const [first, second, third] = parts;
-      if (method === 'GET' && first === 'head') return sendJson(res, 200, head());
-      if (method === 'GET' && first === 'blocks' && second !== undefined && third === 'timestamp') {
+      if (parts.length === 1 && method === 'GET' && first === 'head') return sendJson(res, 200, head());
+      if (parts.length === 3 && method === 'GET' && first === 'blocks' && second !== undefined && third === 'timestamp') {
         const n = Number(second);
-        if (!Number.isInteger(n) || n < 0) throw new BadRequestError(`Block '${second}' is not a block number.`);
+        if (!/^[0-9]{1,15}$/.test(second)) throw new BadRequestError(`Block '${second.slice(0, 20)}' is not a block number.`);
         if (n > head().number) throw NotFoundError.of(`Block ${n} (head is ${head().number})`);
         return sendJson(res, 200, { number: n, timestampMs: genesisMs + n * blockTimeMs });
       }
-      if (first === undefined) throw NotFoundError.of(`API route ${url.pathname}`);
+      if (first === undefined || second === undefined || parts.length !== 2) throw NotFoundError.of(`API route ${method} ${url.pathname.slice(0, 200)}`);
       const netuid = parseNetuid(first);
-      if (method === 'GET' && second === 'metagraph') return sendJson(res, 200, metagraph(netuid));
+      if (method === 'GET' && second === 'metagraph') return sendJson(res, 200, chain.metagraph(netuid, head().number));
       if (method === 'GET' && second === 'hyperparams') return sendJson(res, 200, hyperparams());
       if (method === 'GET' && second === 'commitments') return sendJson(res, 200, state.subnet(netuid).commitments);
+      if (method === 'GET' && second === 'validators') return sendJson(res, 200, { hotkeys: netuid === runNetuid ? runValidators : [] } satisfies DevnetValidatorsBody);
       if (method === 'POST' && (second === 'register' || second === 'commitment' || second === 'weights' || second === 'stake')) {
-        const body = await readBody(req, 64 * 1024);
-        const hotkey = authenticate(req, url.pathname, body);
-        const subnet = state.subnet(netuid);
-        const block = head().number;
-        if (second === 'register') {
-          const existing = subnet.neurons.find((n) => n.hotkey === hotkey);
-          if (existing !== undefined) {
-            state.save();
-            return sendJson(res, 200, { uid: existing.uid, block: existing.registeredAtBlock });
-          }
-          const recent = subnet.neurons.filter((n) => n.registeredAtBlock > block - registrationInterval).length;
-          if (recent >= maxRegistrations) {
-            state.save();
-            throw new RateLimitedError(`Subnet ${netuid} accepted ${recent} registrations in the last ${registrationInterval} blocks (limit ${maxRegistrations}); retry in a few blocks.`);
-          }
-          if (subnet.neurons.length >= maxUids) throw new RateLimitedError(`Subnet ${netuid} is full (${maxUids} uids).`);
-          const taken = new Set(subnet.neurons.map((n) => n.uid));
-          let uid = 0;
-          while (taken.has(uid)) uid++;
-          const neuron = { uid, hotkey, registeredAtBlock: block };
-          subnet.neurons.push(neuron);
-          state.save();
-          return sendJson(res, 200, { uid: neuron.uid, block });
-        }
-        const uid = uidOf(netuid, hotkey);
-        if (second === 'stake') {
-          const { amount } = JSON.parse(new TextDecoder().decode(body)) as Partial<DevnetStakeBody>;
-          if (typeof amount !== 'number' || !Number.isFinite(amount) || amount <= 0) throw new BadRequestError('Stake needs {amount}: a positive finite number.');
-          const neuron = subnet.neurons.find((n) => n.uid === uid)!;
-          neuron.stake = (neuron.stake ?? 0) + amount;
-          state.save();
-          return sendJson(res, 200, { stake: neuron.stake, block });
-        }
-        if (second === 'commitment') {
-          if (body.length > 128) throw OversizedError.of(body.length, 128, 'A commitment');
-          subnet.commitments[hotkey] = { block, dataHex: u8aToHex(body) };
-          state.save();
-          return sendJson(res, 200, { block });
-        }
-        const parsed = JSON.parse(new TextDecoder().decode(body)) as Partial<DevnetWeightsBody>;
-        const { uids, weights, versionKey } = parsed;
-        if (!Array.isArray(uids) || !Array.isArray(weights) || uids.length !== weights.length || typeof versionKey !== 'string'
-          || !uids.every((u) => subnet.neurons.some((n) => n.uid === u))
-          || !weights.every((w) => Number.isInteger(w) && w >= 0 && w <= 65_535) || new Set(uids).size !== uids.length) {
-          throw new BadRequestError('Weights need {uids, weights, versionKey}: equal lengths, distinct registered uids, u16 weights.');
-        }
-        const last = subnet.weights[String(uid)];
-        if (last !== undefined && block - last.block < weightsRateLimit) throw new RateLimitedError(`uid ${uid} set weights at block ${last.block}; the limit is one per ${weightsRateLimit} blocks.`);
-        subnet.weights[String(uid)] = { block, uids, weights, versionKey };
-        state.save();
-        return sendJson(res, 200, { block });
+        return handleChainPost(req, res, url.pathname, netuid, second);
       }
-      throw NotFoundError.of(`API route ${method} ${url.pathname}`);
+      throw NotFoundError.of(`API route ${method} ${url.pathname.slice(0, 200)}`);
     }
     if (area === 'storage') {
       const [bucketText, ...keyParts] = parts;
-      if (bucketText === undefined) throw NotFoundError.of(`API route ${url.pathname}`);
+      if (bucketText === undefined || bucketText === '') throw NotFoundError.of(`API route ${url.pathname.slice(0, 200)}`);
       const bucket = parseSs58(bucketText, 'Bucket');
       const key = keyParts.join('/');
-      if (key === '' && method === 'GET') return sendJson(res, 200, state.listObjects(bucket, url.searchParams.get('prefix') ?? ''));
-      if (!OBJECT_KEY_PATTERN.test(key) || key.includes('..')) throw new BadRequestError(`Object key '${key}' is not allowed: use letters, digits, '.', '_', '-', '/' (at most 200).`);
-      if (method === 'PUT') {
-        const body = await readBody(req, maxObjectBytes);
-        const hotkey = authenticate(req, url.pathname, body);
-        if (hotkey !== bucket) throw new UnauthorizedError(`Hotkey ${hotkey} may not write into bucket ${bucket}: only the bucket's own hotkey may.`);
-        if (!state.isRegisteredAnywhere(hotkey)) throw new UnauthorizedError(`Hotkey ${hotkey} is not registered on any subnet; register before writing.`);
-        const info: ObjectInfo = { bucket, key, size: body.length, lastModifiedMs: Date.now(), sha256: sha256Hex(body) };
-        state.putObject(bucket, key, body, info);
-        state.save();
-        return sendJson(res, 200, info);
-      }
-      if (method === 'GET' || method === 'HEAD') {
-        const info = state.objectInfo(bucket, key);
-        if (info === undefined) throw NotFoundError.of(`Object ${bucket}/${key}`);
-        const headers = {
-          'Content-Type': 'application/octet-stream', 'Content-Length': String(info.size),
-          'Last-Modified': new Date(info.lastModifiedMs).toUTCString(), [HEADER_LAST_MODIFIED_MS]: String(info.lastModifiedMs), [HEADER_SHA256]: info.sha256 ?? '',
-        };
-        if (method === 'HEAD') {
-          res.writeHead(200, { ...CROSS_ORIGIN_ISOLATION, ...headers });
-          res.end();
-          return;
-        }
-        return send(res, 200, state.objectData(bucket, key), headers);
-      }
+      if (key === '' && method === 'GET') return sendJson(res, 200, objects.list(bucket, (url.searchParams.get('prefix') ?? '').slice(0, 200)));
+      if (method === 'PUT') return handlePut(req, res, url.pathname, bucket, key);
+      if (method === 'GET' || method === 'HEAD') return handleRead(res, method, bucket, key);
     }
-    throw NotFoundError.of(`API route ${method} ${url.pathname}`);
+    throw NotFoundError.of(`API route ${method} ${url.pathname.slice(0, 200)}`);
   };
 
-  const serveApp = async (res: ServerResponse, url: URL): Promise<void> => {
+  const serveApp = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw NotFoundError.of(`${req.method ?? ''} ${url.pathname.slice(0, 200)} (the app is read-only)`);
     if (appDir === undefined) return send(res, 404, 'This devnet serves no app (start it with an app directory).', { 'Content-Type': 'text/plain' });
     const relative = normalize(decodeURIComponent(url.pathname)).replace(/^([/\\])+/, '');
     let path = join(appDir, relative);
-    if (!path.startsWith(appDir)) return send(res, 403, 'Forbidden', { 'Content-Type': 'text/plain' });
+    if (path !== appDir && !path.startsWith(appDir + sep)) return send(res, 403, 'Forbidden', { 'Content-Type': 'text/plain' });
     const info = await stat(path).catch(() => undefined);
     if (info === undefined || info.isDirectory()) path = info?.isDirectory() === true ? join(path, 'index.html') : join(appDir, 'index.html');
-    const data = await readFile(path).catch(() => undefined);
-    if (data === undefined) return send(res, 404, 'Not found: run `npm run build` first.', { 'Content-Type': 'text/plain' });
-    return send(res, 200, data, { 'Content-Type': MIME[extname(path)] ?? 'application/octet-stream' });
+    const handle = await open(path, 'r').catch(() => undefined);
+    if (handle === undefined) return send(res, 404, 'Not found: run `npm run build` first.', { 'Content-Type': 'text/plain' });
+    const size = (await handle.stat()).size;
+    res.writeHead(200, { ...CROSS_ORIGIN_ISOLATION, 'Cache-Control': 'no-store', 'Content-Type': MIME[extname(path)] ?? 'application/octet-stream', 'Content-Length': String(size) });
+    if (req.method === 'HEAD') {
+      await handle.close();
+      res.end();
+      return;
+    }
+    await pipeline(handle.createReadStream({ autoClose: true }), res).catch(() => res.destroy());
   };
 
-  const server: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://devnet.local');
-    const isApi = url.pathname.startsWith('/api/');
-    if (isApi) {
+  const server: Server = createServer({
+    headersTimeout: options.headersTimeoutMs ?? 10_000,
+    requestTimeout: options.requestTimeoutMs ?? 120_000,
+    keepAliveTimeout: 5_000,
+    // How often the timeouts above are checked (Node's default is 30 s): idle sockets go quickly.
+    connectionsCheckingInterval: 1_000,
+  }, (req, res) => {
+    const work = (async () => {
+      let url: URL;
+      try {
+        url = new URL(req.url ?? '/', 'http://devnet.local');
+      } catch {
+        throw new BadRequestError('The request target is not a valid URL path.');
+      }
+      const isApi = url.pathname.startsWith('/api/');
+      if (!isApi) return serveApp(req, res, url);
       for (const [name, value] of Object.entries(API_CORS)) res.setHeader(name, value);
-      if (req.method === 'OPTIONS') {
-        send(res, 204, '');
-        return;
-      }
-    }
-    const work = isApi ? handleApi(req, res, url) : serveApp(res, url);
-    work.catch((error: unknown) => {
-      const netError = error instanceof NetError ? error
-        : error instanceof SyntaxError ? new BadRequestError(`Malformed JSON body: ${error.message}`)
-        : undefined;
-      if (netError === undefined) console.error('devnet: internal error', error);
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      const status = netError === undefined ? 500 : (STATUS[netError.code] ?? 500);
-      sendJson(res, status, { code: netError?.code ?? 'unavailable', message: netError?.message ?? 'Internal error in the devnet coordinator.' });
-    });
+      if (req.method === 'OPTIONS') return send(res, 204, '');
+      return handleApi(req, res, url);
+    })();
+    work.catch((error: unknown) => sendError(req, res, error));
   });
+  server.maxConnections = options.maxConnections ?? 512;
 
-  const wss = new WebSocketServer({ noServer: true });
-  server.on('upgrade', (req, socket, upgradeHead) => {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WEBSOCKET_PAYLOAD });
+  let upgrading = 0;
+  server.on('upgrade', (req: IncomingMessage, socket, upgradeHead: Buffer) => {
+    socket.on('error', () => socket.destroy());
     if (req.url !== '/api/chain/ws') {
       socket.destroy();
       return;
     }
+    if (wss.clients.size + upgrading >= maxWebSockets) {
+      socket.end(`HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    // Counted from the handshake's start, so a burst of upgrades cannot overshoot the cap.
+    upgrading++;
+    let pending = true;
+    const settled = (): void => {
+      if (pending) upgrading--;
+      pending = false;
+    };
+    socket.once('close', settled);
     wss.handleUpgrade(req, socket, upgradeHead, (ws: WebSocket) => {
+      settled();
+      const alive = ws as WebSocket & { alive?: boolean };
+      alive.alive = true;
+      // An oversized or malformed frame closes this socket (ws answers 1009/1002); it must not reach the process.
+      ws.on('error', () => ws.terminate());
+      ws.on('pong', () => (alive.alive = true));
+      // Clients have nothing to say on the block stream; whatever they send is ignored.
+      ws.on('message', () => {});
       ws.send(JSON.stringify({ type: 'block', ...head() }));
     });
   });
@@ -408,8 +475,24 @@ export async function startDevnet(options: DevnetOptions): Promise<RunningDevnet
     if (h.number === lastBroadcast) return;
     lastBroadcast = h.number;
     const message = JSON.stringify({ type: 'block', ...h });
-    for (const client of wss.clients) client.send(message);
+    for (const client of wss.clients) {
+      if (client.bufferedAmount > MAX_WEBSOCKET_BUFFERED) client.terminate();
+      else client.send(message);
+    }
   }, Math.max(20, Math.floor(blockTimeMs / 10)));
+  // Sockets whose peer vanished without closing answer no ping: dropped at the next round.
+  const heartbeat = setInterval(() => {
+    for (const client of wss.clients) {
+      const c = client as WebSocket & { alive?: boolean };
+      if (c.alive === false) {
+        c.terminate();
+        continue;
+      }
+      c.alive = false;
+      c.ping();
+    }
+  }, 30_000);
+  heartbeat.unref();
 
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
@@ -420,8 +503,10 @@ export async function startDevnet(options: DevnetOptions): Promise<RunningDevnet
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     port,
     state,
+    objects,
     close: async () => {
       clearInterval(ticker);
+      clearInterval(heartbeat);
       for (const client of wss.clients) client.terminate();
       wss.close();
       server.closeAllConnections();
@@ -429,4 +514,3 @@ export async function startDevnet(options: DevnetOptions): Promise<RunningDevnet
     },
   };
 }
-

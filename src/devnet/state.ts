@@ -1,12 +1,12 @@
 /**
- * Durable state of the devnet coordinator: registrations, commitments, weights, accepted nonces
- * (`state.json`) and stored objects (`objects/<bucket>/<hex key>.bin` + `.json` metadata). Every
- * change is written to a temporary file and renamed over the old one before the HTTP answer goes
- * out, so a killed process loses nothing it acknowledged.
+ * Durable chain state of the devnet coordinator: registrations, stake, commitments, weights and
+ * the last accepted request nonce of each registered hotkey (`state.json`; stored objects live in
+ * `objects.ts`). Every change is written to a temporary file and renamed over the old one before
+ * the HTTP answer goes out, so a killed process loses nothing it acknowledged. Reads never change
+ * the state: a read of a subnet that does not exist sees an empty one and creates nothing.
  */
-import { mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ObjectInfo } from '../net/types.ts';
 
 export interface Neuron {
   readonly uid: number;
@@ -37,7 +37,11 @@ export interface PersistentState {
   readonly genesisMs: number;
   readonly blockTimeMs: number;
   subnets: Record<string, SubnetState>;
-  /** hotkey → last accepted request nonce. */
+  /**
+   * hotkey → last accepted request nonce, for registered hotkeys only: an entry is added when a
+   * registered hotkey's request is accepted and dropped when the hotkey is pruned from its last
+   * subnet, so the map never holds more entries than there are neurons.
+   */
   lastNonce: Record<string, number>;
 }
 
@@ -47,22 +51,17 @@ function writeAtomic(path: string, data: string | Uint8Array): void {
   renameSync(tmp, path);
 }
 
-function hexKey(key: string): string {
-  return Buffer.from(key, 'utf8').toString('hex');
-}
-
 export class DevnetState {
   readonly state: PersistentState;
   private readonly statePath: string;
-  private readonly objectsDir: string;
 
   constructor(readonly dir: string, blockTimeMs: number) {
     mkdirSync(dir, { recursive: true });
     this.statePath = join(dir, 'state.json');
-    this.objectsDir = join(dir, 'objects');
-    mkdirSync(this.objectsDir, { recursive: true });
     if (existsSync(this.statePath)) {
       this.state = JSON.parse(readFileSync(this.statePath, 'utf8')) as PersistentState;
+      // A state from before nonces were bounded may hold any signer's nonce: keep the registered ones.
+      for (const hotkey of Object.keys(this.state.lastNonce)) if (!this.isRegisteredAnywhere(hotkey)) delete this.state.lastNonce[hotkey];
     } else {
       this.state = { version: 1, genesisMs: Date.now(), blockTimeMs, subnets: {}, lastNonce: {} };
       this.save();
@@ -73,7 +72,21 @@ export class DevnetState {
     writeAtomic(this.statePath, JSON.stringify(this.state));
   }
 
+  /** The subnet, or an empty one that is not stored (a read must not create a subnet). */
   subnet(netuid: number): SubnetState {
+    return this.state.subnets[String(netuid)] ?? { neurons: [], weights: {}, commitments: {} };
+  }
+
+  hasSubnet(netuid: number): boolean {
+    return this.state.subnets[String(netuid)] !== undefined;
+  }
+
+  subnetCount(): number {
+    return Object.keys(this.state.subnets).length;
+  }
+
+  /** The stored subnet, created when missing: only for a change that has passed every check. */
+  subnetForWrite(netuid: number): SubnetState {
     const key = String(netuid);
     let s = this.state.subnets[key];
     if (s === undefined) {
@@ -83,33 +96,30 @@ export class DevnetState {
     return s;
   }
 
+  neuron(netuid: number, hotkey: string): Neuron | undefined {
+    return this.state.subnets[String(netuid)]?.neurons.find((n) => n.hotkey === hotkey);
+  }
+
   isRegisteredAnywhere(hotkey: string): boolean {
     return Object.values(this.state.subnets).some((s) => s.neurons.some((n) => n.hotkey === hotkey));
   }
 
-  putObject(bucket: string, key: string, data: Uint8Array, info: ObjectInfo): void {
-    const dir = join(this.objectsDir, bucket);
-    mkdirSync(dir, { recursive: true });
-    writeAtomic(join(dir, `${hexKey(key)}.bin`), data);
-    writeAtomic(join(dir, `${hexKey(key)}.json`), JSON.stringify(info));
+  lastNonce(hotkey: string): number {
+    return this.state.lastNonce[hotkey] ?? 0;
   }
 
-  objectInfo(bucket: string, key: string): ObjectInfo | undefined {
-    const path = join(this.objectsDir, bucket, `${hexKey(key)}.json`);
-    return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as ObjectInfo) : undefined;
+  /** Records an accepted nonce of a registered hotkey (in memory; persisted by the next `save`). */
+  recordNonce(hotkey: string, nonce: number): void {
+    this.state.lastNonce[hotkey] = nonce;
   }
 
-  objectData(bucket: string, key: string): Uint8Array {
-    return readFileSync(join(this.objectsDir, bucket, `${hexKey(key)}.bin`));
-  }
-
-  listObjects(bucket: string, prefix: string): ObjectInfo[] {
-    const dir = join(this.objectsDir, bucket);
-    if (!existsSync(dir)) return [];
-    return readdirSync(dir)
-      .filter((f) => f.endsWith('.json'))
-      .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as ObjectInfo)
-      .filter((info) => info.key.startsWith(prefix))
-      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  /** Removes `neuron` from `netuid` with its weights and commitment; its nonce goes when it holds no uid anywhere. */
+  removeNeuron(netuid: number, neuron: Neuron): void {
+    const subnet = this.state.subnets[String(netuid)];
+    if (subnet === undefined) return;
+    subnet.neurons = subnet.neurons.filter((n) => n !== neuron);
+    delete subnet.weights[String(neuron.uid)];
+    delete subnet.commitments[neuron.hotkey];
+    if (!this.isRegisteredAnywhere(neuron.hotkey)) delete this.state.lastNonce[neuron.hotkey];
   }
 }

@@ -6,8 +6,8 @@
 import { hexToU8a } from '@polkadot/util';
 import { BadRequestError, NotFoundError, OversizedError, UnavailableError, netErrorFromWire } from './errors.ts';
 import {
-  HEADER_HOTKEY, HEADER_LAST_MODIFIED_MS, HEADER_NONCE, HEADER_SHA256, HEADER_SIGNATURE,
-  devnetRequestMessage, type DevnetErrorBody, type DevnetHead, type DevnetStakeBody,
+  HEADER_LAST_MODIFIED_MS, HEADER_SHA256,
+  devnetRequestMessage, devnetSignedHeaders, type DevnetErrorBody, type DevnetHead, type DevnetStakeBody, type DevnetValidatorsBody,
 } from './devnet-protocol.ts';
 import { normalizeMaxWeight } from './subtensor-encoding.ts';
 import { readGatedObject } from './time-gate.ts';
@@ -54,7 +54,8 @@ class DevnetHttp {
       if (this.signer === undefined) throw new BadRequestError(`${method} ${path} must be signed, but this client has no signer.`);
       const nonce = nextNonce(init.signAs);
       const signature = await this.signer.signRaw(init.signAs, devnetRequestMessage({ method, path, hotkey: init.signAs, body, nonce }));
-      Object.assign(headers, { [HEADER_HOTKEY]: init.signAs, [HEADER_NONCE]: String(nonce), [HEADER_SIGNATURE]: signature });
+      // The body's hash travels beside the signature: the server checks both before the body.
+      Object.assign(headers, devnetSignedHeaders(init.signAs, nonce, signature, body));
     }
     let response: Response;
     try {
@@ -118,6 +119,11 @@ export class DevnetChain implements Chain {
     return { ...h, weightsVersionKey: BigInt(h.weightsVersionKey) };
   }
 
+  /** The hotkeys the subnet owner named as the run's validators (`npm run devnet -- --validators`); empty when none are named. */
+  async runValidators(netuid: number): Promise<readonly string[]> {
+    return (await this.http.json<DevnetValidatorsBody>('GET', `/api/chain/${netuid}/validators`)).hotkeys;
+  }
+
   async commitments(netuid: number): Promise<Map<string, Commitment>> {
     const raw = await this.http.json<Record<string, { block: number; dataHex: string }>>('GET', `/api/chain/${netuid}/commitments`);
     return new Map(Object.entries(raw).map(([hotkey, c]) => [hotkey, { block: c.block, data: hexToU8a(c.dataHex) }]));
@@ -132,6 +138,7 @@ export class DevnetChain implements Chain {
    * Devnet only (no subtensor counterpart with this shape): adds `amount` stake to `hotkey`, signed
    * by it, out of thin air, so a test or a local operator can earn a validator permit when the
    * devnet limits permits (`maxAllowedValidators`, `minValidatorStake`). Returns the total stake.
+   * The faucet is off unless the operator started the devnet with it (`--faucet`, `faucet: true`).
    */
   async addStake(hotkey: string, netuid: number, amount: number): Promise<{ stake: number; block: number }> {
     const body = new TextEncoder().encode(JSON.stringify({ amount } satisfies DevnetStakeBody));

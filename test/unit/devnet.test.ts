@@ -7,7 +7,7 @@ import { WebSocket } from 'ws';
 import { DevnetOwnerError, startDevnet, type RunningDevnet } from '../../src/devnet/server.ts';
 import { DevnetChain, DevnetStorage, type WebSocketConstructor } from '../../src/net/devnet-client.ts';
 import { KeyringSigner } from '../../src/net/keyring-signer.ts';
-import { HEADER_HOTKEY, HEADER_NONCE, HEADER_SIGNATURE, devnetRequestMessage } from '../../src/net/devnet-protocol.ts';
+import { HEADER_HOTKEY, HEADER_NONCE, HEADER_SHA256, HEADER_SIGNATURE, devnetRequestMessage, sha256Hex } from '../../src/net/devnet-protocol.ts';
 import { BadRequestError, NotRegisteredError, OversizedError, RateLimitedError, TooEarlyError, TooLateError } from '../../src/net/errors.ts';
 
 const signer = await KeyringSigner.fromUris([]);
@@ -23,7 +23,8 @@ let devnet: RunningDevnet;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'devnet-test-'));
-  devnet = await startDevnet({ dir, blockTimeMs: 100, maxObjectBytes: 4096, maxRegistrationsPerInterval: 3, registrationIntervalBlocks: 100_000 });
+  // Netuid 1 is this devnet's run: registering there unlocks storage writes.
+  devnet = await startDevnet({ dir, blockTimeMs: 100, runNetuid: 1, maxObjectBytes: 4096, maxRegistrationsPerInterval: 3, registrationIntervalBlocks: 100_000 });
 });
 afterAll(async () => {
   await devnet.close();
@@ -65,7 +66,7 @@ describe('devnet coordinator (real HTTP server, real sr25519 keys)', () => {
     expect(await storage.head(alice, 'gradient-8-0')).toBeUndefined();
     await storage.put('debug-7-0', Uint8Array.of(1));
     expect((await storage.list(alice, 'gradient-')).map((o) => o.key)).toEqual(['gradient-7-0']);
-    await expect(storage.put('big', new Uint8Array(4097))).rejects.toThrow(OversizedError);
+    await expect(storage.put('gradient-8-0', new Uint8Array(4097))).rejects.toThrow(OversizedError);
   });
 
   it('rejects unsigned, wrongly signed, foreign-bucket and replayed writes', async () => {
@@ -77,27 +78,33 @@ describe('devnet coordinator (real HTTP server, real sr25519 keys)', () => {
 
     // Bob signs a request that claims to come from Alice.
     const nonce = Date.now();
+    const sha = sha256Hex(body);
     const forged = await signer.signRaw(bob, devnetRequestMessage({ method: 'PUT', path, hotkey: alice, body, nonce }));
-    const wrong = await rawPut(path, body, { [HEADER_HOTKEY]: alice, [HEADER_NONCE]: String(nonce), [HEADER_SIGNATURE]: forged });
+    const wrong = await rawPut(path, body, { [HEADER_HOTKEY]: alice, [HEADER_NONCE]: String(nonce), [HEADER_SIGNATURE]: forged, [HEADER_SHA256]: sha });
     expect(wrong.status).toBe(401);
 
     // Bob signs correctly as himself but targets Alice's bucket.
     const bobNonce = Date.now() + 1;
     const bobSig = await signer.signRaw(bob, devnetRequestMessage({ method: 'PUT', path, hotkey: bob, body, nonce: bobNonce }));
-    const foreign = await rawPut(path, body, { [HEADER_HOTKEY]: bob, [HEADER_NONCE]: String(bobNonce), [HEADER_SIGNATURE]: bobSig });
+    const foreign = await rawPut(path, body, { [HEADER_HOTKEY]: bob, [HEADER_NONCE]: String(bobNonce), [HEADER_SIGNATURE]: bobSig, [HEADER_SHA256]: sha });
     expect(foreign.status).toBe(403);
 
     // A valid request goes through once; sending the same bytes again is a replay.
     const okNonce = Date.now() + 2;
     const okSig = await signer.signRaw(alice, devnetRequestMessage({ method: 'PUT', path, hotkey: alice, body, nonce: okNonce }));
-    const headers = { [HEADER_HOTKEY]: alice, [HEADER_NONCE]: String(okNonce), [HEADER_SIGNATURE]: okSig };
+    const headers = { [HEADER_HOTKEY]: alice, [HEADER_NONCE]: String(okNonce), [HEADER_SIGNATURE]: okSig, [HEADER_SHA256]: sha };
     expect((await rawPut(path, body, headers)).status).toBe(200);
     const replay = await rawPut(path, body, headers);
     expect(replay.status).toBe(409);
     // The same signature moved to another key (path) does not verify.
     expect((await rawPut(`/api/storage/${alice}/gradient-10-0`, body, headers)).status).toBe(401);
-    // …nor with a tampered body.
-    expect((await rawPut(path, Uint8Array.of(1, 2, 4), { ...headers, [HEADER_NONCE]: String(okNonce + 1) })).status).toBe(401);
+    // …nor with a tampered nonce, nor with a tampered body under the signed hash.
+    expect((await rawPut(path, body, { ...headers, [HEADER_NONCE]: String(okNonce + 1) })).status).toBe(401);
+    const tamperNonce = Date.now() + 3;
+    const tamperSig = await signer.signRaw(alice, devnetRequestMessage({ method: 'PUT', path, hotkey: alice, body, nonce: tamperNonce }));
+    const tampered = await rawPut(path, Uint8Array.of(1, 2, 4), { ...headers, [HEADER_NONCE]: String(tamperNonce), [HEADER_SIGNATURE]: tamperSig });
+    expect(tampered.status).toBe(401);
+    expect(((await tampered.json()) as { message: string }).message).toMatch(/sha256/);
   });
 
   it('keeps commitments and weights, and refuses them from unregistered hotkeys', async () => {
@@ -220,7 +227,8 @@ describe('devnet restart (child process, SIGKILL)', () => {
       expect(await chain.register(alice, 3)).toMatchObject({ uid: 0 });
       expect(await chain.register(bob, 3)).toMatchObject({ uid: 2 });
       const payload = Uint8Array.from({ length: 300 }, (_, i) => i & 0xff);
-      const stored = await storage.put('gradient-1-1', payload);
+      // Not a gradient: `npm run devnet` serves those only after their put window (window 1's closes 13 s after genesis).
+      const stored = await storage.put('aggregate-1', payload);
       await chain.setCommitment(bob, 3, Uint8Array.of(9, 9));
       const exited = new Promise((r) => first.child.once('exit', r));
       first.child.kill('SIGKILL');
@@ -233,7 +241,7 @@ describe('devnet restart (child process, SIGKILL)', () => {
         const chain2 = new DevnetChain(second.url, signer);
         const storage2 = new DevnetStorage(second.url, signer, bob);
         expect((await chain2.metagraph(3)).hotkeys).toEqual([alice, owner, bob]);
-        const got = await storage2.get(bob, 'gradient-1-1');
+        const got = await storage2.get(bob, 'aggregate-1');
         expect(Array.from(got.data)).toEqual(Array.from(payload));
         expect(got.info.lastModifiedMs).toBe(stored.lastModifiedMs);
         expect(Array.from((await chain2.commitments(3)).get(bob)?.data ?? [])).toEqual([9, 9]);
@@ -256,7 +264,7 @@ describe('devnet validator permits (top-k by stake, like max_allowed_validators)
   let permitNet: RunningDevnet;
   beforeAll(async () => {
     permitDir = mkdtempSync(join(tmpdir(), 'devnet-permit-'));
-    permitNet = await startDevnet({ dir: permitDir, blockTimeMs: 100, maxAllowedValidators: 1, minValidatorStake: 10 });
+    permitNet = await startDevnet({ dir: permitDir, blockTimeMs: 100, maxAllowedValidators: 1, minValidatorStake: 10, faucet: true });
   }, 60_000);
   afterAll(async () => {
     await permitNet.close();
