@@ -184,6 +184,8 @@ export async function runSwarm(options: SwarmOptions): Promise<SwarmResult> {
     const devnet = await startDevnet({
       dir: join(scratch, 'state'), appDir, blockTimeMs: config.window.blockTimeMs, port: options.port ?? 0, maxRegistrationsPerInterval: 256,
       subnetOwners: [{ netuid: config.netuid, hotkey: ownerAccount!.address, uid: config.scoring.burnUid }],
+      // The owner names the swarm's validator as the run's: the browser peers follow only it (issue #14).
+      runValidators: [validatorAccount!.address],
     });
     cleanups.unshift(() => devnet.close());
     log(`devnet at ${devnet.url}`);
@@ -202,7 +204,7 @@ export async function runSwarm(options: SwarmOptions): Promise<SwarmResult> {
     const storage = new DevnetStorage(devnet.url, signer, validatorAccount!.address, config.window.maxSubmissionBytes * 4);
     const validatorEvents: WindowEvent[] = [];
     const validator = new Validator({
-      config, layout, engine, storage, chain, tokens,
+      config, layout, engine, storage, chain, tokens, signer,
       hotkey: validatorAccount!.address,
       persistence: new MemoryPersistence(),
       onEvent: (event) => validatorEvents.push(event),

@@ -70,6 +70,7 @@ export class MemoryNetwork {
   private readonly listeners = new Set<(header: BlockHeader) => void>();
   private readonly commitmentsByHotkey = new Map<string, Commitment>();
   private readonly weightRows = new Map<string, WeightRow>();
+  private runValidatorHotkeys: string[] = [];
   readonly netuid: number;
   readonly hyperparams: Hyperparams;
   readonly maxObjectBytes: number;
@@ -179,6 +180,16 @@ export class MemoryNetwork {
       lastUpdate: this.neurons.map((n) => n.lastUpdate),
       active: this.neurons.map(() => true),
     };
+  }
+
+  /** Names the run's validators (the subnet owner's choice, `Chain.runValidators`); none until set. */
+  setRunValidators(hotkeys: readonly string[]): void {
+    this.runValidatorHotkeys = [...hotkeys];
+  }
+
+  runValidators(netuid: number): readonly string[] {
+    if (netuid !== this.netuid) throw new ChainError(`This in-memory network serves netuid ${this.netuid}, not ${netuid}.`);
+    return [...this.runValidatorHotkeys];
   }
 
   commitments(netuid: number): Map<string, Commitment> {
@@ -304,6 +315,10 @@ class MemoryChain implements Chain {
       if (netuid !== this.network.netuid) throw new ChainError(`This in-memory network serves netuid ${this.network.netuid}, not ${netuid}.`);
       return this.network.hyperparams;
     });
+  }
+
+  runValidators(netuid: number): Promise<readonly string[]> {
+    return settle(() => this.network.runValidators(netuid));
   }
 
   commitments(netuid: number): Promise<Map<string, Commitment>> {

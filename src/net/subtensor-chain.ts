@@ -255,6 +255,17 @@ export class SubtensorChain implements Chain {
     };
   }
 
+  /**
+   * The run's validators on subtensor: the permit holders whose hotkey is owned by the subnet
+   * owner's coldkey (`SubnetOwner(netuid)`). The owner names a validator by registering its hotkey
+   * under that coldkey, which no one else can do; stake, which anyone can buy, names no one.
+   */
+  async runValidators(netuid: number): Promise<readonly string[]> {
+    const owner = (await this.query('subtensorModule', 'subnetOwner')(netuid)).toString();
+    const metagraph = await this.metagraph(netuid);
+    return metagraph.hotkeys.filter((_, i) => metagraph.coldkeys[i] === owner && metagraph.validatorPermit[i] === true);
+  }
+
   async hyperparams(netuid: number): Promise<Hyperparams> {
     const q = (item: string): Promise<Codec> => this.query('subtensorModule', item)(netuid);
     const [tempo, cr, reveal, rate, version, minWeights] = await Promise.all([q('tempo'), q('commitRevealWeightsEnabled'), q('revealPeriodEpochs'), q('weightsSetRateLimit'), q('weightsVersionKey'), q('minAllowedWeights')]);

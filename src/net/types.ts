@@ -63,6 +63,13 @@ export interface Chain {
   blockTimestamp(n: number): Promise<number>;
   metagraph(netuid: number): Promise<Metagraph>;
   hyperparams(netuid: number): Promise<Hyperparams>;
+  /**
+   * The hotkeys whose checkpoints, aggregates and peer lists the run's miners follow, as the subnet
+   * owner names them (issue #14): on the devnet, its operator's `--validators`; on subtensor, the
+   * permit holders registered under the subnet owner's coldkey. Stake alone never makes a validator
+   * one of these: anyone can stake, so anyone could otherwise become the lead.
+   */
+  runValidators(netuid: number): Promise<readonly string[]>;
   /** Hotkey (SS58) → its latest commitment on the subnet. */
   commitments(netuid: number): Promise<Map<string, Commitment>>;
   setCommitment(hotkey: string, netuid: number, data: Uint8Array): Promise<TxResult>;

@@ -17,6 +17,7 @@ import { NetError, OversizedError } from '../net/errors.ts';
 import { verifySubmission } from '../net/submission.ts';
 import type { HexString, ObjectInfo, Storage, TimeGate } from '../net/types.ts';
 import type { SubmissionRejection } from './events.ts';
+import { checkedAggregate, checkedCheckpoint, checkedPeerList, MAX_PEER_LIST_BYTES, openPublication, parameterCountOf, PublicationError, type PublicationContext } from './publications.ts';
 
 export const gradientKey = (window: number, uid: number): string => `gradient-${window}-${uid}`;
 export const signatureKey = (window: number, uid: number): string => `gradient-${window}-${uid}.sig`;
@@ -176,26 +177,27 @@ export async function numberedObjects(storage: Storage, bucket: string, prefix: 
 
 /**
  * The peer list in force at `window` (Templar `tplr.neurons.update_peers`): the newest list posted
- * by `validatorHotkey` whose first effective window is ≤ `window`; `null` when none is.
+ * by `validatorHotkey` whose first effective window is ≤ `window`, opened as a signed publication of
+ * this run (issue #14); `null` when none is, or when the newest one is not a valid publication of
+ * that validator (a forged or garbled list is never followed: the miner gathers every miner instead).
  */
-export async function peerListAt(storage: Storage, validatorHotkey: string, window: number): Promise<PostedPeerList | null> {
+export async function peerListAt(storage: Storage, validatorHotkey: string, window: number, context: PublicationContext): Promise<PostedPeerList | null> {
   const effective = (await numberedObjects(storage, validatorHotkey, 'peers-')).filter((e) => e.n <= window).at(-1);
   if (effective === undefined) return null;
   try {
-    const { data } = await storage.get(validatorHotkey, effective.info.key, { maxBytes: 64 * 1024 });
-    const raw = JSON.parse(new TextDecoder().decode(data)) as Partial<PostedPeerList>;
-    const isUids = (xs: unknown): xs is number[] => Array.isArray(xs) && xs.every((x) => Number.isInteger(x));
-    if (!isUids(raw.peers) || !isUids(raw.reservePeers)) return null;
-    return { peers: raw.peers, reservePeers: raw.reservePeers, firstEffectiveWindow: effective.n };
+    const { data } = await storage.get(validatorHotkey, effective.info.key, { maxBytes: MAX_PEER_LIST_BYTES + 1024 });
+    const { payload } = openPublication(data, context, 'peer-list', validatorHotkey, { maxPayloadBytes: MAX_PEER_LIST_BYTES });
+    const list = checkedPeerList(payload, context.config);
+    return { peers: [...list.peers], reservePeers: [...list.reservePeers], firstEffectiveWindow: effective.n };
   } catch (error) {
-    if (error instanceof NetError || error instanceof SyntaxError) return null;
+    if (error instanceof NetError || error instanceof PublicationError) return null;
     throw error;
   }
 }
 
 /** The uids gathered at `window`: the peer list's gather and reserve peers, or every registered miner before any list exists. */
-export async function gatherUidsAt(storage: Storage, validatorHotkey: string, window: number, allMiners: readonly number[]): Promise<number[]> {
-  const list = await peerListAt(storage, validatorHotkey, window);
+export async function gatherUidsAt(storage: Storage, validatorHotkey: string, window: number, allMiners: readonly number[], context: PublicationContext): Promise<number[]> {
+  const list = await peerListAt(storage, validatorHotkey, window, context);
   if (list === null) return [...allMiners];
   return [...new Set([...list.peers, ...list.reservePeers])].sort((a, b) => a - b);
 }
@@ -204,7 +206,11 @@ export function encodeJson(value: unknown): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(value));
 }
 
-/** A published aggregate or checkpoint whose size does not match the model: another run or a corrupt object. */
+/**
+ * A published aggregate or checkpoint that may not be applied: not a signed publication of this
+ * run by that validator, another model shape, or outside the run's bounds (issue #14). It is never
+ * retried as a network failure: a replay stops there and the window is gathered live instead.
+ */
 export class AggregateFormatError extends Error {
   override readonly name = 'AggregateFormatError';
 }
@@ -217,36 +223,49 @@ export async function publishedAggregates(storage: Storage, validatorHotkey: str
 /**
  * The aggregated update the validator applied in `window` (θ ← θ − update, already scaled by the
  * outer lr), as a dense float32 vector: what a catching-up peer replays
- * (Templar `tplr.neurons.catchup_with_aggregation_server`, gauntlet-spec §3.5).
+ * (Templar `tplr.neurons.catchup_with_aggregation_server`, gauntlet-spec §3.5), once its signature,
+ * run, window and bounds are checked (`openPublication`, `checkedAggregate`).
  */
-export async function readAggregate(storage: Storage, validatorHotkey: string, window: number, parameterCount: number): Promise<Float32Array> {
-  return readParameterVector(storage, validatorHotkey, aggregateKey(window), parameterCount);
+export async function readAggregate(storage: Storage, validatorHotkey: string, window: number, context: PublicationContext): Promise<Float32Array> {
+  const payload = await readPublication(storage, validatorHotkey, aggregateKey(window), 'aggregate', { window }, context);
+  return withFormatError(() => checkedAggregate(payload, context.config));
 }
 
-/** The validator's θ at outer step `globalStep` (`checkpoint-{step}`), which a joining peer starts from (gauntlet-spec §3.5). */
-export async function readCheckpoint(storage: Storage, validatorHotkey: string, globalStep: number, parameterCount: number): Promise<Float32Array> {
-  return readParameterVector(storage, validatorHotkey, checkpointKey(globalStep), parameterCount);
+/** The validator's θ at outer step `globalStep` (`checkpoint-{step}`), which a joining peer starts from (gauntlet-spec §3.5), checked like an aggregate. */
+export async function readCheckpoint(storage: Storage, validatorHotkey: string, globalStep: number, context: PublicationContext): Promise<Float32Array> {
+  const payload = await readPublication(storage, validatorHotkey, checkpointKey(globalStep), 'checkpoint', { globalStep }, context);
+  return withFormatError(() => checkedCheckpoint(payload, context.config));
 }
 
-/**
- * A stored float32 vector of `length` entries (little-endian, as `Float32Array` bytes on every
- * platform we run). Larger or smaller than the model is a format error (another run, a corrupt
- * object), not a network failure to retry.
- */
-async function readParameterVector(storage: Storage, bucket: string, key: string, length: number): Promise<Float32Array> {
-  const { data } = await storage.get(bucket, key, { maxBytes: length * 4 }).catch((error: unknown) => {
-    if (error instanceof OversizedError) throw new AggregateFormatError(`${key} is larger than ${length * 4} bytes: it belongs to another model shape.`);
+/** A float32 vector publication of the model's size; anything else is an `AggregateFormatError` (never a network failure to retry). */
+async function readPublication(
+  storage: Storage,
+  bucket: string,
+  key: string,
+  kind: 'aggregate' | 'checkpoint',
+  position: { readonly window?: number; readonly globalStep?: number },
+  context: PublicationContext,
+): Promise<Uint8Array> {
+  const payloadLength = parameterCountOf(context.layout) * 4;
+  const { data } = await storage.get(bucket, key, { maxBytes: payloadLength + 1024 }).catch((error: unknown) => {
+    if (error instanceof OversizedError) throw new AggregateFormatError(`${key} is larger than ${payloadLength} bytes and a header: it belongs to another model shape.`);
     throw error;
   });
-  if (data.length !== length * 4) throw new AggregateFormatError(`${key} has ${data.length} bytes, expected ${length * 4}: it belongs to another model shape.`);
-  const out = new Float32Array(length);
-  new Uint8Array(out.buffer).set(data);
-  return out;
+  return withFormatError(() => openPublication(data, context, kind, bucket, { ...position, payloadLength, maxPayloadBytes: payloadLength }).payload);
 }
 
-/** `readAggregate`, or its `AggregateFormatError` as a value when the object does not fit the model (the caller then gathers the window live, or stops replaying). */
-export async function readAggregateIfWellFormed(storage: Storage, validatorHotkey: string, window: number, parameterCount: number): Promise<Float32Array | AggregateFormatError> {
-  return readAggregate(storage, validatorHotkey, window, parameterCount).catch((error: unknown) => {
+function withFormatError<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof PublicationError) throw new AggregateFormatError(error.message);
+    throw error;
+  }
+}
+
+/** `readAggregate`, or its `AggregateFormatError` as a value when the object may not be applied (the caller then gathers the window live, or stops replaying). */
+export async function readAggregateIfWellFormed(storage: Storage, validatorHotkey: string, window: number, context: PublicationContext): Promise<Float32Array | AggregateFormatError> {
+  return readAggregate(storage, validatorHotkey, window, context).catch((error: unknown) => {
     if (error instanceof AggregateFormatError) return error;
     throw error;
   });
@@ -269,11 +288,11 @@ export async function replayAggregates(
   storage: Storage,
   validatorHotkey: string,
   windows: readonly number[],
-  parameterCount: number,
+  context: PublicationContext,
 ): Promise<AggregateReplay> {
   const replayed: number[] = [];
   for (const window of windows) {
-    const update = await readAggregateIfWellFormed(storage, validatorHotkey, window, parameterCount);
+    const update = await readAggregateIfWellFormed(storage, validatorHotkey, window, context);
     if (update instanceof AggregateFormatError) return { replayed, malformed: { window, message: update.message } };
     await engine.applyOuter(update);
     replayed.push(window);

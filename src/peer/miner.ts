@@ -210,7 +210,7 @@ export class Miner {
   /** The accepted submissions of `window` from the uids the lead validator's peer list names (all miners without one). */
   private async gather(window: number, gate: TimeGate): Promise<PeerSubmission[]> {
     const { config, uid, layout, storage } = this.options;
-    const uids = await gatherUidsAt(storage, this.options.validatorHotkey, window, this.options.minerUids());
+    const uids = await gatherUidsAt(storage, this.options.validatorHotkey, window, this.options.minerUids(), { config, layout });
     const gathered = await gatherSubmissions({ config, layout, storage, window, gate }, uids, this.options.hotkeyOf);
     this.emit({ kind: 'miner-gathered', window, uid, gathered: gathered.accepted.map((s) => s.uid), rejected: gathered.rejected });
     return gathered.accepted.map((s) => ({ uid: s.uid, tensors: s.decoded.tensors }));
@@ -244,7 +244,7 @@ export class Miner {
     const newest = Math.max(-1, ...published);
     for (let window = from; window <= to; window++) {
       // A published aggregate of the wrong size (another run, a corrupt object) is not replayed: the window is gathered live instead.
-      const update = published.has(window) ? await readAggregateIfWellFormed(storage, validatorHotkey, window, this.parameterCount) : undefined;
+      const update = published.has(window) ? await readAggregateIfWellFormed(storage, validatorHotkey, window, this.options) : undefined;
       if (update instanceof Float32Array) {
         await engine.applyOuter(update);
         result.replayed.push(window);

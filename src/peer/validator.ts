@@ -46,7 +46,8 @@ import {
 } from '../core/scoring/index.ts';
 import { NetError } from '../net/errors.ts';
 import { registrationIn, type Registration } from '../net/metagraph.ts';
-import type { Chain, Storage, TimeGate } from '../net/types.ts';
+import type { Chain, Signer, Storage, TimeGate } from '../net/types.ts';
+import type { PublicationKind } from '../core/wire/index.ts';
 import { TrainerInputError, type TokenBatch, type TrainerEngine } from '../workers/trainer-api.ts';
 import type { SubmissionRejection, ValidatorEvent, WindowEventListener } from './events.ts';
 import {
@@ -54,6 +55,7 @@ import {
   type AcceptedSubmission,
 } from './gather.ts';
 import { outerUpdate } from './miner.ts';
+import { signPublication, type PeerListPayload } from './publications.ts';
 
 /** Where the validator keeps its state between windows and across restarts (a file, IndexedDB, memory). */
 export interface StatePersistence {
@@ -80,6 +82,8 @@ export interface ValidatorOptions {
   readonly engine: TrainerEngine;
   /** Storage writing into the validator's bucket. */
   readonly storage: Storage;
+  /** Signs the validator's aggregates, checkpoints and peer lists (the wallet of `hotkey`). */
+  readonly signer: Signer;
   readonly chain: Chain;
   readonly hotkey: string;
   readonly tokens: Uint8Array;
@@ -167,12 +171,13 @@ export class Validator {
     }
     this.state = deserializeState(parsed.scoring);
     this.checkpoint = parsed.checkpoint ?? null;
-    if (this.checkpoint !== null) await engine.init(config, await readCheckpoint(storage, hotkey, this.checkpoint.globalStep, this.parameterCount));
+    // Its own publications, opened like anyone else's (signature, run, bounds): a corrupt one is fatal here (AggregateFormatError).
+    if (this.checkpoint !== null) await engine.init(config, await readCheckpoint(storage, hotkey, this.checkpoint.globalStep, this.options));
     const after = this.checkpoint?.window ?? -1;
     const lastWindow = this.state.lastWindow ?? -1;
     // Its own aggregates after the checkpoint, in order; one that does not fit the model is fatal here (AggregateFormatError).
     for (const { window } of await publishedAggregates(storage, hotkey)) {
-      if (window > after && window <= lastWindow) await engine.applyOuter(await readAggregate(storage, hotkey, window, this.parameterCount));
+      if (window > after && window <= lastWindow) await engine.applyOuter(await readAggregate(storage, hotkey, window, this.options));
     }
     return true;
   }
@@ -196,7 +201,7 @@ export class Validator {
     const evalUids = selectEvaluationUids(this.state, evaluationCandidates(this.state, active), scoring, seed);
     this.emit({ kind: 'validator-window-start', window, submitted, evalUids });
 
-    const gatherUids = await gatherUidsAt(storage, this.options.hotkey, window, minerUids);
+    const gatherUids = await gatherUidsAt(storage, this.options.hotkey, window, minerUids, this.options);
     const fetchContext = { config, layout, storage, window, gate };
     const gathered = await gatherSubmissions(fetchContext, gatherUids, hotkeyOf);
     this.emit({ kind: 'validator-gathered', window, gathered: gathered.accepted.map((s) => s.uid), rejected: gathered.rejected });
@@ -251,7 +256,8 @@ export class Validator {
     if (list !== null && list.peers.length > 0) {
       const head = await chain.currentBlock();
       const effective = peerListFirstEffectiveWindow(windowOfBlock(head.number, config.window.blocksPerWindow), config.window.peerListWindowMargin);
-      await this.publish(window, peerListKey(effective), encodeJson({ ...list, postedAtWindow: window }));
+      const payload = encodeJson({ peers: list.peers, reservePeers: list.reservePeers, postedAtWindow: window } satisfies PeerListPayload);
+      await this.publish(window, peerListKey(effective), await this.signed('peer-list', window, payload));
     }
     const own = registrationIn(metagraph, this.options.hotkey);
     if (result.setWeightsDue && this.options.requireValidatorPermit === true && !own.validatorPermit) {
@@ -308,11 +314,16 @@ export class Validator {
     }
     await engine.applyOuter(update);
     this.emit({ kind: 'validator-outer-step', window, peers: result.uids, globalStep: this.state.globalStep });
-    await this.publish(window, aggregateKey(window), new Uint8Array(update.buffer, update.byteOffset, update.byteLength));
+    await this.publish(window, aggregateKey(window), await this.signed('aggregate', window, new Uint8Array(update.buffer, update.byteOffset, update.byteLength)));
     if (this.state.globalStep % config.scoring.checkpointFrequency === 0) {
       const params = await engine.exportParams();
-      await this.publish(window, checkpointKey(this.state.globalStep), new Uint8Array(params.buffer, params.byteOffset, params.byteLength));
-      this.checkpoint = { globalStep: this.state.globalStep, window };
+      if (params.every((v) => Math.abs(v) <= config.bounds.maxParameterValue)) {
+        await this.publish(window, checkpointKey(this.state.globalStep), await this.signed('checkpoint', window, new Uint8Array(params.buffer, params.byteOffset, params.byteLength)));
+        this.checkpoint = { globalStep: this.state.globalStep, window };
+      } else {
+        // Joining peers refuse such a checkpoint, so it is not published; they replay the aggregates instead.
+        this.emit({ kind: 'validator-error', window, stage: 'publish-checkpoint', message: `θ has left the run's bound ±${config.bounds.maxParameterValue} (bounds.maxParameterValue): no checkpoint is published.` });
+      }
     }
     return true;
   }
@@ -429,6 +440,11 @@ export class Validator {
     const out: TokenBatch[] = [];
     for (let i = 0; i + batchSize <= ids.length; i += batchSize) out.push(batchTokens(this.options.tokens, ids.slice(i, i + batchSize), this.options.config.model.seqLen));
     return out;
+  }
+
+  /** `payload` in the signed envelope peers open before they apply anything of ours (issue #14). */
+  private async signed(kind: PublicationKind, window: number, payload: Uint8Array): Promise<Uint8Array> {
+    return signPublication(this.options.signer, this.options.hotkey, this.options, kind, { window, globalStep: this.state.globalStep }, payload);
   }
 
   private async publish(window: number, key: string, data: Uint8Array): Promise<void> {

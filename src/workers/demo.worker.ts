@@ -187,7 +187,7 @@ const api: DemoWorkerApi = {
       batchTokens(tokens, Array.from({ length: batch }, (_, j) => total - 1 - (b * batch + j)), config.model.seqLen),
     );
     const validator = new Validator({
-      config, layout, tokens,
+      config, layout, tokens, signer,
       engine: validatorEngine,
       storage: network.storage(validatorHotkey),
       chain: network.chain(),

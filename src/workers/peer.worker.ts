@@ -33,7 +33,9 @@ import { NetError } from '../net/errors.ts';
 import type { Chain, Metagraph, Signer, Storage, TimeGate } from '../net/types.ts';
 import { behaviourByName, CHEATER_BEHAVIOURS } from '../peer/behaviours.ts';
 import { BrowserPeerPersistence, PersistenceError, SNAPSHOT_VERSION, type PeerSnapshot } from '../peer/browser-persistence.ts';
-import { numberedObjects, publishedAggregates, readCheckpoint, replayAggregates, type AggregateReplay } from '../peer/gather.ts';
+import { leadValidator } from '../peer/lead-validator.ts';
+import { AggregateFormatError, numberedObjects, publishedAggregates, readCheckpoint, replayAggregates, type AggregateReplay } from '../peer/gather.ts';
+import type { PublicationContext } from '../peer/publications.ts';
 import { Miner, MinerStateError } from '../peer/miner.ts';
 import { WindowScoresFollower } from '../peer/published-scores.ts';
 import { UploadWindowClosedError, uploadWithRetry } from '../peer/upload-retry.ts';
@@ -64,6 +66,8 @@ interface Peer {
   engine: AnyEngine;
   miner: Miner;
   metagraph: Metagraph;
+  /** The hotkeys the subnet owner names as the run's validators (`Chain.runValidators`), read with the metagraph. */
+  runValidators: readonly string[];
   /** The window whose inner steps run now (for progress events). */
   trainingWindow: number;
   /** True while the chain cannot be reached (reported once per outage). */
@@ -79,22 +83,6 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 function digestOf(values: Float32Array): string {
   return bytesToHex(sha256(new Uint8Array(values.buffer, values.byteOffset, values.byteLength)));
-}
-
-/**
- * The validator whose peer lists and aggregates this miner follows: the permitted uid with the most
- * stake (lowest uid on ties), never our own or the burn uid (Templar miners follow the highest-stake
- * validator's `peers_{E}` and aggregation).
- */
-function leadValidator(metagraph: Metagraph, config: RunConfig, ownHotkey: string): string | undefined {
-  let best: { uid: number; stake: number; hotkey: string } | undefined;
-  metagraph.uids.forEach((uid, i) => {
-    const hotkey = metagraph.hotkeys[i]!;
-    if (uid === config.scoring.burnUid || hotkey === ownHotkey || metagraph.validatorPermit[i] !== true) return;
-    const stake = metagraph.stake[i] ?? 0;
-    if (best === undefined || stake > best.stake) best = { uid, stake, hotkey };
-  });
-  return best?.hotkey;
 }
 
 /**
@@ -125,21 +113,29 @@ function networkOptimizerState(config: RunConfig, parameterCount: number, outerS
   return { schedulerSteps: outerSteps * config.inner.innerSteps, expAvg: new Float32Array(parameterCount), expAvgSq: new Float32Array(parameterCount) };
 }
 
-/** θ to start from: the snapshot, else the validator's latest checkpoint, else undefined (the run's init). */
+/**
+ * θ to start from: the snapshot, else the validator's newest checkpoint that opens as its signed
+ * publication within the run's bounds (issue #14: a forged or poisoned checkpoint is skipped for the
+ * one before it), else undefined (the run's init).
+ */
 async function startingPoint(
   storage: Storage,
   validatorHotkey: string | undefined,
   snapshot: PeerSnapshot | undefined,
-  parameterCount: number,
+  context: PublicationContext,
 ): Promise<{ params: Float32Array | undefined; source: 'init' | 'checkpoint' | 'snapshot'; after: (window: number, at: number) => boolean; window: number | null; globalStep: number }> {
   // From a snapshot the loop's catch-up (`Miner.catchUp`) brings θ from `snapshot.window + 1` to the head.
   if (snapshot !== undefined) return { params: snapshot.params, source: 'snapshot', after: () => false, window: snapshot.window, globalStep: 0 };
   if (validatorHotkey === undefined) return { params: undefined, source: 'init', after: () => false, window: null, globalStep: 0 };
-  const latest = (await numberedObjects(storage, validatorHotkey, 'checkpoint-')).at(-1);
-  if (latest === undefined) return { params: undefined, source: 'init', after: () => true, window: null, globalStep: 0 };
-  const params = await readCheckpoint(storage, validatorHotkey, latest.n, parameterCount);
-  // Aggregates stored after the checkpoint are the windows it does not include yet.
-  return { params, source: 'checkpoint', after: (_w, at) => at > latest.info.lastModifiedMs, window: null, globalStep: latest.n };
+  for (const latest of (await numberedObjects(storage, validatorHotkey, 'checkpoint-')).reverse()) {
+    const params = await readCheckpoint(storage, validatorHotkey, latest.n, context).catch((error: unknown) => {
+      if (error instanceof AggregateFormatError) return undefined;
+      throw error;
+    });
+    // Aggregates stored after the checkpoint are the windows it does not include yet.
+    if (params !== undefined) return { params, source: 'checkpoint', after: (_w, at) => at > latest.info.lastModifiedMs, window: null, globalStep: latest.n };
+  }
+  return { params: undefined, source: 'init', after: () => true, window: null, globalStep: 0 };
 }
 
 function buildMiner(p: Omit<Peer, 'miner'>, engine: AnyEngine): Miner {
@@ -148,7 +144,7 @@ function buildMiner(p: Omit<Peer, 'miner'>, engine: AnyEngine): Miner {
     const i = p.metagraph.uids.indexOf(uid);
     return i < 0 ? undefined : p.metagraph.hotkeys[i];
   };
-  const lead = (): string | undefined => leadValidator(p.metagraph, config, options.hotkey);
+  const lead = (): string | undefined => leadValidator(p.metagraph, p.runValidators, config, options.hotkey);
   // Without a validator yet there is no peer list in anyone's bucket: reading our own finds none, so every miner (us included) is gathered.
   const validatorHotkey = (): string => lead() ?? options.hotkey;
   return new Miner({
@@ -251,14 +247,14 @@ function publishChainScores(p: Peer, window: number): void {
     kind: 'peer-chain-scores',
     window,
     block: m.block,
-    validatorHotkey: leadValidator(m, p.config, p.options.hotkey) ?? '',
+    validatorHotkey: leadValidator(m, p.runValidators, p.config, p.options.hotkey) ?? '',
     rows: m.uids.map((uid, i) => ({ uid, hotkey: m.hotkeys[i]!, incentive: m.incentive[i] ?? 0, lastUpdate: m.lastUpdate[i] ?? 0 })),
   });
 }
 
 /** Forwards the lead validator's newly published window scores; a read failure is reported, not fatal. */
 async function forwardWindowScores(p: Peer, window: number): Promise<void> {
-  const validatorHotkey = leadValidator(p.metagraph, p.config, p.options.hotkey);
+  const validatorHotkey = leadValidator(p.metagraph, p.runValidators, p.config, p.options.hotkey);
   if (validatorHotkey === undefined) return;
   try {
     for (const read of await p.scores.poll(validatorHotkey)) {
@@ -270,10 +266,17 @@ async function forwardWindowScores(p: Peer, window: number): Promise<void> {
   }
 }
 
+/** The metagraph and the run's validators, read again (every window, and before a catch-up). */
+async function refreshNetwork(p: Pick<Peer, 'chain' | 'config' | 'metagraph' | 'runValidators'>): Promise<void> {
+  const [metagraph, runValidators] = await Promise.all([p.chain.metagraph(p.config.netuid), p.chain.runValidators(p.config.netuid)]);
+  p.metagraph = metagraph;
+  p.runValidators = runValidators;
+}
+
 /** One window, from training to persistence (see the module comment); true once θ includes its outer step. */
 async function runWindow(p: Peer, window: number): Promise<boolean> {
   const { config } = p;
-  p.metagraph = await p.chain.metagraph(config.netuid);
+  await refreshNetwork(p);
   p.trainingWindow = window;
   await p.miner.prepare(window);
   if (!(await waitForHead(p, (head) => head.number >= firstBlockOfWindow(window + 1, config.window.blocksPerWindow)))) return false;
@@ -289,7 +292,7 @@ async function runWindow(p: Peer, window: number): Promise<boolean> {
   // Without our upload the outer step still runs, so θ stays in sync with the network.
   if (!uploaded) p.emit({ kind: 'peer-window-failed', window, message: `Window ${window} was not submitted; gathering the others' updates to stay in sync.` });
   await persist(p, window, await p.miner.finishWindow(window, gate));
-  p.metagraph = await p.chain.metagraph(config.netuid);
+  await refreshNetwork(p);
   publishChainScores(p, window);
   await forwardWindowScores(p, window);
   return true;
@@ -305,7 +308,7 @@ async function closedGate(p: Peer, window: number): Promise<TimeGate> {
 
 /** Brings θ through the windows `from … to` this peer did not finish, before it contributes again. */
 async function catchUp(p: Peer, from: number, to: number): Promise<void> {
-  p.metagraph = await p.chain.metagraph(p.config.netuid);
+  await refreshNetwork(p);
   p.emit({ kind: 'peer-catching-up', from, to, message: `Windows ${from}–${to} passed without this peer (stopped, asleep or recovering): catching up before contributing again.` });
   const done = await p.miner.catchUp(from, to, (w) => closedGate(p, w));
   const parts = [`replayed ${done.replayed.length} aggregated update(s) published by the validator`];
@@ -427,7 +430,7 @@ interface Synced {
  * run's initial θ, then the validator's aggregates after a checkpoint or init replayed.
  */
 async function syncEngine(
-  p: Pick<Peer, 'config' | 'options' | 'storage' | 'persistence' | 'parameterCount' | 'emit'>,
+  p: Pick<Peer, 'config' | 'options' | 'storage' | 'persistence' | 'parameterCount' | 'emit' | 'runValidators'>,
   metagraph: Metagraph,
   backend: PeerStartOptions['backend'],
 ): Promise<Synced> {
@@ -436,14 +439,14 @@ async function syncEngine(
     p.emit({ kind: 'peer-persist-failed', window: -1, message: errorText(error) });
     return undefined;
   });
-  const validatorHotkey = leadValidator(metagraph, config, options.hotkey);
-  const start = await startingPoint(storage, validatorHotkey, snapshot, parameterCount);
+  const validatorHotkey = leadValidator(metagraph, p.runValidators, config, options.hotkey);
+  const start = await startingPoint(storage, validatorHotkey, snapshot, { config, layout: parameterLayout(config.model) });
   // A snapshot replays nothing here (its later windows are caught up by the loop): no listing needed.
   const toReplay = validatorHotkey === undefined || start.source === 'snapshot' ? [] : (await publishedAggregates(storage, validatorHotkey)).filter((a) => start.after(a.window, a.lastModifiedMs)).map((a) => a.window);
   // Each published aggregate is one outer step (the validator publishes one exactly when it steps).
   const optimizerState = snapshot?.optimizer ?? networkOptimizerState(config, parameterCount, start.globalStep + toReplay.length);
   const { engine, info } = await createTrainerEngine(ort, config, start.params, { backend, optimizerState });
-  const { replayed, malformed } = validatorHotkey === undefined ? { replayed: [], malformed: undefined } : await replayAggregates(engine, storage, validatorHotkey, toReplay, parameterCount).catch(async (error: unknown) => {
+  const { replayed, malformed } = validatorHotkey === undefined ? { replayed: [], malformed: undefined } : await replayAggregates(engine, storage, validatorHotkey, toReplay, { config, layout: parameterLayout(config.model) }).catch(async (error: unknown) => {
     await engine.dispose().catch(() => undefined);
     throw error;
   });
@@ -471,8 +474,8 @@ const api: PeerWorkerApi = {
     const parameterCount = parameterCountOf(config.model);
     const emit = (event: PeerEvent): void => onEvent(event);
 
-    const [tokens, metagraph] = await Promise.all([loadDevnetTokens(options.devnetUrl), chain.metagraph(config.netuid)]);
-    const base = { config, options, chain, storage, signer, persistence, tokens, parameterCount, emit, metagraph, trainingWindow: -1, outage: false };
+    const [tokens, metagraph, runValidators] = await Promise.all([loadDevnetTokens(options.devnetUrl), chain.metagraph(config.netuid), chain.runValidators(config.netuid)]);
+    const base = { config, options, chain, storage, signer, persistence, tokens, parameterCount, emit, metagraph, runValidators, trainingWindow: -1, outage: false };
     const synced = await syncEngine(base, metagraph, options.backend);
     const { engine, info, snapshot } = synced;
     emit({ kind: 'peer-engine', backend: info.backend, reason: info.reason, parameterCount: info.parameterCount });

@@ -63,6 +63,7 @@ const api: ValidatorWorkerApi = {
       engine: created.engine,
       storage,
       chain,
+      signer,
       hotkey: options.hotkey,
       tokens,
       persistence: new BrowserValidatorPersistence(config.runId, options.hotkey),

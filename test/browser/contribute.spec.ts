@@ -45,7 +45,7 @@ test.beforeAll(async () => {
   const keys = await KeyringSigner.fromUris(['//Alice', '//Owner']);
   const [alice, owner] = (await keys.accounts()).map((a) => a.address) as [string, string];
   validatorHotkey = alice;
-  devnet = await startDevnet({ dir: join(dir, 'state'), appDir, blockTimeMs: config.window.blockTimeMs, subnetOwners: [{ netuid: config.netuid, hotkey: owner, uid: config.scoring.burnUid }] });
+  devnet = await startDevnet({ dir: join(dir, 'state'), appDir, blockTimeMs: config.window.blockTimeMs, subnetOwners: [{ netuid: config.netuid, hotkey: owner, uid: config.scoring.burnUid }], runValidators: [alice] });
   await new DevnetChain(devnet.url, keys).register(alice, config.netuid);
   validator = spawn(process.execPath, ['--import', 'tsx', 'src/cli/validator.ts', '--devnet', devnet.url, '--uri', '//Alice', '--state', join(dir, 'validator.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
   validator.stdout?.on('data', (chunk: Buffer) => (validatorLog += chunk.toString()));

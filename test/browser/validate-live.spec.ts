@@ -31,7 +31,7 @@ let miners: DevnetMiners | undefined;
 test.beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'validate-live-'));
   const appDir = buildAppInto(join(dir, 'app'));
-  devnet = await startDevnet({ dir: join(dir, 'state'), appDir, blockTimeMs: config.window.blockTimeMs, maxAllowedValidators: 1, minValidatorStake: 1 });
+  devnet = await startDevnet({ dir: join(dir, 'state'), appDir, blockTimeMs: config.window.blockTimeMs, maxAllowedValidators: 1, minValidatorStake: 1, faucet: true });
   // uid 0 and 2: the miners; uid 1: the subnet owner (the tiny preset's burn uid); the validator registers next, in the page.
   await DevnetMiners.register(devnet.url, config, ['//LiveMiner0']);
   await DevnetMiners.register(devnet.url, config, ['//LiveOwner']);

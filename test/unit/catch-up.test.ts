@@ -10,7 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScoreReason } from '../../src/core/scoring/types';
-import { parameterCount } from '../../src/model/params';
+import { parameterCount, parameterLayout } from '../../src/model/params';
 import { honest } from '../../src/peer/behaviours';
 import { AggregateFormatError, aggregateKey, publishedAggregates, readAggregateIfWellFormed, replayAggregates } from '../../src/peer/gather';
 import { Simulation, simulationConfig, VALIDATOR_UID, type SimulatedPeer } from './sim-harness';
@@ -79,10 +79,11 @@ describe('catch-up after missed windows', () => {
     const validatorHotkey = sim.network.hotkeyOf(VALIDATOR_UID)!;
     const published = (await publishedAggregates(sim.network.storage(validatorHotkey), validatorHotkey)).map((a) => a.window);
     expect(published).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
-    const replay = await replayAggregates(joiner.engine, sim.network.storage(validatorHotkey), validatorHotkey, published, parameterCount(sim.config.model));
+    const context = { config: sim.config, layout: parameterLayout(sim.config.model) };
+    const replay = await replayAggregates(joiner.engine, sim.network.storage(validatorHotkey), validatorHotkey, published, context);
     expect(replay.replayed).toEqual([0, 1, 2, 3]);
     expect(replay.malformed?.window).toBe(4);
-    expect(replay.malformed?.message).toMatch(/aggregate-4 has 12 bytes/);
+    expect(replay.malformed?.message).toMatch(/aggregate is not a valid publication of this run: bad-magic/);
 
     const rest = await joiner.miner.catchUp(replay.malformed!.window, 7, (w) => Promise.resolve(sim.gateOf(w)));
     expect(rest).toEqual({ replayed: [5, 6, 7], gatheredLive: [4], skipped: [] });
@@ -91,7 +92,7 @@ describe('catch-up after missed windows', () => {
     // An aggregate larger than the model is as malformed as a short one (not a network failure to retry).
     const size = parameterCount(sim.config.model) * 4;
     await sim.network.storage(validatorHotkey).put(aggregateKey(8), new Uint8Array(size + 4));
-    const oversized = await readAggregateIfWellFormed(sim.network.storage(validatorHotkey), validatorHotkey, 8, parameterCount(sim.config.model));
+    const oversized = await readAggregateIfWellFormed(sim.network.storage(validatorHotkey), validatorHotkey, 8, context);
     expect(oversized).toBeInstanceOf(AggregateFormatError);
   }, 240_000);
 });

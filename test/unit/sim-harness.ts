@@ -60,6 +60,8 @@ export class Simulation {
   readonly peers: SimulatedPeer[] = [];
   validator!: Validator;
   validatorEngine!: WasmTrainerEngine;
+  /** Holds every key of the simulation; the validator signs its publications with its own. */
+  signer!: KeyringSigner;
   readonly persistence = new MemoryPersistence();
   private readonly engines: WasmTrainerEngine[] = [];
   /** The uids the miners gather (the miners created with the simulation). */
@@ -87,6 +89,7 @@ export class Simulation {
     const sim = new Simulation(config, loadAllTokens().tokens);
     const uris = ['//SimValidator', '//SimOwner', ...behaviours.map((_, i) => `//SimMiner${i}`)];
     const signer = await KeyringSigner.fromUris(uris);
+    sim.signer = signer;
     const addresses = (await signer.accounts()).map((a) => a.address);
     const validatorHotkey = addresses[0]!;
     sim.network.register({ hotkey: validatorHotkey, stake: 1000, validatorPermit: true });
@@ -136,6 +139,7 @@ export class Simulation {
       engine,
       storage: this.network.storage(hotkey),
       chain: this.network.chain(),
+      signer: this.signer,
       hotkey,
       tokens: this.tokens,
       persistence: this.persistence,

@@ -26,6 +26,8 @@ export type WireFormatErrorCode =
   | 'duplicate-index'
   | 'bad-padding'
   | 'trailing-bytes'
+  /** A signed publication's signature length is zero or too large to be a signature. */
+  | 'bad-signature-length'
   /** The encoder was given a field it cannot represent (our bug, not a peer's). */
   | 'bad-field';
 

@@ -3,3 +3,4 @@ export * from './errors.ts';
 export * from './bytes.ts';
 export * from './hashes.ts';
 export * from './container.ts';
+export * from './publication.ts';
