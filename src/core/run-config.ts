@@ -159,7 +159,7 @@ export function tinyRunConfig(): RunConfig {
       binaryScoreInitial: 0.5,
     }),
     data: { shardTokens: SHARD_TOKENS, poolSequences: 64 },
-    bounds: bounds(1, 8, 16),
+    bounds: bounds(1, 8, 8),
   };
 }
 

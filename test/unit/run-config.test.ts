@@ -115,7 +115,9 @@ describe('validateRunConfig error paths', () => {
       ['model.tiedEmbeddings', 'yes', /must be true or false/],
       ['model.activation', 'relu', /must be one of "gelu", "swiglu"/],
       ['runId', 'has space', /must be 1–64 characters/],
-      ['version', 2, /must be one of 1/],
+      ['version', 1, /must be one of 2/],
+      ['bounds.maxTensorNorm', 0, /\(0\) must be > 0/],
+      ['bounds.maxOuterStepNorm', 1e30, /must be ≤ 1000000000000/],
       ['model.nLayers', 2.5, /\(2.5\) must be an integer/],
       ['model.nLayers', 0, /\(0\) must be ≥ 1/],
       ['inner.lr', 0, /\(0\) must be > 0/],
@@ -205,7 +207,7 @@ describe('canonical JSON and runConfigHash', () => {
   it('does not depend on key order and changes with any value', () => {
     const tiny = tinyRunConfig();
     const reversed = reverseKeys(tiny) as RunConfig;
-    expect(Object.keys(reversed)[0]).toBe('data');
+    expect(Object.keys(reversed)[0]).toBe('bounds');
     expect(Object.keys(reversed.model)[0]).toBe('initStd');
     expect(runConfigHash(reversed)).toBe(runConfigHash(tiny));
     expect(runConfigHash(withField(tiny, 'inner.lr', 2e-3) as unknown as RunConfig)).not.toBe(runConfigHash(tiny));
