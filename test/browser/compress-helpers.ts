@@ -4,7 +4,7 @@
  * arrays of a million floats are slow to pass through page.evaluate).
  */
 import type { Page } from '@playwright/test';
-import type { PeerSubmission } from '../../src/core/aggregate.ts';
+import type { DroppedPeer, OuterStepBounds, PeerSubmission } from '../../src/core/aggregate.ts';
 import type { EncodedTensor } from '../../src/core/compress/codec.ts';
 import type { FlatTensorSpec } from '../../src/core/compress/error-feedback.ts';
 import type { CompressionConfig } from '../../src/core/config.ts';
@@ -129,14 +129,31 @@ export async function gpuCompress(
   return { tensors: out.tensors.map(fromWireTensor), errorFeedback: f32FromB64(out.errorFeedback), liveBuffers: out.liveBuffers, ms: out.ms };
 }
 
-/** GPU outer step in the page's kernels worker. */
+/** What `gpuOuterStep` brings back from the page. */
+export interface GpuOuterStepOutput {
+  params: Float32Array;
+  paramSha256: string;
+  medianNorms: number[];
+  uids: number[];
+  dropped: DroppedPeer[];
+  updateNorm: number;
+  refused: string | null;
+  liveBuffers: number;
+  ms: number;
+}
+
+/**
+ * GPU outer step in the page's kernels worker. `bounds`: the run's bounds (`RunConfig.bounds`); omitted,
+ * the worker uses the CPU `outerStep`'s default (finiteness only).
+ */
 export async function gpuOuterStep(
   page: Page,
   layout: readonly FlatTensorSpec[],
   compression: CompressionConfig,
   params: Float32Array,
   peers: readonly PeerSubmission[],
-): Promise<{ params: Float32Array; paramSha256: string; medianNorms: number[]; uids: number[]; liveBuffers: number; ms: number }> {
+  bounds?: OuterStepBounds,
+): Promise<GpuOuterStepOutput> {
   const out = await page.evaluate(
     async (a) => {
       const bin = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
@@ -158,11 +175,22 @@ export async function gpuOuterStep(
         })),
       }));
       const t0 = performance.now();
-      const r = await window.gauntlet!.kernels.outerStep({ layout: a.layout, compression: a.compression, params: new Float32Array(bin(a.params).buffer), peers });
+      const input = { layout: a.layout, compression: a.compression, params: new Float32Array(bin(a.params).buffer), peers };
+      const r = await window.gauntlet!.kernels.outerStep(a.bounds === null ? input : { ...input, bounds: a.bounds });
       const ms = performance.now() - t0;
-      return { ms, params: b64(r.params), paramSha256: r.paramSha256, medianNorms: r.medianNorms, uids: [...r.uids], liveBuffers: r.liveBuffers };
+      return {
+        ms,
+        params: b64(r.params),
+        paramSha256: r.paramSha256,
+        medianNorms: r.medianNorms,
+        uids: [...r.uids],
+        dropped: r.dropped.map((d) => ({ uid: d.uid, reason: d.reason })),
+        updateNorm: r.updateNorm,
+        refused: r.refused,
+        liveBuffers: r.liveBuffers,
+      };
     },
-    { layout, compression, params: toB64(params), peers: peers.map((p) => ({ uid: p.uid, tensors: p.tensors.map(toWireTensor) })) },
+    { layout, compression, params: toB64(params), peers: peers.map((p) => ({ uid: p.uid, tensors: p.tensors.map(toWireTensor) })), bounds: bounds ?? null },
   );
-  return { ...out, params: f32FromB64(out.params), medianNorms: [...out.medianNorms] };
+  return { ...out, params: f32FromB64(out.params), medianNorms: [...out.medianNorms], dropped: [...out.dropped] };
 }
