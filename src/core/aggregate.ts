@@ -244,7 +244,8 @@ export function outerUpdateNorm(admitted: readonly PeerSubmission[], layout: rea
 
 /** Why a step of norm `updateNorm` is refused under `bounds`, or null when it may be applied. */
 export function stepRefusal(updateNorm: number, bounds: OuterStepBounds): string | null {
-  if (updateNorm <= bounds.maxOuterStepNorm) return null;
+  // A non-finite norm (an entry of α·agg overflowed, possible only without the run's bounds) is refused even under an infinite bound.
+  if (Number.isFinite(updateNorm) && updateNorm <= bounds.maxOuterStepNorm) return null;
   return `the outer update has norm ${updateNorm.toExponential(3)}, beyond the run's per-window bound ${bounds.maxOuterStepNorm} (bounds.maxOuterStepNorm): no peer applies it`;
 }
 

@@ -206,3 +206,15 @@ describe('outer step, dct-sign (paper era)', () => {
     expect(Array.from(params)).toEqual(y.map((v) => Math.fround(1 - 0.25 * Math.sign(v))));
   });
 });
+
+describe('outer step without the run bounds (finiteness only)', () => {
+  it('refuses a step whose α·agg overflows float32 instead of writing ±∞ into θ', () => {
+    // Three admitted peers at float32 max (finite) on the same coordinates, α = 1.5: α·mean overflows.
+    const big = (uid: number): PeerSubmission => ({ uid, tensors: [tensor('w', [2, 4], 2, [0, 1], [0, 0], [3.4e38, 0, 0, 0]), tensor('b', [4], 4, [0, 1, 2, 3], [0, 0, 0, 0], [3.4e38, 0, 0, 0])] });
+    const params = initialParams();
+    const result = outerStep(params, layout, [big(1), big(2), big(3)], { ...config, outerLr: 1.5 });
+    expect(result.uids).toEqual([1, 2, 3]);
+    expect(result.refused).not.toBeNull();
+    expect(Array.from(params)).toEqual(Array.from(initialParams()));
+  });
+});
