@@ -51,7 +51,7 @@ import type { PublicationKind } from '../core/wire/index.ts';
 import { TrainerInputError, type TokenBatch, type TrainerEngine } from '../workers/trainer-api.ts';
 import type { SubmissionRejection, ValidatorEvent, WindowEventListener } from './events.ts';
 import {
-  aggregateKey, checkpointKey, debugSlices, encodeJson, fetchSubmission, gatherSubmissions, gatherUidsAt, gradientKey, peerListKey, publishedAggregates, readAggregate, readCheckpoint, readDebugSlices, scoresKey,
+  AggregateFormatError, aggregateKey, checkpointKey, debugSlices, encodeJson, fetchSubmission, gatherSubmissions, gatherUidsAt, gradientKey, peerListKey, publishedAggregates, readAggregate, readCheckpoint, readDebugSlices, scoresKey,
   type AcceptedSubmission,
 } from './gather.ts';
 import { outerUpdate } from './miner.ts';
@@ -171,13 +171,18 @@ export class Validator {
     }
     this.state = deserializeState(parsed.scoring);
     this.checkpoint = parsed.checkpoint ?? null;
-    // Its own publications, opened like anyone else's (signature, run, bounds): a corrupt one is fatal here (AggregateFormatError).
-    if (this.checkpoint !== null) await engine.init(config, await readCheckpoint(storage, hotkey, this.checkpoint.globalStep, this.options));
-    const after = this.checkpoint?.window ?? -1;
-    const lastWindow = this.state.lastWindow ?? -1;
-    // Its own aggregates after the checkpoint, in order; one that does not fit the model is fatal here (AggregateFormatError).
-    for (const { window } of await publishedAggregates(storage, hotkey)) {
-      if (window > after && window <= lastWindow) await engine.applyOuter(await readAggregate(storage, hotkey, window, this.options));
+    // Its own publications, opened like anyone else's (signature, run, bounds). One that does not open cannot
+    // rebuild the θ the state was scored on: the state is refused with what to do, not replayed in part.
+    try {
+      if (this.checkpoint !== null) await engine.init(config, await readCheckpoint(storage, hotkey, this.checkpoint.globalStep, this.options));
+      const after = this.checkpoint?.window ?? -1;
+      const lastWindow = this.state.lastWindow ?? -1;
+      for (const { window } of await publishedAggregates(storage, hotkey)) {
+        if (window > after && window <= lastWindow) await engine.applyOuter(await readAggregate(storage, hotkey, window, this.options));
+      }
+    } catch (error) {
+      if (!(error instanceof AggregateFormatError)) throw error;
+      throw new ValidatorConfigError(`The persisted validator state cannot be resumed: ${error.message} (an older version's unsigned publication, another run, or a corrupt object). Delete the state to start fresh.`);
     }
     return true;
   }
