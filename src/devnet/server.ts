@@ -48,7 +48,7 @@ import {
   type DevnetHead, type DevnetValidatorsBody,
 } from '../net/devnet-protocol.ts';
 import type { Hyperparams, ObjectInfo } from '../net/types.ts';
-import { assertBodyHash, parseSs58, signedHeaders, verifySigned } from './auth.ts';
+import { SlowVerifyBudget, assertBodyHash, parseSs58, signedHeaders, verifySigned } from './auth.ts';
 import { DEFAULT_MAX_STAKE, DevnetChainModel } from './chain.ts';
 import { CROSS_ORIGIN_ISOLATION, busy, declaredLength, readSmallBody, send, sendError, sendJson } from './http.ts';
 import { ObjectStore } from './objects.ts';
@@ -111,6 +111,11 @@ export interface DevnetOptions {
   /** Concurrent HTTP connections (default 512) and WebSocket connections (default 256). */
   readonly maxConnections?: number;
   readonly maxWebSockets?: number;
+  /**
+   * Signatures verified per second that are not `<Bytes>`-wrapped sr25519 (what every signer of
+   * this project makes): ed25519, ecdsa, bare messages and forgeries take the slow path (default 10/s, ≈5–7 ms each).
+   */
+  readonly slowVerificationsPerSecond?: number;
   /** A connection must send its headers within this (default 10 s) and its whole request within `requestTimeoutMs` (default 120 s). */
   readonly headersTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
@@ -197,6 +202,10 @@ export async function startDevnet(options: DevnetOptions): Promise<RunningDevnet
   const state = new DevnetState(options.dir, options.blockTimeMs ?? 1000);
   const { genesisMs, blockTimeMs } = state.state;
   const runNetuid = options.runNetuid ?? DEFAULT_RUN_NETUID;
+  if (!Number.isInteger(runNetuid) || runNetuid < 0 || runNetuid > 65_535) throw new RangeError(`runNetuid ${runNetuid} is not a u16.`);
+  if (options.window !== undefined && (!Number.isSafeInteger(options.window.blocksPerWindow) || options.window.blocksPerWindow < 1 || !(options.window.putWindowMs > 0))) {
+    throw new RangeError(`window needs a positive integer blocksPerWindow and a positive putWindowMs (got ${options.window.blocksPerWindow}, ${options.window.putWindowMs}).`);
+  }
   const faucet = options.faucet ?? false;
   const tempo = options.tempo ?? 10;
   const weightsRateLimit = options.weightsRateLimitBlocks ?? 0;
@@ -204,6 +213,7 @@ export async function startDevnet(options: DevnetOptions): Promise<RunningDevnet
   const maxBytesInFlight = options.maxBytesInFlight ?? 256 * 1024 * 1024;
   const maxUploadsPerBucket = options.maxUploadsPerBucket ?? 4;
   const maxWebSockets = options.maxWebSockets ?? 256;
+  const slowVerify = new SlowVerifyBudget(options.slowVerificationsPerSecond ?? 10);
   const runValidators = (options.runValidators ?? []).map((h) => parseSs58(h, 'Run validator'));
   const owners = options.subnetOwners ?? [];
   for (const owner of owners) reserveOwner(state, owner);
@@ -261,7 +271,7 @@ export async function startDevnet(options: DevnetOptions): Promise<RunningDevnet
     const signed = signedHeaders(req);
     // Refused before the body and before any cryptography: only a registration may come from a stranger.
     if (call !== 'register' && state.neuron(netuid, signed.hotkey) === undefined) throw NotRegisteredError.of(signed.hotkey, netuid);
-    verifySigned('POST', path, signed, state.lastNonce(signed.hotkey), Date.now());
+    verifySigned('POST', path, signed, state.lastNonce(signed.hotkey), Date.now(), slowVerify);
     const body = await readSmallBody(req, MAX_CHAIN_BODY_BYTES, `POST ${path}`);
     assertBodyHash(signed, body, `POST ${path}`);
     // The same request may have raced in twice while its body arrived: the nonce decides again, synchronously.
@@ -300,7 +310,7 @@ export async function startDevnet(options: DevnetOptions): Promise<RunningDevnet
       throw new NotRegisteredError(`Hotkey ${signed.hotkey} is not registered on netuid ${runNetuid}, the run's subnet; register there before writing.`);
     }
     const size = declaredLength(req, objects.limits.maxObjectBytes, `Object ${key}`);
-    verifySigned('PUT', path, signed, state.lastNonce(signed.hotkey), Date.now());
+    verifySigned('PUT', path, signed, state.lastNonce(signed.hotkey), Date.now(), slowVerify);
     objects.plan(bucket, key, size);
     if (bytesInFlight + size > maxBytesInFlight) throw busy(`The devnet is receiving ${bytesInFlight} bytes of uploads (at most ${maxBytesInFlight} at once); retry in a second.`);
     const open = uploadsByBucket.get(bucket) ?? 0;
