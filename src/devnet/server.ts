@@ -29,7 +29,9 @@
  *   submission while uploads still count; HEAD and listings answer meanwhile (metadata only).
  * - Hostile traffic: anything a client sends is answered 4xx (never 5xx, never a stack trace);
  *   HTTP connections, header and request times, WebSocket connections and message sizes are
- *   capped; refused bodies are never buffered.
+ *   capped; refused bodies are never buffered; signatures other than wrapped sr25519 (the costly
+ *   verification path, which forgeries take) are verified at most `slowVerificationsPerSecond`.
+ *   Measured by test/unit/devnet-load.test.ts and `npm run bench` (devnet-load).
  * - Serves the built app (`dist/`) with COOP/COEP/CORP on every response.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
