@@ -279,6 +279,41 @@ describe('devnet storage refuses before reading the body', () => {
   });
 });
 
+describe('devnet uploads in flight', () => {
+  it('caps the bytes being received across uploads: 503 with Retry-After while full, accepted once the first finishes', async () => {
+    const net = await devnet({ runNetuid: RUN, maxBytesInFlight: 3_000, maxObjectBytes: 4_096 });
+    await new DevnetChain(net.url, signer).register(alice, RUN);
+    // A slow, honest upload of 2 000 bytes: half its body sent, the rest held back.
+    const path = storagePath(alice, 'aggregate-1');
+    const body = new Uint8Array(2_000).fill(4);
+    const nonce = Date.now();
+    const signature = await signer.signRaw(alice, devnetRequestMessage({ method: 'PUT', path, hotkey: alice, body, nonce }));
+    let finish: () => void = () => {};
+    const slow = new Promise<number>((resolve, reject) => {
+      const req = request(net.url + path, { method: 'PUT', headers: { ...devnetSignedHeaders(alice, nonce, signature, body), 'content-length': String(body.length) } });
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.write(body.subarray(0, 1_000));
+      finish = () => req.end(body.subarray(1_000));
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    const second = storagePath(alice, 'aggregate-2');
+    const secondNonce = nonce + 1;
+    const secondSignature = await signer.signRaw(alice, devnetRequestMessage({ method: 'PUT', path: second, hotkey: alice, body, nonce: secondNonce }));
+    const full = await fetch(net.url + second, { method: 'PUT', headers: devnetSignedHeaders(alice, secondNonce, secondSignature, body), body });
+    expect(full.status).toBe(503);
+    expect(full.headers.get('retry-after')).toBe('1');
+    expect((await answer(full)).code).toBe('unavailable');
+    finish();
+    expect(await slow).toBe(200);
+    expect(net.objects.info(alice, 'aggregate-1')?.size).toBe(2_000);
+    await new DevnetStorage(net.url, signer, alice).put('aggregate-2', body);
+  });
+});
+
 describe('devnet chain refusals', () => {
   it('weights only from a validator permit; stake clamped to a finite maximum', async () => {
     const net = await devnet({ runNetuid: RUN, maxAllowedValidators: 1, minValidatorStake: 1, faucet: true });
