@@ -265,7 +265,12 @@ async function evaluate(
       buildApp(join(temp, 'app'));
       // The subnet owner holds the burn uid from the start, as `npm start` does, so no miner lands on it.
       const owner = await hotkeyOfUri(EVALUATE_OWNER_URI);
-      devnet = await startDevnet({ dir: join(temp, 'state'), appDir: join(temp, 'app'), blockTimeMs: config.window.blockTimeMs, subnetOwners: [{ netuid: config.netuid, hotkey: owner, uid: config.scoring.burnUid }] });
+      devnet = await startDevnet({
+        dir: join(temp, 'state'), appDir: join(temp, 'app'), blockTimeMs: config.window.blockTimeMs,
+        subnetOwners: [{ netuid: config.netuid, hotkey: owner, uid: config.scoring.burnUid }],
+        // Early reads of uploads are gated by the run's windows, as on `npm start`'s devnet (issue #14).
+        runNetuid: config.netuid, window: config.window,
+      });
       url = devnet.url;
     }
 

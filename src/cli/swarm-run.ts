@@ -184,8 +184,9 @@ export async function runSwarm(options: SwarmOptions): Promise<SwarmResult> {
     const devnet = await startDevnet({
       dir: join(scratch, 'state'), appDir, blockTimeMs: config.window.blockTimeMs, port: options.port ?? 0, maxRegistrationsPerInterval: 256,
       subnetOwners: [{ netuid: config.netuid, hotkey: ownerAccount!.address, uid: config.scoring.burnUid }],
-      // The owner names the swarm's validator as the run's: the browser peers follow only it (issue #14).
-      runValidators: [validatorAccount!.address],
+      // The owner names the swarm's validator as the run's: the browser peers follow only it (issue #14);
+      // the run's netuid and windows gate early reads of uploads, as `npm start` does.
+      runValidators: [validatorAccount!.address], runNetuid: config.netuid, window: config.window,
     });
     cleanups.unshift(() => devnet.close());
     log(`devnet at ${devnet.url}`);

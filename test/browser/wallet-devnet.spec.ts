@@ -25,7 +25,8 @@ test.beforeAll(async () => {
   const appDir = join(dir, 'app');
   mkdirSync(appDir);
   writeFileSync(join(appDir, 'index.html'), '<!doctype html><title>devnet wallet test</title>');
-  devnet = await startDevnet({ dir: join(dir, 'state'), appDir, blockTimeMs: 200 });
+  // The harness registers on the context's netuid (5): the run's subnet here, the only one whose hotkeys may write.
+  devnet = await startDevnet({ dir: join(dir, 'state'), appDir, blockTimeMs: 200, runNetuid: 5 });
   harnessCode = await bundleIife('./dapp-harness.ts', 'GauntletWalletHarness');
 });
 test.afterAll(async () => {
@@ -58,7 +59,7 @@ test('a browser miner registers, signs and uploads through the wallet; Node veri
   const bytes = Array.from({ length: 2048 }, (_, i) => (i * 131 + 7) & 0xff);
   const before = Date.now();
   const submitted = await page.evaluate(
-    ({ url, hotkey, context, bytes }) => (window as unknown as { gauntletWalletHarness: Harness }).gauntletWalletHarness.registerAndSubmit(url, hotkey, context, 'gradient-9-0-v1', bytes),
+    ({ url, hotkey, context, bytes }) => (window as unknown as { gauntletWalletHarness: Harness }).gauntletWalletHarness.registerAndSubmit(url, hotkey, context, 'gradient-9-0', bytes),
     { url: devnet.url, hotkey, context, bytes },
   );
   const after = Date.now();
@@ -67,10 +68,10 @@ test('a browser miner registers, signs and uploads through the wallet; Node veri
   expect((await chain.metagraph(5)).hotkeys[submitted.uid]).toBe(hotkey);
   const reader = new DevnetStorage(devnet.url, undefined, undefined);
   const gate = { timeMinMs: before - 500, timeMaxMs: after + 500 };
-  const object = await reader.get(hotkey, 'gradient-9-0-v1', { gate });
-  const signature = new TextDecoder().decode((await reader.get(hotkey, 'gradient-9-0-v1.sig')).data) as `0x${string}`;
+  const object = await reader.get(hotkey, 'gradient-9-0', { gate });
+  const signature = new TextDecoder().decode((await reader.get(hotkey, 'gradient-9-0.sig')).data) as `0x${string}`;
   const signed = { ...context, uid: submitted.uid };
   expect(() => verifySubmission(signed, object.data, signature, hotkey)).not.toThrow();
   expect(() => verifySubmission({ ...signed, window: 10 }, object.data, signature, hotkey)).toThrow(BadSignatureError);
-  await expect(reader.get(hotkey, 'gradient-9-0-v1', { gate: { timeMinMs: before - 60_000, timeMaxMs: object.info.lastModifiedMs - 1 } })).rejects.toThrow(TooLateError);
+  await expect(reader.get(hotkey, 'gradient-9-0', { gate: { timeMinMs: before - 60_000, timeMaxMs: object.info.lastModifiedMs - 1 } })).rejects.toThrow(TooLateError);
 });
