@@ -14,11 +14,9 @@
  *   second, as S3's `Last-Modified`), so the put-window gate is judged on s3rver's own timestamps.
  * - `observeValidator`, `hostileReasons`, `caseRow`: what every case checks and prints.
  */
-import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import * as ort from 'onnxruntime-web';
 import { decodeAddress } from '@polkadot/util-crypto';
 import { loadAllTokens } from '../../src/cli/data-files.ts';
@@ -44,6 +42,7 @@ import { Miner } from '../../src/peer/miner.ts';
 import { MemoryPersistence, Validator, type ValidatorWindowReport } from '../../src/peer/validator.ts';
 import type { TokenBatch } from '../../src/workers/trainer-api.ts';
 import { FIRST_MINER_UID, VALIDATOR_UID, type Simulation } from './sim-harness.ts';
+import { accounts, S3rver } from './s3rver.ts';
 
 /** The largest finite float32 (`FLT_MAX`). */
 export const FLOAT32_MAX = 3.4028234663852886e38;
@@ -185,14 +184,6 @@ export async function runWindowWithHostiles(sim: Simulation, window: number, hos
 // ---------------------------------------------------------------------------------------------
 // S3 mode: the loops over HotkeyBucketStorage on s3rver.
 
-interface S3rverInstance {
-  run(): Promise<AddressInfo>;
-  close(): Promise<void>;
-}
-interface S3rverAccounts {
-  DUMMY_ACCOUNT: { createKeyPair(accessKeyId: string, secretAccessKey: string): void };
-}
-
 /** s3rver's built-in write key pair (s3rver checks that an access key id exists, not SigV4 signatures). */
 export const S3_WRITE = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
@@ -216,9 +207,6 @@ export interface RunningS3rver {
 
 /** s3rver on a free port with buckets `bucketName(0…count−1)` and read keys `readCredentials(0…count−1)`. */
 export async function startS3rver(count: number): Promise<RunningS3rver> {
-  const require = createRequire(import.meta.url);
-  const S3rver = require('s3rver') as new (options: Record<string, unknown>) => S3rverInstance;
-  const accounts = require('s3rver/lib/models/account.js') as S3rverAccounts;
   const dir = mkdtempSync(join(tmpdir(), 's3rver-hostile-'));
   for (let i = 0; i < count; i++) {
     const read = readCredentials(i);

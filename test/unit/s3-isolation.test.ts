@@ -7,7 +7,6 @@
  * (no or lying Content-Length, a gzip bomb, endless or huge listings, a cut connection).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -20,17 +19,7 @@ import { bucketDirectory, S3Storage } from '../../src/net/s3-storage.ts';
 import { bucketNameProblem, encodeBucketCommitment, InvalidBucketCommitmentError } from '../../src/net/subtensor-encoding.ts';
 import { NetError, NotFoundError, OversizedError, UnauthorizedError, UnavailableError, type NetErrorCode } from '../../src/net/errors.ts';
 import type { Commitment } from '../../src/net/types.ts';
-
-interface S3rverInstance {
-  run(): Promise<AddressInfo>;
-  close(): Promise<void>;
-}
-interface S3rverAccounts {
-  DUMMY_ACCOUNT: { createKeyPair(accessKeyId: string, secretAccessKey: string): void };
-}
-const require = createRequire(import.meta.url);
-const S3rver = require('s3rver') as new (options: Record<string, unknown>) => S3rverInstance;
-const accounts = require('s3rver/lib/models/account.js') as S3rverAccounts;
+import { accounts, S3rver, type S3rverInstance } from './s3rver.ts';
 
 const NETUID = 3;
 const WRITE = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };

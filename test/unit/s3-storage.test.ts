@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { S3Storage, bucketDirectory } from '../../src/net/s3-storage.ts';
 import { HotkeyBucketStorage } from '../../src/net/hotkey-buckets.ts';
 import { encodeBucketCommitment } from '../../src/net/subtensor-encoding.ts';
@@ -11,6 +9,7 @@ import { startDevnet, type RunningDevnet } from '../../src/devnet/server.ts';
 import { DevnetChain } from '../../src/net/devnet-client.ts';
 import { KeyringSigner } from '../../src/net/keyring-signer.ts';
 import { NotFoundError, OversizedError, TooEarlyError, TooLateError, UnauthorizedError } from '../../src/net/errors.ts';
+import { accounts, S3rver, type S3rverInstance } from './s3rver.ts';
 
 /**
  * s3rver (a local S3-compatible server) checks that the access key id exists but does not verify
@@ -18,17 +17,6 @@ import { NotFoundError, OversizedError, TooEarlyError, TooLateError, Unauthorize
  * path-style PUT/GET/HEAD/ListObjectsV2, server Last-Modified) and the credential flow through the
  * commitment; read-only enforcement is the real endpoint's job (R2 read tokens).
  */
-interface S3rverInstance {
-  run(): Promise<AddressInfo>;
-  close(): Promise<void>;
-}
-interface S3rverAccounts {
-  DUMMY_ACCOUNT: { createKeyPair(accessKeyId: string, secretAccessKey: string): void };
-}
-const require = createRequire(import.meta.url);
-const S3rver = require('s3rver') as new (options: Record<string, unknown>) => S3rverInstance;
-const accounts = require('s3rver/lib/models/account.js') as S3rverAccounts;
-
 const BUCKET = '0123456789abcdef0123456789abcdef'; // Templar: the 32-char account id names the bucket
 const WRITE = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 const READ = { accessKeyId: 'r'.repeat(28) + 'read', secretAccessKey: 's'.repeat(60) + 'scrt' };
