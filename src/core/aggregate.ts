@@ -108,11 +108,22 @@ function peerViolation(peer: PeerSubmission, layout: readonly FlatTensorSpec[], 
 
 /**
  * The clip reference of one tensor (`outer_step`'s `clip_norm`): the lower median of the peers'
- * norms, capped by the run's `maxTensorNorm`, so that a majority of sybils cannot raise it beyond
- * the run's bound (issue #14). Below the cap this is Templar's median exactly.
+ * norms, capped by the run's `maxTensorNorm` and by `carriedCap`, the cap carried over from earlier
+ * windows (`referenceCaps`: `clipGrowth` × the reference in the validator's signed peer list), so
+ * that the peers being clipped cannot set it alone: a majority of new hotkeys can raise the median,
+ * not the cap (issue #14). Below the caps this is Templar's median exactly.
  */
-export function clipReference(norms: readonly number[], bounds: SubmissionBounds = FINITE_ONLY): number {
-  return Math.min(lowerMedian(norms), bounds.maxTensorNorm);
+export function clipReference(norms: readonly number[], bounds: SubmissionBounds = FINITE_ONLY, carriedCap = Number.POSITIVE_INFINITY): number {
+  return Math.min(lowerMedian(norms), bounds.maxTensorNorm, carriedCap);
+}
+
+/**
+ * Per tensor, the cap on the clip reference carried by a peer list's `normReference` (the median
+ * norm of the positively scored peers it lists, per tensor): `clipGrowth` × each entry. Undefined
+ * without a list or a reference: only the run's `maxTensorNorm` then caps the median.
+ */
+export function referenceCaps(normReference: readonly number[] | undefined, bounds: Pick<BoundsConfig, 'clipGrowth'>): readonly number[] | undefined {
+  return normReference?.map((r) => bounds.clipGrowth * r);
 }
 
 /** L2 norm of values, summed in float64 in index order. */
@@ -130,10 +141,10 @@ export function lowerMedian(xs: readonly number[]): number {
 }
 
 /** Per tensor, the clip reference over peers (`clipReference` of the L2 norms of their dequantised values; `outer_step`'s `clip_norm`). */
-export function medianNorms(peers: readonly PeerSubmission[], bounds: SubmissionBounds = FINITE_ONLY): number[] {
+export function medianNorms(peers: readonly PeerSubmission[], bounds: SubmissionBounds = FINITE_ONLY, caps?: readonly number[]): number[] {
   const first = peers[0];
   if (!first) return [];
-  return first.tensors.map((_, t) => clipReference(peers.map((p) => l2Norm(dequantizeTensor(tensorAt(p, t)))), bounds));
+  return first.tensors.map((_, t) => clipReference(peers.map((p) => l2Norm(dequantizeTensor(tensorAt(p, t)))), bounds, caps?.[t]));
 }
 
 /**
@@ -173,12 +184,13 @@ export function aggregateTensor(
   layout: ChunkLayout,
   compression: CompressionConfig,
   bounds: SubmissionBounds = FINITE_ONLY,
+  carriedCap = Number.POSITIVE_INFINITY,
 ): { readonly aggregate: Float32Array; readonly medianNorm: number } {
   const values = tensors.map(dequantizeTensor);
   let medianNorm = NaN;
   let contributions: SparseContribution[];
   if (compression.codec === 'sparseloco') {
-    medianNorm = clipReference(values.map(l2Norm), bounds);
+    medianNorm = clipReference(values.map(l2Norm), bounds, carriedCap);
     contributions = tensors.map((t, j) => ({ indices: t.indices, values: clipToMedian(values[j]!, medianNorm) }));
   } else {
     contributions = tensors.map((t, j) => ({ indices: t.indices, values: normalizePerChunk(values[j]!, layout.k) }));
@@ -188,7 +200,8 @@ export function aggregateTensor(
 
 /**
  * The outer step on the flat parameter vector, in place (gauntlet-spec §6, `tplr.neurons.outer_step`):
- * 'sparseloco' `θ ← θ − α·agg`; 'dct-sign' `θ ← θ − α·sign(agg)` (0 where agg = 0). Peers outside
+ * 'sparseloco' `θ ← θ − α·agg`; 'dct-sign' `θ ← θ − α·sign(agg)` (0 where agg = 0). `caps`: per
+ * tensor, the carried cap on the clip reference (`referenceCaps`), none when omitted. Peers outside
  * the layout or the bounds are dropped first (`admitPeers`) and reported; the others' step goes on.
  * Then the whole step is refused, θ left as it was, when ‖α·agg‖₂ over all tensors exceeds the run's
  * `maxOuterStepNorm` (issue #14): every peer computes that norm with this same float64 code on the
@@ -202,6 +215,7 @@ export function outerStep(
   peers: readonly PeerSubmission[],
   compression: CompressionConfig,
   bounds: OuterStepBounds = FINITE_ONLY_STEP,
+  caps?: readonly number[],
 ): OuterStepResult {
   const { admitted: sorted, dropped } = admitPeers(peers, layout, compression, bounds);
   const uids = sorted.map((p) => p.uid);
@@ -211,7 +225,7 @@ export function outerStep(
     if (spec.offset < 0 || spec.offset + chunks.size > params.length) {
       throw new AggregationError(`tensor ${spec.name} [${spec.offset}, ${spec.offset + chunks.size}) lies outside the ${params.length} parameters`);
     }
-    return aggregateTensor(sorted.map((p) => tensorAt(p, t)), chunks, compression, bounds);
+    return aggregateTensor(sorted.map((p) => tensorAt(p, t)), chunks, compression, bounds, caps?.[t]);
   });
   const medianNorms = aggregates.map((a) => a.medianNorm);
   const skippedTensors = layout.filter((_, t) => aggregates[t]!.aggregate.some((v) => !Number.isFinite(v))).map((spec) => spec.name);
@@ -234,11 +248,11 @@ export function outerStep(
  * steps check on the CPU before they dispatch, with the reference's own arithmetic (the aggregates
  * are recomputed here, on the CPU, for that one number). `admitted` must come from `admitPeers`.
  */
-export function outerUpdateNorm(admitted: readonly PeerSubmission[], layout: readonly FlatTensorSpec[], compression: CompressionConfig, bounds: OuterStepBounds): number {
+export function outerUpdateNorm(admitted: readonly PeerSubmission[], layout: readonly FlatTensorSpec[], compression: CompressionConfig, bounds: OuterStepBounds, caps?: readonly number[]): number {
   if (admitted.length === 0) return 0;
   const alpha = compression.outerLr;
   const step = (v: number): number => Math.fround(alpha * (compression.codec === 'sparseloco' ? v : Math.sign(v)));
-  const aggregates = layout.map((spec, t) => aggregateTensor(admitted.map((p) => tensorAt(p, t)), chunkLayout(spec.shape, compression), compression, bounds).aggregate);
+  const aggregates = layout.map((spec, t) => aggregateTensor(admitted.map((p) => tensorAt(p, t)), chunkLayout(spec.shape, compression), compression, bounds, caps?.[t]).aggregate);
   return Math.sqrt(sumOfSquares(aggregates.filter((a) => a.every(Number.isFinite)), step));
 }
 

@@ -148,6 +148,12 @@ export interface BoundsConfig {
   readonly maxOuterStepNorm: number;
   /** Largest |θ_i| in a checkpoint or after an outer step. */
   readonly maxParameterValue: number;
+  /**
+   * The clip reference of a window is at most this many times the reference carried by the signed
+   * peer list in force (the median norm of the positively scored peers it lists), so a group of
+   * new hotkeys cannot raise it by outnumbering the others (issue #14). ≥ 1.
+   */
+  readonly clipGrowth: number;
 }
 
 export interface RunConfig {

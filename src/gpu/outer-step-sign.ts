@@ -75,7 +75,8 @@ export class GpuSignOuterStep {
    * `skippedTensors` is always empty: the wire decoder admits only finite values, their per-chunk
    * normalisation is finite, so the CPU reference's non-finite skip never triggers.
    */
-  async apply(params: GPUBuffer, peers: readonly PeerSubmission[]): Promise<OuterStepResult> {
+  /** `_caps`: the clip-reference caps of 'sparseloco'; 'dct-sign' normalises chunks and clips nothing. */
+  async apply(params: GPUBuffer, peers: readonly PeerSubmission[], _caps?: readonly number[]): Promise<OuterStepResult> {
     const { device, plan, pool } = this;
     const { admitted: sorted, dropped } = checkedPeers(params, plan, this.layout, peers, this.compression, this.bounds);
     const uids = sorted.map((p) => p.uid);

@@ -73,20 +73,21 @@ export class GpuOuterStep {
   }
 
   /**
-   * θ ← θ − α·agg on `params` (flat, `parameterLayout` order), in place. Resolves once the GPU has
+   * θ ← θ − α·agg on `params` (flat, `parameterLayout` order), in place; `caps` per tensor as the
+   * CPU `outerStep`'s (the carried caps on the clip reference). Resolves once the GPU has
    * finished. No peers: nothing changes. `skippedTensors` is always empty here: admitted values are
    * finite and bounded, so the aggregate is finite (the CPU reference's skip never triggers).
    */
-  async apply(params: GPUBuffer, peers: readonly PeerSubmission[]): Promise<OuterStepResult> {
+  async apply(params: GPUBuffer, peers: readonly PeerSubmission[], caps?: readonly number[]): Promise<OuterStepResult> {
     const { device, plan, pool } = this;
     const { admitted: sorted, dropped } = checkedPeers(params, plan, this.layout, peers, this.compression, this.bounds);
     const uids = sorted.map((p) => p.uid);
     if (sorted.length === 0) return { uids, dropped, medianNorms: this.layout.map(() => NaN), skippedTensors: [], updateNorm: 0, refused: null };
     // The per-window bound, decided on the CPU with the reference's arithmetic so that GPU and CPU peers refuse the same steps.
-    const updateNorm = outerUpdateNorm(sorted, this.layout, this.compression, this.bounds);
+    const updateNorm = outerUpdateNorm(sorted, this.layout, this.compression, this.bounds, caps);
     const refused = stepRefusal(updateNorm, this.bounds);
     if (refused !== null) {
-      const medianNorms = plan.tensors.map((_, ti) => clippedValueTables(sorted.map((p) => p.tensors[ti]!), this.bounds).medianNorm);
+      const medianNorms = plan.tensors.map((_, ti) => clippedValueTables(sorted.map((p) => p.tensors[ti]!), this.bounds, caps?.[ti]).medianNorm);
       return { uids, dropped, medianNorms, skippedTensors: [], updateNorm, refused };
     }
 
@@ -98,7 +99,7 @@ export class GpuOuterStep {
     const slots: Uint32Array[] = [];
     plan.tensors.forEach((t, ti) => {
       const tensors = sorted.map((p) => p.tensors[ti]!);
-      const clipped = clippedValueTables(tensors, this.bounds);
+      const clipped = clippedValueTables(tensors, this.bounds, caps?.[ti]);
       medianNorms.push(clipped.medianNorm);
       tensors.forEach((tensor, p) => {
         writePackedTensor(t, tensor, packedWords.subarray(p * plan.packedWords, (p + 1) * plan.packedWords), plan.codeBits);

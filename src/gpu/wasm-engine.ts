@@ -138,10 +138,10 @@ export class WasmTrainerEngine implements TrainerEngine {
     });
   }
 
-  applyAggregate(peers: readonly PeerSubmission[]): Promise<OuterStepResult> {
+  applyAggregate(peers: readonly PeerSubmission[], referenceCaps?: readonly number[]): Promise<OuterStepResult> {
     return settle(() => {
       const s = this.ready('applyAggregate');
-      return outerStep(s.theta, s.layout, peers, s.config.compression, s.config.bounds);
+      return outerStep(s.theta, s.layout, peers, s.config.compression, s.config.bounds, referenceCaps);
     });
   }
 

@@ -380,7 +380,7 @@ export class WebGpuTrainerEngine implements TrainerEngine {
    * updates it in place, and the result is scattered back to the per-tensor θ that ORT reads. Nothing
    * dense crosses to the CPU. θ0 is untouched: the next `trainInner` sets θ0 ← θ.
    */
-  async applyAggregate(peers: readonly PeerSubmission[]): Promise<OuterStepResult> {
+  async applyAggregate(peers: readonly PeerSubmission[], referenceCaps?: readonly number[]): Promise<OuterStepResult> {
     const s = this.ready('applyAggregate');
     const layout = s.tensors.map((t) => t.spec);
     const step = (s.outerStep ??=
@@ -390,7 +390,7 @@ export class WebGpuTrainerEngine implements TrainerEngine {
     const gather = this.device.createCommandEncoder({ label: 'outer-step-gather' });
     this.copyFlat(s, gather, 'theta', 'gather');
     this.device.queue.submit([gather.finish()]);
-    const result = await step.apply(s.flat.theta, peers);
+    const result = await step.apply(s.flat.theta, peers, referenceCaps);
     const scatter = this.device.createCommandEncoder({ label: 'outer-step-scatter' });
     this.copyFlat(s, scatter, 'theta', 'scatter');
     this.device.queue.submit([scatter.finish()]);

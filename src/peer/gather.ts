@@ -9,6 +9,7 @@
  * `signingMessage(run, netuid, window, uid, sha256(bytes))`. The signature binds the bytes to one
  * window and one uid, so copying another window's objects (replay) fails verification.
  */
+import { referenceCaps } from '../core/aggregate.ts';
 import type { RunConfig } from '../core/config.ts';
 import type { FlatTensorSpec } from '../core/compress/error-feedback.ts';
 import { decodeSubmission, WireFormatError, type DecodedSubmission } from '../core/wire/index.ts';
@@ -161,6 +162,8 @@ export async function readDebugSlices(storage: Storage, hotkey: string, uid: num
 /** The posted gather-peer list with the window it takes effect from. */
 export interface PostedPeerList extends GatherPeerList {
   readonly firstEffectiveWindow: number;
+  /** The list's per-tensor norm reference (`PeerListPayload.normReference`), when it carries one. */
+  readonly normReference?: readonly number[];
 }
 
 /**
@@ -187,19 +190,31 @@ export async function peerListAt(storage: Storage, validatorHotkey: string, wind
   try {
     const { data } = await storage.get(validatorHotkey, effective.info.key, { maxBytes: MAX_PEER_LIST_BYTES + 1024 });
     const { payload } = openPublication(data, context, 'peer-list', validatorHotkey, { maxPayloadBytes: MAX_PEER_LIST_BYTES });
-    const list = checkedPeerList(payload, context.config);
-    return { peers: [...list.peers], reservePeers: [...list.reservePeers], firstEffectiveWindow: effective.n };
+    const list = checkedPeerList(payload, context);
+    return { peers: [...list.peers], reservePeers: [...list.reservePeers], firstEffectiveWindow: effective.n, normReference: list.normReference };
   } catch (error) {
     if (error instanceof NetError || error instanceof PublicationError) return null;
     throw error;
   }
 }
 
-/** The uids gathered at `window`: the peer list's gather and reserve peers, or every registered miner before any list exists. */
-export async function gatherUidsAt(storage: Storage, validatorHotkey: string, window: number, allMiners: readonly number[], context: PublicationContext): Promise<number[]> {
+/** What the peer list in force at a window decides for its gather and its outer step. */
+export interface GatherPlan {
+  /** The uids gathered: the list's gather and reserve peers, or every registered miner before any list exists. */
+  readonly uids: number[];
+  /** Per tensor, the carried cap on the clip reference (`referenceCaps`), undefined without a list reference. */
+  readonly referenceCaps: readonly number[] | undefined;
+}
+
+export async function gatherPlanAt(storage: Storage, validatorHotkey: string, window: number, allMiners: readonly number[], context: PublicationContext): Promise<GatherPlan> {
   const list = await peerListAt(storage, validatorHotkey, window, context);
-  if (list === null) return [...allMiners];
-  return [...new Set([...list.peers, ...list.reservePeers])].sort((a, b) => a - b);
+  if (list === null) return { uids: [...allMiners], referenceCaps: undefined };
+  return { uids: [...new Set([...list.peers, ...list.reservePeers])].sort((a, b) => a - b), referenceCaps: referenceCaps(list.normReference, context.config.bounds) };
+}
+
+/** The uids gathered at `window` (`gatherPlanAt`'s). */
+export async function gatherUidsAt(storage: Storage, validatorHotkey: string, window: number, allMiners: readonly number[], context: PublicationContext): Promise<number[]> {
+  return (await gatherPlanAt(storage, validatorHotkey, window, allMiners, context)).uids;
 }
 
 export function encodeJson(value: unknown): Uint8Array {

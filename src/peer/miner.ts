@@ -30,7 +30,7 @@ import type { ObjectInfo, Signer, Storage, TimeGate } from '../net/types.ts';
 import type { TrainerEngine } from '../workers/trainer-api.ts';
 import type { Behaviour } from './behaviours.ts';
 import type { MinerEvent, WindowEventListener } from './events.ts';
-import { debugKey, debugSlices, encodeJson, fetchSubmission, gatherSubmissions, gatherUidsAt, gradientKey, publishedAggregates, readAggregateIfWellFormed, signatureKey } from './gather.ts';
+import { debugKey, debugSlices, encodeJson, fetchSubmission, gatherPlanAt, gatherSubmissions, gradientKey, publishedAggregates, readAggregateIfWellFormed, signatureKey } from './gather.ts';
 
 export interface MinerOptions {
   readonly config: RunConfig;
@@ -188,7 +188,7 @@ export class Miner {
    */
   async finishWindow(window: number, gate: TimeGate): Promise<Float32Array> {
     const { uid, engine } = this.options;
-    const accepted = await this.gather(window, gate);
+    const { accepted, referenceCaps } = await this.gather(window, gate);
     const apply = this.options.behaviour.appliesOuterStep && accepted.length > 0;
     if (accepted.length === 0) {
       // A null round (§5.2).
@@ -198,7 +198,7 @@ export class Miner {
     // On the engine (issue #5): the WebGPU engine decodes, aggregates and applies on the GPU with
     // `outerStep`'s bits; the wasm engine runs `outerStep` itself. Same θ as applyOuter(outerUpdate(…)).
     // The engine admits peers and may refuse the step by the run's bounds, exactly as the validator's reference step does (issue #14).
-    const step = apply ? await engine.applyAggregate(accepted) : undefined;
+    const step = apply ? await engine.applyAggregate(accepted, referenceCaps) : undefined;
     const dropped = Object.fromEntries((step?.dropped ?? []).map((d) => [String(d.uid), d.reason]));
     const applied = step !== undefined && step.refused === null && step.uids.length > 0;
     this.emit({ kind: 'miner-outer-step', window, uid, applied, peers: accepted.length, dropped, refused: step?.refused ?? null });
@@ -207,13 +207,16 @@ export class Miner {
     return theta;
   }
 
-  /** The accepted submissions of `window` from the uids the lead validator's peer list names (all miners without one). */
-  private async gather(window: number, gate: TimeGate): Promise<PeerSubmission[]> {
+  /**
+   * The accepted submissions of `window` from the uids the lead validator's peer list names (all
+   * miners without one), and the list's caps on the clip reference, which the validator's step uses too.
+   */
+  private async gather(window: number, gate: TimeGate): Promise<{ accepted: PeerSubmission[]; referenceCaps: readonly number[] | undefined }> {
     const { config, uid, layout, storage } = this.options;
-    const uids = await gatherUidsAt(storage, this.options.validatorHotkey, window, this.options.minerUids(), { config, layout });
-    const gathered = await gatherSubmissions({ config, layout, storage, window, gate }, uids, this.options.hotkeyOf);
+    const plan = await gatherPlanAt(storage, this.options.validatorHotkey, window, this.options.minerUids(), { config, layout });
+    const gathered = await gatherSubmissions({ config, layout, storage, window, gate }, plan.uids, this.options.hotkeyOf);
     this.emit({ kind: 'miner-gathered', window, uid, gathered: gathered.accepted.map((s) => s.uid), rejected: gathered.rejected });
-    return gathered.accepted.map((s) => ({ uid: s.uid, tensors: s.decoded.tensors }));
+    return { accepted: gathered.accepted.map((s) => ({ uid: s.uid, tensors: s.decoded.tensors })), referenceCaps: plan.referenceCaps };
   }
 
   /** θ's debug slice for `window`, which the validator's sync check reads (gauntlet-spec §5.9). */
@@ -249,8 +252,8 @@ export class Miner {
         await engine.applyOuter(update);
         result.replayed.push(window);
       } else if (window > newest || published.has(window)) {
-        const accepted = await this.gather(window, await gateOf(window));
-        const step = accepted.length > 0 ? await engine.applyAggregate(accepted) : undefined;
+        const { accepted, referenceCaps } = await this.gather(window, await gateOf(window));
+        const step = accepted.length > 0 ? await engine.applyAggregate(accepted, referenceCaps) : undefined;
         if (step !== undefined && step.refused === null && step.uids.length > 0) result.gatheredLive.push(window);
         else result.skipped.push(window);
       } else {
@@ -286,9 +289,10 @@ export function outerUpdate(
   layout: readonly FlatTensorSpec[],
   peers: Parameters<typeof outerStep>[2],
   config: Pick<RunConfig, 'compression' | 'bounds'>,
+  referenceCaps?: readonly number[],
 ): { readonly update: Float32Array; readonly result: OuterStepResult } {
   const zero = new Float32Array(parameterCount);
-  const result = outerStep(zero, layout, peers, config.compression, config.bounds);
+  const result = outerStep(zero, layout, peers, config.compression, config.bounds, referenceCaps);
   // 0 − x negated gives x back exactly, and −0 for untouched entries, which subtracts as +0 does.
   for (let i = 0; i < zero.length; i++) zero[i] = -zero[i]!;
   return { update: zero, result };

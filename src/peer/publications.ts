@@ -151,10 +151,20 @@ export interface PeerListPayload {
   readonly peers: readonly number[];
   readonly reservePeers: readonly number[];
   readonly postedAtWindow: number;
+  /**
+   * Per tensor (layout order), the lower median norm of the posting window's submissions from the
+   * listed peers with a positive score: the reference that caps the clip reference while the list
+   * is in force (`referenceCaps`, issue #14). Absent when no such peer was gathered.
+   */
+  readonly normReference?: readonly number[];
 }
 
-/** A peer list within the run's sizes: distinct u16 uids, at most `gatherPeers` and `reservePeers` of them. */
-export function checkedPeerList(payload: Uint8Array, config: RunConfig): PeerListPayload {
+/**
+ * A peer list within the run's sizes: distinct u16 uids, at most `gatherPeers` and `reservePeers` of
+ * them, and a norm reference (if any) of one positive finite entry per tensor within `maxTensorNorm`.
+ */
+export function checkedPeerList(payload: Uint8Array, context: PublicationContext): PeerListPayload {
+  const { config } = context;
   let raw: unknown;
   try {
     raw = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
@@ -172,5 +182,10 @@ export function checkedPeerList(payload: Uint8Array, config: RunConfig): PeerLis
   const reservePeers = uids(record.reservePeers, config.scoring.reservePeers, 'reserve peers');
   const postedAtWindow = record.postedAtWindow;
   if (!Number.isInteger(postedAtWindow) || (postedAtWindow as number) < 0) throw new PublicationError('format', 'The peer list has no postedAtWindow.');
-  return { peers, reservePeers, postedAtWindow: postedAtWindow as number };
+  const reference = record.normReference;
+  if (reference === undefined) return { peers, reservePeers, postedAtWindow: postedAtWindow as number };
+  if (!Array.isArray(reference) || reference.length !== context.layout.length || !reference.every((r) => typeof r === 'number' && r > 0 && r <= config.bounds.maxTensorNorm)) {
+    throw new PublicationError('bounds', `The peer list's norm reference must hold ${context.layout.length} norms in (0, ${config.bounds.maxTensorNorm}].`);
+  }
+  return { peers, reservePeers, postedAtWindow: postedAtWindow as number, normReference: reference as number[] };
 }

@@ -22,7 +22,8 @@
  * Nothing a peer uploads can stop the loop: every rejection is a typed reason in the events and in
  * the scoring inputs (missing / invalid), and the window goes on.
  */
-import { AggregationError, clippedPeerUpdate, medianNorms, type PeerSubmission } from '../core/aggregate.ts';
+import { AggregationError, clippedPeerUpdate, l2Norm, lowerMedian, medianNorms, type PeerSubmission } from '../core/aggregate.ts';
+import { dequantizeTensor } from '../core/compress/codec.ts';
 import { CompressionError } from '../core/compress/errors.ts';
 import { putWindowAnchorBlock, putWindowBounds, peerListFirstEffectiveWindow, windowOfBlock } from '../core/clock.ts';
 import type { FlatTensorSpec } from '../core/compress/error-feedback.ts';
@@ -51,7 +52,7 @@ import type { PublicationKind } from '../core/wire/index.ts';
 import { TrainerInputError, type TokenBatch, type TrainerEngine } from '../workers/trainer-api.ts';
 import type { SubmissionRejection, ValidatorEvent, WindowEventListener } from './events.ts';
 import {
-  AggregateFormatError, aggregateKey, checkpointKey, debugSlices, encodeJson, fetchSubmission, gatherSubmissions, gatherUidsAt, gradientKey, peerListKey, publishedAggregates, readAggregate, readCheckpoint, readDebugSlices, scoresKey,
+  AggregateFormatError, aggregateKey, checkpointKey, debugSlices, encodeJson, fetchSubmission, gatherPlanAt, gatherSubmissions, gradientKey, peerListKey, publishedAggregates, readAggregate, readCheckpoint, readDebugSlices, scoresKey,
   type AcceptedSubmission,
 } from './gather.ts';
 import { outerUpdate } from './miner.ts';
@@ -206,7 +207,8 @@ export class Validator {
     const evalUids = selectEvaluationUids(this.state, evaluationCandidates(this.state, active), scoring, seed);
     this.emit({ kind: 'validator-window-start', window, submitted, evalUids });
 
-    const gatherUids = await gatherUidsAt(storage, this.options.hotkey, window, minerUids, this.options);
+    // The peer list in force decides the gather and carries the caps on the clip reference (issue #14), for the trial steps and the outer step alike.
+    const { uids: gatherUids, referenceCaps } = await gatherPlanAt(storage, this.options.hotkey, window, minerUids, this.options);
     const fetchContext = { config, layout, storage, window, gate };
     const gathered = await gatherSubmissions(fetchContext, gatherUids, hotkeyOf);
     this.emit({ kind: 'validator-gathered', window, gathered: gathered.accepted.map((s) => s.uid), rejected: gathered.rejected });
@@ -220,7 +222,7 @@ export class Validator {
       peerSlices[String(uid)] = window > 0 ? await readDebugSlices(storage, hotkeyOf(uid)!, uid, window - 1, layout) : null;
     }
     const peers: PeerSubmission[] = gathered.accepted.map((s) => ({ uid: s.uid, tensors: s.decoded.tensors }));
-    const norms = medianNorms(peers, config.bounds);
+    const norms = medianNorms(peers, config.bounds, referenceCaps);
     const measured = await this.evaluate(window, seed, evalUids, gathered.accepted, norms, fetchContext, hotkeyOf);
     // A non-finite measurement of the validator's own (the random control set before any trial
     // step) says nothing about any peer: stage 2 of this window is skipped, with the reason (issue #14).
@@ -255,13 +257,14 @@ export class Validator {
       this.emit({ kind: 'validator-error', window, stage: 'publish-scores', message: error.message });
     });
 
-    const outerStepApplied = peers.length > 0 && (await this.outerStep(window, theta, peers));
+    const outerStepApplied = peers.length > 0 && (await this.outerStep(window, theta, peers, referenceCaps));
     const list = window % scoring.peerReplacementFrequency === 0 ? selectGatherPeers(this.state, active, scoring, seed) : null;
     // No active peers yet: post nothing, so miners keep gathering every miner (Templar skips the post without enough peers).
     if (list !== null && list.peers.length > 0) {
       const head = await chain.currentBlock();
       const effective = peerListFirstEffectiveWindow(windowOfBlock(head.number, config.window.blocksPerWindow), config.window.peerListWindowMargin);
-      const payload = encodeJson({ peers: list.peers, reservePeers: list.reservePeers, postedAtWindow: window } satisfies PeerListPayload);
+      const normReference = positiveScoreReference(list.peers, peers, this.state, config.bounds.maxTensorNorm);
+      const payload = encodeJson({ peers: list.peers, reservePeers: list.reservePeers, postedAtWindow: window, ...(normReference === undefined ? {} : { normReference }) } satisfies PeerListPayload);
       await this.publish(window, peerListKey(effective), await this.signed('peer-list', window, payload));
     }
     const own = registrationIn(metagraph, this.options.hotkey);
@@ -306,9 +309,9 @@ export class Validator {
    * the validator checks that θ − update stays finite before it applies anything. A refused step is
    * neither applied nor published, so no peer and no restart can ever replay it. Returns whether θ moved.
    */
-  private async outerStep(window: number, theta: Float32Array, peers: readonly PeerSubmission[]): Promise<boolean> {
+  private async outerStep(window: number, theta: Float32Array, peers: readonly PeerSubmission[], referenceCaps: readonly number[] | undefined): Promise<boolean> {
     const { config, engine, layout } = this.options;
-    const { update, result } = outerUpdate(this.parameterCount, layout, peers, config);
+    const { update, result } = outerUpdate(this.parameterCount, layout, peers, config, referenceCaps);
     for (const { uid, reason } of result.dropped) this.emit({ kind: 'validator-peer-fault', window, uid, stage: 'aggregate', reason });
     let refusal = result.refused;
     if (refusal === null && result.uids.length === 0) refusal = 'no gathered submission is within the run bounds';
@@ -460,6 +463,23 @@ export class Validator {
   private emit(event: ValidatorEvent): void {
     this.options.onEvent?.(event);
   }
+}
+
+/**
+ * The norm reference a posted peer list carries (issue #14): per tensor, the lower median norm of
+ * this window's gathered submissions from the listed peers whose final score is positive. Peers
+ * the validator has not scored well (new hotkeys, sybils) have no say in it, so while the list is
+ * in force they can raise the window's median but not its cap (`clipGrowth` × this). Undefined when
+ * no such peer was gathered, or a tensor has no non-zero norm among them (a zero cap would stop
+ * training).
+ */
+function positiveScoreReference(listed: readonly number[], gathered: readonly PeerSubmission[], state: ValidatorScoringState, maxTensorNorm: number): number[] | undefined {
+  const trusted = gathered.filter((p) => listed.includes(p.uid) && (state.peers[String(p.uid)]?.finalScore ?? 0) > 0);
+  const first = trusted[0];
+  if (first === undefined) return undefined;
+  const reference = first.tensors.map((_, t) => lowerMedian(trusted.map((p) => l2Norm(dequantizeTensor(p.tensors[t]!))).filter((n) => n > 0)));
+  // Admitted norms may exceed maxTensorNorm by the decoder's rounding allowance; readers accept at most the bound.
+  return reference.every((r) => Number.isFinite(r) && r > 0) ? reference.map((r) => Math.min(r, maxTensorNorm)) : undefined;
 }
 
 /**

@@ -55,6 +55,8 @@ export interface OuterStepRunInput {
   readonly peers: readonly PeerSubmission[];
   /** The run's submission bounds (`RunConfig.bounds`); omitted, finiteness only, as the CPU `outerStep`'s default. */
   readonly bounds?: OuterStepBounds;
+  /** Per tensor, the carried cap on the clip reference (`referenceCaps`); none when omitted. */
+  readonly referenceCaps?: readonly number[];
 }
 
 export interface OuterStepRunOutput extends OuterStepResult {

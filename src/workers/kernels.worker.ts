@@ -88,7 +88,7 @@ const api: KernelsApi = {
     try {
       const step = GpuOuterStep.create(gpu, pool, input.layout, input.compression, input.bounds);
       const params = pool.storageFrom(input.params, 'params');
-      const summary = await step.apply(params, input.peers);
+      const summary = await step.apply(params, input.peers, input.referenceCaps);
       const out = await pool.readFloat32(params, input.params.length);
       pool.dispose();
       const paramSha256 = bytesToHex(sha256(new Uint8Array(out.buffer, out.byteOffset, out.byteLength)));

@@ -106,8 +106,12 @@ export interface TrainerEngine {
   exportErrorFeedback(): Promise<Float32Array>;
   /** e ← `errorFeedback` (a resume after a reload or a lost device); the length must match and every value be finite. */
   importErrorFeedback(errorFeedback: Float32Array): Promise<void>;
-  /** The outer step on θ in place from gathered submissions (gauntlet-spec §6, `tplr.neurons.outer_step`). */
-  applyAggregate(peers: readonly PeerSubmission[]): Promise<OuterStepResult>;
+  /**
+   * The outer step on θ in place from gathered submissions (gauntlet-spec §6, `tplr.neurons.outer_step`),
+   * with the run's bounds; `referenceCaps`: per tensor, the cap on the clip reference carried by the
+   * peer list in force (`referenceCaps` of src/core/aggregate.ts), none when omitted.
+   */
+  applyAggregate(peers: readonly PeerSubmission[], referenceCaps?: readonly number[]): Promise<OuterStepResult>;
   /** Mean token loss per batch on θ, or on θ − trialUpdate when given (θ is left unchanged; §7.2). */
   evalLoss(batches: readonly TokenBatch[], trialUpdate?: Float32Array): Promise<number[]>;
   /** A copy of θ (flat, layout order). */

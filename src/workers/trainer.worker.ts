@@ -43,7 +43,7 @@ const api: TrainerWorkerApi = {
     return Comlink.transfer(e, [e.buffer]);
   },
   importErrorFeedback: (errorFeedback) => current('importErrorFeedback').importErrorFeedback(errorFeedback),
-  applyAggregate: (peers) => current('applyAggregate').applyAggregate(peers),
+  applyAggregate: (peers, referenceCaps) => current('applyAggregate').applyAggregate(peers, referenceCaps),
   evalLoss: (batches, trialUpdate) => current('evalLoss').evalLoss(batches, trialUpdate),
   async exportParams() {
     const theta = await current('exportParams').exportParams();

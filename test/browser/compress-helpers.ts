@@ -153,6 +153,7 @@ export async function gpuOuterStep(
   params: Float32Array,
   peers: readonly PeerSubmission[],
   bounds?: OuterStepBounds,
+  referenceCaps?: readonly number[],
 ): Promise<GpuOuterStepOutput> {
   const out = await page.evaluate(
     async (a) => {
@@ -176,7 +177,8 @@ export async function gpuOuterStep(
       }));
       const t0 = performance.now();
       const input = { layout: a.layout, compression: a.compression, params: new Float32Array(bin(a.params).buffer), peers };
-      const r = await window.gauntlet!.kernels.outerStep(a.bounds === null ? input : { ...input, bounds: a.bounds });
+      const withBounds = a.bounds === null ? input : { ...input, bounds: a.bounds };
+      const r = await window.gauntlet!.kernels.outerStep(a.caps === null ? withBounds : { ...withBounds, referenceCaps: a.caps });
       const ms = performance.now() - t0;
       return {
         ms,
@@ -190,7 +192,7 @@ export async function gpuOuterStep(
         liveBuffers: r.liveBuffers,
       };
     },
-    { layout, compression, params: toB64(params), peers: peers.map((p) => ({ uid: p.uid, tensors: p.tensors.map(toWireTensor) })), bounds: bounds ?? null },
+    { layout, compression, params: toB64(params), peers: peers.map((p) => ({ uid: p.uid, tensors: p.tensors.map(toWireTensor) })), bounds: bounds ?? null, caps: referenceCaps === undefined ? null : [...referenceCaps] },
   );
   return { ...out, params: f32FromB64(out.params), medianNorms: [...out.medianNorms], dropped: [...out.dropped] };
 }

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { outerStep, type OuterStepBounds, type PeerSubmission } from '../../src/core/aggregate.ts';
+import { lowerMedian, outerStep, referenceCaps, type OuterStepBounds, type PeerSubmission } from '../../src/core/aggregate.ts';
 import { chunkLayout, encodeTensor, type EncodedTensor, type FlatTensorSpec, type QuantParams } from '../../src/core/compress/index.ts';
 import type { CompressionConfig } from '../../src/core/config.ts';
 import { gaussianArray } from '../../src/core/prng.ts';
@@ -217,10 +217,10 @@ interface Expected {
  * The same θ and peers through the CPU and the GPU outer step under `bounds` (undefined: the default,
  * finiteness only, on both). Asserts the expectations and CPU = GPU; returns θ after the step.
  */
-async function bothSteps(page: Page, label: string, theta: Float32Array, peers: readonly PeerSubmission[], bounds: OuterStepBounds | undefined, expected: Expected): Promise<Float32Array> {
+async function bothSteps(page: Page, label: string, theta: Float32Array, peers: readonly PeerSubmission[], bounds: OuterStepBounds | undefined, expected: Expected, caps?: readonly number[]): Promise<Float32Array> {
   const cpu = theta.slice();
-  const reference = outerStep(cpu, layout, peers, compression, bounds);
-  const gpu = await gpuOuterStep(page, layout, compression, theta, peers, bounds);
+  const reference = outerStep(cpu, layout, peers, compression, bounds, caps);
+  const gpu = await gpuOuterStep(page, layout, compression, theta, peers, bounds, caps);
   const all = peers.map((p) => p.uid).sort((a, b) => a - b);
   const admitted = all.filter((u) => !expected.dropped.includes(u));
 
@@ -335,4 +335,24 @@ test('sybils exactly at the run bounds are admitted: refused beyond maxOuterStep
   const after = await bothSteps(page, 'boundary sybils, step inside the bound', theta, inside, RUN_BOUNDS, { dropped: [], refused: false });
   // The sybils did move θ: at their q_proj coordinates by about α·1.
   expect(maxMove(after, theta)).toBeGreaterThan(0.5);
+});
+
+test('a peer list\'s carried cap clips boundary sybils to a multiple of the honest median: the step that was refused is applied; GPU = CPU', async ({ page }) => {
+  await openPage(page);
+  const theta = gaussianArray(n, 75, 0.02);
+  const sybils = [2, 3, 5, 7, 8];
+  const honest = honestPeers();
+  const spread = sybils.map((uid, s) => boundarySybil(uid, (spec) => (s + 1) * chunkLayout(spec.shape, compression).k));
+  const peers = [...honest, ...spread];
+  // The cap a peer list would carry: clipGrowth × the lower median of the honest (positively scored) peers'
+  // norms. These gaussian peers are far larger than trained ones, so a growth of 2 keeps the step inside the bound.
+  const honestMedian = layout.map((_, t) => lowerMedian(honest.map((p) => tensorNorm(p.tensors[t]!))));
+  const caps = referenceCaps(honestMedian, { clipGrowth: 2 })!;
+  for (const [t, cap] of caps.entries()) expect(cap, layout[t]!.name).toBeLessThan(RUN_BOUNDS.maxTensorNorm);
+  // Without the cap the five sybils set the median (8, the bound) and the step is refused; with it each is clipped to the cap.
+  await bothSteps(page, 'boundary sybils, no carried cap', theta, peers, RUN_BOUNDS, { dropped: [], refused: true });
+  const cpu = theta.slice();
+  const capped = outerStep(cpu, layout, peers, compression, RUN_BOUNDS, caps);
+  expect(capped.medianNorms).toEqual(caps);
+  await bothSteps(page, 'boundary sybils under the carried cap', theta, peers, RUN_BOUNDS, { dropped: [], refused: false }, caps);
 });

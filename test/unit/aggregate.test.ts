@@ -6,6 +6,7 @@ import {
   lowerMedian,
   medianNorms,
   outerStep,
+  referenceCaps,
   type PeerSubmission,
 } from '../../src/core/aggregate.ts';
 import { FINITE_ONLY, accumulateErrorFeedback, compressErrorFeedback, encodeTensor, type EncodedTensor } from '../../src/core/compress/index.ts';
@@ -216,5 +217,31 @@ describe('outer step without the run bounds (finiteness only)', () => {
     expect(result.uids).toEqual([1, 2, 3]);
     expect(result.refused).not.toBeNull();
     expect(Array.from(params)).toEqual(Array.from(initialParams()));
+  });
+});
+
+describe('the carried cap on the clip reference (issue #14)', () => {
+  it('caps the median by clipGrowth × the peer list reference, and changes nothing while the median stays below', () => {
+    // Norms of w: A √5, B √4.5, C √32 → lower median √5 (A); of b: √30, 4, 1 → 4.
+    const peers = [peerA, peerB, peerC];
+    const uncapped = initialParams();
+    const free = outerStep(uncapped, layout, peers, config);
+    expect(free.medianNorms[0]).toBeCloseTo(Math.sqrt(5), 12);
+    // A reference of 0.5 and growth 2 cap w's reference at 1; b's cap (100) lies above its median.
+    const caps = referenceCaps([0.5, 50], { clipGrowth: 2 })!;
+    expect(caps).toEqual([1, 100]);
+    const capped = initialParams();
+    const result = outerStep(capped, layout, peers, config, undefined, caps);
+    expect(result.medianNorms[0]).toBe(1);
+    expect(result.medianNorms[1]).toBe(free.medianNorms[1]);
+    // w: every peer scaled to norm 1 (all three norms exceed it), so the step on w is smaller; b unchanged.
+    const movedW = (p: Float32Array): number => Math.hypot(...Array.from(p.subarray(0, 8), (v, i) => v - initialParams()[i]!));
+    expect(movedW(capped)).toBeLessThan(movedW(uncapped));
+    expect(Array.from(capped.subarray(8))).toEqual(Array.from(uncapped.subarray(8)));
+    // A cap above every median gives Templar's step bit for bit.
+    const high = initialParams();
+    outerStep(high, layout, peers, config, undefined, [1e9, 1e9]);
+    expect(Array.from(high)).toEqual(Array.from(uncapped));
+    expect(referenceCaps(undefined, { clipGrowth: 2 })).toBeUndefined();
   });
 });

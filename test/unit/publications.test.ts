@@ -14,7 +14,7 @@ import { parameterCount, parameterLayout } from '../../src/model/params.ts';
 import { KeyringSigner } from '../../src/net/keyring-signer.ts';
 import { honest } from '../../src/peer/behaviours.ts';
 import {
-  AggregateFormatError, aggregateKey, checkpointKey, encodeJson, gatherUidsAt, peerListAt, peerListKey, publishedAggregates, readAggregate, readCheckpoint, replayAggregates,
+  AggregateFormatError, aggregateKey, checkpointKey, encodeJson, gatherPlanAt, gatherUidsAt, peerListAt, peerListKey, publishedAggregates, readAggregate, readCheckpoint, replayAggregates,
 } from '../../src/peer/gather.ts';
 import { leadValidator } from '../../src/peer/lead-validator.ts';
 import { openPublication, PublicationError, signPublication } from '../../src/peer/publications.ts';
@@ -107,6 +107,16 @@ describe('the signed envelope', () => {
     // A signed list of the run's size is.
     await put(peerListKey(5), 'peer-list', encodeJson({ peers: [2, 4], reservePeers: [3], postedAtWindow: 4 }), 4);
     expect(await gatherUidsAt(storage, validator, 6, [2, 3, 4, 5], context)).toEqual([2, 3, 4]);
+    expect((await gatherPlanAt(storage, validator, 6, [2, 3, 4, 5], context)).referenceCaps).toBeUndefined();
+    // Its norm reference, one positive norm per tensor within maxTensorNorm, caps the clip reference at clipGrowth × it.
+    const reference = layout.map((_, t) => 0.01 * (t + 1));
+    await put(peerListKey(7), 'peer-list', encodeJson({ peers: [2, 4], reservePeers: [3], postedAtWindow: 6, normReference: reference }), 6);
+    expect((await gatherPlanAt(storage, validator, 7, [], context)).referenceCaps).toEqual(reference.map((r) => config.bounds.clipGrowth * r));
+    // A reference of the wrong length, a zero (it would stop training) or one beyond the bound: the list is not followed.
+    for (const [w, bad] of [[8, reference.slice(1)], [9, reference.map(() => 0)], [10, reference.map(() => config.bounds.maxTensorNorm * 2)]] as const) {
+      await put(peerListKey(w), 'peer-list', encodeJson({ peers: [2], reservePeers: [], postedAtWindow: w - 1, normReference: bad }), w - 1);
+      expect(await peerListAt(storage, validator, w, context)).toBeNull();
+    }
   });
 });
 

@@ -148,10 +148,10 @@ export function writePackedTensor(plan: GpuTensorPlan, tensor: EncodedTensor, pa
  * so `bins` floats per peer carry the whole clipped update to the GPU. Norms are computed here, on the
  * CPU, from the small sparse values: float64 in index order, the reference's own functions.
  */
-export function clippedValueTables(tensors: readonly EncodedTensor[], bounds: SubmissionBounds = FINITE_ONLY): { readonly tables: Float32Array[]; readonly medianNorm: number } {
+export function clippedValueTables(tensors: readonly EncodedTensor[], bounds: SubmissionBounds = FINITE_ONLY, carriedCap = Number.POSITIVE_INFINITY): { readonly tables: Float32Array[]; readonly medianNorm: number } {
   const values = tensors.map(dequantizeTensor);
   const norms = values.map(l2Norm);
-  const medianNorm = clipReference(norms, bounds);
+  const medianNorm = clipReference(norms, bounds, carriedCap);
   const tables = tensors.map((tensor, j) => {
     const factor = Math.min(1, medianNorm / (norms[j]! + CLIP_EPSILON));
     const table = new Float32Array(tensor.quant.lookup.length);
