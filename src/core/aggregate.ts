@@ -220,40 +220,61 @@ export function outerStep(
   const { admitted: sorted, dropped } = admitPeers(peers, layout, compression, bounds);
   const uids = sorted.map((p) => p.uid);
   if (sorted.length === 0) return { uids, dropped, medianNorms: layout.map(() => NaN), skippedTensors: [], updateNorm: 0, refused: null };
-  const aggregates = layout.map((spec, t) => {
-    const chunks = chunkLayout(spec.shape, compression);
-    if (spec.offset < 0 || spec.offset + chunks.size > params.length) {
-      throw new AggregationError(`tensor ${spec.name} [${spec.offset}, ${spec.offset + chunks.size}) lies outside the ${params.length} parameters`);
+  for (const spec of layout) {
+    const size = chunkLayout(spec.shape, compression).size;
+    if (spec.offset < 0 || spec.offset + size > params.length) {
+      throw new AggregationError(`tensor ${spec.name} [${spec.offset}, ${spec.offset + size}) lies outside the ${params.length} parameters`);
     }
-    return aggregateTensor(sorted.map((p) => tensorAt(p, t)), chunks, compression, bounds, caps?.[t]);
-  });
-  const medianNorms = aggregates.map((a) => a.medianNorm);
-  const skippedTensors = layout.filter((_, t) => aggregates[t]!.aggregate.some((v) => !Number.isFinite(v))).map((spec) => spec.name);
-  const alpha = compression.outerLr;
-  const step = (v: number): number => Math.fround(alpha * (compression.codec === 'sparseloco' ? v : Math.sign(v)));
-  const updateNorm = Math.sqrt(sumOfSquares(aggregates.filter((_, t) => !skippedTensors.includes(layout[t]!.name)).map((a) => a.aggregate), step));
-  const refused = stepRefusal(updateNorm, bounds);
-  if (refused !== null) return { uids, dropped, medianNorms, skippedTensors, updateNorm, refused };
+  }
+  const plan = planStep(sorted, layout, compression, bounds, caps);
+  const refused = stepRefusal(plan.updateNorm, bounds);
+  const result = { uids, dropped, medianNorms: plan.medianNorms, skippedTensors: plan.skippedTensors, updateNorm: plan.updateNorm, refused };
+  if (refused !== null) return result;
   layout.forEach((spec, t) => {
-    if (skippedTensors.includes(spec.name)) return;
-    const { aggregate } = aggregates[t]!;
+    if (plan.skippedTensors.includes(spec.name)) return;
+    const { aggregate } = plan.aggregates[t]!;
     const theta = params.subarray(spec.offset, spec.offset + aggregate.length);
-    for (let i = 0; i < theta.length; i++) theta[i] = theta[i]! - step(aggregate[i]!);
+    for (let i = 0; i < theta.length; i++) theta[i] = theta[i]! - plan.step(aggregate[i]!);
   });
-  return { uids, dropped, medianNorms, skippedTensors, updateNorm, refused: null };
+  return result;
 }
 
 /**
  * ‖α·agg‖₂ of the step `outerStep` would take on these peers, without applying it: what the GPU
  * steps check on the CPU before they dispatch, with the reference's own arithmetic (the aggregates
- * are recomputed here, on the CPU, for that one number). `admitted` must come from `admitPeers`.
+ * are computed here, on the CPU, for that one number). `admitted` must come from `admitPeers`.
  */
 export function outerUpdateNorm(admitted: readonly PeerSubmission[], layout: readonly FlatTensorSpec[], compression: CompressionConfig, bounds: OuterStepBounds, caps?: readonly number[]): number {
-  if (admitted.length === 0) return 0;
+  return admitted.length === 0 ? 0 : planStep(admitted, layout, compression, bounds, caps).updateNorm;
+}
+
+/**
+ * Per tensor the aggregate and clip reference of admitted peers, the tensors whose aggregate is not
+ * finite, the per-entry step `fround(α·agg)` ('dct-sign': `fround(α·sign(agg))`) and ‖step‖₂ over the
+ * other tensors in float64, tensors then entries in order: the one computation behind both
+ * `outerStep` and `outerUpdateNorm`, so CPU and GPU peers decide refusals on the same number.
+ */
+function planStep(
+  admitted: readonly PeerSubmission[],
+  layout: readonly FlatTensorSpec[],
+  compression: CompressionConfig,
+  bounds: OuterStepBounds,
+  caps: readonly number[] | undefined,
+): { aggregates: { aggregate: Float32Array; medianNorm: number }[]; medianNorms: number[]; skippedTensors: string[]; step: (v: number) => number; updateNorm: number } {
+  const aggregates = layout.map((spec, t) => aggregateTensor(admitted.map((p) => tensorAt(p, t)), chunkLayout(spec.shape, compression), compression, bounds, caps?.[t]));
+  const skippedTensors = layout.filter((_, t) => aggregates[t]!.aggregate.some((v) => !Number.isFinite(v))).map((spec) => spec.name);
   const alpha = compression.outerLr;
   const step = (v: number): number => Math.fround(alpha * (compression.codec === 'sparseloco' ? v : Math.sign(v)));
-  const aggregates = layout.map((spec, t) => aggregateTensor(admitted.map((p) => tensorAt(p, t)), chunkLayout(spec.shape, compression), compression, bounds, caps?.[t]).aggregate);
-  return Math.sqrt(sumOfSquares(aggregates.filter((a) => a.every(Number.isFinite)), step));
+  let sumSq = 0;
+  layout.forEach((spec, t) => {
+    if (skippedTensors.includes(spec.name)) return;
+    const { aggregate } = aggregates[t]!;
+    for (let i = 0; i < aggregate.length; i++) {
+      const u = step(aggregate[i]!);
+      sumSq += u * u;
+    }
+  });
+  return { aggregates, medianNorms: aggregates.map((a) => a.medianNorm), skippedTensors, step, updateNorm: Math.sqrt(sumSq) };
 }
 
 /** Why a step of norm `updateNorm` is refused under `bounds`, or null when it may be applied. */
@@ -263,17 +284,6 @@ export function stepRefusal(updateNorm: number, bounds: OuterStepBounds): string
   return `the outer update has norm ${updateNorm.toExponential(3)}, beyond the run's per-window bound ${bounds.maxOuterStepNorm} (bounds.maxOuterStepNorm): no peer applies it`;
 }
 
-/** Σ step(v)² over every entry of every vector, in float64, vectors then entries in order. */
-function sumOfSquares(vectors: readonly Float32Array[], step: (v: number) => number): number {
-  let total = 0;
-  for (const vector of vectors) {
-    for (let i = 0; i < vector.length; i++) {
-      const u = step(vector[i]!);
-      total += u * u;
-    }
-  }
-  return total;
-}
 
 function tensorAt(peer: PeerSubmission, t: number): EncodedTensor {
   const tensor = peer.tensors[t];

@@ -260,9 +260,9 @@ export class SubtensorChain implements Chain {
    * owner's coldkey (`SubnetOwner(netuid)`). The owner names a validator by registering its hotkey
    * under that coldkey, which no one else can do; stake, which anyone can buy, names no one.
    */
-  async runValidators(netuid: number): Promise<readonly string[]> {
+  async runValidators(netuid: number, known?: Metagraph): Promise<readonly string[]> {
     const owner = (await this.query('subtensorModule', 'subnetOwner')(netuid)).toString();
-    const metagraph = await this.metagraph(netuid);
+    const metagraph = known?.netuid === netuid ? known : await this.metagraph(netuid);
     return metagraph.hotkeys.filter((_, i) => metagraph.coldkeys[i] === owner && metagraph.validatorPermit[i] === true);
   }
 

@@ -67,9 +67,11 @@ export interface Chain {
    * The hotkeys whose checkpoints, aggregates and peer lists the run's miners follow, as the subnet
    * owner names them (issue #14): on the devnet, its operator's `--validators`; on subtensor, the
    * permit holders registered under the subnet owner's coldkey. Stake alone never makes a validator
-   * one of these: anyone can stake, so anyone could otherwise become the lead.
+   * one of these: anyone can stake, so anyone could otherwise become the lead. `metagraph`: the
+   * subnet's metagraph just read, which an implementation that needs one uses instead of reading
+   * it again.
    */
-  runValidators(netuid: number): Promise<readonly string[]>;
+  runValidators(netuid: number, metagraph?: Metagraph): Promise<readonly string[]>;
   /** Hotkey (SS58) → its latest commitment on the subnet. */
   commitments(netuid: number): Promise<Map<string, Commitment>>;
   setCommitment(hotkey: string, netuid: number, data: Uint8Array): Promise<TxResult>;

@@ -391,9 +391,8 @@ export class Validator {
       const ownIds = evalSample(minerPool(uid, window, config, this.totalSequences), config.scoring.evalSequences, evalSampleSeed(uid, window, seed));
       const ownBatches = this.batches(ownIds);
       const losses = await this.trialLosses(submission, norms, ownBatches, randomBatches);
-      const invalid = typeof losses === 'string' ? losses : [losses.lossOwnBefore, losses.lossOwnAfter, losses.lossRandomAfter].every(Number.isFinite) ? null : 'a trial loss was not finite';
-      if (invalid !== null || typeof losses === 'string') {
-        const detail = invalid ?? 'a trial loss was not finite';
+      if (typeof losses === 'string') {
+        const detail = losses;
         evaluations[String(uid)] = { status: 'invalid', detail };
         this.emit({ kind: 'validator-evaluated', window, uid, status: 'invalid', detail });
         this.emit({ kind: 'validator-peer-fault', window, uid, stage: 'evaluate', reason: detail });
@@ -407,9 +406,9 @@ export class Validator {
   }
 
   /**
-   * The three stage-2 losses of one peer, or why its trial step could not be evaluated: the engine
-   * refuses a trial update it cannot use (`TrainerInputError`, e.g. a non-finite value) for that
-   * peer only, never for the window (issue #14: it used to end `npm run validator`).
+   * The three stage-2 losses of one peer, or why they say nothing: a loss that is not finite, or a
+   * trial update the engine refuses (`TrainerInputError`, e.g. a non-finite value), which is that
+   * peer's invalid evaluation, never the window's (issue #14: it used to end `npm run validator`).
    */
   private async trialLosses(
     submission: AcceptedSubmission,
@@ -423,6 +422,7 @@ export class Validator {
       const trial = this.trialUpdate(submission, norms);
       const lossOwnAfter = sum(await engine.evalLoss(ownBatches, trial));
       const lossRandomAfter = sum(await engine.evalLoss(randomBatches, trial));
+      if (![lossOwnBefore, lossOwnAfter, lossRandomAfter].every(Number.isFinite)) return 'a trial loss was not finite';
       return { lossOwnBefore, lossOwnAfter, lossRandomAfter };
     } catch (error) {
       if (error instanceof TrainerInputError || error instanceof AggregationError || error instanceof CompressionError) return `the trial step could not be evaluated: ${error.message}`;

@@ -268,9 +268,8 @@ async function forwardWindowScores(p: Peer, window: number): Promise<void> {
 
 /** The metagraph and the run's validators, read again (every window, and before a catch-up). */
 async function refreshNetwork(p: Pick<Peer, 'chain' | 'config' | 'metagraph' | 'runValidators'>): Promise<void> {
-  const [metagraph, runValidators] = await Promise.all([p.chain.metagraph(p.config.netuid), p.chain.runValidators(p.config.netuid)]);
-  p.metagraph = metagraph;
-  p.runValidators = runValidators;
+  p.metagraph = await p.chain.metagraph(p.config.netuid);
+  p.runValidators = await p.chain.runValidators(p.config.netuid, p.metagraph);
 }
 
 /** One window, from training to persistence (see the module comment); true once θ includes its outer step. */
@@ -440,13 +439,14 @@ async function syncEngine(
     return undefined;
   });
   const validatorHotkey = leadValidator(metagraph, p.runValidators, config, options.hotkey);
-  const start = await startingPoint(storage, validatorHotkey, snapshot, { config, layout: parameterLayout(config.model) });
+  const context: PublicationContext = { config, layout: parameterLayout(config.model) };
+  const start = await startingPoint(storage, validatorHotkey, snapshot, context);
   // A snapshot replays nothing here (its later windows are caught up by the loop): no listing needed.
   const toReplay = validatorHotkey === undefined || start.source === 'snapshot' ? [] : (await publishedAggregates(storage, validatorHotkey)).filter((a) => start.after(a.window, a.lastModifiedMs)).map((a) => a.window);
   // Each published aggregate is one outer step (the validator publishes one exactly when it steps).
   const optimizerState = snapshot?.optimizer ?? networkOptimizerState(config, parameterCount, start.globalStep + toReplay.length);
   const { engine, info } = await createTrainerEngine(ort, config, start.params, { backend, optimizerState });
-  const { replayed, malformed } = validatorHotkey === undefined ? { replayed: [], malformed: undefined } : await replayAggregates(engine, storage, validatorHotkey, toReplay, { config, layout: parameterLayout(config.model) }).catch(async (error: unknown) => {
+  const { replayed, malformed } = validatorHotkey === undefined ? { replayed: [], malformed: undefined } : await replayAggregates(engine, storage, validatorHotkey, toReplay, context).catch(async (error: unknown) => {
     await engine.dispose().catch(() => undefined);
     throw error;
   });
@@ -474,7 +474,8 @@ const api: PeerWorkerApi = {
     const parameterCount = parameterCountOf(config.model);
     const emit = (event: PeerEvent): void => onEvent(event);
 
-    const [tokens, metagraph, runValidators] = await Promise.all([loadDevnetTokens(options.devnetUrl), chain.metagraph(config.netuid), chain.runValidators(config.netuid)]);
+    const [tokens, metagraph] = await Promise.all([loadDevnetTokens(options.devnetUrl), chain.metagraph(config.netuid)]);
+    const runValidators = await chain.runValidators(config.netuid, metagraph);
     const base = { config, options, chain, storage, signer, persistence, tokens, parameterCount, emit, metagraph, runValidators, trainingWindow: -1, outage: false };
     const synced = await syncEngine(base, metagraph, options.backend);
     const { engine, info, snapshot } = synced;
