@@ -86,6 +86,9 @@ export function bucketDirectory(commitments: ReadonlyMap<string, Commitment>): B
 }
 
 const ERROR_BODY_BYTES = 64 * 1024;
+/** HEADs after a PUT before it is called failed: 25 + 50 + 100 + 200 ms of pauses at most. */
+const PUT_VISIBILITY_ATTEMPTS = 5;
+const PUT_VISIBILITY_FIRST_PAUSE_MS = 25;
 /** A ListObjectsV2 page of 1000 keys of up to 1024 bytes each fits with room to spare. */
 const LIST_PAGE_BYTES = 4 * 1024 * 1024;
 const LIST_PAGE_KEYS = 1000;
@@ -242,9 +245,15 @@ export class S3Endpoint {
       const response = await this.send(this.objectUrl(bucket, key), { method: 'PUT', body: new Uint8Array(data), headers: { 'content-type': 'application/octet-stream' } }, credentials, what);
       await cancelBody(response);
     });
-    const info = await this.head(bucket, key, { credentials });
-    if (info === undefined) throw new UnavailableError(`${what} succeeded but the object is not visible yet.`);
-    return info;
+    // The server's Last-Modified is what the put-window gate judges, so it is read back. S3 and R2
+    // give read-after-write consistency; some S3-compatible stores acknowledge a PUT a moment before
+    // the object can be read, so a missing object is asked for again a few times.
+    for (let attempt = 0; ; attempt++) {
+      const info = await this.head(bucket, key, { credentials });
+      if (info !== undefined) return info;
+      if (attempt + 1 >= PUT_VISIBILITY_ATTEMPTS) throw new UnavailableError(`${what} succeeded but the object is still not visible after ${PUT_VISIBILITY_ATTEMPTS} reads.`);
+      await new Promise((resolve) => setTimeout(resolve, PUT_VISIBILITY_FIRST_PAUSE_MS * 2 ** attempt));
+    }
   }
 
   /**

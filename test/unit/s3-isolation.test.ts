@@ -244,6 +244,8 @@ describe('bounded reads from a misbehaving endpoint', () => {
   let url: string;
   let streamedBytes = 0;
   let listPages = 0;
+  /** HEADs seen per key, for the PUT read-back. */
+  const heads = new Map<string, number>();
 
   /** Writes `total` bytes in 64 KiB chunks, honouring backpressure, and stops when the client goes away. */
   function stream(res: ServerResponse, total: number): void {
@@ -267,7 +269,19 @@ describe('bounded reads from a misbehaving endpoint', () => {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
       const lastModified = { 'last-modified': new Date().toUTCString() };
       const key = path.split('/').slice(2).join('/');
-      if (key === 'no-length') {
+      if (req.method === 'PUT') {
+        req.resume();
+        req.on('end', () => {
+          res.writeHead(200);
+          res.end();
+        });
+      } else if (req.method === 'HEAD' && key.startsWith('visible-after-')) {
+        // Acknowledged PUTs that a store shows only from the n-th HEAD on (n in the key).
+        const seen = (heads.get(key) ?? 0) + 1;
+        heads.set(key, seen);
+        res.writeHead(seen >= Number(key.slice('visible-after-'.length)) ? 200 : 404, { ...lastModified, 'content-length': '3' });
+        res.end();
+      } else if (key === 'no-length') {
         res.writeHead(200, { ...lastModified, 'content-type': 'application/octet-stream' });
         stream(res, TOTAL_BYTES);
       } else if (key === 'gzip-bomb') {
@@ -332,6 +346,15 @@ describe('bounded reads from a misbehaving endpoint', () => {
     await expectNetError(storage.get('5plain', 'cut'), UnavailableError, 'unavailable', '5plain');
     await expectNetError(storage.get('5plain', 'no-date'), UnavailableError, 'unavailable', '5plain');
     await expectNetError(storage.get('5plain', 'huge-error'), UnavailableError, 'unavailable', '5plain');
+  });
+
+  it('reads a PUT back until the store shows it, and gives up with UnavailableError after five HEADs', async () => {
+    const storage = storageOn();
+    const info = await storage.put('visible-after-3', new Uint8Array(3));
+    expect(heads.get('visible-after-3')).toBe(3);
+    expect(info.size).toBe(3);
+    await expectNetError(storage.put('visible-after-6', new Uint8Array(3)), UnavailableError, 'unavailable');
+    expect(heads.get('visible-after-6')).toBe(5);
   });
 
   it('caps list pages and keys, and skips what it cannot parse', async () => {

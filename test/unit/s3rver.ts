@@ -4,8 +4,14 @@
  * does not verify SigV4 signatures or per-key permissions; read-only enforcement is the real
  * endpoint's job (R2 read tokens).
  */
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 export interface S3rverInstance {
   run(): Promise<AddressInfo>;
@@ -17,6 +23,52 @@ interface S3rverAccounts {
 }
 
 const require = createRequire(import.meta.url);
+
+interface S3rverObject {
+  readonly bucket: string;
+  readonly key: string;
+  readonly content: NodeJS.ReadableStream | Buffer;
+  readonly metadata: Record<string, string>;
+}
+
+interface FilesystemStorePrototype {
+  putObject(this: FilesystemStoreThis, object: S3rverObject): Promise<{ size: number; md5: string }>;
+}
+
+interface FilesystemStoreThis {
+  getResourcePath(bucket: string, key: string, resource: string): string;
+  putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5: string): Promise<void>;
+}
+
+/**
+ * s3rver 3.7.1 answers a PUT once the request body has been read, not once the object's file is
+ * written: its store resolves on the hashing stream's 'finish', while the file stream may not even
+ * have opened. A HEAD or GET right after the PUT then sees no object, or a short one (observed in CI:
+ * "PUT … succeeded but the object is not visible yet"). Real S3 and R2 give read-after-write
+ * consistency, so the tests run on a store that acknowledges a PUT only after the file is closed.
+ */
+const filesystemStore = require('s3rver/lib/stores/filesystem.js') as { prototype: FilesystemStorePrototype };
+filesystemStore.prototype.putObject = async function putObject(this: FilesystemStoreThis, object: S3rverObject): Promise<{ size: number; md5: string }> {
+  const objectPath = this.getResourcePath(object.bucket, object.key, 'object');
+  await mkdir(dirname(objectPath), { recursive: true });
+  const md5 = createHash('md5');
+  let size = 0;
+  const chunks = Buffer.isBuffer(object.content) ? [object.content] : object.content;
+  await pipeline(
+    chunks,
+    new Transform({
+      transform(chunk: Buffer, _encoding, callback): void {
+        md5.update(chunk);
+        size += chunk.length;
+        callback(null, chunk);
+      },
+    }),
+    createWriteStream(objectPath),
+  );
+  const digest = md5.digest('hex');
+  await this.putMetadata(object.bucket, object.key, object.metadata, digest);
+  return { size, md5: digest };
+};
 
 /** `new S3rver(options)`. */
 export const S3rver = require('s3rver') as new (options: Record<string, unknown>) => S3rverInstance;
