@@ -139,3 +139,36 @@ export function isNullRound(window: number, startWindow: number, cfg: Pick<Windo
 export function nominalWindowMs(cfg: Pick<WindowConfig, 'blocksPerWindow' | 'blockTimeMs'>): number {
   return cfg.blocksPerWindow * cfg.blockTimeMs;
 }
+
+/** A run's window timing cannot work on the chain it joined (issue #15); the message has the numbers. */
+export class WindowTimingError extends Error {
+  override readonly name = 'WindowTimingError';
+}
+
+/**
+ * Checks a run's windows against the chain's real block time (read from the runtime: Aura's slot
+ * duration on subtensor). A window lasts `blocksPerWindow × chainBlockTimeMs`; its put window opens
+ * at the first block of the next window and must close at least one block before that window ends,
+ * or consecutive put windows overlap and no window is ever due before the next one opens. Throws
+ * `WindowTimingError` when that fails; returns warnings (the run's stated block time differs from
+ * the chain's, so its window lasts another time than its author planned) otherwise.
+ */
+export function checkWindowTiming(cfg: Pick<WindowConfig, 'blocksPerWindow' | 'blockTimeMs' | 'putWindowMs'>, chainBlockTimeMs: number): string[] {
+  if (!Number.isFinite(chainBlockTimeMs) || chainBlockTimeMs <= 0) {
+    throw new WindowTimingError(`The chain reports a block time of ${chainBlockTimeMs} ms; a window clock needs a positive one.`);
+  }
+  const windowMs = cfg.blocksPerWindow * chainBlockTimeMs;
+  if (cfg.putWindowMs + chainBlockTimeMs > windowMs) {
+    throw new WindowTimingError(
+      `This run cannot work on this chain: a window is ${cfg.blocksPerWindow} blocks × ${chainBlockTimeMs} ms = ${windowMs} ms, ` +
+        `but its put window (${cfg.putWindowMs} ms) plus one block (${chainBlockTimeMs} ms) must fit inside it. ` +
+        `Use a run with more blocks per window or a shorter put window for this chain.`,
+    );
+  }
+  const warnings: string[] = [];
+  const ratio = chainBlockTimeMs / cfg.blockTimeMs;
+  if (ratio > 2 || ratio < 0.5) {
+    warnings.push(`The run expects ${cfg.blockTimeMs} ms blocks, the chain makes ${chainBlockTimeMs} ms blocks: a window lasts ${windowMs} ms instead of ${cfg.blocksPerWindow * cfg.blockTimeMs} ms.`);
+  }
+  return warnings;
+}

@@ -4,14 +4,15 @@
  * (Node 20 has no global WebSocket: pass `ws`'s class as `webSocket`).
  */
 import { hexToU8a } from '@polkadot/util';
-import { BadRequestError, NotFoundError, OversizedError, UnavailableError, netErrorFromWire } from './errors.ts';
+import { BadRequestError, ChainError, NotFoundError, OversizedError, UnavailableError, netErrorFromWire } from './errors.ts';
 import {
   HEADER_LAST_MODIFIED_MS, HEADER_SHA256,
   devnetRequestMessage, devnetSignedHeaders, type DevnetErrorBody, type DevnetHead, type DevnetStakeBody, type DevnetValidatorsBody,
 } from './devnet-protocol.ts';
 import { normalizeMaxWeight } from './subtensor-encoding.ts';
 import { readGatedObject } from './time-gate.ts';
-import type { BlockHeader, Chain, Commitment, GetOptions, Hyperparams, Metagraph, ObjectInfo, Signer, Storage, TxResult, Unsubscribe } from './types.ts';
+import type { BlockHeader, Chain, Commitment, GetOptions, Hyperparams, Metagraph, ObjectInfo, Signer, Storage, TxResult, Unsubscribe, WeightsResult } from './types.ts';
+import type { WeightCommit } from './weight-commits.ts';
 
 /** The part of the WebSocket API the clients use; satisfied by the browser's and by `ws`. */
 export interface WebSocketLike {
@@ -150,11 +151,16 @@ export class DevnetChain implements Chain {
   }
 
   /** The devnet has commit-reveal off: plain `setWeights` with SDK-style u16 max-upscaling. */
-  async setWeights(hotkey: string, netuid: number, uids: readonly number[], weights: readonly number[], versionKey: bigint): Promise<TxResult> {
+  async setWeights(hotkey: string, netuid: number, uids: readonly number[], weights: readonly number[], versionKey: bigint): Promise<WeightsResult> {
     const u16 = normalizeMaxWeight(uids, weights);
     const body = new TextEncoder().encode(JSON.stringify({ ...u16, versionKey: versionKey.toString() }));
     const result = await this.http.json<{ block: number }>('POST', `/api/chain/${netuid}/weights`, { signAs: hotkey, body });
     return { block: result.block, method: 'setWeights' };
+  }
+
+  /** The devnet never commits weights, so there is nothing to reveal. */
+  revealWeights(commit: WeightCommit): Promise<TxResult> {
+    return Promise.reject(new ChainError(`The devnet has commit-reveal off: it holds no weight commit of ${commit.hotkey} to reveal.`));
   }
 
   close(): Promise<void> {

@@ -15,6 +15,7 @@ export { DevnetChain, DevnetStorage, type WebSocketConstructor, type WebSocketLi
 export { S3Storage, bucketDirectory, type S3Credentials, type S3StorageOptions, type BucketDirectoryEntry } from './s3-storage.ts';
 export {
   SubtensorChain, connectSubstrate, submitExtrinsic, detectFeatures, keyringAuthority, injectedAuthority,
-  type AuthorityFor, type ExtrinsicAuthority, type PendingReveal, type SubtensorFeatures,
+  type AuthorityFor, type ExtrinsicAuthority, type SubtensorFeatures,
 } from './subtensor-chain.ts';
 export * from './subtensor-encoding.ts';
+export * from './weight-commits.ts';

@@ -11,15 +11,19 @@
  * - `lastModifiedMs` is the store's clock at the put, never the writer's claim;
  * - registration hands out uids in order (Bittensor `burned_register` to the next free uid);
  * - `setWeights` is accepted only from a registered hotkey with a validator permit, and replaces
- *   that validator's weight row (`subtensor.set_weights`, max-upscaled to u16 as on chain).
+ *   that validator's weight row (`subtensor.set_weights`, max-upscaled to u16 as on chain);
+ * - with `hyperparams.commitRevealEnabled`, weights are committed (CR-v2) and land only when revealed
+ *   in the commit's reveal epoch, by subtensor's epoch rule (`weight-commits.ts`); a call sent while
+ *   the head is h counts as included in block h + 1, as on a real chain.
  */
 import { sha256 } from '@noble/hashes/sha2';
 import { bytesToHex } from '@noble/hashes/utils';
 import { ChainError, NotFoundError, NotRegisteredError, OversizedError, UnauthorizedError } from './errors.ts';
 import { checkTimeGate } from './time-gate.ts';
 import type {
-  BlockHeader, Chain, Commitment, GetOptions, Hyperparams, Metagraph, ObjectInfo, Storage, TxResult, Unsubscribe,
+  BlockHeader, Chain, Commitment, GetOptions, Hyperparams, Metagraph, ObjectInfo, Storage, TxResult, Unsubscribe, WeightsResult,
 } from './types.ts';
+import { crV2RevealBlocks, revealTiming, type WeightCommit } from './weight-commits.ts';
 
 /** Milliseconds since the Unix epoch, as the network sees them. */
 export type NetworkClock = () => number;
@@ -70,6 +74,8 @@ export class MemoryNetwork {
   private readonly listeners = new Set<(header: BlockHeader) => void>();
   private readonly commitmentsByHotkey = new Map<string, Commitment>();
   private readonly weightRows = new Map<string, WeightRow>();
+  /** Unrevealed CR-v2 commits per hotkey, oldest first (subtensor `WeightCommits`). */
+  private readonly weightCommits = new Map<string, WeightCommit[]>();
   private runValidatorHotkeys: string[] = [];
   readonly netuid: number;
   readonly hyperparams: Hyperparams;
@@ -203,7 +209,51 @@ export class MemoryNetwork {
     return { block: this.head };
   }
 
-  setWeights(hotkey: string, netuid: number, uids: readonly number[], weights: readonly number[], versionKey: bigint): TxResult {
+  /** Plain weights, or with commit-reveal on a CR-v2 commit of them (the reveal comes later, `revealWeights`). */
+  setWeights(hotkey: string, netuid: number, uids: readonly number[], weights: readonly number[], versionKey: bigint): WeightsResult {
+    const neuron = this.checkWeights(hotkey, netuid, uids, weights);
+    const max = Math.max(0, ...weights);
+    const values = weights.map((w) => (max > 0 ? Math.round((w / max) * 65535) : 0));
+    if (this.hyperparams.commitRevealEnabled) {
+      const block = this.head + 1;
+      const salt = Array.from(crypto.getRandomValues(new Uint16Array(8)));
+      const { tempo, revealPeriodEpochs } = this.hyperparams;
+      const commit: WeightCommit = { hotkey, netuid, uids: [...uids], values, salt, versionKey, commitBlock: block, ...crV2RevealBlocks(netuid, tempo, revealPeriodEpochs, block) };
+      this.weightCommits.set(hotkey, [...(this.weightCommits.get(hotkey) ?? []), commit]);
+      return { block, method: 'commitWeights', commit, id: `memory-commit-${block}-${neuron.uid}` };
+    }
+    this.weightRows.set(hotkey, { block: this.head, uids: [...uids], values, versionKey });
+    neuron.lastUpdate = this.head;
+    return { block: this.head, method: 'setWeights', id: `memory-${this.head}-${neuron.uid}` };
+  }
+
+  /**
+   * Reveals a commit (subtensor `do_reveal_weights`): accepted only in its reveal blocks; expired
+   * commits in front of it are dropped first, and revealing drops every older commit of the hotkey.
+   */
+  revealWeights(commit: WeightCommit): TxResult {
+    const neuron = this.requireNeuron(commit.hotkey, commit.netuid);
+    if (!this.hyperparams.commitRevealEnabled) throw new ChainError(`subtensorModule.CommitRevealDisabled: netuid ${commit.netuid} has commit-reveal off.`);
+    const block = this.head + 1;
+    const queue = (this.weightCommits.get(commit.hotkey) ?? []).filter((c) => revealTiming(c, block) !== 'expired');
+    this.weightCommits.set(commit.hotkey, queue);
+    const position = queue.findIndex((c) => sameCommit(c, commit));
+    if (position < 0) {
+      throw new ChainError(revealTiming(commit, block) === 'expired' ? 'subtensorModule.ExpiredWeightCommit: the reveal period of this commit has passed.' : 'subtensorModule.NoWeightsCommitFound: no matching weight commit.');
+    }
+    if (revealTiming(commit, block) === 'early') throw new ChainError(`subtensorModule.RevealTooEarly: the commit of block ${commit.commitBlock} is revealed from block ${commit.firstRevealBlock}, not ${block}.`);
+    queue.splice(0, position + 1);
+    this.weightRows.set(commit.hotkey, { block, uids: [...commit.uids], values: [...commit.values], versionKey: commit.versionKey });
+    neuron.lastUpdate = block;
+    return { block, id: `memory-reveal-${block}-${neuron.uid}` };
+  }
+
+  /** The hotkey's unrevealed commits, oldest first (subtensor `WeightCommits`). */
+  pendingCommitsOf(hotkey: string): readonly WeightCommit[] {
+    return [...(this.weightCommits.get(hotkey) ?? [])];
+  }
+
+  private checkWeights(hotkey: string, netuid: number, uids: readonly number[], weights: readonly number[]): Neuron {
     const neuron = this.requireNeuron(hotkey, netuid);
     if (!neuron.validatorPermit) throw new ChainError(`Hotkey ${hotkey} (uid ${neuron.uid}) has no validator permit; only validators set weights.`);
     if (uids.length !== weights.length) throw new ChainError(`setWeights got ${uids.length} uids but ${weights.length} weights; pass one weight per uid.`);
@@ -211,11 +261,7 @@ export class MemoryNetwork {
       if (!Number.isInteger(uid) || uid < 0 || uid >= this.neurons.length) throw new ChainError(`setWeights names uid ${uid}, which is not registered on netuid ${netuid}.`);
     }
     if (weights.some((w) => !Number.isFinite(w) || w < 0)) throw new ChainError('setWeights got a negative or non-finite weight; weights must be finite and ≥ 0.');
-    const max = Math.max(0, ...weights);
-    const values = weights.map((w) => (max > 0 ? Math.round((w / max) * 65535) : 0));
-    this.weightRows.set(hotkey, { block: this.head, uids: [...uids], values, versionKey });
-    neuron.lastUpdate = this.head;
-    return { block: this.head, method: 'setWeights', id: `memory-${this.head}-${neuron.uid}` };
+    return neuron;
   }
 
   putObject(writer: string | undefined, key: string, data: Uint8Array): ObjectInfo {
@@ -329,8 +375,12 @@ class MemoryChain implements Chain {
     return settle(() => this.network.setCommitment(hotkey, netuid, data));
   }
 
-  setWeights(hotkey: string, netuid: number, uids: readonly number[], weights: readonly number[], versionKey: bigint): Promise<TxResult> {
+  setWeights(hotkey: string, netuid: number, uids: readonly number[], weights: readonly number[], versionKey: bigint): Promise<WeightsResult> {
     return settle(() => this.network.setWeights(hotkey, netuid, uids, weights, versionKey));
+  }
+
+  revealWeights(commit: WeightCommit): Promise<TxResult> {
+    return settle(() => this.network.revealWeights(commit));
   }
 
   close(): Promise<void> {
@@ -361,6 +411,12 @@ class MemoryStorage implements Storage {
   list(bucket: string, prefix = ''): Promise<ObjectInfo[]> {
     return Promise.resolve(this.network.listObjects(bucket, prefix));
   }
+}
+
+/** The same commit: what subtensor's hash binds (hotkey, netuid, uids, values, salt, version key). */
+function sameCommit(a: WeightCommit, b: WeightCommit): boolean {
+  const same = (x: readonly number[], y: readonly number[]): boolean => x.length === y.length && x.every((v, i) => v === y[i]);
+  return a.hotkey === b.hotkey && a.netuid === b.netuid && a.versionKey === b.versionKey && same(a.uids, b.uids) && same(a.values, b.values) && same(a.salt, b.salt);
 }
 
 /** Runs a synchronous step and turns a throw into a rejected promise, as a remote call would fail. */

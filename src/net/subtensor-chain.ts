@@ -16,7 +16,8 @@ import { u8aToU8a } from '@polkadot/util';
 import { ChainError, UnavailableError } from './errors.ts';
 import type { KeyringSigner } from './keyring-signer.ts';
 import { blocksUntilNextEpoch, crV2CommitHash, normalizeMaxWeight, rawDataField, SUBTENSOR_SIGNED_EXTENSIONS } from './subtensor-encoding.ts';
-import type { BlockHeader, Chain, Commitment, Hyperparams, Metagraph, TxResult, Unsubscribe } from './types.ts';
+import type { BlockHeader, Chain, Commitment, Hyperparams, Metagraph, TxResult, Unsubscribe, WeightsResult } from './types.ts';
+import { crV2RevealBlocks, type WeightCommit } from './weight-commits.ts';
 
 /** How an address signs extrinsics: a local key pair, or an extension's signer. */
 export type ExtrinsicAuthority = { readonly kind: 'pair'; readonly pair: KeyringPair } | { readonly kind: 'injected'; readonly address: string; readonly signer: PolkadotSigner };
@@ -141,20 +142,9 @@ export function detectFeatures(api: ApiPromise): SubtensorFeatures {
     setWeights: sub?.setWeights !== undefined,
     commitWeights: sub?.commitWeights !== undefined,
     revealWeights: sub?.revealWeights !== undefined,
-    timelockedWeights: sub?.commitTimelockedWeights !== undefined || sub?.commitTimelockedMechanismWeights !== undefined,
+    timelockedWeights: sub?.commitCrv3Weights !== undefined || sub?.commitTimelockedWeights !== undefined || sub?.commitTimelockedMechanismWeights !== undefined,
     commitments: tx.commitments?.setCommitment !== undefined,
   };
-}
-
-/** A CR-v2 commit this tab must reveal once `RevealPeriodEpochs` have passed (chain.md §3.4). */
-export interface PendingReveal {
-  readonly hotkey: string;
-  readonly netuid: number;
-  readonly uids: number[];
-  readonly values: number[];
-  readonly salt: number[];
-  readonly versionKey: bigint;
-  readonly commitBlock: number;
 }
 
 function toNumber(codec: unknown): number {
@@ -168,7 +158,6 @@ function jsonArray(value: unknown): unknown[] {
 
 export class SubtensorChain implements Chain {
   readonly features: SubtensorFeatures;
-  private readonly pending: PendingReveal[] = [];
 
   constructor(readonly api: ApiPromise, private readonly authorityFor?: AuthorityFor) {
     this.features = detectFeatures(api);
@@ -189,21 +178,45 @@ export class SubtensorChain implements Chain {
     return this.authorityFor(address);
   }
 
+  /**
+   * New heads, each with its `Timestamp.Now` read at that block's hash (one storage read per head),
+   * delivered in order. A head whose timestamp cannot be read is left out: the next one comes a
+   * block later, and a head without a timestamp could not close a put window anyway.
+   */
   async subscribeBlocks(onBlock: (header: BlockHeader) => void): Promise<Unsubscribe> {
-    return this.api.rpc.chain.subscribeNewHeads((header) => onBlock({ number: header.number.toNumber() }));
+    let delivered = Promise.resolve();
+    return this.api.rpc.chain.subscribeNewHeads((header) => {
+      const number = header.number.toNumber();
+      delivered = delivered
+        .then(async () => onBlock({ number, timestampMs: await this.timestampAt(header.hash.toHex()) }))
+        .catch((error: unknown) => console.warn(`subtensor: head ${number} skipped: ${error instanceof Error ? error.message : String(error)}`));
+    });
   }
 
+  /** The best head with its timestamp (issue #15: without it no put window ever closed on subtensor). */
   async currentBlock(): Promise<BlockHeader> {
-    return { number: (await this.api.rpc.chain.getHeader()).number.toNumber() };
+    try {
+      const header = await this.api.rpc.chain.getHeader();
+      return { number: header.number.toNumber(), timestampMs: await this.timestampAt(header.hash.toHex()) };
+    } catch (error) {
+      if (error instanceof ChainError) throw error;
+      throw new UnavailableError(`The chain did not answer for its head: ${error instanceof Error ? error.message : String(error)}.`);
+    }
   }
 
   /** `Timestamp.Now` at block `n` (Templar `time_min` source; old blocks need an archive node). */
   async blockTimestamp(n: number): Promise<number> {
     const hash = await this.api.rpc.chain.getBlockHash(n);
     if (hash.isEmpty) throw new ChainError(`Block ${n} is unknown to this node (not produced yet, or pruned).`);
-    const now = ((await this.api.at(hash)).query as Record<string, Record<string, (() => Promise<Codec>) | undefined> | undefined>).timestamp?.now;
-    if (now === undefined) throw new ChainError('This runtime has no timestamp pallet; block times are unknown.');
-    return toNumber(await now());
+    return this.timestampAt(hash.toHex());
+  }
+
+  private async timestampAt(hash: string): Promise<number> {
+    const now = (this.api.query as Record<string, Record<string, { at?: (hash: string) => Promise<Codec> } | undefined> | undefined>).timestamp?.now;
+    if (now?.at === undefined) throw new ChainError('This runtime has no timestamp pallet; block times are unknown.');
+    const ms = toNumber(await now.at(hash));
+    if (!Number.isSafeInteger(ms) || ms <= 0) throw new ChainError(`Block ${hash} carries no timestamp (Timestamp.Now = ${ms}).`);
+    return ms;
   }
 
   async metagraph(netuid: number): Promise<Metagraph> {
@@ -306,11 +319,13 @@ export class SubtensorChain implements Chain {
   }
 
   /**
-   * Commit-reveal off → `setWeights`. On → CR-v2 `commitWeights` with a random salt, remembered for
-   * `revealPendingWeights`. Where only timelocked commits exist, fails: their TLE encryption has no
-   * JS implementation (chain.md §3.4).
+   * Commit-reveal off → `setWeights`. On → CR-v2 `commitWeights` with a random salt; the returned
+   * commit carries its reveal blocks as the chain recorded them (`WeightCommits`), for the caller to
+   * keep (a validator persists it) and to reveal with `revealWeights`. Where the runtime offers only
+   * timelocked commits (CR-v3 `commitCrv3Weights`, `commitTimelockedWeights`), refuses: their drand
+   * timelock encryption has no JavaScript implementation (chain.md §3.4).
    */
-  async setWeights(hotkey: string, netuid: number, uids: readonly number[], weights: readonly number[], versionKey: bigint): Promise<TxResult> {
+  async setWeights(hotkey: string, netuid: number, uids: readonly number[], weights: readonly number[], versionKey: bigint): Promise<WeightsResult> {
     const u16 = normalizeMaxWeight(uids, weights);
     const hp = await this.hyperparams(netuid);
     const authority = await this.authority(hotkey);
@@ -323,8 +338,29 @@ export class SubtensorChain implements Chain {
     const salt = Array.from(crypto.getRandomValues(new Uint16Array(8)));
     const commitHash = crV2CommitHash({ hotkey, netuidIndex: netuid, uids: u16.uids, values: u16.weights, salt, versionKey });
     const result = await submitExtrinsic(this.api, this.subtensorTx('commitWeights', netuid, commitHash), authority);
-    this.pending.push({ hotkey, netuid, uids: u16.uids, values: u16.weights, salt, versionKey, commitBlock: result.block });
-    return { ...result, method: 'commitWeights' };
+    const blocks = (await this.recordedRevealBlocks(netuid, hotkey, commitHash)) ?? crV2RevealBlocks(netuid, hp.tempo, hp.revealPeriodEpochs, result.block);
+    const commit: WeightCommit = { hotkey, netuid, uids: u16.uids, values: u16.weights, salt, versionKey, commitBlock: result.block, ...blocks };
+    return { ...result, method: 'commitWeights', commit };
+  }
+
+  /** The reveal blocks the chain stored with commit `hash` (`WeightCommits(netuid, hotkey)`: hash, commit, first and last reveal block). */
+  private async recordedRevealBlocks(netuid: number, hotkey: string, hash: string): Promise<{ firstRevealBlock: number; lastRevealBlock: number } | undefined> {
+    try {
+      const queue = jsonArray((await this.query('subtensorModule', 'weightCommits')(netuid, hotkey)).toJSON());
+      for (const entry of queue) {
+        const [entryHash, , first, last] = jsonArray(entry);
+        if (String(entryHash) === hash) return { firstRevealBlock: Number(first), lastRevealBlock: Number(last) };
+      }
+    } catch (error) {
+      console.warn(`subtensor: weightCommits could not be read (${String(error)}); computing the reveal blocks instead.`);
+    }
+    return undefined;
+  }
+
+  /** Reveals a CR-v2 commit; the chain answers `RevealTooEarly` before its reveal blocks and `ExpiredWeightCommit` after them. */
+  async revealWeights(commit: WeightCommit): Promise<TxResult> {
+    const tx = this.subtensorTx('revealWeights', commit.netuid, commit.uids, commit.values, commit.salt, commit.versionKey);
+    return submitExtrinsic(this.api, tx, await this.authority(commit.hotkey));
   }
 
   /**
@@ -341,21 +377,6 @@ export class SubtensorChain implements Chain {
     const remaining = blocksUntilNextEpoch(netuid, hp.tempo, block.number);
     if (remaining === undefined) throw new ChainError(`Subnet ${netuid} has tempo 0: it runs no epochs.`);
     return block.number + remaining;
-  }
-
-  /** CR-v2 commits not yet revealed, oldest first. The tab must stay open until their reveal epoch. */
-  pendingReveals(): readonly PendingReveal[] {
-    return [...this.pending];
-  }
-
-  /** Reveals the oldest pending commit of (hotkey, netuid); the chain answers `RevealTooEarly` before its epoch. */
-  async revealPendingWeights(hotkey: string, netuid: number): Promise<TxResult> {
-    const index = this.pending.findIndex((p) => p.hotkey === hotkey && p.netuid === netuid);
-    const p = this.pending[index];
-    if (p === undefined) throw new ChainError(`No pending weight commit of ${hotkey} on netuid ${netuid}.`);
-    const result = await submitExtrinsic(this.api, this.subtensorTx('revealWeights', netuid, p.uids, p.values, p.salt, p.versionKey), await this.authority(hotkey));
-    this.pending.splice(index, 1);
-    return { ...result, method: 'revealWeights' };
   }
 
   async close(): Promise<void> {

@@ -6,13 +6,19 @@
  * @polkadot/api (`subtensor-chain.ts`), a keyring and a browser-extension signer.
  */
 
+import type { WeightCommit } from './weight-commits.ts';
+
 export type Unsubscribe = () => void;
 export type HexString = `0x${string}`;
 
+/**
+ * A chain head: its number and its `Timestamp.Now` in ms. Both are required: the put window closes
+ * by the head's timestamp (gauntlet-spec §3.2), and a head without one would leave a validator or a
+ * miner waiting for ever (issue #15: the subtensor client once returned numbers only).
+ */
 export interface BlockHeader {
   readonly number: number;
-  /** `Timestamp.Now` of the block in ms, when the source provides it with the head. */
-  readonly timestampMs?: number;
+  readonly timestampMs: number;
 }
 
 /** One row per uid, sorted by uid (Templar `metagraph.sync(lite)`; chain.md §3.2–3.3). */
@@ -50,11 +56,15 @@ export interface Commitment {
 export interface TxResult {
   /** Block the call was included in (devnet: the block at which it was applied). */
   readonly block: number;
-  /** Which weight path was used, for `setWeights`. */
-  readonly method?: 'setWeights' | 'commitWeights' | 'revealWeights';
   /** Block hash or devnet receipt id. */
   readonly id?: string;
 }
+
+/**
+ * What `setWeights` did: set them (`setWeights`), or, on a subnet with commit-reveal on, committed
+ * them (`commitWeights`): the weights land only once `commit` is revealed in its reveal blocks.
+ */
+export type WeightsResult = TxResult & ({ readonly method: 'setWeights' } | { readonly method: 'commitWeights'; readonly commit: WeightCommit });
 
 export interface Chain {
   subscribeBlocks(onBlock: (header: BlockHeader) => void): Promise<Unsubscribe>;
@@ -79,7 +89,13 @@ export interface Chain {
    * Sets weights signed by `hotkey`. Float weights are turned into u16 by max-upscaling; where
    * the subnet has commit-reveal on, implementations commit a CR-v2 hash and reveal later.
    */
-  setWeights(hotkey: string, netuid: number, uids: readonly number[], weights: readonly number[], versionKey: bigint): Promise<TxResult>;
+  setWeights(hotkey: string, netuid: number, uids: readonly number[], weights: readonly number[], versionKey: bigint): Promise<WeightsResult>;
+  /**
+   * Reveals a commit `setWeights` made (CR-v2 `revealWeights`), signed by its hotkey. The chain
+   * accepts it only in the commit's reveal blocks; a chain without commit-reveal refuses with a
+   * `ChainError`.
+   */
+  revealWeights(commit: WeightCommit): Promise<TxResult>;
   close(): Promise<void>;
 }
 

@@ -68,8 +68,15 @@ export type ValidatorEvent =
    */
   | { readonly kind: 'validator-peer-fault'; readonly window: number; readonly uid: number; readonly stage: 'head' | 'gather' | 'aggregate' | 'evaluate'; readonly reason: string }
   | { readonly kind: 'validator-published'; readonly window: number; readonly key: string }
-  | { readonly kind: 'validator-weights-set'; readonly window: number; readonly uids: readonly number[]; readonly values: readonly number[]; readonly block: number }
+  /** Weights landed on chain: set plainly, or a commit revealed (`window`: the scored window they come from). */
+  | { readonly kind: 'validator-weights-set'; readonly window: number; readonly uids: readonly number[]; readonly values: readonly number[]; readonly block: number; readonly method: 'setWeights' | 'revealWeights' }
+  /** Commit-reveal is on: the weights were committed and land when revealed in blocks `[firstRevealBlock, lastRevealBlock]`. */
+  | { readonly kind: 'validator-weights-committed'; readonly window: number; readonly uids: readonly number[]; readonly values: readonly number[]; readonly block: number; readonly firstRevealBlock: number; readonly lastRevealBlock: number }
+  /** A commit's reveal blocks passed before it could be revealed (the validator was down through them): those weights never land. */
+  | { readonly kind: 'validator-weights-expired'; readonly window: number; readonly commitBlock: number; readonly lastRevealBlock: number }
   | { readonly kind: 'validator-weights-skipped'; readonly window: number; readonly reason: string }
+  /** A window the validator did not watch live, gathered and stepped to catch up with the chain: not scored, no weights. */
+  | { readonly kind: 'validator-caught-up'; readonly window: number; readonly gathered: readonly number[]; readonly outerStepApplied: boolean }
   | { readonly kind: 'validator-state-saved'; readonly window: number; readonly bytes: number }
   | { readonly kind: 'validator-error'; readonly window: number; readonly stage: string; readonly message: string };
 

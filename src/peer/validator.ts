@@ -17,7 +17,14 @@
  *  6. outer step with the gathered set (`tplr.neurons.outer_step`); publish the window's aggregated
  *     update, a checkpoint every `checkpointFrequency` outer steps, and every
  *     `peerReplacementFrequency` windows the gather-peer list (`create_and_post_peers`);
- *  7. `set_weights` on `windowsPerWeights` windows; persist the state after every window.
+ *  7. `set_weights` on `windowsPerWeights` windows; persist the state after every window. On a
+ *     subnet with commit-reveal, the weights are committed (CR-v2) and the commit is kept in the
+ *     persisted state until `revealDueWeights` reveals it in its reveal blocks, so a restart between
+ *     commit and reveal still reveals (issue #15).
+ *
+ * A window the validator did not watch live (it was down; `catchUpWindow`) is gathered and stepped
+ * like any other, so θ and the published aggregates stay the network's, but nothing is scored and no
+ * weights are set for it.
  *
  * Nothing a peer uploads can stop the loop: every rejection is a typed reason in the events and in
  * the scoring inputs (missing / invalid), and the window goes on.
@@ -32,6 +39,7 @@ import { batchTokens, evalSample, evalSampleSeed, minerPool, randomEvalPool, seq
 import {
   activeUidsAt,
   createScoringState,
+  skipWindow,
   deserializeState,
   evaluationCandidates,
   scoreWindow,
@@ -47,7 +55,8 @@ import {
 } from '../core/scoring/index.ts';
 import { NetError } from '../net/errors.ts';
 import { registrationIn, type Registration } from '../net/metagraph.ts';
-import type { Chain, Signer, Storage, TimeGate } from '../net/types.ts';
+import type { BlockHeader, Chain, Metagraph, Signer, Storage, TimeGate } from '../net/types.ts';
+import { MAX_PENDING_REVEALS, parseWeightCommit, revealTiming, serializeWeightCommit, type SerializedWeightCommit, type WeightCommit } from '../net/weight-commits.ts';
 import type { PublicationKind } from '../core/wire/index.ts';
 import { TrainerInputError, type TokenBatch, type TrainerEngine } from '../workers/trainer-api.ts';
 import type { SubmissionRejection, ValidatorEvent, WindowEventListener } from './events.ts';
@@ -119,12 +128,27 @@ export class ValidatorConfigError extends Error {
   override readonly name = 'ValidatorConfigError';
 }
 
-/** Persisted state layout; bump `version` when it changes. */
+/** Persisted state layout; bump `version` when it changes (version 1 had no pending reveals). */
 interface PersistedValidatorState {
-  readonly version: 1;
+  readonly version: 2;
   readonly scoring: string;
   /** The last checkpoint this validator published: θ after the outer step of `window`. */
   readonly checkpoint: { readonly globalStep: number; readonly window: number } | null;
+  /** CR-v2 weight commits not revealed yet, oldest first, with the window whose weights they hold. */
+  readonly pendingReveals: readonly { readonly window: number; readonly commit: SerializedWeightCommit }[];
+}
+
+/** A committed weight vector this validator still has to reveal. */
+export interface PendingReveal {
+  readonly window: number;
+  readonly commit: WeightCommit;
+}
+
+/** What `catchUpWindow` did. */
+export interface ValidatorCatchUpReport {
+  readonly window: number;
+  readonly gathered: readonly number[];
+  readonly outerStepApplied: boolean;
 }
 
 const MISSING_REJECTIONS: ReadonlySet<SubmissionRejection> = new Set(['missing', 'too-early', 'too-late']);
@@ -138,6 +162,9 @@ function defaultRandomness(): number {
 export class Validator {
   private state: ValidatorScoringState = createScoringState();
   private checkpoint: PersistedValidatorState['checkpoint'] = null;
+  private pending: PendingReveal[] = [];
+  /** Head number of the last failed reveal, so a refused reveal is tried again a block later, not at every poll. */
+  private lastRevealAttempt: number | null = null;
   private readonly parameterCount: number;
   private readonly totalSequences: number;
 
@@ -156,6 +183,11 @@ export class Validator {
     return this.state;
   }
 
+  /** Weight commits waiting for their reveal, oldest first. */
+  get pendingReveals(): readonly PendingReveal[] {
+    return [...this.pending];
+  }
+
   /**
    * Loads the persisted scoring state, if any, and rebuilds θ from this validator's own
    * publications: its last checkpoint (or the engine's initial θ when there is none), then the
@@ -166,12 +198,13 @@ export class Validator {
     const { config, engine, storage, hotkey } = this.options;
     const text = await this.options.persistence.load();
     if (text === undefined) return false;
-    const parsed = JSON.parse(text) as Partial<PersistedValidatorState>;
-    if (parsed.version !== 1 || typeof parsed.scoring !== 'string') {
+    const parsed = JSON.parse(text) as { version?: unknown; scoring?: unknown; checkpoint?: PersistedValidatorState['checkpoint']; pendingReveals?: unknown };
+    if ((parsed.version !== 1 && parsed.version !== 2) || typeof parsed.scoring !== 'string') {
       throw new ValidatorConfigError('The persisted validator state has an unknown layout; delete it to start fresh.');
     }
     this.state = deserializeState(parsed.scoring);
     this.checkpoint = parsed.checkpoint ?? null;
+    this.pending = parsed.version === 2 ? parsePendingReveals(parsed.pendingReveals) : [];
     // Its own publications, opened like anyone else's (signature, run, bounds). One that does not open cannot
     // rebuild the θ the state was scored on: the state is refused with what to do, not replayed in part.
     try {
@@ -271,12 +304,85 @@ export class Validator {
     if (result.setWeightsDue && this.options.requireValidatorPermit === true && !own.validatorPermit) {
       this.emit({ kind: 'validator-weights-skipped', window, reason: `${this.options.hotkey} holds no validator permit on netuid ${config.netuid}: scored, weights not set.` });
     } else if (result.setWeightsDue) {
-      await this.setWeights(window, result, hotkeys);
+      await this.setWeights(window, result, hotkeys, metagraph);
     }
-    const text = JSON.stringify({ version: 1, scoring: serializeState(this.state), checkpoint: this.checkpoint } satisfies PersistedValidatorState);
+    await this.save(window);
+    return { window, own, inputs, result, gatherRejections: gathered.rejected, outerStepApplied };
+  }
+
+  /**
+   * A window this validator did not watch live (issue #15: it was down, and is catching up to the
+   * chain): the window's gather plan is gathered with its put window's time gate and the outer step
+   * applied and published exactly as `runWindow` would, so θ, the aggregates that joining miners
+   * replay and the global step stay the network's; no one is evaluated, rated or slashed and no
+   * weights are set (`skipWindow`), since the validator cannot vouch for what it did not see.
+   */
+  async catchUpWindow(window: number): Promise<ValidatorCatchUpReport> {
+    const { config, chain, storage, layout } = this.options;
+    const metagraph = await chain.metagraph(config.netuid);
+    const hotkeys = new Map(metagraph.uids.map((uid, i) => [uid, metagraph.hotkeys[i]!]));
+    const hotkeyOf = (uid: number): string | undefined => hotkeys.get(uid);
+    const minerUids = metagraph.uids.filter((uid) => uid !== config.scoring.burnUid && hotkeyOf(uid) !== this.options.hotkey);
+    const gate = putWindowBounds(await chain.blockTimestamp(putWindowAnchorBlock(window, config.window.blocksPerWindow)), config.window.putWindowMs);
+    const { uids: gatherUids, referenceCaps } = await gatherPlanAt(storage, this.options.hotkey, window, minerUids, this.options);
+    const gathered = await gatherSubmissions({ config, layout, storage, window, gate }, gatherUids, hotkeyOf);
+    this.emit({ kind: 'validator-gathered', window, gathered: gathered.accepted.map((s) => s.uid), rejected: gathered.rejected });
+    const peers: PeerSubmission[] = gathered.accepted.map((s) => ({ uid: s.uid, tensors: s.decoded.tensors }));
+    const theta = await this.options.engine.exportParams();
+    const outerStepApplied = peers.length > 0 && (await this.outerStep(window, theta, peers, referenceCaps));
+    const after = outerStepApplied ? await this.options.engine.exportParams() : theta;
+    this.state = skipWindow(this.state, window, peers.map((p) => p.uid), debugSlices(after, layout), config.scoring);
+    this.emit({ kind: 'validator-caught-up', window, gathered: peers.map((p) => p.uid), outerStepApplied });
+    await this.save(window);
+    return { window, gathered: peers.map((p) => p.uid), outerStepApplied };
+  }
+
+  /**
+   * Reveals every pending weight commit whose reveal blocks hold the next block (a call sent now is
+   * included at the earliest in `head.number + 1`), oldest first, since a reveal drops the hotkey's
+   * older commits on chain; drops the ones whose reveal blocks have passed (the chain refuses them as
+   * expired). A refused reveal is reported and tried again a block later while it can still land.
+   * Returns the number revealed.
+   */
+  async revealDueWeights(head: BlockHeader): Promise<number> {
+    if (this.pending.length === 0 || this.lastRevealAttempt === head.number) return 0;
+    let revealed = 0;
+    let changed = false;
+    const next = head.number + 1;
+    for (const entry of [...this.pending].sort((a, b) => a.commit.commitBlock - b.commit.commitBlock)) {
+      const timing = revealTiming(entry.commit, next);
+      if (timing === 'early') continue;
+      if (timing === 'expired') {
+        this.pending = this.pending.filter((p) => p !== entry);
+        changed = true;
+        this.emit({ kind: 'validator-weights-expired', window: entry.window, commitBlock: entry.commit.commitBlock, lastRevealBlock: entry.commit.lastRevealBlock });
+        continue;
+      }
+      try {
+        const tx = await this.options.chain.revealWeights(entry.commit);
+        // The chain dropped every older commit of this hotkey with it.
+        this.pending = this.pending.filter((p) => p.commit.commitBlock > entry.commit.commitBlock);
+        changed = true;
+        revealed += 1;
+        this.emit({ kind: 'validator-weights-set', window: entry.window, uids: entry.commit.uids, values: entry.commit.values, block: tx.block, method: 'revealWeights' });
+      } catch (error) {
+        if (!(error instanceof NetError)) throw error;
+        this.lastRevealAttempt = head.number;
+        this.emit({ kind: 'validator-error', window: entry.window, stage: 'reveal-weights', message: error.message });
+        break;
+      }
+    }
+    if (changed) await this.save(this.state.lastWindow ?? 0);
+    return revealed;
+  }
+
+  private async save(window: number): Promise<void> {
+    const text = JSON.stringify({
+      version: 2, scoring: serializeState(this.state), checkpoint: this.checkpoint,
+      pendingReveals: this.pending.map((p) => ({ window: p.window, commit: serializeWeightCommit(p.commit) })),
+    } satisfies PersistedValidatorState);
     await this.options.persistence.save(text);
     this.emit({ kind: 'validator-state-saved', window, bytes: text.length });
-    return { window, own, inputs, result, gatherRejections: gathered.rejected, outerStepApplied };
   }
 
   /**
@@ -341,7 +447,7 @@ export class Validator {
    * registered cannot receive weight). A refusal by the chain is reported and does not stop the
    * window: the state is still persisted and the next weight window tries again.
    */
-  private async setWeights(window: number, result: WindowScoringResult, hotkeys: ReadonlyMap<number, string>): Promise<void> {
+  private async setWeights(window: number, result: WindowScoringResult, hotkeys: ReadonlyMap<number, string>, metagraph: Metagraph): Promise<void> {
     const { chain, config } = this.options;
     const keep = result.chainWeights.uids.map((uid, i) => [uid, result.chainWeights.values[i]!] as const).filter(([uid]) => hotkeys.has(uid));
     if (keep.length === 0) return;
@@ -349,8 +455,24 @@ export class Validator {
     const values = keep.map(([, value]) => value);
     try {
       const hyper = await chain.hyperparams(config.netuid);
+      // The chain refuses weights (and commits) within `WeightsSetRateLimit` blocks of this uid's
+      // last update (subtensor `check_rate_limit`): say so instead of sending a call, which on a page
+      // would be a wallet prompt, that can only fail.
+      const index = metagraph.hotkeys.indexOf(this.options.hotkey);
+      const lastUpdate = index < 0 ? 0 : (metagraph.lastUpdate[index] ?? 0);
+      const nextAllowed = lastUpdate + hyper.weightsRateLimit;
+      if (lastUpdate > 0 && metagraph.block + 1 < nextAllowed) {
+        this.emit({ kind: 'validator-weights-skipped', window, reason: `the chain allows this hotkey's weights once every ${hyper.weightsRateLimit} blocks (WeightsSetRateLimit); last update at block ${lastUpdate}, next from block ${nextAllowed}.` });
+        return;
+      }
       const tx = await chain.setWeights(this.options.hotkey, config.netuid, uids, values, hyper.weightsVersionKey);
-      this.emit({ kind: 'validator-weights-set', window, uids, values, block: tx.block });
+      if (tx.method === 'commitWeights') {
+        // Kept (and persisted with this window's state) until `revealDueWeights` reveals it; the chain holds at most ten.
+        this.pending = [...this.pending, { window, commit: tx.commit }].slice(-MAX_PENDING_REVEALS);
+        this.emit({ kind: 'validator-weights-committed', window, uids: tx.commit.uids, values: tx.commit.values, block: tx.block, firstRevealBlock: tx.commit.firstRevealBlock, lastRevealBlock: tx.commit.lastRevealBlock });
+      } else {
+        this.emit({ kind: 'validator-weights-set', window, uids, values, block: tx.block, method: 'setWeights' });
+      }
     } catch (error) {
       if (!(error instanceof NetError)) throw error;
       this.emit({ kind: 'validator-error', window, stage: 'set-weights', message: error.message });
@@ -463,6 +585,20 @@ export class Validator {
   private emit(event: ValidatorEvent): void {
     this.options.onEvent?.(event);
   }
+}
+
+/** The persisted pending reveals, each checked; a malformed list is a state that cannot be resumed. */
+function parsePendingReveals(value: unknown): PendingReveal[] {
+  if (!Array.isArray(value) || value.length > MAX_PENDING_REVEALS) throw new ValidatorConfigError(`The persisted validator state's pendingReveals is not a list of at most ${MAX_PENDING_REVEALS}; delete the state to start fresh.`);
+  return value.map((entry: unknown, i) => {
+    const { window, commit } = (typeof entry === 'object' && entry !== null ? entry : {}) as { window?: unknown; commit?: unknown };
+    if (typeof window !== 'number' || !Number.isSafeInteger(window) || window < 0) throw new ValidatorConfigError(`pendingReveals[${i}].window is not a window number; delete the state to start fresh.`);
+    try {
+      return { window, commit: parseWeightCommit(commit, `pendingReveals[${i}].commit`) };
+    } catch (error) {
+      throw new ValidatorConfigError(`The persisted validator state cannot be resumed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  });
 }
 
 /**

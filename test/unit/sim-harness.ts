@@ -13,7 +13,7 @@ import { WasmTrainerEngine } from '../../src/gpu/wasm-engine.ts';
 import { parameterLayout } from '../../src/model/params.ts';
 import { KeyringSigner } from '../../src/net/keyring-signer.ts';
 import { MemoryNetwork } from '../../src/net/memory-network.ts';
-import type { Storage, TimeGate } from '../../src/net/types.ts';
+import type { Hyperparams, Storage, TimeGate } from '../../src/net/types.ts';
 import type { Behaviour } from '../../src/peer/behaviours.ts';
 import type { WindowEvent } from '../../src/peer/events.ts';
 import { Miner } from '../../src/peer/miner.ts';
@@ -67,7 +67,7 @@ export class Simulation {
   /** The uids the miners gather (the miners created with the simulation). */
   private minerUids: readonly number[] = [];
 
-  constructor(readonly config: RunConfig, readonly tokens: Uint8Array) {
+  constructor(readonly config: RunConfig, readonly tokens: Uint8Array, hyperparams: Partial<Hyperparams> = {}) {
     this.network = new MemoryNetwork({
       netuid: config.netuid,
       clock: () => this.nowMs,
@@ -79,14 +79,18 @@ export class Simulation {
         weightsVersionKey: 0n,
         minAllowedWeights: 1,
         blockTimeMs: config.window.blockTimeMs,
+        ...hyperparams,
       },
     });
   }
 
-  /** `storageOf` wraps a miner's storage (e.g. a storage that fails on purpose); the default is the network's own. */
-  static async create(config: RunConfig, behaviours: readonly Behaviour[], storageOf: (storage: Storage, uid: number) => Storage = (storage) => storage): Promise<Simulation> {
+  /**
+   * `storageOf` wraps a miner's storage (e.g. a storage that fails on purpose); the default is the
+   * network's own. `hyperparams` overrides the chain's (commit-reveal, tempo, its block time).
+   */
+  static async create(config: RunConfig, behaviours: readonly Behaviour[], storageOf: (storage: Storage, uid: number) => Storage = (storage) => storage, hyperparams: Partial<Hyperparams> = {}): Promise<Simulation> {
     ort.env.wasm.numThreads = 1;
-    const sim = new Simulation(config, loadAllTokens().tokens);
+    const sim = new Simulation(config, loadAllTokens().tokens, hyperparams);
     const uris = ['//SimValidator', '//SimOwner', ...behaviours.map((_, i) => `//SimMiner${i}`)];
     const signer = await KeyringSigner.fromUris(uris);
     sim.signer = signer;
@@ -161,12 +165,28 @@ export class Simulation {
     return engine;
   }
 
+  /** Produces blocks up to `block`, each one chain block time (`hyperparams.blockTimeMs`) after its parent at the earliest. */
   advanceToBlock(block: number): void {
     while (this.network.head < block) {
-      this.nowMs = Math.max(this.nowMs, this.network.blockTimestamp(this.network.head) + this.config.window.blockTimeMs);
+      this.nowMs = Math.max(this.nowMs, this.network.blockTimestamp(this.network.head) + this.network.hyperparams.blockTimeMs);
       this.network.produceBlock();
     }
   }
+
+  /**
+   * The virtual clock a loop under test sleeps on: `ms` pass, and every block whose time comes in
+   * them is produced at exactly its parent's timestamp plus the chain's block time.
+   */
+  readonly sleep = (ms: number): Promise<void> => {
+    const target = this.nowMs + ms;
+    const blockTimeMs = this.network.hyperparams.blockTimeMs;
+    while (this.network.blockTimestamp(this.network.head) + blockTimeMs <= target) {
+      this.nowMs = this.network.blockTimestamp(this.network.head) + blockTimeMs;
+      this.network.produceBlock();
+    }
+    this.nowMs = target;
+    return Promise.resolve();
+  };
 
   /** Window `w`'s put-window bounds (the anchor block must exist). */
   gateOf(window: number): TimeGate {

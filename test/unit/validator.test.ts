@@ -83,7 +83,7 @@ describe('Validator window', () => {
       expect(outcome?.status === 'invalid' ? outcome.detail : '').toMatch(new RegExp(`^${reason}: `));
     }
     expect(report.outerStepApplied).toBe(true);
-    expect(JSON.parse(sim.persistence.text ?? '{}')).toMatchObject({ version: 1 });
+    expect(JSON.parse(sim.persistence.text ?? '{}')).toMatchObject({ version: 2 });
 
     // The window's scores are published in the validator's bucket, as the scorer left them, each rejection with its reason.
     const validatorHotkey = hotkey(VALIDATOR_UID);

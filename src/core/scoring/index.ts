@@ -10,5 +10,5 @@ export { evaluationCandidates, binEvaluationPeers, selectEvaluationUids, selectG
 export * from './overlap.ts';
 export { finalScore, powerWeights, rankWeights, computeWeights, toChainWeights } from './weights.ts';
 export { explain, ReasonLog } from './reasons.ts';
-export { scoreWindow, activeUidsAt, validateScoringConfig } from './score-window.ts';
+export { scoreWindow, skipWindow, activeUidsAt, validateScoringConfig } from './score-window.ts';
 export * from './published.ts';

@@ -393,3 +393,30 @@ export function scoreWindow(previous: ValidatorScoringState, rawInputs: WindowSc
     reasons: log.reasons,
   };
 }
+
+/**
+ * A window the validator did not score live: it was down and is catching up (issue #15). The outer
+ * step of the window's gathered set still happened, so the global step moves as `scoreWindow` moves
+ * it, and the gathered peers count as having submitted; nothing is rated, slashed or weighted, since
+ * no one can be judged on a window its validator did not watch. `validatorSlices` (θ's debug slices
+ * after the window) replace the remembered ones without entering the per-step change average: the
+ * gap spans many steps, and one of them would inflate it. Does not mutate `previous`.
+ */
+export function skipWindow(
+  previous: ValidatorScoringState,
+  window: number,
+  gatheredUids: readonly Uid[],
+  validatorSlices: Readonly<Record<string, readonly number[]>>,
+  config: ScoringConfig,
+): ValidatorScoringState {
+  if (!Number.isSafeInteger(window) || window < 0) throw new ScoringInputError('window', `window ${window} is not a non-negative integer`);
+  if (previous.lastWindow !== null && window <= previous.lastWindow) {
+    throw new ScoringInputError('window', `window ${window} is not after the last scored window ${previous.lastWindow}`);
+  }
+  const state = cloneState(previous);
+  for (const uid of gatheredUids) peerState(state, uid, config).lastSubmittedWindow = window;
+  if (gatheredUids.length > 0) state.globalStep += 1;
+  for (const [name, slice] of Object.entries(validatorSlices)) state.previousSlices[name] = [...slice];
+  state.lastWindow = window;
+  return state;
+}

@@ -47,9 +47,13 @@ function phaseOf(event: ValidatorPageEvent): { phase: WindowPhase; window: numbe
     case 'validator-scored':
       return { phase: 'rate', window: event.window, detail: `${event.reasons} score changes` };
     case 'validator-weights-set':
-      return { phase: 'weights', window: event.window, detail: `set on chain at block ${event.block}` };
+      return { phase: 'weights', window: event.window, detail: event.method === 'revealWeights' ? `revealed on chain at block ${event.block}` : `set on chain at block ${event.block}` };
+    case 'validator-weights-committed':
+      return { phase: 'weights', window: event.window, detail: `committed at block ${event.block}, revealed in blocks ${event.firstRevealBlock}–${event.lastRevealBlock}` };
     case 'validator-weights-skipped':
-      return { phase: 'weights', window: event.window, detail: 'no validator permit: not set' };
+      return { phase: 'weights', window: event.window, detail: `not set: ${event.reason}` };
+    case 'validator-caught-up':
+      return { phase: 'gather', window: event.window, detail: `caught up (not watched live): ${event.gathered.length} gathered, not scored` };
     default:
       return null;
   }
@@ -110,7 +114,16 @@ export class ValidateSession extends NetworkWalletSession<ValidateStatus> {
         return;
       case 'validator-weights-set':
         this.state.weightsSet = [...this.state.weightsSet, { window: event.window, uids: event.uids, values: event.values, block: event.block }];
-        this.say(`Window ${event.window}: weights set on the chain at block ${event.block} for uids ${event.uids.join(', ')}.`);
+        this.say(`Window ${event.window}: weights ${event.method === 'revealWeights' ? 'revealed' : 'set'} on the chain at block ${event.block} for uids ${event.uids.join(', ')}.`);
+        return;
+      case 'validator-weights-committed':
+        this.say(`Window ${event.window}: the subnet has commit-reveal on; weights committed at block ${event.block}. Keep this tab open: they are revealed in blocks ${event.firstRevealBlock}–${event.lastRevealBlock} (a restart before then still reveals them).`);
+        return;
+      case 'validator-weights-expired':
+        this.say(`Window ${event.window}: the weights committed at block ${event.commitBlock} could not be revealed before block ${event.lastRevealBlock}; they will not land.`);
+        return;
+      case 'validator-caught-up':
+        this.say(`Window ${event.window}: caught up with the network (this validator was not running then): stepped, not scored, no weights.`);
         return;
       case 'validator-weights-skipped':
         this.state.weightsSkipped = [...this.state.weightsSkipped, { window: event.window, reason: event.reason }];
