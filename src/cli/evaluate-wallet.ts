@@ -16,6 +16,51 @@ import { SUBTENSOR_SIGNED_EXTENSIONS } from '../net/subtensor-encoding.ts';
 export const EVALUATE_WALLET_NAME = 'gauntlet-evaluate-cli';
 const SIGN_FUNCTION = '__gauntletEvaluateSignRaw';
 const SIGN_PAYLOAD_FUNCTION = '__gauntletEvaluateSignPayload';
+/** The name the wallet gives its one account. */
+const ACCOUNT_NAME = 'evaluate validator';
+
+/** What the page side of the wallet needs to know: all of it public (the secret stays in Node). */
+interface WalletInitArgs {
+  /** The `injectedWeb3` key. */
+  readonly name: string;
+  /** The hotkey's SS58 address, the wallet's only account. */
+  readonly address: string;
+  readonly accountName: string;
+  /** The `window` names of the exposed Node callbacks that sign raw bytes and extrinsic payloads. */
+  readonly sign: string;
+  readonly signPayload: string;
+}
+
+/**
+ * The page side of the wallet as plain JavaScript source, its arguments JSON-encoded into it. A
+ * string, not a function for Playwright to serialise: a function's source is whatever the calling
+ * module was transpiled to, and under tsx (how `npm run evaluate` runs) esbuild wraps named
+ * functions in `__name(...)`, a helper that does not exist in the page, so the script threw
+ * `__name is not defined` and the wallet never appeared. It injects an `@polkadot/extension-inject`
+ * extension with one account whose `signRaw` and `signPayload` call back into Node.
+ */
+function walletInitScript(args: WalletInitArgs): string {
+  return `(() => {
+  const { name, address, accountName, sign, signPayload } = ${JSON.stringify(args)};
+  const accounts = [{ address, name: accountName, type: 'sr25519' }];
+  let nextId = 1;
+  const injected = {
+    accounts: {
+      get: () => Promise.resolve(accounts),
+      subscribe: (callback) => {
+        callback(accounts);
+        return () => undefined;
+      },
+    },
+    signer: {
+      signRaw: async (raw) => ({ id: nextId++, signature: await window[sign](raw.address, raw.data) }),
+      signPayload: (payload) => window[signPayload](payload),
+    },
+  };
+  window.injectedWeb3 = { ...window.injectedWeb3, [name]: { version: '1', enable: () => Promise.resolve(injected) } };
+})();
+`;
+}
 
 /**
  * Signs an extrinsic payload as a wallet extension without stored metadata does (`extension-base`):
@@ -37,7 +82,7 @@ export async function hotkeyOfUri(uri: string): Promise<string> {
 /** Derives the hotkey from `uri`, installs the wallet in `page` (before its first navigation) and returns the hotkey's address. */
 export async function installCliWallet(page: Page, uri: string): Promise<string> {
   const keys = await KeyringSigner.fromUris([]);
-  const hotkey = keys.add(uri, 'evaluate validator');
+  const hotkey = keys.add(uri, ACCOUNT_NAME);
   await page.exposeFunction(SIGN_FUNCTION, async (address: string, data: string): Promise<string> => {
     if (address !== hotkey) throw new Error(`The evaluate wallet holds only ${hotkey}, not ${address}.`);
     // What an extension does with `signRaw({ type: 'bytes' })`: the data as hex (or text), <Bytes>-wrapped by the signer.
@@ -48,30 +93,6 @@ export async function installCliWallet(page: Page, uri: string): Promise<string>
     if (keys.pair(payload.address).address !== hotkey) throw new Error(`The evaluate wallet holds only ${hotkey}, not ${payload.address}.`);
     return signPayloadWithKeys(keys, payload, ++payloads);
   });
-  await page.addInitScript(
-    ({ name, address, sign, signPayload }) => {
-      type SignRaw = (address: string, data: string) => Promise<string>;
-      type SignPayload = (payload: unknown) => Promise<{ id: number; signature: string }>;
-      const scope = window as unknown as { injectedWeb3?: Record<string, unknown> } & Record<string, SignRaw | undefined>;
-      const payloadScope = window as unknown as Record<string, SignPayload | undefined>;
-      const accounts = [{ address, name: 'evaluate validator', type: 'sr25519' }];
-      let nextId = 1;
-      const injected = {
-        accounts: {
-          get: () => Promise.resolve(accounts),
-          subscribe: (callback: (list: typeof accounts) => void) => {
-            callback(accounts);
-            return () => undefined;
-          },
-        },
-        signer: {
-          signRaw: async (raw: { address: string; data: string }) => ({ id: nextId++, signature: await scope[sign]!(raw.address, raw.data) }),
-          signPayload: (payload: unknown) => payloadScope[signPayload]!(payload),
-        },
-      };
-      scope.injectedWeb3 = { ...scope.injectedWeb3, [name]: { version: '1', enable: () => Promise.resolve(injected) } };
-    },
-    { name: EVALUATE_WALLET_NAME, address: hotkey, sign: SIGN_FUNCTION, signPayload: SIGN_PAYLOAD_FUNCTION },
-  );
+  await page.addInitScript({ content: walletInitScript({ name: EVALUATE_WALLET_NAME, address: hotkey, accountName: ACCOUNT_NAME, sign: SIGN_FUNCTION, signPayload: SIGN_PAYLOAD_FUNCTION }) });
   return hotkey;
 }

@@ -27,12 +27,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Page } from '@playwright/test';
+import { errors, type Page } from '@playwright/test';
 import { windowOfBlock } from '../core/clock.ts';
 import { tinyRunConfig } from '../core/run-config.ts';
 import { startDevnet, type RunningDevnet } from '../devnet/server.ts';
 import { DevnetChain } from '../net/devnet-client.ts';
-import { NetworkSettingsError, parseSubtensorSettings, type NetworkForm, type NetworkSettings } from '../ui/contribute/network.ts';
+import type { NetworkForm } from '../net/network-settings.ts';
+import { NetworkFlagError, SUBTENSOR_NETWORK_OPTIONS, subtensorSettingsFromFlags, type SubtensorSettings } from './network-flags.ts';
 import { registrationIn } from '../net/metagraph.ts';
 import { VALIDATOR_DEV_ACCOUNT_URI, type ValidateStatus } from '../ui/validate/session.ts';
 import type { TrainerBackend } from '../workers/trainer-api.ts';
@@ -74,32 +75,21 @@ class EvaluateNetworkError extends Error {
   override readonly name = 'EvaluateNetworkError';
 }
 
-/** The form field of `parseSubtensorSettings` → the flag that fills it. */
-const FLAG_OF_FIELD: Readonly<Record<keyof NetworkForm, string>> = {
-  endpoint: '--network', netuid: '--netuid', storageEndpoint: '--s3-endpoint', bucket: '--bucket', region: '--region', accessKeyId: '--access-key-id', secretAccessKey: 'GAUNTLET_S3_SECRET',
-  readKeyId: '--read-key-id', readSecret: 'GAUNTLET_S3_READ_SECRET',
-};
-
 interface RealNetworkArgs {
   readonly settings: SubtensorSettings;
   readonly uri: string;
 }
 
-/** The subtensor flags, checked by the page's own form rules (src/ui/contribute/network.ts). */
+/** The subtensor flags, checked by the page's own form rules (src/net/network-settings.ts). */
 function realNetworkArgs(values: Readonly<Record<string, string | boolean | undefined>>, env: NodeJS.ProcessEnv): RealNetworkArgs {
   const text = (name: string): string => (typeof values[name] === 'string' ? values[name] : '');
-  let settings: NetworkSettings;
+  let settings: SubtensorSettings;
   try {
-    settings = parseSubtensorSettings({
-      endpoint: text('network'), netuid: text('netuid'), storageEndpoint: text('s3-endpoint'), bucket: text('bucket'), region: text('region'),
-      accessKeyId: text('access-key-id'), secretAccessKey: env.GAUNTLET_S3_SECRET ?? '',
-      readKeyId: text('read-key-id'), readSecret: env.GAUNTLET_S3_READ_SECRET ?? '',
-    });
+    settings = subtensorSettingsFromFlags(values, env);
   } catch (error) {
-    if (!(error instanceof NetworkSettingsError)) throw error;
-    throw new EvaluateUsageError(`${FLAG_OF_FIELD[error.field]}: ${error.message}\n\n${USAGE}`);
+    if (!(error instanceof NetworkFlagError)) throw error;
+    throw new EvaluateUsageError(`${error.message}\n\n${USAGE}`);
   }
-  if (settings.kind !== 'subtensor') throw new EvaluateUsageError(`--network must be a ws:// or wss:// endpoint here.\n\n${USAGE}`);
   const uri = text('uri') || (env.GAUNTLET_VALIDATOR_URI ?? '');
   if (uri === '') throw new EvaluateUsageError(`A real network needs the validator's hotkey: --uri or GAUNTLET_VALIDATOR_URI (its secret URI).\n\n${USAGE}`);
   if (uri === VALIDATOR_DEV_ACCOUNT_URI) throw new EvaluateUsageError(`${uri} is the public devnet development key: it exists only on the devnet. Pass the validator hotkey's own URI.`);
@@ -110,9 +100,10 @@ function realNetworkArgs(values: Readonly<Record<string, string | boolean | unde
 /**
  * Before a browser starts: dial the endpoint from here, read the subnet's metagraph (a runtime that
  * is not subtensor fails here, naming what it lacks), and check that the hotkey is registered and
- * holds a validator permit.
+ * holds a validator permit. Returns the chain's block time (its Aura slot duration, through
+ * `SubtensorChain.hyperparams`), which sets how long the run's windows last on this network.
  */
-async function checkRealNetwork(settings: SubtensorSettings, hotkey: string): Promise<void> {
+async function checkRealNetwork(settings: SubtensorSettings, hotkey: string): Promise<{ readonly blockTimeMs: number }> {
   const { SubtensorChain } = await import('../net/subtensor-chain.ts');
   let chain: Awaited<ReturnType<typeof SubtensorChain.connect>>;
   try {
@@ -127,9 +118,45 @@ async function checkRealNetwork(settings: SubtensorSettings, hotkey: string): Pr
     const { uid, validatorPermit, stake } = registrationIn(metagraph, hotkey);
     if (uid === null) throw new EvaluateNetworkError(`${hotkey} is not registered on netuid ${settings.netuid} at ${settings.endpoint}: register it with \`btcli subnets register --netuid ${settings.netuid}\` first.`);
     if (!validatorPermit) throw new EvaluateNetworkError(`${hotkey} is uid ${uid} on netuid ${settings.netuid} but holds no validator permit (stake ${stake}): stake it until the subnet grants one.`);
-    console.log(`evaluate: ${settings.endpoint} is a subtensor runtime; ${hotkey} is uid ${uid} on netuid ${settings.netuid} with a validator permit (stake ${stake})`);
+    const hyperparams = await chain.hyperparams(settings.netuid).catch((error: unknown) => {
+      throw new EvaluateNetworkError(`${settings.endpoint} answered, but the hyperparameters of netuid ${settings.netuid} cannot be read: ${error instanceof Error ? error.message : String(error)}`);
+    });
+    const blockTimeMs = checkedBlockTimeMs(hyperparams.blockTimeMs, settings.endpoint);
+    console.log(`evaluate: ${settings.endpoint} is a subtensor runtime with ${blockTimeMs} ms blocks; ${hotkey} is uid ${uid} on netuid ${settings.netuid} with a validator permit (stake ${stake})`);
+    return { blockTimeMs };
   } finally {
     await chain.close().catch(() => undefined);
+  }
+}
+
+/** A block time the window arithmetic can use (a runtime with an odd slot constant fails here, not as a timeout hours later). */
+function checkedBlockTimeMs(blockTimeMs: number, source: string): number {
+  if (!Number.isFinite(blockTimeMs) || blockTimeMs <= 0) throw new EvaluateNetworkError(`${source} reports a block time of ${blockTimeMs} ms; a window's length cannot be computed from it.`);
+  return blockTimeMs;
+}
+
+/** How long the page may take to list the evaluate wallet's account after "Connect wallet" (the page retries `web3Enable` for a few seconds). */
+const WALLET_ACCOUNT_TIMEOUT_MS = 30_000;
+
+/**
+ * Clicks the Validate view's "Connect wallet" and waits until the page lists `hotkey` among the
+ * wallet's accounts (the extension answers asynchronously: reading the list once raced it).
+ */
+async function connectCliWallet(page: Page, hotkey: string): Promise<void> {
+  await page.locator('[data-view="validate"] [data-action="connect-extension"]').click();
+  try {
+    await page.waitForFunction(
+      (expected: string) => window.gauntlet!.ui.validate().session.status().accounts.some((account) => account.address === expected),
+      hotkey,
+      { timeout: WALLET_ACCOUNT_TIMEOUT_MS, polling: 250 },
+    );
+  } catch (error) {
+    if (!(error instanceof errors.TimeoutError)) throw error;
+    const seen = await status(page);
+    const listed = seen.accounts.map((a) => a.address).join(', ') || 'none';
+    throw new EvaluateNetworkError(
+      `The page did not list the validator hotkey ${hotkey} among the evaluate wallet's accounts within ${WALLET_ACCOUNT_TIMEOUT_MS / 1000} s (accounts seen: ${listed}); the page says: ${seen.message}`,
+    );
   }
 }
 
@@ -157,10 +184,6 @@ async function usePageNetwork(page: Page, settings: SubtensorSettings): Promise<
 /** The embedded devnet's subnet owner (a public development key, like `npm start`'s `//Owner`). */
 const EVALUATE_OWNER_URI = '//Owner';
 const config = tinyRunConfig();
-/** Subtensor's block time: a real network's windows last blocksPerWindow × 12 s. */
-const SUBTENSOR_BLOCK_MS = 12_000;
-
-type SubtensorSettings = Extract<NetworkSettings, { kind: 'subtensor' }>;
 
 function positiveInt(text: string, what: string): number {
   const n = Number(text);
@@ -190,17 +213,12 @@ function writeOutputs(out: string, run: EvaluateRun): void {
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
+      ...SUBTENSOR_NETWORK_OPTIONS,
       network: { type: 'string', default: 'devnet' },
       windows: { type: 'string', default: '5' },
       out: { type: 'string', default: 'reports/evaluate' },
       miners: { type: 'string' },
       backend: { type: 'string', default: 'wasm' },
-      netuid: { type: 'string' },
-      's3-endpoint': { type: 'string' },
-      bucket: { type: 'string' },
-      region: { type: 'string' },
-      'access-key-id': { type: 'string' },
-      'read-key-id': { type: 'string' },
       uri: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -249,7 +267,7 @@ async function evaluate(
   const minerCount = values.miners === undefined ? (network === 'devnet' ? 2 : 0) : positiveInt(values.miners, '--miners');
 
   // A real network is checked from here before anything is built or launched.
-  if (real !== null) await checkRealNetwork(real.settings, await hotkeyOfUri(real.uri));
+  const realChain = real === null ? null : await checkRealNetwork(real.settings, await hotkeyOfUri(real.uri));
   const temp = mkdtempSync(join(tmpdir(), 'gauntlet-evaluate-'));
   let devnet: RunningDevnet | undefined;
   let miners: DevnetMiners | undefined;
@@ -259,7 +277,7 @@ async function evaluate(
     const minerUris = Array.from({ length: minerCount }, (_, i) => `//EvaluateMiner${i}`);
     const page = await browser.newPage();
     page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
-    if (real !== null) await installCliWallet(page, real.uri);
+    const walletHotkey = real === null ? null : await installCliWallet(page, real.uri);
     if (embedded) {
       console.log(real === null ? 'evaluate: building the app and starting an embedded devnet…' : 'evaluate: building the app and serving it (with the data shards) from a local devnet process…');
       buildApp(join(temp, 'app'));
@@ -276,12 +294,10 @@ async function evaluate(
 
     await page.goto(`${url}/#/validate`);
     const view = page.locator('[data-view="validate"]');
-    if (real !== null) {
+    if (real !== null && walletHotkey !== null) {
       await usePageNetwork(page, real.settings);
-      await view.locator('[data-action="connect-extension"]').click();
-      const hotkey = await page.evaluate(() => window.gauntlet!.ui.validate().session.status().accounts[0]?.address);
-      if (hotkey === undefined) throw new EvaluateNetworkError(`The page saw no account in the evaluate wallet: ${(await status(page)).message}`);
-      await view.locator('[data-role="accounts"]').selectOption(hotkey);
+      await connectCliWallet(page, walletHotkey);
+      await view.locator('[data-role="accounts"]').selectOption(walletHotkey);
     } else {
       await view.locator('[data-action="development-key"]').click();
     }
@@ -308,7 +324,9 @@ async function evaluate(
       firstWindow = windowOfBlock((await new DevnetChain(url).currentBlock()).number, config.window.blocksPerWindow);
       console.log(`evaluate: ${minerUris.length} honest miner(s) in this process: uids ${miners.uids.join(', ')}, submitting from window ${firstWindow}`);
     }
-    const windowMs = config.window.blocksPerWindow * (real === null ? config.window.blockTimeMs : SUBTENSOR_BLOCK_MS);
+    // The network's own block time: a subtensor's from its Aura slot (read above), a devnet's from its hyperparameters.
+    const blockTimeMs = realChain?.blockTimeMs ?? checkedBlockTimeMs((await new DevnetChain(url).hyperparams(config.netuid)).blockTimeMs, url);
+    const windowMs = config.window.blocksPerWindow * blockTimeMs;
     let reported = 0;
     const counted = (s: ValidateStatus): ValidateStatus['windows'] => s.windows.filter((w) => w.window >= firstWindow);
     const final = await waitFor(page, `${windows} scored windows`, (s) => {

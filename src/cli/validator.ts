@@ -1,18 +1,25 @@
 /**
  * `npm run validator -- --devnet http://127.0.0.1:4173 [--uri //Alice | --uri-file PATH] [--preset tiny]
  *   [--state .validator/state.json] [--windows N]`
+ * `npm run validator -- --network ws://… --netuid N --s3-endpoint URL --bucket B --access-key-id ID
+ *   [--region R] [--read-key-id ID] [--run-config FILE] [--uri-file PATH] …` (a subtensor subnet)
  *
  * The hotkey's secret URI comes from `--uri-file PATH` (its first line), `--uri`, or the environment
  * (`GAUNTLET_VALIDATOR_URI`, as `npm run evaluate`), else the devnet development key `//Alice`. A flag
  * shows in the process list (`ps`), so `--uri` is meant for development keys: any other secret there
  * draws a warning.
  *
- * A Node validator for the devnet (gauntlet-spec §3.4, §7.8): registers its hotkey, then for each
- * window whose put window has closed (the chain is in s + validatorOffset and the head's timestamp is
- * past `time_max` of s) runs `Validator.runWindow(s)` with losses on the wasm EP, prints one line per
- * event, sets weights and persists its scoring state after every window (restart resumes from it).
- * On restart θ comes back from the validator's own last checkpoint and the aggregated updates it
- * published after it (`Validator.restore`).
+ * A Node validator (gauntlet-spec §3.4, §7.8) on the devnet (it registers its hotkey there) or on a
+ * subtensor subnet (the hotkey must be registered already; its S3 bucket holds the validator's
+ * aggregates, checkpoints, peer lists and scores, and with `--read-key-id` its bucket commitment is
+ * published on chain). For each window whose put window has closed (the chain is in
+ * s + validatorOffset and the head's timestamp is past `time_max` of s) it runs
+ * `Validator.runWindow(s)` with losses on the wasm EP, prints one line per event, sets weights (on a
+ * commit-reveal subnet: commits, then reveals in the reveal blocks) and persists its scoring state
+ * and pending reveals after every window, so a restart resumes from it: θ comes back from the
+ * validator's own last checkpoint and the aggregated updates it published after it
+ * (`Validator.restore`), windows missed while it was down are caught up without weights, and a
+ * commit made before the restart is still revealed.
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync, renameSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -21,15 +28,22 @@ import { parseArgs } from 'node:util';
 import { DEV_PHRASE } from '@polkadot/keyring';
 import * as ort from 'onnxruntime-web';
 import WebSocket from 'ws';
-import { RUN_CONFIG_PRESETS } from '../core/run-config.ts';
+import type { RunConfig } from '../core/config.ts';
+import { RUN_CONFIG_PRESETS, validateRunConfig } from '../core/run-config.ts';
 import { WasmTrainerEngine } from '../gpu/wasm-engine.ts';
 import { parameterLayout } from '../model/params.ts';
+import { bucketReadCredentials, publishBucketCommitment } from '../net/bucket-commitment.ts';
 import { DevnetChain, DevnetStorage, type WebSocketConstructor } from '../net/devnet-client.ts';
+import { HotkeyBucketStorage } from '../net/hotkey-buckets.ts';
 import { KeyringSigner } from '../net/keyring-signer.ts';
+import { registrationIn } from '../net/metagraph.ts';
+import { keyringAuthority, SubtensorChain } from '../net/subtensor-chain.ts';
+import type { Chain, Storage } from '../net/types.ts';
 import type { WindowEvent } from '../peer/events.ts';
 import { Validator, type StatePersistence } from '../peer/validator.ts';
 import { runValidatorSchedule } from '../peer/validator-schedule.ts';
 import { ensureShards, loadAllTokens } from './data-files.ts';
+import { NetworkFlagError, S3_READ_SECRET_ENV, S3_SECRET_ENV, SUBTENSOR_NETWORK_OPTIONS, subtensorSettingsFromFlags, type SubtensorSettings } from './network-flags.ts';
 
 /** Keeps the state in a JSON file, written atomically (temp file + rename). */
 class FilePersistence implements StatePersistence {
@@ -112,34 +126,123 @@ export function resolveValidatorUri(flags: { readonly uri?: string; readonly uri
   return { uri: DEFAULT_VALIDATOR_URI, source: 'default', warnings: [] };
 }
 
+export const VALIDATOR_USAGE = `npm run validator -- [--devnet http://127.0.0.1:4173] [--preset tiny|small | --run-config FILE] [--state PATH] [--windows N]
+       npm run validator -- --network ws://… --netuid N --s3-endpoint URL --bucket B --access-key-id ID [--region R]
+                            [--read-key-id ID] [--preset tiny|small | --run-config FILE] [--state PATH] [--windows N]
+
+  The hotkey's secret URI: GAUNTLET_VALIDATOR_URI, or --uri-file PATH (its first line), or --uri (development keys
+  only: a flag shows in the process list). The devnet default is //Alice; a subtensor network needs your own.
+
+  --devnet URL          a devnet (npm start); the validator registers its hotkey there
+  --network ws(s)://…   a subtensor node; the hotkey must be registered on --netuid already
+  --s3-endpoint URL     (subtensor) the validator's S3-compatible storage
+  --bucket NAME         (subtensor) the validator's own bucket; its write secret comes from ${S3_SECRET_ENV}
+  --access-key-id ID    (subtensor) the bucket's write key id
+  --region R            (subtensor) the bucket's region (default auto, as R2)
+  --read-key-id ID      (subtensor, optional) a read-only token id to publish as the bucket commitment;
+                        its secret comes from ${S3_READ_SECRET_ENV}
+  --run-config FILE     the run's config as JSON (default: the preset); --netuid overrides its netuid
+  --state PATH          the persisted scoring state (default .validator/state.json)
+  --windows N           stop after N windows (default: run until interrupted)`;
+
+/** The run this validator scores: a run-config file, else a preset, with the subnet's netuid. */
+export function chooseRunConfig(flags: { readonly preset?: string; readonly runConfig?: string; readonly netuid?: number }): RunConfig {
+  let config: RunConfig;
+  if (flags.runConfig !== undefined) {
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(flags.runConfig, 'utf8'));
+    } catch (error) {
+      throw new ValidatorUsageError(`--run-config ${flags.runConfig} cannot be read as JSON (${error instanceof Error ? error.message : String(error)}).`);
+    }
+    config = validateRunConfig(json);
+  } else {
+    const preset = flags.preset ?? 'tiny';
+    if (preset !== 'tiny' && preset !== 'small') throw new ValidatorUsageError(`Unknown --preset '${preset}'; use tiny or small, or --run-config FILE.`);
+    config = RUN_CONFIG_PRESETS[preset]();
+  }
+  return flags.netuid === undefined ? config : { ...config, netuid: flags.netuid };
+}
+
+interface OpenedNetwork {
+  readonly chain: Chain;
+  readonly storage: Storage;
+  /** Subtensor: weights only with a permit, and the loop says why it skips them. */
+  readonly requirePermit: boolean;
+  readonly describe: string;
+}
+
+async function openDevnet(url: string, signer: KeyringSigner, hotkey: string, config: RunConfig): Promise<OpenedNetwork> {
+  const chain = new DevnetChain(url, signer, WebSocket as unknown as WebSocketConstructor);
+  const storage = new DevnetStorage(url, signer, hotkey, config.window.maxSubmissionBytes * 4);
+  const { uid } = await chain.register(hotkey, config.netuid);
+  return { chain, storage, requirePermit: false, describe: `uid ${uid} on netuid ${config.netuid} (devnet ${url})` };
+}
+
+async function openSubtensor(values: Record<string, string | boolean | undefined>, signer: KeyringSigner, hotkey: string, config: RunConfig): Promise<OpenedNetwork> {
+  let settings: SubtensorSettings;
+  try {
+    settings = subtensorSettingsFromFlags(values, process.env, config.netuid);
+  } catch (error) {
+    if (error instanceof NetworkFlagError) throw new ValidatorUsageError(error.message);
+    throw error;
+  }
+  const chain = await SubtensorChain.connect(settings.endpoint, keyringAuthority(signer));
+  try {
+    const own = registrationIn(await chain.metagraph(settings.netuid), hotkey);
+    if (own.uid === null) throw new ValidatorUsageError(`Hotkey ${hotkey} is not registered on netuid ${settings.netuid} at ${settings.endpoint}: register it first (btcli subnet register, or the page's Register), then start again.`);
+    const storage = new HotkeyBucketStorage({
+      endpoint: settings.storage.endpoint, region: settings.storage.region, ownHotkey: hotkey, ownBucket: settings.storage.bucket,
+      writeCredentials: { accessKeyId: settings.storage.accessKeyId, secretAccessKey: settings.storage.secretAccessKey },
+      commitments: () => chain.commitments(settings.netuid), maxObjectBytes: config.window.maxSubmissionBytes * 4,
+    });
+    if (settings.storage.read !== undefined) {
+      const published = await publishBucketCommitment(chain, hotkey, settings.netuid, bucketReadCredentials(settings.storage.bucket, settings.storage.read.keyId, settings.storage.read.secret));
+      console.log(published.kind === 'published' ? `bucket commitment published in block ${published.tx.block}` : `bucket commitment already on chain (block ${published.block})`);
+    }
+    return { chain, storage, requirePermit: true, describe: `uid ${own.uid} on netuid ${settings.netuid} (subtensor ${settings.endpoint}, bucket ${settings.storage.bucket}), ${own.validatorPermit ? 'with' : 'without'} a validator permit` };
+  } catch (error) {
+    await chain.close();
+    throw error;
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
+      ...SUBTENSOR_NETWORK_OPTIONS,
       devnet: { type: 'string', default: 'http://127.0.0.1:4173' },
       uri: { type: 'string' },
       'uri-file': { type: 'string' },
-      preset: { type: 'string', default: 'tiny' },
+      preset: { type: 'string' },
+      'run-config': { type: 'string' },
       state: { type: 'string', default: '.validator/state.json' },
       windows: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
+  if (values.help === true) {
+    console.log(VALIDATOR_USAGE);
+    return;
+  }
+  const subtensor = values.network !== undefined;
   const secret = resolveValidatorUri({ uri: values.uri, uriFile: values['uri-file'] }, process.env);
+  if (subtensor && secret.source === 'default') throw new ValidatorUsageError(`On a subtensor network the validator needs its own hotkey: set ${VALIDATOR_URI_ENV} or pass --uri-file PATH (the devnet default ${DEFAULT_VALIDATOR_URI} is a public key).`);
   for (const warning of secret.warnings) console.warn(warning);
-  const preset = values.preset;
-  if (preset !== 'tiny' && preset !== 'small') throw new Error(`Unknown --preset '${preset}'; use tiny or small.`);
-  const config = RUN_CONFIG_PRESETS[preset]();
+  const netuid = values.netuid === undefined ? undefined : Number(values.netuid);
+  if (netuid !== undefined && !(Number.isInteger(netuid) && netuid >= 0 && netuid <= 65_535)) throw new ValidatorUsageError(`--netuid must be a subnet id from 0 to 65535, got '${values.netuid}'.`);
+  if (subtensor && netuid === undefined) throw new ValidatorUsageError('--network needs --netuid: the subnet to validate.');
+  const config = chooseRunConfig({ preset: values.preset, runConfig: values['run-config'], netuid });
   const maxWindows = values.windows === undefined ? Number.POSITIVE_INFINITY : Number(values.windows);
-  if (!(maxWindows > 0)) throw new Error(`--windows must be a positive number, got '${values.windows}'.`);
+  if (!(maxWindows > 0)) throw new ValidatorUsageError(`--windows must be a positive number, got '${values.windows}'.`);
 
   ort.env.wasm.numThreads = 1;
   ensureShards();
   const { tokens } = loadAllTokens();
   const signer = await KeyringSigner.fromUris([secret.uri]);
   const hotkey = (await signer.accounts())[0]!.address;
-  const chain = new DevnetChain(values.devnet, signer, WebSocket as unknown as WebSocketConstructor);
-  const storage = new DevnetStorage(values.devnet, signer, hotkey, config.window.maxSubmissionBytes * 4);
-  const { uid } = await chain.register(hotkey, config.netuid);
-  console.log(`validator ${hotkey} (key from ${secret.source}) is uid ${uid} on netuid ${config.netuid} (${values.devnet}), preset ${preset}`);
+  const network = subtensor ? await openSubtensor(values, signer, hotkey, config) : await openDevnet(values.devnet, signer, hotkey, config);
+  console.log(`validator ${hotkey} (key from ${secret.source}) is ${network.describe}; run ${config.runId} (preset ${config.preset})`);
 
   const engine = new WasmTrainerEngine(ort);
   const info = await engine.init(config);
@@ -149,30 +252,47 @@ async function main(): Promise<void> {
     layout: parameterLayout(config.model),
     engine,
     signer,
-    storage,
-    chain,
+    storage: network.storage,
+    chain: network.chain,
     hotkey,
     tokens,
     persistence: new FilePersistence(values.state),
+    requireValidatorPermit: network.requirePermit,
     onEvent: (event) => console.log(formatEvent(event)),
   });
-  if (await validator.restore()) console.log(`resumed scoring state from ${values.state} (last window ${validator.scoringState.lastWindow})`);
+  if (await validator.restore()) {
+    const pending = validator.pendingReveals.length;
+    console.log(`resumed scoring state from ${values.state} (last window ${validator.scoringState.lastWindow}${pending > 0 ? `, ${pending} weight commit(s) to reveal` : ''})`);
+  }
 
+  let stopping = false;
+  process.once('SIGINT', () => {
+    stopping = true;
+    console.log('stopping after the window in progress (Ctrl-C again to quit at once)');
+    process.once('SIGINT', () => process.exit(130));
+  });
   const nextWindow = validator.scoringState.lastWindow === null ? null : validator.scoringState.lastWindow + 1;
   await runValidatorSchedule({
-    config, chain, validator, firstWindow: nextWindow, maxWindows,
+    config, chain: network.chain, validator, firstWindow: nextWindow, maxWindows,
+    stop: () => stopping,
+    onTiming: ({ chainBlockTimeMs, warnings }) => {
+      console.log(`chain block time ${chainBlockTimeMs} ms: a window is ${config.window.blocksPerWindow * chainBlockTimeMs} ms, the put window ${config.window.putWindowMs} ms`);
+      for (const warning of warnings) console.warn(`warning: ${warning}`);
+    },
+    onCaughtUp: (report, lag) => console.log(`[window ${report.window}] caught up (${lag} windows behind the chain): ${report.gathered.length} gathered, not scored, no weights`),
     onSkipped: (window, error) => console.error(`[window ${window}] skipped: ${error.message}`),
-    // The devnet did not answer (a restart, an overloaded machine): the schedule waits a block and asks again.
-    onPollFailed: (error) => console.error(`waiting for the devnet: ${error.message}`),
+    // The chain did not answer (a restart, an overloaded machine): the schedule waits a block and asks again.
+    onPollFailed: (error) => console.error(`waiting for the chain: ${error.message}`),
   });
   await engine.dispose();
-  await chain.close();
+  await network.chain.close();
 }
 
 // Runs only as a command, so tests can import the URI rules without starting a validator.
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().catch((error: unknown) => {
     console.error(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
-    process.exitCode = 1;
+    if (error instanceof ValidatorUsageError) console.error(`\n${VALIDATOR_USAGE}`);
+    process.exitCode = error instanceof ValidatorUsageError ? 2 : 1;
   });
 }

@@ -13,7 +13,7 @@ import type { SubmittableExtrinsic } from '@polkadot/api/types';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import type { Codec, ISubmittableResult, Signer as PolkadotSigner } from '@polkadot/types/types';
 import { u8aToU8a } from '@polkadot/util';
-import { ChainError, UnavailableError } from './errors.ts';
+import { ChainError, NetError, UnavailableError } from './errors.ts';
 import type { KeyringSigner } from './keyring-signer.ts';
 import { blocksUntilNextEpoch, crV2CommitHash, normalizeMaxWeight, rawDataField, SUBTENSOR_SIGNED_EXTENSIONS } from './subtensor-encoding.ts';
 import type { BlockHeader, Chain, Commitment, Hyperparams, Metagraph, TxResult, Unsubscribe, WeightsResult } from './types.ts';
@@ -33,19 +33,35 @@ export function injectedAuthority(signerFor: (address: string) => Promise<Polkad
   return async (address) => ({ kind: 'injected', address, signer: await signerFor(address) });
 }
 
-/** Opens an ApiPromise with the subtensor extension declarations (harmless on other runtimes). */
+/** How long a dropped connection waits before polkadot-js dials again. */
+const RECONNECT_MS = 2500;
+
+/**
+ * Opens an ApiPromise with the subtensor extension declarations (harmless on other runtimes). The
+ * first connection must succeed (an unreachable endpoint fails at once with the reason); after that
+ * the provider dials again whenever the connection drops, so a validator or a miner that runs for
+ * days survives a node restart (its reads fail as `UnavailableError` meanwhile, and the loops wait).
+ */
 export async function connectSubstrate(url: string, timeoutMs = 30_000): Promise<ApiPromise> {
-  const provider = new WsProvider(url, false);
+  const provider = new WsProvider(url, RECONNECT_MS);
   // Cleared on every path, so a refused connection does not keep a Node process alive for the timeout.
   let timer: ReturnType<typeof setTimeout> | undefined;
+  const unsubscribe: (() => void)[] = [];
   try {
-    await provider.connect();
+    await new Promise<void>((resolve, reject) => {
+      unsubscribe.push(provider.on('connected', () => resolve()));
+      unsubscribe.push(provider.on('error', (error: unknown) => reject(error instanceof Error ? error : new Error(connectFailure(error)))));
+      timer = setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs);
+    });
+    for (const off of unsubscribe.splice(0)) off();
+    clearTimeout(timer);
     const api = await Promise.race([
       ApiPromise.create({ provider, noInitWarn: true, signedExtensions: SUBTENSOR_SIGNED_EXTENSIONS, throwOnConnect: true }),
       new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs))),
     ]);
     return api;
   } catch (error) {
+    for (const off of unsubscribe) off();
     await provider.disconnect().catch(() => undefined);
     throw new UnavailableError(`Cannot connect to the chain at ${url} (${connectFailure(error)}); check the endpoint.`);
   } finally {
@@ -194,18 +210,19 @@ export class SubtensorChain implements Chain {
   }
 
   /** The best head with its timestamp (issue #15: without it no put window ever closed on subtensor). */
-  async currentBlock(): Promise<BlockHeader> {
-    try {
+  currentBlock(): Promise<BlockHeader> {
+    return this.guard('the head', async () => {
       const header = await this.api.rpc.chain.getHeader();
       return { number: header.number.toNumber(), timestampMs: await this.timestampAt(header.hash.toHex()) };
-    } catch (error) {
-      if (error instanceof ChainError) throw error;
-      throw new UnavailableError(`The chain did not answer for its head: ${error instanceof Error ? error.message : String(error)}.`);
-    }
+    });
   }
 
   /** `Timestamp.Now` at block `n` (Templar `time_min` source; old blocks need an archive node). */
-  async blockTimestamp(n: number): Promise<number> {
+  blockTimestamp(n: number): Promise<number> {
+    return this.guard(`the timestamp of block ${n}`, () => this.readBlockTimestamp(n));
+  }
+
+  private async readBlockTimestamp(n: number): Promise<number> {
     const hash = await this.api.rpc.chain.getBlockHash(n);
     if (hash.isEmpty) throw new ChainError(`Block ${n} is unknown to this node (not produced yet, or pruned).`);
     return this.timestampAt(hash.toHex());
@@ -219,7 +236,11 @@ export class SubtensorChain implements Chain {
     return ms;
   }
 
-  async metagraph(netuid: number): Promise<Metagraph> {
+  metagraph(netuid: number): Promise<Metagraph> {
+    return this.guard(`the metagraph of netuid ${netuid}`, () => this.readMetagraph(netuid));
+  }
+
+  private async readMetagraph(netuid: number): Promise<Metagraph> {
     const block = (await this.currentBlock()).number;
     if (this.features.runtimeMetagraph) {
       try {
@@ -273,13 +294,33 @@ export class SubtensorChain implements Chain {
    * owner's coldkey (`SubnetOwner(netuid)`). The owner names a validator by registering its hotkey
    * under that coldkey, which no one else can do; stake, which anyone can buy, names no one.
    */
-  async runValidators(netuid: number, known?: Metagraph): Promise<readonly string[]> {
-    const owner = (await this.query('subtensorModule', 'subnetOwner')(netuid)).toString();
-    const metagraph = known?.netuid === netuid ? known : await this.metagraph(netuid);
-    return metagraph.hotkeys.filter((_, i) => metagraph.coldkeys[i] === owner && metagraph.validatorPermit[i] === true);
+  runValidators(netuid: number, known?: Metagraph): Promise<readonly string[]> {
+    return this.guard(`the validators of netuid ${netuid}`, async () => {
+      const owner = (await this.query('subtensorModule', 'subnetOwner')(netuid)).toString();
+      const metagraph = known?.netuid === netuid ? known : await this.readMetagraph(netuid);
+      return metagraph.hotkeys.filter((_, i) => metagraph.coldkeys[i] === owner && metagraph.validatorPermit[i] === true);
+    });
   }
 
-  async hyperparams(netuid: number): Promise<Hyperparams> {
+  /**
+   * Runs one read; whatever fails under it that is not already a typed error of ours (a dropped
+   * WebSocket, a node that answers with an RPC error) becomes `UnavailableError` naming what was
+   * read, so the loops above pause and retry instead of dying on a raw polkadot-js error.
+   */
+  private async guard<T>(what: string, read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (error) {
+      if (error instanceof NetError) throw error;
+      throw new UnavailableError(`The chain did not answer for ${what}: ${error instanceof Error ? error.message : String(error)}.`);
+    }
+  }
+
+  hyperparams(netuid: number): Promise<Hyperparams> {
+    return this.guard(`the hyperparameters of netuid ${netuid}`, () => this.readHyperparams(netuid));
+  }
+
+  private async readHyperparams(netuid: number): Promise<Hyperparams> {
     const q = (item: string): Promise<Codec> => this.query('subtensorModule', item)(netuid);
     const [tempo, cr, reveal, rate, version, minWeights] = await Promise.all([q('tempo'), q('commitRevealWeightsEnabled'), q('revealPeriodEpochs'), q('weightsSetRateLimit'), q('weightsVersionKey'), q('minAllowedWeights')]);
     const consts = this.api.consts as Record<string, Record<string, Codec | undefined> | undefined>;
@@ -293,7 +334,11 @@ export class SubtensorChain implements Chain {
   }
 
   /** `commitments.commitmentOf` entries; the first `RawN` field of each is returned (chain.md §3.5). */
-  async commitments(netuid: number): Promise<Map<string, Commitment>> {
+  commitments(netuid: number): Promise<Map<string, Commitment>> {
+    return this.guard(`the commitments of netuid ${netuid}`, () => this.readCommitments(netuid));
+  }
+
+  private async readCommitments(netuid: number): Promise<Map<string, Commitment>> {
     const out = new Map<string, Commitment>();
     for (const [key, value] of await this.query('commitments', 'commitmentOf').entries(netuid)) {
       const json = value.toJSON() as { block?: number; info?: { fields?: Record<string, string>[] } } | null;
@@ -316,6 +361,33 @@ export class SubtensorChain implements Chain {
     const fn = (this.api.tx as unknown as Record<string, Record<string, ((...a: unknown[]) => SubmittableExtrinsic<'promise'>) | undefined> | undefined>).subtensorModule?.[call];
     if (fn === undefined) throw new ChainError(`This runtime has no subtensorModule.${call}.`);
     return fn(...args);
+  }
+
+  /** What `burnedRegister` costs on `netuid` now, in rao (`Burn(netuid)`; it moves with demand, so read it just before asking). */
+  registrationCost(netuid: number): Promise<bigint> {
+    return this.guard(`the registration cost of netuid ${netuid}`, async () => BigInt((await this.query('subtensorModule', 'burn')(netuid)).toString()));
+  }
+
+  /** The free balance of `address` in rao (`System.Account`). */
+  freeBalance(address: string): Promise<bigint> {
+    return this.guard(`the balance of ${address}`, async () => {
+      const account = (await this.query('system', 'account')(address)).toJSON() as { data?: { free?: number | string } } | null;
+      return BigInt(account?.data?.free ?? 0);
+    });
+  }
+
+  /**
+   * Registers `hotkey` on `netuid`, paid for and signed by `coldkey` (subtensor `burned_register`:
+   * the coldkey burns the registration cost; the hotkey needs no funds). Resolves with the uid the
+   * chain gave the hotkey. Refusals are the runtime's errors in a `ChainError` (e.g.
+   * `NotEnoughBalanceToStake`, `TooManyRegistrationsThisBlock`).
+   */
+  async burnedRegister(coldkey: string, netuid: number, hotkey: string): Promise<{ uid: number; block: number; cost: bigint }> {
+    const cost = await this.registrationCost(netuid);
+    const result = await submitExtrinsic(this.api, this.subtensorTx('burnedRegister', netuid, hotkey), await this.authority(coldkey));
+    const uid = await this.guard(`the uid of ${hotkey}`, async () => (await this.query('subtensorModule', 'uids')(netuid, hotkey)).toJSON());
+    if (typeof uid !== 'number') throw new ChainError(`burnedRegister was included in block ${result.block}, but ${hotkey} holds no uid on netuid ${netuid}.`);
+    return { uid, block: result.block, cost };
   }
 
   /**
@@ -367,7 +439,11 @@ export class SubtensorChain implements Chain {
    * First block of the subnet's next epoch: the runtime's `getNextEpochStartBlock` where it exists
    * (stateful epochs, current subtensor), else the legacy stateless rule (chain.md §4).
    */
-  async nextEpochStartBlock(netuid: number): Promise<number> {
+  nextEpochStartBlock(netuid: number): Promise<number> {
+    return this.guard(`the next epoch of netuid ${netuid}`, () => this.readNextEpochStartBlock(netuid));
+  }
+
+  private async readNextEpochStartBlock(netuid: number): Promise<number> {
     const call = (this.api.call as unknown as Record<string, Record<string, ((n: number) => Promise<Codec>) | undefined> | undefined>).subnetInfoRuntimeApi?.getNextEpochStartBlock;
     if (call !== undefined) {
       const value = (await call(netuid)).toJSON();

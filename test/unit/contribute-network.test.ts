@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NetworkSettingsError, parseSubtensorSettings, summarizeNetwork, type NetworkForm } from '../../src/ui/contribute/network.ts';
+import { NetworkSettingsError, parseSubtensorSettings, summarizeNetwork, type NetworkForm } from '../../src/net/network-settings.ts';
 
 /** The Contribute page's real-network form (src/ui/contribute/network.ts): every bad field is named, the secret never leaves the settings. */
 const good: NetworkForm = {

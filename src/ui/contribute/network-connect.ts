@@ -5,7 +5,7 @@
  */
 import type { AuthorityFor } from '../../net/subtensor-chain.ts';
 import type { Chain, Metagraph } from '../../net/types.ts';
-import type { NetworkSettings } from './network.ts';
+import type { NetworkSettings } from '../../net/network-settings.ts';
 
 export interface OpenedSubtensor {
   readonly chain: Chain;

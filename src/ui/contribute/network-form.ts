@@ -4,7 +4,7 @@
  * named). The secret key is a password field read into memory on Connect; nothing is stored.
  */
 import { h } from '../dom.ts';
-import { NetworkSettingsError, parseSubtensorSettings, type NetworkForm, type NetworkSettings } from './network.ts';
+import { NetworkSettingsError, parseSubtensorSettings, type NetworkForm, type NetworkSettings } from '../../net/network-settings.ts';
 import { onClick } from './wallet-panel.ts';
 
 /** A session that can switch networks (it connects and reads the metagraph, or throws and keeps the previous one). */

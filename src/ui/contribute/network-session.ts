@@ -9,7 +9,7 @@ import { DevnetChain } from '../../net/devnet-client.ts';
 import type { Chain } from '../../net/types.ts';
 import type { BucketCommitmentResult } from '../../net/bucket-commitment.ts';
 import type { RealNetworkOptions } from '../../workers/peer-api.ts';
-import { summarizeNetwork, type NetworkSettings, type NetworkSummary } from './network.ts';
+import { summarizeNetwork, type NetworkSettings, type NetworkSummary } from '../../net/network-settings.ts';
 import { openSubtensor } from './network-connect.ts';
 import { initialWalletStatus, WalletSession, type Mutable, type WalletStatus } from './wallet-session.ts';
 

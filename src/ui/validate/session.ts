@@ -10,7 +10,7 @@ import type { SignerPayloadJSON } from '@polkadot/types/types';
 import type { RunConfig } from '../../core/config.ts';
 import type { ValidatorPageEvent, ValidatorWindowSummary, ValidatorWorkerApi } from '../../workers/validator-api.ts';
 import type { TrainerBackend } from '../../workers/trainer-api.ts';
-import type { NetworkSettings } from '../contribute/network.ts';
+import type { NetworkSettings } from '../../net/network-settings.ts';
 import { initialNetworkStatus, NetworkWalletSession, type NetworkWalletStatus } from '../contribute/network-session.ts';
 import { registrationIn, type Registration } from '../../net/metagraph.ts';
 import { meanControlLoss, type DashboardStore, type WindowPhase } from '../dashboard/model.ts';

@@ -1,9 +1,9 @@
 /**
- * The network a volunteer joins (issue #8): the devnet at this page's origin (default), or a
- * subtensor network (a ws/wss endpoint and a netuid) with S3-compatible storage for the volunteer's
- * own bucket (Templar's R2 layout, gauntlet-spec §5.5). The form's text is checked here, each
+ * The network a peer joins (issue #8), as the page's form and the CLIs' flags give it: the devnet
+ * (default), or a subtensor network (a ws/wss endpoint and a netuid) with S3-compatible storage for
+ * the peer's own bucket (Templar's R2 layout, gauntlet-spec §5.5). The text is checked here, each
  * problem a `NetworkSettingsError` naming the field and what to enter. The storage secret lives in
- * this object only (memory): it is never logged, shown, or written to disk by the page.
+ * this object only (memory): it is never logged, shown, or written to disk.
  */
 
 /** Storage of a real network: the volunteer's own bucket and its write credentials. */

@@ -1,0 +1,52 @@
+/**
+ * The flags that name a subtensor network and the peer's S3 bucket, shared by `npm run validator`
+ * and `npm run evaluate`, checked by the same rules as the page's network form
+ * (src/net/network-settings.ts). Secrets never come from flags (the process list shows them): the
+ * bucket's write secret and its read-only token's secret come from the environment.
+ */
+import { NetworkSettingsError, parseSubtensorSettings, type NetworkForm, type NetworkSettings } from '../net/network-settings.ts';
+
+export const S3_SECRET_ENV = 'GAUNTLET_S3_SECRET';
+export const S3_READ_SECRET_ENV = 'GAUNTLET_S3_READ_SECRET';
+
+/** `parseArgs` options of the subtensor network flags. */
+export const SUBTENSOR_NETWORK_OPTIONS = {
+  network: { type: 'string' },
+  netuid: { type: 'string' },
+  's3-endpoint': { type: 'string' },
+  bucket: { type: 'string' },
+  region: { type: 'string' },
+  'access-key-id': { type: 'string' },
+  'read-key-id': { type: 'string' },
+} as const;
+
+/** The form field of `parseSubtensorSettings` → the flag (or variable) that fills it. */
+const FLAG_OF_FIELD: Readonly<Record<keyof NetworkForm, string>> = {
+  endpoint: '--network', netuid: '--netuid', storageEndpoint: '--s3-endpoint', bucket: '--bucket', region: '--region', accessKeyId: '--access-key-id',
+  secretAccessKey: S3_SECRET_ENV, readKeyId: '--read-key-id', readSecret: S3_READ_SECRET_ENV,
+};
+
+export type SubtensorSettings = Extract<NetworkSettings, { kind: 'subtensor' }>;
+
+/** A network flag the command cannot use; the message names the flag and what to give instead. */
+export class NetworkFlagError extends Error {
+  override readonly name = 'NetworkFlagError';
+}
+
+/** The subtensor network of the flags (`netuid` as given, or the one the caller decided). */
+export function subtensorSettingsFromFlags(values: Readonly<Record<string, string | boolean | undefined>>, env: NodeJS.ProcessEnv, netuid?: number): SubtensorSettings {
+  const text = (name: string): string => (typeof values[name] === 'string' ? values[name] : '');
+  let settings: NetworkSettings;
+  try {
+    settings = parseSubtensorSettings({
+      endpoint: text('network'), netuid: netuid === undefined ? text('netuid') : String(netuid), storageEndpoint: text('s3-endpoint'), bucket: text('bucket'), region: text('region'),
+      accessKeyId: text('access-key-id'), secretAccessKey: env[S3_SECRET_ENV] ?? '',
+      readKeyId: text('read-key-id'), readSecret: env[S3_READ_SECRET_ENV] ?? '',
+    });
+  } catch (error) {
+    if (!(error instanceof NetworkSettingsError)) throw error;
+    throw new NetworkFlagError(`${FLAG_OF_FIELD[error.field]}: ${error.message}`);
+  }
+  if (settings.kind !== 'subtensor') throw new NetworkFlagError('--network must be a ws:// or wss:// subtensor endpoint here.');
+  return settings;
+}
