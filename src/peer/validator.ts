@@ -369,6 +369,13 @@ export class Validator {
         if (!(error instanceof NetError)) throw error;
         this.lastRevealAttempt = head.number;
         this.emit({ kind: 'validator-error', window: entry.window, stage: 'reveal-weights', message: error.message });
+        // The chain holds no such commit any more (another instance of this hotkey revealed it, or a
+        // later reveal dropped it): trying again cannot succeed.
+        if (/NoWeightsCommitFound|InvalidRevealCommitHashNotMatch/.test(error.message)) {
+          this.pending = this.pending.filter((p) => p !== entry);
+          changed = true;
+          continue;
+        }
         break;
       }
     }
@@ -470,6 +477,8 @@ export class Validator {
         // Kept (and persisted with this window's state) until `revealDueWeights` reveals it; the chain holds at most ten.
         this.pending = [...this.pending, { window, commit: tx.commit }].slice(-MAX_PENDING_REVEALS);
         this.emit({ kind: 'validator-weights-committed', window, uids: tx.commit.uids, values: tx.commit.values, block: tx.block, firstRevealBlock: tx.commit.firstRevealBlock, lastRevealBlock: tx.commit.lastRevealBlock });
+        // Saved at once: a process that dies now must still know the salt, or the commit can never be revealed.
+        await this.save(window);
       } else {
         this.emit({ kind: 'validator-weights-set', window, uids, values, block: tx.block, method: 'setWeights' });
       }

@@ -14,9 +14,6 @@
  *   second, as S3's `Last-Modified`), so the put-window gate is judged on s3rver's own timestamps.
  * - `observeValidator`, `hostileReasons`, `caseRow`: what every case checks and prints.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { decodeAddress } from '@polkadot/util-crypto';
 import { loadAllTokens } from '../../src/cli/data-files.ts';
@@ -42,7 +39,7 @@ import { Miner } from '../../src/peer/miner.ts';
 import { MemoryPersistence, Validator, type ValidatorWindowReport } from '../../src/peer/validator.ts';
 import type { TokenBatch } from '../../src/workers/trainer-api.ts';
 import { FIRST_MINER_UID, VALIDATOR_UID, type Simulation } from './sim-harness.ts';
-import { accounts, S3rver } from './s3rver.ts';
+import { bucketName, readCredentials, S3_WRITE, UNKNOWN_READ, type RunningS3rver } from './s3rver.ts';
 
 /** The largest finite float32 (`FLT_MAX`). */
 export const FLOAT32_MAX = 3.4028234663852886e38;
@@ -183,48 +180,6 @@ export async function runWindowWithHostiles(sim: Simulation, window: number, hos
 
 // ---------------------------------------------------------------------------------------------
 // S3 mode: the loops over HotkeyBucketStorage on s3rver.
-
-/** s3rver's built-in write key pair (s3rver checks that an access key id exists, not SigV4 signatures). */
-export const S3_WRITE = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
-
-/** The read credentials of bucket `i` (32 + 64 characters, Templar's commitment layout), registered on s3rver by `startS3rver`. */
-export function readCredentials(i: number): { readKeyId: string; readSecret: string } {
-  const c = String.fromCharCode(0x61 + i);
-  return { readKeyId: c.repeat(28) + 'read', readSecret: c.repeat(60) + 'scrt' };
-}
-/** A read key s3rver does not know (it answers 403 InvalidAccessKeyId). */
-export const UNKNOWN_READ = { readKeyId: 'x'.repeat(28) + 'nope', readSecret: 'x'.repeat(60) + 'nope' };
-
-/** Bucket `i`'s name: a 32-hex account id, as Templar names buckets. */
-export function bucketName(i: number): string {
-  return (i + 1).toString(16).padStart(2, '0').repeat(16);
-}
-
-export interface RunningS3rver {
-  readonly endpoint: string;
-  close(): Promise<void>;
-}
-
-/** s3rver on a free port with buckets `bucketName(0…count−1)` and read keys `readCredentials(0…count−1)`. */
-export async function startS3rver(count: number): Promise<RunningS3rver> {
-  const dir = mkdtempSync(join(tmpdir(), 's3rver-hostile-'));
-  for (let i = 0; i < count; i++) {
-    const read = readCredentials(i);
-    accounts.DUMMY_ACCOUNT.createKeyPair(read.readKeyId, read.readSecret);
-  }
-  const server = new S3rver({
-    address: '127.0.0.1', port: 0, silent: true, directory: dir, vhostBuckets: false,
-    configureBuckets: Array.from({ length: count }, (_, i) => ({ name: bucketName(i) })),
-  });
-  const endpoint = `http://127.0.0.1:${(await server.run()).port}`;
-  return {
-    endpoint,
-    close: async () => {
-      await server.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 /** What a case runs on: the validator's events, reports and engine, and one window of the whole subnet. */
 export interface Subnet {

@@ -29,9 +29,10 @@ import { parameterLayout } from '../../src/model/params.ts';
 import { honest } from '../../src/peer/behaviours.ts';
 import { WIRE_MAGIC } from '../../src/core/wire/container.ts';
 import {
-  attackName, craftedTensors, formatRows, hostileReasons, HostileUploader, memorySubnet, reasonLabel, runWindows, S3Subnet, startS3rver,
+  attackName, craftedTensors, formatRows, hostileReasons, HostileUploader, memorySubnet, reasonLabel, runWindows, S3Subnet,
   type Attack, type CaseRow, type Subnet, type WindowsRun,
 } from './hostile-harness.ts';
+import { startS3rver } from './s3rver.ts';
 import type { SubmissionRejection } from '../../src/peer/events.ts';
 import { OWNER_UID, Simulation, simulationConfig, VALIDATOR_UID } from './sim-harness.ts';
 

@@ -5,11 +5,12 @@
  * endpoint's job (R2 read tokens).
  */
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { dirname } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
@@ -75,3 +76,45 @@ export const S3rver = require('s3rver') as new (options: Record<string, unknown>
 
 /** s3rver's account registry: `accounts.DUMMY_ACCOUNT.createKeyPair(id, secret)` makes a key id known. */
 export const accounts = require('s3rver/lib/models/account.js') as S3rverAccounts;
+
+/** s3rver's built-in write key pair (s3rver checks that an access key id exists, not SigV4 signatures). */
+export const S3_WRITE = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+/** The read credentials of bucket `i` (32 + 64 characters, Templar's commitment layout), registered on s3rver by `startS3rver`. */
+export function readCredentials(i: number): { readKeyId: string; readSecret: string } {
+  const c = String.fromCharCode(0x61 + i);
+  return { readKeyId: c.repeat(28) + 'read', readSecret: c.repeat(60) + 'scrt' };
+}
+/** A read key s3rver does not know (it answers 403 InvalidAccessKeyId). */
+export const UNKNOWN_READ = { readKeyId: 'x'.repeat(28) + 'nope', readSecret: 'x'.repeat(60) + 'nope' };
+
+/** Bucket `i`'s name: a 32-hex account id, as Templar names buckets. */
+export function bucketName(i: number): string {
+  return (i + 1).toString(16).padStart(2, '0').repeat(16);
+}
+
+export interface RunningS3rver {
+  readonly endpoint: string;
+  close(): Promise<void>;
+}
+
+/** s3rver on a free port with buckets `bucketName(0…count−1)` and read keys `readCredentials(0…count−1)`. */
+export async function startS3rver(count: number): Promise<RunningS3rver> {
+  const dir = mkdtempSync(join(tmpdir(), 's3rver-hostile-'));
+  for (let i = 0; i < count; i++) {
+    const read = readCredentials(i);
+    accounts.DUMMY_ACCOUNT.createKeyPair(read.readKeyId, read.readSecret);
+  }
+  const server = new S3rver({
+    address: '127.0.0.1', port: 0, silent: true, directory: dir, vhostBuckets: false,
+    configureBuckets: Array.from({ length: count }, (_, i) => ({ name: bucketName(i) })),
+  });
+  const endpoint = `http://127.0.0.1:${(await server.run()).port}`;
+  return {
+    endpoint,
+    close: async () => {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,196 @@
+/**
+ * A real subtensor runtime for the opt-in developer check (chain.md §7): a **raw** chain spec of a
+ * subtensor dev runtime (spec 293: Alice sudo and funded, 1 s Aura slots) booted by chopsticks on
+ * loopback, with a clock that keeps the chain's time on the wall clock, and a subnet set up the way
+ * an operator sets one up. The spec embeds a third-party runtime binary: it lives outside this
+ * repository (`SUBTENSOR_RAW_SPEC`, or the fixed path `DEFAULT_SUBTENSOR_SPEC`) and is never
+ * committed, nor is anything that produces it.
+ *
+ * Workarounds (chain.md §7): unresolved host imports are allowed (drand / bls12-381); chopsticks' own
+ * Aura slot lookup runs without them, fails and falls back to 12 s, so the slot duration is computed
+ * through the executor and seeded into its memo; `Timestamp.Now` is seeded slot-aligned in the genesis.
+ *
+ * The clock: blocks are built only by this harness (chopsticks' manual mode), one per slot of wall
+ * time; when building fell behind (a loaded machine), the chain's time is moved to the wall clock
+ * first (`timeTravel`, which moves Aura's slot with it). Uploads are stamped by the storage server's
+ * wall clock and judged against block timestamps, as on a real network, so the two must agree.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { hexToU8a, u8aToBn } from '@polkadot/util';
+import type { SubmittableExtrinsic } from '@polkadot/api/types';
+import { KeyringSigner } from '../../src/net/keyring-signer.ts';
+import { keyringAuthority, submitExtrinsic, SubtensorChain } from '../../src/net/subtensor-chain.ts';
+
+/** The environment variable naming the raw spec, and where it is looked for when that is unset. */
+export const SUBTENSOR_SPEC_ENV = 'SUBTENSOR_RAW_SPEC';
+export const DEFAULT_SUBTENSOR_SPEC = join(homedir(), '.cache', 'gauntlet-webgpu-peer', 'subtensor-raw-spec.json');
+
+const TIMESTAMP_NOW_KEY = '0xf0c365c3cf59d671eb72da0e7a4113c49f1f0515f462cdcf84e0f1d6045dfcbb';
+const CODE_KEY = '0x3a636f6465';
+
+interface RawSpec { genesis: { raw: { top: Record<string, string> } } }
+
+/** The raw spec to boot, or undefined (the developer check is then skipped, and says so). */
+export function subtensorSpecPath(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const named = env[SUBTENSOR_SPEC_ENV];
+  if (named !== undefined && named !== '') return resolve(named);
+  return existsSync(DEFAULT_SUBTENSOR_SPEC) ? DEFAULT_SUBTENSOR_SPEC : undefined;
+}
+
+/** Why the developer check does not run here, for its skip message. */
+export const SUBTENSOR_SKIP_REASON = `SKIPPED: no raw subtensor spec (set ${SUBTENSOR_SPEC_ENV}=<raw spec outside the repo> or put one at ${DEFAULT_SUBTENSOR_SPEC})`;
+
+interface ChopsticksBlock {
+  readonly number: number;
+}
+interface ChopsticksChain {
+  readonly head: ChopsticksBlock;
+  newBlock(): Promise<ChopsticksBlock>;
+}
+
+export interface SubtensorDevChain {
+  readonly endpoint: string;
+  readonly slotMs: number;
+  /** Signs as the dev accounts and the keys `add`ed to it. */
+  readonly keys: KeyringSigner;
+  readonly alice: string;
+  /** A client with every key of `keys` as its signer. */
+  readonly chain: SubtensorChain;
+  /** Builds `count` blocks now, whatever the wall clock says (setup phases that wait for epochs). */
+  newBlocks(count: number): Promise<void>;
+  /** `sudo.sudo(call)` signed by Alice. */
+  sudo(call: SubmittableExtrinsic<'promise'>): Promise<void>;
+  readonly tx: (section: string, method: string, ...args: unknown[]) => SubmittableExtrinsic<'promise'>;
+  close(): Promise<void>;
+}
+
+/** Boots the runtime of `specPath` on 127.0.0.1 (port 0: any free one unless given) and starts its wall clock. */
+export async function startSubtensorDevChain(specPath: string, options: { readonly port?: number } = {}): Promise<SubtensorDevChain> {
+  process.env.LOG_LEVEL ??= 'error';
+  const path = resolve(specPath);
+  if (!relative(process.cwd(), path).startsWith('..')) throw new Error(`${SUBTENSOR_SPEC_ENV} must point outside the repository (got ${path}): the spec must never be committed.`);
+  const spec = JSON.parse(readFileSync(path, 'utf8')) as RawSpec;
+  const code = spec.genesis.raw.top[CODE_KEY] as `0x${string}` | undefined;
+  if (code === undefined) throw new Error(`${path} is not a raw spec with :code.`);
+  const chopsticks = await import('@acala-network/chopsticks');
+  const slot = await chopsticks.runTask({ wasm: code, calls: [['AuraApi_slot_duration', []]], mockSignatureHost: false, allowUnresolvedImports: true, runtimeLogLevel: 0 });
+  if (!('Call' in slot)) throw new Error(`AuraApi_slot_duration failed: ${slot.Error}`);
+  const slotMs = u8aToBn(hexToU8a(slot.Call.result), { isLe: true }).toNumber();
+  (chopsticks.getAuraSlotDuration as unknown as { cache: { set(key: string, value: Promise<number>): void } }).cache.set(code, Promise.resolve(slotMs));
+  // Genesis one slot ago on the wall clock, so the first block lands on now.
+  const now = new Uint8Array(8);
+  new DataView(now.buffer).setBigUint64(0, BigInt(Math.floor(Date.now() / slotMs) * slotMs - slotMs), true);
+  spec.genesis.raw.top[TIMESTAMP_NOW_KEY] = `0x${Buffer.from(now).toString('hex')}`;
+  const server = await chopsticks.setupWithServer({
+    genesis: spec as never, port: options.port ?? 0, host: '127.0.0.1', 'build-block-mode': chopsticks.BuildBlockMode.Manual, 'allow-unresolved-imports': true,
+  });
+  const blockchain = server.chain as unknown as ChopsticksChain;
+
+  // One block at a time, whoever asks (the clock or a setup phase).
+  let building: Promise<unknown> = Promise.resolve();
+  const enqueue = (step: () => Promise<unknown>): Promise<void> => {
+    const next = building.then(step).then(() => undefined);
+    building = next.catch(() => undefined);
+    return next;
+  };
+  const build = (): Promise<void> => enqueue(async () => {
+    const ts = Number(await chopsticks.getCurrentTimestamp(server.chain.head));
+    const aligned = Math.floor(Date.now() / slotMs) * slotMs;
+    // Behind the wall clock by more than a slot: jump there first (Aura's slot moves with it).
+    if (ts + slotMs < aligned) await chopsticks.timeTravel(server.chain, aligned - slotMs);
+    await blockchain.newBlock();
+  });
+  let ticking = true;
+  let clockError: unknown;
+  const clock = (async () => {
+    while (ticking) {
+      try {
+        const ts = Number(await chopsticks.getCurrentTimestamp(server.chain.head));
+        // The chain is ahead of the wall clock (a setup phase built blocks fast): wait for it.
+        if (ts + slotMs <= Date.now()) await build();
+      } catch (error) {
+        clockError = error;
+      }
+      await new Promise((r) => setTimeout(r, Math.max(50, slotMs / 4)));
+    }
+  })();
+
+  const keys = await KeyringSigner.fromUris([]);
+  const alice = keys.add('//Alice');
+  const endpoint = `ws://${server.addr}`;
+  const chain = await SubtensorChain.connect(endpoint, keyringAuthority(keys));
+  const tx = (section: string, method: string, ...args: unknown[]): SubmittableExtrinsic<'promise'> => {
+    const fn = (chain.api.tx as unknown as Record<string, Record<string, ((...a: unknown[]) => SubmittableExtrinsic<'promise'>) | undefined> | undefined>)[section]?.[method];
+    if (fn === undefined) throw new Error(`runtime lacks ${section}.${method}`);
+    return fn(...args);
+  };
+  return {
+    endpoint, slotMs, keys, alice, chain, tx,
+    async newBlocks(count) {
+      for (let i = 0; i < count; i++) await enqueue(() => blockchain.newBlock());
+    },
+    async sudo(call) {
+      await submitExtrinsic(chain.api, tx('sudo', 'sudo', call), { kind: 'pair', pair: keys.pair(alice) });
+    },
+    async close() {
+      ticking = false;
+      await clock;
+      await building;
+      await chain.close();
+      await server.close();
+      if (clockError !== undefined) console.warn(`subtensor dev chain: the clock hit ${clockError instanceof Error ? clockError.message : 'an error'}`);
+    },
+  };
+}
+
+/** A subnet as its operator sets it up for a run, and the peers registered on it. */
+export interface DevSubnet {
+  readonly netuid: number;
+  /** The owner's hotkey (uid 0, where the run burns). */
+  readonly ownerHotkey: string;
+  readonly validator: { readonly hotkey: string; readonly uid: number };
+  readonly miners: readonly { readonly hotkey: string; readonly uid: number }[];
+}
+
+/**
+ * Alice (sudo, and the subnet owner's coldkey) lifts the network rate limit, registers a subnet
+ * with hotkey `//Alice//owner`, waits out `DurationOfStartCall` and starts it; the run's validator
+ * `//Alice//validator` is registered under the owner's coldkey (so `runValidators` names it) and
+ * staked; each miner hotkey `//<Coldkey>//miner` is registered and paid for by its own coldkey (Bob,
+ * Charlie, …). Weights may be set every block, commit-reveal is off, and registrations are not
+ * throttled; one epoch passes so the validator holds its permit.
+ */
+export async function createDevSubnet(dev: SubtensorDevChain, minerColdkeys: readonly string[]): Promise<DevSubnet> {
+  const { chain, keys, alice, tx } = dev;
+  const pair = (address: string) => ({ kind: 'pair' as const, pair: keys.pair(address) });
+  const ownerHotkey = keys.add('//Alice//owner');
+  await dev.sudo(tx('adminUtils', 'sudoSetNetworkRateLimit', 0));
+  const before = new Set((await chain.api.query.subtensorModule!.networksAdded!.entries()).filter(([, added]) => added.toJSON() === true).map(([key]) => Number(key.args[0]!.toString())));
+  await submitExtrinsic(chain.api, tx('subtensorModule', 'registerNetwork', ownerHotkey), pair(alice));
+  const added = (await chain.api.query.subtensorModule!.networksAdded!.entries()).filter(([, isAdded]) => isAdded.toJSON() === true).map(([key]) => Number(key.args[0]!.toString()));
+  const netuid = added.find((n) => !before.has(n));
+  if (netuid === undefined) throw new Error('registerNetwork was included but no new subnet appeared');
+  const duration = Number(chain.api.consts.subtensorModule?.durationOfStartCall?.toString() ?? '0');
+  await dev.newBlocks(duration + 1);
+  await submitExtrinsic(chain.api, tx('subtensorModule', 'startCall', netuid), pair(alice));
+  await dev.sudo(tx('adminUtils', 'sudoSetWeightsSetRateLimit', netuid, 0));
+  await dev.sudo(tx('adminUtils', 'sudoSetCommitRevealWeightsEnabled', netuid, false));
+  await dev.sudo(tx('adminUtils', 'sudoSetMaxRegistrationsPerBlock', netuid, 16));
+  await dev.sudo(tx('adminUtils', 'sudoSetTargetRegistrationsPerInterval', netuid, 64));
+
+  const validatorHotkey = keys.add('//Alice//validator');
+  const validator = await chain.burnedRegister(alice, netuid, validatorHotkey);
+  await submitExtrinsic(chain.api, tx('subtensorModule', 'addStake', validatorHotkey, netuid, 1_000_000_000_000n), pair(alice));
+  const miners: { hotkey: string; uid: number }[] = [];
+  for (const coldkeyUri of minerColdkeys) {
+    const coldkey = keys.add(coldkeyUri);
+    const hotkey = keys.add(`${coldkeyUri}//miner`);
+    miners.push({ hotkey, uid: (await chain.burnedRegister(coldkey, netuid, hotkey)).uid });
+  }
+  // An epoch hands out validator permits (by stake).
+  const { tempo } = await chain.hyperparams(netuid);
+  await dev.newBlocks(tempo + 2);
+  return { netuid, ownerHotkey, validator: { hotkey: validatorHotkey, uid: validator.uid }, miners };
+}
