@@ -23,13 +23,14 @@
  *   are served by a local devnet process, used for nothing else. Any failure ends with the reason in
  *   report.md and exit status 1.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { errors, type Page } from '@playwright/test';
 import { windowOfBlock } from '../core/clock.ts';
-import { tinyRunConfig } from '../core/run-config.ts';
+import type { RunConfig } from '../core/config.ts';
+import { tinyRunConfig, validateRunConfig } from '../core/run-config.ts';
 import { startDevnet, type RunningDevnet } from '../devnet/server.ts';
 import { DevnetChain } from '../net/devnet-client.ts';
 import type { NetworkForm } from '../net/network-settings.ts';
@@ -59,6 +60,7 @@ const USAGE = `npm run evaluate -- --network <devnet|http://127.0.0.1:PORT|ws://
                         read secret comes from GAUNTLET_S3_READ_SECRET
   --uri URI             (subtensor) the validator hotkey's secret URI; prefer GAUNTLET_VALIDATOR_URI
                         (a flag shows in the process list). The devnet development key is refused.
+  --run-config FILE     the run's config as JSON (default: the tiny preset); on ws(s):// --netuid overrides its netuid
   --windows N           windows to score (default 5)
   --out dir             where scores.json and report.md go (default reports/evaluate)
   --miners K            in-process honest miners (devnet only; default 2 on the embedded devnet, 0 otherwise)
@@ -183,7 +185,18 @@ async function usePageNetwork(page: Page, settings: SubtensorSettings): Promise<
 
 /** The embedded devnet's subnet owner (a public development key, like `npm start`'s `//Owner`). */
 const EVALUATE_OWNER_URI = '//Owner';
-const config = tinyRunConfig();
+
+/** The run the page's validator scores: a run-config file (validated), else the tiny preset. */
+function runConfigOf(path: string | undefined): RunConfig {
+  if (path === undefined) return tinyRunConfig();
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new EvaluateUsageError(`--run-config ${path} cannot be read as JSON (${error instanceof Error ? error.message : String(error)}).\n\n${USAGE}`);
+  }
+  return validateRunConfig(json);
+}
 
 function positiveInt(text: string, what: string): number {
   const n = Number(text);
@@ -219,6 +232,7 @@ async function main(): Promise<number> {
       out: { type: 'string', default: 'reports/evaluate' },
       miners: { type: 'string' },
       backend: { type: 'string', default: 'wasm' },
+      'run-config': { type: 'string' },
       uri: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -234,13 +248,14 @@ async function main(): Promise<number> {
   if (!['auto', 'webgpu', 'wasm'].includes(backend)) throw new EvaluateUsageError(`--backend must be auto, webgpu or wasm, got '${values.backend}'.`);
   const out = resolve(values.out);
   const startedAt = new Date().toISOString();
+  const config = runConfigOf(values['run-config']);
   const base: Omit<EvaluateRun, 'windows' | 'validator' | 'miners' | 'notes'> = { network, preset: config.preset, startedAt, burnUid: config.scoring.burnUid };
 
   const real = /^wss?:\/\//.test(network) ? realNetworkArgs(values, process.env) : null;
   if (real === null && network !== 'devnet' && !/^https?:\/\//.test(network)) throw new EvaluateUsageError(`--network must be devnet, http(s)://… or ws(s)://…, got '${network}'.\n\n${USAGE}`);
   if (real !== null) {
     try {
-      return await evaluate(values, { ...base, network: real.settings.endpoint }, windows, backend, out, real);
+      return await evaluate({ miners: values.miners, runConfig: values['run-config'] }, { ...base, network: real.settings.endpoint }, windows, backend, out, real, { ...config, netuid: real.settings.netuid });
     } catch (error) {
       // Whatever stopped it (the network's refusal, or the page's), the report says why.
       const note = `The validator did not run on ${real.settings.endpoint} (netuid ${real.settings.netuid}): ${error instanceof Error ? error.message : String(error)}`;
@@ -249,17 +264,18 @@ async function main(): Promise<number> {
       return 1;
     }
   }
-  return evaluate(values, base, windows, backend, out, null);
+  return evaluate({ miners: values.miners, runConfig: values['run-config'] }, base, windows, backend, out, null, config);
 }
 
 /** One evaluation run: the page's validator on the devnet (embedded or running) or, with `real`, on a subtensor network. */
 async function evaluate(
-  values: { readonly miners?: string | undefined },
+  values: { readonly miners?: string | undefined; readonly runConfig?: string | undefined },
   base: Omit<EvaluateRun, 'windows' | 'validator' | 'miners' | 'notes'>,
   windows: number,
   backend: TrainerBackend | 'auto',
   out: string,
   real: RealNetworkArgs | null,
+  config: RunConfig,
 ): Promise<number> {
   const network = real?.settings.endpoint ?? base.network;
   // On a real network the local devnet only serves the app and the data shards.
@@ -308,7 +324,13 @@ async function evaluate(
       await waitFor(page, 'the registration', (s) => s.uid !== null, 60_000);
     }
     await view.locator('[data-role="backend"]').selectOption(backend);
-    await view.locator('[data-action="start"]').click();
+    if (values.runConfig === undefined) {
+      await view.locator('[data-action="start"]').click();
+    } else {
+      // The page cannot fetch a run's config from the network yet (issue #17): a run other than the
+      // page's own preset is handed to its validator through the headless start option.
+      await page.evaluate(({ runConfig, chosen }) => window.gauntlet!.ui.validate().session.start(chosen, { runConfig }), { runConfig: config, chosen: backend });
+    }
     const started = await waitFor(page, 'the validator engine', (s) => s.engine !== null, 180_000);
     console.log(`evaluate: validator ${started.hotkey} is uid ${started.uid}, evaluating on ${started.engine?.backend} (${started.engine?.reason})`);
 

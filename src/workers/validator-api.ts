@@ -10,6 +10,7 @@ import type { ValidatorWindowReport } from '../peer/validator.ts';
 import type { PageSignPayload, PageSignRaw } from './page-signer.ts';
 import type { RealNetworkOptions } from './peer-api.ts';
 import type { TrainerBackend } from './trainer-api.ts';
+import type { RunConfig } from '../core/config.ts';
 
 export interface ValidatorStartOptions {
   /** Devnet base URL (the page's own origin by default). */
@@ -19,6 +20,11 @@ export interface ValidatorStartOptions {
   readonly hotkey: string;
   readonly uid: number;
   readonly backend: TrainerBackend | 'auto';
+  /**
+   * The run to score when it is not the page's preset (headless use: `npm run evaluate --run-config`;
+   * the page cannot fetch a run's config from the network yet). Validated in the worker.
+   */
+  readonly runConfig?: RunConfig;
 }
 
 /**

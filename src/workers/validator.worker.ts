@@ -11,7 +11,7 @@
  */
 import * as Comlink from 'comlink';
 import * as ort from 'onnxruntime-web/webgpu';
-import { tinyRunConfig } from '../core/run-config.ts';
+import { tinyRunConfig, validateRunConfig } from '../core/run-config.ts';
 import { createTrainerEngine, type AnyEngine } from '../gpu/select-engine.ts';
 import { parameterLayout } from '../model/params.ts';
 import { BrowserValidatorPersistence } from '../peer/browser-persistence.ts';
@@ -38,7 +38,7 @@ const api: ValidatorWorkerApi = {
     if (loop !== null) throw new ValidatorStateError('The validator already runs in this tab; stop it first.');
     if (!(options.uid >= 0)) throw new ValidatorStateError('Register the hotkey before starting the validator.');
     stopping = false;
-    const preset = tinyRunConfig();
+    const preset = options.runConfig === undefined ? tinyRunConfig() : validateRunConfig(options.runConfig);
     const config = options.network === undefined ? preset : { ...preset, netuid: options.network.netuid };
     const emit = (event: ValidatorPageEvent): void => onEvent(event);
     const signer = new PageSigner(options.hotkey, signRaw);

@@ -181,6 +181,24 @@ describe('CR-v2 weights through the schedule', () => {
   }, 240_000);
 });
 
+describe('the persisted validator state', () => {
+  it('a version-1 state (before pending reveals existed) still resumes, with nothing to reveal; a malformed pending list is refused', async () => {
+    const sim = await simulation(1000, { commitReveal: { tempo: 10, revealPeriodEpochs: 1 } });
+    await runValidatorSchedule({ config: sim.config, chain: sim.network.chain(), validator: sim.validator, firstWindow: null, maxWindows: 1, sleep: sim.sleep });
+    const saved = JSON.parse(sim.persistence.text!) as Record<string, unknown>;
+    expect(saved.version).toBe(2);
+    expect((saved.pendingReveals as unknown[]).length).toBe(1);
+    const { pendingReveals: _dropped, ...rest } = saved;
+    sim.persistence.text = JSON.stringify({ ...rest, version: 1 });
+    const older = sim.newValidator(await sim.engine());
+    expect(await older.restore()).toBe(true);
+    expect(older.pendingReveals).toEqual([]);
+    expect(older.scoringState.lastWindow).toBe(0);
+    sim.persistence.text = JSON.stringify({ ...saved, pendingReveals: [{ window: 0, commit: { hotkey: 'x', netuid: 3 } }] });
+    await expect(sim.newValidator(await sim.engine()).restore()).rejects.toThrow(/cannot be resumed: pendingReveals\[0\]\.commit/);
+  });
+});
+
 describe('the schedule starts from the chain it is given', () => {
   it('waits at a window whose put window is still open', async () => {
     const sim = await simulation(1000);

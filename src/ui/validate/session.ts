@@ -8,7 +8,7 @@
 import * as Comlink from 'comlink';
 import type { SignerPayloadJSON } from '@polkadot/types/types';
 import type { RunConfig } from '../../core/config.ts';
-import type { ValidatorPageEvent, ValidatorWindowSummary, ValidatorWorkerApi } from '../../workers/validator-api.ts';
+import type { ValidatorPageEvent, ValidatorStartOptions, ValidatorWindowSummary, ValidatorWorkerApi } from '../../workers/validator-api.ts';
 import type { TrainerBackend } from '../../workers/trainer-api.ts';
 import type { NetworkSettings } from '../../net/network-settings.ts';
 import { initialNetworkStatus, NetworkWalletSession, type NetworkWalletStatus } from '../contribute/network-session.ts';
@@ -81,15 +81,18 @@ export class ValidateSession extends NetworkWalletSession<ValidateStatus> {
     this.changed();
   }
 
-  /** Starts the validator loop in the worker. */
-  async start(backend: TrainerBackend | 'auto'): Promise<void> {
+  /**
+   * Starts the validator loop in the worker. `headless.runConfig` (another run than the page's preset)
+   * is for `npm run evaluate --run-config` only, through `window.gauntlet`; the Start button never passes it.
+   */
+  async start(backend: TrainerBackend | 'auto', headless: Pick<ValidatorStartOptions, 'runConfig'> = {}): Promise<void> {
     await this.launch('Starting: loading the data shards, building the evaluation engine, restoring saved state…', async (hotkey, uid, sign) => {
       this.worker ??= new Worker(new URL('../../workers/validator.worker.ts', import.meta.url), { type: 'module', name: 'validator' });
       this.api ??= Comlink.wrap<ValidatorWorkerApi>(this.worker);
       const network = this.realNetwork();
       // On a real network the worker's weight extrinsics are signed here by the wallet, payload by payload.
       const signPayload = network === undefined ? undefined : Comlink.proxy((payload: SignerPayloadJSON) => this.signPayloadWithWallet(payload));
-      await this.api.start({ devnetUrl: this.state.devnetUrl, network, hotkey, uid, backend }, Comlink.proxy(sign), Comlink.proxy((event: ValidatorPageEvent) => this.onEvent(event)), signPayload);
+      await this.api.start({ ...headless, devnetUrl: this.state.devnetUrl, network, hotkey, uid, backend }, Comlink.proxy(sign), Comlink.proxy((event: ValidatorPageEvent) => this.onEvent(event)), signPayload);
     });
   }
 
