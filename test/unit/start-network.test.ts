@@ -52,7 +52,7 @@ describe('npm start network', () => {
     expect(metagraph.hotkeys).toContain(alice);
     const statePath = join(dir, 'validator', 'state.json');
     expect(existsSync(statePath)).toBe(true);
-    expect((JSON.parse(readFileSync(statePath, 'utf8')) as { version: number }).version).toBe(1);
+    expect((JSON.parse(readFileSync(statePath, 'utf8')) as { version: number }).version).toBe(2);
 
     const exited = new Promise<number | null>((resolve) => network?.once('exit', resolve));
     network.kill('SIGTERM');
