@@ -49,6 +49,8 @@ export interface ChainScoreRow {
 /** Loop events beyond the per-window `WindowEvent`s, each with the message the page shows. */
 type PeerLoopEvent =
   | { readonly kind: 'peer-engine'; readonly backend: TrainerBackend; readonly reason: string; readonly parameterCount: number }
+  /** The chain's block time as read at start (it paces the loop), with the run's window and put window on it. */
+  | { readonly kind: 'peer-clock'; readonly blockTimeMs: number; readonly message: string }
   | { readonly kind: 'peer-synced'; readonly source: 'init' | 'checkpoint' | 'snapshot'; readonly window: number | null; readonly replayed: readonly number[]; readonly message: string }
   | { readonly kind: 'peer-resumed'; readonly window: number; readonly errorFeedbackDigest: string; readonly message: string }
   | { readonly kind: 'peer-inner-step'; readonly window: number; readonly step: number; readonly of: number; readonly loss: number }

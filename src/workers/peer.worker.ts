@@ -22,7 +22,7 @@ import { bytesToHex } from '@noble/hashes/utils';
 import { sha256 } from '@noble/hashes/sha256';
 import * as Comlink from 'comlink';
 import * as ort from 'onnxruntime-web/webgpu';
-import { firstBlockOfWindow, putWindowAnchorBlock, putWindowBounds, windowOfBlock } from '../core/clock.ts';
+import { checkWindowTiming, firstBlockOfWindow, putWindowAnchorBlock, putWindowBounds, windowOfBlock } from '../core/clock.ts';
 import type { RunConfig } from '../core/config.ts';
 import { tinyRunConfig, validateRunConfig } from '../core/run-config.ts';
 import { DeviceLostError, WebGPUUnavailableError } from '../gpu/errors.ts';
@@ -30,7 +30,7 @@ import { createTrainerEngine, type AnyEngine } from '../gpu/select-engine.ts';
 import { WebGpuTrainerEngine } from '../gpu/webgpu-engine.ts';
 import { parameterCount as parameterCountOf, parameterLayout } from '../model/params.ts';
 import { NetError } from '../net/errors.ts';
-import type { Chain, Metagraph, Signer, Storage, TimeGate } from '../net/types.ts';
+import type { BlockHeader, Chain, Metagraph, Signer, Storage, TimeGate } from '../net/types.ts';
 import { behaviourByName, CHEATER_BEHAVIOURS } from '../peer/behaviours.ts';
 import { BrowserPeerPersistence, PersistenceError, SNAPSHOT_VERSION, type PeerSnapshot } from '../peer/browser-persistence.ts';
 import { leadValidator } from '../peer/lead-validator.ts';
@@ -60,6 +60,11 @@ interface Peer {
   readonly persistence: BrowserPeerPersistence;
   readonly tokens: Uint8Array;
   readonly parameterCount: number;
+  /**
+   * The chain's own block time (`Hyperparams.blockTimeMs`: Aura's slot on subtensor), read once at
+   * start; it paces every poll, whatever block time the run config was written for.
+   */
+  readonly blockTimeMs: number;
   readonly emit: (event: PeerEvent) => void;
   /** The lead validator's `scores-{window}` documents not yet shown. */
   readonly scores: WindowScoresFollower;
@@ -170,7 +175,7 @@ function buildMiner(p: Omit<Peer, 'miner'>, engine: AnyEngine): Miner {
  * The chain head, or undefined while the chain cannot be reached: a network outage pauses the loop
  * (it polls again) instead of ending it. The first failure of an outage is reported once.
  */
-async function headOrUndefined(p: Peer): Promise<{ number: number; timestampMs?: number } | undefined> {
+async function headOrUndefined(p: Peer): Promise<BlockHeader | undefined> {
   try {
     const head = await p.chain.currentBlock();
     if (p.outage) p.emit({ kind: 'peer-network', reachable: true, message: 'The network is reachable again; the loop goes on (missed windows are caught up).' });
@@ -178,27 +183,35 @@ async function headOrUndefined(p: Peer): Promise<{ number: number; timestampMs?:
     return head;
   } catch (error) {
     if (!(error instanceof NetError)) throw error;
-    if (!p.outage) p.emit({ kind: 'peer-network', reachable: false, message: `The network cannot be reached (${error.message}); retrying every ${p.config.window.blockTimeMs} ms.` });
+    if (!p.outage) p.emit({ kind: 'peer-network', reachable: false, message: `The network cannot be reached (${error.message}); retrying every ${p.blockTimeMs} ms.` });
     p.outage = true;
-    await sleep(p.config.window.blockTimeMs);
+    await sleep(p.blockTimeMs);
     return undefined;
   }
 }
 
 /** Polls the head until `done(head)`; resolves false when the loop is stopping. */
-async function waitForHead(p: Peer, done: (head: { number: number; timestampMs?: number }) => boolean): Promise<boolean> {
+async function waitForHead(p: Peer, done: (head: BlockHeader) => boolean): Promise<boolean> {
   for (;;) {
     if (stopping) return false;
     const head = await headOrUndefined(p);
     if (head !== undefined && done(head)) return true;
-    await sleep(p.config.window.blockTimeMs / 4);
+    await sleep(p.blockTimeMs / 4);
   }
 }
 
-/** The chain's clock: the head's timestamp (the put window is judged on it, §3.2), else this machine's. */
+/**
+ * The chain's clock: the head's timestamp (the put window is judged on it, §3.2). Only while the
+ * chain cannot be reached does this machine's clock stand in, so an upload retry still knows when
+ * to give up.
+ */
 async function chainNowMs(p: Peer): Promise<number> {
-  const head = await p.chain.currentBlock().catch(() => undefined);
-  return head?.timestampMs ?? Date.now();
+  try {
+    return (await p.chain.currentBlock()).timestampMs;
+  } catch (error) {
+    if (!(error instanceof NetError)) throw error;
+    return Date.now();
+  }
 }
 
 /** Signs and uploads, retrying transient failures with exponential backoff while the put window is open (§3.2). */
@@ -282,11 +295,11 @@ async function runWindow(p: Peer, window: number): Promise<boolean> {
   const gate = putWindowBounds(await p.chain.blockTimestamp(putWindowAnchorBlock(window, config.window.blocksPerWindow)), config.window.putWindowMs);
   // Only an adversarial behaviour (swarm testing) waits: a copier for its victim, a late uploader past time_max.
   const delay = p.options.adversary === undefined ? 0 : p.miner.behaviour.uploadDelayMs(config.window.putWindowMs);
-  if (delay > 0 && !(await waitForHead(p, (head) => (head.timestampMs ?? 0) >= gate.timeMinMs + delay))) return false;
+  if (delay > 0 && !(await waitForHead(p, (head) => head.timestampMs >= gate.timeMinMs + delay))) return false;
   p.emit({ kind: 'peer-stage-start', window, stage: 'upload' });
   const uploaded = await uploadInPutWindow(p, window, gate);
   // Everyone's uploads are readable once the put window has closed on the chain's clock.
-  if (!(await waitForHead(p, (head) => (head.timestampMs ?? 0) > gate.timeMaxMs))) return false;
+  if (!(await waitForHead(p, (head) => head.timestampMs > gate.timeMaxMs))) return false;
   p.emit({ kind: 'peer-stage-start', window, stage: 'gather' });
   // Without our upload the outer step still runs, so θ stays in sync with the network.
   if (!uploaded) p.emit({ kind: 'peer-window-failed', window, message: `Window ${window} was not submitted; gathering the others' updates to stay in sync.` });
@@ -301,7 +314,7 @@ async function runWindow(p: Peer, window: number): Promise<boolean> {
 async function closedGate(p: Peer, window: number): Promise<TimeGate> {
   const { blocksPerWindow, putWindowMs } = p.config.window;
   const gate = putWindowBounds(await p.chain.blockTimestamp(putWindowAnchorBlock(window, blocksPerWindow)), putWindowMs);
-  await waitForHead(p, (head) => (head.timestampMs ?? 0) > gate.timeMaxMs);
+  await waitForHead(p, (head) => head.timestampMs > gate.timeMaxMs);
   return gate;
 }
 
@@ -364,7 +377,7 @@ async function recoverEngineWhenReachable(p: Peer): Promise<number | null> {
     } catch (error) {
       if (!(error instanceof NetError) || stopping) throw error;
       p.emit({ kind: 'peer-network', reachable: false, message: `Recreating the engine needs the network, which failed (${error.message}); retrying.` });
-      await sleep(p.config.window.blockTimeMs);
+      await sleep(p.blockTimeMs);
     }
   }
 }
@@ -381,7 +394,7 @@ async function runLoop(p: Peer, resumeAfter: number | null): Promise<void> {
     if (head === undefined) continue;
     const current = windowOfBlock(head.number, config.window.blocksPerWindow);
     if (synced !== null && current <= synced) {
-      await sleep(config.window.blockTimeMs / 4);
+      await sleep(p.blockTimeMs / 4);
       continue;
     }
     try {
@@ -456,6 +469,55 @@ async function syncEngine(
   return { engine, info, snapshot, source: start.source, sourceText, window: start.window, replayed, malformed, resumeAfter, schedulerSteps: optimizerState.schedulerSteps };
 }
 
+/**
+ * The chain's block time, read once (`Hyperparams.blockTimeMs`), and the run checked against it: a
+ * run whose put window cannot fit the chain's windows is refused with the numbers
+ * (`WindowTimingError`, the start's failure message); one written for another block time is said.
+ */
+async function chainBlockTime(chain: Chain, config: RunConfig, emit: (event: PeerEvent) => void): Promise<number> {
+  const { blockTimeMs } = await chain.hyperparams(config.netuid);
+  const warnings = checkWindowTiming(config.window, blockTimeMs);
+  const { blocksPerWindow, putWindowMs } = config.window;
+  emit({
+    kind: 'peer-clock', blockTimeMs,
+    message: [`The chain makes a block every ${blockTimeMs} ms: a window of ${blocksPerWindow} blocks lasts ${blocksPerWindow * blockTimeMs} ms, and its put window ${putWindowMs} ms.`, ...warnings].join(' '),
+  });
+  return blockTimeMs;
+}
+
+/** Everything after the network is open: the run checked against the chain, θ synced, the window loop started. */
+async function startLoop(options: PeerStartOptions, config: RunConfig, chain: Chain, storage: Storage, signer: Signer, onEvent: (event: PeerEvent) => void): Promise<void> {
+  const persistence = new BrowserPeerPersistence();
+  const parameterCount = parameterCountOf(config.model);
+  const emit = (event: PeerEvent): void => onEvent(event);
+  const blockTimeMs = await chainBlockTime(chain, config, emit);
+
+  const [tokens, metagraph] = await Promise.all([loadDevnetTokens(options.devnetUrl), chain.metagraph(config.netuid)]);
+  const runValidators = await chain.runValidators(config.netuid, metagraph);
+  const base = { config, options, chain, storage, signer, persistence, tokens, parameterCount, blockTimeMs, emit, metagraph, runValidators, trainingWindow: -1, outage: false };
+  const synced = await syncEngine(base, metagraph, options.backend);
+  const { engine, info, snapshot } = synced;
+  emit({ kind: 'peer-engine', backend: info.backend, reason: info.reason, parameterCount: info.parameterCount });
+  const scores = new WindowScoresFollower(storage, { runId: config.runId, netuid: config.netuid });
+  const building: Omit<Peer, 'miner'> & { miner?: Miner } = { ...base, scores, engine };
+  // The miner's closures read `building.metagraph`, refreshed every window: one object throughout.
+  building.miner = buildMiner(building, engine);
+  peer = building as Peer;
+  if (snapshot !== undefined) {
+    await peer.miner.restoreErrorFeedback(snapshot.errorFeedback);
+    emit({
+      kind: 'peer-resumed', window: snapshot.window, errorFeedbackDigest: digestOf(snapshot.errorFeedback),
+      message: `Resumed from this browser's saved state after window ${snapshot.window} (θ, the error-feedback buffer and the optimiser state at inner step ${snapshot.optimizer.schedulerSteps}); later windows are caught up next.`,
+    });
+  }
+  const stoppedAt = synced.malformed === undefined ? '' : ` The replay stopped at window ${synced.malformed.window} (${synced.malformed.message}); the loop gathers that window from the peers directly and catches up from there.`;
+  emit({ kind: 'peer-synced', source: synced.source, window: synced.window, replayed: synced.replayed, message: `Synced from ${synced.sourceText}, then ${synced.replayed.length} aggregated update(s) replayed; the inner optimiser continues at step ${synced.schedulerSteps}.${stoppedAt}` });
+  loop = runLoop(peer, synced.resumeAfter).then(
+    () => emit({ kind: 'peer-stopped', message: 'The miner loop stopped.' }),
+    (error: unknown) => emit({ kind: 'peer-stopped', message: `The miner loop stopped on an error: ${errorText(error)}. Reload the page to resume from the last saved window.` }),
+  );
+}
+
 const api: PeerWorkerApi = {
   async start(options, signRaw, onEvent) {
     if (loop !== null) throw new PeerStateError('The miner loop already runs in this tab; stop it first.');
@@ -470,40 +532,20 @@ const api: PeerWorkerApi = {
     if (options.uid === config.scoring.burnUid) throw new PeerStateError(`uid ${options.uid} is the run's burn uid (the subnet owner's); its weight is burned, so it cannot mine.`);
     const signer = new PageSigner(options.hotkey, signRaw);
     const { chain, storage } = await openPeerNetwork(options, signer, config);
-    const persistence = new BrowserPeerPersistence();
-    const parameterCount = parameterCountOf(config.model);
-    const emit = (event: PeerEvent): void => onEvent(event);
-
-    const [tokens, metagraph] = await Promise.all([loadDevnetTokens(options.devnetUrl), chain.metagraph(config.netuid)]);
-    const runValidators = await chain.runValidators(config.netuid, metagraph);
-    const base = { config, options, chain, storage, signer, persistence, tokens, parameterCount, emit, metagraph, runValidators, trainingWindow: -1, outage: false };
-    const synced = await syncEngine(base, metagraph, options.backend);
-    const { engine, info, snapshot } = synced;
-    emit({ kind: 'peer-engine', backend: info.backend, reason: info.reason, parameterCount: info.parameterCount });
-    const scores = new WindowScoresFollower(storage, { runId: config.runId, netuid: config.netuid });
-    const building: Omit<Peer, 'miner'> & { miner?: Miner } = { ...base, scores, engine };
-    // The miner's closures read `building.metagraph`, refreshed every window: one object throughout.
-    building.miner = buildMiner(building, engine);
-    peer = building as Peer;
-    if (snapshot !== undefined) {
-      await peer.miner.restoreErrorFeedback(snapshot.errorFeedback);
-      emit({
-        kind: 'peer-resumed', window: snapshot.window, errorFeedbackDigest: digestOf(snapshot.errorFeedback),
-        message: `Resumed from this browser's saved state after window ${snapshot.window} (θ, the error-feedback buffer and the optimiser state at inner step ${snapshot.optimizer.schedulerSteps}); later windows are caught up next.`,
-      });
+    try {
+      await startLoop(options, config, chain, storage, signer, onEvent);
+    } catch (error) {
+      // Nothing runs on this connection: close it, so a refused start leaves no socket open.
+      await chain.close().catch(() => undefined);
+      throw error;
     }
-    const stoppedAt = synced.malformed === undefined ? '' : ` The replay stopped at window ${synced.malformed.window} (${synced.malformed.message}); the loop gathers that window from the peers directly and catches up from there.`;
-    emit({ kind: 'peer-synced', source: synced.source, window: synced.window, replayed: synced.replayed, message: `Synced from ${synced.sourceText}, then ${synced.replayed.length} aggregated update(s) replayed; the inner optimiser continues at step ${synced.schedulerSteps}.${stoppedAt}` });
-    loop = runLoop(peer, synced.resumeAfter).then(
-      () => emit({ kind: 'peer-stopped', message: 'The miner loop stopped.' }),
-      (error: unknown) => emit({ kind: 'peer-stopped', message: `The miner loop stopped on an error: ${errorText(error)}. Reload the page to resume from the last saved window.` }),
-    );
   },
   async stop() {
     stopping = true;
     await loop;
     loop = null;
     await peer?.engine.dispose();
+    await peer?.chain.close().catch(() => undefined);
     peer = null;
   },
   async errorFeedbackDigest() {

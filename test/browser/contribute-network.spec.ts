@@ -83,6 +83,8 @@ test('subtensor settings: typed field errors, a clear error for an unreachable e
   await page.click('[data-action="development-key"]');
   await expect.poll(async () => (await status()).log.some((m) => m.startsWith('Using the devnet development key'))).toBe(true);
   expect((await status()).log.join('\n')).not.toContain(SECRET);
+  // The devnet's registration costs nothing: no payer to choose there.
+  await expect(page.locator('[data-role="pay-with"]')).toBeHidden();
 });
 
 test('a reachable Substrate node that is not subtensor (Rococo Asset Hub under chopsticks) is connected to for real, and refused with the reason', async ({ page }) => {
@@ -125,6 +127,33 @@ test('a hotkey holding the burn uid is told why and cannot start mining', async 
     await expect(page.locator('[data-role="message"]')).toContainText("this run's burn uid");
     await page.click('[data-action="start"]');
     await expect(page.locator('[data-role="message"]')).toContainText('cannot mine here');
+    expect((await status()).running).toBe(false);
+  } finally {
+    await devnet.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a run whose put window cannot fit the chain's windows is refused at Start, with the numbers", async ({ page }) => {
+  const dir = mkdtempSync(join(tmpdir(), 'contribute-timing-'));
+  const devnet = await startDevnet({ dir, appDir: resolve('dist'), blockTimeMs: 1000 });
+  try {
+    // The burn uid (1) is taken first, so the volunteer's development key is an ordinary miner.
+    const keys = await KeyringSigner.fromUris(['//Alice', '//Owner']);
+    const chain = new DevnetChain(devnet.url, keys);
+    for (const account of await keys.accounts()) await chain.register(account.address, config.netuid);
+
+    await page.goto(devnet.url + '/#/contribute');
+    const status = (): Promise<ContributeStatus> => page.evaluate(() => window.gauntlet!.ui.contribute().session.status());
+    await page.click('[data-action="development-key"]');
+    await expect(page.locator('[data-role="message"]')).toContainText('press Register.');
+    await page.click('[data-action="register"]');
+    await expect.poll(async () => (await status()).uid).toBe(2);
+    // 5 blocks of 1 s: a 4.5 s put window plus one block does not fit a 5 s window.
+    const unfit = { ...config, window: { ...config.window, putWindowMs: 4500 } };
+    const started = await page.evaluate((runConfig) => window.gauntlet!.ui.contribute().session.start('wasm', { runConfig }).then(() => 'started', (error: unknown) => String(error)), unfit);
+    expect(started).toContain('This run cannot work on this chain');
+    await expect(page.locator('[data-role="message"]')).toContainText('Could not start: This run cannot work on this chain: a window is 5 blocks × 1000 ms = 5000 ms, but its put window (4500 ms)');
     expect((await status()).running).toBe(false);
   } finally {
     await devnet.close();

@@ -12,14 +12,11 @@
  * again, and the revealed weights read back from the chain.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAllTokens } from '../../src/cli/data-files.ts';
 import { NodeMiners } from '../../src/cli/devnet-miners.ts';
-import type { RunConfig } from '../../src/core/config.ts';
-import { tinyRunConfig } from '../../src/core/run-config.ts';
 import { bucketReadCredentials, publishBucketCommitment } from '../../src/net/bucket-commitment.ts';
 import { ChainError } from '../../src/net/errors.ts';
 import { HotkeyBucketStorage } from '../../src/net/hotkey-buckets.ts';
@@ -28,7 +25,7 @@ import { SubtensorChain } from '../../src/net/subtensor-chain.ts';
 import { signPayloadWithKeys } from '../../src/cli/evaluate-wallet.ts';
 import { pageExtrinsicAuthority } from '../../src/workers/page-signer.ts';
 import { bucketName, readCredentials, S3_WRITE, startS3rver, type RunningS3rver } from './s3rver.ts';
-import { createDevSubnet, startSubtensorDevChain, subtensorSpecPath, SUBTENSOR_SKIP_REASON, type DevSubnet, type SubtensorDevChain } from './subtensor-devchain.ts';
+import { createDevSubnet, devCheckRunConfig, startSubtensorDevChain, subtensorSpecPath, SUBTENSOR_SKIP_REASON, devValidatorCommand, ValidatorProcess, type DevSubnet, type SubtensorDevChain } from './subtensor-devchain.ts';
 
 const specPath = subtensorSpecPath();
 const reason = specPath === undefined ? ` — ${SUBTENSOR_SKIP_REASON}` : '';
@@ -36,65 +33,6 @@ if (specPath === undefined) console.warn(`chain-subtensor.test.ts: developer che
 
 /** Bucket 0 is the validator's, bucket 1 + i miner i's. */
 const VALIDATOR_BUCKET = 0;
-
-/**
- * The run on this chain: the tiny model with 10-block windows (10 s on its 1 s blocks) and a 4 s
- * put window, which the validator checks against the chain's block time; the run burns to the
- * subnet owner's uid 0.
- */
-function devCheckRunConfig(netuid: number): RunConfig {
-  const tiny = tinyRunConfig();
-  return {
-    ...tiny, runId: 'subtensor-developer-check', netuid,
-    window: { ...tiny.window, blocksPerWindow: 10, putWindowMs: 4000 },
-    scoring: { ...tiny.scoring, burnUid: 0 },
-  };
-}
-
-/** `npm run validator` on the dev chain, as an operator starts it, its stdout kept line by line. */
-class ValidatorProcess {
-  readonly lines: string[] = [];
-  private readonly child: ChildProcessWithoutNullStreams;
-  private readonly exited: Promise<number | null>;
-
-  constructor(args: readonly string[], env: NodeJS.ProcessEnv) {
-    // One process (tsx as a loader, not its wrapper, which would leave the real process running when killed).
-    this.child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/validator.ts', ...args], { env: { ...process.env, ...env }, stdio: 'pipe' });
-    let partial = '';
-    const take = (chunk: Buffer): void => {
-      partial += chunk.toString('utf8');
-      const parts = partial.split('\n');
-      partial = parts.pop() ?? '';
-      this.lines.push(...parts);
-    };
-    this.child.stdout.on('data', take);
-    this.child.stderr.on('data', take);
-    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
-  }
-
-  /** The first line from `from` on that matches, within `timeoutMs`. */
-  async waitFor(pattern: RegExp, timeoutMs: number, from = 0): Promise<{ line: string; index: number }> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const index = this.lines.findIndex((line, i) => i >= from && pattern.test(line));
-      if (index >= 0) return { line: this.lines[index]!, index };
-      if (this.child.exitCode !== null) throw new Error(`the validator exited (${this.child.exitCode}) before printing ${pattern}:\n${this.lines.slice(-30).join('\n')}`);
-      if (Date.now() > deadline) throw new Error(`the validator did not print ${pattern} within ${timeoutMs / 1000} s:\n${this.lines.slice(-30).join('\n')}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-
-  /** The JSON payload of an event line `[window w] kind {…}`. */
-  static payload(line: string): Record<string, unknown> {
-    return JSON.parse(line.slice(line.indexOf('{'))) as Record<string, unknown>;
-  }
-
-  /** Killed without warning, as a crash or a power cut would. */
-  async kill(): Promise<void> {
-    this.child.kill('SIGKILL');
-    await this.exited;
-  }
-}
 
 describe.skipIf(specPath === undefined)(`developer check: subtensor end to end on chopsticks${reason}`, () => {
   let dev: SubtensorDevChain;
@@ -167,11 +105,9 @@ describe.skipIf(specPath === undefined)(`developer check: subtensor end to end o
         commitments: () => dev.chain.commitments(subnet.netuid),
       }),
     });
-    const args = [
-      '--network', dev.endpoint, '--netuid', String(subnet.netuid), '--s3-endpoint', s3.endpoint, '--bucket', bucketName(VALIDATOR_BUCKET),
-      '--access-key-id', S3_WRITE.accessKeyId, '--run-config', configPath, '--state', join(dir, 'validator-state.json'),
-    ];
-    const env = { GAUNTLET_VALIDATOR_URI: '//Alice//validator', GAUNTLET_S3_SECRET: S3_WRITE.secretAccessKey };
+    const { args, env } = devValidatorCommand({
+      endpoint: dev.endpoint, netuid: subnet.netuid, s3Endpoint: s3.endpoint, bucket: bucketName(VALIDATOR_BUCKET), runConfigPath: configPath, statePath: join(dir, 'validator-state.json'),
+    });
     let validator = new ValidatorProcess(args, env);
     const summary = (process: ValidatorProcess): string => process.lines.filter((l) => / validator-(gathered|scored|weights-set|weights-committed|weights-expired|caught-up) |resumed|chain block time/.test(l)).join('\n');
     let firstRun: string;

@@ -98,8 +98,20 @@ export interface RunningS3rver {
   close(): Promise<void>;
 }
 
-/** s3rver on a free port with buckets `bucketName(0…count−1)` and read keys `readCredentials(0…count−1)`. */
-export async function startS3rver(count: number): Promise<RunningS3rver> {
+/**
+ * A CORS rule as a volunteer sets one on an R2 bucket for the page (any origin; the methods and
+ * SigV4 headers the tab sends; `ETag` readable), so a page on another origin can write and read.
+ */
+const BROWSER_CORS = `<CORSConfiguration><CORSRule>
+<AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedMethod>HEAD</AllowedMethod><AllowedMethod>PUT</AllowedMethod>
+<AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>600</MaxAgeSeconds>
+</CORSRule></CORSConfiguration>`;
+
+/**
+ * s3rver on a free port with buckets `bucketName(0…count−1)` and read keys `readCredentials(0…count−1)`;
+ * with `browser`, every bucket carries a CORS rule, so a page (another origin) reads and writes it too.
+ */
+export async function startS3rver(count: number, options: { readonly browser?: boolean } = {}): Promise<RunningS3rver> {
   const dir = mkdtempSync(join(tmpdir(), 's3rver-hostile-'));
   for (let i = 0; i < count; i++) {
     const read = readCredentials(i);
@@ -107,7 +119,7 @@ export async function startS3rver(count: number): Promise<RunningS3rver> {
   }
   const server = new S3rver({
     address: '127.0.0.1', port: 0, silent: true, directory: dir, vhostBuckets: false,
-    configureBuckets: Array.from({ length: count }, (_, i) => ({ name: bucketName(i) })),
+    configureBuckets: Array.from({ length: count }, (_, i) => ({ name: bucketName(i), configs: options.browser === true ? [BROWSER_CORS] : [] })),
   });
   const endpoint = `http://127.0.0.1:${(await server.run()).port}`;
   return {

@@ -14,14 +14,23 @@
  * time; when building fell behind (a loaded machine), the chain's time is moved to the wall clock
  * first (`timeTravel`, which moves Aura's slot with it). Uploads are stamped by the storage server's
  * wall clock and judged against block timestamps, as on a real network, so the two must agree.
+ *
+ * Shared by the developer checks (test/unit/chain-subtensor.test.ts, the Node flow;
+ * test/browser/subtensor-devcheck.spec.ts, a browser miner) and `scripts/subtensor-devnet.ts`: the
+ * run config every peer of a check runs (`devCheckRunConfig`), `npm run validator` as a child process
+ * (`devValidatorCommand`, `ValidatorProcess`), and funding an account from Alice (`fundFromAlice`).
  */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { hexToU8a, u8aToBn } from '@polkadot/util';
 import type { SubmittableExtrinsic } from '@polkadot/api/types';
+import type { RunConfig } from '../../src/core/config.ts';
+import { tinyRunConfig } from '../../src/core/run-config.ts';
 import { KeyringSigner } from '../../src/net/keyring-signer.ts';
 import { keyringAuthority, submitExtrinsic, SubtensorChain } from '../../src/net/subtensor-chain.ts';
+import { S3_WRITE } from './s3rver.ts';
 
 /** The environment variable naming the raw spec, and where it is looked for when that is unset. */
 export const SUBTENSOR_SPEC_ENV = 'SUBTENSOR_RAW_SPEC';
@@ -193,4 +202,95 @@ export async function createDevSubnet(dev: SubtensorDevChain, minerColdkeys: rea
   const { tempo } = await chain.hyperparams(netuid);
   await dev.newBlocks(tempo + 2);
   return { netuid, ownerHotkey, validator: { hotkey: validatorHotkey, uid: validator.uid }, miners };
+}
+
+/**
+ * The run on this chain: the tiny model with 10-block windows (10 s on its 1 s blocks) and a 4 s
+ * put window, which the validator checks against the chain's block time; the run burns to the
+ * subnet owner's uid 0. Every peer of one check must run it: submissions are signed for its run id.
+ */
+export function devCheckRunConfig(netuid: number): RunConfig {
+  const tiny = tinyRunConfig();
+  return {
+    ...tiny, runId: 'subtensor-developer-check', netuid,
+    window: { ...tiny.window, blocksPerWindow: 10, putWindowMs: 4000 },
+    scoring: { ...tiny.scoring, burnUid: 0 },
+  };
+}
+
+/** `npm run validator` on the dev chain, as an operator starts it, its stdout kept line by line. */
+export class ValidatorProcess {
+  readonly lines: string[] = [];
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly exited: Promise<number | null>;
+
+  constructor(args: readonly string[], env: NodeJS.ProcessEnv) {
+    // One process (tsx as a loader, not its wrapper, which would leave the real process running when killed).
+    this.child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/validator.ts', ...args], { env: { ...process.env, ...env }, stdio: 'pipe' });
+    let partial = '';
+    const take = (chunk: Buffer): void => {
+      partial += chunk.toString('utf8');
+      const parts = partial.split('\n');
+      partial = parts.pop() ?? '';
+      this.lines.push(...parts);
+    };
+    this.child.stdout.on('data', take);
+    this.child.stderr.on('data', take);
+    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+  }
+
+  /** The first line from `from` on that matches, within `timeoutMs`. */
+  async waitFor(pattern: RegExp, timeoutMs: number, from = 0): Promise<{ line: string; index: number }> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const index = this.lines.findIndex((line, i) => i >= from && pattern.test(line));
+      if (index >= 0) return { line: this.lines[index]!, index };
+      if (this.child.exitCode !== null) throw new Error(`the validator exited (${this.child.exitCode}) before printing ${pattern}:\n${this.lines.slice(-30).join('\n')}`);
+      if (Date.now() > deadline) throw new Error(`the validator did not print ${pattern} within ${timeoutMs / 1000} s:\n${this.lines.slice(-30).join('\n')}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /** The JSON payload of an event line `[window w] kind {…}`. */
+  static payload(line: string): Record<string, unknown> {
+    return JSON.parse(line.slice(line.indexOf('{'))) as Record<string, unknown>;
+  }
+
+  /** Killed without warning, as a crash or a power cut would. */
+  async kill(): Promise<void> {
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+}
+
+/** Where the dev chain's validator keeps its bucket and state, and the run config file it reads. */
+export interface DevValidatorSetup {
+  readonly endpoint: string;
+  readonly netuid: number;
+  readonly s3Endpoint: string;
+  readonly bucket: string;
+  readonly runConfigPath: string;
+  readonly statePath: string;
+  /** A read-only token to publish as the validator's bucket commitment (`--read-key-id`), so peers can read its scores. */
+  readonly read?: { readonly readKeyId: string; readonly readSecret: string };
+}
+
+/**
+ * The flags and environment of `npm run validator` for the subnet's validator `//Alice//validator`
+ * on s3rver, as an operator gives them (the secrets in the environment, never in flags).
+ */
+export function devValidatorCommand(setup: DevValidatorSetup): { args: string[]; env: NodeJS.ProcessEnv } {
+  const args = [
+    '--network', setup.endpoint, '--netuid', String(setup.netuid), '--s3-endpoint', setup.s3Endpoint, '--bucket', setup.bucket,
+    '--access-key-id', S3_WRITE.accessKeyId, '--run-config', setup.runConfigPath, '--state', setup.statePath,
+    ...(setup.read === undefined ? [] : ['--read-key-id', setup.read.readKeyId]),
+  ];
+  const env: NodeJS.ProcessEnv = { GAUNTLET_VALIDATOR_URI: '//Alice//validator', GAUNTLET_S3_SECRET: S3_WRITE.secretAccessKey };
+  if (setup.read !== undefined) env.GAUNTLET_S3_READ_SECRET = setup.read.readSecret;
+  return { args, env };
+}
+
+/** Sends `rao` from Alice to `address` (`balances.transferKeepAlive`), as a faucet or a friend would fund a volunteer. */
+export async function fundFromAlice(dev: SubtensorDevChain, address: string, rao: bigint): Promise<void> {
+  await submitExtrinsic(dev.chain.api, dev.tx('balances', 'transferKeepAlive', address, rao), { kind: 'pair', pair: dev.keys.pair(dev.alice) });
 }

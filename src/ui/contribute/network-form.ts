@@ -42,7 +42,7 @@ export function networkPanel(defaultNetuid: number, devnetUrl: string, session: 
     h('p', {}, fields.endpoint.label, ' ', fields.netuid.label),
     h('p', {}, fields.storageEndpoint.label, ' ', fields.bucket.label, ' ', fields.region.label),
     h('p', {}, fields.accessKeyId.label, ' ', fields.secretAccessKey.label, ' ', connect),
-    h('p', { class: 'muted' }, "The bucket's write credentials stay in this tab's memory: never stored, logged or sent anywhere but to the storage endpoint. Register the hotkey with btcli first."),
+    h('p', { class: 'muted' }, "The bucket's write credentials stay in this tab's memory: never stored, logged or sent anywhere but to the storage endpoint. The bucket must allow this page's origin (a CORS rule for GET, HEAD and PUT), since the tab writes to it directly. Connect, then register the hotkey below (Register, paid from your wallet) or with btcli."),
     h('p', {}, fields.readKeyId.label, ' ', fields.readSecret.label, ' ', commit),
     h('p', { class: 'muted' }, "Other peers find your bucket through your hotkey's commitment on chain, which publishes the bucket name with a read-only token (a separate R2 token with read access only: the commitment is public). Connect, pick the hotkey, then publish; the wallet signs it, and nothing is sent when the chain already holds it."),
     problem,

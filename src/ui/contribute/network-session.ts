@@ -2,12 +2,15 @@
  * A wallet session that runs on a chosen network (Contribute and Validate alike): the devnet at this
  * page's origin, or a subtensor endpoint + netuid with the peer's own S3 bucket (`network.ts`). It
  * owns the open subtensor connection (its transactions signed by the wallet extension) and the network's rules as `WalletSession` hooks:
- * the netuid a hotkey is read on, no development key and no in-page registration on a real network.
+ * the netuid a hotkey is read on, no development key on a real network, and registration there as a
+ * burned registration (`burnedRegister`) paid by an account of the wallet and signed in it.
  */
 import type { RunConfig } from '../../core/config.ts';
 import { DevnetChain } from '../../net/devnet-client.ts';
-import type { Chain } from '../../net/types.ts';
+import type { Chain, Signer } from '../../net/types.ts';
 import type { BucketCommitmentResult } from '../../net/bucket-commitment.ts';
+import { explainRegistrationFailure, registeredText, registrationConfirmText, registrationCostNote, registrationShortfall, type RegistrationQuote } from '../../net/registration.ts';
+import type { SubtensorChain } from '../../net/subtensor-chain.ts';
 import type { RealNetworkOptions } from '../../workers/peer-api.ts';
 import { summarizeNetwork, type NetworkSettings, type NetworkSummary } from '../../net/network-settings.ts';
 import { openSubtensor } from './network-connect.ts';
@@ -16,17 +19,22 @@ import { initialWalletStatus, WalletSession, type Mutable, type WalletStatus } f
 export interface NetworkWalletStatus extends WalletStatus {
   /** The network in use (the devnet unless a subtensor network was connected); never holds the storage secret. */
   readonly network: NetworkSummary;
+  /**
+   * The account of the wallet that pays a registration on a subtensor network (the coldkey that signs
+   * `burnedRegister` and becomes the hotkey's owner); null: the hotkey pays for itself.
+   */
+  readonly payer: string | null;
 }
 
 /** The wallet and network fields of a fresh session (on the devnet at `devnetUrl`). */
 export function initialNetworkStatus(devnetUrl: string): NetworkWalletStatus {
-  return { ...initialWalletStatus(devnetUrl), network: { kind: 'devnet', url: devnetUrl } };
+  return { ...initialWalletStatus(devnetUrl), network: { kind: 'devnet', url: devnetUrl }, payer: null };
 }
 
 export abstract class NetworkWalletSession<S extends NetworkWalletStatus> extends WalletSession<S> {
   private network: NetworkSettings;
   /** The open subtensor connection while a real network is chosen. */
-  private subtensor: Chain | null = null;
+  private subtensor: SubtensorChain | null = null;
 
   /**
    * @param role what the hotkey does here ('mines', 'validates')
@@ -50,7 +58,7 @@ export abstract class NetworkWalletSession<S extends NetworkWalletStatus> extend
    */
   async useNetwork(settings: NetworkSettings): Promise<void> {
     if (this.state.running) this.refuse(`Stop ${this.activity} before switching networks.`);
-    let connected: Chain | null = null;
+    let connected: SubtensorChain | null = null;
     let detail = `the devnet at ${settings.kind === 'devnet' ? settings.url : ''}`;
     if (settings.kind === 'subtensor') {
       this.say(`Connecting to ${settings.endpoint}…`);
@@ -79,7 +87,7 @@ export abstract class NetworkWalletSession<S extends NetworkWalletStatus> extend
       this.refuse('The devnet finds every bucket by its hotkey: a bucket commitment is published on a subtensor network. Choose one and Connect first.');
     }
     const { hotkey } = this.ready();
-    if (this.state.uid === null) this.refuse(`${hotkey} is not registered on netuid ${network.netuid}; only a registered hotkey can commit (\`btcli subnets register --netuid ${network.netuid}\`).`);
+    if (this.state.uid === null) this.refuse(`${hotkey} is not registered on netuid ${network.netuid}; only a registered hotkey can commit: press Register first.`);
     const read = network.storage.read;
     if (read === undefined) this.refuse("Enter the read key id and read secret of a read-only token for the bucket, then Connect again: the commitment publishes them so that other peers can read your bucket.");
     const { bucketReadCredentials, publishBucketCommitment } = await import('../../net/bucket-commitment.ts');
@@ -109,8 +117,71 @@ export abstract class NetworkWalletSession<S extends NetworkWalletStatus> extend
     return this.network.kind === 'devnet' ? null : `The development key ${uri} is public and exists only on the devnet; connect a wallet extension for a real network.`;
   }
 
-  protected override registrationRefusal(): string | null {
-    if (this.network.kind === 'devnet') return null;
-    return `On a subtensor network, register the hotkey with \`btcli subnets register --netuid ${this.network.netuid}\` (a burned registration paid by your coldkey), then pick it here again.`;
+  /**
+   * Who pays the next registration on a subtensor network: `address`, an account of the connected
+   * wallet, or null for the hotkey itself. The payer signs `burnedRegister` and becomes the hotkey's
+   * coldkey, so a volunteer can keep funds on a coldkey and register a hotkey that holds none.
+   */
+  choosePayer(address: string | null): void {
+    if (address !== null && !this.state.accounts.some((a) => a.address === address)) this.refuse(`${address} is not an account of the connected wallet; only one of its accounts can pay.`);
+    this.state.payer = address;
+    this.changed();
+  }
+
+  /** The payer of `hotkey`'s registration: the chosen account, else the hotkey itself. */
+  private payerOf(hotkey: string): string {
+    return this.state.payer ?? hotkey;
+  }
+
+  /**
+   * On subtensor: the cost and the payer's balance are read first and shown (a payer that cannot
+   * afford it is refused before the wallet asks anything), then `burnedRegister(netuid, hotkey)` is
+   * signed in the wallet by the payer. A refusal of the runtime comes back in plain words with its
+   * name. On the devnet: the devnet's registration, unchanged.
+   */
+  protected override async registerHotkey(signer: Signer, hotkey: string): Promise<number> {
+    const network = this.network;
+    const chain = this.subtensor;
+    if (network.kind === 'devnet') return super.registerHotkey(signer, hotkey);
+    if (chain === null) this.refuse(`Connect to ${network.endpoint} first.`);
+    const { netuid } = network;
+    const payer = this.payerOf(hotkey);
+    const [costRao, balanceRao] = await this.attempt(() => Promise.all([chain.registrationCost(netuid), chain.freeBalance(payer)]));
+    const quote: RegistrationQuote = { netuid, hotkey, payer, costRao, balanceRao };
+    const shortfall = registrationShortfall(quote);
+    if (shortfall !== null) this.refuse(shortfall);
+    this.say(registrationConfirmText(quote));
+    let registered: Awaited<ReturnType<SubtensorChain['burnedRegister']>>;
+    try {
+      registered = await chain.burnedRegister(payer, netuid, hotkey);
+    } catch (error) {
+      const failure = explainRegistrationFailure(error, quote);
+      // Registered meanwhile (another tab, btcli): read its uid, so the page shows it.
+      if (failure.runtimeError === 'HotKeyAlreadyRegisteredInSubNet') await this.lookUp(hotkey).catch(() => '');
+      this.say(failure.message);
+      throw failure;
+    }
+    this.state.uid = registered.uid;
+    await this.lookUp(hotkey);
+    this.say(registeredText(quote, registered));
+    return registered.uid;
+  }
+
+  /** On subtensor, what registering costs now and who pays (a cost that cannot be read is said, and the selection stands). */
+  protected override async registrationOffer(hotkey: string): Promise<string> {
+    const network = this.network;
+    const chain = this.subtensor;
+    if (network.kind === 'devnet' || chain === null) return '';
+    try {
+      return ` ${registrationCostNote({ hotkey, payer: this.payerOf(hotkey), costRao: await chain.registrationCost(network.netuid) })}`;
+    } catch (error) {
+      return ` (What registering costs could not be read: ${error instanceof Error ? error.message : String(error)})`;
+    }
+  }
+
+  /** Another wallet: its hotkey and its payer are chosen anew. */
+  protected override forgetHotkey(): void {
+    super.forgetHotkey();
+    this.state.payer = null;
   }
 }

@@ -106,7 +106,7 @@ export class ContributeSession extends NetworkWalletSession<ContributeStatus> {
         return;
       case 'miner-uploaded':
         this.state.uploadedWindows = [...this.state.uploadedWindows, event.window];
-        this.say(`Window ${event.window}: submission stored by the devnet.`);
+        this.say(`Window ${event.window}: submission stored ${this.state.network.kind === 'devnet' ? 'by the devnet' : 'in your bucket'}.`);
         return;
       case 'peer-persisted':
         this.state.persisted = [...this.state.persisted, { window: event.window, errorFeedbackDigest: event.errorFeedbackDigest }];
@@ -125,6 +125,7 @@ export class ContributeSession extends NetworkWalletSession<ContributeStatus> {
         this.state.running = false;
         this.say(event.message);
         return;
+      case 'peer-clock':
       case 'peer-synced':
       case 'peer-missed':
       case 'peer-upload-retry':

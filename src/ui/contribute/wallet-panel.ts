@@ -3,15 +3,16 @@
  * use the devnet development key, pick the hotkey, register it, choose the engine, Start/Stop, and
  * the session's latest message. Each view lays the returned elements out and adds its own panels.
  */
+import { shortAddress } from '../../net/registration.ts';
 import type { TrainerBackend } from '../../workers/trainer-api.ts';
 import { h } from '../dom.ts';
+import type { NetworkWalletStatus } from './network-session.ts';
 import type { WalletSession, WalletStatus } from './wallet-session.ts';
 
 export const BACKENDS: readonly (TrainerBackend | 'auto')[] = ['auto', 'webgpu', 'wasm'];
 
-export function shortKey(address: string): string {
-  return address.length > 14 ? `${address.slice(0, 6)}…${address.slice(-6)}` : address;
-}
+/** An address shortened for tables and pickers. */
+export const shortKey = shortAddress;
 
 /** Runs a button's action; failures are already the session's status message. */
 export function onClick(button: HTMLButtonElement, action: () => Promise<unknown>): void {
@@ -96,4 +97,47 @@ export function walletControls<S extends WalletStatus>(session: ControlledSessio
     message.textContent = s.message;
   };
   return { connect, devKey, accounts, register, registration, backend, start, stop, message, render };
+}
+
+/** A session whose registrations on a subtensor network are paid by a chosen account of the wallet. */
+export interface PayerSession {
+  choosePayer(address: string | null): void;
+}
+
+export interface PayWithControl {
+  /** The labelled select; hidden unless a subtensor network is in use (the devnet's registration costs nothing). */
+  readonly element: HTMLLabelElement;
+  readonly select: HTMLSelectElement;
+  render(s: NetworkWalletStatus): void;
+}
+
+/**
+ * "Pay with", beside Register on a subtensor network: which account of the connected wallet signs
+ * `burnedRegister` and pays its cost (and becomes the hotkey's coldkey); by default the hotkey itself.
+ */
+export function payWithControl(session: PayerSession): PayWithControl {
+  const select = h('select', { 'data-role': 'payer', title: 'The account that signs the registration and pays its cost; it becomes the owner (coldkey) of the hotkey.' });
+  const element = h('label', { 'data-role': 'pay-with', hidden: true }, 'Pay with ', select);
+  select.addEventListener('change', () => {
+    try {
+      session.choosePayer(select.value === '' ? null : select.value);
+    } catch {
+      // Refused (not an account of the wallet): the session's message says why.
+    }
+  });
+  let shown = '';
+  const render = (s: NetworkWalletStatus): void => {
+    element.hidden = s.network.kind !== 'subtensor' || s.walletSource !== 'extension';
+    const key = `${s.hotkey ?? ''}|${s.accounts.map((a) => a.address).join(',')}`;
+    if (key !== shown) {
+      shown = key;
+      select.replaceChildren(
+        h('option', { value: '' }, s.hotkey === null ? 'the hotkey itself' : `the hotkey itself (${shortKey(s.hotkey)})`),
+        ...s.accounts.filter((a) => a.address !== s.hotkey).map((a) => h('option', { value: a.address }, `${a.name ?? 'account'} ${shortKey(a.address)}`)),
+      );
+    }
+    select.value = s.payer === null || s.payer === s.hotkey ? '' : s.payer;
+    select.disabled = s.hotkey === null || s.uid !== null || s.running;
+  };
+  return { element, select, render };
 }

@@ -3,8 +3,9 @@
  * development key through `KeyringSigner`), the chosen hotkey and its registration, the message log
  * the page shows, and starting a loop in a worker that asks the page for every signature. Both the
  * Validate and the Contribute session are one. What differs by network or role (which chain and
- * netuid a hotkey is read on, whether the page may register or use a development key, a hotkey
- * that must not run) are the protected hooks a session overrides; the defaults are the devnet's.
+ * netuid a hotkey is read on, how the page registers a hotkey and what that costs, whether it may use
+ * a development key, a hotkey that must not run) are the protected hooks a session overrides; the
+ * defaults are the devnet's.
  */
 import type { RunConfig } from '../../core/config.ts';
 import { DevnetChain } from '../../net/devnet-client.ts';
@@ -83,7 +84,7 @@ export abstract class WalletSession<S extends WalletStatus> {
     return wallet.accounts[0]!.address;
   }
 
-  /** Chooses the hotkey and looks up its registration on the devnet. */
+  /** Chooses the hotkey and looks up its registration (with what registering it would cost, where that costs something). */
   async selectAccount(address: string): Promise<number | null> {
     if (!this.state.accounts.some((a) => a.address === address)) throw new ContributeStepError(`${address} is not an account of the connected wallet; connect the wallet that holds it.`);
     this.state.hotkey = address;
@@ -95,20 +96,29 @@ export abstract class WalletSession<S extends WalletStatus> {
       this.say(problem);
       return uid;
     }
-    this.say((uid === null ? `${address} is not registered on netuid ${this.netuid()}: press Register.` : `${address} is uid ${uid} on netuid ${this.netuid()}.`) + detail);
+    const registration = uid === null ? `${address} is not registered on netuid ${this.netuid()}: press Register.${await this.registrationOffer(address)}` : `${address} is uid ${uid} on netuid ${this.netuid()}.`;
+    this.say(registration + detail);
     return uid;
   }
 
-  /** Registers the selected hotkey on the devnet (signed by the wallet). */
+  /** Registers the selected hotkey on the network in use (signed by the wallet). */
   async register(): Promise<number> {
     const { signer, hotkey } = this.ready();
-    const refusal = this.registrationRefusal();
-    if (refusal !== null) this.refuse(refusal);
+    return this.registerHotkey(signer, hotkey);
+  }
+
+  /** Registers `hotkey` on the devnet, signed by the wallet; a session on another network overrides it. */
+  protected async registerHotkey(signer: Signer, hotkey: string): Promise<number> {
     const { uid } = await this.attempt(() => new DevnetChain(this.state.devnetUrl, signer).register(hotkey, this.config.netuid));
     this.state.uid = uid;
     await this.lookUp(hotkey);
     this.say(`Registered: ${hotkey} is uid ${uid} on netuid ${this.config.netuid}.`);
     return uid;
+  }
+
+  /** A sentence after "press Register" for an unregistered `hotkey` (its cost, where registering costs something); '' for none. */
+  protected registrationOffer(_hotkey: string): Promise<string> {
+    return Promise.resolve('');
   }
 
   /**
@@ -124,11 +134,6 @@ export abstract class WalletSession<S extends WalletStatus> {
 
   /** Why `uri` cannot be used here (null: it can). */
   protected developmentKeyRefusal(_uri: string): string | null {
-    return null;
-  }
-
-  /** Why the page cannot register the hotkey here (null: it registers on the devnet). */
-  protected registrationRefusal(): string | null {
     return null;
   }
 
@@ -161,7 +166,7 @@ export abstract class WalletSession<S extends WalletStatus> {
 
   /**
    * The wallet as the signer of a transaction the page itself sends on a real network (the bucket
-   * commitment): the extension signs the payload it shows the user. A development key cannot.
+   * commitment, a registration): the extension signs the payload it shows the user. A development key cannot.
    */
   protected async extrinsicAuthority(address: string): Promise<ExtrinsicAuthority> {
     return { kind: 'injected', address, signer: await this.extensionSigner(address) };

@@ -8,7 +8,7 @@ import type { RunConfig } from '../../core/config.ts';
 import type { CapabilityGate } from '../capability.ts';
 import { networkPanel } from '../contribute/network-form.ts';
 import { ContributeSession, DEV_ACCOUNT_URI, type ContributeStatus } from '../contribute/session.ts';
-import { onClick, shortKey, walletControls } from '../contribute/wallet-panel.ts';
+import { onClick, payWithControl, shortKey, walletControls } from '../contribute/wallet-panel.ts';
 import { mountDashboard, type MountedDashboard } from '../dashboard/dashboard.ts';
 import { DashboardStore, type DashboardModel } from '../dashboard/model.ts';
 import { formatBytes, formatPercent, h, table } from '../dom.ts';
@@ -43,12 +43,14 @@ export function createContributeView(config: RunConfig, onRender: (model: Dashbo
     developmentUri: DEV_ACCOUNT_URI, role: 'mines', startLabel: 'Start contributing',
   });
   const { connect, devKey, accounts, register, registration, backend, start, stop, message } = controls;
+  const payWith = payWithControl(session);
   const scores = h('div', { 'data-role': 'chain-scores' });
   const forget = h('button', { type: 'button', 'data-action': 'forget-saved', disabled: true }, 'Forget saved state');
   onClick(forget, () => session.forgetSavedState());
 
   const render = (s: ContributeStatus): void => {
     controls.render(s);
+    payWith.render(s);
     forget.disabled = s.saved === null || s.hotkey === null || s.running;
     forget.title = s.saved === null ? 'This browser holds no saved state for this hotkey.' : 'Delete θ, error feedback and optimiser state saved in this browser; the next Start syncs from the network.';
     const rows = s.chainScores?.rows ?? [];
@@ -72,10 +74,10 @@ export function createContributeView(config: RunConfig, onRender: (model: Dashbo
       'div',
       { class: 'panel' },
       h('h3', {}, 'Wallet'),
-      h('p', {}, 'Connect a Polkadot-family wallet extension (Bittensor Wallet, polkadot{.js}, Talisman, SubWallet), or use the devnet development key. Signing happens inside your wallet.'),
+      h('p', {}, 'Connect a Polkadot-family wallet extension (Bittensor Wallet, polkadot{.js}, Talisman, SubWallet), or use the devnet development key. Signing happens inside your wallet. On a subtensor network, Register burns the subnet\'s registration cost from the account under "Pay with" (the hotkey itself unless you pick another), which becomes the hotkey\'s coldkey.'),
       h('p', { class: 'notice' }, 'This page never asks for a seed phrase or a private key. Anyone who does is not us.'),
       h('p', {}, connect, ' ', devKey),
-      h('p', {}, accounts, ' ', register),
+      h('p', {}, accounts, ' ', register, ' ', payWith.element),
       registration,
     ),
     h('div', { class: 'panel' }, h('h3', {}, 'Mine'), h('p', {}, h('label', {}, 'Engine ', backend), ' ', start, ' ', stop, ' ', forget), message, scores),

@@ -15,7 +15,7 @@ import { formatNumber, h, table } from '../dom.ts';
 import { parseReplayFile, ScoringReplay } from '../replay.ts';
 import { ValidateSession, VALIDATOR_DEV_ACCOUNT_URI, type ValidateStatus } from '../validate/session.ts';
 import { networkPanel } from '../contribute/network-form.ts';
-import { walletControls } from '../contribute/wallet-panel.ts';
+import { payWithControl, walletControls } from '../contribute/wallet-panel.ts';
 
 export interface ValidateView {
   readonly element: HTMLElement;
@@ -45,8 +45,11 @@ function livePanel(config: RunConfig, session: ValidateSession, liveStore: Dashb
   const dashboardSlot = h('div');
   let dashboard: MountedDashboard | null = null;
 
+  // An operator registers the validator's hotkey paid by the subnet owner's coldkey, which makes it one of the run's validators.
+  const payWith = payWithControl(session);
   const render = (s: ValidateStatus): void => {
     controls.render(s);
+    payWith.render(s);
     // The dashboard appears with the first run, so an idle tab shows one scores panel (the replay's).
     if (dashboard === null && (s.running || s.windows.length > 0)) {
       dashboard = mountDashboard(liveStore, { traffic: false }, onRender);
@@ -80,7 +83,7 @@ function livePanel(config: RunConfig, session: ValidateSession, liveStore: Dashb
     h('p', { class: 'muted' }, "On a subtensor network this tab scores every window and publishes aggregates, checkpoints and peer lists to your bucket (publish the bucket commitment for this hotkey first), and sets weights through your wallet, which asks you to sign each weight transaction."),
     h('p', { class: 'notice' }, 'This page never asks for a seed phrase or a private key. Anyone who does is not us.'),
     h('p', {}, connect, ' ', devKey),
-    h('p', {}, accounts, ' ', register),
+    h('p', {}, accounts, ' ', register, ' ', payWith.element),
     registration,
     h('p', {}, h('label', {}, 'Engine ', backend), ' ', start, ' ', stop),
     message,
