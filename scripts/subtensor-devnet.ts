@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   writeFileSync(configPath, JSON.stringify(config, null, 2));
   const miners = await NodeMiners.start({
     chain: dev.chain, config, signer: dev.keys, tokens: loadAllTokens().tokens,
-    hotkeys: subnet.miners.map((m) => m.hotkey), uids: subnet.miners.map((m) => m.uid), validatorHotkey: subnet.validator.hotkey,
+    hotkeys: subnet.miners.map((m) => m.hotkey), uids: subnet.miners.map((m) => m.uid),
     storageOf: (hotkey) => new HotkeyBucketStorage({
       endpoint: s3.endpoint, ownHotkey: hotkey, ownBucket: bucketName(hotkeys.indexOf(hotkey)), writeCredentials: S3_WRITE,
       commitments: () => dev.chain.commitments(subnet.netuid),

@@ -37,7 +37,7 @@ import type { NetworkForm } from '../net/network-settings.ts';
 import { NetworkFlagError, SUBTENSOR_NETWORK_OPTIONS, subtensorSettingsFromFlags, type SubtensorSettings } from './network-flags.ts';
 import { registrationIn } from '../net/metagraph.ts';
 import { VALIDATOR_DEV_ACCOUNT_URI, type ValidateStatus } from '../ui/validate/session.ts';
-import type { TrainerBackend } from '../workers/trainer-api.ts';
+import type { TrainerBackend } from '../model/engine.ts';
 import { loadAllTokens } from './data-files.ts';
 import { buildApp, launchChromium } from './headless-app.ts';
 import { hotkeyOfUri, installCliWallet } from './evaluate-wallet.ts';
@@ -304,6 +304,8 @@ async function evaluate(
         subnetOwners: [{ netuid: config.netuid, hotkey: owner, uid: config.scoring.burnUid }],
         // Early reads of uploads are gated by the run's windows, as on `npm start`'s devnet (issue #14).
         runNetuid: config.netuid, window: config.window,
+        // The page's validator is the run's: the in-process miners follow its peer lists and aggregates.
+        runValidators: [await hotkeyOfUri(VALIDATOR_DEV_ACCOUNT_URI)],
       });
       url = devnet.url;
     }
@@ -338,7 +340,7 @@ async function evaluate(
     let firstWindow = 0;
     if (minerUris.length > 0) {
       miners = await DevnetMiners.start({
-        devnetUrl: url, config, uris: minerUris, tokens: loadAllTokens().tokens, validatorHotkey: started.hotkey!,
+        devnetUrl: url, config, uris: minerUris, tokens: loadAllTokens().tokens,
         onEvent: (event) => {
           if (event.kind === 'miner-error') console.log(`evaluate: miner uid ${event.uid}, window ${event.window}, ${event.stage}: ${event.message}`);
         },

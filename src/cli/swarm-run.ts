@@ -29,7 +29,7 @@ import type { WindowEvent } from '../peer/events.ts';
 import { MemoryPersistence, Validator, type ValidatorWindowReport } from '../peer/validator.ts';
 import { runValidatorSchedule } from '../peer/validator-schedule.ts';
 import type { PeerEvent, PeerStartOptions } from '../workers/peer-api.ts';
-import type { TrainerBackend } from '../workers/trainer-api.ts';
+import type { TrainerBackend } from '../model/engine.ts';
 import { ensureShards, loadAllTokens } from './data-files.ts';
 import { buildApp, launchChromium } from './headless-app.ts';
 import { buildSwarmReport, renderSwarmHtml, type BaselineObservation, type SwarmPeer, type SwarmReport, type TimedPeerEvent, type ValidatorWindowSummary } from './swarm-report.ts';

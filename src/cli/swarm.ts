@@ -17,7 +17,7 @@
  * test/unit/simulation.test.ts) is where every class is shown to separate.
  */
 import { parseArgs } from 'node:util';
-import type { TrainerBackend } from '../workers/trainer-api.ts';
+import type { TrainerBackend } from '../model/engine.ts';
 import { textSummary } from './swarm-report.ts';
 import { runSwarm } from './swarm-run.ts';
 import { parseAdversarySpec, SwarmArgumentError } from './swarm-spec.ts';

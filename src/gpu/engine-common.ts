@@ -9,7 +9,7 @@ import { innerLearningRate } from '../core/inner-lr.ts';
 import { validateRunConfig } from '../core/run-config.ts';
 import { buildEvaluationGraph, buildTrainingGraph, INPUT_IDS, TARGETS } from '../model/llama.ts';
 import { parameterCount } from '../model/params.ts';
-import { TrainerInputError, type InnerOptimizerState, type TokenBatch } from '../workers/trainer-api.ts';
+import { TrainerInputError, type InnerOptimizerState, type TokenBatch } from '../model/engine.ts';
 
 /** The onnxruntime-web module: `onnxruntime-web/webgpu` in the browser, `onnxruntime-web` in Node. */
 export type Ort = typeof OrtModule;

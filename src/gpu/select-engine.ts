@@ -5,7 +5,7 @@
  * WebGPU adapter (SwiftShader) is ≈50× slower than wasm on the same CPU (browser-testing.md §2).
  */
 import type { RunConfig } from '../core/config.ts';
-import type { TrainerBackend, TrainerInfo, WorkerInitOptions } from '../workers/trainer-api.ts';
+import type { InitOptions, TrainerBackend, TrainerInfo } from '../model/engine.ts';
 import { acquireGpuDevice } from './device.ts';
 import type { Ort } from './engine-common.ts';
 import { WebGPUUnavailableError } from './errors.ts';
@@ -13,6 +13,13 @@ import { WasmTrainerEngine } from './wasm-engine.ts';
 import { WebGpuTrainerEngine } from './webgpu-engine.ts';
 
 export type AnyEngine = WasmTrainerEngine | WebGpuTrainerEngine;
+
+/** How `createTrainerEngine` builds an engine: the engine's own init options, and the choice of backend. */
+export interface EngineCreateOptions extends InitOptions {
+  readonly capturePlacement?: boolean;
+  /** Inner steps of the calibration that decides 'auto' (default 2). */
+  readonly calibrationSteps?: number;
+}
 
 async function tryDevice(): Promise<{ device?: GPUDevice; reason?: string }> {
   try {
@@ -30,7 +37,7 @@ export async function createTrainerEngine(
   ort: Ort,
   config: RunConfig,
   params: Float32Array | undefined,
-  options: WorkerInitOptions = {},
+  options: EngineCreateOptions = {},
 ): Promise<{ engine: AnyEngine; info: TrainerInfo }> {
   const wanted = options.backend ?? 'auto';
   const init = options.optimizerState === undefined ? {} : { optimizerState: options.optimizerState };

@@ -11,18 +11,7 @@ import type { RunConfig } from '../core/config.ts';
 import { globalGradNorm } from '../core/grad-norm.ts';
 import { gradName, LOSS } from '../model/llama.ts';
 import { initParameters, type ParamSpec } from '../model/params.ts';
-import {
-  NonFiniteLossError,
-  TrainerNotReadyError,
-  type CompressedPseudoGradient,
-  type InitOptions,
-  type InnerOptimizerState,
-  type InnerResult,
-  type TokenBatch,
-  type TrainerEngine,
-  type TrainerInfo,
-  type TrainerProgress,
-} from '../workers/trainer-api.ts';
+import { NonFiniteLossError, TrainerNotReadyError, type CompressedPseudoGradient, type InitOptions, type InnerOptimizerState, type InnerResult, type TokenBatch, type TrainerEngine, type TrainerInfo, type TrainerProgress } from '../model/engine.ts';
 import { baseSessionOptions, prepareEngineInit, calibrationBatch, innerStepScalars, timeTokensPerSecond, scalarOf, settle, tokenFeeds, validateBatches, validateUpdate, type Ort } from './engine-common.ts';
 
 interface WasmState {
@@ -200,6 +189,11 @@ export class WasmTrainerEngine implements TrainerEngine {
       const s = this.ready('exportOptimizerState');
       return { schedulerSteps: s.schedulerSteps, expAvg: s.expAvg.slice(), expAvgSq: s.expAvgSq.slice() };
     });
+  }
+
+  /** The wasm EP has no device to lose. */
+  lossReason(): Promise<string | undefined> {
+    return Promise.resolve(undefined);
   }
 
   async dispose(): Promise<void> {

@@ -20,18 +20,7 @@ import { accumulateErrorFeedback, compressErrorFeedback } from '../core/compress
 import type { RunConfig } from '../core/config.ts';
 import { gradName, LOSS } from '../model/llama.ts';
 import { initParameters, type ParamSpec } from '../model/params.ts';
-import {
-  NonFiniteLossError,
-  TrainerNotReadyError,
-  type CompressedPseudoGradient,
-  type InitOptions,
-  type InnerOptimizerState,
-  type InnerResult,
-  type TokenBatch,
-  type TrainerEngine,
-  type TrainerInfo,
-  type TrainerProgress,
-} from '../workers/trainer-api.ts';
+import { NonFiniteLossError, TrainerNotReadyError, type CompressedPseudoGradient, type InitOptions, type InnerOptimizerState, type InnerResult, type TokenBatch, type TrainerEngine, type TrainerInfo, type TrainerProgress } from '../model/engine.ts';
 import { ADAMW_UNIFORM_BYTES, AdamWKernel } from './adamw.ts';
 import { BufferPool } from './buffers.ts';
 import { GpuCompressor } from './compress.ts';
@@ -42,6 +31,9 @@ import { GradNormKernel, type GradNormPlan } from './grad-norm.ts';
 import { GpuOuterStep } from './outer-step.ts';
 import { GpuSignOuterStep } from './outer-step-sign.ts';
 import { captureOrtLog, type PlacementReport, parsePlacementLog } from './placement.ts';
+
+/** How long a failed call waits for `device.lost` to settle before it is judged a plain error. */
+const DEVICE_LOST_SETTLE_MS = 200;
 
 /** The GPU buffers of one parameter tensor. */
 interface TensorState {
@@ -123,6 +115,17 @@ export class WebGpuTrainerEngine implements TrainerEngine {
 
   /** Why the device was lost, or undefined while it works: callers tell a lost device from other errors with it. */
   get deviceLostReason(): string | undefined {
+    return this.lostReason;
+  }
+
+  /**
+   * A destroyed device can fail the call in flight with some other error before `device.lost`
+   * settles, so that promise is given `DEVICE_LOST_SETTLE_MS` to settle before `error` is judged a
+   * plain error.
+   */
+  async lossReason(error: unknown): Promise<string | undefined> {
+    if (error instanceof DeviceLostError) return error.reason;
+    await Promise.race([this.device.lost, new Promise((resolve) => setTimeout(resolve, DEVICE_LOST_SETTLE_MS))]);
     return this.lostReason;
   }
   /** Bytes copied GPU → CPU since init (diagnostics: the compression test asserts only packed bytes come back). */

@@ -9,40 +9,7 @@
  * One record per (run, hotkey): two tabs of different hotkeys never share a state, and a new run id
  * never resumes an old one. Works in a page and in a Worker (both have `indexedDB`).
  */
-import type { InnerOptimizerState } from '../workers/trainer-api.ts';
-
-/**
- * The snapshot layout version. 1: θ, e, window. 2: adds the inner optimiser state; a version-1
- * record cannot resume the same trajectory (its optimiser state is unknown), so it is refused.
- */
-export const SNAPSHOT_VERSION = 2;
-
-/** What is saved after a finished window. */
-export interface PeerSnapshot {
-  readonly version: typeof SNAPSHOT_VERSION;
-  readonly runId: string;
-  readonly hotkey: string;
-  /** The last window whose outer step is included in `params`. */
-  readonly window: number;
-  readonly params: Float32Array;
-  readonly errorFeedback: Float32Array;
-  /** The inner AdamW state after `window`'s inner steps (the outer step does not touch it). */
-  readonly optimizer: InnerOptimizerState;
-  readonly savedAtMs: number;
-}
-
-/** IndexedDB is missing, blocked (private mode, quota) or returned a record of another layout. */
-export class PersistenceError extends Error {
-  override readonly name: string = 'PersistenceError';
-}
-
-/** The saved record was written by an older layout of this app (see `SNAPSHOT_VERSION`). */
-export class SnapshotVersionError extends PersistenceError {
-  override readonly name = 'SnapshotVersionError';
-  constructor(readonly found: number) {
-    super(`This browser's saved peer state has layout version ${found}, this app writes version ${SNAPSHOT_VERSION} (it now also keeps the inner optimiser state); it cannot resume the same trajectory, so the peer syncs from the network instead and overwrites it after its next window.`);
-  }
-}
+import { PersistenceError, SNAPSHOT_VERSION, SnapshotVersionError, type PeerPersistence, type PeerSnapshot } from './snapshots.ts';
 
 /** Where the snapshots live: database, its schema version, object store, and a record's key. Exported for tests that plant records. */
 export const PEER_SNAPSHOT_STORE = {
@@ -98,7 +65,7 @@ function openDatabase(name: string, store: string): Promise<IDBDatabase> {
   return requestResult(request, 'open');
 }
 
-export class BrowserPeerPersistence {
+export class BrowserPeerPersistence implements PeerPersistence {
   private db: Promise<IDBDatabase> | null = null;
 
   private open(): Promise<IDBDatabase> {

@@ -32,7 +32,7 @@
  */
 import type { RunConfig } from '../core/config.ts';
 import { assignPool, batchesForPool, batchTokens, minerPool, sequenceCount } from '../core/data/assignment.ts';
-import type { TokenBatch, TrainerEngine } from '../workers/trainer-api.ts';
+import type { TokenBatch, TrainerEngine } from '../model/engine.ts';
 
 /** Seed of the shared evaluation set unless a caller picks another (any fixed uint32 will do). */
 export const EVALUATION_SEED = 0xe7a15eed;

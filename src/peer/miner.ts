@@ -27,7 +27,7 @@ import type { EncodedTensor } from '../core/compress/codec.ts';
 import { encodeSubmission } from '../core/wire/index.ts';
 import { signSubmission } from '../net/submission.ts';
 import type { ObjectInfo, Signer, Storage, TimeGate } from '../net/types.ts';
-import type { TrainerEngine } from '../workers/trainer-api.ts';
+import type { TrainerEngine } from '../model/engine.ts';
 import type { Behaviour } from './behaviours.ts';
 import type { MinerEvent, WindowEventListener } from './events.ts';
 import { debugKey, debugSlices, encodeJson, fetchSubmission, gatherPlanAt, gatherSubmissions, gradientKey, publishedAggregates, readAggregateIfWellFormed, signatureKey } from './gather.ts';

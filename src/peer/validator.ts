@@ -58,7 +58,7 @@ import { registrationIn, type Registration } from '../net/metagraph.ts';
 import type { BlockHeader, Chain, Metagraph, Signer, Storage, TimeGate } from '../net/types.ts';
 import { MAX_PENDING_REVEALS, parseWeightCommit, revealTiming, serializeWeightCommit, type SerializedWeightCommit, type WeightCommit } from '../net/weight-commits.ts';
 import type { PublicationKind } from '../core/wire/index.ts';
-import { TrainerInputError, type TokenBatch, type TrainerEngine } from '../workers/trainer-api.ts';
+import { TrainerInputError, type TokenBatch, type TrainerEngine } from '../model/engine.ts';
 import type { SubmissionRejection, ValidatorEvent, WindowEventListener } from './events.ts';
 import {
   AggregateFormatError, aggregateKey, checkpointKey, debugSlices, encodeJson, fetchSubmission, gatherPlanAt, gatherSubmissions, gradientKey, peerListKey, publishedAggregates, readAggregate, readCheckpoint, readDebugSlices, scoresKey,

@@ -6,7 +6,7 @@
 import type { WindowScoringResult } from '../core/scoring/index.ts';
 import type { BehaviourName } from '../peer/behaviours.ts';
 import type { WindowEvent } from '../peer/events.ts';
-import type { TrainerBackend } from './trainer-api.ts';
+import type { TrainerBackend } from '../model/engine.ts';
 
 export interface DemoNetworkOptions {
   /** One behaviour per virtual miner (uids 2, 3, …). A copier copies the first honest peer. */

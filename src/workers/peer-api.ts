@@ -4,11 +4,10 @@
  * signature through `signRaw`, so keys never enter the worker (chain.md §5).
  */
 import type { RunConfig } from '../core/config.ts';
-import type { WindowScoresDocument } from '../core/scoring/index.ts';
 import type { BehaviourName } from '../peer/behaviours.ts';
 import type { PageSignRaw } from './page-signer.ts';
-import type { WindowEvent } from '../peer/events.ts';
-import type { TrainerBackend } from './trainer-api.ts';
+import type { PeerEvent } from '../peer/events.ts';
+import type { TrainerBackend } from '../model/engine.ts';
 
 /** A subtensor endpoint + netuid and the peer's own S3 bucket with its write credentials (held in memory only). */
 export interface RealNetworkOptions {
@@ -38,40 +37,7 @@ export interface PeerStartOptions {
   readonly runConfig?: RunConfig;
 }
 
-/** One chain-weight row: the share of incentive each uid receives (devnet: from the validators' set weights). */
-export interface ChainScoreRow {
-  readonly uid: number;
-  readonly hotkey: string;
-  readonly incentive: number;
-  readonly lastUpdate: number;
-}
-
-/** Loop events beyond the per-window `WindowEvent`s, each with the message the page shows. */
-type PeerLoopEvent =
-  | { readonly kind: 'peer-engine'; readonly backend: TrainerBackend; readonly reason: string; readonly parameterCount: number }
-  /** The chain's block time as read at start (it paces the loop), with the run's window and put window on it. */
-  | { readonly kind: 'peer-clock'; readonly blockTimeMs: number; readonly message: string }
-  | { readonly kind: 'peer-synced'; readonly source: 'init' | 'checkpoint' | 'snapshot'; readonly window: number | null; readonly replayed: readonly number[]; readonly message: string }
-  | { readonly kind: 'peer-resumed'; readonly window: number; readonly errorFeedbackDigest: string; readonly message: string }
-  | { readonly kind: 'peer-inner-step'; readonly window: number; readonly step: number; readonly of: number; readonly loss: number }
-  /** The loop starts the upload (the put window is open) or the gather (it has closed): phase timing for the swarm report. */
-  | { readonly kind: 'peer-stage-start'; readonly window: number; readonly stage: 'upload' | 'gather' }
-  | { readonly kind: 'peer-upload-retry'; readonly window: number; readonly attempt: number; readonly message: string }
-  | { readonly kind: 'peer-catching-up'; readonly from: number; readonly to: number; readonly message: string }
-  | { readonly kind: 'peer-missed'; readonly from: number; readonly to: number; readonly replayed: readonly number[]; readonly message: string }
-  | { readonly kind: 'peer-window-failed'; readonly window: number; readonly message: string }
-  | { readonly kind: 'peer-device-lost'; readonly window: number; readonly message: string }
-  | { readonly kind: 'peer-recovered'; readonly backend: TrainerBackend; readonly window: number | null; readonly message: string }
-  | { readonly kind: 'peer-persisted'; readonly window: number; readonly errorFeedbackDigest: string; readonly message: string }
-  | { readonly kind: 'peer-persist-failed'; readonly window: number; readonly message: string }
-  | { readonly kind: 'peer-chain-scores'; readonly window: number; readonly block: number; readonly validatorHotkey: string; readonly rows: readonly ChainScoreRow[] }
-  | { readonly kind: 'peer-network'; readonly reachable: boolean; readonly message: string }
-  /** The lead validator's published scores of one window (`scores-{window}`), already checked. */
-  | { readonly kind: 'peer-window-scores'; readonly validatorHotkey: string; readonly document: WindowScoresDocument }
-  | { readonly kind: 'peer-scores-unreadable'; readonly window: number; readonly message: string }
-  | { readonly kind: 'peer-stopped'; readonly message: string };
-
-export type PeerEvent = WindowEvent | PeerLoopEvent;
+export type { ChainScoreRow, PeerEvent } from '../peer/events.ts';
 
 export type { PageSignRaw } from './page-signer.ts';
 

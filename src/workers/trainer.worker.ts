@@ -8,7 +8,8 @@ import * as ort from 'onnxruntime-web/webgpu';
 import { installOrtLogTap } from '../gpu/placement.ts';
 import { createTrainerEngine, type AnyEngine } from '../gpu/select-engine.ts';
 import { WebGpuTrainerEngine } from '../gpu/webgpu-engine.ts';
-import { TrainerNotReadyError, type TrainerWorkerApi } from './trainer-api.ts';
+import { TrainerNotReadyError } from '../model/engine.ts';
+import { type TrainerWorkerApi } from './trainer-api.ts';
 
 // Before ORT initialises: its wasm binds the console once, and the placement check reads that log.
 installOrtLogTap();
@@ -53,6 +54,8 @@ const api: TrainerWorkerApi = {
     const state = await current('exportOptimizerState').exportOptimizerState();
     return Comlink.transfer(state, [state.expAvg.buffer, state.expAvgSq.buffer]);
   },
+  // An Error's class does not survive the structured clone of a Comlink reply, so the worker judges its own engine's errors.
+  lossReason: () => Promise.resolve(engine instanceof WebGpuTrainerEngine ? engine.deviceLostReason : undefined),
   async dispose() {
     await engine?.dispose();
     engine = undefined;

@@ -9,7 +9,7 @@ import type { SubmissionRejection, WindowEvent } from '../peer/events.ts';
 import type { ValidatorWindowReport } from '../peer/validator.ts';
 import type { PageSignPayload, PageSignRaw } from './page-signer.ts';
 import type { RealNetworkOptions } from './peer-api.ts';
-import type { TrainerBackend } from './trainer-api.ts';
+import type { TrainerBackend } from '../model/engine.ts';
 import type { RunConfig } from '../core/config.ts';
 
 export interface ValidatorStartOptions {

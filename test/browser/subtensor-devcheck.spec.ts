@@ -86,7 +86,7 @@ test.describe(`developer check: a browser miner registers, commits and mines on 
     validator = new ValidatorProcess(command.args, command.env);
     const chain = dev.chain;
     bob = await NodeMiners.start({
-      chain, config, signer: dev.keys, tokens: loadAllTokens().tokens, hotkeys: [bobMiner.hotkey], uids: [bobMiner.uid], validatorHotkey: subnet.validator.hotkey,
+      chain, config, signer: dev.keys, tokens: loadAllTokens().tokens, hotkeys: [bobMiner.hotkey], uids: [bobMiner.uid],
       storageOf: (hotkey) => new HotkeyBucketStorage({
         endpoint: s3!.endpoint, ownHotkey: hotkey, ownBucket: bucketName(BOB_BUCKET), writeCredentials: S3_WRITE, commitments: () => chain.commitments(subnet.netuid),
       }),

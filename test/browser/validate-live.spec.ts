@@ -6,6 +6,7 @@ import { bittensorTestWallet, injectTestWallet } from '../extension/inject.ts';
 import { buildAppInto } from './private-build.ts';
 import { loadAllTokens } from '../../src/cli/data-files.ts';
 import { DevnetMiners } from '../../src/cli/devnet-miners.ts';
+import { hotkeyOfUri } from '../../src/cli/evaluate-wallet.ts';
 import { tinyRunConfig } from '../../src/core/run-config.ts';
 import { startDevnet, type RunningDevnet } from '../../src/devnet/server.ts';
 import { DevnetChain } from '../../src/net/devnet-client.ts';
@@ -31,7 +32,8 @@ let miners: DevnetMiners | undefined;
 test.beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'validate-live-'));
   const appDir = buildAppInto(join(dir, 'app'));
-  devnet = await startDevnet({ dir: join(dir, 'state'), appDir, blockTimeMs: config.window.blockTimeMs, maxAllowedValidators: 1, minValidatorStake: 1, faucet: true });
+  // The page's validator is the run's (the owner names it): the miners follow its peer lists and aggregates.
+  devnet = await startDevnet({ dir: join(dir, 'state'), appDir, blockTimeMs: config.window.blockTimeMs, maxAllowedValidators: 1, minValidatorStake: 1, faucet: true, runValidators: [await hotkeyOfUri(VALIDATOR_URI)] });
   // uid 0 and 2: the miners; uid 1: the subnet owner (the tiny preset's burn uid); the validator registers next, in the page.
   await DevnetMiners.register(devnet.url, config, ['//LiveMiner0']);
   await DevnetMiners.register(devnet.url, config, ['//LiveOwner']);
@@ -67,7 +69,7 @@ test('the in-browser validator scores Node miners, and sets weights only once it
   await expect.poll(async () => (await status(page)).engine?.backend, { timeout: 120_000 }).toBe('wasm');
 
   // The miners start on the validator's θ (the run's init) once it runs, so their outer steps track its own.
-  miners = await DevnetMiners.start({ devnetUrl: devnet.url, config, uris: ['//LiveMiner0', '//LiveMiner1'], tokens: loadAllTokens().tokens, validatorHotkey: hotkey });
+  miners = await DevnetMiners.start({ devnetUrl: devnet.url, config, uris: ['//LiveMiner0', '//LiveMiner1'], tokens: loadAllTokens().tokens });
   expect(miners.uids).toEqual([0, 2]);
 
   // ≥ 2 scored windows with finite stage-2 losses, and a weight window passed without a permit.

@@ -99,7 +99,6 @@ describe.skipIf(specPath === undefined)(`developer check: subtensor end to end o
     const miners = await NodeMiners.start({
       chain: dev.chain, config, signer: dev.keys, tokens,
       hotkeys: subnet.miners.map((m) => m.hotkey), uids: subnet.miners.map((m) => m.uid),
-      validatorHotkey: subnet.validator.hotkey,
       storageOf: (hotkey) => new HotkeyBucketStorage({
         endpoint: s3.endpoint, ownHotkey: hotkey, ownBucket: bucketName(1 + subnet.miners.findIndex((m) => m.hotkey === hotkey)), writeCredentials: S3_WRITE,
         commitments: () => dev.chain.commitments(subnet.netuid),

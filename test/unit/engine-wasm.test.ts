@@ -10,7 +10,7 @@ import { batchTokens, sequenceCount } from '../../src/core/data/assignment';
 import { Xoshiro128 } from '../../src/core/prng';
 import { tinyRunConfig } from '../../src/core/run-config';
 import { WasmTrainerEngine } from '../../src/gpu/wasm-engine';
-import { TrainerInputError, TrainerNotReadyError, type TokenBatch, type TrainerEvent } from '../../src/workers/trainer-api';
+import { TrainerInputError, TrainerNotReadyError, type TokenBatch, type TrainerEvent } from '../../src/model/engine.ts';
 
 beforeAll(() => {
   ort.env.wasm.numThreads = 1;

@@ -37,7 +37,7 @@ import type { WindowEvent } from '../../src/peer/events.ts';
 import { gradientKey, signatureKey } from '../../src/peer/gather.ts';
 import { Miner } from '../../src/peer/miner.ts';
 import { MemoryPersistence, Validator, type ValidatorWindowReport } from '../../src/peer/validator.ts';
-import type { TokenBatch } from '../../src/workers/trainer-api.ts';
+import type { TokenBatch } from '../../src/model/engine.ts';
 import { FIRST_MINER_UID, VALIDATOR_UID, type Simulation } from './sim-harness.ts';
 import { bucketName, readCredentials, S3_WRITE, UNKNOWN_READ, type RunningS3rver } from './s3rver.ts';
 

@@ -11,7 +11,7 @@ import { Xoshiro128 } from '../../src/core/prng';
 import { tinyRunConfig } from '../../src/core/run-config';
 import { WasmTrainerEngine } from '../../src/gpu/wasm-engine';
 import { parameterCount } from '../../src/model/params';
-import { TrainerInputError, type InnerOptimizerState, type TokenBatch } from '../../src/workers/trainer-api';
+import { TrainerInputError, type InnerOptimizerState, type TokenBatch } from '../../src/model/engine.ts';
 import { bitsOf } from './float-bits';
 
 const engines: WasmTrainerEngine[] = [];

@@ -15,7 +15,7 @@ import { gaussianArray } from '../../src/core/prng';
 import { WasmTrainerEngine } from '../../src/gpu/wasm-engine';
 import { parameterLayout } from '../../src/model/params';
 import { outerUpdate } from '../../src/peer/miner';
-import type { TokenBatch } from '../../src/workers/trainer-api';
+import type { TokenBatch } from '../../src/model/engine.ts';
 import { microRunConfig, randomBatches as randomTokenArrays } from '../browser/engine-helpers';
 import { bitsOf } from './float-bits';
 

@@ -11,7 +11,7 @@ import type { RunConfig } from '../../core/config.ts';
 import { parameterCount } from '../../model/params.ts';
 import { BrowserPeerPersistence } from '../../peer/browser-persistence.ts';
 import type { ChainScoreRow, PeerEvent, PeerStartOptions, PeerWorkerApi } from '../../workers/peer-api.ts';
-import type { TrainerBackend } from '../../workers/trainer-api.ts';
+import type { TrainerBackend } from '../../model/engine.ts';
 import type { DashboardStore } from '../dashboard/model.ts';
 import { DashboardFeed } from './feed.ts';
 import { initialNetworkStatus, NetworkWalletSession, type NetworkWalletStatus } from './network-session.ts';

@@ -4,7 +4,7 @@
  * the session's latest message. Each view lays the returned elements out and adds its own panels.
  */
 import { shortAddress } from '../../net/registration.ts';
-import type { TrainerBackend } from '../../workers/trainer-api.ts';
+import type { TrainerBackend } from '../../model/engine.ts';
 import { h } from '../dom.ts';
 import type { NetworkWalletStatus } from './network-session.ts';
 import type { WalletSession, WalletStatus } from './wallet-session.ts';

@@ -9,7 +9,7 @@ import * as Comlink from 'comlink';
 import type { SignerPayloadJSON } from '@polkadot/types/types';
 import type { RunConfig } from '../../core/config.ts';
 import type { ValidatorPageEvent, ValidatorStartOptions, ValidatorWindowSummary, ValidatorWorkerApi } from '../../workers/validator-api.ts';
-import type { TrainerBackend } from '../../workers/trainer-api.ts';
+import type { TrainerBackend } from '../../model/engine.ts';
 import type { NetworkSettings } from '../../net/network-settings.ts';
 import { initialNetworkStatus, NetworkWalletSession, type NetworkWalletStatus } from '../contribute/network-session.ts';
 import { registrationIn, type Registration } from '../../net/metagraph.ts';

@@ -12,7 +12,7 @@ import { onClick, payWithControl, shortKey, walletControls } from '../contribute
 import { mountDashboard, type MountedDashboard } from '../dashboard/dashboard.ts';
 import { DashboardStore, type DashboardModel } from '../dashboard/model.ts';
 import { formatBytes, formatPercent, h, table } from '../dom.ts';
-import type { TrainerBackend } from '../../workers/trainer-api.ts';
+import type { TrainerBackend } from '../../model/engine.ts';
 
 export interface ContributeView {
   readonly element: HTMLElement;
