@@ -1,6 +1,7 @@
 // ESLint flat config: typescript-eslint's type-checked rules over the whole project.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { layerConfigs } from './eslint.layers.js';
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'data/', 'test-results/', 'playwright-report/', '.devnet/', 'bench-results/'] },
@@ -19,19 +20,12 @@ export default tseslint.config(
       'no-undef': 'off',
     },
   },
+  // Every layer of src/ imports only the layers below it (eslint.layers.js).
+  ...layerConfigs(),
   {
     // src/core is the platform-free heart of the project: it must run in Node, workers and pages alike.
     files: ['src/core/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          { group: ['node:*', 'fs', 'path', 'crypto', 'os', 'url', 'child_process'], message: 'src/core must not use Node built-ins.' },
-          { group: ['**/gpu/**', '**/ui/**', '**/workers/**', '**/net/**', '**/peer/**', '**/devnet/**', '**/cli/**', '**/model/**'], message: 'src/core depends on nothing of ours.' },
-          { group: ['onnxruntime-web', 'onnxruntime-web/*', 'comlink'], message: 'src/core is platform-free.' },
-        ],
-      }],
-      'no-restricted-globals': ['error', 'window', 'document', 'navigator', 'process', 'Buffer'],
-    },
+    rules: { 'no-restricted-globals': ['error', 'window', 'document', 'navigator', 'process', 'Buffer'] },
   },
   {
     // Scripts, tests and Node-side commands print to the terminal on purpose.

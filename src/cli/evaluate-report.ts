@@ -6,7 +6,7 @@
  * report shows exactly what the page showed.
  */
 import { lossScore, ordinal, PENALTY_RULES, type ScoreReason } from '../core/scoring/index.ts';
-import type { ValidateStatus } from '../ui/validate/session.ts';
+import type { HeadlessValidateStatus as ValidateStatus } from '../workers/validator-api.ts';
 import type { ValidatorWindowSummary } from '../workers/validator-api.ts';
 
 

@@ -11,3 +11,10 @@ export const KNOWN_WALLETS: Readonly<Record<string, string>> = {
   talisman: 'Talisman',
   'subwallet-js': 'SubWallet',
 };
+
+/**
+ * The development keys the page offers on the devnet: derivations of the public development phrase,
+ * so anyone can sign with them, and they are refused on a real network.
+ */
+export const MINER_DEV_ACCOUNT_URI = '//Volunteer';
+export const VALIDATOR_DEV_ACCOUNT_URI = '//Volunteer//validator';

@@ -10,7 +10,33 @@ import type { ValidatorWindowReport } from '../peer/validator.ts';
 import type { PageSignPayload, PageSignRaw } from './page-signer.ts';
 import type { RealNetworkOptions } from './peer-api.ts';
 import type { TrainerBackend } from '../model/engine.ts';
+import type { NetworkSummary } from '../net/network-settings.ts';
+import type { SignerAccount } from '../net/types.ts';
 import type { RunConfig } from '../core/config.ts';
+
+export { VALIDATOR_DEV_ACCOUNT_URI } from '../net/wallets.ts';
+
+/**
+ * What a headless driver (`npm run evaluate`) reads of the Validate view's status through
+ * `window.gauntlet`: the page's status object has at least these fields.
+ */
+export interface HeadlessValidateStatus {
+  readonly hotkey: string | null;
+  readonly uid: number | null;
+  readonly running: boolean;
+  readonly message: string;
+  readonly log: readonly string[];
+  readonly accounts: readonly SignerAccount[];
+  readonly network: NetworkSummary;
+  readonly validatorPermit: boolean | null;
+  readonly engine: { readonly backend: TrainerBackend; readonly reason: string; readonly parameterCount: number } | null;
+  /** Every window scored in this session, oldest first. */
+  readonly windows: readonly ValidatorWindowSummary[];
+  readonly weightsSet: readonly { readonly window: number; readonly uids: readonly number[]; readonly values: readonly number[]; readonly block: number }[];
+  readonly weightsSkipped: readonly { readonly window: number; readonly reason: string }[];
+  /** Windows lost on the network. */
+  readonly skippedWindows: readonly number[];
+}
 
 export interface ValidatorStartOptions {
   /** Devnet base URL (the page's own origin by default). */

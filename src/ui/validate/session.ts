@@ -8,7 +8,7 @@
 import * as Comlink from 'comlink';
 import type { SignerPayloadJSON } from '@polkadot/types/types';
 import type { RunConfig } from '../../core/config.ts';
-import type { ValidatorPageEvent, ValidatorStartOptions, ValidatorWindowSummary, ValidatorWorkerApi } from '../../workers/validator-api.ts';
+import { VALIDATOR_DEV_ACCOUNT_URI, type ValidatorPageEvent, type ValidatorStartOptions, type ValidatorWindowSummary, type ValidatorWorkerApi } from '../../workers/validator-api.ts';
 import type { TrainerBackend } from '../../model/engine.ts';
 import type { NetworkSettings } from '../../net/network-settings.ts';
 import { initialNetworkStatus, NetworkWalletSession, type NetworkWalletStatus } from '../contribute/network-session.ts';
@@ -17,7 +17,7 @@ import { meanControlLoss, type DashboardStore, type WindowPhase } from '../dashb
 import { LastEvaluations, type PeerEvaluation } from '../demo/evaluations.ts';
 
 /** The validator's devnet development key: public by design, labelled as such, distinct from the miner's. */
-export const VALIDATOR_DEV_ACCOUNT_URI = '//Volunteer//validator';
+export { VALIDATOR_DEV_ACCOUNT_URI } from '../../workers/validator-api.ts';
 
 export interface ValidateStatus extends NetworkWalletStatus {
   /** The metagraph's validator permit of this hotkey when last read (null before a hotkey is chosen). */
