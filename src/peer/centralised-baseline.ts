@@ -145,6 +145,27 @@ export interface CentralisedBaselineResult {
   readonly trainedEvaluationSequences: number;
 }
 
+/**
+ * One window of the baseline on `engine` in place: AdamW over exactly the batches `trainerUids`
+ * trained in `window` (`centralisedWindowBatches`, step-major). A window nobody trained adds no
+ * tokens (its loss is NaN). Shared by the benchmarks, the swarm report and the Demo's curve.
+ */
+export async function trainCentralisedWindow(
+  engine: TrainerEngine,
+  config: Pick<RunConfig, 'data' | 'inner' | 'model'>,
+  tokens: Uint8Array,
+  trainerUids: readonly number[],
+  window: number,
+  totalSequences: number = sequenceCount(tokens.length, config.model.seqLen),
+): Promise<{ readonly tokens: number; readonly losses: readonly number[]; readonly elapsedMs: number; readonly sequenceIds: readonly number[] }> {
+  const stepIds = centralisedWindowBatches(config, totalSequences, trainerUids, window);
+  const batches = stepIds.map((ids) => batchTokens(tokens, ids, config.model.seqLen));
+  if (batches.length === 0) return { tokens: 0, losses: [NaN], elapsedMs: 0, sequenceIds: [] };
+  // θ stays where the steps took it: the next window starts from there, as one machine's training does.
+  const trained = await engine.trainInner(batches, batches.length);
+  return { ...trained, sequenceIds: stepIds.flat() };
+}
+
 /** Trains the centralised AdamW baseline window by window (see the file comment for why it is fair). */
 export async function trainCentralisedBaseline(options: CentralisedBaselineOptions): Promise<CentralisedBaselineResult> {
   const { config, engine, tokens, minerUids, firstWindow, windows, evaluation } = options;
@@ -160,15 +181,12 @@ export async function trainCentralisedBaseline(options: CentralisedBaselineOptio
   const results: CentralisedWindowResult[] = [];
   let cumulativeTokens = 0;
   for (let window = firstWindow; window < firstWindow + windows; window++) {
-    const stepIds = centralisedWindowBatches(config, total, options.trainersAt?.(window) ?? minerUids, window);
-    for (const id of stepIds.flat()) if (evaluated.has(id)) trainedEvaluation.add(id);
-    const batches = stepIds.map((ids) => batchTokens(tokens, ids, config.model.seqLen));
-    // A window nobody trained adds no tokens to either run; θ is measured again all the same.
-    const trained = batches.length === 0 ? { tokens: 0, losses: [NaN], elapsedMs: 0 } : await engine.trainInner(batches, batches.length);
+    const trained = await trainCentralisedWindow(engine, config, tokens, options.trainersAt?.(window) ?? minerUids, window, total);
+    for (const id of trained.sequenceIds) if (evaluated.has(id)) trainedEvaluation.add(id);
     cumulativeTokens += trained.tokens;
     const result: CentralisedWindowResult = {
       window,
-      steps: batches.length,
+      steps: trained.tokens === 0 ? 0 : trained.losses.length,
       cumulativeTokens,
       meanTrainLoss: trained.losses.reduce((a, b) => a + b, 0) / Math.max(1, trained.losses.length),
       evaluationLoss: await evaluationLoss(engine, evaluation),

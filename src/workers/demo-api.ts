@@ -47,7 +47,7 @@ export interface DemoWindowReport {
   readonly events: readonly WindowEvent[];
   /** The validator's `scoreWindow` result. */
   readonly result: WindowScoringResult;
-  /** Mean token loss of the validator's θ (the network model) on held-out sequences after the window. */
+  /** Mean token loss of the validator's θ (the network model) on the shared evaluation set after the window. */
   readonly networkLoss: number;
   /** The same for the centralised baseline trained on the honest peers' tokens of every window. */
   readonly baselineLoss: number;
@@ -70,6 +70,11 @@ export interface DemoWorkerApi {
    * `onEvent` (a `Comlink.proxy`) hears each event as it happens, for the timeline.
    */
   runWindow(onEvent?: (event: WindowEvent) => void): Promise<DemoWindowReport>;
+  /**
+   * Gives miner `uid` another behaviour from the next window on, without restarting the run: the
+   * miner keeps its θ and its error-feedback buffer; every other peer is untouched.
+   */
+  setBehaviour(uid: number, behaviour: BehaviourName): Promise<void>;
   dispose(): Promise<void>;
 }
 

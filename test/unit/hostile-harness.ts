@@ -37,7 +37,7 @@ import type { WindowEvent } from '../../src/peer/events.ts';
 import { gradientKey, signatureKey } from '../../src/peer/gather.ts';
 import { Miner } from '../../src/peer/miner.ts';
 import { MemoryPersistence, Validator, type ValidatorWindowReport } from '../../src/peer/validator.ts';
-import type { TokenBatch } from '../../src/model/engine.ts';
+import type { TokenBatch, TrainerEngine } from '../../src/model/engine.ts';
 import { FIRST_MINER_UID, VALIDATOR_UID, type Simulation } from './sim-harness.ts';
 import { bucketName, readCredentials, S3_WRITE, UNKNOWN_READ, type RunningS3rver } from './s3rver.ts';
 
@@ -187,7 +187,7 @@ export interface Subnet {
   readonly tokens: Uint8Array;
   readonly events: readonly WindowEvent[];
   readonly reports: readonly ValidatorWindowReport[];
-  readonly validatorEngine: WasmTrainerEngine;
+  readonly validatorEngine: TrainerEngine;
   runWindow(window: number): Promise<void>;
   dispose(): Promise<void>;
 }
@@ -340,7 +340,7 @@ export interface ThetaObservation {
 }
 
 /** θ of the validator after a window: finite, its largest |θ_i|, the summed loss on `batches`. */
-export async function observeValidator(engine: WasmTrainerEngine, batches: readonly TokenBatch[], window: number, before: Float32Array | null): Promise<{ observation: ThetaObservation; theta: Float32Array }> {
+export async function observeValidator(engine: TrainerEngine, batches: readonly TokenBatch[], window: number, before: Float32Array | null): Promise<{ observation: ThetaObservation; theta: Float32Array }> {
   const theta = await engine.exportParams();
   let maxAbs = 0;
   let finite = true;
