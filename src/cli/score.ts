@@ -27,9 +27,11 @@ import {
   type ValidatorScoringState,
   type WindowScoringResult,
 } from '../core/scoring/index.ts';
+import { GauntletError } from '../core/errors.ts';
 
 /** A replay file that cannot be used as a whole (the window-level problems are `ScoringInputError`s). */
-export class ReplayFileError extends Error {
+export class ReplayFileError extends GauntletError {
+  readonly code: string = 'replay-file';
   override readonly name = 'ReplayFileError';
 }
 

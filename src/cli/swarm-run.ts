@@ -34,6 +34,7 @@ import { ensureShards, loadAllTokens } from './data-files.ts';
 import { buildApp, launchChromium } from './headless-app.ts';
 import { buildSwarmReport, renderSwarmHtml, type BaselineObservation, type SwarmPeer, type SwarmReport, type TimedPeerEvent, type ValidatorWindowSummary } from './swarm-report.ts';
 import { planPeers, type SwarmPeerPlan } from './swarm-spec.ts';
+import { GauntletError } from '../core/errors.ts';
 
 export interface SwarmOptions {
   readonly peers: number;
@@ -57,7 +58,8 @@ export interface SwarmResult {
 }
 
 /** The swarm could not run to the end (a peer never started, the validator stalled). */
-export class SwarmRunError extends Error {
+export class SwarmRunError extends GauntletError {
+  readonly code: string = 'swarm-run';
   override readonly name = 'SwarmRunError';
 }
 

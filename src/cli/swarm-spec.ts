@@ -4,9 +4,11 @@
  * the browsers.
  */
 import { CHEATER_BEHAVIOURS, type BehaviourName } from '../peer/behaviours.ts';
+import { GauntletError } from '../core/errors.ts';
 
 /** A swarm argument that cannot be used; the message says what to pass instead. */
-export class SwarmArgumentError extends Error {
+export class SwarmArgumentError extends GauntletError {
+  readonly code: string = 'swarm-argument';
   override readonly name = 'SwarmArgumentError';
 }
 

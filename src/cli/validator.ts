@@ -44,6 +44,7 @@ import { Validator, type StatePersistence } from '../peer/validator.ts';
 import { runValidatorSchedule } from '../peer/validator-schedule.ts';
 import { ensureShards, loadAllTokens } from './data-files.ts';
 import { NetworkFlagError, S3_READ_SECRET_ENV, S3_SECRET_ENV, SUBTENSOR_NETWORK_OPTIONS, subtensorSettingsFromFlags, type SubtensorSettings } from './network-flags.ts';
+import { GauntletError } from '../core/errors.ts';
 
 /** Keeps the state in a JSON file, written atomically (temp file + rename). */
 class FilePersistence implements StatePersistence {
@@ -69,7 +70,8 @@ export const VALIDATOR_URI_ENV = 'GAUNTLET_VALIDATOR_URI';
 /** The devnet's development key: public by design, the default for `npm start`'s validator. */
 export const DEFAULT_VALIDATOR_URI = '//Alice';
 
-export class ValidatorUsageError extends Error {
+export class ValidatorUsageError extends GauntletError {
+  readonly code: string = 'validator-usage';
   override readonly name = 'ValidatorUsageError';
 }
 

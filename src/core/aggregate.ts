@@ -3,6 +3,7 @@ import { chunkLayout, type ChunkLayout } from './compress/chunking.ts';
 import { dequantizeTensor, scatterMean, unchunk, type EncodedTensor, type SparseContribution } from './compress/codec.ts';
 import type { FlatTensorSpec } from './compress/error-feedback.ts';
 import type { BoundsConfig, CompressionConfig } from './config.ts';
+import { GauntletError } from './errors.ts';
 
 /**
  * Deterministic aggregation and outer step, CPU reference (gauntlet-spec §6, Templar
@@ -13,7 +14,8 @@ import type { BoundsConfig, CompressionConfig } from './config.ts';
  *   rounds to float32 once, where torch would reduce in float32 in a device-dependent order.
  */
 
-export class AggregationError extends Error {
+export class AggregationError extends GauntletError {
+  readonly code: string = 'aggregation';
   override readonly name = 'AggregationError';
 }
 

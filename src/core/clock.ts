@@ -8,9 +8,11 @@
  */
 
 import type { WindowConfig } from './config.ts';
+import { GauntletError } from './errors.ts';
 
 /** A block, window or timestamp argument that is not a usable number. */
-export class ClockInputError extends Error {
+export class ClockInputError extends GauntletError {
+  readonly code: string = 'clock-input';
   override readonly name = 'ClockInputError';
   constructor(
     readonly argument: string,
@@ -141,7 +143,8 @@ export function nominalWindowMs(cfg: Pick<WindowConfig, 'blocksPerWindow' | 'blo
 }
 
 /** A run's window timing cannot work on the chain it joined (issue #15); the message has the numbers. */
-export class WindowTimingError extends Error {
+export class WindowTimingError extends GauntletError {
+  readonly code: string = 'window-timing';
   override readonly name = 'WindowTimingError';
 }
 

@@ -24,6 +24,7 @@ import {
   type ScoringConfig,
   type WindowConfig,
 } from './config.ts';
+import { GauntletError } from './errors.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Presets
@@ -228,7 +229,8 @@ export interface RunConfigIssue {
 }
 
 /** A run config that cannot be used; lists every problem, not only the first. */
-export class RunConfigError extends Error {
+export class RunConfigError extends GauntletError {
+  readonly code: string = 'run-config';
   override readonly name = 'RunConfigError';
   constructor(readonly issues: readonly RunConfigIssue[]) {
     super(

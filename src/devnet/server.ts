@@ -55,6 +55,7 @@ import { DEFAULT_MAX_STAKE, DevnetChainModel } from './chain.ts';
 import { CROSS_ORIGIN_ISOLATION, busy, declaredLength, readSmallBody, send, sendError, sendJson } from './http.ts';
 import { ObjectStore } from './objects.ts';
 import { DevnetState } from './state.ts';
+import { GauntletError } from '../core/errors.ts';
 
 export interface DevnetOptions {
   /** State directory (objects and state.json). */
@@ -131,7 +132,8 @@ export interface SubnetOwner {
 }
 
 /** The saved state gives a subnet owner's uid to another hotkey (a state from before owners were reserved). */
-export class DevnetOwnerError extends Error {
+export class DevnetOwnerError extends GauntletError {
+  readonly code: string = 'devnet-owner';
   override readonly name = 'DevnetOwnerError';
 }
 

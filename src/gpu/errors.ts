@@ -2,8 +2,10 @@
  * Typed GPU errors. Each message says what happened and what the user can do next,
  * because these reach volunteers directly through the UI.
  */
+import { GauntletError } from '../core/errors.ts';
 
-export class WebGPUUnavailableError extends Error {
+export class WebGPUUnavailableError extends GauntletError {
+  readonly code: string = 'webgpu-unavailable';
   override readonly name = 'WebGPUUnavailableError';
   constructor(readonly reason: string) {
     super(
@@ -13,7 +15,8 @@ export class WebGPUUnavailableError extends Error {
   }
 }
 
-export class AdapterLimitError extends Error {
+export class AdapterLimitError extends GauntletError {
+  readonly code: string = 'adapter-limit';
   override readonly name = 'AdapterLimitError';
   constructor(
     readonly limit: string,
@@ -26,7 +29,8 @@ export class AdapterLimitError extends Error {
   }
 }
 
-export class DeviceLostError extends Error {
+export class DeviceLostError extends GauntletError {
+  readonly code: string = 'device-lost';
   override readonly name = 'DeviceLostError';
   constructor(readonly reason: string) {
     super(`The GPU device was lost (${reason}). The peer will recreate it and resume from its last saved state.`);

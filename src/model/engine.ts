@@ -19,6 +19,7 @@ import type { OuterStepResult, PeerSubmission } from '../core/aggregate.ts';
 import type { EncodedTensor } from '../core/compress/codec.ts';
 import type { RunConfig } from '../core/config.ts';
 import type { SequenceExample } from '../core/data/assignment.ts';
+import { GauntletError } from '../core/errors.ts';
 
 /** One inner-step batch: row-major `[batchSize, seqLen]` int32 inputs and targets. */
 export type TokenBatch = SequenceExample;
@@ -129,7 +130,8 @@ export interface TrainerEngine {
 }
 
 /** A call made before `init` finished, or after `dispose`. */
-export class TrainerNotReadyError extends Error {
+export class TrainerNotReadyError extends GauntletError {
+  readonly code: string = 'trainer-not-ready';
   constructor(method: string) {
     super(`TrainerEngine.${method} was called before init() finished or after dispose(); await init() first.`);
     this.name = 'TrainerNotReadyError';
@@ -137,7 +139,8 @@ export class TrainerNotReadyError extends Error {
 }
 
 /** Batches or arrays whose sizes do not match the run config. */
-export class TrainerInputError extends Error {
+export class TrainerInputError extends GauntletError {
+  readonly code: string = 'trainer-input';
   constructor(message: string) {
     super(`Trainer input rejected: ${message}`);
     this.name = 'TrainerInputError';
@@ -145,7 +148,8 @@ export class TrainerInputError extends Error {
 }
 
 /** A non-finite loss: the step's update was skipped so θ stays usable. */
-export class NonFiniteLossError extends Error {
+export class NonFiniteLossError extends GauntletError {
+  readonly code: string = 'non-finite-loss';
   constructor(readonly step: number) {
     super(`Inner step ${step} produced a non-finite loss; training stopped before applying it. Lower the inner lr or check the data.`);
     this.name = 'NonFiniteLossError';

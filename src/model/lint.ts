@@ -5,6 +5,7 @@
  * the cheap, static guard that runs in Node on every graph we build.
  */
 import { DataType, type ModelProto } from './onnx/proto.ts';
+import { GauntletError } from '../core/errors.ts';
 
 /** Ops that fall back to the CPU on at least one WebGPU EP, are wrong there, or are slow (Gemm). */
 const FORBIDDEN_OPS: ReadonlyMap<string, string> = new Map([
@@ -48,7 +49,8 @@ export interface LintFinding {
 }
 
 /** Thrown by `assertGraphRunsOnWebGpu` with every finding listed. */
-export class GraphLintError extends Error {
+export class GraphLintError extends GauntletError {
+  readonly code: string = 'graph-lint';
   constructor(readonly findings: readonly LintFinding[]) {
     super(
       `The generated graph uses ops that would leave the WebGPU EP or are known to be wrong there:\n` +

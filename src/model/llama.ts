@@ -14,6 +14,7 @@ import { assertGraphRunsOnWebGpu } from './lint.ts';
 import { GraphBuilder } from './onnx/builder.ts';
 import { DataType, encodeModel, type ModelProto } from './onnx/proto.ts';
 import { parameterLayout, type ParamSpec } from './params.ts';
+import { GauntletError } from '../core/errors.ts';
 
 export const INPUT_IDS = 'input_ids';
 export const TARGETS = 'targets';
@@ -34,7 +35,8 @@ export interface BuiltGraph {
 }
 
 /** Bad batch size for a graph. */
-export class InvalidBatchSizeError extends Error {
+export class InvalidBatchSizeError extends GauntletError {
+  readonly code: string = 'invalid-batch-size';
   constructor(batchSize: number) {
     super(`Graph batch size must be a positive integer, got ${batchSize}; check the run config's inner.batchSize.`);
     this.name = 'InvalidBatchSizeError';

@@ -31,6 +31,7 @@
  */
 import type { ModelShape } from '../core/config';
 import { Xoshiro128 } from '../core/prng';
+import { GauntletError } from '../core/errors.ts';
 
 export interface ParamSpec {
   /** HF-style name, also the ONNX graph input name; the gradient output is `grad.<name>`. */
@@ -45,7 +46,8 @@ export interface ParamSpec {
 }
 
 /** A ModelShape that cannot describe a model (non-positive or non-integer sizes, heads not dividing dModel, odd head size with RoPE). */
-export class InvalidModelShapeError extends Error {
+export class InvalidModelShapeError extends GauntletError {
+  readonly code: string = 'invalid-model-shape';
   constructor(message: string) {
     super(`Invalid model shape: ${message}. Fix the run config's \`model\` section (src/core/config.ts ModelShape).`);
     this.name = 'InvalidModelShapeError';
@@ -53,7 +55,8 @@ export class InvalidModelShapeError extends Error {
 }
 
 /** A flat parameter vector whose length does not match the layout of the run's model shape. */
-export class ParameterLengthError extends Error {
+export class ParameterLengthError extends GauntletError {
+  readonly code: string = 'parameter-length';
   constructor(
     readonly actual: number,
     readonly expected: number,

@@ -3,6 +3,7 @@
  * what the caller can do, so the miner and validator loops can log it and carry on instead of
  * crashing (style.md §3 lesson 8). `code` is stable and travels over the devnet HTTP API.
  */
+import { GauntletError } from '../core/errors.ts';
 
 export type NetErrorCode =
   | 'too-early'
@@ -19,18 +20,20 @@ export type NetErrorCode =
   | 'wallet'
   | 'chain';
 
-export class NetError extends Error {
+export class NetError extends GauntletError {
   constructor(
     readonly code: NetErrorCode,
     message: string,
   ) {
     super(message);
-    this.name = new.target.name;
+    // Each subclass names itself with a literal: a minified build renames classes, so `new.target.name` would not survive it.
+    this.name = 'NetError';
   }
 }
 
 /** The object's server timestamp is before `timeMin` of the put window (Templar `comms.s3_get_object` TOO_EARLY). */
 export class TooEarlyError extends NetError {
+  override readonly name: string = 'TooEarlyError';
   constructor(message: string) {
     super('too-early', message);
   }
@@ -42,6 +45,7 @@ export class TooEarlyError extends NetError {
 
 /** The object's server timestamp is after `timeMax` of the put window (Templar TOO_LATE). */
 export class TooLateError extends NetError {
+  override readonly name: string = 'TooLateError';
   constructor(message: string) {
     super('too-late', message);
   }
@@ -52,12 +56,14 @@ export class TooLateError extends NetError {
 }
 
 export class UnauthorizedError extends NetError {
+  override readonly name: string = 'UnauthorizedError';
   constructor(message: string) {
     super('unauthorized', message);
   }
 }
 
 export class OversizedError extends NetError {
+  override readonly name: string = 'OversizedError';
   constructor(message: string) {
     super('oversized', message);
   }
@@ -68,6 +74,7 @@ export class OversizedError extends NetError {
 }
 
 export class NotFoundError extends NetError {
+  override readonly name: string = 'NotFoundError';
   constructor(message: string) {
     super('not-found', message);
   }
@@ -78,6 +85,7 @@ export class NotFoundError extends NetError {
 }
 
 export class BadSignatureError extends NetError {
+  override readonly name: string = 'BadSignatureError';
   constructor(message: string) {
     super('bad-signature', message);
   }
@@ -85,18 +93,21 @@ export class BadSignatureError extends NetError {
 
 /** A signed request reused a nonce: someone replays a captured request. */
 export class ReplayedError extends NetError {
+  override readonly name: string = 'ReplayedError';
   constructor(message: string) {
     super('replayed', message);
   }
 }
 
 export class RateLimitedError extends NetError {
+  override readonly name: string = 'RateLimitedError';
   constructor(message: string) {
     super('rate-limited', message);
   }
 }
 
 export class NotRegisteredError extends NetError {
+  override readonly name: string = 'NotRegisteredError';
   constructor(message: string) {
     super('not-registered', message);
   }
@@ -107,6 +118,7 @@ export class NotRegisteredError extends NetError {
 }
 
 export class BadRequestError extends NetError {
+  override readonly name: string = 'BadRequestError';
   constructor(message: string) {
     super('bad-request', message);
   }
@@ -114,6 +126,7 @@ export class BadRequestError extends NetError {
 
 /** The endpoint could not be reached or answered nonsense; retry later or check the URL. */
 export class UnavailableError extends NetError {
+  override readonly name: string = 'UnavailableError';
   constructor(message: string) {
     super('unavailable', message);
   }
@@ -121,6 +134,7 @@ export class UnavailableError extends NetError {
 
 /** The wallet extension is missing, refused access, or has no such account. */
 export class WalletError extends NetError {
+  override readonly name: string = 'WalletError';
   constructor(message: string) {
     super('wallet', message);
   }
@@ -128,6 +142,7 @@ export class WalletError extends NetError {
 
 /** A chain call failed (dispatch error, unsupported runtime feature). */
 export class ChainError extends NetError {
+  override readonly name: string = 'ChainError';
   constructor(message: string) {
     super('chain', message);
   }

@@ -15,6 +15,7 @@ import { NetError, NotFoundError, UnavailableError } from './errors.ts';
 import { BucketDirectory, bucketDirectory, S3Endpoint, type S3Credentials, type S3Read } from './s3-storage.ts';
 import { InvalidBucketCommitmentError } from './subtensor-encoding.ts';
 import type { Commitment, GetOptions, ObjectInfo, Storage } from './types.ts';
+import { registerErrorClasses } from '../core/errors.ts';
 
 export interface HotkeyBucketOptions {
   readonly endpoint: string;
@@ -39,10 +40,12 @@ export interface HotkeyBucketOptions {
 
 /** The hotkey has no commitment on the subnet: nothing of it can be found (code `not-found`). */
 export class NoBucketCommittedError extends NotFoundError {
+  override readonly name: string = 'NoBucketCommittedError';
   constructor(readonly hotkey: string) {
     super(`Hotkey ${hotkey} has committed no bucket on chain: none of its objects can be read.`);
   }
 }
+registerErrorClasses({ NoBucketCommittedError });
 
 export class HotkeyBucketStorage implements Storage {
   private directory = new BucketDirectory();

@@ -5,6 +5,7 @@
  * problem a `NetworkSettingsError` naming the field and what to enter. The storage secret lives in
  * this object only (memory): it is never logged, shown, or written to disk.
  */
+import { GauntletError } from '../core/errors.ts';
 
 /** Storage of a real network: the volunteer's own bucket and its write credentials. */
 export interface S3Settings {
@@ -45,7 +46,8 @@ export interface NetworkForm {
 }
 
 /** A network setting the page cannot use; `field` names the form field. */
-export class NetworkSettingsError extends Error {
+export class NetworkSettingsError extends GauntletError {
+  readonly code: string = 'network-settings';
   override readonly name = 'NetworkSettingsError';
   constructor(
     readonly field: keyof NetworkForm,

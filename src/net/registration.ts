@@ -7,6 +7,7 @@
  * sentence saying what to do, keeping the runtime's error name. No chain access here: the caller
  * reads the cost and the balance (`SubtensorChain.registrationCost`, `freeBalance`) and registers.
  */
+import { GauntletError } from '../core/errors.ts';
 
 /** rao per TAO: TAO has 9 decimals. */
 export const RAO_PER_TAO = 1_000_000_000n;
@@ -72,7 +73,8 @@ export function registeredText(quote: Pick<RegistrationQuote, 'netuid' | 'hotkey
 }
 
 /** A registration the runtime, the node or the wallet refused; `runtimeError` is the pallet's error name when the runtime answered. */
-export class RegistrationError extends Error {
+export class RegistrationError extends GauntletError {
+  readonly code: string = 'registration';
   override readonly name = 'RegistrationError';
   constructor(
     message: string,

@@ -9,6 +9,7 @@ import { u8aToHex } from '@polkadot/util';
 import { blake2AsU8a } from '@polkadot/util-crypto';
 import { BadRequestError } from './errors.ts';
 import type { HexString } from './types.ts';
+import { registerErrorClasses } from '../core/errors.ts';
 
 export const U16_MAX = 65_535;
 
@@ -122,6 +123,7 @@ const FIELDS = [['accountId', 32], ['readKeyId', 32], ['readSecret', 64]] as con
  * used, naming the hotkey when known. `reason` is the bare cause, for directories and logs.
  */
 export class InvalidBucketCommitmentError extends BadRequestError {
+  override readonly name: string = 'InvalidBucketCommitmentError';
   constructor(
     readonly reason: string,
     readonly hotkey?: string,
@@ -129,6 +131,7 @@ export class InvalidBucketCommitmentError extends BadRequestError {
     super(hotkey === undefined ? `Invalid bucket commitment: ${reason}.` : `Hotkey ${hotkey} has an invalid bucket commitment (${reason}); its bucket cannot be read.`);
   }
 }
+registerErrorClasses({ InvalidBucketCommitmentError });
 
 /**
  * Why `name` is not a usable S3 bucket name, or `undefined` when it is. S3's naming rules (3–63 of

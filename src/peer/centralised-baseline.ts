@@ -33,6 +33,7 @@
 import type { RunConfig } from '../core/config.ts';
 import { assignPool, batchesForPool, batchTokens, minerPool, sequenceCount } from '../core/data/assignment.ts';
 import type { TokenBatch, TrainerEngine } from '../model/engine.ts';
+import { GauntletError } from '../core/errors.ts';
 
 /** Seed of the shared evaluation set unless a caller picks another (any fixed uint32 will do). */
 export const EVALUATION_SEED = 0xe7a15eed;
@@ -41,7 +42,8 @@ export const EVALUATION_SEED = 0xe7a15eed;
 export const DEFAULT_EVALUATION_BATCHES = 4;
 
 /** An argument the baseline cannot work with: the message names it and what was expected. */
-export class CentralisedBaselineError extends Error {
+export class CentralisedBaselineError extends GauntletError {
+  readonly code: string = 'centralised-baseline';
   override readonly name = 'CentralisedBaselineError';
 }
 

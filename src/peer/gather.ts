@@ -19,6 +19,7 @@ import { verifySubmission } from '../net/submission.ts';
 import type { HexString, ObjectInfo, Storage, TimeGate } from '../net/types.ts';
 import type { SubmissionRejection } from './events.ts';
 import { checkedAggregate, checkedCheckpoint, checkedPeerList, MAX_PEER_LIST_BYTES, openPublication, parameterCountOf, PublicationError, type PublicationContext } from './publications.ts';
+import { GauntletError } from '../core/errors.ts';
 
 export const gradientKey = (window: number, uid: number): string => `gradient-${window}-${uid}`;
 export const signatureKey = (window: number, uid: number): string => `gradient-${window}-${uid}.sig`;
@@ -226,7 +227,8 @@ export function encodeJson(value: unknown): Uint8Array {
  * run by that validator, another model shape, or outside the run's bounds (issue #14). It is never
  * retried as a network failure: a replay stops there and the window is gathered live instead.
  */
-export class AggregateFormatError extends Error {
+export class AggregateFormatError extends GauntletError {
+  readonly code: string = 'aggregate-format';
   override readonly name = 'AggregateFormatError';
 }
 

@@ -31,6 +31,7 @@ import type { TrainerEngine } from '../model/engine.ts';
 import type { Behaviour } from './behaviours.ts';
 import type { MinerEvent, WindowEventListener } from './events.ts';
 import { debugKey, debugSlices, encodeJson, fetchSubmission, gatherPlanAt, gatherSubmissions, gradientKey, publishedAggregates, readAggregateIfWellFormed, signatureKey } from './gather.ts';
+import { GauntletError } from '../core/errors.ts';
 
 export interface MinerOptions {
   readonly config: RunConfig;
@@ -74,7 +75,8 @@ export interface UploadReceipt {
 }
 
 /** A miner step was called out of order (e.g. `upload` before `prepare`). */
-export class MinerStateError extends Error {
+export class MinerStateError extends GauntletError {
+  readonly code: string = 'miner-state';
   override readonly name = 'MinerStateError';
 }
 

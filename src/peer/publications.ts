@@ -23,6 +23,7 @@ import {
 } from '../core/wire/index.ts';
 import { isValidSignature } from '../net/verify.ts';
 import type { Signer } from '../net/types.ts';
+import { GauntletError } from '../core/errors.ts';
 
 /** The run a publication must belong to. */
 export interface PublicationContext {
@@ -31,7 +32,8 @@ export interface PublicationContext {
 }
 
 /** Why a publication was not accepted: its stable reason and a message naming the object. */
-export class PublicationError extends Error {
+export class PublicationError extends GauntletError {
+  readonly code: string = 'publication';
   override readonly name = 'PublicationError';
   constructor(
     readonly reason: 'format' | 'publisher' | 'signature' | 'bounds',

@@ -7,6 +7,7 @@
  * (`BrowserPeerPersistence`), a Node miner or a test in memory (`MemoryPeerPersistence`).
  */
 import type { InnerOptimizerState } from '../model/engine.ts';
+import { GauntletError } from '../core/errors.ts';
 
 /**
  * The snapshot layout version. 1: θ, e, window. 2: adds the inner optimiser state; a version-1
@@ -29,7 +30,8 @@ export interface PeerSnapshot {
 }
 
 /** IndexedDB is missing, blocked (private mode, quota) or returned a record of another layout. */
-export class PersistenceError extends Error {
+export class PersistenceError extends GauntletError {
+  readonly code: string = 'persistence';
   override readonly name: string = 'PersistenceError';
 }
 

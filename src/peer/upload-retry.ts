@@ -11,6 +11,7 @@
  */
 import { NetError, RateLimitedError, UnavailableError } from '../net/errors.ts';
 import type { TimeGate } from '../net/types.ts';
+import { GauntletError } from '../core/errors.ts';
 
 export interface UploadRetryOptions<T> {
   /** One attempt: sign-and-put (the miner's `upload`). */
@@ -31,7 +32,8 @@ export interface UploadRetryOptions<T> {
 }
 
 /** The put window closed (or the caller stopped) before an attempt succeeded; `lastError` is the final failure. */
-export class UploadWindowClosedError extends Error {
+export class UploadWindowClosedError extends GauntletError {
+  readonly code: string = 'upload-window-closed';
   override readonly name = 'UploadWindowClosedError';
   constructor(
     readonly window: number,

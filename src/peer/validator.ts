@@ -66,6 +66,7 @@ import {
 } from './gather.ts';
 import { outerUpdate } from './miner.ts';
 import { signPublication, type PeerListPayload } from './publications.ts';
+import { GauntletError } from '../core/errors.ts';
 
 /** Where the validator keeps its state between windows and across restarts (a file, IndexedDB, memory). */
 export interface StatePersistence {
@@ -124,7 +125,8 @@ export interface ValidatorWindowReport {
 }
 
 /** The run config cannot drive the validator (e.g. evaluation sequences that do not fill whole batches). */
-export class ValidatorConfigError extends Error {
+export class ValidatorConfigError extends GauntletError {
+  readonly code: string = 'validator-config';
   override readonly name = 'ValidatorConfigError';
 }
 

@@ -7,6 +7,7 @@ import type { WindowScoringResult } from '../core/scoring/index.ts';
 import type { BehaviourName } from '../peer/behaviours.ts';
 import type { WindowEvent } from '../peer/events.ts';
 import type { TrainerBackend } from '../model/engine.ts';
+import { GauntletError } from '../core/errors.ts';
 
 export interface DemoNetworkOptions {
   /** One behaviour per virtual miner (uids 2, 3, …). A copier copies the first honest peer. */
@@ -79,7 +80,8 @@ export interface DemoWorkerApi {
 }
 
 /** `runWindow` before `start`, or after `dispose`. */
-export class DemoNotStartedError extends Error {
+export class DemoNotStartedError extends GauntletError {
+  readonly code: string = 'demo-not-started';
   override readonly name = 'DemoNotStartedError';
   constructor() {
     super('The demo network is not running; call start() first (or start again after dispose()).');

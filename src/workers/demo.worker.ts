@@ -25,6 +25,10 @@ import { EVALUATION_SEED, evaluationBatches, evaluationLoss, trainCentralisedWin
 import type { WindowEvent } from '../peer/events.ts';
 import { FIRST_MINER_UID, SimulatedSubnet, type SimulatedSubnetOptions } from '../peer/simulated-subnet.ts';
 import { DemoNotStartedError, type DemoNetworkOptions, type DemoStartInfo, type DemoWindowReport, type DemoWorkerApi } from './demo-api.ts';
+import { installErrorTransfer } from './error-transfer.ts';
+
+// Typed errors reach the page as themselves (class, code, fields), not as message strings.
+installErrorTransfer();
 
 ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency)) : 1;
 

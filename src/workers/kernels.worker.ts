@@ -14,6 +14,10 @@ import { GpuOuterStep } from '../gpu/outer-step.ts';
 import { sha256 } from '@noble/hashes/sha2';
 import { bytesToHex } from '@noble/hashes/utils';
 import type { AdamWRunInput, AdamWRunOutput, CompressRunInput, CompressRunOutput, DctRunInput, KernelsApi, OuterStepRunInput, OuterStepRunOutput } from './kernels-api.ts';
+import { installErrorTransfer } from './error-transfer.ts';
+
+// Typed errors reach the page as themselves (class, code, fields), not as message strings.
+installErrorTransfer();
 
 let devicePromise: Promise<GPUDevice> | undefined;
 let adamwKernel: AdamWKernel | undefined;

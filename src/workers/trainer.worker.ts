@@ -10,6 +10,10 @@ import { createTrainerEngine, type AnyEngine } from '../gpu/select-engine.ts';
 import { WebGpuTrainerEngine } from '../gpu/webgpu-engine.ts';
 import { TrainerNotReadyError } from '../model/engine.ts';
 import { type TrainerWorkerApi } from './trainer-api.ts';
+import { installErrorTransfer } from './error-transfer.ts';
+
+// Typed errors reach the page as themselves (class, code, fields), not as message strings.
+installErrorTransfer();
 
 // Before ORT initialises: its wasm binds the console once, and the placement check reads that log.
 installOrtLogTap();

@@ -13,6 +13,7 @@ import type { TrainerBackend } from '../model/engine.ts';
 import type { NetworkSummary } from '../net/network-settings.ts';
 import type { SignerAccount } from '../net/types.ts';
 import type { RunConfig } from '../core/config.ts';
+import { GauntletError } from '../core/errors.ts';
 
 export { VALIDATOR_DEV_ACCOUNT_URI } from '../net/wallets.ts';
 
@@ -110,6 +111,7 @@ export interface ValidatorWorkerApi {
 }
 
 /** `start` was called while a loop runs, or before the page registered the hotkey. */
-export class ValidatorStateError extends Error {
+export class ValidatorStateError extends GauntletError {
+  readonly code: string = 'validator-state';
   override readonly name = 'ValidatorStateError';
 }

@@ -20,6 +20,10 @@ import { runValidatorSchedule } from '../peer/validator-schedule.ts';
 import { errorText, loadDevnetTokens, PageSigner } from './page-signer.ts';
 import { openPeerNetwork } from './peer-network.ts';
 import { summarizeReport, ValidatorStateError, type ValidatorPageEvent, type ValidatorWorkerApi } from './validator-api.ts';
+import { installErrorTransfer } from './error-transfer.ts';
+
+// Typed errors reach the page as themselves (class, code, fields), not as message strings.
+installErrorTransfer();
 
 ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency)) : 1;
 

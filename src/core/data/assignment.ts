@@ -17,9 +17,11 @@
 
 import type { RunConfig } from '../config.ts';
 import { Xoshiro128 } from '../prng.ts';
+import { GauntletError } from '../errors.ts';
 
 /** An assignment argument out of range: the message names it and what was expected. */
-export class AssignmentError extends Error {
+export class AssignmentError extends GauntletError {
+  readonly code: string = 'assignment';
   override readonly name = 'AssignmentError';
   constructor(message: string) {
     super(message);

@@ -6,6 +6,7 @@
 import { blake2b } from '@noble/hashes/blake2';
 import { sha256 } from '@noble/hashes/sha2';
 import { bytesToHex } from '@noble/hashes/utils';
+import { GauntletError } from '../errors.ts';
 
 /** sha256 of `bytes`, lower-case hex. */
 export function sha256Hex(bytes: Uint8Array): string {
@@ -13,7 +14,8 @@ export function sha256Hex(bytes: Uint8Array): string {
 }
 
 /** A sequence id that cannot be written as an unsigned 64-bit integer exactly. */
-export class SampleIdError extends Error {
+export class SampleIdError extends GauntletError {
+  readonly code: string = 'sample-id';
   override readonly name = 'SampleIdError';
   constructor(readonly id: number) {
     super(`Sample id ${id} is not a non-negative safe integer; pool ids come from assignPool and must be whole numbers.`);

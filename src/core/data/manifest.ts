@@ -8,6 +8,7 @@
 
 import { sha256Hex } from './digest.ts';
 import { BYTE_TOKENIZER_ID } from './tokenizer.ts';
+import { GauntletError } from '../errors.ts';
 
 /** Bump when the shard format or the cleaning changes meaning, so old builds are rebuilt. */
 export const SHARD_MANIFEST_VERSION = 1;
@@ -43,7 +44,8 @@ export function shardFileName(index: number): string {
 }
 
 /** A manifest that is malformed or does not describe usable shards. */
-export class ShardManifestError extends Error {
+export class ShardManifestError extends GauntletError {
+  readonly code: string = 'shard-manifest';
   override readonly name = 'ShardManifestError';
   constructor(readonly problems: readonly string[]) {
     super(`The data manifest is invalid: ${problems.join('; ')}. Rebuild the shards with \`npm run data\`.`);
@@ -51,7 +53,8 @@ export class ShardManifestError extends Error {
 }
 
 /** A shard whose bytes do not match the manifest (corrupt, truncated or from another build). */
-export class ShardIntegrityError extends Error {
+export class ShardIntegrityError extends GauntletError {
+  readonly code: string = 'shard-integrity';
   override readonly name = 'ShardIntegrityError';
   constructor(
     readonly file: string,

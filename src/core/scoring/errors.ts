@@ -4,9 +4,11 @@
  * with an error that names the offending field and says what the caller should do, never a crash
  * deep inside a formula (style.md §1.4, gauntlet-spec §11 lesson 4).
  */
+import { GauntletError } from '../errors.ts';
 
 /** A `WindowScoringInputs` value (or one of its parts) is malformed: NaN/Inf, wrong type, bad uid. */
-export class ScoringInputError extends Error {
+export class ScoringInputError extends GauntletError {
+  readonly code: string = 'scoring-input';
   override readonly name = 'ScoringInputError';
   constructor(
     /** Dotted path of the offending field, e.g. `evaluations.7.lossOwnAfter`. */
@@ -22,7 +24,8 @@ export class ScoringInputError extends Error {
 }
 
 /** A serialised validator state cannot be loaded (wrong version, corrupted, non-finite values). */
-export class ScoringStateError extends Error {
+export class ScoringStateError extends GauntletError {
+  readonly code: string = 'scoring-state';
   override readonly name = 'ScoringStateError';
   constructor(
     readonly field: string,
@@ -36,7 +39,8 @@ export class ScoringStateError extends Error {
 }
 
 /** A `ScoringConfig` value makes a formula meaningless (e.g. zero sync window, α outside [0, 1]). */
-export class ScoringConfigError extends Error {
+export class ScoringConfigError extends GauntletError {
+  readonly code: string = 'scoring-config';
   override readonly name = 'ScoringConfigError';
   constructor(
     readonly field: string,
@@ -47,7 +51,8 @@ export class ScoringConfigError extends Error {
 }
 
 /** A published `scores-{window}` document (another party's object) is malformed or of another run. */
-export class WindowScoresError extends Error {
+export class WindowScoresError extends GauntletError {
+  readonly code: string = 'window-scores';
   override readonly name = 'WindowScoresError';
   constructor(
     readonly field: string,

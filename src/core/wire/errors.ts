@@ -3,6 +3,7 @@
  * these codes, so a gather loop can log the reason, skip the peer (gauntlet-spec §5.8) and carry on;
  * nothing a peer sends can raise anything else.
  */
+import { GauntletError } from '../errors.ts';
 export type WireFormatErrorCode =
   | 'oversized'
   | 'truncated'
@@ -31,7 +32,7 @@ export type WireFormatErrorCode =
   /** The encoder was given a field it cannot represent (our bug, not a peer's). */
   | 'bad-field';
 
-export class WireFormatError extends Error {
+export class WireFormatError extends GauntletError {
   override readonly name = 'WireFormatError';
   constructor(
     readonly code: WireFormatErrorCode,
