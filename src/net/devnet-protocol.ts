@@ -186,5 +186,5 @@ export interface DevnetStakeBody {
 
 /** Body of the devnet's `GET /api/chain/{netuid}/validators`: the hotkeys the subnet owner named as the run's validators. */
 export interface DevnetValidatorsBody {
-  readonly hotkeys: string[];
+  readonly hotkeys: readonly string[];
 }
