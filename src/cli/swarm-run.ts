@@ -289,57 +289,96 @@ export async function runSwarm(options: SwarmOptions): Promise<SwarmResult> {
     if (stopped.length > 0) log(`peer loops that stopped early: ${stopped.join('; ')}`);
     await Promise.all(pagePeers.map((p) => p.page.evaluate(() => window.gauntlet!.ui.contribute().session.stop()).catch(() => undefined)));
 
-    // The centralised baseline: AdamW on the batches the training peers were assigned, from the
-    // first window a peer trained through the last judged one.
-    const trainedWindows = new Set(peerEvents.flatMap((e) => (e.event.kind === 'miner-trained' ? [e.event.window] : [])));
-    const scoredTrained = summaries.filter((s) => trainedWindows.has(s.window));
-    let baseline: BaselineObservation | null = null;
-    const trainingUidOf = new Map(pagePeers.map((p) => ({ p, behaviour: behaviourByName(p.plan.behaviour, victim) })).filter(({ behaviour }) => behaviour.trains).map(({ p, behaviour }) => [p.uid, behaviour.trainingUid(p.uid)] as const));
-    const trainers = [...trainingUidOf.values()];
-    // Per window, the batches of the peers that really trained in it (a peer that overran a window skips one): equal tokens, not an assumption.
-    const trainersAt = (window: number): number[] =>
-      [...new Set(peerEvents.flatMap((e) => (e.event.kind === 'miner-trained' && e.event.window === window && trainingUidOf.has(e.event.uid) ? [trainingUidOf.get(e.event.uid)!] : [])))].sort((a, b) => a - b);
-    if (scoredTrained.length > 0) {
-      const firstTrained = scoredTrained[0]!.window;
-      log(`centralised baseline: AdamW on the batches of uids [${trainers.join(', ')}], windows ${firstTrained}–${measured.last}`);
-      const baselineEngine = new WasmTrainerEngine(ort);
-      await baselineEngine.init(config);
-      try {
-        const result = await trainCentralisedBaseline({ config: config, engine: baselineEngine, tokens, minerUids: trainers, trainersAt, firstWindow: firstTrained, windows: measured.last - firstTrained + 1, evaluation });
-        baseline = { initialEvaluationLoss: result.initialEvaluationLoss, windows: result.windows, trainedEvaluationSequences: result.trainedEvaluationSequences, minerUids: trainers };
-      } finally {
-        await baselineEngine.dispose();
-      }
-    }
+    const baseline = await swarmBaseline({ config, tokens, evaluation, pagePeers, victim, peerEvents, summaries, lastWindow: measured.last, log });
 
-    const tokensPerStep = config.inner.batchSize * config.model.seqLen;
-    const trainedTokens = (window: number): number =>
-      peerEvents.reduce((a, e) => a + (e.event.kind === 'miner-trained' && e.event.window === window ? e.event.steps * tokensPerStep : 0), 0);
-    const peers: SwarmPeer[] = pagePeers.map((p) => ({ uid: p.uid, hotkey: p.hotkey, behaviour: p.plan.behaviour, backend: backends.get(p.uid) ?? null }));
     const measuredWindows = Array.from({ length: options.windows }, (_, i) => measured.first + i);
-    const report = buildSwarmReport({
-      startedAt,
-      finishedAt: new Date().toISOString(),
-      options: { peers: options.peers, adversaries: options.adversaries, windows: options.windows, backend: options.backend },
-      config,
-      configOverrides: overrides,
-      parameterCount: info.parameterCount,
-      peers,
-      measuredWindows,
-      validatorWindows: summaries.map((s) => ({ ...s, trainedTokens: trainedTokens(s.window) })),
-      initialEvaluationLoss,
-      peerEvents,
-      finalState: finalState ?? validator.scoringState,
-      finalWeights,
-      baseline,
+    return writeSwarmReport(options, {
+      startedAt, config, overrides, parameterCount: info.parameterCount, pagePeers, backends, measuredWindows, summaries, initialEvaluationLoss,
+      peerEvents, validatorEvents, finalState: finalState ?? validator.scoringState, finalWeights, baseline,
     });
-    mkdirSync(options.outDir, { recursive: true });
-    const jsonPath = join(options.outDir, 'swarm.json');
-    const htmlPath = join(options.outDir, 'report.html');
-    writeFileSync(jsonPath, JSON.stringify({ ...report, peerEvents, validatorEvents }, null, 1));
-    writeFileSync(htmlPath, renderSwarmHtml(report));
-    return { report, jsonPath, htmlPath };
   } finally {
     for (const cleanup of cleanups) await cleanup().catch((error: unknown) => log(`cleanup: ${error instanceof Error ? error.message : String(error)}`));
   }
+}
+
+/**
+ * The centralised baseline of a swarm: AdamW on the batches the training peers were assigned, from
+ * the first scored window a peer trained in through the last judged one; per window only the peers
+ * that really trained in it (a peer that overran a window skips one): equal tokens, not an assumption.
+ */
+async function swarmBaseline(run: {
+  readonly config: RunConfig;
+  readonly tokens: Uint8Array;
+  readonly evaluation: ReturnType<typeof evaluationBatches>;
+  readonly pagePeers: readonly PagePeer[];
+  readonly victim: number;
+  readonly peerEvents: readonly TimedPeerEvent[];
+  readonly summaries: readonly Omit<ValidatorWindowSummary, 'trainedTokens'>[];
+  readonly lastWindow: number;
+  readonly log: (line: string) => void;
+}): Promise<BaselineObservation | null> {
+  const { config, tokens, evaluation, peerEvents } = run;
+  const trainedWindows = new Set(peerEvents.flatMap((e) => (e.event.kind === 'miner-trained' ? [e.event.window] : [])));
+  const scoredTrained = run.summaries.filter((s) => trainedWindows.has(s.window));
+  if (scoredTrained.length === 0) return null;
+  const trainingUidOf = new Map(run.pagePeers.map((p) => ({ p, behaviour: behaviourByName(p.plan.behaviour, run.victim) })).filter(({ behaviour }) => behaviour.trains).map(({ p, behaviour }) => [p.uid, behaviour.trainingUid(p.uid)] as const));
+  const trainers = [...trainingUidOf.values()];
+  const trainersAt = (window: number): number[] =>
+    [...new Set(peerEvents.flatMap((e) => (e.event.kind === 'miner-trained' && e.event.window === window && trainingUidOf.has(e.event.uid) ? [trainingUidOf.get(e.event.uid)!] : [])))].sort((a, b) => a - b);
+  const firstTrained = scoredTrained[0]!.window;
+  run.log(`centralised baseline: AdamW on the batches of uids [${trainers.join(', ')}], windows ${firstTrained}–${run.lastWindow}`);
+  const engine = new WasmTrainerEngine(ort);
+  await engine.init(config);
+  try {
+    const result = await trainCentralisedBaseline({ config, engine, tokens, minerUids: trainers, trainersAt, firstWindow: firstTrained, windows: run.lastWindow - firstTrained + 1, evaluation });
+    return { initialEvaluationLoss: result.initialEvaluationLoss, windows: result.windows, trainedEvaluationSequences: result.trainedEvaluationSequences, minerUids: trainers };
+  } finally {
+    await engine.dispose();
+  }
+}
+
+/** Builds the swarm's report and writes `swarm.json` (with every event) and `report.html` into `options.outDir`. */
+function writeSwarmReport(options: SwarmOptions, run: {
+  readonly startedAt: string;
+  readonly config: RunConfig;
+  readonly overrides: Record<string, unknown>;
+  readonly parameterCount: number;
+  readonly pagePeers: readonly PagePeer[];
+  readonly backends: ReadonlyMap<number, string>;
+  readonly measuredWindows: readonly number[];
+  readonly summaries: readonly Omit<ValidatorWindowSummary, 'trainedTokens'>[];
+  readonly initialEvaluationLoss: number;
+  readonly peerEvents: readonly TimedPeerEvent[];
+  readonly validatorEvents: readonly WindowEvent[];
+  readonly finalState: ValidatorScoringState;
+  readonly finalWeights: Readonly<Record<string, number>>;
+  readonly baseline: BaselineObservation | null;
+}): SwarmResult {
+  const { config, peerEvents } = run;
+  const tokensPerStep = config.inner.batchSize * config.model.seqLen;
+  const trainedTokens = (window: number): number =>
+    peerEvents.reduce((a, e) => a + (e.event.kind === 'miner-trained' && e.event.window === window ? e.event.steps * tokensPerStep : 0), 0);
+  const peers: SwarmPeer[] = run.pagePeers.map((p) => ({ uid: p.uid, hotkey: p.hotkey, behaviour: p.plan.behaviour, backend: run.backends.get(p.uid) ?? null }));
+  const report = buildSwarmReport({
+    startedAt: run.startedAt,
+    finishedAt: new Date().toISOString(),
+    options: { peers: options.peers, adversaries: options.adversaries, windows: options.windows, backend: options.backend },
+    config,
+    configOverrides: run.overrides,
+    parameterCount: run.parameterCount,
+    peers,
+    measuredWindows: [...run.measuredWindows],
+    validatorWindows: run.summaries.map((s) => ({ ...s, trainedTokens: trainedTokens(s.window) })),
+    initialEvaluationLoss: run.initialEvaluationLoss,
+    peerEvents: [...peerEvents],
+    finalState: run.finalState,
+    finalWeights: run.finalWeights,
+    baseline: run.baseline,
+  });
+  mkdirSync(options.outDir, { recursive: true });
+  const jsonPath = join(options.outDir, 'swarm.json');
+  const htmlPath = join(options.outDir, 'report.html');
+  writeFileSync(jsonPath, JSON.stringify({ ...report, peerEvents, validatorEvents: run.validatorEvents }, null, 1));
+  writeFileSync(htmlPath, renderSwarmHtml(report));
+  return { report, jsonPath, htmlPath };
 }
