@@ -4,11 +4,13 @@
  * volunteer sees here is a field the scorer stored or a reason it logged, so the page can explain
  * each reward (style.md §1.2) and Playwright can read the same model from `window.gauntlet.ui`.
  *
- * The "why" panel follows gauntlet-spec §7.4 (`Validator.update_weights` inputs): the final score
- * is recomputed only when the peer is in a window's OpenSkill match, as
- * `final = ordinal × max(0, B) × sync` with the values of that moment (the `final-score` reason);
- * afterwards slashes (§7.1, §7.5) multiply it. So the panel shows that product with its inputs,
- * then every later change, ending at the current value.
+ * The "why" panel follows gauntlet-spec §7.4 (`Validator.update_weights` inputs) through the
+ * scorer's own records, never recomputing them: the final score is set only when the peer is in a
+ * window's OpenSkill match (the `final-score` record: its inputs ordinal, B and sync, and the value
+ * the scorer stored), and afterwards slashes (§7.1, §7.5) change it (their records). So the panel
+ * shows that record, every later change, and every record of the peer's last scored window in
+ * words; the weight is the scorer's `weight` record where the page has it (a published
+ * `scores-{window}` document leaves it out: its `weight` field is that value).
  */
 import type { ScoringConfig } from '../core/config.ts';
 import { PENALTY_RULES as SLASH_RULES, peerScores, type PublishedPeerScores, type ScoreReason, type ScoreRule, type Uid, type ValidatorScoringState } from '../core/scoring/index.ts';
@@ -32,25 +34,33 @@ export interface PeerBreakdown extends PublishedPeerScores {
   readonly slashes: readonly SlashRecord[];
 }
 
-/** The "why" of one uid's final score: the product and what changed it since. */
+/** One reason record of the scorer, in words. */
+export interface ReasonLine {
+  readonly window: number;
+  readonly rule: ScoreRule;
+  readonly text: string;
+}
+
+/** The "why" of one uid's final score: the scorer's records of it, and what changed it since. */
 export interface WhyModel {
   readonly uid: Uid;
-  /** Window of the last `final = ordinal × max(0, B) × sync`; null if the peer was never rated. */
+  /** Window of the last `final-score` record; null if the peer was never rated. */
   readonly computedInWindow: number | null;
+  /** That record's inputs, as the scorer logged them. */
   readonly ordinal: number | null;
   readonly binaryMovingAverage: number | null;
-  /** max(0, B). */
-  readonly clampedB: number | null;
   readonly syncScore: number | null;
-  /** ordinal × max(0, B) × sync with the numbers above. */
+  /** The final score that record set (`final = ordinal × max(0, B) × sync`, computed by the scorer). */
   readonly product: number | null;
-  /** The final score the scorer stored at that moment (equals `product`). */
+  /** The same value: the final score the scorer stored at that moment. */
   readonly finalAtComputation: number | null;
   /** Changes to the final score after that computation, oldest first. */
   readonly laterChanges: readonly SlashRecord[];
+  /** Every record of this uid in the last window the scorer recorded one, in the order it applied them. */
+  readonly lastWindowRecords: readonly ReasonLine[];
   readonly currentFinal: number;
   readonly weight: number;
-  /** How the weight follows from the final scores, in plain words. */
+  /** Where the weight comes from: the scorer's `weight` record, or the published share. */
   readonly weightText: string;
 }
 
@@ -78,11 +88,29 @@ function times(rate: number | null): string {
   return rate === null ? '' : ` (× ${rate})`;
 }
 
-/** A reason record in plain words (what the peer did or missed, and the penalty). */
+/** A reason record in plain words (what the peer did or missed, what was measured, and the penalty). */
 export function describeReason(reason: ScoreReason): string {
-  const inputs = reason.inputs;
+  const { inputs, before, after } = reason;
   const rate = numberField(inputs, 'rate');
   switch (reason.rule) {
+    case 'activity':
+      return inputs.active === true ? 'Submitted in this window: active.' : `No submission in this window (the last in window ${String(inputs.lastSubmittedWindow ?? 'none')}): inactive from here.`;
+    case 'naughty-countdown':
+      return `Banned from evaluation for copying: ${String(after.naughtyWindowsLeft)} window(s) left.`;
+    case 'sync-score':
+      return typeof inputs.failure === 'string'
+        ? `Sync check failed (${inputs.failure}): sync ${formatShort(numberField(after, 'syncScore'))}.`
+        : `Sync ${formatShort(numberField(before, 'syncScore'))} → ${formatShort(numberField(after, 'syncScore'))}${numberField(inputs, 'stepsBehind') === null ? ' (no reference step size yet)' : ` (${formatShort(numberField(inputs, 'stepsBehind'))} outer steps behind, ${String(inputs.compared)} values compared)`}.`;
+    case 'loss-score':
+      return `Trial step on random data: loss ${formatShort(numberField(inputs, 'lossRandomBefore'))} → ${formatShort(numberField(inputs, 'lossRandomAfter'))}, LossScore ${formatShort(numberField(after, 'gradientScore'))}.`;
+    case 'binary-indicator':
+      return `On its own data the loss went ${formatShort(numberField(inputs, 'lossOwnBefore'))} → ${formatShort(numberField(inputs, 'lossOwnAfter'))} (improvement ${formatShort(numberField(inputs, 'ownImprovement'))} against LossScore ${formatShort(numberField(inputs, 'lossScore'))}): b = ${formatShort(numberField(after, 'binaryIndicator'))}, B ${formatShort(numberField(before, 'binaryMovingAverage'))} → ${formatShort(numberField(after, 'binaryMovingAverage'))}.`;
+    case 'openskill-pending':
+      return 'The only peer evaluated in this window: it is rated once a match has two players.';
+    case 'openskill':
+      return `OpenSkill match of ${String(inputs.players)} ranked by LossScore: μ ${formatShort(numberField(before, 'mu'))} → ${formatShort(numberField(after, 'mu'))}, σ ${formatShort(numberField(before, 'sigma'))} → ${formatShort(numberField(after, 'sigma'))}.`;
+    case 'weight':
+      return `Weight ${percent(numberField(before, 'weight'))} → ${percent(numberField(after, 'weight'))} (${String(inputs.weighting)} weighting of the final scores).`;
     case 'inactivity-slash':
       return `No submission in the recent windows (inactive since window ${String(inputs.inactiveSince)}): final score${times(rate)}.`;
     case 'inactivity-reset':
@@ -107,9 +135,7 @@ export function describeReason(reason: ScoreReason): string {
     case 'invalid-gradient-slash':
       return `The gradient failed validation (${String(inputs.detail)}): a positive final score becomes 0.`;
     case 'final-score':
-      return `final = ordinal ${formatShort(numberField(inputs, 'ordinal'))} × max(0, B ${formatShort(numberField(inputs, 'binaryMovingAverage'))}) × sync ${formatShort(numberField(inputs, 'syncScore'))}.`;
-    default:
-      return `${reason.rule}`;
+      return `final = ordinal ${formatShort(numberField(inputs, 'ordinal'))} × max(0, B ${formatShort(numberField(inputs, 'binaryMovingAverage'))}) × sync ${formatShort(numberField(inputs, 'syncScore'))} = ${formatShort(numberField(after, 'finalScore'))}.`;
   }
 }
 
@@ -158,16 +184,18 @@ export function buildLeaderboard(breakdowns: readonly PeerBreakdown[]): Leaderbo
     }));
 }
 
-function weightText(config: Pick<ScoringConfig, 'weighting' | 'burnRate' | 'gatherPeers' | 'reservePeers' | 'gatherShare' | 'powerNormalisation'>, finalScore: number, weight: number): string {
-  if (finalScore <= 0) return 'A final score of 0 or less earns no weight.';
-  if (config.weighting === 'power') {
-    return `Weight = final^${config.powerNormalisation} / Σ final^${config.powerNormalisation} over peers with a positive final score (${(weight * 100).toFixed(2)} %).`;
-  }
-  return (
-    `Weights follow the rank of the final score, not its size: the top ${config.gatherPeers} share ${(config.gatherShare * 100).toFixed(0)} % ` +
-    `of the miners' part (2:1 from first to last), the next ${config.reservePeers} the rest; ${(config.burnRate * 100).toFixed(0)} % of all weight is burned. ` +
-    `This peer: ${(weight * 100).toFixed(2)} %.`
-  );
+/** The weight as the scorer recorded it (its last `weight` record of the uid), else as published. */
+function weightText(records: readonly ScoreReason[], finalScore: number, weight: number): string {
+  const last = records.findLast((reason) => reason.rule === 'weight');
+  if (last !== undefined) return `Window ${last.window}: ${describeReason(last)}`;
+  if (finalScore <= 0) return `A final score of 0 or less earns no weight: ${percent(weight)} of the validator's weights.`;
+  return `${percent(weight)} of the validator's weights, as it published them.`;
+}
+
+/** The uid's records of the last window the scorer recorded any for it, in words. */
+function lastWindowRecords(records: readonly ScoreReason[]): ReasonLine[] {
+  const last = records.at(-1)?.window;
+  return records.filter((reason) => reason.window === last).map((reason) => ({ window: reason.window, rule: reason.rule, text: describeReason(reason) }));
 }
 
 /**
@@ -178,9 +206,9 @@ export function buildWhy(
   state: ValidatorScoringState,
   reasons: readonly ScoreReason[],
   uid: Uid,
-  config: Pick<ScoringConfig, 'weighting' | 'burnRate' | 'gatherPeers' | 'reservePeers' | 'gatherShare' | 'powerNormalisation'>,
 ): WhyModel {
-  const own = reasons.filter((reason) => reason.uid === uid && FINAL_CHANGING_RULES.has(reason.rule));
+  const records = reasons.filter((reason) => reason.uid === uid);
+  const own = records.filter((reason) => FINAL_CHANGING_RULES.has(reason.rule));
   let lastComputation = -1;
   own.forEach((reason, i) => {
     if (reason.rule === 'final-score') lastComputation = i;
@@ -198,32 +226,29 @@ export function buildWhy(
       computedInWindow: null,
       ordinal: null,
       binaryMovingAverage: null,
-      clampedB: null,
       syncScore: null,
       product: null,
       finalAtComputation: null,
       laterChanges: later.map(toSlashRecord),
+      lastWindowRecords: lastWindowRecords(records),
       currentFinal,
       weight,
-      weightText: weightText(config, currentFinal, weight),
+      weightText: weightText(records, currentFinal, weight),
     };
   }
-  const ordinal = numberField(computation.inputs, 'ordinal');
-  const b = numberField(computation.inputs, 'binaryMovingAverage');
-  const sync = numberField(computation.inputs, 'syncScore');
-  const clampedB = b === null ? null : Math.max(0, b);
+  const recordedFinal = computation.after.finalScore ?? null;
   return {
     uid,
     computedInWindow: computation.window,
-    ordinal,
-    binaryMovingAverage: b,
-    clampedB,
-    syncScore: sync,
-    product: ordinal === null || clampedB === null || sync === null ? null : ordinal * clampedB * sync,
-    finalAtComputation: computation.after.finalScore ?? null,
+    ordinal: numberField(computation.inputs, 'ordinal'),
+    binaryMovingAverage: numberField(computation.inputs, 'binaryMovingAverage'),
+    syncScore: numberField(computation.inputs, 'syncScore'),
+    product: recordedFinal,
+    finalAtComputation: recordedFinal,
     laterChanges: later.map(toSlashRecord),
+    lastWindowRecords: lastWindowRecords(records),
     currentFinal,
     weight,
-    weightText: weightText(config, currentFinal, weight),
+    weightText: weightText(records, currentFinal, weight),
   };
 }

@@ -8,6 +8,7 @@ import type { BehaviourName } from '../peer/behaviours.ts';
 import type { PageSignRaw } from './page-signer.ts';
 import type { PeerEvent } from '../peer/events.ts';
 import type { TrainerBackend } from '../model/engine.ts';
+import { GauntletError } from '../core/errors.ts';
 
 /** A subtensor endpoint + netuid and the peer's own S3 bucket with its write credentials (held in memory only). */
 export interface RealNetworkOptions {
@@ -41,11 +42,29 @@ export type { ChainScoreRow, PeerEvent } from '../peer/events.ts';
 
 export type { PageSignRaw } from './page-signer.ts';
 
+/** How a stopped loop ended. */
+export interface PeerStopResult {
+  /** The error that ended the loop, in words; null when it stopped on request. */
+  readonly error: string | null;
+}
+
 export interface PeerWorkerApi {
-  /** Syncs θ (snapshot, else the validator's checkpoint and aggregates, else the run's init) and starts the window loop. */
+  /**
+   * Syncs θ (snapshot, else the validator's checkpoint and aggregates, else the run's init) and
+   * starts the window loop, on the engine an earlier `start` built when the run config and backend
+   * are the same (re-initialised, not rebuilt or recalibrated), else on a new one.
+   */
   start(options: PeerStartOptions, signRaw: PageSignRaw, onEvent: (event: PeerEvent) => void): Promise<void>;
-  /** Stops after the current step; resolves when the loop has ended. */
-  stop(): Promise<void>;
+  /**
+   * Stops after the current step; resolves when the loop has ended, with the error that ended it
+   * (null when it stopped cleanly or none ran). The engine stays built for the next `start`.
+   */
+  stop(): Promise<PeerStopResult>;
+  /**
+   * Disposes the engine kept for the next `start` (the page is going away); false, and nothing
+   * disposed, while a loop runs.
+   */
+  releaseEngine(): Promise<boolean>;
   /** sha256 (hex) of the error-feedback buffer as float32 bytes, for tests and the UI. */
   errorFeedbackDigest(): Promise<string | null>;
   /**
@@ -58,6 +77,7 @@ export interface PeerWorkerApi {
 }
 
 /** `start` was called while a loop runs, or before the page registered the hotkey. */
-export class PeerStateError extends Error {
+export class PeerStateError extends GauntletError {
+  readonly code: string = 'peer-state';
   override readonly name = 'PeerStateError';
 }

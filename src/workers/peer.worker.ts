@@ -3,7 +3,9 @@
  * A thin driver of the one miner loop (src/peer/miner-loop.ts): it opens the network the page chose
  * (src/workers/peer-network.ts), gives the loop the page's wallet as its signer (keys never enter the
  * worker), IndexedDB for its snapshots and the GPU engine provider (WebGPU, or the wasm EP; after a
- * lost device a new device, else wasm), and forwards every event to the page.
+ * lost device a new device, else wasm), and forwards every event to the page. The engine outlives
+ * the loop: a later Start on the same run config and backend re-initialises it instead of building
+ * (and calibrating) another.
  */
 import * as Comlink from 'comlink';
 import * as ort from 'onnxruntime-web/webgpu';
@@ -15,28 +17,104 @@ import { WebGpuTrainerEngine } from '../gpu/webgpu-engine.ts';
 import { behaviourByName, CHEATER_BEHAVIOURS } from '../peer/behaviours.ts';
 import { BrowserPeerPersistence } from '../peer/browser-persistence.ts';
 import { MinerLoop, type EngineProvider } from '../peer/miner-loop.ts';
+import type { InnerOptimizerState, TrainerEngine, TrainerInfo } from '../model/engine.ts';
+import { installErrorTransfer } from './error-transfer.ts';
 import { openPeerNetwork } from './peer-network.ts';
 import { errorText, loadDevnetTokens, PageSigner } from './page-signer.ts';
 import { PeerStateError, type PeerStartOptions, type PeerWorkerApi } from './peer-api.ts';
 import type { Chain } from '../net/types.ts';
 
+// Typed errors reach the page as themselves (class, code, fields), not as message strings.
+installErrorTransfer();
+
 ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency)) : 1;
 
-let loop: MinerLoop | null = null;
-let chain: Chain | null = null;
-let running: Promise<void> | null = null;
+/** The loop running now, its connection, and how it ended (null: stopped cleanly, else the error in words). */
+interface ActiveLoop {
+  readonly loop: MinerLoop;
+  readonly chain: Chain;
+  readonly ended: Promise<string | null>;
+}
 
-/** Engines for `backend`; after a lost device, a new device, else the wasm EP with the reason. */
+let active: ActiveLoop | null = null;
+
+/**
+ * The engine this tab built, kept for the next Start (issue #16): building one takes seconds, and on
+ * 'auto' both backends are built and calibrated (14–27 s on a 2-core machine), so Stop/Start reuses
+ * it. `key` is the run config and backend choice it was built for; another one disposes it.
+ */
+interface KeptEngine {
+  readonly key: string;
+  readonly engine: TrainerEngine;
+  readonly info: TrainerInfo;
+}
+
+let kept: KeptEngine | null = null;
+
+function engineKey(config: RunConfig, backend: PeerStartOptions['backend']): string {
+  return JSON.stringify({ backend, config });
+}
+
+async function releaseKeptEngine(): Promise<void> {
+  const previous = kept;
+  kept = null;
+  await previous?.engine.dispose().catch(() => undefined);
+}
+
+/**
+ * `engine` as lent to one loop: every call passes through except `dispose`, since this worker owns
+ * the engine and keeps it for the next Start (the loop disposes its engine when it stops or loses
+ * its device; `browserEngines` disposes the kept one when it replaces it).
+ */
+function lentEngine(engine: TrainerEngine): TrainerEngine {
+  return new Proxy(engine, {
+    get(target, property): unknown {
+      if (property === 'dispose') return () => Promise.resolve();
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+/** A new engine for `backend`; after a lost device, a new device, else the wasm EP with the reason. */
+async function buildEngine(config: RunConfig, params: Float32Array | undefined, backend: PeerStartOptions['backend'], optimizerState: InnerOptimizerState, afterLoss: boolean): Promise<{ engine: TrainerEngine; info: TrainerInfo }> {
+  try {
+    return await createTrainerEngine(ort, config, params, { backend, optimizerState });
+  } catch (error) {
+    if (!afterLoss || !(error instanceof WebGPUUnavailableError)) throw error;
+    const onWasm = await createTrainerEngine(ort, config, params, { backend: 'wasm', optimizerState });
+    return { ...onWasm, info: { ...onWasm.info, reason: `no GPU device could be created after the loss (${error.reason}), so training runs on the CPU (wasm EP)` } };
+  }
+}
+
+/**
+ * Engines for `backend`: the kept engine when it was built for this run config and backend, its
+ * state re-initialised through `TrainerEngine.init` to the synced θ and optimiser state (no new
+ * calibration); else (the first Start, another config or backend, a lost device, or a kept engine
+ * that cannot be re-initialised) a new one, kept in its place.
+ */
 function browserEngines(backend: PeerStartOptions['backend']): EngineProvider {
   return {
     async create(config, params, { optimizerState, afterLoss }) {
-      try {
-        return await createTrainerEngine(ort, config, params, { backend, optimizerState });
-      } catch (error) {
-        if (!afterLoss || !(error instanceof WebGPUUnavailableError)) throw error;
-        const onWasm = await createTrainerEngine(ort, config, params, { backend: 'wasm', optimizerState });
-        return { ...onWasm, info: { ...onWasm.info, reason: `no GPU device could be created after the loss (${error.reason}), so training runs on the CPU (wasm EP)` } };
+      const key = engineKey(config, backend);
+      let notReused = '';
+      if (!afterLoss && kept?.key === key) {
+        const reusable = kept;
+        try {
+          // A device lost while the loop was stopped: the engine cannot train again, so a new one is built.
+          const lost = await reusable.engine.lossReason(undefined);
+          if (lost !== undefined) throw new PeerStateError(`its GPU device was lost (${lost})`);
+          const info = await reusable.engine.init(config, params, { optimizerState });
+          const reason = `the engine built earlier in this tab is reused, re-initialised to the synced θ and optimiser state without a new calibration (it was chosen because ${reusable.info.reason})`;
+          return { engine: lentEngine(reusable.engine), info: { ...reusable.info, parameterCount: info.parameterCount, trainingGraphNodes: info.trainingGraphNodes, reason } };
+        } catch (error) {
+          notReused = ` (the engine kept from the last Start could not be re-initialised: ${errorText(error)})`;
+        }
       }
+      await releaseKeptEngine();
+      const built = await buildEngine(config, params, backend, optimizerState, afterLoss);
+      kept = { key, engine: built.engine, info: built.info };
+      return { engine: lentEngine(built.engine), info: { ...built.info, reason: built.info.reason + notReused } };
     },
   };
 }
@@ -49,7 +127,7 @@ function runConfigOf(options: PeerStartOptions): RunConfig {
 
 const api: PeerWorkerApi = {
   async start(options, signRaw, onEvent) {
-    if (running !== null) throw new PeerStateError('The miner loop already runs in this tab; stop it first.');
+    if (active !== null) throw new PeerStateError('The miner loop already runs in this tab; stop it first.');
     if (!(options.uid >= 0)) throw new PeerStateError('Register the hotkey before starting the miner loop.');
     const adversary = options.adversary?.behaviour;
     if (adversary !== undefined && !(CHEATER_BEHAVIOURS as readonly string[]).includes(adversary)) {
@@ -59,6 +137,7 @@ const api: PeerWorkerApi = {
     if (options.uid === config.scoring.burnUid) throw new PeerStateError(`uid ${options.uid} is the run's burn uid (the subnet owner's); its weight is burned, so it cannot mine.`);
     const signer = new PageSigner(options.hotkey, signRaw);
     const network = await openPeerNetwork(options, signer, config);
+    let loop: MinerLoop;
     try {
       const tokens = await loadDevnetTokens(options.devnetUrl);
       loop = await MinerLoop.start({
@@ -73,25 +152,38 @@ const api: PeerWorkerApi = {
       await network.chain.close().catch(() => undefined);
       throw error;
     }
-    chain = network.chain;
-    running = loop.run().then(
-      () => onEvent({ kind: 'peer-stopped', message: 'The miner loop stopped.' }),
-      (error: unknown) => onEvent({ kind: 'peer-stopped', message: `The miner loop stopped on an error: ${errorText(error)}. Reload the page to resume from the last saved window.` }),
+    const ended = loop.run().then(
+      () => null,
+      (error: unknown) => errorText(error),
     );
+    const running: ActiveLoop = { loop, chain: network.chain, ended };
+    active = running;
+    // However the loop ends (Stop, or an error), its connection closes and the tab can start again.
+    void ended.then(async (error) => {
+      await running.chain.close().catch(() => undefined);
+      if (active === running) active = null;
+      onEvent({ kind: 'peer-stopped', message: error === null ? 'The miner loop stopped.' : `The miner loop stopped on an error: ${error}. Start again to resume from the last saved window.` });
+    });
   },
   async stop() {
-    await loop?.stop();
-    await running;
-    await chain?.close().catch(() => undefined);
-    loop = null;
-    chain = null;
-    running = null;
+    const running = active;
+    if (running === null) return { error: null };
+    await running.loop.stop();
+    const error = await running.ended;
+    await running.chain.close().catch(() => undefined);
+    if (active === running) active = null;
+    return { error };
+  },
+  async releaseEngine() {
+    if (active !== null) return false;
+    await releaseKeptEngine();
+    return true;
   },
   async errorFeedbackDigest() {
-    return loop === null ? null : loop.errorFeedbackDigest();
+    return active === null ? null : active.loop.errorFeedbackDigest();
   },
   testOnlyLoseDevice(options) {
-    const engine = loop?.engine;
+    const engine = active?.loop.engine;
     if (!(engine instanceof WebGpuTrainerEngine)) return Promise.resolve(false);
     if (options?.withoutGpuAfterwards === true) {
       // As a browser whose GPU process gave up: this worker's `requestAdapter` finds no adapter from now on.

@@ -1,19 +1,16 @@
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { sha256 } from '@noble/hashes/sha256';
 import { bytesToHex } from '@noble/hashes/utils';
 import { bittensorTestWallet, injectTestWallet } from '../extension/inject.ts';
-import { buildAppInto } from './private-build.ts';
+import { startScoredDevnet, type ScoredDevnet } from './scored-devnet.ts';
 import { KeyringSigner } from '../../src/net/keyring-signer.ts';
-import { DevnetChain, DevnetStorage } from '../../src/net/devnet-client.ts';
+import { DevnetStorage } from '../../src/net/devnet-client.ts';
 import { deserializeWindowScores, MAX_WINDOW_SCORES_BYTES } from '../../src/core/scoring/index.ts';
 import { PEER_SNAPSHOT_STORE } from '../../src/peer/browser-persistence.ts';
 import { scoresKey } from '../../src/peer/gather.ts';
 import { formatNumber } from '../../src/ui/dom.ts';
-import { startDevnet, type RunningDevnet } from '../../src/devnet/server.ts';
+import type { RunningDevnet } from '../../src/devnet/server.ts';
 import { tinyRunConfig } from '../../src/core/run-config.ts';
 import { parameterCount } from '../../src/model/params.ts';
 import type { ContributeStatus } from '../../src/ui/contribute/session.ts';
@@ -32,42 +29,21 @@ const config = tinyRunConfig();
 const VOLUNTEER_URI = '//Volunteer//hotkey';
 /** A second volunteer in its own browser context: OpenSkill ranks ≥ 2 peers (§7.3), so one alone never earns weight. */
 const SECOND_URI = '//Volunteer2//hotkey';
+let network: ScoredDevnet;
 let devnet: RunningDevnet;
-let dir: string;
-let validator: ChildProcess | undefined;
-let validatorLog = '';
 let validatorHotkey = '';
 
 test.beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'contribute-e2e-'));
-  const appDir = buildAppInto(join(dir, 'app'));
-  // The subnet owner holds the tiny preset's burn uid (1) from the start, as `npm start` sets it up; the validator takes uid 0, the volunteers the next free uids.
-  const keys = await KeyringSigner.fromUris(['//Alice', '//Owner']);
-  const [alice, owner] = (await keys.accounts()).map((a) => a.address) as [string, string];
-  validatorHotkey = alice;
-  devnet = await startDevnet({ dir: join(dir, 'state'), appDir, blockTimeMs: config.window.blockTimeMs, subnetOwners: [{ netuid: config.netuid, hotkey: owner, uid: config.scoring.burnUid }], runValidators: [alice] });
-  await new DevnetChain(devnet.url, keys).register(alice, config.netuid);
-  validator = spawn(process.execPath, ['--import', 'tsx', 'src/cli/validator.ts', '--devnet', devnet.url, '--uri', '//Alice', '--state', join(dir, 'validator.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  validator.stdout?.on('data', (chunk: Buffer) => (validatorLog += chunk.toString()));
-  validator.stderr?.on('data', (chunk: Buffer) => (validatorLog += chunk.toString()));
+  network = await startScoredDevnet('contribute-e2e');
+  devnet = network.devnet;
+  validatorHotkey = network.validatorHotkey;
 });
 
-test.afterAll(async () => {
-  if (validator?.pid !== undefined && validator.exitCode === null) {
-    const exited = new Promise((r) => validator?.once('exit', r));
-    validator.kill('SIGTERM');
-    await exited;
-  }
-  await devnet.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+test.afterAll(() => network.close());
 
 // The validator's own account of every window, kept beside the screenshot.
 // eslint-disable-next-line no-empty-pattern -- Playwright reads fixtures from a destructuring pattern; this hook needs none.
-test.afterEach(async ({}, testInfo) => {
-  writeFileSync(testInfo.outputPath('validator.log'), validatorLog);
-  await testInfo.attach('validator-log', { path: testInfo.outputPath('validator.log'), contentType: 'text/plain' });
-});
+test.afterEach(({}, testInfo) => network.attachValidatorLog(testInfo));
 
 const status = (page: Page): Promise<ContributeStatus> => page.evaluate(() => window.gauntlet!.ui.contribute().session.status());
 
@@ -89,7 +65,7 @@ async function joinAndStart(page: Page, hotkey: string, backend: 'wasm' | 'webgp
 /** The validator's events for `kind`, parsed from its `[window N] kind {json}` lines. */
 function validatorEvents(kind: string): { window: number; body: Record<string, unknown> }[] {
   const out: { window: number; body: Record<string, unknown> }[] = [];
-  for (const line of validatorLog.split('\n')) {
+  for (const line of network.validatorLog().split('\n')) {
     const match = /^\[window (\d+)\] (\S+) (.*)$/.exec(line);
     if (match?.[2] === kind) out.push({ window: Number(match[1]), body: JSON.parse(match[3]!) as Record<string, unknown> });
   }

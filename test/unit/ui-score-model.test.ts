@@ -25,7 +25,7 @@ describe('rewards dashboard model', () => {
   ];
 
   it('explains a final score by its product and every later change', () => {
-    const why = buildWhy(state(), reasons, 2, config);
+    const why = buildWhy(state(), reasons, 2);
     expect(why.computedInWindow).toBe(10);
     expect(why.product).toBe(1);
     expect(why.finalAtComputation).toBe(1);
@@ -37,7 +37,7 @@ describe('rewards dashboard model', () => {
 
   it('lists a copy reset after the computation even when final was already 0', () => {
     const reset = reason(12, 3, 'overlap-slash', { overlap: 0.55, tier: 'max', partner: 2, threshold: 0.4 }, { finalScore: 0, binaryMovingAverage: 0.5, naughtyWindowsLeft: 0 }, { finalScore: 0, binaryMovingAverage: 0, naughtyWindowsLeft: 0 });
-    const why = buildWhy(state(), [...reasons, reset], 3, config);
+    const why = buildWhy(state(), [...reasons, reset], 3);
     expect(why.product).toBe(3.5);
     expect(why.laterChanges.map((c) => c.rule)).toEqual(['overlap-slash']);
     expect(describeReason(reset)).toContain('55.0 % with uid 2');
@@ -46,7 +46,7 @@ describe('rewards dashboard model', () => {
   it('says so when a peer was never rated', () => {
     const s = state();
     s.peers['4'] = newPeerState(config);
-    const why = buildWhy(s, reasons, 4, config);
+    const why = buildWhy(s, reasons, 4);
     expect(why.product).toBeNull();
     expect(why.weightText).toContain('earns no weight');
   });

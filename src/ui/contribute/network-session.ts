@@ -71,8 +71,16 @@ export abstract class NetworkWalletSession<S extends NetworkWalletStatus> extend
     this.network = settings;
     this.state.network = summarizeNetwork(settings);
     if (settings.kind === 'subtensor' && this.state.walletSource === 'development-key') this.forgetWallet();
-    this.state.uid = null;
-    this.say(`Network: ${detail}. ${this.state.hotkey === null ? `Connect a wallet and pick the hotkey that ${this.hotkeyRole}.` : 'Pick the hotkey again to read its registration.'}`);
+    // Nothing read on the previous network holds here (uid, permit, stake): read the chosen hotkey again on this one.
+    this.forgetRegistration();
+    const hotkey = this.state.hotkey;
+    if (hotkey === null) {
+      this.say(`Network: ${detail}. Connect a wallet and pick the hotkey that ${this.hotkeyRole}.`);
+      return;
+    }
+    this.say(`Network: ${detail}. Reading the registration of ${hotkey} there…`);
+    // A failed read is the status message, and the registration line says it is not known.
+    await this.selectAccount(hotkey).catch(() => null);
   }
 
   /**
@@ -163,6 +171,7 @@ export abstract class NetworkWalletSession<S extends NetworkWalletStatus> extend
     }
     this.state.uid = registered.uid;
     await this.lookUp(hotkey);
+    this.state.registrationKnown = true;
     this.say(registeredText(quote, registered));
     return registered.uid;
   }

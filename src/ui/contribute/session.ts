@@ -12,6 +12,7 @@ import { parameterCount } from '../../model/params.ts';
 import { BrowserPeerPersistence } from '../../peer/browser-persistence.ts';
 import type { ChainScoreRow, PeerEvent, PeerStartOptions, PeerWorkerApi } from '../../workers/peer-api.ts';
 import type { TrainerBackend } from '../../model/engine.ts';
+import type { NetworkSettings } from '../../net/network-settings.ts';
 import type { DashboardStore } from '../dashboard/model.ts';
 import { DashboardFeed } from './feed.ts';
 import { initialNetworkStatus, NetworkWalletSession, type NetworkWalletStatus } from './network-session.ts';
@@ -33,12 +34,13 @@ export interface ContributeStatus extends NetworkWalletStatus {
 }
 
 export class ContributeSession extends NetworkWalletSession<ContributeStatus> {
-  private worker: Worker | null = null;
   private api: Comlink.Remote<PeerWorkerApi> | null = null;
   private readonly eventListeners = new Set<(event: PeerEvent) => void>();
   private readonly feed: DashboardFeed;
   /** This browser's saved peer state, read and forgotten from the page (one database connection for the session). */
   private readonly persistence = new BrowserPeerPersistence();
+  /** Stop was pressed: the loop's own end event adds nothing to what `stop` says. */
+  private stopRequested = false;
 
   constructor(config: RunConfig, store: DashboardStore, devnetUrl: string = location.origin) {
     super(config, {
@@ -52,17 +54,47 @@ export class ContributeSession extends NetworkWalletSession<ContributeStatus> {
    * for `npm run swarm` only, through `window.gauntlet`; the page's Start button never passes it.
    */
   async start(backend: TrainerBackend | 'auto', headless: Pick<PeerStartOptions, 'adversary' | 'runConfig'> = {}): Promise<void> {
-    await this.launch('Starting: loading the data shards, building the engine, syncing the model…', async (hotkey, uid, sign) => {
-      this.worker ??= new Worker(new URL('../../workers/peer.worker.ts', import.meta.url), { type: 'module', name: 'peer' });
-      this.api ??= Comlink.wrap<PeerWorkerApi>(this.worker);
+    await this.launch(`Starting: loading the data shards, ${this.api === null ? 'building the engine' : 'preparing the engine'}, syncing the model…`, async (hotkey, uid, sign) => {
+      this.stopRequested = false;
+      // Until the worker says which engine trains now (`peer-engine`), the page claims none.
+      this.state.engine = null;
+      this.api ??= this.openWorker();
       await this.api.start({ ...headless, devnetUrl: this.state.devnetUrl, hotkey, uid, backend, network: this.realNetwork() }, Comlink.proxy(sign), Comlink.proxy((event: PeerEvent) => this.onEvent(event)));
     });
   }
 
+  /** Stops the miner loop after its step in progress; the message says what this browser now holds. */
   async stop(): Promise<void> {
-    await this.api?.stop();
+    if (!this.state.running || this.api === null) return;
+    this.stopRequested = true;
+    this.say('Stopping after the step in progress…');
+    const { error } = await this.api.stop();
     this.state.running = false;
-    this.say('Stopped. The last finished window is saved in this browser.');
+    this.say(`${error === null ? 'Stopped.' : `The miner loop had stopped on an error: ${error}.`} ${this.savedText()}`);
+  }
+
+  /** What a Start would resume from, as this browser holds it now. */
+  private savedText(): string {
+    const saved = this.state.saved;
+    if (saved === null) return 'Nothing is saved in this browser yet (no window finished): the next Start syncs from the network.';
+    if ('unreadable' in saved) return `This browser holds saved state it cannot resume (${saved.unreadable}): the next Start syncs from the network.`;
+    return `Saved after window ${saved.window}: the next Start resumes from it.`;
+  }
+
+  /** The peer worker, which keeps its engine between Starts; the engine is released when the page goes away. */
+  private openWorker(): Comlink.Remote<PeerWorkerApi> {
+    const worker = new Worker(new URL('../../workers/peer.worker.ts', import.meta.url), { type: 'module', name: 'peer' });
+    const api = Comlink.wrap<PeerWorkerApi>(worker);
+    // Best effort: a closing tab may end the worker first, which frees its device anyway.
+    addEventListener('pagehide', () => void api.releaseEngine().catch(() => undefined), { once: true });
+    return api;
+  }
+
+  /** Switches the network: the chain weights read on the previous one no longer apply. */
+  override async useNetwork(settings: NetworkSettings): Promise<void> {
+    await super.useNetwork(settings);
+    this.state.chainScores = null;
+    this.changed();
   }
 
   /**
@@ -123,7 +155,9 @@ export class ContributeSession extends NetworkWalletSession<ContributeStatus> {
         return;
       case 'peer-stopped':
         this.state.running = false;
-        this.say(event.message);
+        // After Stop, `stop` says how it ended; otherwise the loop ended on its own (an error) and says why here.
+        if (this.stopRequested) this.changed();
+        else this.say(`${event.message} ${this.savedText()}`);
         return;
       case 'peer-clock':
       case 'peer-synced':

@@ -14,12 +14,17 @@ export const BACKENDS: readonly (TrainerBackend | 'auto')[] = ['auto', 'webgpu',
 /** An address shortened for tables and pickers. */
 export const shortKey = shortAddress;
 
-/** Runs a button's action; failures are already the session's status message. */
-export function onClick(button: HTMLButtonElement, action: () => Promise<unknown>): void {
+/**
+ * Runs a button's action, the button disabled meanwhile; failures are already the session's status
+ * message. Afterwards `settle` sets which controls can act now (a Start that started leaves Start
+ * disabled and Stop enabled); without it the button is enabled again.
+ */
+export function onClick(button: HTMLButtonElement, action: () => Promise<unknown>, settle?: () => void): void {
   button.addEventListener('click', () => {
     button.disabled = true;
     action().catch(() => undefined).finally(() => {
-      button.disabled = false;
+      if (settle === undefined) button.disabled = false;
+      else settle();
     });
   });
 }
@@ -66,11 +71,13 @@ export function walletControls<S extends WalletStatus>(session: ControlledSessio
   const registration = h('p', { 'data-role': 'registration', class: 'muted' }, 'No hotkey chosen.');
   const message = h('p', { 'data-role': 'message', role: 'status' });
 
+  // Each control is enabled again only if it can act in the status the action left (`render`).
+  const settle = (): void => render(session.status());
   onClick(connect, () => session.connectExtension());
   onClick(devKey, () => session.useDevelopmentKey());
-  onClick(register, () => session.register());
-  onClick(start, () => session.start(backend.value as TrainerBackend | 'auto'));
-  onClick(stop, () => session.stop());
+  onClick(register, () => session.register(), settle);
+  onClick(start, () => session.start(backend.value as TrainerBackend | 'auto'), settle);
+  onClick(stop, () => session.stop(), settle);
   accounts.addEventListener('change', () => {
     void session.selectAccount(accounts.value).catch(() => undefined);
   });
@@ -90,10 +97,15 @@ export function walletControls<S extends WalletStatus>(session: ControlledSessio
     accounts.disabled = s.accounts.length === 0 || s.running;
     const detail = options.registeredDetail?.(s) ?? '';
     const netuid = typeof options.netuid === 'number' ? options.netuid : options.netuid(s);
-    registration.textContent = s.hotkey === null ? 'No hotkey chosen.' : s.uid === null ? `${shortKey(s.hotkey)}: not registered on netuid ${netuid}.` : `${shortKey(s.hotkey)}: uid ${s.uid} on netuid ${netuid}${detail}.`;
-    register.disabled = s.hotkey === null || s.uid !== null;
+    registration.textContent =
+      s.hotkey === null ? 'No hotkey chosen.'
+        : !s.registrationKnown ? `${shortKey(s.hotkey)}: registration on netuid ${netuid} not read yet.`
+          : s.uid === null ? `${shortKey(s.hotkey)}: not registered on netuid ${netuid}.`
+            : `${shortKey(s.hotkey)}: uid ${s.uid} on netuid ${netuid}${detail}.`;
+    register.disabled = s.hotkey === null || !s.registrationKnown || s.uid !== null || s.running;
     start.disabled = s.uid === null || s.running;
-    stop.disabled = !s.running;
+    // Stop acts on a running loop, not while Start is still building the engine and syncing.
+    stop.disabled = !s.running || s.starting;
     message.textContent = s.message;
   };
   return { connect, devKey, accounts, register, registration, backend, start, stop, message, render };

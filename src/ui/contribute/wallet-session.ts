@@ -22,7 +22,12 @@ export interface WalletStatus {
   readonly walletNames: readonly string[];
   readonly accounts: readonly SignerAccount[];
   readonly hotkey: string | null;
+  /** The hotkey's uid on the network in use; null when it is not registered there, or not read yet (`registrationKnown`). */
   readonly uid: number | null;
+  /** Whether `uid` was read on the network in use (false before a hotkey is chosen, after a switch until it is read again, or when the read failed). */
+  readonly registrationKnown: boolean;
+  /** True from Start until the loop runs (the engine is being built, θ synced): Stop cannot act yet. */
+  readonly starting: boolean;
   readonly running: boolean;
   /** The latest message for the user (what happened, what to do). */
   readonly message: string;
@@ -36,7 +41,7 @@ export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** The wallet fields of a fresh session. */
 export function initialWalletStatus(devnetUrl: string): WalletStatus {
-  return { devnetUrl, walletSource: null, walletNames: [], accounts: [], hotkey: null, uid: null, running: false, message: 'Connect a wallet, or use a devnet development key.', log: [] };
+  return { devnetUrl, walletSource: null, walletNames: [], accounts: [], hotkey: null, uid: null, registrationKnown: false, starting: false, running: false, message: 'Connect a wallet, or use a devnet development key.', log: [] };
 }
 
 export abstract class WalletSession<S extends WalletStatus> {
@@ -88,8 +93,9 @@ export abstract class WalletSession<S extends WalletStatus> {
   async selectAccount(address: string): Promise<number | null> {
     if (!this.state.accounts.some((a) => a.address === address)) throw new ContributeStepError(`${address} is not an account of the connected wallet; connect the wallet that holds it.`);
     this.state.hotkey = address;
-    this.state.uid = null;
+    this.forgetRegistration();
     const detail = await this.lookUp(address);
+    this.state.registrationKnown = true;
     const uid = this.state.uid;
     const problem = uid === null ? null : this.hotkeyProblem(address, uid);
     if (problem !== null) {
@@ -112,6 +118,7 @@ export abstract class WalletSession<S extends WalletStatus> {
     const { uid } = await this.attempt(() => new DevnetChain(this.state.devnetUrl, signer).register(hotkey, this.config.netuid));
     this.state.uid = uid;
     await this.lookUp(hotkey);
+    this.state.registrationKnown = true;
     this.say(`Registered: ${hotkey} is uid ${uid} on netuid ${this.config.netuid}.`);
     return uid;
   }
@@ -154,6 +161,7 @@ export abstract class WalletSession<S extends WalletStatus> {
     if (problem !== null) this.refuse(problem);
     if (this.state.running) return;
     this.state.running = true;
+    this.state.starting = true;
     this.say(starting);
     try {
       await run(hotkey, uid, (address, data) => signer.signRaw(address, data));
@@ -161,6 +169,9 @@ export abstract class WalletSession<S extends WalletStatus> {
       this.state.running = false;
       this.say(`Could not start: ${error instanceof Error ? error.message : String(error)}`);
       throw error;
+    } finally {
+      this.state.starting = false;
+      this.changed();
     }
   }
 
@@ -219,7 +230,16 @@ export abstract class WalletSession<S extends WalletStatus> {
   /** Clears the hotkey-specific fields when another wallet is chosen. */
   protected forgetHotkey(): void {
     this.state.hotkey = null;
+    this.forgetRegistration();
+  }
+
+  /**
+   * Clears what was read about the hotkey's registration (another hotkey, another network): nothing
+   * of it is shown until it is read again. A session that shows more (a permit, a stake) clears that too.
+   */
+  protected forgetRegistration(): void {
     this.state.uid = null;
+    this.state.registrationKnown = false;
   }
 
   /** Drops the wallet (e.g. a development key on a network where it does not exist). */

@@ -21,9 +21,22 @@ export interface PhaseModel {
   readonly detail: string;
 }
 
+/** The stages of one window. */
+export interface WindowTimeline {
+  readonly window: number;
+  readonly phases: readonly PhaseModel[];
+}
+
 export interface TimelineModel {
+  /** The newest window with a stage recorded, and its stages (all pending before any). */
   readonly window: number | null;
   readonly phases: readonly PhaseModel[];
+  /**
+   * The last few windows, newest first (the first is `window`). A window's validator stages end
+   * after the next window has started (its scores are published once the validator has evaluated
+   * it), so they are kept and drawn until then.
+   */
+  readonly windows: readonly WindowTimeline[];
 }
 
 /**
@@ -86,6 +99,8 @@ export interface DashboardModel {
 const MAX_REASONS = 20_000;
 /** Points kept per chart. */
 const MAX_POINTS = 2_000;
+/** Windows the timeline keeps: the one in progress and the two before it, whose scores may still arrive. */
+const TIMELINE_WINDOWS = 3;
 
 function freshPhases(): PhaseModel[] {
   return WINDOW_PHASES.map((phase) => ({ phase, status: 'pending', detail: '' }));
@@ -106,8 +121,8 @@ export type DashboardListener = () => void;
 
 export class DashboardStore {
   private revision = 0;
-  private timelineWindow: number | null = null;
-  private phases: PhaseModel[] = freshPhases();
+  /** Newest window first, at most `TIMELINE_WINDOWS`. */
+  private timelines: WindowTimeline[] = [];
   private readonly loss: LossPoint[] = [];
   private readonly traffic: TrafficPoint[] = [];
   private state: ValidatorScoringState = createScoringState();
@@ -131,8 +146,7 @@ export class DashboardStore {
   /** Clears everything (a new run, or new scoring parameters). */
   reset(config: ScoringConfig = this.config): void {
     this.config = config;
-    this.timelineWindow = null;
-    this.phases = freshPhases();
+    this.timelines = [];
     this.loss.length = 0;
     this.traffic.length = 0;
     this.state = createScoringState();
@@ -142,14 +156,20 @@ export class DashboardStore {
     this.changed();
   }
 
-  /** Marks `phase` of `window`; a new window resets the other phases to pending. */
+  /**
+   * Marks `phase` of `window`; a window not seen yet starts with every stage pending. Only the
+   * newest `TIMELINE_WINDOWS` windows are kept, so a mark for an older window is dropped.
+   */
   setPhase(window: number, phase: WindowPhase, status: PhaseStatus, detail = ''): void {
-    if (this.timelineWindow !== window) {
-      this.timelineWindow = window;
-      this.phases = freshPhases();
-    }
-    this.phases = this.phases.map((p) => (p.phase === phase ? { phase, status, detail } : p));
+    const existing = this.timelines.find((t) => t.window === window);
+    const phases = (existing?.phases ?? freshPhases()).map((p) => (p.phase === phase ? { phase, status, detail } : p));
+    this.timelines = [...this.timelines.filter((t) => t.window !== window), { window, phases }].sort((a, b) => b.window - a.window).slice(0, TIMELINE_WINDOWS);
     this.changed();
+  }
+
+  /** The stage `phase` of `window` as recorded, undefined when the timeline does not hold that window. */
+  phaseOf(window: number, phase: WindowPhase): PhaseModel | undefined {
+    return this.timelines.find((t) => t.window === window)?.phases.find((p) => p.phase === phase);
   }
 
   recordLoss(window: number, values: { local?: number | null; network?: number | null; baseline?: number | null }): void {
@@ -245,7 +265,7 @@ export class DashboardStore {
     this.cached = {
       name: this.name,
       revision: this.revision,
-      timeline: { window: this.timelineWindow, phases: this.phases },
+      timeline: { window: this.timelines[0]?.window ?? null, phases: this.timelines[0]?.phases ?? freshPhases(), windows: this.timelines },
       loss: [...this.loss],
       traffic: [...this.traffic],
       scores: {
@@ -255,7 +275,7 @@ export class DashboardStore {
         burnShare: this.weights[String(this.config.burnUid)] ?? 0,
         burnUid: this.config.burnUid,
         selectedUid: selected,
-        why: selected === null ? null : buildWhy(this.state, this.reasons, selected, this.config),
+        why: selected === null ? null : buildWhy(this.state, this.reasons, selected),
         setWeightsDue: this.setWeightsDue,
       },
     };

@@ -56,7 +56,7 @@ export function renderLeaderboard(scores: ScoresModel): HTMLElement {
   );
 }
 
-/** `final = ordinal × max(0, B) × sync` with the peer's own numbers, then every later change. */
+/** The scorer's `final-score` record with its inputs, every later change, and the peer's last window of records. */
 export function renderWhy(why: WhyModel | null): HTMLElement {
   const panel = h('div', { class: 'why', 'aria-live': 'polite' }, h('h3', {}, why === null ? 'Why this score?' : `Why uid ${why.uid} has this score`));
   if (why === null) {
@@ -84,7 +84,7 @@ export function renderWhy(why: WhyModel | null): HTMLElement {
       h(
         'p',
         { class: 'muted' },
-        `Computed after window ${why.computedInWindow}'s match. ordinal = μ − 3σ of the OpenSkill rating (how reliably this peer's LossScore beat the others'); ` +
+        `The scorer's record of window ${why.computedInWindow}'s match. ordinal = μ − 3σ of the OpenSkill rating (how reliably this peer's LossScore beat the others'); ` +
           'B = running average of the binary indicator (+1 when the update helped the peer\'s own data more than random data); sync = how close its model is to the validator\'s.',
       ),
     );
@@ -93,6 +93,13 @@ export function renderWhy(why: WhyModel | null): HTMLElement {
     panel.append(
       h('h4', {}, 'Changes since then'),
       h('ul', { class: 'changes' }, ...why.laterChanges.map((change) => h('li', {}, `Window ${change.window}: ${change.text} final ${formatNumber(change.finalBefore)} → ${formatNumber(change.finalAfter)}`))),
+    );
+  }
+  if (why.lastWindowRecords.length > 0) {
+    const window = why.lastWindowRecords[0]!.window;
+    panel.append(
+      h('h4', {}, `What the scorer recorded in window ${window}`),
+      h('ol', { class: 'changes', 'data-records': window }, ...why.lastWindowRecords.map((line) => h('li', { 'data-rule': line.rule }, line.text))),
     );
   }
   panel.append(

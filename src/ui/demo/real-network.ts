@@ -4,6 +4,7 @@
  * and the validator's scoring result after each window).
  */
 import * as Comlink from 'comlink';
+import type { BehaviourName } from '../../peer/behaviours.ts';
 import type { WindowEvent } from '../../peer/events.ts';
 import type { DemoNetworkOptions, DemoStartInfo, DemoWindowReport, DemoWorkerApi } from '../../workers/demo-api.ts';
 import type { DashboardStore, WindowPhase } from '../dashboard/model.ts';
@@ -62,6 +63,11 @@ export class RealDemoNetwork {
     return this.info;
   }
 
+  /** Miner `uid` behaves as `behaviour` from the next window on; the run (θ, error feedback, every other peer) goes on. Call it between windows. */
+  async setBehaviour(uid: number, behaviour: BehaviourName): Promise<void> {
+    await this.remote().setBehaviour(uid, behaviour);
+  }
+
   /** Runs one window in the worker and records everything it reports. */
   async runWindow(): Promise<DemoWindowReport> {
     const counts = new Map<string, number>();
@@ -75,7 +81,7 @@ export class RealDemoNetwork {
     const store = this.store;
     this.evaluations.record(report.events);
     for (const phase of ['train', 'compress', 'sign', 'submit', 'gather', 'evaluate', 'rate'] as const) {
-      const current = store.model().timeline.phases.find((p) => p.phase === phase);
+      const current = store.phaseOf(report.window, phase);
       store.setPhase(report.window, phase, current?.status === 'pending' ? 'skipped' : 'done', current?.detail ?? '');
     }
     store.setPhase(report.window, 'weights', report.result.setWeightsDue ? 'done' : 'skipped', report.result.setWeightsDue ? 'set on chain' : 'not a weight window');

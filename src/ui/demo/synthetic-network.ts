@@ -83,11 +83,14 @@ export class SyntheticNetwork {
   private readonly drift: Record<string, number[]> = {};
   private peerList: GatherPeerList | null = null;
   private peerListWindow = 0;
+  /** Each peer's behaviour now (`setBehaviour` changes one between windows). */
+  private behaviours: readonly Behaviour[];
 
   constructor(
     private readonly options: SyntheticNetworkOptions,
     firstWindow = 1,
   ) {
+    this.behaviours = options.behaviours;
     this.rng = new Xoshiro128(options.seed);
     this.window = firstWindow;
     const start: Record<string, number[]> = {};
@@ -103,7 +106,17 @@ export class SyntheticNetwork {
   }
 
   behaviourOf(uid: Uid): Behaviour | undefined {
-    return this.options.behaviours[uid - FIRST_PEER_UID];
+    return this.behaviours[uid - FIRST_PEER_UID];
+  }
+
+  /**
+   * From the next window on, `uid` behaves as `behaviour`: the run goes on (same window count, the
+   * validator's state, every other peer's behaviour), as a real peer that starts cheating would.
+   */
+  setBehaviour(uid: Uid, behaviour: Behaviour): void {
+    const index = uid - FIRST_PEER_UID;
+    if (this.behaviours[index] === undefined) throw new RangeError(`uid ${uid} is not a peer of this demo network (uids ${FIRST_PEER_UID}–${FIRST_PEER_UID + this.behaviours.length - 1}).`);
+    this.behaviours = this.behaviours.map((b, i) => (i === index ? behaviour : b));
   }
 
   private gauss(mean: number, std: number): number {
@@ -160,8 +173,7 @@ export class SyntheticNetwork {
   next(state: ValidatorScoringState, config: ScoringConfig): SyntheticWindow {
     const w = this.window;
     this.window += 1;
-    const behaviours = this.options.behaviours;
-    const uids = behaviours.map((_, i) => this.uidOf(i));
+    const uids = this.behaviours.map((_, i) => this.uidOf(i));
     const firstHonest = uids.find((uid) => this.behaviourOf(uid) === 'honest');
 
     // The validator's own slices after the outer step of w − 1: a steady drift per element.

@@ -10,7 +10,6 @@ import type { SignerPayloadJSON } from '@polkadot/types/types';
 import type { RunConfig } from '../../core/config.ts';
 import { VALIDATOR_DEV_ACCOUNT_URI, type ValidatorPageEvent, type ValidatorStartOptions, type ValidatorWindowSummary, type ValidatorWorkerApi } from '../../workers/validator-api.ts';
 import type { TrainerBackend } from '../../model/engine.ts';
-import type { NetworkSettings } from '../../net/network-settings.ts';
 import { initialNetworkStatus, NetworkWalletSession, type NetworkWalletStatus } from '../contribute/network-session.ts';
 import { registrationIn, type Registration } from '../../net/metagraph.ts';
 import { meanControlLoss, type DashboardStore, type WindowPhase } from '../dashboard/model.ts';
@@ -63,6 +62,10 @@ export class ValidateSession extends NetworkWalletSession<ValidateStatus> {
   private worker: Worker | null = null;
   private api: Comlink.Remote<ValidatorWorkerApi> | null = null;
   private readonly evaluations = new LastEvaluations();
+  /** The last window whose scoring state the worker saved (or restored) in this browser; null: none seen. */
+  private savedWindow: number | null = null;
+  /** Stop was pressed: the loop's own end event adds nothing to what `stop` says. */
+  private stopRequested = false;
 
   constructor(
     config: RunConfig,
@@ -72,13 +75,6 @@ export class ValidateSession extends NetworkWalletSession<ValidateStatus> {
     super(config, {
       ...initialNetworkStatus(devnetUrl), validatorPermit: null, stake: 0, engine: null, windows: [], evaluations: [], weightsSet: [], weightsSkipped: [], skippedWindows: [],
     }, 'validates', VALIDATOR_DEV_ACCOUNT_URI, 'validating');
-  }
-
-  /** Switches the network (Contribute's rules); the permit of the previous network no longer holds. */
-  override async useNetwork(settings: NetworkSettings): Promise<void> {
-    await super.useNetwork(settings);
-    this.state.validatorPermit = null;
-    this.changed();
   }
 
   /**
@@ -92,14 +88,26 @@ export class ValidateSession extends NetworkWalletSession<ValidateStatus> {
       const network = this.realNetwork();
       // On a real network the worker's weight extrinsics are signed here by the wallet, payload by payload.
       const signPayload = network === undefined ? undefined : Comlink.proxy((payload: SignerPayloadJSON) => this.signPayloadWithWallet(payload));
+      this.stopRequested = false;
       await this.api.start({ ...headless, devnetUrl: this.state.devnetUrl, network, hotkey, uid, backend }, Comlink.proxy(sign), Comlink.proxy((event: ValidatorPageEvent) => this.onEvent(event)), signPayload);
     });
   }
 
+  /** Stops after the window in progress; the message says what this browser now holds. */
   async stop(): Promise<void> {
-    await this.api?.stop();
+    if (!this.state.running || this.api === null) return;
+    this.stopRequested = true;
+    this.say('Stopping after the window in progress…');
+    await this.api.stop();
     this.state.running = false;
-    this.say('Stopped. The last scored window is saved in this browser.');
+    this.say(`Stopped. ${this.savedText()}`);
+  }
+
+  /** What a Start would resume from, as far as this session has seen. */
+  private savedText(): string {
+    return this.savedWindow === null
+      ? 'No scoring state is saved in this browser yet (no window scored): the next Start begins at the current window.'
+      : `The scoring state is saved after window ${this.savedWindow}: the next Start resumes from it.`;
   }
 
   private onEvent(event: ValidatorPageEvent): void {
@@ -147,10 +155,17 @@ export class ValidateSession extends NetworkWalletSession<ValidateStatus> {
         return;
       case 'validator-stopped':
         this.state.running = false;
-        this.say(event.message);
+        // After Stop, `stop` says how it ended; otherwise the loop ended on its own (an error) and says why here.
+        if (this.stopRequested) this.changed();
+        else this.say(`${event.message} ${this.savedText()}`);
         return;
       case 'validator-restored':
+        this.savedWindow = event.lastWindow;
         this.say(event.message);
+        return;
+      case 'validator-state-saved':
+        this.savedWindow = event.window;
+        this.changed();
         return;
       default:
         this.changed();
@@ -164,10 +179,10 @@ export class ValidateSession extends NetworkWalletSession<ValidateStatus> {
     if (summary.lossRandomBefore !== null) store.recordLoss(summary.window, { network: meanControlLoss(summary.lossRandomBefore, this.config.scoring.evalSequences, this.config.inner.batchSize) });
     for (const phase of ['train', 'compress', 'sign'] as const) store.setPhase(summary.window, phase, 'skipped', "the miners' part");
     for (const phase of ['submit', 'gather', 'evaluate', 'rate'] as const) {
-      const current = store.model().timeline.phases.find((p) => p.phase === phase);
+      const current = store.phaseOf(summary.window, phase);
       store.setPhase(summary.window, phase, current?.status === 'pending' ? 'skipped' : 'done', current?.detail ?? '');
     }
-    const weights = store.model().timeline.phases.find((p) => p.phase === 'weights');
+    const weights = store.phaseOf(summary.window, 'weights');
     store.setPhase(summary.window, 'weights', summary.result.setWeightsDue && weights?.status === 'active' ? 'done' : 'skipped', summary.result.setWeightsDue ? (weights?.detail ?? '') : 'not a weight window');
     this.state.windows = [...this.state.windows, summary].slice(-MAX_WINDOWS);
     this.say(`Window ${summary.window} scored: ${summary.evalUids.length} evaluated, ${summary.gatheredUids.length} gathered${summary.outerStepApplied ? ', outer step applied' : ''}.`);
@@ -184,13 +199,16 @@ export class ValidateSession extends NetworkWalletSession<ValidateStatus> {
 
   private showRegistration(registration: Registration): void {
     this.state.uid = registration.uid;
+    this.state.registrationKnown = true;
     this.state.stake = registration.stake;
     this.state.validatorPermit = registration.validatorPermit;
     this.changed();
   }
 
-  protected override forgetHotkey(): void {
-    super.forgetHotkey();
+  /** The permit and stake were read with the uid (another hotkey or network: read again). */
+  protected override forgetRegistration(): void {
+    super.forgetRegistration();
     this.state.validatorPermit = null;
+    this.state.stake = 0;
   }
 }

@@ -23,19 +23,40 @@ export interface ContributeView {
   showGate(gate: CapabilityGate): void;
 }
 
+/** The backend as a person reads it. */
+function backendName(backend: TrainerBackend): string {
+  return backend === 'webgpu' ? 'WebGPU' : 'the CPU (wasm)';
+}
+
+/** Which engine trains in this tab: the one the worker reported (`peer-engine`), never what the capability check expected. */
+function engineLine(s: ContributeStatus): string {
+  if (s.engine !== null) return `${s.running ? 'Trains' : 'Trained last'} on ${backendName(s.engine.backend)}: ${s.engine.reason}.`;
+  if (s.starting) return 'Preparing the engine: this tab builds one (on "auto", the faster of WebGPU and the CPU (wasm) in a short calibration) only when it has none for this run and engine choice.';
+  return 'No engine built yet: Start builds it (on "auto", the faster of WebGPU and the CPU (wasm) here), once per tab.';
+}
+
 export function createContributeView(config: RunConfig, onRender: (model: DashboardModel) => void, defaultBackend: () => TrainerBackend | 'auto' = () => 'auto'): ContributeView {
   const store = new DashboardStore('contribute', config.scoring);
   const dashboard = mountDashboard(store, {}, onRender);
   const session = new ContributeSession(config, store);
   const gateBlock = h('div', { class: 'panel gate' }, h('p', { class: 'muted' }, 'Checking what this tab can do…'));
+  let shownGate: CapabilityGate | null = null;
 
-  const showGate = (gate: CapabilityGate): void => {
+  /** What the capability check found, then what actually trains: the engine the worker built, once it has. */
+  const renderGate = (s: ContributeStatus): void => {
+    const gate = shownGate;
+    if (gate === null) return;
     const rows = gate.needs.map((need) => [need.preset, need.parameterCount.toLocaleString('en'), formatBytes(need.largestBufferBytes), need.preset === gate.preset ? 'chosen' : '']);
     gateBlock.replaceChildren(
       h('h3', {}, 'This tab'),
-      h('p', {}, gate.kind === 'webgpu' ? `Trains on WebGPU with the ${gate.preset} preset. ${gate.explanation}` : gate.explanation),
+      h('p', {}, gate.kind === 'webgpu' ? `WebGPU can hold the ${gate.preset} preset here. ${gate.explanation}` : gate.explanation),
+      h('p', { 'data-role': 'engine-line' }, engineLine(s)),
       table(['preset', 'parameters', 'largest GPU buffer', ''], rows, { class: 'compact', 'data-gate': gate.kind }),
     );
+  };
+  const showGate = (gate: CapabilityGate): void => {
+    shownGate = gate;
+    renderGate(session.status());
   };
 
   const controls = walletControls(session, {
@@ -46,10 +67,11 @@ export function createContributeView(config: RunConfig, onRender: (model: Dashbo
   const payWith = payWithControl(session);
   const scores = h('div', { 'data-role': 'chain-scores' });
   const forget = h('button', { type: 'button', 'data-action': 'forget-saved', disabled: true }, 'Forget saved state');
-  onClick(forget, () => session.forgetSavedState());
+  onClick(forget, () => session.forgetSavedState(), () => render(session.status()));
 
   const render = (s: ContributeStatus): void => {
     controls.render(s);
+    renderGate(s);
     payWith.render(s);
     forget.disabled = s.saved === null || s.hotkey === null || s.running;
     forget.title = s.saved === null ? 'This browser holds no saved state for this hotkey.' : 'Delete θ, error feedback and optimiser state saved in this browser; the next Start syncs from the network.';

@@ -12,6 +12,7 @@ import { scoreWindow } from '../../core/scoring/index.ts';
 import { mountDashboard, type MountedDashboard } from '../dashboard/dashboard.ts';
 import { DashboardStore, type DashboardModel } from '../dashboard/model.ts';
 import type { DemoStartInfo } from '../../workers/demo-api.ts';
+import { readNumberField, type NumberRule } from '../demo/fields.ts';
 import { ADVERSARIAL_SIMULATION_PRESET } from '../demo/presets.ts';
 import type { PeerEvaluation } from '../demo/evaluations.ts';
 import { RealDemoNetwork } from '../demo/real-network.ts';
@@ -58,8 +59,23 @@ export interface DemoView {
 const SPEEDS = [0.5, 1, 2, 5, 10] as const;
 const MAX_PEERS = 16;
 
-function numberInput(id: string, value: number, attributes: Record<string, string | number>): HTMLInputElement {
-  return h('input', { id, type: 'number', value, ...attributes });
+/** The numeric settings: what each accepts (the field says what it did with a value outside it). */
+const RULES = {
+  peers: { label: 'The number of peers', min: 2, max: MAX_PEERS, multipleOf: 1 },
+  evalLrFactor: { label: 'eval_lr_factor', min: 0.01, max: 1 },
+  topk: { label: 'top-k per chunk', min: 2, max: 4096, multipleOf: 2 },
+  errorFeedbackDecay: { label: 'error-feedback β', min: 0, max: 1 },
+  innerSteps: { label: 'inner steps H', min: 1, max: 64, multipleOf: 1 },
+  seed: { label: 'seed', min: 0, max: 0xffffffff, multipleOf: 1 },
+} as const satisfies Record<string, NumberRule>;
+
+function numberInput(id: string, value: number, rule: NumberRule, step: number): HTMLInputElement {
+  return h('input', { id, type: 'number', value, min: rule.min, max: rule.max, step, 'aria-describedby': `${id}-note` });
+}
+
+/** Where a field says what it did with the last value typed into it. */
+function fieldNote(id: string): HTMLElement {
+  return h('small', { id: `${id}-note`, class: 'field-note', 'aria-live': 'polite', hidden: true });
 }
 
 /** How the virtual peers' engines share the machine, in words (issue #9: one shared device). */
@@ -173,6 +189,12 @@ export function createDemoView(config: RunConfig, onRender: (model: DashboardMod
   let busy: Promise<void> = Promise.resolve();
 
   const status = h('p', { class: 'muted', 'aria-live': 'polite', 'data-demo-status': '' });
+  /** What the last change of a setting or behaviour did to the run, in words. */
+  const change = h('p', { class: 'notice', 'aria-live': 'polite', 'data-demo-change': '', hidden: true });
+  const sayChange = (text: string): void => {
+    change.hidden = false;
+    change.textContent = text;
+  };
   const problem = h('p', { class: 'problem', 'aria-live': 'assertive', hidden: true });
   const modeNote = h('p', { class: 'notice' });
   const playButton = h('button', { type: 'button', class: 'primary', 'data-action': 'play' }, 'Run');
@@ -192,12 +214,24 @@ export function createDemoView(config: RunConfig, onRender: (model: DashboardMod
   );
   const presetButton = h('button', { type: 'button', 'data-action': 'preset' }, 'Use the adversarial simulation\'s setup');
   const speedSelect = h('select', { id: 'demo-speed' }, ...SPEEDS.map((s) => h('option', { value: s, selected: s === settings.speed }, `${s} windows/s`)));
-  const peersInput = numberInput('demo-peers', settings.behaviours.length, { min: 2, max: MAX_PEERS, step: 1 });
-  const lrInput = numberInput('demo-eval-lr', settings.evalLrFactor, { min: 0.01, max: 1, step: 0.01 });
-  const topkInput = numberInput('demo-topk', settings.topk, { min: 2, max: 4096, step: 2 });
-  const efInput = numberInput('demo-ef', settings.errorFeedbackDecay, { min: 0, max: 1, step: 0.01 });
-  const innerInput = numberInput('demo-inner', settings.innerSteps, { min: 1, max: 64, step: 1 });
-  const seedInput = numberInput('demo-seed', settings.seed, { min: 0, max: 0xffffffff, step: 1 });
+  const peersInput = numberInput('demo-peers', settings.behaviours.length, RULES.peers, 1);
+  const lrInput = numberInput('demo-eval-lr', settings.evalLrFactor, RULES.evalLrFactor, 0.01);
+  const topkInput = numberInput('demo-topk', settings.topk, RULES.topk, 2);
+  const efInput = numberInput('demo-ef', settings.errorFeedbackDecay, RULES.errorFeedbackDecay, 0.01);
+  const innerInput = numberInput('demo-inner', settings.innerSteps, RULES.innerSteps, 1);
+  const seedInput = numberInput('demo-seed', settings.seed, RULES.seed, 1);
+  const notes = new Map<HTMLInputElement, HTMLElement>([peersInput, lrInput, topkInput, efInput, innerInput, seedInput].map((input) => [input, fieldNote(input.id)]));
+  /** The field's value under `rule`, its note saying what was changed (or hidden when nothing was). */
+  const readField = (input: HTMLInputElement, previous: number, rule: NumberRule): number => {
+    const reading = readNumberField(input.value, previous, rule);
+    const note = notes.get(input);
+    if (note !== undefined) {
+      note.hidden = reading.note === null;
+      note.textContent = reading.note ?? '';
+    }
+    input.value = String(reading.value);
+    return reading.value;
+  };
   const behaviourList = h('ol', { class: 'behaviours', start: FIRST_PEER_UID });
   const evaluationsPanel = h('div', { class: 'panel', 'data-demo-evaluations': '' });
   const renderEvaluationsPanel = (): void => {
@@ -222,9 +256,7 @@ export function createDemoView(config: RunConfig, onRender: (model: DashboardMod
         const uid = FIRST_PEER_UID + i;
         const select = h('select', { id: `demo-behaviour-${uid}`, 'data-uid': uid }, ...BEHAVIOURS.map((b) => h('option', { value: b, selected: b === behaviour }, BEHAVIOUR_LABELS[b])));
         select.addEventListener('change', () => {
-          const next = [...settings.behaviours];
-          next[i] = select.value as Behaviour;
-          void restart({ behaviours: next });
+          changeBehaviour(uid, select.value as Behaviour).catch(showProblem);
         });
         return h('li', {}, h('label', { for: `demo-behaviour-${uid}` }, `uid ${uid} `), select);
       }),
@@ -257,6 +289,33 @@ export function createDemoView(config: RunConfig, onRender: (model: DashboardMod
       })
       .then(() => describe());
     return realStart;
+  };
+
+  /**
+   * One peer's behaviour, changed between windows (after the one in progress): from the next window
+   * that peer behaves so, and the run goes on (window count, the validator's state, every other
+   * peer's behaviour), in both modes.
+   */
+  const changeBehaviour = async (uid: number, behaviour: Behaviour): Promise<void> => {
+    const applied = busy.catch(() => undefined).then(async () => {
+      if (realStart !== null) {
+        await realStart;
+        await real.setBehaviour(uid, behaviour);
+      }
+      simulated.setBehaviour(uid, behaviour);
+      settings = { ...settings, behaviours: settings.behaviours.map((b, i) => (FIRST_PEER_UID + i === uid ? behaviour : b)) };
+    });
+    busy = applied;
+    await applied;
+    const last = store.scoringState().lastWindow;
+    const label = BEHAVIOUR_LABELS[behaviour];
+    sayChange(
+      settings.mode === 'real' && realStart === null
+        ? `uid ${uid} will be ${label} when the real network starts.`
+        : `uid ${uid} is ${label} from window ${last === null ? 'the first' : last + 1} on; the run goes on and the other peers keep their behaviours.`,
+    );
+    renderEvaluationsPanel();
+    describe();
   };
 
   const runSimulatedWindow = (): void => {
@@ -293,6 +352,7 @@ export function createDemoView(config: RunConfig, onRender: (model: DashboardMod
   const pause = (): void => {
     playing = false;
     playButton.textContent = 'Run';
+    stepButton.disabled = false;
     describe();
   };
   const play = (): void => {
@@ -300,6 +360,8 @@ export function createDemoView(config: RunConfig, onRender: (model: DashboardMod
     playing = true;
     problem.hidden = true;
     playButton.textContent = 'Pause';
+    // While the network runs on its own, a single step cannot act (Pause first).
+    stepButton.disabled = true;
     describe();
     const mine = generation;
     const loop = async (): Promise<void> => {
@@ -333,6 +395,7 @@ export function createDemoView(config: RunConfig, onRender: (model: DashboardMod
     engineSelect.value = settings.engine;
     for (const [input, value] of [[seedInput, settings.seed], [lrInput, settings.evalLrFactor], [topkInput, settings.topk], [efInput, settings.errorFeedbackDecay], [innerInput, settings.innerSteps]] as const) input.value = String(value);
     problem.hidden = true;
+    change.hidden = true;
     describeMode();
     describe();
     if (wasRunning) play();
@@ -347,8 +410,12 @@ export function createDemoView(config: RunConfig, onRender: (model: DashboardMod
   });
   modeSelect.addEventListener('change', () => void restart({ mode: modeSelect.value === 'simulated' ? 'simulated' : 'real' }));
   peersInput.addEventListener('change', () => {
-    const n = Math.max(2, Math.min(MAX_PEERS, Math.round(Number(peersInput.value)) || DEFAULT_BEHAVIOURS.length));
-    void restart({ behaviours: Array.from({ length: n }, (_, i) => settings.behaviours[i] ?? 'honest') });
+    const n = readField(peersInput, settings.behaviours.length, RULES.peers);
+    if (n === settings.behaviours.length) return;
+    const added = n > settings.behaviours.length;
+    void restart({ behaviours: Array.from({ length: n }, (_, i) => settings.behaviours[i] ?? 'honest') }).then(() =>
+      sayChange(`A new run with ${n} peers (the peer count is fixed for a run): ${added ? 'the added peers are honest and ' : ''}the others kept their behaviours.`),
+    );
   });
   engineSelect.addEventListener('change', () => {
     const value = engineSelect.value;
@@ -364,25 +431,25 @@ export function createDemoView(config: RunConfig, onRender: (model: DashboardMod
       innerSteps: config.inner.innerSteps,
     });
   });
-  const numberSetting = (input: HTMLInputElement, key: 'evalLrFactor' | 'topk' | 'errorFeedbackDecay' | 'innerSteps' | 'seed', valid: (v: number) => boolean, round = (v: number) => v): void => {
+  const numberSetting = (input: HTMLInputElement, key: 'evalLrFactor' | 'topk' | 'errorFeedbackDecay' | 'innerSteps' | 'seed'): void => {
     input.addEventListener('change', () => {
-      const value = round(Number(input.value));
-      if (Number.isFinite(value) && valid(value)) void restart({ [key]: value });
-      else input.value = String(settings[key]);
+      const value = readField(input, settings[key], RULES[key]);
+      if (value === settings[key]) return;
+      void restart({ [key]: value }).then(() => sayChange(`A new run with ${RULES[key].label} ${value} (parameters are fixed for a run); the peers kept their behaviours.`));
     });
   };
-  numberSetting(lrInput, 'evalLrFactor', (v) => v > 0 && v <= 1);
-  numberSetting(topkInput, 'topk', (v) => v >= 2 && v <= 4096, (v) => Math.round(v / 2) * 2);
-  numberSetting(efInput, 'errorFeedbackDecay', (v) => v >= 0 && v <= 1);
-  numberSetting(innerInput, 'innerSteps', (v) => v >= 1 && v <= 64, Math.round);
-  numberSetting(seedInput, 'seed', (v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff);
+  numberSetting(lrInput, 'evalLrFactor');
+  numberSetting(topkInput, 'topk');
+  numberSetting(efInput, 'errorFeedbackDecay');
+  numberSetting(innerInput, 'innerSteps');
+  numberSetting(seedInput, 'seed');
   renderBehaviours();
   renderEvaluationsPanel();
   describeMode();
   describe();
 
   const field = (label: string, input: HTMLElement, id: string, hint?: string): HTMLElement =>
-    h('div', { class: 'field' }, h('label', { for: id }, label), input, hint === undefined ? null : h('small', { class: 'muted' }, hint));
+    h('div', { class: 'field' }, h('label', { for: id }, label), input, hint === undefined ? null : h('small', { class: 'muted' }, hint), input instanceof HTMLInputElement ? notes.get(input) : null);
 
   const element = h(
     'div',
@@ -408,6 +475,7 @@ export function createDemoView(config: RunConfig, onRender: (model: DashboardMod
           field('Number of peers', peersInput, 'demo-peers'),
           h('p', {}, presetButton, h('small', { class: 'muted' }, ` ${ADVERSARIAL_SIMULATION_PRESET.label}`)),
           h('h4', {}, 'Behaviour of each peer'),
+          h('p', { class: 'muted' }, 'A behaviour change applies from the next window and the run goes on; the peer count and the parameters start a new run.'),
           behaviourList,
         ),
         h(
@@ -422,6 +490,7 @@ export function createDemoView(config: RunConfig, onRender: (model: DashboardMod
       ),
     ),
     status,
+    change,
     problem,
     dashboard.element,
     evaluationsPanel,

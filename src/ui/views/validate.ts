@@ -101,6 +101,8 @@ export function createValidateView(config: RunConfig, onRender: (model: Dashboar
   const live = livePanel(config, session, liveStore, onRender);
   const store = new DashboardStore('validate', config.scoring);
   const dashboard = mountDashboard(store, { traffic: false }, onRender);
+  // The replay's scores appear with the first file: an empty second dashboard under the live one says nothing.
+  dashboard.element.hidden = true;
   const status = h('p', { class: 'muted', 'aria-live': 'polite' }, 'No file loaded.');
   let replay: ScoringReplay | null = null;
 
@@ -115,6 +117,7 @@ export function createValidateView(config: RunConfig, onRender: (model: Dashboar
   const load = (raw: unknown): ScoringReplay => {
     // A recorded file carries its scoring config but not the batch size: this run's (the validator evaluates in training-size batches).
     replay = new ScoringReplay(parseReplayFile(raw, config.scoring), store, config.inner.batchSize);
+    dashboard.element.hidden = false;
     refresh();
     return replay;
   };
