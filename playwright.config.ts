@@ -28,7 +28,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `npx tsx scripts/build-data.ts && npx vite build && npx vite preview --port ${port} --strictPort`,
+    command: `npx tsx scripts/build-data.ts && npx vite build --mode test && npx vite preview --mode test --port ${port} --strictPort`,
     url: baseURL,
     reuseExistingServer: !process.env.CI,
     timeout: 240_000,

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
 /**
@@ -11,7 +12,22 @@ const crossOriginIsolation = {
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
 
-export default defineConfig({
+/**
+ * Test hooks (the kernels and trainer test workers on `window.gauntlet`, the peer worker's
+ * device-loss hook) exist only in test builds: `vite build --mode test`, which Playwright and the
+ * benchmarks use. Any other build resolves them to modules that hold nothing, so a production bundle
+ * contains none of them (test/unit/production-build.test.ts checks it).
+ */
+function testHooks(mode: string): Record<string, string> {
+  const variant = mode === 'test' ? 'test-hooks' : 'no-test-hooks';
+  return {
+    '#test-hooks': fileURLToPath(new URL(`./src/ui/${variant}.ts`, import.meta.url)),
+    '#worker-test-hooks': fileURLToPath(new URL(`./src/workers/${variant}.ts`, import.meta.url)),
+  };
+}
+
+export default defineConfig(({ mode }) => ({
+  resolve: { alias: testHooks(mode) },
   server: { headers: crossOriginIsolation, host: '127.0.0.1' },
   preview: { headers: crossOriginIsolation, host: '127.0.0.1' },
   // Workers code-split and use dynamic import(): they must be ES modules.
@@ -24,4 +40,4 @@ export default defineConfig({
     assetsInlineLimit: 0,
     chunkSizeWarningLimit: 2048,
   },
-});
+}));

@@ -1,6 +1,14 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Node tests see the test variant of the build-mode modules (vite.config.ts).
+  resolve: {
+    alias: {
+      '#test-hooks': fileURLToPath(new URL('./src/ui/test-hooks.ts', import.meta.url)),
+      '#worker-test-hooks': fileURLToPath(new URL('./src/workers/test-hooks.ts', import.meta.url)),
+    },
+  },
   test: {
     include: ['test/unit/**/*.test.ts'],
     environment: 'node',

@@ -8,12 +8,12 @@
  * (and calibrating) another.
  */
 import * as Comlink from 'comlink';
+import { loseDeviceForTests } from '#worker-test-hooks';
 import * as ort from 'onnxruntime-web/webgpu';
 import type { RunConfig } from '../core/config.ts';
 import { tinyRunConfig, validateRunConfig } from '../core/run-config.ts';
 import { WebGPUUnavailableError } from '../gpu/errors.ts';
 import { createTrainerEngine } from '../gpu/select-engine.ts';
-import { WebGpuTrainerEngine } from '../gpu/webgpu-engine.ts';
 import { behaviourByName, CHEATER_BEHAVIOURS } from '../peer/behaviours.ts';
 import { BrowserPeerPersistence } from '../peer/browser-persistence.ts';
 import { MinerLoop, type EngineProvider } from '../peer/miner-loop.ts';
@@ -182,17 +182,8 @@ const api: PeerWorkerApi = {
   async errorFeedbackDigest() {
     return active === null ? null : active.loop.errorFeedbackDigest();
   },
-  testOnlyLoseDevice(options) {
-    const engine = active?.loop.engine;
-    if (!(engine instanceof WebGpuTrainerEngine)) return Promise.resolve(false);
-    if (options?.withoutGpuAfterwards === true) {
-      // As a browser whose GPU process gave up: this worker's `requestAdapter` finds no adapter from now on.
-      const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
-      if (gpu !== undefined) Object.defineProperty(gpu, 'requestAdapter', { value: () => Promise.resolve(null), configurable: true });
-    }
-    engine.device.destroy();
-    return Promise.resolve(true);
-  },
+  // A test build's hook (src/workers/test-hooks.ts); a production build's does nothing (src/workers/no-test-hooks.ts).
+  testOnlyLoseDevice: (options) => Promise.resolve(loseDeviceForTests(active?.loop.engine, options)),
 };
 
 Comlink.expose(api);

@@ -19,7 +19,7 @@ test('adamw: GPU kernel vs CPU reference', async ({ page }) => {
           const z = () => new Float32Array(n);
           const grads = Array.from({ length: steps }, () => new Float32Array(n).fill(0.01));
           const t0 = performance.now();
-          await window.gauntlet!.kernels.adamw({ param: z(), expAvg: z(), expAvgSq: z(), grads, hyper, firstStep: 1, clipScale: 1 });
+          await window.gauntlet!.kernels!.adamw({ param: z(), expAvg: z(), expAvgSq: z(), grads, hyper, firstStep: 1, clipScale: 1 });
           return performance.now() - t0;
         },
         { n, steps, hyper },

@@ -28,7 +28,7 @@ function batches(config: RunConfig, count: number): { inputs: number[]; targets:
 async function ortTokensPerSecond(page: Page, config: RunConfig, backend: Backend, steps: number): Promise<number> {
   return page.evaluate(
     async ({ config, backend, steps, data }) => {
-      const trainer = window.gauntlet!.trainer;
+      const trainer = window.gauntlet!.trainer!;
       await trainer.init(config, undefined, { backend });
       const typed = data.map((b) => ({ inputs: Int32Array.from(b.inputs), targets: Int32Array.from(b.targets) }));
       await trainer.trainInner(typed.slice(0, 1), 1); // warm-up: shader compilation, allocation

@@ -24,7 +24,7 @@ test('adamw.wgsl in the kernels worker matches the CPU reference', async ({ page
   const gpu = await page.evaluate(
     async (args) => {
       const f32 = (a: number[]) => new Float32Array(a);
-      const out = await window.gauntlet!.kernels.adamw({
+      const out = await window.gauntlet!.kernels!.adamw({
         param: f32(args.param),
         expAvg: f32(args.expAvg),
         expAvgSq: f32(args.expAvgSq),

@@ -41,7 +41,7 @@ test('dct-sign outer step on the GPU agrees with the CPU reference except where 
 
   const r = await page.evaluate(
     async ({ cfg, peers, batch }) => {
-      const trainer = window.gauntlet!.trainer;
+      const trainer = window.gauntlet!.trainer!;
       await trainer.init(cfg, undefined, { backend: 'webgpu' });
       const theta0 = await trainer.exportParams();
       const result = await trainer.applyAggregate(peers);

@@ -22,7 +22,7 @@ for (const spec of smallPresetLayout(['model.layers.0.self_attn.q_proj.weight', 
         await page.evaluate(
           async (a) => {
             const bytes = Uint8Array.from(atob(a.input), (c) => c.charCodeAt(0));
-            const out = await window.gauntlet!.kernels.dct({ shape: a.shape, compression: a.compression, chunked: new Float32Array(bytes.buffer), inverse: a.inverse });
+            const out = await window.gauntlet!.kernels!.dct({ shape: a.shape, compression: a.compression, chunked: new Float32Array(bytes.buffer), inverse: a.inverse });
             const u8 = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
             let s = '';
             for (let i = 0; i < u8.length; i += 0x8000) s += String.fromCharCode(...u8.subarray(i, i + 0x8000));

@@ -111,7 +111,7 @@ test('a non-finite error feedback is refused with a typed error', async ({ page 
   const message = await page.evaluate(
     async (a) => {
       try {
-        await window.gauntlet!.kernels.compress({ layout: a.layout, compression: a.compression, theta0: new Float32Array(64), theta: new Float32Array(64), errorFeedback: new Float32Array(a.ef) });
+        await window.gauntlet!.kernels!.compress({ layout: a.layout, compression: a.compression, theta0: new Float32Array(64), theta: new Float32Array(64), errorFeedback: new Float32Array(a.ef) });
         return 'no error';
       } catch (error) {
         return String(error);

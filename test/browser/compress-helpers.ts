@@ -100,7 +100,7 @@ export async function gpuCompress(
         return btoa(s);
       };
       const t0 = performance.now();
-      const r = await window.gauntlet!.kernels.compress({
+      const r = await window.gauntlet!.kernels!.compress({
         layout: a.layout,
         compression: a.compression,
         theta0: f32(a.theta0),
@@ -178,7 +178,7 @@ export async function gpuOuterStep(
       const t0 = performance.now();
       const input = { layout: a.layout, compression: a.compression, params: new Float32Array(bin(a.params).buffer), peers };
       const withBounds = a.bounds === null ? input : { ...input, bounds: a.bounds };
-      const r = await window.gauntlet!.kernels.outerStep(a.caps === null ? withBounds : { ...withBounds, referenceCaps: a.caps });
+      const r = await window.gauntlet!.kernels!.outerStep(a.caps === null ? withBounds : { ...withBounds, referenceCaps: a.caps });
       const ms = performance.now() - t0;
       return {
         ms,

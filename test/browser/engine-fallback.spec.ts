@@ -11,7 +11,7 @@ test("'auto' keeps the backend its calibration found faster, reports why, and tr
   const batches = randomBatches(config, 2, 41);
   const out = await page.evaluate(
     async ({ config, batches }) => {
-      const trainer = window.gauntlet!.trainer;
+      const trainer = window.gauntlet!.trainer!;
       const info = await trainer.init(config, undefined, { backend: 'auto', calibrationSteps: 1 });
       const typed = batches.map((b) => ({ inputs: Int32Array.from(b.inputs), targets: Int32Array.from(b.targets) }));
       const result = await trainer.trainInner(typed, 2);

@@ -19,7 +19,7 @@ test('training graph: all nodes on WebGPU, gradients match float64 finite differ
   const [batch] = randomBatches(config, 1, 7);
   const result = await page.evaluate(
     async ({ config, batch }) => {
-      const trainer = window.gauntlet!.trainer;
+      const trainer = window.gauntlet!.trainer!;
       const info = await trainer.init(config, undefined, { backend: 'webgpu', capturePlacement: true });
       const placement = await trainer.placement();
       const out = await trainer.lossAndGradients({ inputs: Int32Array.from(batch.inputs), targets: Int32Array.from(batch.targets) });
@@ -70,7 +70,7 @@ test('the placement check sees nodes that fall back to the CPU', async ({ page }
   const config = microRunConfig();
   const placement = await page.evaluate(
     async ({ config, bytes }) => {
-      const trainer = window.gauntlet!.trainer;
+      const trainer = window.gauntlet!.trainer!;
       await trainer.init(config, undefined, { backend: 'webgpu' });
       const report = await trainer.placementOf(Uint8Array.from(bytes));
       await trainer.dispose();

@@ -17,7 +17,7 @@ test('WebGPU engine: a resumed optimiser state gives the uninterrupted next wind
 
   const result = await page.evaluate(
     async ({ config, batches, h }) => {
-      const trainer = window.gauntlet!.trainer;
+      const trainer = window.gauntlet!.trainer!;
       const asBatch = (b: { inputs: number[]; targets: number[] }) => ({ inputs: Int32Array.from(b.inputs), targets: Int32Array.from(b.targets) });
       /** One window: H inner steps on the window's batches, Δ (θ restored to θ0), an outer step of −½Δ. */
       const runWindow = async (w: number): Promise<Float32Array> => {

@@ -18,7 +18,7 @@ test('20 GPU-resident AdamW steps equal the CPU reference path', async ({ page }
   const batches = randomBatches(config, 20, 21);
   const gpu = await page.evaluate(
     async ({ config, batches }) => {
-      const trainer = window.gauntlet!.trainer;
+      const trainer = window.gauntlet!.trainer!;
       await trainer.init(config, undefined, { backend: 'webgpu' });
       const result = await trainer.trainInner(
         batches.map((b) => ({ inputs: Int32Array.from(b.inputs), targets: Int32Array.from(b.targets) })),
@@ -61,7 +61,7 @@ test('live GPU buffers stay flat over 20 simulated windows', async ({ page }) =>
   const batches = randomBatches(config, 2, 31);
   const counts = await page.evaluate(
     async ({ config, batches }) => {
-      const trainer = window.gauntlet!.trainer;
+      const trainer = window.gauntlet!.trainer!;
       await trainer.init(config, undefined, { backend: 'webgpu' });
       const typed = batches.map((b) => ({ inputs: Int32Array.from(b.inputs), targets: Int32Array.from(b.targets) }));
       const live: number[] = [await trainer.liveBuffers()];
@@ -91,7 +91,7 @@ test('grad-norm.wgsl: global norm and clip factor equal the CPU twins', async ({
   const [batch] = randomBatches(config, 1, 51);
   const out = await page.evaluate(
     async ({ config, batch }) => {
-      const trainer = window.gauntlet!.trainer;
+      const trainer = window.gauntlet!.trainer!;
       await trainer.init(config, undefined, { backend: 'webgpu' });
       const typed = { inputs: Int32Array.from(batch.inputs), targets: Int32Array.from(batch.targets) };
       // The same θ and batch give the same gradients that the inner step then clips on the GPU.
@@ -115,7 +115,7 @@ test('WebGPU window lifecycle: Δ = θ0 − θ_H, θ restored, trial and outer u
   const batches = randomBatches(config, 2, 61);
   const out = await page.evaluate(
     async ({ config, batches }) => {
-      const trainer = window.gauntlet!.trainer;
+      const trainer = window.gauntlet!.trainer!;
       await trainer.init(config, undefined, { backend: 'webgpu' });
       const typed = batches.map((b) => ({ inputs: Int32Array.from(b.inputs), targets: Int32Array.from(b.targets) }));
       const theta0 = await trainer.exportParams();

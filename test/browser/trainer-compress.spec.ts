@@ -45,7 +45,7 @@ test('WebGPU engine: GPU-compressed windows equal the CPU reference, only packed
   const batches = randomBatches(cfg, 2 * H, 11);
   const r = await page.evaluate(
     async ({ cfg, batches, H }) => {
-      const trainer = window.gauntlet!.trainer;
+      const trainer = window.gauntlet!.trainer!;
       const info = await trainer.init(cfg, undefined, { backend: 'webgpu' });
       const toBatch = (b: { inputs: number[]; targets: number[] }) => ({ inputs: Int32Array.from(b.inputs), targets: Int32Array.from(b.targets) });
       const theta0 = await trainer.exportParams();
