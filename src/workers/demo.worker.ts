@@ -13,10 +13,6 @@
  */
 import * as Comlink from 'comlink';
 import * as ort from 'onnxruntime-web/webgpu';
-import type { RunConfig } from '../core/config.ts';
-import { parseShardManifest } from '../core/data/manifest.ts';
-import { loadTokenStream } from '../core/data/shard-loader.ts';
-import { tinyRunConfig } from '../core/run-config.ts';
 import { createTrainerEngine, type AnyEngine } from '../gpu/select-engine.ts';
 import { WasmTrainerEngine } from '../gpu/wasm-engine.ts';
 import { WebGpuTrainerEngine } from '../gpu/webgpu-engine.ts';
@@ -24,8 +20,10 @@ import { behaviourByName } from '../peer/behaviours.ts';
 import { EVALUATION_SEED, evaluationBatches, evaluationLoss, trainCentralisedWindow, type EvaluationSet } from '../peer/centralised-baseline.ts';
 import type { WindowEvent } from '../peer/events.ts';
 import { FIRST_MINER_UID, SimulatedSubnet, type SimulatedSubnetOptions } from '../peer/simulated-subnet.ts';
-import { DemoNotStartedError, type DemoNetworkOptions, type DemoStartInfo, type DemoWindowReport, type DemoWorkerApi } from './demo-api.ts';
+import { demoConfig } from './demo-config.ts';
+import { DemoNotStartedError, type DemoStartInfo, type DemoWindowReport, type DemoWorkerApi } from './demo-api.ts';
 import { installErrorTransfer } from './error-transfer.ts';
+import { loadDevnetTokens } from './page-signer.ts';
 
 // Typed errors reach the page as themselves (class, code, fields), not as message strings.
 installErrorTransfer();
@@ -35,42 +33,6 @@ ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.max(1, Math.min(
 const FIRST_WINDOW = 2;
 /** Batches of the shared evaluation set on which network and baseline are measured. */
 const EVALUATION_BATCHES = 2;
-
-/**
- * The tiny preset with the demo's documented overrides (the same as the adversarial simulation's,
- * test/unit/sim-harness.ts; none changes a scoring formula): the whole assigned pool is trained
- * (`poolSequences` = H·batch, so the own-data check samples trained sequences), 6 gather peers and
- * 2 reserves, 5 evaluations per window of 16 sequences, copy detection after 5 outer steps; plus
- * the user's key parameters.
- */
-function demoConfig(options: DemoNetworkOptions): RunConfig {
-  const base = tinyRunConfig();
-  const poolSequences = options.innerSteps * base.inner.batchSize;
-  return {
-    ...base,
-    runId: 'tiny-demo',
-    inner: { ...base.inner, innerSteps: options.innerSteps },
-    compression: { ...base.compression, topk: options.topk, errorFeedbackDecay: options.errorFeedbackDecay },
-    data: { ...base.data, poolSequences },
-    scoring: {
-      ...base.scoring,
-      gatherPeers: 6,
-      reservePeers: 2,
-      uidsPerWindow: 5,
-      // With fewer inner steps than 4 the pool holds fewer than 16 sequences; the evaluation then
-      // uses the whole (trained) pool rather than sequences the peer never trained on.
-      evalSequences: Math.min(16, poolSequences),
-      overlapGraceSteps: 5,
-      evalLrFactor: options.evalLrFactor,
-    },
-  };
-}
-
-async function loadTokens(): Promise<Uint8Array> {
-  const base = new URL('/data/', self.location.origin);
-  const manifest = parseShardManifest(await (await fetch(new URL('manifest.json', base))).json());
-  return loadTokenStream(manifest, async (file) => new Uint8Array(await (await fetch(new URL(file, base))).arrayBuffer()));
-}
 
 function mean(values: readonly number[]): number {
   return values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
@@ -115,7 +77,7 @@ const api: DemoWorkerApi = {
     const started = performance.now();
     await disposeRun();
     const config = demoConfig(options);
-    tokenStream ??= loadTokens();
+    tokenStream ??= loadDevnetTokens(self.location.origin);
     const tokens = await tokenStream;
 
     // One backend decision for the whole network. On WebGPU every further engine (miners,

@@ -12,13 +12,11 @@ import { loseDeviceForTests } from '#worker-test-hooks';
 import * as ort from 'onnxruntime-web/webgpu';
 import type { RunConfig } from '../core/config.ts';
 import { tinyRunConfig, validateRunConfig } from '../core/run-config.ts';
-import { WebGPUUnavailableError } from '../gpu/errors.ts';
-import { createTrainerEngine } from '../gpu/select-engine.ts';
 import { behaviourByName, CHEATER_BEHAVIOURS } from '../peer/behaviours.ts';
 import { BrowserPeerPersistence } from '../peer/browser-persistence.ts';
-import { MinerLoop, type EngineProvider } from '../peer/miner-loop.ts';
-import type { InnerOptimizerState, TrainerEngine, TrainerInfo } from '../model/engine.ts';
+import { MinerLoop } from '../peer/miner-loop.ts';
 import { installErrorTransfer } from './error-transfer.ts';
+import { KeptEngines } from './kept-engine.ts';
 import { openPeerNetwork } from './peer-network.ts';
 import { errorText, loadDevnetTokens, PageSigner } from './page-signer.ts';
 import { PeerStateError, type PeerStartOptions, type PeerWorkerApi } from './peer-api.ts';
@@ -38,86 +36,8 @@ interface ActiveLoop {
 
 let active: ActiveLoop | null = null;
 
-/**
- * The engine this tab built, kept for the next Start (issue #16): building one takes seconds, and on
- * 'auto' both backends are built and calibrated (14–27 s on a 2-core machine), so Stop/Start reuses
- * it. `key` is the run config and backend choice it was built for; another one disposes it.
- */
-interface KeptEngine {
-  readonly key: string;
-  readonly engine: TrainerEngine;
-  readonly info: TrainerInfo;
-}
-
-let kept: KeptEngine | null = null;
-
-function engineKey(config: RunConfig, backend: PeerStartOptions['backend']): string {
-  return JSON.stringify({ backend, config });
-}
-
-async function releaseKeptEngine(): Promise<void> {
-  const previous = kept;
-  kept = null;
-  await previous?.engine.dispose().catch(() => undefined);
-}
-
-/**
- * `engine` as lent to one loop: every call passes through except `dispose`, since this worker owns
- * the engine and keeps it for the next Start (the loop disposes its engine when it stops or loses
- * its device; `browserEngines` disposes the kept one when it replaces it).
- */
-function lentEngine(engine: TrainerEngine): TrainerEngine {
-  return new Proxy(engine, {
-    get(target, property): unknown {
-      if (property === 'dispose') return () => Promise.resolve();
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-}
-
-/** A new engine for `backend`; after a lost device, a new device, else the wasm EP with the reason. */
-async function buildEngine(config: RunConfig, params: Float32Array | undefined, backend: PeerStartOptions['backend'], optimizerState: InnerOptimizerState, afterLoss: boolean): Promise<{ engine: TrainerEngine; info: TrainerInfo }> {
-  try {
-    return await createTrainerEngine(ort, config, params, { backend, optimizerState });
-  } catch (error) {
-    if (!afterLoss || !(error instanceof WebGPUUnavailableError)) throw error;
-    const onWasm = await createTrainerEngine(ort, config, params, { backend: 'wasm', optimizerState });
-    return { ...onWasm, info: { ...onWasm.info, reason: `no GPU device could be created after the loss (${error.reason}), so training runs on the CPU (wasm EP)` } };
-  }
-}
-
-/**
- * Engines for `backend`: the kept engine when it was built for this run config and backend, its
- * state re-initialised through `TrainerEngine.init` to the synced θ and optimiser state (no new
- * calibration); else (the first Start, another config or backend, a lost device, or a kept engine
- * that cannot be re-initialised) a new one, kept in its place.
- */
-function browserEngines(backend: PeerStartOptions['backend']): EngineProvider {
-  return {
-    async create(config, params, { optimizerState, afterLoss }) {
-      const key = engineKey(config, backend);
-      let notReused = '';
-      if (!afterLoss && kept?.key === key) {
-        const reusable = kept;
-        try {
-          // A device lost while the loop was stopped: the engine cannot train again, so a new one is built.
-          const lost = await reusable.engine.lossReason(undefined);
-          if (lost !== undefined) throw new PeerStateError(`its GPU device was lost (${lost})`);
-          const info = await reusable.engine.init(config, params, { optimizerState });
-          const reason = `the engine built earlier in this tab is reused, re-initialised to the synced θ and optimiser state without a new calibration (it was chosen because ${reusable.info.reason})`;
-          return { engine: lentEngine(reusable.engine), info: { ...reusable.info, parameterCount: info.parameterCount, trainingGraphNodes: info.trainingGraphNodes, reason } };
-        } catch (error) {
-          notReused = ` (the engine kept from the last Start could not be re-initialised: ${errorText(error)})`;
-        }
-      }
-      await releaseKeptEngine();
-      const built = await buildEngine(config, params, backend, optimizerState, afterLoss);
-      kept = { key, engine: built.engine, info: built.info };
-      return { engine: lentEngine(built.engine), info: { ...built.info, reason: built.info.reason + notReused } };
-    },
-  };
-}
+/** The engine this tab built, kept across Stop and Start (src/workers/kept-engine.ts). */
+const engines = new KeptEngines(ort);
 
 /** The run this tab mines: the tiny preset, or (headless swarms only) the run config it was given, on the chosen netuid. */
 function runConfigOf(options: PeerStartOptions): RunConfig {
@@ -144,7 +64,7 @@ const api: PeerWorkerApi = {
         config, hotkey: options.hotkey, uid: options.uid, chain: network.chain, storage: network.storage, signer, tokens,
         behaviour: behaviourByName(adversary ?? 'honest', options.adversary?.copyFrom ?? -1),
         persistence: new BrowserPeerPersistence(),
-        engines: browserEngines(options.backend),
+        engines: engines.provider(options.backend),
         onEvent: (event) => onEvent(event),
       });
     } catch (error) {
@@ -176,7 +96,7 @@ const api: PeerWorkerApi = {
   },
   async releaseEngine() {
     if (active !== null) return false;
-    await releaseKeptEngine();
+    await engines.release();
     return true;
   },
   async errorFeedbackDigest() {
