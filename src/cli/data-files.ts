@@ -26,7 +26,7 @@ import {
   type ShardSource,
 } from '../core/data/index.ts';
 import { tinyRunConfig } from '../core/run-config.ts';
-import { GauntletError } from '../core/errors.ts';
+import { errorMessage, GauntletError } from '../core/errors.ts';
 
 /** Repository root (this file is `src/cli/data-files.ts`). */
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -66,7 +66,7 @@ function locateCorpus(): { dir: string; version: string } {
     const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { version?: unknown };
     return { dir: dirname(pkgPath), version: String(pkg.version) };
   } catch (error) {
-    throw new CorpusNotFoundError(error instanceof Error ? error.message : String(error));
+    throw new CorpusNotFoundError(errorMessage(error));
   }
 }
 
@@ -97,7 +97,7 @@ function readManifest(dataDir: string): ShardManifest {
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new ShardManifestError([`${path} is not valid JSON (${error instanceof Error ? error.message : String(error)})`]);
+    throw new ShardManifestError([`${path} is not valid JSON (${errorMessage(error)})`]);
   }
   return parseShardManifest(json);
 }

@@ -17,6 +17,7 @@ import { honest } from '../peer/behaviours.ts';
 import type { PeerEvent } from '../peer/events.ts';
 import { MinerLoop, type EngineProvider } from '../peer/miner-loop.ts';
 import { MemoryPeerPersistence } from '../peer/snapshots.ts';
+import { errorMessage } from '../core/errors.ts';
 
 export interface DevnetMinersOptions {
   readonly devnetUrl: string;
@@ -79,7 +80,7 @@ export class NodeMiners {
       });
       loops.push(loop);
       running.push(loop.run().catch((error: unknown) => {
-        options.onEvent?.({ kind: 'peer-stopped', message: `Miner uid ${uid} stopped on an error: ${error instanceof Error ? error.message : String(error)}` });
+        options.onEvent?.({ kind: 'peer-stopped', message: `Miner uid ${uid} stopped on an error: ${errorMessage(error)}` });
       }));
     }
     return new NodeMiners(options, loops, running);

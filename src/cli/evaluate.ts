@@ -44,7 +44,7 @@ import { buildApp, launchChromium } from './headless-app.ts';
 import { hotkeyOfUri, installCliWallet } from './evaluate-wallet.ts';
 import { DevnetMiners } from './devnet-miners.ts';
 import { renderReport, windowScores, type EvaluateRun } from './evaluate-report.ts';
-import { GauntletError } from '../core/errors.ts';
+import { errorMessage, GauntletError } from '../core/errors.ts';
 
 
 const USAGE = `npm run evaluate -- --network <devnet|http://127.0.0.1:PORT|ws://…> --windows N [--out dir] [--miners K] [--backend auto|webgpu|wasm]
@@ -115,17 +115,17 @@ async function checkRealNetwork(settings: SubtensorSettings, hotkey: string): Pr
   try {
     chain = await SubtensorChain.connect(settings.endpoint);
   } catch (error) {
-    throw new EvaluateNetworkError(error instanceof Error ? error.message : String(error));
+    throw new EvaluateNetworkError(errorMessage(error));
   }
   try {
     const metagraph = await chain.metagraph(settings.netuid).catch((error: unknown) => {
-      throw new EvaluateNetworkError(`${settings.endpoint} answered, but its metagraph of netuid ${settings.netuid} cannot be read: ${error instanceof Error ? error.message : String(error)}`);
+      throw new EvaluateNetworkError(`${settings.endpoint} answered, but its metagraph of netuid ${settings.netuid} cannot be read: ${errorMessage(error)}`);
     });
     const { uid, validatorPermit, stake } = registrationIn(metagraph, hotkey);
     if (uid === null) throw new EvaluateNetworkError(`${hotkey} is not registered on netuid ${settings.netuid} at ${settings.endpoint}: register it with \`btcli subnets register --netuid ${settings.netuid}\` first.`);
     if (!validatorPermit) throw new EvaluateNetworkError(`${hotkey} is uid ${uid} on netuid ${settings.netuid} but holds no validator permit (stake ${stake}): stake it until the subnet grants one.`);
     const hyperparams = await chain.hyperparams(settings.netuid).catch((error: unknown) => {
-      throw new EvaluateNetworkError(`${settings.endpoint} answered, but the hyperparameters of netuid ${settings.netuid} cannot be read: ${error instanceof Error ? error.message : String(error)}`);
+      throw new EvaluateNetworkError(`${settings.endpoint} answered, but the hyperparameters of netuid ${settings.netuid} cannot be read: ${errorMessage(error)}`);
     });
     const blockTimeMs = checkedBlockTimeMs(hyperparams.blockTimeMs, settings.endpoint);
     console.log(`evaluate: ${settings.endpoint} is a subtensor runtime with ${blockTimeMs} ms blocks; ${hotkey} is uid ${uid} on netuid ${settings.netuid} with a validator permit (stake ${stake})`);
@@ -197,7 +197,7 @@ function runConfigOf(path: string | undefined): RunConfig {
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new EvaluateUsageError(`--run-config ${path} cannot be read as JSON (${error instanceof Error ? error.message : String(error)}).\n\n${USAGE}`);
+    throw new EvaluateUsageError(`--run-config ${path} cannot be read as JSON (${errorMessage(error)}).\n\n${USAGE}`);
   }
   return validateRunConfig(json);
 }
@@ -262,7 +262,7 @@ async function main(): Promise<number> {
       return await evaluate({ miners: values.miners, runConfig: values['run-config'] }, { ...base, network: real.settings.endpoint }, windows, backend, out, real, { ...config, netuid: real.settings.netuid });
     } catch (error) {
       // Whatever stopped it (the network's refusal, or the page's), the report says why.
-      const note = `The validator did not run on ${real.settings.endpoint} (netuid ${real.settings.netuid}): ${error instanceof Error ? error.message : String(error)}`;
+      const note = `The validator did not run on ${real.settings.endpoint} (netuid ${real.settings.netuid}): ${errorMessage(error)}`;
       writeOutputs(out, { ...base, validator: { hotkey: null, uid: null, validatorPermit: null, backend: null, engineReason: null }, miners: [], windows: [], notes: [note] });
       console.error(`evaluate: ${note}\nWrote ${join(out, 'report.md')}.`);
       return 1;

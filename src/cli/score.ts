@@ -27,7 +27,7 @@ import {
   type ValidatorScoringState,
   type WindowScoringResult,
 } from '../core/scoring/index.ts';
-import { GauntletError } from '../core/errors.ts';
+import { errorMessage, GauntletError } from '../core/errors.ts';
 
 /** A replay file that cannot be used as a whole (the window-level problems are `ScoringInputError`s). */
 export class ReplayFileError extends GauntletError {
@@ -56,7 +56,7 @@ export function replay(text: string, preset: ReplayOptions['preset'] = 'tiny'): 
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new ReplayFileError(`The replay file is not JSON (${error instanceof Error ? error.message : String(error)}).`);
+    throw new ReplayFileError(`The replay file is not JSON (${errorMessage(error)}).`);
   }
   const file = Array.isArray(raw) ? { windows: raw } : raw;
   if (!isObject(file) || !Array.isArray(file.windows)) {

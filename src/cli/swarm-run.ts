@@ -34,7 +34,7 @@ import { ensureShards, loadAllTokens } from './data-files.ts';
 import { buildApp, launchChromium } from './headless-app.ts';
 import { buildSwarmReport, renderSwarmHtml, type BaselineObservation, type SwarmPeer, type SwarmReport, type TimedPeerEvent, type ValidatorWindowSummary } from './swarm-report.ts';
 import { planPeers, type SwarmPeerPlan } from './swarm-spec.ts';
-import { GauntletError } from '../core/errors.ts';
+import { errorMessage, GauntletError } from '../core/errors.ts';
 
 export interface SwarmOptions {
   readonly peers: number;
@@ -297,7 +297,7 @@ export async function runSwarm(options: SwarmOptions): Promise<SwarmResult> {
       peerEvents, validatorEvents, finalState: finalState ?? validator.scoringState, finalWeights, baseline,
     });
   } finally {
-    for (const cleanup of cleanups) await cleanup().catch((error: unknown) => log(`cleanup: ${error instanceof Error ? error.message : String(error)}`));
+    for (const cleanup of cleanups) await cleanup().catch((error: unknown) => log(`cleanup: ${errorMessage(error)}`));
   }
 }
 

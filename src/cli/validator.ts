@@ -44,7 +44,7 @@ import { Validator, type StatePersistence } from '../peer/validator.ts';
 import { runValidatorSchedule } from '../peer/validator-schedule.ts';
 import { ensureShards, loadAllTokens } from './data-files.ts';
 import { NetworkFlagError, S3_READ_SECRET_ENV, S3_SECRET_ENV, SUBTENSOR_NETWORK_OPTIONS, subtensorSettingsFromFlags, type SubtensorSettings } from './network-flags.ts';
-import { GauntletError } from '../core/errors.ts';
+import { errorMessage, GauntletError } from '../core/errors.ts';
 
 /** Keeps the state in a JSON file, written atomically (temp file + rename). */
 class FilePersistence implements StatePersistence {
@@ -106,7 +106,7 @@ export function resolveValidatorUri(flags: { readonly uri?: string; readonly uri
       text = readFileSync(flags.uriFile, 'utf8');
       mode = statSync(flags.uriFile).mode;
     } catch (error) {
-      throw new ValidatorUsageError(`--uri-file ${flags.uriFile} cannot be read (${error instanceof Error ? error.message : String(error)}).`);
+      throw new ValidatorUsageError(`--uri-file ${flags.uriFile} cannot be read (${errorMessage(error)}).`);
     }
     const uri = (text.split(/\r?\n/)[0] ?? '').trim();
     if (uri === '') throw new ValidatorUsageError(`--uri-file ${flags.uriFile}: its first line is empty; write the hotkey's secret URI there.`);
@@ -155,7 +155,7 @@ export function chooseRunConfig(flags: { readonly preset?: string; readonly runC
     try {
       json = JSON.parse(readFileSync(flags.runConfig, 'utf8'));
     } catch (error) {
-      throw new ValidatorUsageError(`--run-config ${flags.runConfig} cannot be read as JSON (${error instanceof Error ? error.message : String(error)}).`);
+      throw new ValidatorUsageError(`--run-config ${flags.runConfig} cannot be read as JSON (${errorMessage(error)}).`);
     }
     config = validateRunConfig(json);
   } else {

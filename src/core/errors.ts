@@ -36,3 +36,8 @@ export function registerErrorClasses(classes: Readonly<Record<string, ErrorClass
 export function errorClassNamed(name: string): ErrorClass | undefined {
   return ERROR_CLASSES.get(name);
 }
+
+/** What `error` says, for a message or an event: an `Error`'s message, or anything else as a string. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -11,6 +11,7 @@ import type { Ort } from './engine-common.ts';
 import { WebGPUUnavailableError } from './errors.ts';
 import { WasmTrainerEngine } from './wasm-engine.ts';
 import { WebGpuTrainerEngine } from './webgpu-engine.ts';
+import { errorMessage } from '../core/errors.ts';
 
 export type AnyEngine = WasmTrainerEngine | WebGpuTrainerEngine;
 
@@ -25,7 +26,7 @@ async function tryDevice(): Promise<{ device?: GPUDevice; reason?: string }> {
   try {
     return { device: await acquireGpuDevice('trainer') };
   } catch (error) {
-    return { reason: error instanceof Error ? error.message : String(error) };
+    return { reason: errorMessage(error) };
   }
 }
 

@@ -12,6 +12,7 @@ import { WalletError } from './errors.ts';
 import { BITTENSOR_SS58_PREFIX } from './keyring-signer.ts';
 import type { HexString, Signer, SignerAccount } from './types.ts';
 import { BITTENSOR_WALLET_NAME } from './wallets.ts';
+import { errorMessage } from '../core/errors.ts';
 
 /** extension-dapp reads `window` when loaded: load it only when a page connects, never in Node or a Worker. */
 async function extensionDapp(): Promise<typeof import('@polkadot/extension-dapp')> {
@@ -65,7 +66,7 @@ export class ExtensionSigner implements Signer {
     try {
       signature = (await signer.signRaw({ address, data: u8aToHex(data), type: 'bytes' })).signature;
     } catch (error) {
-      throw new WalletError(`The wallet did not sign (${error instanceof Error ? error.message : String(error)}); approve the request in the wallet to submit.`);
+      throw new WalletError(`The wallet did not sign (${errorMessage(error)}); approve the request in the wallet to submit.`);
     }
     if (!isHex(signature)) throw new WalletError('The wallet returned a signature that is not hex.');
     return signature;

@@ -15,7 +15,7 @@ import { NetError, NotFoundError, UnavailableError } from './errors.ts';
 import { BucketDirectory, bucketDirectory, S3Endpoint, type S3Credentials, type S3Read } from './s3-storage.ts';
 import { InvalidBucketCommitmentError } from './subtensor-encoding.ts';
 import type { Commitment, GetOptions, ObjectInfo, Storage } from './types.ts';
-import { registerErrorClasses } from '../core/errors.ts';
+import { errorMessage, registerErrorClasses } from '../core/errors.ts';
 
 export interface HotkeyBucketOptions {
   readonly endpoint: string;
@@ -125,7 +125,7 @@ export class HotkeyBucketStorage implements Storage {
       this.directory = bucketDirectory(await this.options.commitments());
       this.refreshFailure = undefined;
     } catch (error) {
-      this.refreshFailure = error instanceof Error ? error.message : String(error);
+      this.refreshFailure = errorMessage(error);
     }
   }
 }

@@ -36,7 +36,7 @@ export interface MemoryNetworkOptions {
   readonly maxObjectBytes?: number;
 }
 
-export interface Registration {
+export interface RegistrationRequest {
   readonly hotkey: string;
   readonly coldkey?: string;
   readonly stake?: number;
@@ -101,7 +101,7 @@ export class MemoryNetwork {
   }
 
   /** Registers a hotkey at the next uid; registering a hotkey twice returns its existing uid. */
-  register(registration: Registration): number {
+  register(registration: RegistrationRequest): number {
     const existing = this.neurons.find((n) => n.hotkey === registration.hotkey);
     if (existing !== undefined) return existing.uid;
     const uid = this.neurons.length;

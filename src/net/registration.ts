@@ -7,7 +7,7 @@
  * sentence saying what to do, keeping the runtime's error name. No chain access here: the caller
  * reads the cost and the balance (`SubtensorChain.registrationCost`, `freeBalance`) and registers.
  */
-import { GauntletError } from '../core/errors.ts';
+import { errorMessage, GauntletError } from '../core/errors.ts';
 
 /** rao per TAO: TAO has 9 decimals. */
 export const RAO_PER_TAO = 1_000_000_000n;
@@ -130,7 +130,7 @@ function explanation(name: string, quote: RegistrationQuote): string | undefined
  * message), a node that refused the transaction for its fee, or a wallet that did not sign.
  */
 export function explainRegistrationFailure(error: unknown, quote: RegistrationQuote): RegistrationError {
-  const raw = error instanceof Error ? error.message : String(error);
+  const raw = errorMessage(error);
   const name = runtimeErrorName(raw);
   if (name !== undefined) {
     const plain = explanation(name, quote);

@@ -18,6 +18,7 @@ import type { KeyringSigner } from './keyring-signer.ts';
 import { blocksUntilNextEpoch, crV2CommitHash, normalizeMaxWeight, rawDataField, SUBTENSOR_SIGNED_EXTENSIONS } from './subtensor-encoding.ts';
 import type { BlockHeader, Chain, Commitment, Hyperparams, Metagraph, TxResult, Unsubscribe, WeightsResult } from './types.ts';
 import { crV2RevealBlocks, type WeightCommit } from './weight-commits.ts';
+import { errorMessage } from '../core/errors.ts';
 
 /** How an address signs extrinsics: a local key pair, or an extension's signer. */
 export type ExtrinsicAuthority = { readonly kind: 'pair'; readonly pair: KeyringPair } | { readonly kind: 'injected'; readonly address: string; readonly signer: PolkadotSigner };
@@ -132,7 +133,7 @@ export function submitExtrinsic(api: ApiPromise, tx: SubmittableExtrinsic<'promi
         unsubscribe = u;
         if (settled) u();
       },
-      (error: unknown) => finish(() => reject(new ChainError(`${name} could not be signed or submitted: ${error instanceof Error ? error.message : String(error)}`))),
+      (error: unknown) => finish(() => reject(new ChainError(`${name} could not be signed or submitted: ${errorMessage(error)}`))),
     );
   });
 }
@@ -205,7 +206,7 @@ export class SubtensorChain implements Chain {
       const number = header.number.toNumber();
       delivered = delivered
         .then(async () => onBlock({ number, timestampMs: await this.timestampAt(header.hash.toHex()) }))
-        .catch((error: unknown) => console.warn(`subtensor: head ${number} skipped: ${error instanceof Error ? error.message : String(error)}`));
+        .catch((error: unknown) => console.warn(`subtensor: head ${number} skipped: ${errorMessage(error)}`));
     });
   }
 
@@ -312,7 +313,7 @@ export class SubtensorChain implements Chain {
       return await read();
     } catch (error) {
       if (error instanceof NetError) throw error;
-      throw new UnavailableError(`The chain did not answer for ${what}: ${error instanceof Error ? error.message : String(error)}.`);
+      throw new UnavailableError(`The chain did not answer for ${what}: ${errorMessage(error)}.`);
     }
   }
 

@@ -39,6 +39,7 @@ import type { PublicationContext } from './publications.ts';
 import { WindowScoresFollower } from './published-scores.ts';
 import { PersistenceError, SNAPSHOT_VERSION, type PeerPersistence, type PeerSnapshot } from './snapshots.ts';
 import { UploadWindowClosedError, uploadWithRetry } from './upload-retry.ts';
+import { errorMessage } from '../core/errors.ts';
 
 /** What the loop sleeps on: real timers in a tab or a process, a virtual clock in tests. */
 export interface LoopClock {
@@ -292,7 +293,7 @@ export class MinerLoop {
   private async syncEngine(afterLoss: boolean): Promise<Synced> {
     const { config, hotkey, storage, persistence } = this.options;
     const snapshot = await persistence.load(config.runId, hotkey).catch((error: unknown) => {
-      this.emit({ kind: 'peer-persist-failed', window: -1, message: error instanceof Error ? error.message : String(error) });
+      this.emit({ kind: 'peer-persist-failed', window: -1, message: errorMessage(error) });
       return undefined;
     });
     const validatorHotkey = leadValidator(this.metagraph, this.runValidators, config, hotkey);

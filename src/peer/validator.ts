@@ -66,7 +66,7 @@ import {
 } from './gather.ts';
 import { outerUpdate } from './miner.ts';
 import { signPublication, type PeerListPayload } from './publications.ts';
-import { GauntletError } from '../core/errors.ts';
+import { errorMessage, GauntletError } from '../core/errors.ts';
 
 /** Where the validator keeps its state between windows and across restarts (a file, IndexedDB, memory). */
 export interface StatePersistence {
@@ -607,7 +607,7 @@ function parsePendingReveals(value: unknown): PendingReveal[] {
     try {
       return { window, commit: parseWeightCommit(commit, `pendingReveals[${i}].commit`) };
     } catch (error) {
-      throw new ValidatorConfigError(`The persisted validator state cannot be resumed: ${error instanceof Error ? error.message : String(error)}`);
+      throw new ValidatorConfigError(`The persisted validator state cannot be resumed: ${errorMessage(error)}`);
     }
   });
 }

@@ -12,6 +12,7 @@ import { renderCapabilityPanel, type BackendChoice } from './views/capability-pa
 import { createContributeView, type ContributeView } from './views/contribute.ts';
 import { createDemoView, type DemoView } from './views/demo.ts';
 import { createValidateView, type ValidateView } from './views/validate.ts';
+import { errorMessage } from '../core/errors.ts';
 
 /** What the page publishes for tests and headless use under `window.gauntlet.ui`. */
 export interface UiApi {
@@ -111,7 +112,7 @@ export function startApp(config: RunConfig, gate: Promise<CapabilityGate>): UiAp
     (error: unknown) => {
       const summary = byId('gpu-summary');
       summary.className = 'problem';
-      summary.textContent = `The capability check failed: ${error instanceof Error ? error.message : String(error)}. Reload the page; if it persists, use the CPU (WASM) path.`;
+      summary.textContent = `The capability check failed: ${errorMessage(error)}. Reload the page; if it persists, use the CPU (WASM) path.`;
     },
   );
 

@@ -15,6 +15,7 @@ import type { ProbeApi } from '../workers/probe.worker.ts';
 import type { TrainerWorkerApi } from '../workers/trainer-api.ts';
 import { startApp, type UiApi } from './app.ts';
 import { decideCapability, type CapabilityGate } from './capability.ts';
+import { errorMessage } from '../core/errors.ts';
 
 export interface GauntletPageApi {
   /** Resolves once the capability probe has finished. */
@@ -42,7 +43,7 @@ const capability: Promise<GpuCapability> = (navigator.gpu as GPU | undefined)
   ? Comlink.wrap<ProbeApi>(new Worker(new URL('../workers/probe.worker.ts', import.meta.url), { type: 'module', name: 'probe' })).probe()
   : Promise.resolve({ available: false, reason: isSecureContext ? 'this browser does not expose navigator.gpu' : 'the page is not in a secure context (use https or localhost)' });
 const gate = capability
-  .catch((error: unknown): GpuCapability => ({ available: false, reason: error instanceof Error ? error.message : String(error) }))
+  .catch((error: unknown): GpuCapability => ({ available: false, reason: errorMessage(error) }))
   .then(decideCapability);
 // The views describe the run this page serves; the tiny preset is the devnet and demo run.
 const ui = startApp(tinyRunConfig(), gate);

@@ -10,7 +10,7 @@ import { WebGPUUnavailableError } from '../gpu/errors.ts';
 import { createTrainerEngine } from '../gpu/select-engine.ts';
 import type { InnerOptimizerState, TrainerBackend, TrainerEngine, TrainerInfo } from '../model/engine.ts';
 import type { EngineProvider } from '../peer/miner-loop.ts';
-import { errorText } from './page-signer.ts';
+import { errorMessage } from '../core/errors.ts';
 
 type Backend = TrainerBackend | 'auto';
 
@@ -69,7 +69,7 @@ export class KeptEngines {
             const reason = `the engine built earlier in this tab is reused, re-initialised to the synced θ and optimiser state without a new calibration (it was chosen because ${reusable.info.reason})`;
             return { engine: lentEngine(reusable.engine), info: { ...reusable.info, parameterCount: info.parameterCount, trainingGraphNodes: info.trainingGraphNodes, reason } };
           } catch (error) {
-            notReused = ` (the engine kept from the last Start could not be re-initialised: ${errorText(error)})`;
+            notReused = ` (the engine kept from the last Start could not be re-initialised: ${errorMessage(error)})`;
           }
         }
         await this.release();

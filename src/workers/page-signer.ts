@@ -44,8 +44,3 @@ export async function loadDevnetTokens(devnetUrl: string): Promise<Uint8Array> {
   const manifest = parseShardManifest(await (await fetch(new URL('manifest.json', base))).json());
   return loadTokenStream(manifest, async (file) => new Uint8Array(await (await fetch(new URL(file, base))).arrayBuffer()));
 }
-
-/** An error's message for a user-facing event (workers pass messages, not Error objects, to the page). */
-export function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

@@ -18,7 +18,8 @@ import { MinerLoop } from '../peer/miner-loop.ts';
 import { installErrorTransfer } from './error-transfer.ts';
 import { KeptEngines } from './kept-engine.ts';
 import { openPeerNetwork } from './peer-network.ts';
-import { errorText, loadDevnetTokens, PageSigner } from './page-signer.ts';
+import { loadDevnetTokens, PageSigner } from './page-signer.ts';
+import { errorMessage } from '../core/errors.ts';
 import { PeerStateError, type PeerStartOptions, type PeerWorkerApi } from './peer-api.ts';
 import type { Chain } from '../net/types.ts';
 
@@ -74,7 +75,7 @@ const api: PeerWorkerApi = {
     }
     const ended = loop.run().then(
       () => null,
-      (error: unknown) => errorText(error),
+      (error: unknown) => errorMessage(error),
     );
     const running: ActiveLoop = { loop, chain: network.chain, ended };
     active = running;

@@ -17,7 +17,8 @@ import { parameterLayout } from '../model/params.ts';
 import { BrowserValidatorPersistence } from '../peer/browser-persistence.ts';
 import { Validator } from '../peer/validator.ts';
 import { runValidatorSchedule } from '../peer/validator-schedule.ts';
-import { errorText, loadDevnetTokens, PageSigner } from './page-signer.ts';
+import { loadDevnetTokens, PageSigner } from './page-signer.ts';
+import { errorMessage } from '../core/errors.ts';
 import { openPeerNetwork } from './peer-network.ts';
 import { summarizeReport, ValidatorStateError, type ValidatorPageEvent, type ValidatorWorkerApi } from './validator-api.ts';
 import { installErrorTransfer } from './error-transfer.ts';
@@ -97,7 +98,7 @@ const api: ValidatorWorkerApi = {
       .finally(() => chain.close().catch(() => undefined))
       .then(
         () => emit({ kind: 'validator-stopped', message: 'The validator stopped.' }),
-        (error: unknown) => emit({ kind: 'validator-stopped', message: `The validator stopped on an error: ${errorText(error)}. Start again to resume from the last saved window.` }),
+        (error: unknown) => emit({ kind: 'validator-stopped', message: `The validator stopped on an error: ${errorMessage(error)}. Start again to resume from the last saved window.` }),
       )
       // However the loop ends, the tab can start again: the engine is released and the slot freed.
       .finally(async () => {

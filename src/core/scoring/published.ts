@@ -13,6 +13,7 @@
 import { describe, expectArray, expectFinite, expectInteger, expectRecord, expectUid, isRecord, type Fail } from './checks.ts';
 import { WindowScoresError } from './errors.ts';
 import type { PeerScoreState, ScoreReason, ScoreRule, Uid, WindowScoringResult } from './types.ts';
+import { errorMessage } from '../errors.ts';
 
 /** Bump when the layout or meaning of `WindowScoresDocument` changes. */
 export const WINDOW_SCORES_VERSION = 1;
@@ -246,7 +247,7 @@ export function deserializeWindowScores(text: string, expected?: Parameters<type
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new WindowScoresError('(root)', `not JSON (${error instanceof Error ? error.message : String(error)})`);
+    throw new WindowScoresError('(root)', `not JSON (${errorMessage(error)})`);
   }
   return parseWindowScores(raw, expected);
 }

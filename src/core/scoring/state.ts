@@ -24,6 +24,7 @@ import {
   type Uid,
   type ValidatorScoringState,
 } from './types.ts';
+import { errorMessage } from '../errors.ts';
 
 export function createScoringState(): ValidatorScoringState {
   return {
@@ -99,7 +100,7 @@ export function deserializeState(text: string): ValidatorScoringState {
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new ScoringStateError('(root)', `not JSON (${error instanceof Error ? error.message : String(error)})`);
+    throw new ScoringStateError('(root)', `not JSON (${errorMessage(error)})`);
   }
   return parseState(raw);
 }

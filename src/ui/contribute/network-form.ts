@@ -6,6 +6,7 @@
 import { h } from '../dom.ts';
 import { NetworkSettingsError, parseSubtensorSettings, type NetworkForm, type NetworkSettings } from '../../net/network-settings.ts';
 import { onClick } from './wallet-panel.ts';
+import { errorMessage } from '../../core/errors.ts';
 
 /** A session that can switch networks (it connects and reads the metagraph, or throws and keeps the previous one). */
 export interface NetworkTarget {
@@ -73,7 +74,7 @@ export function networkPanel(defaultNetuid: number, devnetUrl: string, session: 
     }
     showProblem(null);
     await session.useNetwork(settings).catch((error: unknown) => {
-      showProblem(`Could not use this network: ${error instanceof Error ? error.message : String(error)} The page still runs on the previous network.`);
+      showProblem(`Could not use this network: ${errorMessage(error)} The page still runs on the previous network.`);
     });
   });
   onClick(commit, () => session.publishBucketCommitment());

@@ -15,6 +15,7 @@ import type { RealNetworkOptions } from '../../workers/peer-api.ts';
 import { summarizeNetwork, type NetworkSettings, type NetworkSummary } from '../../net/network-settings.ts';
 import { openSubtensor } from './network-connect.ts';
 import { initialWalletStatus, WalletSession, type Mutable, type WalletStatus } from './wallet-session.ts';
+import { errorMessage } from '../../core/errors.ts';
 
 export interface NetworkWalletStatus extends WalletStatus {
   /** The network in use (the devnet unless a subtensor network was connected); never holds the storage secret. */
@@ -184,7 +185,7 @@ export abstract class NetworkWalletSession<S extends NetworkWalletStatus> extend
     try {
       return ` ${registrationCostNote({ hotkey, payer: this.payerOf(hotkey), costRao: await chain.registrationCost(network.netuid) })}`;
     } catch (error) {
-      return ` (What registering costs could not be read: ${error instanceof Error ? error.message : String(error)})`;
+      return ` (What registering costs could not be read: ${errorMessage(error)})`;
     }
   }
 

@@ -16,6 +16,7 @@ import type { NetworkSettings } from '../../net/network-settings.ts';
 import type { DashboardStore } from '../dashboard/model.ts';
 import { DashboardFeed } from './feed.ts';
 import { initialNetworkStatus, NetworkWalletSession, type NetworkWalletStatus } from './network-session.ts';
+import { errorMessage } from '../../core/errors.ts';
 
 export { APP_NAME, ContributeStepError, type WalletSource } from './wallet.ts';
 
@@ -188,7 +189,7 @@ export class ContributeSession extends NetworkWalletSession<ContributeStatus> {
     const saved = await this.persistence.load(this.config.runId, hotkey).then(
       (snapshot) => (snapshot === undefined ? null : { window: snapshot.window }),
       // A snapshot this version cannot read is still there to forget.
-      (error: unknown) => ({ unreadable: error instanceof Error ? error.message : String(error) }),
+      (error: unknown) => ({ unreadable: errorMessage(error) }),
     );
     this.state.saved = saved;
     if (saved === null) return '';

@@ -14,6 +14,7 @@ import type { Signer as PolkadotSigner, SignerPayloadJSON, SignerResult } from '
 import type { ExtrinsicAuthority } from '../../net/subtensor-chain.ts';
 import type { HexString, Signer, SignerAccount } from '../../net/types.ts';
 import { connectExtensionWallet, ContributeStepError, developmentKeyWallet, type ConnectedWallet, type WalletSource } from './wallet.ts';
+import { errorMessage } from '../../core/errors.ts';
 
 /** The status fields every session publishes. */
 export interface WalletStatus {
@@ -167,7 +168,7 @@ export abstract class WalletSession<S extends WalletStatus> {
       await run(hotkey, uid, (address, data) => signer.signRaw(address, data));
     } catch (error) {
       this.state.running = false;
-      this.say(`Could not start: ${error instanceof Error ? error.message : String(error)}`);
+      this.say(`Could not start: ${errorMessage(error)}`);
       throw error;
     } finally {
       this.state.starting = false;
@@ -212,7 +213,7 @@ export abstract class WalletSession<S extends WalletStatus> {
     try {
       return await step();
     } catch (error) {
-      this.say(error instanceof Error ? error.message : String(error));
+      this.say(errorMessage(error));
       throw error;
     }
   }

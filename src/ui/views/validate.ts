@@ -16,6 +16,7 @@ import { parseReplayFile, ScoringReplay } from '../replay.ts';
 import { ValidateSession, VALIDATOR_DEV_ACCOUNT_URI, type ValidateStatus } from '../validate/session.ts';
 import { networkPanel } from '../contribute/network-form.ts';
 import { payWithControl, walletControls } from '../contribute/wallet-panel.ts';
+import { errorMessage } from '../../core/errors.ts';
 
 export interface ValidateView {
   readonly element: HTMLElement;
@@ -139,7 +140,7 @@ export function createValidateView(config: RunConfig, onRender: (model: Dashboar
       .then((text) => load(JSON.parse(text) as unknown))
       .catch((error: unknown) => {
         status.className = 'problem';
-        status.textContent = `This file cannot be scored: ${error instanceof Error ? error.message : String(error)}`;
+        status.textContent = `This file cannot be scored: ${errorMessage(error)}`;
       });
   });
 
