@@ -28,7 +28,7 @@ import { checkWindowTiming, firstBlockOfWindow, putWindowAnchorBlock, putWindowB
 import type { RunConfig } from '../core/config.ts';
 import type { InnerOptimizerState, TrainerEngine, TrainerInfo } from '../model/engine.ts';
 import { parameterCount as parameterCountOf, parameterLayout } from '../model/params.ts';
-import { NetError } from '../net/errors.ts';
+import { NetError, NotFoundError } from '../net/errors.ts';
 import type { BlockHeader, Chain, Metagraph, Signer, Storage, TimeGate } from '../net/types.ts';
 import type { Behaviour } from './behaviours.ts';
 import type { PeerEvent } from './events.ts';
@@ -103,6 +103,20 @@ interface Synced {
 /** sha256 (hex) of a float32 buffer's bytes: how the page and the tests compare error-feedback buffers. */
 export function digestOf(values: Float32Array): string {
   return bytesToHex(sha256(new Uint8Array(values.buffer, values.byteOffset, values.byteLength)));
+}
+
+/**
+ * A listing of the lead validator's bucket, or nothing when that bucket does not exist yet (a
+ * validator that has committed no bucket, as on a subnet whose validator has not started: it has
+ * published nothing). Any other failure (the storage unreachable) is the caller's to retry.
+ */
+async function nothingIfUnpublished<T>(listing: Promise<T[]>): Promise<T[]> {
+  try {
+    return await listing;
+  } catch (error) {
+    if (error instanceof NotFoundError) return [];
+    throw error;
+  }
 }
 
 /**
@@ -274,7 +288,7 @@ export class MinerLoop {
     // From a snapshot the loop's catch-up (`Miner.catchUp`) brings θ from `snapshot.window + 1` to the head.
     if (snapshot !== undefined) return { params: snapshot.params, source: 'snapshot', after: () => false, window: snapshot.window, globalStep: 0 };
     if (validatorHotkey === undefined) return { params: undefined, source: 'init', after: () => false, window: null, globalStep: 0 };
-    for (const latest of (await numberedObjects(this.options.storage, validatorHotkey, 'checkpoint-')).reverse()) {
+    for (const latest of (await nothingIfUnpublished(numberedObjects(this.options.storage, validatorHotkey, 'checkpoint-'))).reverse()) {
       const params = await readCheckpoint(this.options.storage, validatorHotkey, latest.n, this.context).catch((error: unknown) => {
         if (error instanceof AggregateFormatError) return undefined;
         throw error;
@@ -299,7 +313,7 @@ export class MinerLoop {
     const validatorHotkey = leadValidator(this.metagraph, this.runValidators, config, hotkey);
     const start = await this.startingPoint(validatorHotkey, snapshot);
     // A snapshot replays nothing here (its later windows are caught up by the loop): no listing needed.
-    const toReplay = validatorHotkey === undefined || start.source === 'snapshot' ? [] : (await publishedAggregates(storage, validatorHotkey)).filter((a) => start.after(a.window, a.lastModifiedMs)).map((a) => a.window);
+    const toReplay = validatorHotkey === undefined || start.source === 'snapshot' ? [] : (await nothingIfUnpublished(publishedAggregates(storage, validatorHotkey))).filter((a) => start.after(a.window, a.lastModifiedMs)).map((a) => a.window);
     // Each published aggregate is one outer step (the validator publishes one exactly when it steps).
     const optimizerState = snapshot?.optimizer ?? networkOptimizerState(config, this.parameterCount, start.globalStep + toReplay.length);
     const { engine, info } = await this.options.engines.create(config, start.params, { optimizerState, afterLoss });

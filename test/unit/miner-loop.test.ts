@@ -14,13 +14,15 @@ import { classifyUploadTime, putWindowAnchorBlock, putWindowBounds, WindowTiming
 import { WasmTrainerEngine } from '../../src/gpu/wasm-engine.ts';
 import type { TrainerEngine } from '../../src/model/engine.ts';
 import { UnavailableError } from '../../src/net/errors.ts';
+import { HotkeyBucketStorage } from '../../src/net/hotkey-buckets.ts';
 import { KeyringSigner } from '../../src/net/keyring-signer.ts';
 import type { Storage } from '../../src/net/types.ts';
 import { honest } from '../../src/peer/behaviours.ts';
 import type { PeerEvent } from '../../src/peer/events.ts';
 import { MinerLoop, type EngineProvider, type LoopClock } from '../../src/peer/miner-loop.ts';
 import { MemoryPeerPersistence, type PeerSnapshot } from '../../src/peer/snapshots.ts';
-import { Simulation, simulationConfig } from './sim-harness.ts';
+import { FIRST_MINER_UID, Simulation, simulationConfig, VALIDATOR_UID } from './sim-harness.ts';
+import { bucketName, S3_WRITE, startS3rver } from './s3rver.ts';
 import { bitsOf } from './float-bits.ts';
 
 const simulations: Simulation[] = [];
@@ -270,6 +272,25 @@ describe('the miner loop on a virtual clock', () => {
     await miner.running;
     expect(uploads(miner.events).filter((u) => u.window >= window)).toEqual([]);
   }, 120_000);
+
+  it('starts from the run\'s initial θ when the lead validator has committed no bucket yet (S3 mode), instead of failing', async () => {
+    const sim = await simulation();
+    const s3 = await startS3rver(2);
+    try {
+      const validatorHotkey = sim.network.hotkeyOf(VALIDATOR_UID)!;
+      sim.network.setRunValidators([validatorHotkey]);
+      const miner = await startMiner(sim, '//NoValidatorBucket', {
+        storage: () => new HotkeyBucketStorage({
+          endpoint: s3.endpoint, ownHotkey: sim.network.hotkeyOf(FIRST_MINER_UID)!, ownBucket: bucketName(1), writeCredentials: S3_WRITE,
+          commitments: () => sim.network.chain().commitments(sim.config.netuid),
+        }),
+      });
+      const synced = miner.events.find((e) => e.kind === 'peer-synced');
+      expect(synced?.kind === 'peer-synced' ? synced.source : null).toBe('init');
+    } finally {
+      await s3.close();
+    }
+  });
 
   it('refuses at start a run whose put window cannot fit the chain\'s windows', async () => {
     const sim = await Simulation.create(simulationConfig(), [], undefined, { blockTimeMs: 500 });
