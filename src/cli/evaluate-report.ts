@@ -7,7 +7,7 @@
  */
 import { lossScore, ordinal, PENALTY_RULES, type ScoreReason } from '../core/scoring/index.ts';
 import type { HeadlessValidateStatus as ValidateStatus } from '../workers/validator-api.ts';
-import type { ValidatorWindowSummary } from '../workers/validator-api.ts';
+import type { ValidatorWindowSummary } from '../peer/validator-events.ts';
 
 
 export interface EvaluatedPeer {

@@ -9,7 +9,7 @@ import type { RunConfig } from '../core/config.ts';
 import { ordinal } from '../core/scoring/index.ts';
 import type { ValidatorScoringState } from '../core/scoring/types.ts';
 import type { BehaviourName } from '../peer/behaviours.ts';
-import type { PeerEvent } from '../workers/peer-api.ts';
+import type { PeerEvent } from '../peer/events.ts';
 import { barChart, escapeHtml, lineChart, stackedBarChart, type ChartSeries } from './svg-charts.ts';
 
 /** A browser peer's event and when its page received it (ms since the epoch, the page's clock). */
@@ -28,7 +28,7 @@ export interface SwarmPeer {
 }
 
 /** What the validator did in one window, without the bulky scoring inputs. */
-export interface ValidatorWindowSummary {
+export interface SwarmValidatorWindow {
   readonly window: number;
   readonly gathered: readonly number[];
   readonly evaluated: readonly number[];
@@ -62,7 +62,7 @@ export interface SwarmObservations {
   /** The windows the report judges (all peers running), in order. */
   readonly measuredWindows: readonly number[];
   /** Every window the validator scored, measured or not (θ changes in all of them). */
-  readonly validatorWindows: readonly ValidatorWindowSummary[];
+  readonly validatorWindows: readonly SwarmValidatorWindow[];
   /** Loss of the validator's θ before any window it scored. */
   readonly initialEvaluationLoss: number;
   readonly peerEvents: readonly TimedPeerEvent[];
@@ -134,7 +134,7 @@ export interface SwarmReport {
     readonly windows: readonly { readonly window: number; readonly meanMs: Readonly<Record<PhaseName, number | null>> }[];
     readonly meanMs: Readonly<Record<PhaseName, number | null>>;
   };
-  readonly validator: readonly ValidatorWindowSummary[];
+  readonly validator: readonly SwarmValidatorWindow[];
 }
 
 const labelOf = (behaviour: BehaviourName): 'honest' | 'adversary' => (behaviour === 'honest' ? 'honest' : 'adversary');

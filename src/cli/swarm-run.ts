@@ -25,14 +25,14 @@ import { DevnetChain, DevnetStorage, type WebSocketConstructor } from '../net/de
 import { KeyringSigner } from '../net/keyring-signer.ts';
 import { behaviourByName, type BehaviourName } from '../peer/behaviours.ts';
 import { evaluationBatches, evaluationLoss, trainCentralisedBaseline } from '../peer/centralised-baseline.ts';
-import type { WindowEvent } from '../peer/events.ts';
+import type { PeerEvent, WindowEvent } from '../peer/events.ts';
 import { MemoryPersistence, Validator, type ValidatorWindowReport } from '../peer/validator.ts';
 import { runValidatorSchedule } from '../peer/validator-schedule.ts';
-import type { PeerEvent, PeerStartOptions } from '../workers/peer-api.ts';
+import type { PeerStartOptions } from '../workers/peer-api.ts';
 import type { TrainerBackend } from '../model/engine.ts';
 import { ensureShards, loadAllTokens } from './data-files.ts';
 import { buildApp, launchChromium } from './headless-app.ts';
-import { buildSwarmReport, renderSwarmHtml, type BaselineObservation, type SwarmPeer, type SwarmReport, type TimedPeerEvent, type ValidatorWindowSummary } from './swarm-report.ts';
+import { buildSwarmReport, renderSwarmHtml, type BaselineObservation, type SwarmPeer, type SwarmReport, type TimedPeerEvent, type SwarmValidatorWindow } from './swarm-report.ts';
 import { planPeers, type SwarmPeerPlan } from './swarm-spec.ts';
 import { errorMessage, GauntletError } from '../core/errors.ts';
 
@@ -142,7 +142,7 @@ async function startPeer(peer: PagePeer, backend: TrainerBackend | 'auto', headl
 }
 
 
-function summarise(report: ValidatorWindowReport, loss: number): Omit<ValidatorWindowSummary, 'trainedTokens'> {
+function summarise(report: ValidatorWindowReport, loss: number): Omit<SwarmValidatorWindow, 'trainedTokens'> {
   const lossScores: Record<string, number> = {};
   const before = report.inputs.lossRandomBefore;
   for (const [uid, outcome] of Object.entries(report.inputs.evaluations)) {
@@ -214,7 +214,7 @@ export async function runSwarm(options: SwarmOptions): Promise<SwarmResult> {
     });
 
     // The validator runs from before the peers join, so its θ sees every outer step they apply.
-    const summaries: Omit<ValidatorWindowSummary, 'trainedTokens'>[] = [];
+    const summaries: Omit<SwarmValidatorWindow, 'trainedTokens'>[] = [];
     let measured: { first: number; last: number } | null = null;
     let finalState: ValidatorScoringState | null = null;
     let finalWeights: Readonly<Record<string, number>> = {};
@@ -313,7 +313,7 @@ async function swarmBaseline(run: {
   readonly pagePeers: readonly PagePeer[];
   readonly victim: number;
   readonly peerEvents: readonly TimedPeerEvent[];
-  readonly summaries: readonly Omit<ValidatorWindowSummary, 'trainedTokens'>[];
+  readonly summaries: readonly Omit<SwarmValidatorWindow, 'trainedTokens'>[];
   readonly lastWindow: number;
   readonly log: (line: string) => void;
 }): Promise<BaselineObservation | null> {
@@ -346,7 +346,7 @@ function writeSwarmReport(options: SwarmOptions, run: {
   readonly pagePeers: readonly PagePeer[];
   readonly backends: ReadonlyMap<number, string>;
   readonly measuredWindows: readonly number[];
-  readonly summaries: readonly Omit<ValidatorWindowSummary, 'trainedTokens'>[];
+  readonly summaries: readonly Omit<SwarmValidatorWindow, 'trainedTokens'>[];
   readonly initialEvaluationLoss: number;
   readonly peerEvents: readonly TimedPeerEvent[];
   readonly validatorEvents: readonly WindowEvent[];

@@ -38,7 +38,6 @@ export interface PeerStartOptions {
   readonly runConfig?: RunConfig;
 }
 
-export type { ChainScoreRow, PeerEvent } from '../peer/events.ts';
 
 export type { PageSignRaw } from './page-signer.ts';
 

@@ -3,10 +3,7 @@
  * (src/peer/validator.ts, scheduled by src/peer/validator-schedule.ts) against the devnet at the page's
  * origin or a subtensor network with the validator's own S3 bucket (src/workers/peer-network.ts), with the page's wallet signing every write and weights set only with a validator permit.
  */
-import type { Registration } from '../net/metagraph.ts';
-import type { EvaluationOutcome, WindowScoringResult } from '../core/scoring/index.ts';
-import type { SubmissionRejection, WindowEvent } from '../peer/events.ts';
-import type { ValidatorWindowReport } from '../peer/validator.ts';
+import type { ValidatorPageEvent, ValidatorWindowSummary } from '../peer/validator-events.ts';
 import type { PageSignPayload, PageSignRaw } from './page-signer.ts';
 import type { RealNetworkOptions } from './peer-api.ts';
 import type { TrainerBackend } from '../model/engine.ts';
@@ -53,52 +50,6 @@ export interface ValidatorStartOptions {
    */
   readonly runConfig?: RunConfig;
 }
-
-/**
- * What one scored window sent to the page: the scoring result (OpenSkill state, final scores,
- * weights, every reason) and the stage-2 measurements, without the bulky inputs (index sets, slices).
- */
-export interface ValidatorWindowSummary {
-  readonly window: number;
-  /** The validator's hotkey (uid, stake, permit) in the metagraph the window read: the page shows it without reading the chain again. */
-  readonly own: Registration;
-  readonly submittedUids: readonly number[];
-  readonly gatheredUids: readonly number[];
-  readonly gatherRejections: Readonly<Record<string, SubmissionRejection>>;
-  readonly evalUids: readonly number[];
-  /** Σ loss of θ on the window's random control set before any trial step; null when nobody was evaluated. */
-  readonly lossRandomBefore: number | null;
-  readonly evaluations: Readonly<Record<string, EvaluationOutcome>>;
-  readonly result: WindowScoringResult;
-  readonly outerStepApplied: boolean;
-}
-
-export function summarizeReport(report: ValidatorWindowReport): ValidatorWindowSummary {
-  const { inputs } = report;
-  return {
-    window: report.window,
-    own: report.own,
-    submittedUids: inputs.submittedUids,
-    gatheredUids: inputs.gather?.gatheredUids ?? [],
-    gatherRejections: report.gatherRejections,
-    evalUids: inputs.evalUids,
-    lossRandomBefore: inputs.lossRandomBefore,
-    evaluations: inputs.evaluations,
-    result: report.result,
-    outerStepApplied: report.outerStepApplied,
-  };
-}
-
-/** Loop events beyond the validator's own events, each with the message the page shows. */
-export type ValidatorLoopEvent =
-  | { readonly kind: 'validator-engine'; readonly backend: TrainerBackend; readonly reason: string; readonly parameterCount: number }
-  | { readonly kind: 'validator-restored'; readonly lastWindow: number | null; readonly message: string }
-  | { readonly kind: 'validator-report'; readonly summary: ValidatorWindowSummary }
-  | { readonly kind: 'validator-window-skipped'; readonly window: number; readonly message: string }
-  | { readonly kind: 'validator-stopped'; readonly message: string };
-
-/** The validator emits only `ValidatorEvent`s; the listener type it takes is the shared `WindowEvent` one. */
-export type ValidatorPageEvent = WindowEvent | ValidatorLoopEvent;
 
 export interface ValidatorWorkerApi {
   /**

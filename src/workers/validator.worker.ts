@@ -20,7 +20,8 @@ import { runValidatorSchedule } from '../peer/validator-schedule.ts';
 import { loadDevnetTokens, PageSigner } from './page-signer.ts';
 import { errorMessage } from '../core/errors.ts';
 import { openPeerNetwork } from './peer-network.ts';
-import { summarizeReport, ValidatorStateError, type ValidatorPageEvent, type ValidatorWorkerApi } from './validator-api.ts';
+import { ValidatorStateError, type ValidatorWorkerApi } from './validator-api.ts';
+import { summarizeReport, type ValidatorPageEvent } from '../peer/validator-events.ts';
 import { installErrorTransfer } from './error-transfer.ts';
 
 // Typed errors reach the page as themselves (class, code, fields), not as message strings.

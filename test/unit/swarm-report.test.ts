@@ -10,7 +10,7 @@ import { niceTicks } from '../../src/cli/svg-charts.ts';
 import { createScoringState, newPeerState } from '../../src/core/scoring/index.ts';
 import { tinyRunConfig } from '../../src/core/run-config.ts';
 import type { BehaviourName } from '../../src/peer/behaviours.ts';
-import type { PeerEvent } from '../../src/workers/peer-api.ts';
+import type { PeerEvent } from '../../src/peer/events.ts';
 
 describe('swarm arguments', () => {
   it('parses adversary specs, merging repeats and defaulting the count to one', () => {

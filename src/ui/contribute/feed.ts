@@ -7,7 +7,7 @@
 import type { ScoreReason, WindowScoresDocument } from '../../core/scoring/index.ts';
 import type { DashboardStore, WindowPhase } from '../dashboard/model.ts';
 import { describeReason } from '../score-model.ts';
-import type { PeerEvent } from '../../workers/peer-api.ts';
+import type { PeerEvent } from '../../peer/events.ts';
 
 /** The run's shape: tokens of one inner step (batch × sequence length) and Δ as dense float32 bytes. */
 export interface FeedShape {

@@ -8,9 +8,14 @@ import type { BehaviourName } from '../../peer/behaviours.ts';
 import type { WindowEvent } from '../../peer/events.ts';
 import type { DemoNetworkOptions, DemoStartInfo, DemoWindowReport, DemoWorkerApi } from '../../workers/demo-api.ts';
 import type { DashboardStore, WindowPhase } from '../dashboard/model.ts';
+import { validatorPhase } from '../dashboard/validator-phases.ts';
 import { LastEvaluations } from './evaluations.ts';
 
-/** The timeline phase an event finishes or advances, with its detail in words. */
+/**
+ * The timeline stage an event advances, with its detail in words: the miner stages as counts over
+ * the simulated peers, the validator's as the Validate view reads them (src/ui/dashboard/validator-phases.ts),
+ * except the evaluations, counted too.
+ */
 function phaseOf(event: WindowEvent, counts: Map<string, number>): { phase: WindowPhase; detail: string } | null {
   const bump = (key: string): number => {
     const n = (counts.get(key) ?? 0) + 1;
@@ -26,16 +31,13 @@ function phaseOf(event: WindowEvent, counts: Map<string, number>): { phase: Wind
       return { phase: 'sign', detail: `${bump('sign')} signed` };
     case 'miner-uploaded':
       return { phase: 'submit', detail: `${bump('submit')} uploaded` };
-    case 'validator-gathered':
-      return { phase: 'gather', detail: `${event.gathered.length} gathered, ${Object.keys(event.rejected).length} rejected` };
     case 'validator-evaluated':
       return { phase: 'evaluate', detail: `${bump('evaluate')} evaluated` };
-    case 'validator-scored':
-      return { phase: 'rate', detail: `${event.reasons} score changes` };
-    case 'validator-weights-set':
-      return { phase: 'weights', detail: `set on chain at block ${event.block}` };
-    default:
+    case 'validator-window-start':
+      // The miners' uploads are the submit stage here; the validator's view of it would overwrite their count.
       return null;
+    default:
+      return validatorPhase(event);
   }
 }
 

@@ -8,11 +8,13 @@
 import * as Comlink from 'comlink';
 import type { SignerPayloadJSON } from '@polkadot/types/types';
 import type { RunConfig } from '../../core/config.ts';
-import { VALIDATOR_DEV_ACCOUNT_URI, type ValidatorPageEvent, type ValidatorStartOptions, type ValidatorWindowSummary, type ValidatorWorkerApi } from '../../workers/validator-api.ts';
+import { VALIDATOR_DEV_ACCOUNT_URI, type ValidatorStartOptions, type ValidatorWorkerApi } from '../../workers/validator-api.ts';
+import type { ValidatorPageEvent, ValidatorWindowSummary } from '../../peer/validator-events.ts';
 import type { TrainerBackend } from '../../model/engine.ts';
 import { initialNetworkStatus, NetworkWalletSession, type NetworkWalletStatus } from '../contribute/network-session.ts';
 import { registrationIn, type Registration } from '../../net/metagraph.ts';
-import { meanControlLoss, type DashboardStore, type WindowPhase } from '../dashboard/model.ts';
+import { meanControlLoss, type DashboardStore } from '../dashboard/model.ts';
+import { validatorPhase } from '../dashboard/validator-phases.ts';
 import { LastEvaluations, type PeerEvaluation } from '../demo/evaluations.ts';
 
 /** The validator's devnet development key: public by design, labelled as such, distinct from the miner's. */
@@ -33,30 +35,6 @@ export interface ValidateStatus extends NetworkWalletStatus {
 }
 
 const MAX_WINDOWS = 100;
-
-/** The timeline phase a validator event advances (the miner phases do not happen in a validator). */
-function phaseOf(event: ValidatorPageEvent): { phase: WindowPhase; window: number; detail: string } | null {
-  switch (event.kind) {
-    case 'validator-window-start':
-      return { phase: 'submit', window: event.window, detail: `${event.submitted.length} submitted, evaluating ${event.evalUids.join(', ') || 'nobody'}` };
-    case 'validator-gathered':
-      return { phase: 'gather', window: event.window, detail: `${event.gathered.length} gathered, ${Object.keys(event.rejected).length} rejected` };
-    case 'validator-evaluated':
-      return { phase: 'evaluate', window: event.window, detail: `uid ${event.uid}: ${event.status}` };
-    case 'validator-scored':
-      return { phase: 'rate', window: event.window, detail: `${event.reasons} score changes` };
-    case 'validator-weights-set':
-      return { phase: 'weights', window: event.window, detail: event.method === 'revealWeights' ? `revealed on chain at block ${event.block}` : `set on chain at block ${event.block}` };
-    case 'validator-weights-committed':
-      return { phase: 'weights', window: event.window, detail: `committed at block ${event.block}, revealed in blocks ${event.firstRevealBlock}–${event.lastRevealBlock}` };
-    case 'validator-weights-skipped':
-      return { phase: 'weights', window: event.window, detail: `not set: ${event.reason}` };
-    case 'validator-caught-up':
-      return { phase: 'gather', window: event.window, detail: `caught up (not watched live): ${event.gathered.length} gathered, not scored` };
-    default:
-      return null;
-  }
-}
 
 export class ValidateSession extends NetworkWalletSession<ValidateStatus> {
   private worker: Worker | null = null;
@@ -111,7 +89,7 @@ export class ValidateSession extends NetworkWalletSession<ValidateStatus> {
   }
 
   private onEvent(event: ValidatorPageEvent): void {
-    const step = phaseOf(event);
+    const step = validatorPhase(event);
     if (step !== null) this.store.setPhase(step.window, step.phase, 'active', step.detail);
     switch (event.kind) {
       case 'validator-engine':
