@@ -1,6 +1,7 @@
 /**
  * The devnet's chain model: registration with subtensor-like limits and pruning, validator
- * permits, the devnet's approximation of incentive, weights, commitments and the stake faucet.
+ * permits, incentive, weights, commitments and the stake faucet. Permits, incentive, the weights
+ * rate limit and the u16 weight rows follow `src/net/subnet-rules.ts`, as the in-memory network does.
  * Every method checks first and changes `DevnetState` only when the call is accepted; the caller
  * saves. Reads (`metagraph`, `commitments`) change nothing.
  *
@@ -16,10 +17,11 @@
  */
 import { BadRequestError, NotRegisteredError, OversizedError, RateLimitedError, UnauthorizedError } from '../net/errors.ts';
 import type { DevnetWeightsBody } from '../net/devnet-protocol.ts';
+import { checkWeightsRateLimit, incentiveShares, validatorPermits, type PermitRule, type StakedUid } from '../net/subnet-rules.ts';
 import type { Metagraph } from '../net/types.ts';
 import type { DevnetState, Neuron } from './state.ts';
 
-export interface ChainLimits {
+export interface ChainLimits extends PermitRule {
   readonly maxRegistrationsPerInterval: number;
   readonly maxRegistrationsPerIntervalTotal: number;
   readonly registrationIntervalBlocks: number;
@@ -27,8 +29,6 @@ export interface ChainLimits {
   readonly maxSubnets: number;
   readonly immunityPeriodBlocks: number;
   readonly weightsRateLimitBlocks: number;
-  readonly maxAllowedValidators: number;
-  readonly minValidatorStake: number;
   /** Stake per hotkey never exceeds this (finite, so no sum overflows to Infinity). */
   readonly maxStake: number;
 }
@@ -72,28 +72,19 @@ export class DevnetChainModel {
     };
   }
 
-  /**
-   * Devnet approximation of incentive (not Yuma consensus): each setter's weights normalised to
-   * sum 1, summed per target uid, normalised again.
-   */
+  /** Incentive and permits by the rules the in-memory network applies too (`src/net/subnet-rules.ts`). */
   private incentives(netuid: number): Map<number, number> {
     const subnet = this.state.subnet(netuid);
-    const received = new Map<number, number>();
-    for (const w of Object.values(subnet.weights)) {
-      const sum = w.weights.reduce((a, b) => a + b, 0);
-      if (sum > 0) w.uids.forEach((uid, i) => received.set(uid, (received.get(uid) ?? 0) + (w.weights[i] ?? 0) / sum));
-    }
-    const total = [...received.values()].reduce((a, b) => a + b, 0);
-    return new Map([...received].map(([uid, r]) => [uid, total > 0 ? r / total : 0]));
+    const rows = Object.entries(subnet.weights).map(([uid, w]) => ({ setterUid: Number(uid), uids: w.uids, values: w.weights }));
+    return incentiveShares(this.stakedUids(netuid), rows);
   }
 
-  /**
-   * Permits: the top `maxAllowedValidators` uids by stake with at least `minValidatorStake`
-   * (subtensor recomputes them each epoch; the devnet at every read).
-   */
   private permits(netuid: number): Set<number> {
-    const byStake = [...this.state.subnet(netuid).neurons].sort((a, b) => (b.stake ?? 0) - (a.stake ?? 0) || a.uid - b.uid);
-    return new Set(byStake.slice(0, Math.min(byStake.length, this.limits.maxAllowedValidators)).filter((n) => (n.stake ?? 0) >= this.limits.minValidatorStake).map((n) => n.uid));
+    return validatorPermits(this.stakedUids(netuid), this.limits);
+  }
+
+  private stakedUids(netuid: number): StakedUid[] {
+    return this.state.subnet(netuid).neurons.map((n) => ({ uid: n.uid, stake: n.stake ?? 0 }));
   }
 
   private requireNeuron(netuid: number, hotkey: string): Neuron {
@@ -194,9 +185,7 @@ export class DevnetChainModel {
     if (!this.permits(netuid).has(neuron.uid)) {
       throw new UnauthorizedError(`Hotkey ${hotkey} (uid ${neuron.uid}) holds no validator permit on netuid ${netuid}: only the top ${this.limits.maxAllowedValidators} stakers with at least ${this.limits.minValidatorStake} stake may set weights.`);
     }
-    const last = subnet.weights[String(neuron.uid)];
-    const limit = this.limits.weightsRateLimitBlocks;
-    if (last !== undefined && block - last.block < limit) throw new RateLimitedError(`uid ${neuron.uid} set weights at block ${last.block}; the limit is one per ${limit} blocks.`);
+    checkWeightsRateLimit(neuron.uid, subnet.weights[String(neuron.uid)]?.block, block, this.limits.weightsRateLimitBlocks);
     this.state.subnetForWrite(netuid).weights[String(neuron.uid)] = { block, uids, weights, versionKey };
   }
 }

@@ -9,7 +9,7 @@ import {
   HEADER_LAST_MODIFIED_MS, HEADER_SHA256,
   devnetRequestMessage, devnetSignedHeaders, type DevnetErrorBody, type DevnetHead, type DevnetStakeBody, type DevnetValidatorsBody,
 } from './devnet-protocol.ts';
-import { normalizeMaxWeight } from './subtensor-encoding.ts';
+import { normalizeMaxWeight } from './subnet-rules.ts';
 import { readGatedObject } from './time-gate.ts';
 import type { BlockHeader, Chain, Commitment, GetOptions, Hyperparams, Metagraph, ObjectInfo, Signer, Storage, TxResult, Unsubscribe, WeightsResult } from './types.ts';
 import type { WeightCommit } from './weight-commits.ts';

@@ -10,8 +10,12 @@
  *   (Templar: one R2 bucket per peer with its own write keys); readers need no identity;
  * - `lastModifiedMs` is the store's clock at the put, never the writer's claim;
  * - registration hands out uids in order (Bittensor `burned_register` to the next free uid);
- * - `setWeights` is accepted only from a registered hotkey with a validator permit, and replaces
- *   that validator's weight row (`subtensor.set_weights`, max-upscaled to u16 as on chain);
+ * - `setWeights` is accepted only from a registered hotkey with a validator permit, at most once per
+ *   `hyperparams.weightsRateLimit` blocks, and replaces that validator's weight row
+ *   (`subtensor.set_weights`, max-upscaled to u16 as on chain);
+ * - permits, incentive, the rate limit and the u16 rows follow `subnet-rules.ts`, the rules the
+ *   devnet applies too; permits by default need a stake of at least 1 (the devnet's default grants
+ *   every uid one, so that a volunteer can validate without staking);
  * - with `hyperparams.commitRevealEnabled`, weights are committed (CR-v2) and land only when revealed
  *   in the commit's reveal epoch, by subtensor's epoch rule (`weight-commits.ts`); a call sent while
  *   the head is h counts as included in block h + 1, as on a real chain.
@@ -19,6 +23,7 @@
 import { sha256 } from '@noble/hashes/sha2';
 import { bytesToHex } from '@noble/hashes/utils';
 import { ChainError, NotFoundError, NotRegisteredError, OversizedError, UnauthorizedError } from './errors.ts';
+import { checkWeightsRateLimit, incentiveShares, normalizeMaxWeight, validatorPermits, type PermitRule } from './subnet-rules.ts';
 import { checkTimeGate } from './time-gate.ts';
 import type {
   BlockHeader, Chain, Commitment, GetOptions, Hyperparams, Metagraph, ObjectInfo, Storage, TxResult, Unsubscribe, WeightsResult,
@@ -34,13 +39,17 @@ export interface MemoryNetworkOptions {
   readonly hyperparams: Hyperparams;
   /** Largest object `put` accepts (the store's own limit, independent of `GetOptions.maxBytes`). */
   readonly maxObjectBytes?: number;
+  /** Who holds a validator permit; default: every uid with a stake of at least 1. */
+  readonly permits?: PermitRule;
 }
+
+const DEFAULT_PERMITS: PermitRule = { maxAllowedValidators: Number.POSITIVE_INFINITY, minValidatorStake: 1 };
 
 export interface RegistrationRequest {
   readonly hotkey: string;
   readonly coldkey?: string;
+  /** The hotkey's stake; a permit follows from it (`MemoryNetworkOptions.permits`). */
   readonly stake?: number;
-  readonly validatorPermit?: boolean;
 }
 
 interface Neuron {
@@ -48,7 +57,6 @@ interface Neuron {
   readonly hotkey: string;
   readonly coldkey: string;
   readonly stake: number;
-  readonly validatorPermit: boolean;
   lastUpdate: number;
 }
 
@@ -81,12 +89,14 @@ export class MemoryNetwork {
   readonly hyperparams: Hyperparams;
   readonly maxObjectBytes: number;
   private readonly clock: NetworkClock;
+  private readonly permitRule: PermitRule;
 
   constructor(options: MemoryNetworkOptions) {
     this.netuid = options.netuid;
     this.hyperparams = options.hyperparams;
     this.clock = options.clock;
     this.maxObjectBytes = options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES;
+    this.permitRule = options.permits ?? DEFAULT_PERMITS;
     this.blockTimes.push(this.clock());
   }
 
@@ -110,7 +120,6 @@ export class MemoryNetwork {
       hotkey: registration.hotkey,
       coldkey: registration.coldkey ?? registration.hotkey,
       stake: registration.stake ?? 0,
-      validatorPermit: registration.validatorPermit ?? false,
       lastUpdate: this.head,
     });
     return uid;
@@ -173,7 +182,8 @@ export class MemoryNetwork {
 
   metagraph(netuid: number): Metagraph {
     this.requireNetuid(netuid);
-    const incentive = this.incentive();
+    const incentive = incentiveShares(this.neurons, [...this.weightRows].map(([hotkey, row]) => ({ setterUid: this.uidOf(hotkey) ?? -1, uids: row.uids, values: row.values })));
+    const permits = validatorPermits(this.neurons, this.permitRule);
     return {
       netuid,
       block: this.head,
@@ -181,8 +191,8 @@ export class MemoryNetwork {
       hotkeys: this.neurons.map((n) => n.hotkey),
       coldkeys: this.neurons.map((n) => n.coldkey),
       stake: this.neurons.map((n) => n.stake),
-      validatorPermit: this.neurons.map((n) => n.validatorPermit),
-      incentive,
+      validatorPermit: this.neurons.map((n) => permits.has(n.uid)),
+      incentive: this.neurons.map((n) => incentive.get(n.uid) ?? 0),
       lastUpdate: this.neurons.map((n) => n.lastUpdate),
       active: this.neurons.map(() => true),
     };
@@ -212,17 +222,17 @@ export class MemoryNetwork {
   /** Plain weights, or with commit-reveal on a CR-v2 commit of them (the reveal comes later, `revealWeights`). */
   setWeights(hotkey: string, netuid: number, uids: readonly number[], weights: readonly number[], versionKey: bigint): WeightsResult {
     const neuron = this.checkWeights(hotkey, netuid, uids, weights);
-    const max = Math.max(0, ...weights);
-    const values = weights.map((w) => (max > 0 ? Math.round((w / max) * 65535) : 0));
+    const u16 = normalizeMaxWeight(uids, weights);
+    const values = u16.weights;
     if (this.hyperparams.commitRevealEnabled) {
       const block = this.head + 1;
       const salt = Array.from(crypto.getRandomValues(new Uint16Array(8)));
       const { tempo, revealPeriodEpochs } = this.hyperparams;
-      const commit: WeightCommit = { hotkey, netuid, uids: [...uids], values, salt, versionKey, commitBlock: block, ...crV2RevealBlocks(netuid, tempo, revealPeriodEpochs, block) };
+      const commit: WeightCommit = { hotkey, netuid, uids: u16.uids, values, salt, versionKey, commitBlock: block, ...crV2RevealBlocks(netuid, tempo, revealPeriodEpochs, block) };
       this.weightCommits.set(hotkey, [...(this.weightCommits.get(hotkey) ?? []), commit]);
       return { block, method: 'commitWeights', commit, id: `memory-commit-${block}-${neuron.uid}` };
     }
-    this.weightRows.set(hotkey, { block: this.head, uids: [...uids], values, versionKey });
+    this.weightRows.set(hotkey, { block: this.head, uids: u16.uids, values, versionKey });
     neuron.lastUpdate = this.head;
     return { block: this.head, method: 'setWeights', id: `memory-${this.head}-${neuron.uid}` };
   }
@@ -255,12 +265,13 @@ export class MemoryNetwork {
 
   private checkWeights(hotkey: string, netuid: number, uids: readonly number[], weights: readonly number[]): Neuron {
     const neuron = this.requireNeuron(hotkey, netuid);
-    if (!neuron.validatorPermit) throw new ChainError(`Hotkey ${hotkey} (uid ${neuron.uid}) has no validator permit; only validators set weights.`);
+    if (!validatorPermits(this.neurons, this.permitRule).has(neuron.uid)) throw new ChainError(`Hotkey ${hotkey} (uid ${neuron.uid}) has no validator permit; only validators set weights.`);
     if (uids.length !== weights.length) throw new ChainError(`setWeights got ${uids.length} uids but ${weights.length} weights; pass one weight per uid.`);
     for (const uid of uids) {
       if (!Number.isInteger(uid) || uid < 0 || uid >= this.neurons.length) throw new ChainError(`setWeights names uid ${uid}, which is not registered on netuid ${netuid}.`);
     }
     if (weights.some((w) => !Number.isFinite(w) || w < 0)) throw new ChainError('setWeights got a negative or non-finite weight; weights must be finite and ≥ 0.');
+    checkWeightsRateLimit(neuron.uid, this.weightRows.get(hotkey)?.block, this.head, this.hyperparams.weightsRateLimit);
     return neuron;
   }
 
@@ -311,21 +322,6 @@ export class MemoryNetwork {
     const neuron = this.neurons.find((n) => n.hotkey === hotkey);
     if (neuron === undefined) throw NotRegisteredError.of(hotkey, netuid);
     return neuron;
-  }
-
-  /** Stake-weighted mean of the validators' normalised weight rows (Yuma consensus without clipping), normalised to sum 1. */
-  private incentive(): number[] {
-    const out = this.neurons.map(() => 0);
-    for (const [hotkey, row] of this.weightRows) {
-      const stake = this.neurons.find((n) => n.hotkey === hotkey)?.stake ?? 0;
-      const total = row.values.reduce((a, b) => a + b, 0);
-      if (total === 0) continue;
-      row.uids.forEach((uid, i) => {
-        out[uid] = out[uid]! + (Math.max(stake, 1e-9) * row.values[i]!) / total;
-      });
-    }
-    const sum = out.reduce((a, b) => a + b, 0);
-    return sum > 0 ? out.map((v) => v / sum) : out;
   }
 }
 

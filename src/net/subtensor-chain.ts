@@ -15,7 +15,8 @@ import type { Codec, ISubmittableResult, Signer as PolkadotSigner } from '@polka
 import { u8aToU8a } from '@polkadot/util';
 import { ChainError, NetError, UnavailableError } from './errors.ts';
 import type { KeyringSigner } from './keyring-signer.ts';
-import { blocksUntilNextEpoch, crV2CommitHash, normalizeMaxWeight, rawDataField, SUBTENSOR_SIGNED_EXTENSIONS } from './subtensor-encoding.ts';
+import { blocksUntilNextEpoch, crV2CommitHash, rawDataField, SUBTENSOR_SIGNED_EXTENSIONS } from './subtensor-encoding.ts';
+import { normalizeMaxWeight } from './subnet-rules.ts';
 import type { BlockHeader, Chain, Commitment, Hyperparams, Metagraph, TxResult, Unsubscribe, WeightsResult } from './types.ts';
 import { crV2RevealBlocks, type WeightCommit } from './weight-commits.ts';
 import { errorMessage } from '../core/errors.ts';

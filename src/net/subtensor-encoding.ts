@@ -1,6 +1,6 @@
 /**
  * Subtensor encodings the client needs, kept free of any connection so they can be unit-tested:
- * u16 weight normalisation, the CR-v2 commit hash, `Data::RawN` commitments, Templar's bucket
+ * the CR-v2 commit hash, `Data::RawN` commitments, Templar's bucket
  * commitment string, the `ChargeTransactionPaymentWrapper` declaration and the selective-metagraph
  * field indexes (chain.md §3–4).
  */
@@ -10,43 +10,6 @@ import { blake2AsU8a } from '@polkadot/util-crypto';
 import { BadRequestError } from './errors.ts';
 import type { HexString } from './types.ts';
 import { registerErrorClasses } from '../core/errors.ts';
-
-export const U16_MAX = 65_535;
-
-/** Python's `round`: half to even, as the bittensor SDK uses. */
-function roundHalfEven(x: number): number {
-  const floor = Math.floor(x);
-  const diff = x - floor;
-  if (diff > 0.5) return floor + 1;
-  if (diff < 0.5) return floor;
-  return floor % 2 === 0 ? floor : floor + 1;
-}
-
-/**
- * Float weights → u16 by max-upscaling, zeros dropped: `round(w_i / max(w) · 65535)`; mirrors the
- * SDK's `bittensor.utils.weight_utils.convert_weights_and_uids_for_emit` (chain.md §3.4). The chain
- * max-upscales again before storing, so only ratios matter.
- */
-export function normalizeMaxWeight(uids: readonly number[], weights: readonly number[]): { uids: number[]; weights: number[] } {
-  if (uids.length !== weights.length) throw new BadRequestError(`Weights need one value per uid: got ${uids.length} uids and ${weights.length} weights.`);
-  for (const [i, uid] of uids.entries()) {
-    if (!Number.isInteger(uid) || uid < 0 || uid > U16_MAX) throw new BadRequestError(`uid ${uid} at position ${i} is not a u16.`);
-  }
-  for (const [i, w] of weights.entries()) {
-    if (!Number.isFinite(w) || w < 0) throw new BadRequestError(`Weight ${w} at position ${i} is negative or not finite; weights must be ≥ 0.`);
-  }
-  const max = weights.reduce((m, w) => Math.max(m, w), 0);
-  const out = { uids: [] as number[], weights: [] as number[] };
-  if (max === 0) return out;
-  for (const [i, w] of weights.entries()) {
-    const scaled = roundHalfEven((w / max) * U16_MAX);
-    if (scaled !== 0) {
-      out.uids.push(uids[i] ?? 0);
-      out.weights.push(scaled);
-    }
-  }
-  return out;
-}
 
 let registry: TypeRegistry | undefined;
 function typeRegistry(): TypeRegistry {

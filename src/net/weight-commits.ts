@@ -11,6 +11,7 @@
  * of `do_reveal_weights`), so reveals go out oldest first.
  */
 import { BadRequestError } from './errors.ts';
+import { U16_MAX } from './subnet-rules.ts';
 
 /** A committed weight vector waiting for its reveal. Plain data: it is persisted with the validator state. */
 export interface WeightCommit {
@@ -68,7 +69,6 @@ export function serializeWeightCommit(commit: WeightCommit): SerializedWeightCom
 /** The most commits a validator keeps pending (subtensor refuses more than 10 unrevealed per hotkey). */
 export const MAX_PENDING_REVEALS = 16;
 const MAX_WEIGHT_ENTRIES = 65_536;
-const U16_MAX = 65_535;
 const U64_MAX = (1n << 64n) - 1n;
 
 /** Parses one persisted weight commit; a malformed one is a `BadRequestError` naming the field. */

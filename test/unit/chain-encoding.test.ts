@@ -3,9 +3,10 @@ import { blake2b } from '@noble/hashes/blake2b';
 import { bytesToHex } from '@noble/hashes/utils';
 import { decodeAddress } from '@polkadot/util-crypto';
 import {
-  U16_MAX, blocksUntilNextEpoch, crV2CommitHash, decodeBucketCommitment, decodeRawData, encodeBucketCommitment,
-  encodeRawData, normalizeMaxWeight, SUBTENSOR_SIGNED_EXTENSIONS,
+  blocksUntilNextEpoch, crV2CommitHash, decodeBucketCommitment, decodeRawData, encodeBucketCommitment,
+  encodeRawData, SUBTENSOR_SIGNED_EXTENSIONS,
 } from '../../src/net/subtensor-encoding.ts';
+import { U16_MAX, normalizeMaxWeight } from '../../src/net/subnet-rules.ts';
 import { BadRequestError } from '../../src/net/errors.ts';
 
 import { KeyringSigner } from '../../src/net/keyring-signer.ts';

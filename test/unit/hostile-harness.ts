@@ -244,7 +244,7 @@ export class S3Subnet implements Subnet {
     const addresses = (await signer.accounts()).map((a) => a.address);
     const network = subnet.network;
     const validatorHotkey = addresses[0]!;
-    network.register({ hotkey: validatorHotkey, stake: 1000, validatorPermit: true });
+    network.register({ hotkey: validatorHotkey, stake: 1000 });
     network.register({ hotkey: addresses[1]! });
     const validatorStorage = subnet.ownStorage(validatorHotkey, true);
     const minerUids: number[] = [];

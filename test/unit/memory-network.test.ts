@@ -86,7 +86,7 @@ describe('MemoryNetwork storage', () => {
 describe('MemoryNetwork chain', () => {
   it('hands out uids in registration order and lists them in the metagraph', async () => {
     const { net } = network();
-    expect(net.register({ hotkey: 'v', stake: 10, validatorPermit: true })).toBe(0);
+    expect(net.register({ hotkey: 'v', stake: 10 })).toBe(0);
     expect(net.register({ hotkey: 'a' })).toBe(1);
     expect(net.register({ hotkey: 'v' })).toBe(0);
     const mg = await net.chain().metagraph(3);
@@ -117,7 +117,7 @@ describe('MemoryNetwork chain', () => {
 
   it('accepts weights only from a validator and stores them max-upscaled to u16', async () => {
     const { net } = network();
-    net.register({ hotkey: 'v', stake: 10, validatorPermit: true });
+    net.register({ hotkey: 'v', stake: 10 });
     net.register({ hotkey: 'a' });
     net.register({ hotkey: 'b' });
     const chain = net.chain();

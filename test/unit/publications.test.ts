@@ -132,7 +132,7 @@ describe('a staked attacker cannot lead', () => {
     const attackerSigner = await KeyringSigner.fromUris(['//StakedAttacker']);
     const attacker = (await attackerSigner.accounts())[0]!.address;
     // The largest stake and a permit: under the old rule, the lead of every joining miner.
-    const attackerUid = sim.network.register({ hotkey: attacker, stake: 1e9, validatorPermit: true });
+    const attackerUid = sim.network.register({ hotkey: attacker, stake: 1e9 });
     sim.network.setRunValidators([validatorHotkey]);
     const chain = sim.network.chain();
     const metagraph = await chain.metagraph(sim.config.netuid);
