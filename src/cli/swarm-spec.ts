@@ -3,7 +3,7 @@
  * src/peer/behaviours.ts), and which uid each gets. Pure, so the parsing is unit-tested apart from
  * the browsers.
  */
-import { CHEATER_BEHAVIOURS, type BehaviourName } from '../peer/behaviours.ts';
+import { CHEATER_BEHAVIOURS, isBehaviourName, type BehaviourName } from '../peer/behaviours.ts';
 import { GauntletError } from '../core/errors.ts';
 
 /** A swarm argument that cannot be used; the message says what to pass instead. */
@@ -23,14 +23,14 @@ export function parseAdversarySpec(spec: string): [BehaviourName, number][] {
   for (const part of trimmed.split(',')) {
     const [rawName = '', rawCount, ...extra] = part.trim().split(':');
     const name = rawName.trim();
-    if (!(CHEATER_BEHAVIOURS as readonly string[]).includes(name)) {
+    if (!isBehaviourName(name) || name === 'honest') {
       throw new SwarmArgumentError(`--adversaries: '${name}' is not a cheating behaviour; use one of ${CHEATER_BEHAVIOURS.join(', ')} (e.g. free-rider:1,copier:1).`);
     }
     const count = rawCount === undefined ? 1 : Number(rawCount.trim());
     if (extra.length > 0 || !Number.isInteger(count) || count < 1) {
       throw new SwarmArgumentError(`--adversaries: '${part.trim()}' must be name:count with a whole count ≥ 1 (e.g. ${name}:1).`);
     }
-    out.set(name as BehaviourName, (out.get(name as BehaviourName) ?? 0) + count);
+    out.set(name, (out.get(name) ?? 0) + count);
   }
   return [...out.entries()];
 }

@@ -70,3 +70,55 @@ export async function createTrainerEngine(
   await gpu.dispose();
   return { engine: wasm, info: { ...wasmInfo, reason: `the CPU (wasm EP) is faster here than this WebGPU adapter (${figures})`, calibration } };
 }
+
+/**
+ * Several engines on one backend decision, as one process that runs a whole subnet needs them (the
+ * Demo: every miner, the validator and a baseline). The first engine is chosen by
+ * `createTrainerEngine`; each further one uses the same backend, and on WebGPU the first engine's
+ * GPUDevice: one device, time-multiplexed, since the loops await each engine call before the next
+ * peer's (issue #9). On wasm the engines share the CPU threads the same way.
+ */
+export class EngineFamily {
+  private readonly members: AnyEngine[];
+  private firstHandedOut = false;
+
+  private constructor(
+    private readonly ort: Ort,
+    private readonly config: RunConfig,
+    readonly first: { readonly engine: AnyEngine; readonly info: TrainerInfo },
+  ) {
+    this.members = [first.engine];
+  }
+
+  static async create(ort: Ort, config: RunConfig, options: EngineCreateOptions = {}): Promise<EngineFamily> {
+    return new EngineFamily(ort, config, await createTrainerEngine(ort, config, undefined, options));
+  }
+
+  /** The GPUDevice every member shares, or null on wasm. */
+  get sharedDevice(): GPUDevice | null {
+    return this.first.engine instanceof WebGpuTrainerEngine ? this.first.engine.device : null;
+  }
+
+  get size(): number {
+    return this.members.length;
+  }
+
+  /** The first engine on the first call, then a new one on the run's initial θ. */
+  async next(): Promise<AnyEngine> {
+    if (!this.firstHandedOut) {
+      this.firstHandedOut = true;
+      return this.first.engine;
+    }
+    const device = this.sharedDevice;
+    // Not the device's owner: only the first engine destroys the device, last, in dispose.
+    const engine = device === null ? new WasmTrainerEngine(this.ort) : new WebGpuTrainerEngine(this.ort, device, false);
+    await engine.init(this.config);
+    this.members.push(engine);
+    return engine;
+  }
+
+  /** Disposes every member, newest first: the first engine owns the shared GPUDevice (if any) and destroys it. */
+  async dispose(): Promise<void> {
+    for (const engine of this.members.splice(0).reverse()) await engine.dispose();
+  }
+}

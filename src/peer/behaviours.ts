@@ -15,11 +15,39 @@
  * - poisoner: trains, then uploads −amplification·Δ (negated and scaled update).
  * - late: trains honestly but uploads after the put window closed (Templar TOO_LATE).
  */
+import { GauntletError } from '../core/errors.ts';
 import { Xoshiro128 } from '../core/prng.ts';
 
-export type BehaviourName = 'honest' | 'free-rider' | 'noise' | 'copier' | 'stale' | 'data-lazy' | 'poisoner' | 'late';
+/** Every behaviour, by name: the one vocabulary of the simulations, the swarm, the peer worker and the Demo. */
+export const BEHAVIOUR_NAMES = ['honest', 'free-rider', 'noise', 'copier', 'stale', 'data-lazy', 'poisoner', 'late'] as const;
+export type BehaviourName = (typeof BEHAVIOUR_NAMES)[number];
 
-export const CHEATER_BEHAVIOURS: readonly BehaviourName[] = ['free-rider', 'noise', 'copier', 'stale', 'data-lazy', 'poisoner', 'late'];
+export const CHEATER_BEHAVIOURS: readonly BehaviourName[] = BEHAVIOUR_NAMES.filter((name) => name !== 'honest');
+
+/**
+ * What each behaviour does, in words: the meaning every model of it keeps, the real one below and the
+ * Demo's synthetic one (`src/ui/demo/synthetic-network.ts`), and what the Demo shows beside its name.
+ */
+export const BEHAVIOUR_MEANINGS: Readonly<Record<BehaviourName, string>> = {
+  honest: 'trains on its assigned data and uploads in the put window',
+  'free-rider': 'trains nothing and uploads a zero update',
+  noise: 'uploads Gaussian noise with the norm of a real update',
+  copier: "re-signs another peer's submission of the same window, uploaded after it",
+  stale: 'trains honestly but never applies the outer step, so it falls further out of sync each window',
+  'data-lazy': 'trains on data not assigned to it',
+  poisoner: 'uploads its real update negated and tripled',
+  late: 'trains honestly but uploads after the put window closed',
+};
+
+/** A behaviour name that is not one of `BEHAVIOUR_NAMES`. */
+export class UnknownBehaviourError extends GauntletError {
+  readonly code: string = 'unknown-behaviour';
+  override readonly name = 'UnknownBehaviourError';
+}
+
+export function isBehaviourName(name: string): name is BehaviourName {
+  return (BEHAVIOUR_NAMES as readonly string[]).includes(name);
+}
 
 export interface Behaviour {
   readonly name: BehaviourName;
@@ -128,4 +156,6 @@ export function behaviourByName(name: BehaviourName, copyVictim: number): Behavi
     case 'late':
       return lateUploader();
   }
+  // Only reachable with a name from outside the type system (a message from the page).
+  throw new UnknownBehaviourError(`'${String(name)}' is not a behaviour; use one of ${BEHAVIOUR_NAMES.join(', ')}.`);
 }

@@ -93,6 +93,13 @@ export class SimulatedSubnet {
     });
   }
 
+  /** A subnet whose peers' engines come from `options.engine`, populated and ready to run. */
+  static async build(options: SimulatedSubnetOptions): Promise<SimulatedSubnet> {
+    const subnet = new SimulatedSubnet(options);
+    await subnet.populate();
+    return subnet;
+  }
+
   get config(): RunConfig {
     return this.setup.config;
   }
@@ -114,7 +121,7 @@ export class SimulatedSubnet {
     this.signer = await KeyringSigner.fromUris(uris);
     const addresses = (await this.signer.accounts()).map((a) => a.address);
     const validatorHotkey = addresses[0]!;
-    this.network.register({ hotkey: validatorHotkey, stake: 1000, validatorPermit: true });
+    this.network.register({ hotkey: validatorHotkey, stake: 1000 });
     this.network.register({ hotkey: addresses[1]! });
     this.minerUids = this.setup.behaviours.map((_, i) => FIRST_MINER_UID + i);
     for (const [i, behaviour] of this.setup.behaviours.entries()) {

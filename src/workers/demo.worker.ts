@@ -3,8 +3,9 @@
  * running the real loops (src/peer/miner.ts, src/peer/validator.ts) over the in-memory Chain and
  * Storage (src/net/memory-network.ts), with keyring signatures and the real trainer engines (tiny
  * preset; src/gpu/select-engine.ts decides WebGPU or wasm once, and every engine uses that
- * backend; on WebGPU all engines share one GPUDevice and run one after another). The worker only decides *when* things happen, on a manual clock: blocks, the put
- * window, each behaviour's upload time. Every loss, score and weight comes from the loops.
+ * backend; on WebGPU all engines share one GPUDevice and run one after another: `EngineFamily`).
+ * The worker only decides *when* things happen, on a manual clock: blocks, the put window, each
+ * behaviour's upload time. Every loss, score and weight comes from the loops.
  *
  * The subnet is the one the tests simulate (src/peer/simulated-subnet.ts). A centralised baseline
  * engine trains, each window, on exactly the batches the honest miners trained
@@ -13,13 +14,11 @@
  */
 import * as Comlink from 'comlink';
 import * as ort from 'onnxruntime-web/webgpu';
-import { createTrainerEngine, type AnyEngine } from '../gpu/select-engine.ts';
-import { WasmTrainerEngine } from '../gpu/wasm-engine.ts';
-import { WebGpuTrainerEngine } from '../gpu/webgpu-engine.ts';
+import { EngineFamily, type AnyEngine } from '../gpu/select-engine.ts';
 import { behaviourByName } from '../peer/behaviours.ts';
 import { EVALUATION_SEED, evaluationBatches, evaluationLoss, trainCentralisedWindow, type EvaluationSet } from '../peer/centralised-baseline.ts';
 import type { WindowEvent } from '../peer/events.ts';
-import { FIRST_MINER_UID, SimulatedSubnet, type SimulatedSubnetOptions } from '../peer/simulated-subnet.ts';
+import { FIRST_MINER_UID, SimulatedSubnet } from '../peer/simulated-subnet.ts';
 import { demoConfig } from './demo-config.ts';
 import { DemoNotStartedError, type DemoStartInfo, type DemoWindowReport, type DemoWorkerApi } from './demo-api.ts';
 import { installErrorTransfer } from './error-transfer.ts';
@@ -40,23 +39,14 @@ function mean(values: readonly number[]): number {
 
 /** The Demo's run: the shared subnet, the centralised baseline beside it, and the engines they use. */
 interface Run {
-  readonly subnet: DemoSubnet;
+  readonly subnet: SimulatedSubnet;
   readonly baseline: AnyEngine;
-  readonly engines: AnyEngine[];
+  readonly engines: EngineFamily;
   readonly evaluation: EvaluationSet;
   readonly parameterCount: number;
   /** The copier's victim: the first honest miner. */
   readonly victim: number;
   window: number;
-}
-
-/** The shared simulated subnet (src/peer/simulated-subnet.ts) with the Demo's keys and randomness. */
-class DemoSubnet extends SimulatedSubnet {
-  static async build(options: SimulatedSubnetOptions): Promise<DemoSubnet> {
-    const subnet = new DemoSubnet(options);
-    await subnet.populate();
-    return subnet;
-  }
 }
 
 let tokenStream: Promise<Uint8Array> | null = null;
@@ -68,8 +58,7 @@ let forward: ((event: WindowEvent) => void) | undefined;
 async function disposeRun(): Promise<void> {
   const previous = run;
   run = null;
-  // Newest first: the first engine owns the shared GPUDevice (if any) and destroys it on dispose.
-  for (const engine of [...(previous?.engines ?? [])].reverse()) await engine.dispose();
+  await previous?.engines.dispose();
 }
 
 const api: DemoWorkerApi = {
@@ -80,29 +69,13 @@ const api: DemoWorkerApi = {
     tokenStream ??= loadDevnetTokens(self.location.origin);
     const tokens = await tokenStream;
 
-    // One backend decision for the whole network. On WebGPU every further engine (miners,
-    // validator, baseline) gets the first engine's GPUDevice: one device, time-multiplexed, since
-    // the loops await each engine call before the next peer's (issue #9). On wasm the engines share
-    // the worker's CPU threads the same way.
-    const first = await createTrainerEngine(ort, config, undefined, { backend: options.backend });
-    const engines: AnyEngine[] = [first.engine];
-    const sharedDevice = first.engine instanceof WebGpuTrainerEngine ? first.engine.device : null;
-    let firstHandedOut = false;
-    const engine = async (): Promise<AnyEngine> => {
-      if (!firstHandedOut) {
-        firstHandedOut = true;
-        return first.engine;
-      }
-      // Not the device's owner: only the first engine destroys it, last, in disposeRun.
-      const created = sharedDevice === null ? new WasmTrainerEngine(ort) : new WebGpuTrainerEngine(ort, sharedDevice, false);
-      await created.init(config);
-      engines.push(created);
-      return created;
-    };
+    // One backend decision for the whole network; on WebGPU every engine shares one device.
+    const engines = await EngineFamily.create(ort, config, { backend: options.backend });
+    const { info } = engines.first;
     const minerUids = options.behaviours.map((_, i) => FIRST_MINER_UID + i);
     const victim = minerUids[options.behaviours.indexOf('honest')] ?? minerUids[0]!;
-    const subnet = await DemoSubnet.build({
-      config, tokens, engine, keyPrefix: 'Demo',
+    const subnet = await SimulatedSubnet.build({
+      config, tokens, engine: () => engines.next(), keyPrefix: 'Demo',
       behaviours: options.behaviours.map((name) => behaviourByName(name, victim)),
       randomness: (window) => (Math.imul(window + 1, 0x9e3779b1) ^ options.seed) >>> 0,
       onEvent: (event) => {
@@ -110,9 +83,9 @@ const api: DemoWorkerApi = {
         forward?.(event);
       },
     });
-    const baseline = await engine();
-    run = { subnet, baseline, engines, evaluation: evaluationBatches(config, tokens, EVALUATION_SEED, EVALUATION_BATCHES), parameterCount: first.info.parameterCount, victim, window: FIRST_WINDOW };
-    return { backend: first.info.backend, reason: first.info.reason, engines: engines.length, sharedDevice: sharedDevice !== null, parameterCount: first.info.parameterCount, minerUids, firstWindow: FIRST_WINDOW, elapsedMs: performance.now() - started };
+    const baseline = await engines.next();
+    run = { subnet, baseline, engines, evaluation: evaluationBatches(config, tokens, EVALUATION_SEED, EVALUATION_BATCHES), parameterCount: info.parameterCount, victim, window: FIRST_WINDOW };
+    return { backend: info.backend, reason: info.reason, engines: engines.size, sharedDevice: engines.sharedDevice !== null, parameterCount: info.parameterCount, minerUids, firstWindow: FIRST_WINDOW, elapsedMs: performance.now() - started };
   },
 
   async runWindow(onEvent) {

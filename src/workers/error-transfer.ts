@@ -17,6 +17,7 @@ import { NonFiniteLossError, TrainerInputError, TrainerNotReadyError } from '../
 import * as NetErrors from '../net/errors.ts';
 import { NetworkSettingsError } from '../net/network-settings.ts';
 import { RegistrationError } from '../net/registration.ts';
+import { UnknownBehaviourError } from '../peer/behaviours.ts';
 import { MinerStateError } from '../peer/miner.ts';
 import { PersistenceError, SnapshotVersionError } from '../peer/snapshots.ts';
 import { ValidatorConfigError } from '../peer/validator.ts';
@@ -30,6 +31,7 @@ type ErrorClass = abstract new (...args: never[]) => Error;
 registerErrorClasses({
   WindowTimingError, RunConfigError, DeviceLostError, WebGPUUnavailableError, AdapterLimitError, NonFiniteLossError, TrainerInputError, TrainerNotReadyError,
   NetworkSettingsError, RegistrationError, MinerStateError, PersistenceError, SnapshotVersionError, ValidatorConfigError, DemoNotStartedError, PeerStateError, ValidatorStateError,
+  UnknownBehaviourError,
 });
 const netErrorClasses: Record<string, ErrorClass> = {};
 for (const [name, value] of Object.entries(NetErrors) as [string, unknown][]) {

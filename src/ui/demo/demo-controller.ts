@@ -12,7 +12,8 @@ import type { BackendChoice } from '../views/capability-panel.ts';
 import { demoScoringConfig, RULES, type DemoForm, type DemoSettings, type ParameterKey } from './demo-settings.ts';
 import { ADVERSARIAL_SIMULATION_PRESET } from './presets.ts';
 import type { RealDemoNetwork } from './real-network.ts';
-import { BEHAVIOUR_LABELS, CHUNK_ENTRIES, FIRST_PEER_UID, SyntheticNetwork, type Behaviour } from './synthetic-network.ts';
+import { BEHAVIOUR_LABELS, CHUNK_ENTRIES, FIRST_PEER_UID, SyntheticNetwork } from './synthetic-network.ts';
+import type { BehaviourName } from '../../peer/behaviours.ts';
 
 /** What the page shows of the controller's state, called as it changes. */
 export interface DemoControllerHooks {
@@ -106,7 +107,7 @@ export class DemoController {
    * that peer behaves so, and the run goes on (window count, the validator's state, every other
    * peer's behaviour), in both modes.
    */
-  async changeBehaviour(uid: number, behaviour: Behaviour): Promise<void> {
+  async changeBehaviour(uid: number, behaviour: BehaviourName): Promise<void> {
     const applied = this.busy.catch(() => undefined).then(async () => {
       if (this.realStart !== null) {
         await this.realStart;

@@ -8,7 +8,8 @@ import type { RunConfig, ScoringConfig } from '../../core/config.ts';
 import { h } from '../dom.ts';
 import { readNumberField, type NumberRule } from './fields.ts';
 import { ADVERSARIAL_SIMULATION_PRESET } from './presets.ts';
-import { BEHAVIOUR_LABELS, BEHAVIOURS, CHUNK_ENTRIES, DEFAULT_BEHAVIOURS, FIRST_PEER_UID, type Behaviour } from './synthetic-network.ts';
+import { BEHAVIOUR_LABELS, CHUNK_ENTRIES, DEFAULT_BEHAVIOURS, FIRST_PEER_UID } from './synthetic-network.ts';
+import { BEHAVIOUR_MEANINGS, BEHAVIOUR_NAMES, isBehaviourName, type BehaviourName } from '../../peer/behaviours.ts';
 
 export type DemoMode = 'real' | 'simulated';
 /** Which engines real mode builds: 'auto' follows the app's choice (capability gate, user offer). */
@@ -17,7 +18,7 @@ export type DemoEngine = 'auto' | 'wasm' | 'webgpu';
 export interface DemoSettings {
   readonly mode: DemoMode;
   readonly engine: DemoEngine;
-  readonly behaviours: readonly Behaviour[];
+  readonly behaviours: readonly BehaviourName[];
   readonly seed: number;
   readonly evalLrFactor: number;
   /** Top-k per chunk: of the real 64×64 chunks in real mode, of `CHUNK_ENTRIES` simulated entries otherwise. */
@@ -131,13 +132,18 @@ export class DemoForm {
   }
 
   /** One behaviour select per peer; `onChange` hears each change. */
-  showBehaviours(behaviours: readonly Behaviour[], onChange: (uid: number, behaviour: Behaviour) => void): void {
+  showBehaviours(behaviours: readonly BehaviourName[], onChange: (uid: number, behaviour: BehaviourName) => void): void {
     this.behaviourList.replaceChildren(
       ...behaviours.map((behaviour, i) => {
         const uid = FIRST_PEER_UID + i;
-        const select = h('select', { id: `demo-behaviour-${uid}`, 'data-uid': uid }, ...BEHAVIOURS.map((b) => h('option', { value: b, selected: b === behaviour }, BEHAVIOUR_LABELS[b])));
-        select.addEventListener('change', () => onChange(uid, select.value as Behaviour));
-        return h('li', {}, h('label', { for: `demo-behaviour-${uid}` }, `uid ${uid} `), select);
+        const select = h('select', { id: `demo-behaviour-${uid}`, 'data-uid': uid }, ...BEHAVIOUR_NAMES.map((b) => h('option', { value: b, selected: b === behaviour, title: BEHAVIOUR_MEANINGS[b] }, BEHAVIOUR_LABELS[b])));
+        const meaning = h('span', { class: 'muted' }, ` ${BEHAVIOUR_MEANINGS[behaviour]}`);
+        select.addEventListener('change', () => {
+          if (!isBehaviourName(select.value)) return;
+          meaning.textContent = ` ${BEHAVIOUR_MEANINGS[select.value]}`;
+          onChange(uid, select.value);
+        });
+        return h('li', {}, h('label', { for: `demo-behaviour-${uid}` }, `uid ${uid} `), select, meaning);
       }),
     );
   }

@@ -6,20 +6,24 @@
  * scoring module (`selectEvaluationUids`, `scoreWindow`: stage 1, stage 2, OpenSkill, overlap,
  * weights) exactly as a validator's would, so the Demo shows how the rules treat each behaviour.
  *
- * Behaviour models (per window; g = relative loss gain from the trial step, gauntlet-spec §7.2):
+ * The behaviours are the real ones (`src/peer/behaviours.ts`: the same names, each with the meaning
+ * `BEHAVIOUR_MEANINGS` states); this file models what a validator would measure of each, per window
+ * (g = relative loss gain from the trial step, gauntlet-spec §7.2):
  * - honest: uploads in time, in sync, g_random ≈ 1 %, g_own ≈ g_random + 0.8 % (own data helps more);
- * - free-rider: uploads an update that does nothing: g_random = g_own = 0;
+ * - free-rider: its zero update does nothing: g_random = g_own = 0;
  * - noise: random update: g_random ≈ −2 %, g_own ≈ g_random;
  * - copier: re-uploads an honest peer's update later: same top-k indices, g_random of the victim,
  *   g_own ≈ g_random − 0.2 % (the copy was not trained on the copier's data);
- * - stale: trains from an old model: debug slices 4 outer steps behind, weaker gains;
+ * - stale: never applies the outer step, so its debug slices stay at the model of the window it turned
+ *   stale while the network's move on (one more outer step behind each window); weaker gains;
  * - data-lazy: trains on data other than its assignment: good g_random, g_own ≈ g_random − 0.1 %;
- * - poisoner: harmful update: g_random ≈ −5 %, and every third upload does not decode (invalid);
+ * - poisoner: the negated, tripled update of a peer that trained: g_random ≈ −5 %, g_own ≈ g_random;
  * - late: uploads after the put window: skipped in the gather, "missing" when evaluated.
  * Gains scale linearly with `evalLrFactor` / 0.2 (a small trial step; a modelling choice).
  */
 import type { ScoringConfig } from '../../core/config.ts';
 import { Xoshiro128 } from '../../core/prng.ts';
+import type { BehaviourName } from '../../peer/behaviours.ts';
 import {
   activeUidsAt,
   evaluationCandidates,
@@ -32,10 +36,7 @@ import {
   type WindowScoringInputs,
 } from '../../core/scoring/index.ts';
 
-export const BEHAVIOURS = ['honest', 'free-rider', 'noise', 'copier', 'stale', 'data-lazy', 'poisoner', 'late'] as const;
-export type Behaviour = (typeof BEHAVIOURS)[number];
-
-export const BEHAVIOUR_LABELS: Record<Behaviour, string> = {
+export const BEHAVIOUR_LABELS: Readonly<Record<BehaviourName, string>> = {
   honest: 'honest',
   'free-rider': 'free-rider',
   noise: 'noise',
@@ -47,13 +48,13 @@ export const BEHAVIOUR_LABELS: Record<Behaviour, string> = {
 };
 
 /** The default line-up of 8 peers: half honest, one of each main adversary. */
-export const DEFAULT_BEHAVIOURS: readonly Behaviour[] = ['honest', 'honest', 'honest', 'honest', 'free-rider', 'copier', 'noise', 'late'];
+export const DEFAULT_BEHAVIOURS: readonly BehaviourName[] = ['honest', 'honest', 'honest', 'honest', 'free-rider', 'copier', 'noise', 'late'];
 
 /** uid of the first virtual peer (0 is the validator, 1 the burn uid in the presets). */
 export const FIRST_PEER_UID = 2;
 
 export interface SyntheticNetworkOptions {
-  readonly behaviours: readonly Behaviour[];
+  readonly behaviours: readonly BehaviourName[];
   readonly seed: number;
   /** Top-k positions per chunk in the simulated index sets (of `CHUNK_ENTRIES`). */
   readonly topk: number;
@@ -64,7 +65,6 @@ export interface SyntheticNetworkOptions {
 export const CHUNK_ENTRIES = 256;
 const CHUNKS = 8;
 const TENSORS = ['model.layers.0.self_attn.q_proj.weight', 'model.layers.0.mlp.up_proj.weight'] as const;
-const STALE_STEPS = 4;
 const LOSS_FLOOR = 1.8;
 
 /** What the simulation says happened in one window besides the scorer's inputs (for the timeline and charts). */
@@ -79,12 +79,14 @@ export class SyntheticNetwork {
   private window: number;
   private networkLoss = 5.5;
   /** The validator's slice history (most recent last), per tensor, 2 values each (§5.9). */
-  private readonly sliceHistory: Record<string, number[]>[] = [];
+  private validatorSlices: Record<string, number[]>;
+  /** A stale peer's slices, frozen at the model of the window it turned stale (dropped when it stops being stale). */
+  private readonly frozenSlices = new Map<Uid, Record<string, number[]>>();
   private readonly drift: Record<string, number[]> = {};
   private peerList: GatherPeerList | null = null;
   private peerListWindow = 0;
   /** Each peer's behaviour now (`setBehaviour` changes one between windows). */
-  private behaviours: readonly Behaviour[];
+  private behaviours: readonly BehaviourName[];
 
   constructor(
     private readonly options: SyntheticNetworkOptions,
@@ -98,14 +100,14 @@ export class SyntheticNetwork {
       start[name] = [this.gauss(0, 0.02), this.gauss(0, 0.02)];
       this.drift[name] = [this.gauss(0, 0.004), this.gauss(0, 0.004)];
     }
-    this.sliceHistory.push(start);
+    this.validatorSlices = start;
   }
 
   uidOf(index: number): Uid {
     return FIRST_PEER_UID + index;
   }
 
-  behaviourOf(uid: Uid): Behaviour | undefined {
+  behaviourOf(uid: Uid): BehaviourName | undefined {
     return this.behaviours[uid - FIRST_PEER_UID];
   }
 
@@ -113,7 +115,7 @@ export class SyntheticNetwork {
    * From the next window on, `uid` behaves as `behaviour`: the run goes on (same window count, the
    * validator's state, every other peer's behaviour), as a real peer that starts cheating would.
    */
-  setBehaviour(uid: Uid, behaviour: Behaviour): void {
+  setBehaviour(uid: Uid, behaviour: BehaviourName): void {
     const index = uid - FIRST_PEER_UID;
     if (this.behaviours[index] === undefined) throw new RangeError(`uid ${uid} is not a peer of this demo network (uids ${FIRST_PEER_UID}–${FIRST_PEER_UID + this.behaviours.length - 1}).`);
     this.behaviours = this.behaviours.map((b, i) => (i === index ? behaviour : b));
@@ -138,7 +140,7 @@ export class SyntheticNetwork {
   }
 
   /** Relative loss gains (random, own) of one peer's trial step, before scaling by the eval lr factor. */
-  private gains(behaviour: Behaviour, victimRandomGain: number): { random: number; own: number } {
+  private gains(behaviour: BehaviourName, victimRandomGain: number): { random: number; own: number } {
     switch (behaviour) {
       case 'honest': {
         const random = this.gauss(0.01, 0.003);
@@ -177,12 +179,14 @@ export class SyntheticNetwork {
     const firstHonest = uids.find((uid) => this.behaviourOf(uid) === 'honest');
 
     // The validator's own slices after the outer step of w − 1: a steady drift per element.
-    const previous = this.sliceHistory[this.sliceHistory.length - 1]!;
+    const previous = this.validatorSlices;
     const current: Record<string, number[]> = {};
     for (const name of TENSORS) current[name] = previous[name]!.map((v, i) => v - this.drift[name]![i]! * (1 + this.gauss(0, 0.05)));
-    this.sliceHistory.push(current);
-    if (this.sliceHistory.length > STALE_STEPS + 2) this.sliceHistory.shift();
-    const stale = this.sliceHistory[Math.max(0, this.sliceHistory.length - 1 - STALE_STEPS)]!;
+    this.validatorSlices = current;
+    for (const uid of uids) {
+      if (this.behaviourOf(uid) !== 'stale') this.frozenSlices.delete(uid);
+      else if (!this.frozenSlices.has(uid)) this.frozenSlices.set(uid, previous);
+    }
 
     const submitted = uids;
     const active = activeUidsAt(state, w, submitted, config);
@@ -207,7 +211,7 @@ export class SyntheticNetwork {
     const uploadTimes: Record<string, number> = {};
     for (const uid of uids) {
       const behaviour = this.behaviourOf(uid)!;
-      peerSlices[String(uid)] = behaviour === 'stale' ? stale : current;
+      peerSlices[String(uid)] = this.frozenSlices.get(uid) ?? current;
       const victim = behaviour === 'copier' && firstHonest !== undefined ? firstHonest : uid;
       indexSets[String(uid)] = this.indexSets((this.options.seed ^ Math.imul(w, 0x9e3779b1) ^ Math.imul(victim, 0x85ebca6b)) >>> 0);
       uploadTimes[String(uid)] = w * 10_000 + (behaviour === 'copier' ? 5_000 : uid * 10);
@@ -223,10 +227,6 @@ export class SyntheticNetwork {
       const behaviour = this.behaviourOf(uid)!;
       if (behaviour === 'late') {
         evaluations[String(uid)] = { status: 'missing' };
-        continue;
-      }
-      if (behaviour === 'poisoner' && w % 3 === 0) {
-        evaluations[String(uid)] = { status: 'invalid', detail: 'non-finite values after decoding' };
         continue;
       }
       const g = this.gains(behaviour, victimGain);

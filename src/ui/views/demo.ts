@@ -17,7 +17,8 @@ import { bindDemoForm, DemoController, type DemoControllerHooks } from '../demo/
 import { DemoReport, demoPage } from '../demo/demo-render.ts';
 import { DemoForm, demoScoringConfig, initialDemoSettings, type DemoSettings } from '../demo/demo-settings.ts';
 import { RealDemoNetwork } from '../demo/real-network.ts';
-import { FIRST_PEER_UID, type Behaviour } from '../demo/synthetic-network.ts';
+import { FIRST_PEER_UID } from '../demo/synthetic-network.ts';
+import type { BehaviourName } from '../../peer/behaviours.ts';
 import type { BackendChoice } from './capability-panel.ts';
 
 export type { DemoEngine, DemoMode, DemoSettings } from '../demo/demo-settings.ts';
@@ -34,7 +35,7 @@ export interface DemoView {
   /** What the real network's start reported (backend and why), once started. */
   backendInfo(): { backend: string; reason: string; engines: number; sharedDevice: boolean } | null;
   /** The behaviour of each uid, for reading the dashboard. */
-  behaviourByUid(): Record<string, Behaviour>;
+  behaviourByUid(): Record<string, BehaviourName>;
   pause(): void;
   play(): void;
   running(): boolean;
