@@ -23,6 +23,7 @@
  *   are served by a local devnet process, used for nothing else. Any failure ends with the reason in
  *   report.md and exit status 1.
  */
+import { createRunDocument } from '../core/run-document.ts';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -306,8 +307,8 @@ async function evaluate(
       devnet = await startDevnet({
         dir: join(temp, 'state'), appDir: join(temp, 'app'), blockTimeMs: config.window.blockTimeMs,
         subnetOwners: [{ netuid: config.netuid, hotkey: owner, uid: config.scoring.burnUid }],
-        // Early reads of uploads are gated by the run's windows, as on `npm start`'s devnet (issue #14).
-        runNetuid: config.netuid, window: config.window,
+        // It publishes the run the page's validator scores; its windows gate early reads of uploads, as on `npm start`'s devnet.
+        run: createRunDocument(config),
         // The page's validator is the run's: the in-process miners follow its peer lists and aggregates.
         runValidators: [await hotkeyOfUri(VALIDATOR_DEV_ACCOUNT_URI)],
       });

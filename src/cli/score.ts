@@ -163,7 +163,15 @@ export function formatReplay(run: Replay, options: Omit<ReplayOptions, 'preset'>
   return out.join('\n');
 }
 
-function parseArgs(argv: readonly string[]): { file: string; options: ReplayOptions; json: boolean } {
+const SCORE_USAGE = `npm run score -- <window-inputs.json> [--preset tiny|small] [--uid N]... [--reasons] [--json]
+  Replays a validator's recorded window inputs through the scoring module and prints the scores.
+  --preset NAME   the run's scoring constants (default tiny)
+  --uid N         explain this uid's score (repeatable)
+  --reasons       list every reason record
+  --json          the final state, weights and reasons as JSON`;
+
+function parseArgs(argv: readonly string[]): { file: string; options: ReplayOptions; json: boolean } | 'help' {
+  if (argv.includes('--help') || argv.includes('-h')) return 'help';
   let file: string | undefined;
   let preset: ReplayOptions['preset'] = 'tiny';
   const explainUids: number[] = [];
@@ -185,14 +193,19 @@ function parseArgs(argv: readonly string[]): { file: string; options: ReplayOpti
     else throw new ReplayFileError(`Unexpected argument ${arg}`);
   }
   if (file === undefined) {
-    throw new ReplayFileError('Usage: npm run score -- <window-inputs.json> [--preset tiny|small] [--uid N]... [--reasons] [--json]');
+    throw new ReplayFileError(`No window-inputs file given.\n${SCORE_USAGE}`);
   }
   return { file, options: { preset, explainUids, showReasons }, json };
 }
 
 function main(argv: readonly string[]): number {
   try {
-    const { file, options, json } = parseArgs(argv);
+    const parsed = parseArgs(argv);
+    if (parsed === 'help') {
+      console.log(SCORE_USAGE);
+      return 0;
+    }
+    const { file, options, json } = parsed;
     const run = replay(readFileSync(file, 'utf8'), options.preset);
     const last = run.results.at(-1);
     if (json) {

@@ -7,6 +7,7 @@
  * centralised AdamW baseline trains on the same assigned batches, and the report is written
  * (src/cli/swarm-report.ts).
  */
+import { createRunDocument } from '../core/run-document.ts';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -187,8 +188,8 @@ export async function runSwarm(options: SwarmOptions): Promise<SwarmResult> {
       dir: join(scratch, 'state'), appDir, blockTimeMs: config.window.blockTimeMs, port: options.port ?? 0, maxRegistrationsPerInterval: 256,
       subnetOwners: [{ netuid: config.netuid, hotkey: ownerAccount!.address, uid: config.scoring.burnUid }],
       // The owner names the swarm's validator as the run's: the browser peers follow only it (issue #14);
-      // the run's netuid and windows gate early reads of uploads, as `npm start` does.
-      runValidators: [validatorAccount!.address], runNetuid: config.netuid, window: config.window,
+      // the devnet publishes the swarm's run (its netuid and windows gate early reads of uploads), as `npm start` does.
+      runValidators: [validatorAccount!.address], run: createRunDocument(config),
     });
     cleanups.unshift(() => devnet.close());
     log(`devnet at ${devnet.url}`);

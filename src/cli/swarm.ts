@@ -18,9 +18,19 @@
  */
 import { parseArgs } from 'node:util';
 import type { TrainerBackend } from '../model/engine.ts';
+import { CHEATER_BEHAVIOURS } from '../peer/behaviours.ts';
 import { textSummary } from './swarm-report.ts';
 import { runSwarm } from './swarm-run.ts';
 import { parseAdversarySpec, SwarmArgumentError } from './swarm-spec.ts';
+
+const USAGE = `npm run swarm -- [options]: a whole subnet on this machine (the devnet, the validator, K headless browser peers)
+  --peers K             peers in all, adversaries included (default 4)
+  --adversaries SPEC    cheaters among them as name:count,… (default free-rider:1); names: ${CHEATER_BEHAVIOURS.join(', ')}
+  --windows N           windows to run (default 6)
+  --out DIR             where swarm.json and report.html go (default swarm-results)
+  --backend B           wasm, webgpu or auto in the browser peers (default wasm)
+  --port P              the devnet's port (default: any free one)
+  --app DIR             an app already built (default: build one)`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -32,8 +42,13 @@ async function main(): Promise<void> {
       backend: { type: 'string', default: 'wasm' },
       port: { type: 'string', default: '0' },
       app: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
+  if (values.help === true) {
+    console.log(USAGE);
+    return;
+  }
   const backend = values.backend;
   if (backend !== 'wasm' && backend !== 'webgpu' && backend !== 'auto') throw new SwarmArgumentError(`--backend must be wasm, webgpu or auto, got '${backend}'.`);
   const windows = Number(values.windows);
@@ -55,5 +70,11 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   console.error(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+  // A bad flag (parseArgs' own TypeError, or ours) is answered with the usage.
+  if (error instanceof SwarmArgumentError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+    console.error(`\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
   process.exitCode = 1;
 });

@@ -29,7 +29,10 @@ import { DEV_PHRASE } from '@polkadot/keyring';
 import * as ort from 'onnxruntime-web';
 import WebSocket from 'ws';
 import type { RunConfig } from '../core/config.ts';
-import { RUN_CONFIG_PRESETS, validateRunConfig } from '../core/run-config.ts';
+import { RUN_CONFIG_PRESETS, runConfigHash } from '../core/run-config.ts';
+import { requireSameRun, RunHashMismatchError } from '../core/run-document.ts';
+import { pinnedRunHash, RUN_FLAG_OPTIONS, RUN_FLAGS_USAGE, runConfigFromFlags, RunFlagError, type RunFlags } from '../devnet/run-flags.ts';
+import { fetchRunDocument } from '../net/run-document-client.ts';
 import { WasmTrainerEngine } from '../gpu/wasm-engine.ts';
 import { parameterLayout } from '../model/params.ts';
 import { bucketReadCredentials, publishBucketCommitment } from '../net/bucket-commitment.ts';
@@ -143,27 +146,39 @@ export const VALIDATOR_USAGE = `npm run validator -- [--devnet http://127.0.0.1:
   --region R            (subtensor) the bucket's region (default auto, as R2)
   --read-key-id ID      (subtensor, optional) a read-only token id to publish as the bucket commitment;
                         its secret comes from ${S3_READ_SECRET_ENV}
-  --run-config FILE     the run's config as JSON (default: the preset); --netuid overrides its netuid
+${RUN_FLAGS_USAGE}
+                        (devnet: the run is the one the devnet publishes; these only check it. Subtensor: the run,
+                        default tiny, with --netuid as its netuid)
   --state PATH          the persisted scoring state (default .validator/state.json)
   --windows N           stop after N windows (default: run until interrupted)`;
 
-/** The run this validator scores: a run-config file, else a preset, with the subnet's netuid. */
-export function chooseRunConfig(flags: { readonly preset?: string; readonly runConfig?: string; readonly netuid?: number }): RunConfig {
-  let config: RunConfig;
-  if (flags.runConfig !== undefined) {
-    let json: unknown;
-    try {
-      json = JSON.parse(readFileSync(flags.runConfig, 'utf8'));
-    } catch (error) {
-      throw new ValidatorUsageError(`--run-config ${flags.runConfig} cannot be read as JSON (${errorMessage(error)}).`);
-    }
-    config = validateRunConfig(json);
-  } else {
-    const preset = flags.preset ?? 'tiny';
-    if (preset !== 'tiny' && preset !== 'small') throw new ValidatorUsageError(`Unknown --preset '${preset}'; use tiny or small, or --run-config FILE.`);
-    config = RUN_CONFIG_PRESETS[preset]();
+/**
+ * The run this validator scores (issue #17). On a devnet: the run document the devnet publishes,
+ * checked, and refused when `--preset`/`--run-config` or `--run-hash` name another run. On subtensor
+ * (no run document there yet): the run the flags name (default tiny) with the subnet's netuid, refused
+ * when `--run-hash` pins another.
+ */
+export async function chooseRunConfig(flags: RunFlags & { readonly netuid?: number | undefined; readonly devnet?: string | undefined }): Promise<RunConfig> {
+  let local: RunConfig | undefined;
+  let pinned: string | undefined;
+  try {
+    local = runConfigFromFlags(flags);
+    pinned = pinnedRunHash(flags);
+  } catch (error) {
+    if (error instanceof RunFlagError) throw new ValidatorUsageError(error.message);
+    throw error;
   }
-  return flags.netuid === undefined ? config : { ...config, netuid: flags.netuid };
+  if (flags.devnet !== undefined) {
+    const document = await fetchRunDocument(flags.devnet, pinned === undefined ? {} : { expectedHash: pinned });
+    if (local !== undefined) requireSameRun(document, local, `--preset/--run-config is not the run the devnet at ${flags.devnet} publishes`);
+    if (flags.netuid !== undefined && flags.netuid !== document.config.netuid) throw new ValidatorUsageError(`--netuid ${flags.netuid}: the devnet's run is on netuid ${document.config.netuid}.`);
+    return document.config;
+  }
+  const base = local ?? RUN_CONFIG_PRESETS.tiny();
+  const config = flags.netuid === undefined ? base : { ...base, netuid: flags.netuid };
+  const hash = runConfigHash(config);
+  if (pinned !== undefined && hash !== pinned) throw new RunHashMismatchError(pinned, hash, 'The run given by --preset/--run-config and --netuid is not the pinned run');
+  return config;
 }
 
 interface OpenedNetwork {
@@ -216,8 +231,7 @@ async function main(): Promise<void> {
       devnet: { type: 'string', default: 'http://127.0.0.1:4173' },
       uri: { type: 'string' },
       'uri-file': { type: 'string' },
-      preset: { type: 'string' },
-      'run-config': { type: 'string' },
+      ...RUN_FLAG_OPTIONS,
       state: { type: 'string', default: '.validator/state.json' },
       windows: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -234,7 +248,7 @@ async function main(): Promise<void> {
   const netuid = values.netuid === undefined ? undefined : Number(values.netuid);
   if (netuid !== undefined && !(Number.isInteger(netuid) && netuid >= 0 && netuid <= 65_535)) throw new ValidatorUsageError(`--netuid must be a subnet id from 0 to 65535, got '${values.netuid}'.`);
   if (subtensor && netuid === undefined) throw new ValidatorUsageError('--network needs --netuid: the subnet to validate.');
-  const config = chooseRunConfig({ preset: values.preset, runConfig: values['run-config'], netuid });
+  const config = await chooseRunConfig({ ...values, netuid, devnet: subtensor ? undefined : values.devnet });
   const maxWindows = values.windows === undefined ? Number.POSITIVE_INFINITY : Number(values.windows);
   if (!(maxWindows > 0)) throw new ValidatorUsageError(`--windows must be a positive number, got '${values.windows}'.`);
 
@@ -244,7 +258,7 @@ async function main(): Promise<void> {
   const signer = await KeyringSigner.fromUris([secret.uri]);
   const hotkey = (await signer.accounts())[0]!.address;
   const network = subtensor ? await openSubtensor(values, signer, hotkey, config) : await openDevnet(values.devnet, signer, hotkey, config);
-  console.log(`validator ${hotkey} (key from ${secret.source}) is ${network.describe}; run ${config.runId} (preset ${config.preset})`);
+  console.log(`validator ${hotkey} (key from ${secret.source}) is ${network.describe}; run ${config.runId} (preset ${config.preset}, run hash ${runConfigHash(config)})`);
 
   const engine = new WasmTrainerEngine(ort);
   const info = await engine.init(config);

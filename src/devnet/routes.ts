@@ -14,6 +14,7 @@ import {
   type DevnetHead, type DevnetValidatorsBody,
 } from '../net/devnet-protocol.ts';
 import type { Hyperparams, ObjectInfo } from '../net/types.ts';
+import { RUN_DOCUMENT_ELEMENT_ID } from '../net/run-document-client.ts';
 import { type SlowVerifyBudget, assertBodyHash, parseSs58, signedHeaders, verifySigned } from './auth.ts';
 import type { DevnetChainModel } from './chain.ts';
 import { CROSS_ORIGIN_ISOLATION, busy, declaredLength, readSmallBody, send, sendError, sendJson } from './http.ts';
@@ -34,6 +35,8 @@ export interface RouteContext {
   readonly maxBytesInFlight: number;
   readonly maxUploadsPerBucket: number;
   readonly appDir: string | undefined;
+  /** The run document's wire form (`GET /api/run`), or undefined when this devnet publishes none. */
+  readonly runDocument: string | undefined;
   head(): DevnetHead;
   /** When reads of window `w`'s gradients open. */
   readsOpenAtMs(window: number): number;
@@ -71,6 +74,14 @@ function parseJsonObject(body: Uint8Array, what: string): Record<string, unknown
   const value: unknown = JSON.parse(new TextDecoder().decode(body));
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new BadRequestError(`${what} must be a JSON object.`);
   return value as Record<string, unknown>;
+}
+
+/**
+ * The run document as the page's `<script type="application/json" id="run-document">`. `<` is
+ * written as its JSON escape, so no string in it can close the script element.
+ */
+export function runDocumentScript(document: string): string {
+  return `<script type="application/json" id="${RUN_DOCUMENT_ELEMENT_ID}">${document.replaceAll('<', '\\u003c')}</script>`;
 }
 
 export class DevnetRoutes {
@@ -200,9 +211,18 @@ export class DevnetRoutes {
     // decodeURIComponent throws URIError on a malformed escape: answered 400 by sendError.
     const parts = segments.slice(3).map((p) => decodeURIComponent(p)); // after /api/<area>
     const method = req.method ?? 'GET';
+    if (area === 'run' && parts.length === 0 && (method === 'GET' || method === 'HEAD')) return this.run(res, method);
     if (area === 'chain') return this.chainApi(req, res, url, parts, method);
     if (area === 'storage') return this.storageApi(req, res, url, parts, method);
     throw NotFoundError.of(`API route ${method} ${url.pathname.slice(0, 200)}`);
+  }
+
+  /** The run document the subnet owner's side publishes (issue #17): every peer fetches and checks it before it joins. */
+  private run(res: ServerResponse, method: string): void {
+    const document = this.c.runDocument;
+    if (document === undefined) throw NotFoundError.of('The run document (this devnet was started without one: give it --preset or --run-config)');
+    const body = method === 'HEAD' ? '' : document;
+    send(res, 200, body, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'Content-Length': String(Buffer.byteLength(document)) });
   }
 
   /** The head, block timestamps, a subnet's reads, and the signed chain calls. */
@@ -250,6 +270,11 @@ export class DevnetRoutes {
     if (info === undefined || info.isDirectory()) path = info?.isDirectory() === true ? join(path, 'index.html') : join(this.c.appDir, 'index.html');
     const handle = await open(path, 'r').catch(() => undefined);
     if (handle === undefined) return send(res, 404, 'Not found: run `npm run build` first.', { 'Content-Type': 'text/plain' });
+    if (extname(path) === '.html' && this.c.runDocument !== undefined) {
+      // The page reads the run it serves from itself, synchronously, and checks it (src/ui/run-source.ts).
+      const html = (await handle.readFile({ encoding: 'utf8' }).finally(() => handle.close())).replace('</head>', `${runDocumentScript(this.c.runDocument)}\n  </head>`);
+      return send(res, 200, req.method === 'HEAD' ? '' : html, { 'Content-Type': MIME['.html']!, 'Content-Length': String(Buffer.byteLength(html)) });
+    }
     const size = (await handle.stat()).size;
     res.writeHead(200, { ...CROSS_ORIGIN_ISOLATION, 'Cache-Control': 'no-store', 'Content-Type': MIME[extname(path)] ?? 'application/octet-stream', 'Content-Length': String(size) });
     if (req.method === 'HEAD') {

@@ -41,6 +41,7 @@ import { cryptoWaitReady } from '@polkadot/util-crypto';
 import type { WindowConfig } from '../core/config.ts';
 import { putWindowAnchorBlock, putWindowBounds } from '../core/clock.ts';
 import { GauntletError } from '../core/errors.ts';
+import { encodeRunDocument, type RunDocument } from '../core/run-document.ts';
 import type { DevnetHead } from '../net/devnet-protocol.ts';
 import type { Hyperparams } from '../net/types.ts';
 import { SlowVerifyBudget, parseSs58 } from './auth.ts';
@@ -60,7 +61,12 @@ export interface DevnetOptions {
   readonly blockTimeMs?: number;
   /** Built app to serve at `/`; omitted or missing → only the API. */
   readonly appDir?: string;
-  /** The run's netuid: only hotkeys registered on it may write objects. Default 3 (the tiny preset's). */
+  /**
+   * The run this devnet publishes at `GET /api/run` (issue #17); its netuid and window timing are
+   * the defaults of `runNetuid` and `window`. Omitted: no run document (embedded devnets of tests).
+   */
+  readonly run?: RunDocument;
+  /** The run's netuid: only hotkeys registered on it may write objects. Default: the run's, else 3 (the tiny preset's). */
   readonly runNetuid?: number;
   /**
    * The run's window timing. When given, GETs of `gradient-{w}-*` answer 425 until window w's put
@@ -159,12 +165,13 @@ function reserveOwner(state: DevnetState, owner: SubnetOwner): void {
 
 export async function startDevnet(options: DevnetOptions): Promise<RunningDevnet> {
   await cryptoWaitReady();
-  const state = new DevnetState(options.dir, options.blockTimeMs ?? 1000);
+  const state = new DevnetState(options.dir, options.blockTimeMs ?? options.run?.config.window.blockTimeMs ?? 1000);
   const { genesisMs, blockTimeMs } = state.state;
-  const runNetuid = options.runNetuid ?? DEFAULT_RUN_NETUID;
+  const runNetuid = options.runNetuid ?? options.run?.config.netuid ?? DEFAULT_RUN_NETUID;
+  const window = options.window ?? options.run?.config.window;
   if (!Number.isInteger(runNetuid) || runNetuid < 0 || runNetuid > 65_535) throw new RangeError(`runNetuid ${runNetuid} is not a u16.`);
-  if (options.window !== undefined && (!Number.isSafeInteger(options.window.blocksPerWindow) || options.window.blocksPerWindow < 1 || !(options.window.putWindowMs > 0))) {
-    throw new RangeError(`window needs a positive integer blocksPerWindow and a positive putWindowMs (got ${options.window.blocksPerWindow}, ${options.window.putWindowMs}).`);
+  if (window !== undefined && (!Number.isSafeInteger(window.blocksPerWindow) || window.blocksPerWindow < 1 || !(window.putWindowMs > 0))) {
+    throw new RangeError(`window needs a positive integer blocksPerWindow and a positive putWindowMs (got ${window.blocksPerWindow}, ${window.putWindowMs}).`);
   }
   const faucet = options.faucet ?? false;
   const tempo = options.tempo ?? 10;
@@ -215,11 +222,11 @@ export async function startDevnet(options: DevnetOptions): Promise<RunningDevnet
 
   /** When reads of window `w`'s gradients open: just after `time_max` of its put window (inclusive bound). */
   const readsOpenAtMs = (w: number): number => {
-    if (options.window === undefined) return Number.NEGATIVE_INFINITY;
-    const anchor = (w + 1) * options.window.blocksPerWindow;
+    if (window === undefined) return Number.NEGATIVE_INFINITY;
+    const anchor = (w + 1) * window.blocksPerWindow;
     // A window number no run reaches (a hostile key): never open, rather than overflow the clock.
     if (!Number.isSafeInteger(anchor) || !Number.isSafeInteger(genesisMs + anchor * blockTimeMs)) return Number.POSITIVE_INFINITY;
-    return putWindowBounds(genesisMs + putWindowAnchorBlock(w, options.window.blocksPerWindow) * blockTimeMs, options.window.putWindowMs).timeMaxMs + 1;
+    return putWindowBounds(genesisMs + putWindowAnchorBlock(w, window.blocksPerWindow) * blockTimeMs, window.putWindowMs).timeMaxMs + 1;
   };
 
   const hyperparams = (): Omit<Hyperparams, 'weightsVersionKey'> & { weightsVersionKey: string } => ({
@@ -228,6 +235,7 @@ export async function startDevnet(options: DevnetOptions): Promise<RunningDevnet
 
   const routes = new DevnetRoutes({
     state, chain, objects, slowVerify, runNetuid, runValidators, faucet, genesisMs, blockTimeMs, maxBytesInFlight, maxUploadsPerBucket, appDir,
+    runDocument: options.run === undefined ? undefined : encodeRunDocument(options.run),
     head, readsOpenAtMs, hyperparams,
   });
   const server: Server = createServer({

@@ -7,7 +7,6 @@
  */
 import * as Comlink from 'comlink';
 import { startTestHooks } from '#test-hooks';
-import { tinyRunConfig } from '../core/run-config.ts';
 import type { GpuCapability } from '../gpu/device.ts';
 import type { KernelsApi } from '../workers/kernels-api.ts';
 import { installErrorTransfer } from '../workers/error-transfer.ts';
@@ -15,6 +14,7 @@ import type { ProbeApi } from '../workers/probe.worker.ts';
 import type { TrainerWorkerApi } from '../workers/trainer-api.ts';
 import { startApp, type UiApi } from './app.ts';
 import { decideCapability, type CapabilityGate } from './capability.ts';
+import { readPageRun, renderRunSummary, type PageRun } from './run-source.ts';
 import { errorMessage } from '../core/errors.ts';
 
 export interface GauntletPageApi {
@@ -22,6 +22,8 @@ export interface GauntletPageApi {
   readonly capability: Promise<GpuCapability>;
   /** Resolves with the preset choice or the WASM fallback (plain data). */
   readonly gate: Promise<CapabilityGate>;
+  /** The run this page serves (from the run document it was served with), or why it has none. */
+  readonly run: PageRun;
   /** The app: views, dashboards and their latest rendered models. */
   readonly ui: UiApi;
   /** TEST BUILDS ONLY: the kernels worker (our WGSL kernels on given inputs; comlink proxy). */
@@ -45,6 +47,8 @@ const capability: Promise<GpuCapability> = (navigator.gpu as GPU | undefined)
 const gate = capability
   .catch((error: unknown): GpuCapability => ({ available: false, reason: errorMessage(error) }))
   .then(decideCapability);
-// The views describe the run this page serves; the tiny preset is the devnet and demo run.
-const ui = startApp(tinyRunConfig(), gate);
-window.gauntlet = { capability, gate, ui, ...startTestHooks() };
+// The views describe the run this page serves: the network's, from the document it was served with.
+const run = readPageRun(document, location.search);
+document.getElementById('gpu-status')?.before(renderRunSummary(run));
+const ui = startApp(run.config, gate);
+window.gauntlet = { capability, gate, run, ui, ...startTestHooks() };

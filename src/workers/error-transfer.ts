@@ -12,6 +12,7 @@ import * as Comlink from 'comlink';
 import { WindowTimingError } from '../core/clock.ts';
 import { errorClassNamed, registerErrorClasses } from '../core/errors.ts';
 import { RunConfigError } from '../core/run-config.ts';
+import { RunDocumentError, RunHashMismatchError } from '../core/run-document.ts';
 import { DeviceLostError, WebGPUUnavailableError, AdapterLimitError } from '../gpu/errors.ts';
 import { NonFiniteLossError, TrainerInputError, TrainerNotReadyError } from '../model/engine.ts';
 import * as NetErrors from '../net/errors.ts';
@@ -31,7 +32,7 @@ type ErrorClass = abstract new (...args: never[]) => Error;
 registerErrorClasses({
   WindowTimingError, RunConfigError, DeviceLostError, WebGPUUnavailableError, AdapterLimitError, NonFiniteLossError, TrainerInputError, TrainerNotReadyError,
   NetworkSettingsError, RegistrationError, MinerStateError, PersistenceError, SnapshotVersionError, ValidatorConfigError, DemoNotStartedError, PeerStateError, ValidatorStateError,
-  UnknownBehaviourError,
+  UnknownBehaviourError, RunDocumentError, RunHashMismatchError,
 });
 const netErrorClasses: Record<string, ErrorClass> = {};
 for (const [name, value] of Object.entries(NetErrors) as [string, unknown][]) {

@@ -6,10 +6,25 @@
  * is loaded only when a real network is chosen.
  */
 import type { RunConfig } from '../core/config.ts';
+import { runConfigHash, tinyRunConfig, validateRunConfig } from '../core/run-config.ts';
 import { DevnetChain, DevnetStorage } from '../net/devnet-client.ts';
+import { fetchRunDocument } from '../net/run-document-client.ts';
 import type { Chain, Signer, Storage } from '../net/types.ts';
 import { pageExtrinsicAuthority, type PageSignPayload } from './page-signer.ts';
 import type { PeerStartOptions } from './peer-api.ts';
+
+/**
+ * The run a worker joins (issue #17). On the devnet: the run document the devnet publishes, checked,
+ * and refused with `RunHashMismatchError` when the page brought another run (`runConfig`, which the
+ * page read from the document it was served with). On subtensor, which publishes no run document
+ * yet: the page's run (default tiny) on the subnet's netuid.
+ */
+export async function runToJoin(options: Pick<PeerStartOptions, 'devnetUrl' | 'network' | 'runConfig'>): Promise<RunConfig> {
+  const given = options.runConfig === undefined ? undefined : validateRunConfig(options.runConfig);
+  if (options.network !== undefined) return { ...(given ?? tinyRunConfig()), netuid: options.network.netuid };
+  const document = await fetchRunDocument(options.devnetUrl, given === undefined ? {} : { expectedHash: runConfigHash(given) });
+  return document.config;
+}
 
 /** What opening a network needs: the devnet URL, the peer's hotkey (its own bucket), and the real network if one was chosen. */
 export type PeerNetworkOptions = Pick<PeerStartOptions, 'devnetUrl' | 'hotkey' | 'network'>;

@@ -10,17 +10,15 @@
 import * as Comlink from 'comlink';
 import { loseDeviceForTests } from '#worker-test-hooks';
 import * as ort from 'onnxruntime-web/webgpu';
-import type { RunConfig } from '../core/config.ts';
-import { tinyRunConfig, validateRunConfig } from '../core/run-config.ts';
 import { behaviourByName, CHEATER_BEHAVIOURS } from '../peer/behaviours.ts';
 import { BrowserPeerPersistence } from '../peer/browser-persistence.ts';
 import { MinerLoop } from '../peer/miner-loop.ts';
 import { installErrorTransfer } from './error-transfer.ts';
 import { KeptEngines } from './kept-engine.ts';
-import { openPeerNetwork } from './peer-network.ts';
+import { openPeerNetwork, runToJoin } from './peer-network.ts';
 import { loadDevnetTokens, PageSigner } from './page-signer.ts';
 import { errorMessage } from '../core/errors.ts';
-import { PeerStateError, type PeerStartOptions, type PeerWorkerApi } from './peer-api.ts';
+import { PeerStateError, type PeerWorkerApi } from './peer-api.ts';
 import type { Chain } from '../net/types.ts';
 
 // Typed errors reach the page as themselves (class, code, fields), not as message strings.
@@ -40,12 +38,6 @@ let active: ActiveLoop | null = null;
 /** The engine this tab built, kept across Stop and Start (src/workers/kept-engine.ts). */
 const engines = new KeptEngines(ort);
 
-/** The run this tab mines: the tiny preset, or (headless swarms only) the run config it was given, on the chosen netuid. */
-function runConfigOf(options: PeerStartOptions): RunConfig {
-  const preset = options.runConfig === undefined ? tinyRunConfig() : validateRunConfig(options.runConfig);
-  return options.network === undefined ? preset : { ...preset, netuid: options.network.netuid };
-}
-
 const api: PeerWorkerApi = {
   async start(options, signRaw, onEvent) {
     if (active !== null) throw new PeerStateError('The miner loop already runs in this tab; stop it first.');
@@ -54,7 +46,7 @@ const api: PeerWorkerApi = {
     if (adversary !== undefined && !(CHEATER_BEHAVIOURS as readonly string[]).includes(adversary)) {
       throw new PeerStateError(`Unknown adversarial behaviour '${String(adversary)}'; use one of ${CHEATER_BEHAVIOURS.join(', ')}.`);
     }
-    const config = runConfigOf(options);
+    const config = await runToJoin(options);
     if (options.uid === config.scoring.burnUid) throw new PeerStateError(`uid ${options.uid} is the run's burn uid (the subnet owner's); its weight is burned, so it cannot mine.`);
     const signer = new PageSigner(options.hotkey, signRaw);
     const network = await openPeerNetwork(options, signer, config);

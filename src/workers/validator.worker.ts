@@ -11,7 +11,6 @@
  */
 import * as Comlink from 'comlink';
 import * as ort from 'onnxruntime-web/webgpu';
-import { tinyRunConfig, validateRunConfig } from '../core/run-config.ts';
 import { createTrainerEngine, type AnyEngine } from '../gpu/select-engine.ts';
 import { parameterLayout } from '../model/params.ts';
 import { BrowserValidatorPersistence } from '../peer/browser-persistence.ts';
@@ -19,7 +18,7 @@ import { Validator } from '../peer/validator.ts';
 import { runValidatorSchedule } from '../peer/validator-schedule.ts';
 import { loadDevnetTokens, PageSigner } from './page-signer.ts';
 import { errorMessage } from '../core/errors.ts';
-import { openPeerNetwork } from './peer-network.ts';
+import { openPeerNetwork, runToJoin } from './peer-network.ts';
 import { ValidatorStateError, type ValidatorWorkerApi } from './validator-api.ts';
 import { summarizeReport, type ValidatorPageEvent } from '../peer/validator-events.ts';
 import { installErrorTransfer } from './error-transfer.ts';
@@ -44,8 +43,7 @@ const api: ValidatorWorkerApi = {
     if (loop !== null) throw new ValidatorStateError('The validator already runs in this tab; stop it first.');
     if (!(options.uid >= 0)) throw new ValidatorStateError('Register the hotkey before starting the validator.');
     stopping = false;
-    const preset = options.runConfig === undefined ? tinyRunConfig() : validateRunConfig(options.runConfig);
-    const config = options.network === undefined ? preset : { ...preset, netuid: options.network.netuid };
+    const config = await runToJoin(options);
     const emit = (event: ValidatorPageEvent): void => onEvent(event);
     const signer = new PageSigner(options.hotkey, signRaw);
     // The same chain and storage as the miner's (aggregates and checkpoints are θ-sized, larger than a submission).

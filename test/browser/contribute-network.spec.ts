@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { tinyRunConfig } from '../../src/core/run-config.ts';
+import { createRunDocument } from '../../src/core/run-document.ts';
 import { startDevnet } from '../../src/devnet/server.ts';
 import { DevnetChain } from '../../src/net/devnet-client.ts';
 import { KeyringSigner } from '../../src/net/keyring-signer.ts';
@@ -112,7 +113,7 @@ test('a reachable Substrate node that is not subtensor (Rococo Asset Hub under c
 test('a hotkey holding the burn uid is told why and cannot start mining', async ({ page }) => {
   // A devnet with no reserved owner (as a state from before reservation, or another network): the development key ends up at uid 1, the burn uid.
   const dir = mkdtempSync(join(tmpdir(), 'contribute-burn-'));
-  const devnet = await startDevnet({ dir, appDir: resolve('dist'), blockTimeMs: 1000 });
+  const devnet = await startDevnet({ dir, appDir: resolve('dist'), run: createRunDocument(config) });
   try {
     const keys = await KeyringSigner.fromUris(['//Alice', DEV_ACCOUNT_URI]);
     const [alice, volunteer] = (await keys.accounts()).map((a) => a.address) as [string, string];
@@ -136,7 +137,9 @@ test('a hotkey holding the burn uid is told why and cannot start mining', async 
 
 test("a run whose put window cannot fit the chain's windows is refused at Start, with the numbers", async ({ page }) => {
   const dir = mkdtempSync(join(tmpdir(), 'contribute-timing-'));
-  const devnet = await startDevnet({ dir, appDir: resolve('dist'), blockTimeMs: 1000 });
+  // 5 blocks of 1 s: a 4.5 s put window plus one block does not fit a 5 s window. The network publishes this run.
+  const unfit = { ...config, window: { ...config.window, putWindowMs: 4500 } };
+  const devnet = await startDevnet({ dir, appDir: resolve('dist'), blockTimeMs: 1000, run: createRunDocument(unfit) });
   try {
     // The burn uid (1) is taken first, so the volunteer's development key is an ordinary miner.
     const keys = await KeyringSigner.fromUris(['//Alice', '//Owner']);
@@ -149,8 +152,6 @@ test("a run whose put window cannot fit the chain's windows is refused at Start,
     await expect(page.locator('[data-role="message"]')).toContainText('press Register.');
     await page.click('[data-action="register"]');
     await expect.poll(async () => (await status()).uid).toBe(2);
-    // 5 blocks of 1 s: a 4.5 s put window plus one block does not fit a 5 s window.
-    const unfit = { ...config, window: { ...config.window, putWindowMs: 4500 } };
     const started = await page.evaluate((runConfig) => window.gauntlet!.ui.contribute().session.start('wasm', { runConfig }).then(() => 'started', (error: unknown) => String(error)), unfit);
     expect(started).toContain('This run cannot work on this chain');
     await expect(page.locator('[data-role="message"]')).toContainText('Could not start: This run cannot work on this chain: a window is 5 blocks × 1000 ms = 5000 ms, but its put window (4500 ms)');

@@ -4,6 +4,7 @@
  * subnet owner at the run's burn uid from the start as `npm start` sets it up, and a Node validator
  * (`npm run validator`, `//Alice`, uid 0) as a child process; volunteers take the next free uids.
  */
+import { createRunDocument } from '../../src/core/run-document.ts';
 import type { TestInfo } from '@playwright/test';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,7 +35,7 @@ export async function startScoredDevnet(purpose: string): Promise<ScoredDevnet> 
   const appDir = buildAppInto(join(dir, 'app'));
   const keys = await KeyringSigner.fromUris(['//Alice', '//Owner']);
   const [alice, owner] = (await keys.accounts()).map((a) => a.address) as [string, string];
-  const devnet = await startDevnet({ dir: join(dir, 'state'), appDir, blockTimeMs: config.window.blockTimeMs, subnetOwners: [{ netuid: config.netuid, hotkey: owner, uid: config.scoring.burnUid }], runValidators: [alice] });
+  const devnet = await startDevnet({ dir: join(dir, 'state'), appDir, run: createRunDocument(config), subnetOwners: [{ netuid: config.netuid, hotkey: owner, uid: config.scoring.burnUid }], runValidators: [alice] });
   await new DevnetChain(devnet.url, keys).register(alice, config.netuid);
   const validator = spawn(process.execPath, ['--import', 'tsx', 'src/cli/validator.ts', '--devnet', devnet.url, '--uri', '//Alice', '--state', join(dir, 'validator.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';

@@ -8,6 +8,7 @@ import { loadAllTokens } from '../../src/cli/data-files.ts';
 import { DevnetMiners } from '../../src/cli/devnet-miners.ts';
 import { hotkeyOfUri } from '../../src/cli/evaluate-wallet.ts';
 import { tinyRunConfig } from '../../src/core/run-config.ts';
+import { createRunDocument } from '../../src/core/run-document.ts';
 import { startDevnet, type RunningDevnet } from '../../src/devnet/server.ts';
 import { DevnetChain } from '../../src/net/devnet-client.ts';
 import { KeyringSigner } from '../../src/net/keyring-signer.ts';
@@ -33,7 +34,7 @@ test.beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'validate-live-'));
   const appDir = buildAppInto(join(dir, 'app'));
   // The page's validator is the run's (the owner names it): the miners follow its peer lists and aggregates.
-  devnet = await startDevnet({ dir: join(dir, 'state'), appDir, blockTimeMs: config.window.blockTimeMs, maxAllowedValidators: 1, minValidatorStake: 1, faucet: true, runValidators: [await hotkeyOfUri(VALIDATOR_URI)] });
+  devnet = await startDevnet({ dir: join(dir, 'state'), appDir, run: createRunDocument(config), maxAllowedValidators: 1, minValidatorStake: 1, faucet: true, runValidators: [await hotkeyOfUri(VALIDATOR_URI)] });
   // uid 0 and 2: the miners; uid 1: the subnet owner (the tiny preset's burn uid); the validator registers next, in the page.
   await DevnetMiners.register(devnet.url, config, ['//LiveMiner0']);
   await DevnetMiners.register(devnet.url, config, ['//LiveOwner']);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EVALUATE_WALLET_NAME, installCliWallet } from '../../src/cli/evaluate-wallet.ts';
 import { tinyRunConfig } from '../../src/core/run-config.ts';
+import { createRunDocument } from '../../src/core/run-document.ts';
 import { startDevnet } from '../../src/devnet/server.ts';
 import { DevnetChain } from '../../src/net/devnet-client.ts';
 import type { ValidateStatus } from '../../src/ui/validate/session.ts';
@@ -62,7 +63,7 @@ test('the validator dials a non-subtensor runtime for real, is refused with the 
 
 test("npm run evaluate's wallet: the page sees only the hotkey, every signature is made in Node and the devnet accepts it", async ({ page }) => {
   const dir = mkdtempSync(join(tmpdir(), 'validate-cli-wallet-'));
-  const devnet = await startDevnet({ dir, appDir: resolve('dist'), blockTimeMs: 1000 });
+  const devnet = await startDevnet({ dir, appDir: resolve('dist'), run: createRunDocument(tinyRunConfig()) });
   try {
     const hotkey = await installCliWallet(page, '//EvaluateWalletTest//validator');
     await page.goto(devnet.url + '/#/validate');

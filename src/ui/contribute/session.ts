@@ -61,7 +61,8 @@ export class ContributeSession extends NetworkWalletSession<ContributeStatus> {
       // Until the worker says which engine trains now (`peer-engine`), the page claims none.
       this.state.engine = null;
       this.api ??= this.openWorker();
-      await this.api.start({ ...headless, devnetUrl: this.state.devnetUrl, hotkey, uid, backend, network: this.realNetwork() }, Comlink.proxy(sign), Comlink.proxy((event: PeerEvent) => this.onEvent(event)));
+      // The page's run (the one it was served with); the worker checks it against the network's run document.
+      await this.api.start({ runConfig: this.config, ...headless, devnetUrl: this.state.devnetUrl, hotkey, uid, backend, network: this.realNetwork() }, Comlink.proxy(sign), Comlink.proxy((event: PeerEvent) => this.onEvent(event)));
     });
   }
 

@@ -67,7 +67,7 @@ export class ValidateSession extends NetworkWalletSession<ValidateStatus> {
       // On a real network the worker's weight extrinsics are signed here by the wallet, payload by payload.
       const signPayload = network === undefined ? undefined : Comlink.proxy((payload: SignerPayloadJSON) => this.signPayloadWithWallet(payload));
       this.stopRequested = false;
-      await this.api.start({ ...headless, devnetUrl: this.state.devnetUrl, network, hotkey, uid, backend }, Comlink.proxy(sign), Comlink.proxy((event: ValidatorPageEvent) => this.onEvent(event)), signPayload);
+      await this.api.start({ runConfig: this.config, ...headless, devnetUrl: this.state.devnetUrl, network, hotkey, uid, backend }, Comlink.proxy(sign), Comlink.proxy((event: ValidatorPageEvent) => this.onEvent(event)), signPayload);
     });
   }
 
