@@ -31,7 +31,7 @@ import { parseArgs } from 'node:util';
 import { errors, type Page } from '@playwright/test';
 import { windowOfBlock } from '../core/clock.ts';
 import type { RunConfig } from '../core/config.ts';
-import { tinyRunConfig, validateRunConfig } from '../core/run-config.ts';
+import { runConfigHash, tinyRunConfig, validateRunConfig } from '../core/run-config.ts';
 import { startDevnet, type RunningDevnet } from '../devnet/server.ts';
 import { DevnetChain } from '../net/devnet-client.ts';
 import type { NetworkForm } from '../net/network-settings.ts';
@@ -44,6 +44,7 @@ import { loadAllTokens } from './data-files.ts';
 import { buildApp, launchChromium } from './headless-app.ts';
 import { hotkeyOfUri, installCliWallet } from './evaluate-wallet.ts';
 import { DevnetMiners } from './devnet-miners.ts';
+import { fetchRunDocument } from '../net/run-document-client.ts';
 import { renderReport, windowScores, type EvaluateRun } from './evaluate-report.ts';
 import { errorMessage, GauntletError } from '../core/errors.ts';
 
@@ -63,7 +64,8 @@ const USAGE = `npm run evaluate -- --network <devnet|http://127.0.0.1:PORT|ws://
                         read secret comes from GAUNTLET_S3_READ_SECRET
   --uri URI             (subtensor) the validator hotkey's secret URI; prefer GAUNTLET_VALIDATOR_URI
                         (a flag shows in the process list). The devnet development key is refused.
-  --run-config FILE     the run's config as JSON (default: the tiny preset); on ws(s):// --netuid overrides its netuid
+  --run-config FILE     the run's config as JSON (default: the tiny preset): the embedded devnet publishes it; a running
+                        devnet defines its own run and this only checks it; on ws(s):// --netuid overrides its netuid
   --windows N           windows to score (default 5)
   --out dir             where scores.json and report.md go (default reports/evaluate)
   --miners K            in-process honest miners (devnet only; default 2 on the embedded devnet, 0 otherwise)
@@ -315,6 +317,8 @@ async function evaluate(
       url = devnet.url;
     }
 
+    // A running devnet defines the run: its run document, checked, and refused when --run-config names another.
+    const joinedRun = real === null && !embedded ? (await fetchRunDocument(url, values.runConfig === undefined ? {} : { expectedHash: runConfigHash(config) })).config : config;
     await page.goto(`${url}/#/validate`);
     const view = page.locator('[data-view="validate"]');
     if (real !== null && walletHotkey !== null) {
@@ -331,13 +335,8 @@ async function evaluate(
       await waitFor(page, 'the registration', (s) => s.uid !== null, 60_000);
     }
     await view.locator('[data-role="backend"]').selectOption(backend);
-    if (values.runConfig === undefined) {
-      await view.locator('[data-action="start"]').click();
-    } else {
-      // The page cannot fetch a run's config from the network yet (issue #17): a run other than the
-      // page's own preset is handed to its validator through the headless start option.
-      await page.evaluate(({ runConfig, chosen }) => window.gauntlet!.ui.validate().session.start(chosen, { runConfig }), { runConfig: config, chosen: backend });
-    }
+    // The page's run is the network's (the devnet serves its run document); its worker checks it again.
+    await view.locator('[data-action="start"]').click();
     const started = await waitFor(page, 'the validator engine', (s) => s.engine !== null, 180_000);
     console.log(`evaluate: validator ${started.hotkey} is uid ${started.uid}, evaluating on ${started.engine?.backend} (${started.engine?.reason})`);
 
@@ -345,17 +344,17 @@ async function evaluate(
     let firstWindow = 0;
     if (minerUris.length > 0) {
       miners = await DevnetMiners.start({
-        devnetUrl: url, config, uris: minerUris, tokens: loadAllTokens().tokens,
+        devnetUrl: url, config: joinedRun, uris: minerUris, tokens: loadAllTokens().tokens,
         onEvent: (event) => {
           if (event.kind === 'miner-error') console.log(`evaluate: miner uid ${event.uid}, window ${event.window}, ${event.stage}: ${event.message}`);
         },
       });
-      firstWindow = windowOfBlock((await new DevnetChain(url).currentBlock()).number, config.window.blocksPerWindow);
+      firstWindow = windowOfBlock((await new DevnetChain(url).currentBlock()).number, joinedRun.window.blocksPerWindow);
       console.log(`evaluate: ${minerUris.length} honest miner(s) in this process: uids ${miners.uids.join(', ')}, submitting from window ${firstWindow}`);
     }
     // The network's own block time: a subtensor's from its Aura slot (read above), a devnet's from its hyperparameters.
-    const blockTimeMs = realChain?.blockTimeMs ?? checkedBlockTimeMs((await new DevnetChain(url).hyperparams(config.netuid)).blockTimeMs, url);
-    const windowMs = config.window.blocksPerWindow * blockTimeMs;
+    const blockTimeMs = realChain?.blockTimeMs ?? checkedBlockTimeMs((await new DevnetChain(url).hyperparams(joinedRun.netuid)).blockTimeMs, url);
+    const windowMs = joinedRun.window.blocksPerWindow * blockTimeMs;
     let reported = 0;
     const counted = (s: ValidateStatus): ValidateStatus['windows'] => s.windows.filter((w) => w.window >= firstWindow);
     const final = await waitFor(page, `${windows} scored windows`, (s) => {
@@ -369,7 +368,7 @@ async function evaluate(
       ...base,
       validator: { hotkey: final.hotkey, uid: final.uid, validatorPermit: final.validatorPermit, backend: final.engine?.backend ?? null, engineReason: final.engine?.reason ?? null },
       miners: (miners?.uids ?? []).map((uid, i) => ({ uid, hotkey: miners!.hotkeys[i]! })),
-      windows: counted(final).slice(0, windows).map((w) => windowScores(w, final, config.scoring.burnUid)),
+      windows: counted(final).slice(0, windows).map((w) => windowScores(w, final, joinedRun.scoring.burnUid)),
       notes: [
         ...(firstWindow > 0 ? [`windows before ${firstWindow} (before the in-process miners started) were scored as warm-up and are left out`] : []),
         ...(final.skippedWindows.length === 0 ? [] : [`windows lost on the network: ${final.skippedWindows.join(', ')}`]),

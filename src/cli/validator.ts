@@ -43,6 +43,7 @@ import { registrationIn } from '../net/metagraph.ts';
 import { keyringAuthority, SubtensorChain } from '../net/subtensor-chain.ts';
 import type { Chain, Storage } from '../net/types.ts';
 import type { WindowEvent } from '../peer/events.ts';
+import { eventLine, progressLine } from './validator-progress.ts';
 import { Validator, type StatePersistence } from '../peer/validator.ts';
 import { runValidatorSchedule } from '../peer/validator-schedule.ts';
 import { ensureShards, loadAllTokens } from './data-files.ts';
@@ -63,10 +64,6 @@ class FilePersistence implements StatePersistence {
   }
 }
 
-function formatEvent(event: WindowEvent): string {
-  const { kind, window, ...rest } = event;
-  return `[window ${window}] ${kind} ${JSON.stringify(rest)}`;
-}
 
 /** Where the hotkey's secret URI may come from when no flag names it (the name `npm run evaluate` reads too). */
 export const VALIDATOR_URI_ENV = 'GAUNTLET_VALIDATOR_URI';
@@ -150,7 +147,8 @@ ${RUN_FLAGS_USAGE}
                         (devnet: the run is the one the devnet publishes; these only check it. Subtensor: the run,
                         default tiny, with --netuid as its netuid)
   --state PATH          the persisted scoring state (default .validator/state.json)
-  --windows N           stop after N windows (default: run until interrupted)`;
+  --windows N           stop after N windows (default: run until interrupted)
+  --verbose             print every event of a window as JSON, not one line per window`;
 
 /**
  * The run this validator scores (issue #17). On a devnet: the run document the devnet publishes,
@@ -234,6 +232,7 @@ async function main(): Promise<void> {
       ...RUN_FLAG_OPTIONS,
       state: { type: 'string', default: '.validator/state.json' },
       windows: { type: 'string' },
+      verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -263,6 +262,8 @@ async function main(): Promise<void> {
   const engine = new WasmTrainerEngine(ort);
   const info = await engine.init(config);
   console.log(`engine: ${info.backend}, ${info.parameterCount} parameters`);
+  /** The events of the window in progress, for its one progress line. */
+  let windowEvents: WindowEvent[] = [];
   const validator = new Validator({
     config,
     layout: parameterLayout(config.model),
@@ -274,7 +275,11 @@ async function main(): Promise<void> {
     tokens,
     persistence: new FilePersistence(values.state),
     requireValidatorPermit: network.requirePermit,
-    onEvent: (event) => console.log(formatEvent(event)),
+    onEvent: (event) => {
+      if (values.verbose) console.log(eventLine(event));
+      else if (event.kind === 'validator-error') console.error(`window ${event.window}: ${event.stage} failed: ${event.message}`);
+      windowEvents.push(event);
+    },
   });
   if (await validator.restore()) {
     const pending = validator.pendingReveals.length;
@@ -284,7 +289,7 @@ async function main(): Promise<void> {
   let stopping = false;
   process.once('SIGINT', () => {
     stopping = true;
-    console.log('stopping after the window in progress (Ctrl-C again to quit at once)');
+    console.log('stopping after the window in progress: the scoring state is saved then (Ctrl-C again to quit at once)');
     process.once('SIGINT', () => process.exit(130));
   });
   const nextWindow = validator.scoringState.lastWindow === null ? null : validator.scoringState.lastWindow + 1;
@@ -294,6 +299,10 @@ async function main(): Promise<void> {
     onTiming: ({ chainBlockTimeMs, warnings }) => {
       console.log(`chain block time ${chainBlockTimeMs} ms: a window is ${config.window.blocksPerWindow * chainBlockTimeMs} ms, the put window ${config.window.putWindowMs} ms`);
       for (const warning of warnings) console.warn(`warning: ${warning}`);
+    },
+    onScored: (report) => {
+      if (!values.verbose) console.log(progressLine(report, windowEvents, config));
+      windowEvents = [];
     },
     onCaughtUp: (report, lag) => console.log(`[window ${report.window}] caught up (${lag} windows behind the chain): ${report.gathered.length} gathered, not scored, no weights`),
     onSkipped: (window, error) => console.error(`[window ${window}] skipped: ${error.message}`),

@@ -44,6 +44,15 @@ export function summarizeReport(report: ValidatorWindowReport): ValidatorWindowS
   };
 }
 
+/**
+ * The validator records `lossRandomBefore` as the sum over its control set's batches of each batch's
+ * mean token loss (gauntlet-spec §7.2); the chart plots the mean token loss of θ, on the same scale as
+ * a miner's inner-step loss: that sum over `evalSequences / batchSize` batches.
+ */
+export function meanControlLoss(lossRandomBefore: number, evalSequences: number, batchSize: number): number {
+  return lossRandomBefore / Math.max(1, Math.ceil(evalSequences / batchSize));
+}
+
 /** Loop events beyond the validator's own events, each with the message the page shows. */
 export type ValidatorLoopEvent =
   | { readonly kind: 'validator-engine'; readonly backend: TrainerBackend; readonly reason: string; readonly parameterCount: number }

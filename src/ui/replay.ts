@@ -15,7 +15,8 @@ import {
   type ValidatorScoringState,
   type WindowScoringInputs,
 } from '../core/scoring/index.ts';
-import { meanControlLoss, type DashboardStore } from './dashboard/model.ts';
+import type { DashboardStore } from './dashboard/model.ts';
+import { meanControlLoss } from '../peer/validator-events.ts';
 
 /** A replay file that cannot be used (the message says what to fix). */
 export class ReplayFileError extends Error {

@@ -62,6 +62,11 @@ export interface WhyModel {
   readonly weight: number;
   /** Where the weight comes from: the scorer's `weight` record, or the published share. */
   readonly weightText: string;
+  /**
+   * The last window in which this peer's loss score waited alone for a match (the scorer's
+   * `openskill-pending` record: an OpenSkill match needs at least two evaluated peers); null if never.
+   */
+  readonly waitedAloneInWindow: number | null;
 }
 
 export interface LeaderboardRow {
@@ -213,6 +218,7 @@ export function buildWhy(
   own.forEach((reason, i) => {
     if (reason.rule === 'final-score') lastComputation = i;
   });
+  const waitedAloneInWindow = records.filter((reason) => reason.rule === 'openskill-pending').at(-1)?.window ?? null;
   const peer = state.peers[String(uid)];
   const currentFinal = peer?.finalScore ?? 0;
   const weight = peer?.weight ?? 0;
@@ -234,6 +240,7 @@ export function buildWhy(
       currentFinal,
       weight,
       weightText: weightText(records, currentFinal, weight),
+      waitedAloneInWindow,
     };
   }
   const recordedFinal = computation.after.finalScore ?? null;
@@ -250,5 +257,6 @@ export function buildWhy(
     currentFinal,
     weight,
     weightText: weightText(records, currentFinal, weight),
+    waitedAloneInWindow,
   };
 }

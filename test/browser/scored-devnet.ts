@@ -37,7 +37,7 @@ export async function startScoredDevnet(purpose: string): Promise<ScoredDevnet> 
   const [alice, owner] = (await keys.accounts()).map((a) => a.address) as [string, string];
   const devnet = await startDevnet({ dir: join(dir, 'state'), appDir, run: createRunDocument(config), subnetOwners: [{ netuid: config.netuid, hotkey: owner, uid: config.scoring.burnUid }], runValidators: [alice] });
   await new DevnetChain(devnet.url, keys).register(alice, config.netuid);
-  const validator = spawn(process.execPath, ['--import', 'tsx', 'src/cli/validator.ts', '--devnet', devnet.url, '--uri', '//Alice', '--state', join(dir, 'validator.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const validator = spawn(process.execPath, ['--import', 'tsx', 'src/cli/validator.ts', '--devnet', devnet.url, '--uri', '//Alice', '--verbose', '--state', join(dir, 'validator.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   validator.stdout.on('data', (chunk: Buffer) => (log += chunk.toString()));
   validator.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));

@@ -9,8 +9,9 @@ import { KeyringSigner } from '../../src/net/keyring-signer.ts';
 
 /**
  * `npm start`'s network (scripts/start-network.mjs): the devnet coordinator and, beside it, a Node
- * validator that registers, scores windows and persists its state under the devnet's directory;
- * a SIGTERM stops both processes.
+ * validator that registers, scores windows and persists its state under the devnet's directory, and
+ * two honest Node miners it evaluates, so a volunteer who joins is rated against them; each prints one
+ * line per window; a SIGTERM stops every process and the script says what it stopped.
  */
 const config = tinyRunConfig();
 let dir = '';
@@ -26,7 +27,7 @@ afterEach(async () => {
 });
 
 describe('npm start network', () => {
-  it('runs the devnet with a validator that scores windows, and stops both on SIGTERM', async () => {
+  it('runs the devnet with a validator and two miners it scores, one line per window each, and stops every process on SIGTERM', async () => {
     dir = mkdtempSync(join(tmpdir(), 'start-network-'));
     network = spawn(process.execPath, ['scripts/start-network.mjs', '--port', '0', '--dir', dir, '--app', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
@@ -42,7 +43,11 @@ describe('npm start network', () => {
       }
     };
     const url = (await waitFor(/\[devnet\] .*listening on (http:\/\/\S+)/, 30_000))[1]!;
-    await waitFor(/\[validator\] \[window \d+\] validator-state-saved/, 90_000);
+    // One line per window from each process, not JSON: the miners' uploads, then the validator evaluating them.
+    await waitFor(/\[miners\] window \d+: miners uid \d+, \d+ uploaded/, 120_000);
+    await waitFor(/\[validator\] window \d+: [1-9]\d* submitted, [1-9]\d* gathered; evaluated uid \d+ ok/, 120_000);
+    expect(log).toMatch(/Open http:\/\/\S+ in a browser with WebGPU to contribute beside a validator and 2 honest miners/);
+    expect(log).not.toMatch(/\[validator\] \[window \d+\] validator-/);
 
     // The validator is registered on the subnet and the owner holds the burn uid.
     const signer = await KeyringSigner.fromUris(['//Alice', '//Owner']);
@@ -57,7 +62,8 @@ describe('npm start network', () => {
     const exited = new Promise<number | null>((resolve) => network?.once('exit', resolve));
     network.kill('SIGTERM');
     await exited;
-    // Both children are gone: the port no longer answers.
+    // Every child is gone (the port no longer answers), and the script said what it stopped.
     await expect(fetch(url)).rejects.toThrow();
-  }, 150_000);
+    expect(log).toMatch(/Stopped devnet, validator, miners\. The network's state stays in/);
+  }, 300_000);
 });

@@ -226,7 +226,7 @@ export class ValidatorProcess {
 
   constructor(args: readonly string[], env: NodeJS.ProcessEnv) {
     // One process (tsx as a loader, not its wrapper, which would leave the real process running when killed).
-    this.child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/validator.ts', ...args], { env: { ...process.env, ...env }, stdio: 'pipe' });
+    this.child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/validator.ts', '--verbose', ...args], { env: { ...process.env, ...env }, stdio: 'pipe' });
     let partial = '';
     const take = (chunk: Buffer): void => {
       partial += chunk.toString('utf8');

@@ -49,6 +49,18 @@ describe('rewards dashboard model', () => {
     const why = buildWhy(s, reasons, 4);
     expect(why.product).toBeNull();
     expect(why.weightText).toContain('earns no weight');
+    expect(why.waitedAloneInWindow).toBeNull();
+  });
+
+  it('says in which window a peer waited alone for a match (an OpenSkill match needs two evaluated peers)', () => {
+    const s = state();
+    s.peers['4'] = newPeerState(config);
+    const alone = [reason(20, 4, 'openskill-pending', { lossScore: 0.01, players: 1 }, {}, {}), reason(23, 4, 'openskill-pending', { lossScore: 0.02, players: 1 }, {}, {})];
+    const why = buildWhy(s, [...reasons, ...alone], 4);
+    expect(why.product).toBeNull();
+    expect(why.waitedAloneInWindow).toBe(23);
+    // Another uid's wait is not this one's.
+    expect(buildWhy(s, [...reasons, ...alone], 2).waitedAloneInWindow).toBeNull();
   });
 
   it('builds breakdowns without the burn uid and ranks the leaderboard by weight', () => {

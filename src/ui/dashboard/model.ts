@@ -39,15 +39,6 @@ export interface TimelineModel {
   readonly windows: readonly WindowTimeline[];
 }
 
-/**
- * The validator records `lossRandomBefore` as the sum over its control set's batches of each batch's
- * mean token loss (gauntlet-spec §7.2); the chart plots the mean token loss of θ, on the same scale as
- * a miner's inner-step loss: that sum over `evalSequences / batchSize` batches.
- */
-export function meanControlLoss(lossRandomBefore: number, evalSequences: number, batchSize: number): number {
-  return lossRandomBefore / Math.max(1, Math.ceil(evalSequences / batchSize));
-}
-
 /** One point of the loss chart; null where that series has no value for the window. */
 export interface LossPoint {
   readonly window: number;

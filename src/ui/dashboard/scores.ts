@@ -67,6 +67,9 @@ export function renderWhy(why: WhyModel | null): HTMLElement {
     panel.append(
       h('p', {}, 'This peer has not been rated in an OpenSkill match yet, so its final score was never computed from the formula. A new peer earns nothing until it wins matches (μ − 3σ > 0).'),
     );
+    if (why.waitedAloneInWindow !== null) {
+      panel.append(h('p', { 'data-role': 'no-match' }, `In window ${why.waitedAloneInWindow} it was evaluated, but it was the only peer with a score waiting: an OpenSkill match needs at least two evaluated peers, so its score waits for the next window in which another peer is evaluated too. On a local network with no other miners (npm start -- --miners 0) that never happens.`));
+    }
   } else {
     panel.append(
       h('p', { class: 'formula' }, 'final = ordinal × max(0, B) × sync'),

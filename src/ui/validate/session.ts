@@ -9,11 +9,11 @@ import * as Comlink from 'comlink';
 import type { SignerPayloadJSON } from '@polkadot/types/types';
 import type { RunConfig } from '../../core/config.ts';
 import { VALIDATOR_DEV_ACCOUNT_URI, type ValidatorStartOptions, type ValidatorWorkerApi } from '../../workers/validator-api.ts';
-import type { ValidatorPageEvent, ValidatorWindowSummary } from '../../peer/validator-events.ts';
+import { meanControlLoss, type ValidatorPageEvent, type ValidatorWindowSummary } from '../../peer/validator-events.ts';
 import type { TrainerBackend } from '../../model/engine.ts';
 import { initialNetworkStatus, NetworkWalletSession, type NetworkWalletStatus } from '../contribute/network-session.ts';
 import { registrationIn, type Registration } from '../../net/metagraph.ts';
-import { meanControlLoss, type DashboardStore } from '../dashboard/model.ts';
+import type { DashboardStore } from '../dashboard/model.ts';
 import { validatorPhase } from '../dashboard/validator-phases.ts';
 import { LastEvaluations, type PeerEvaluation } from '../demo/evaluations.ts';
 
