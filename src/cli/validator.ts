@@ -278,12 +278,17 @@ async function main(): Promise<void> {
     onEvent: (event) => {
       if (values.verbose) console.log(eventLine(event));
       else if (event.kind === 'validator-error') console.error(`window ${event.window}: ${event.stage} failed: ${event.message}`);
+      else if (event.kind === 'validator-synced') console.log(event.message);
       windowEvents.push(event);
     },
   });
+  // Its own saved state, else θ from the network before the first scored window (the lead validator's checkpoint and aggregates).
+  let joinedAt: number | null = null;
   if (await validator.restore()) {
     const pending = validator.pendingReveals.length;
     console.log(`resumed scoring state from ${values.state} (last window ${validator.scoringState.lastWindow}${pending > 0 ? `, ${pending} weight commit(s) to reveal` : ''})`);
+  } else {
+    joinedAt = (await validator.joinNetwork()).nextWindow;
   }
 
   let stopping = false;
@@ -292,7 +297,7 @@ async function main(): Promise<void> {
     console.log('stopping after the window in progress: the scoring state is saved then (Ctrl-C again to quit at once)');
     process.once('SIGINT', () => process.exit(130));
   });
-  const nextWindow = validator.scoringState.lastWindow === null ? null : validator.scoringState.lastWindow + 1;
+  const nextWindow = validator.scoringState.lastWindow === null ? joinedAt : validator.scoringState.lastWindow + 1;
   await runValidatorSchedule({
     config, chain: network.chain, validator, firstWindow: nextWindow, maxWindows,
     stop: () => stopping,

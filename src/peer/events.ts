@@ -80,6 +80,12 @@ export type ValidatorEvent =
   /** A window the validator did not watch live, gathered and stepped to catch up with the chain: not scored, no weights. */
   | { readonly kind: 'validator-caught-up'; readonly window: number; readonly gathered: readonly number[]; readonly outerStepApplied: boolean }
   | { readonly kind: 'validator-state-saved'; readonly window: number; readonly bytes: number }
+  /**
+   * A validator with no state of its own took θ from the network before its first window
+   * (`Validator.joinNetwork`): the lead validator's checkpoint and the aggregates after it, or the
+   * run's init when there is no lead yet. `window` is the last window replayed (−1: none).
+   */
+  | { readonly kind: 'validator-synced'; readonly window: number; readonly source: 'init' | 'checkpoint'; readonly lead: string | null; readonly globalStep: number; readonly replayed: readonly number[]; readonly message: string }
   | { readonly kind: 'validator-error'; readonly window: number; readonly stage: string; readonly message: string };
 
 export type WindowEvent = MinerEvent | ValidatorEvent;

@@ -14,12 +14,13 @@ import type { RunConfig } from '../core/config.ts';
 import type { FlatTensorSpec } from '../core/compress/error-feedback.ts';
 import { decodeSubmission, WireFormatError, type DecodedSubmission } from '../core/wire/index.ts';
 import type { GatherPeerList } from '../core/scoring/index.ts';
-import { NetError, OversizedError } from '../net/errors.ts';
+import { NetError, NotFoundError, OversizedError } from '../net/errors.ts';
 import { verifySubmission } from '../net/submission.ts';
 import type { HexString, ObjectInfo, Storage, TimeGate } from '../net/types.ts';
 import type { SubmissionRejection } from './events.ts';
 import { checkedAggregate, checkedCheckpoint, checkedPeerList, MAX_PEER_LIST_BYTES, openPublication, parameterCountOf, PublicationError, type PublicationContext } from './publications.ts';
 import { GauntletError } from '../core/errors.ts';
+import { runConfigHash } from '../core/run-config.ts';
 
 export const gradientKey = (window: number, uid: number): string => `gradient-${window}-${uid}`;
 export const signatureKey = (window: number, uid: number): string => `gradient-${window}-${uid}.sig`;
@@ -77,7 +78,7 @@ export async function fetchSubmission(context: FetchContext, uid: number, hotkey
     const signature = await context.storage.get(hotkey, signatureKey(window, uid), { maxBytes: 1024 });
     const signatureHex = new TextDecoder().decode(signature.data).trim();
     if (!/^0x[0-9a-fA-F]+$/.test(signatureHex)) return { ok: false, reason: 'bad-signature', detail: 'the signature object is not a hex string' };
-    verifySubmission({ runId: config.runId, netuid: config.netuid, window, uid }, data, signatureHex as HexString, hotkey);
+    verifySubmission({ runId: config.runId, runHash: runConfigHash(config), netuid: config.netuid, window, uid }, data, signatureHex as HexString, hotkey);
     const decoded = decodeSubmission(data, {
       layout: context.layout,
       compression: config.compression,
@@ -252,6 +253,37 @@ export async function readAggregate(storage: Storage, validatorHotkey: string, w
 export async function readCheckpoint(storage: Storage, validatorHotkey: string, globalStep: number, context: PublicationContext): Promise<Float32Array> {
   const payload = await readPublication(storage, validatorHotkey, checkpointKey(globalStep), 'checkpoint', { globalStep }, context);
   return withFormatError(() => checkedCheckpoint(payload, context.config));
+}
+
+/** A validator's checkpoint as a joining peer uses it: θ at outer step `globalStep`, stored at `storedAtMs`. */
+export interface NetworkCheckpoint {
+  readonly params: Float32Array;
+  readonly globalStep: number;
+  readonly storedAtMs: number;
+}
+
+/**
+ * The newest checkpoint of `validatorHotkey` that opens as its signed publication of this run within
+ * the run's bounds (issue #14: a forged or poisoned checkpoint is skipped for the one before it), or
+ * undefined when there is none (a validator that has not stepped yet, or has published nothing:
+ * its bucket may not exist yet). The aggregates stored after it are the windows it does not include.
+ */
+export async function latestCheckpoint(storage: Storage, validatorHotkey: string, context: PublicationContext): Promise<NetworkCheckpoint | undefined> {
+  let listing: { readonly n: number; readonly info: ObjectInfo }[];
+  try {
+    listing = await numberedObjects(storage, validatorHotkey, 'checkpoint-');
+  } catch (error) {
+    if (error instanceof NotFoundError) return undefined;
+    throw error;
+  }
+  for (const latest of listing.reverse()) {
+    const params = await readCheckpoint(storage, validatorHotkey, latest.n, context).catch((error: unknown) => {
+      if (error instanceof AggregateFormatError) return undefined;
+      throw error;
+    });
+    if (params !== undefined) return { params, globalStep: latest.n, storedAtMs: latest.info.lastModifiedMs };
+  }
+  return undefined;
 }
 
 /** A float32 vector publication of the model's size; anything else is an `AggregateFormatError` (never a network failure to retry). */

@@ -32,7 +32,7 @@ import { NetError, NotFoundError } from '../net/errors.ts';
 import type { BlockHeader, Chain, Metagraph, Signer, Storage, TimeGate } from '../net/types.ts';
 import type { Behaviour } from './behaviours.ts';
 import type { PeerEvent } from './events.ts';
-import { AggregateFormatError, numberedObjects, publishedAggregates, readCheckpoint, replayAggregates, type AggregateReplay } from './gather.ts';
+import { latestCheckpoint, publishedAggregates, replayAggregates, type AggregateReplay } from './gather.ts';
 import { leadValidator } from './lead-validator.ts';
 import { Miner, MinerStateError } from './miner.ts';
 import type { PublicationContext } from './publications.ts';
@@ -288,14 +288,9 @@ export class MinerLoop {
     // From a snapshot the loop's catch-up (`Miner.catchUp`) brings θ from `snapshot.window + 1` to the head.
     if (snapshot !== undefined) return { params: snapshot.params, source: 'snapshot', after: () => false, window: snapshot.window, globalStep: 0 };
     if (validatorHotkey === undefined) return { params: undefined, source: 'init', after: () => false, window: null, globalStep: 0 };
-    for (const latest of (await nothingIfUnpublished(numberedObjects(this.options.storage, validatorHotkey, 'checkpoint-'))).reverse()) {
-      const params = await readCheckpoint(this.options.storage, validatorHotkey, latest.n, this.context).catch((error: unknown) => {
-        if (error instanceof AggregateFormatError) return undefined;
-        throw error;
-      });
-      // Aggregates stored after the checkpoint are the windows it does not include yet.
-      if (params !== undefined) return { params, source: 'checkpoint', after: (_w, at) => at > latest.info.lastModifiedMs, window: null, globalStep: latest.n };
-    }
+    const checkpoint = await latestCheckpoint(this.options.storage, validatorHotkey, this.context);
+    // Aggregates stored after the checkpoint are the windows it does not include yet.
+    if (checkpoint !== undefined) return { params: checkpoint.params, source: 'checkpoint', after: (_w, at) => at > checkpoint.storedAtMs, window: null, globalStep: checkpoint.globalStep };
     return { params: undefined, source: 'init', after: () => true, window: null, globalStep: 0 };
   }
 

@@ -32,6 +32,7 @@ import type { Behaviour } from './behaviours.ts';
 import type { MinerEvent, WindowEventListener } from './events.ts';
 import { debugKey, debugSlices, encodeJson, fetchSubmission, gatherPlanAt, gatherSubmissions, gradientKey, publishedAggregates, readAggregateIfWellFormed, signatureKey } from './gather.ts';
 import { GauntletError } from '../core/errors.ts';
+import { runConfigHash } from '../core/run-config.ts';
 
 export interface MinerOptions {
   readonly config: RunConfig;
@@ -173,7 +174,7 @@ export class Miner {
     if (behaviour.copyFrom !== undefined) bytes = await this.copiedBytes(window, behaviour.copyFrom, gate);
     if (bytes === undefined) throw new MinerStateError(`Miner uid ${uid} has no prepared submission for window ${window}; call prepare(${window}) first.`);
     const key = gradientKey(window, uid);
-    const signature = await signSubmission(this.options.signer, this.options.hotkey, { runId: config.runId, netuid: config.netuid, window, uid }, bytes);
+    const signature = await signSubmission(this.options.signer, this.options.hotkey, { runId: config.runId, runHash: runConfigHash(config), netuid: config.netuid, window, uid }, bytes);
     this.emit({ kind: 'miner-signed', window, uid, key });
     const info = await this.options.storage.put(key, bytes);
     await this.options.storage.put(signatureKey(window, uid), new TextEncoder().encode(signature));

@@ -53,7 +53,7 @@ import {
   type WindowScoringInputs,
   type WindowScoringResult,
 } from '../core/scoring/index.ts';
-import { NetError } from '../net/errors.ts';
+import { NetError, NotFoundError } from '../net/errors.ts';
 import { registrationIn, type Registration } from '../net/metagraph.ts';
 import type { BlockHeader, Chain, Metagraph, Signer, Storage, TimeGate } from '../net/types.ts';
 import { MAX_PENDING_REVEALS, parseWeightCommit, revealTiming, serializeWeightCommit, type SerializedWeightCommit, type WeightCommit } from '../net/weight-commits.ts';
@@ -61,9 +61,10 @@ import type { PublicationKind } from '../core/wire/index.ts';
 import { TrainerInputError, type TokenBatch, type TrainerEngine } from '../model/engine.ts';
 import type { SubmissionRejection, ValidatorEvent, WindowEventListener } from './events.ts';
 import {
-  AggregateFormatError, aggregateKey, checkpointKey, debugSlices, encodeJson, fetchSubmission, gatherPlanAt, gatherSubmissions, gradientKey, peerListKey, publishedAggregates, readAggregate, readCheckpoint, readDebugSlices, scoresKey,
+  AggregateFormatError, aggregateKey, checkpointKey, debugSlices, encodeJson, fetchSubmission, gatherPlanAt, gatherSubmissions, gradientKey, latestCheckpoint, peerListKey, publishedAggregates, readAggregate, readCheckpoint, readDebugSlices, replayAggregates, scoresKey,
   type AcceptedSubmission,
 } from './gather.ts';
+import { leadValidator } from './lead-validator.ts';
 import { outerUpdate } from './miner.ts';
 import { signPublication, type PeerListPayload } from './publications.ts';
 import { errorMessage, GauntletError } from '../core/errors.ts';
@@ -221,6 +222,48 @@ export class Validator {
       throw new ValidatorConfigError(`The persisted validator state cannot be resumed: ${error.message} (an older version's unsigned publication, another run, or a corrupt object). Delete the state to start fresh.`);
     }
     return true;
+  }
+
+  /**
+   * For a validator with no persisted state (`restore` returned false) on a running network: takes θ
+   * from the network before the first window it scores, as a joining miner does (gauntlet-spec §3.5),
+   * so it measures every peer's losses on the model the network trains, not on the run's init. The
+   * lead validator (the run's named validators with a permit, `leadValidator`) publishes checkpoints
+   * and aggregates; θ is its newest checkpoint that opens as its signed publication, then every
+   * aggregate stored after it, in window order, and the outer-step count follows. Without a lead
+   * (this validator is the first) θ stays at the run's init. Returns the window to schedule first:
+   * the one after the last replayed aggregate (windows between it and the head are caught up by the
+   * schedule), or null when nothing was replayed.
+   */
+  async joinNetwork(): Promise<{ readonly nextWindow: number | null }> {
+    const { config, chain, storage, engine, hotkey } = this.options;
+    const metagraph = await chain.metagraph(config.netuid);
+    const lead = leadValidator(metagraph, await chain.runValidators(config.netuid, metagraph), config, hotkey);
+    if (lead === undefined) {
+      this.emit({ kind: 'validator-synced', window: -1, source: 'init', lead: null, globalStep: 0, replayed: [], message: `No other validator of this run publishes θ yet, so this validator starts from the run's initial parameters (seed ${config.initSeed}).` });
+      return { nextWindow: null };
+    }
+    const checkpoint = await latestCheckpoint(storage, lead, this.options);
+    if (checkpoint !== undefined) await engine.init(config, checkpoint.params);
+    let aggregates: { readonly window: number; readonly lastModifiedMs: number }[];
+    try {
+      aggregates = await publishedAggregates(storage, lead);
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+      aggregates = [];
+    }
+    const windows = aggregates.filter((a) => checkpoint === undefined || a.lastModifiedMs > checkpoint.storedAtMs).map((a) => a.window);
+    const { replayed, malformed } = await replayAggregates(engine, storage, lead, windows, this.options);
+    this.state.globalStep = (checkpoint?.globalStep ?? 0) + replayed.length;
+    const last = replayed.at(-1);
+    const from = checkpoint === undefined ? "the run's initial parameters" : `its checkpoint of outer step ${checkpoint.globalStep}`;
+    const stoppedAt = malformed === undefined ? '' : `; its aggregate of window ${malformed.window} does not open (${malformed.message}), so that window on is caught up live`;
+    this.emit({
+      kind: 'validator-synced', window: last ?? -1, source: checkpoint === undefined ? 'init' : 'checkpoint', lead, globalStep: this.state.globalStep, replayed,
+      message: `θ taken from the lead validator ${lead}: ${from}, then ${replayed.length} aggregate(s)${last === undefined ? '' : ` up to window ${last}`} (outer step ${this.state.globalStep})${stoppedAt}.`,
+    });
+    const resumeAfter = malformed === undefined ? last : malformed.window - 1;
+    return { nextWindow: resumeAfter === undefined ? null : resumeAfter + 1 };
   }
 
   /** Scores sync window `window` (the chain must have produced the first block of `window + 1`). */

@@ -74,7 +74,11 @@ const api: ValidatorWorkerApi = {
       requireValidatorPermit: true,
       onEvent: (event) => emit(event),
     });
-    const restored = await validator.restore().catch(async (error: unknown) => {
+    // Its own saved state, else θ from the network (the lead validator's checkpoint and aggregates) before any window is scored.
+    const joined = await (async () => {
+      if (await validator.restore()) return null;
+      return validator.joinNetwork();
+    })().catch(async (error: unknown) => {
       await stopEngine();
       await chain.close().catch(() => undefined);
       throw error;
@@ -82,13 +86,13 @@ const api: ValidatorWorkerApi = {
     const lastWindow = validator.scoringState.lastWindow;
     emit({
       kind: 'validator-restored', lastWindow,
-      message: restored ? `Resumed this browser's validator state after window ${lastWindow ?? '—'} (θ rebuilt from its own checkpoint and aggregates).` : 'No saved validator state in this browser: starting from the run\'s initial parameters at the current window.',
+      message: joined === null ? `Resumed this browser's validator state after window ${lastWindow ?? '—'} (θ rebuilt from its own checkpoint and aggregates).` : 'No saved validator state in this browser: θ comes from the network (see the line before), and scoring starts at the next window.',
     });
     loop = runValidatorSchedule({
       config,
       chain,
       validator,
-      firstWindow: lastWindow === null ? null : lastWindow + 1,
+      firstWindow: lastWindow === null ? (joined?.nextWindow ?? null) : lastWindow + 1,
       maxWindows: Number.POSITIVE_INFINITY,
       stop: () => stopping,
       onScored: (report) => emit({ kind: 'validator-report', summary: summarizeReport(report) }),

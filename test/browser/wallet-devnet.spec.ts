@@ -55,7 +55,7 @@ test('a browser miner registers, signs and uploads through the wallet; Node veri
   expect(blocks[1]).toBeGreaterThan(blocks[0] ?? Infinity);
   expect(blocks[2]).toBeGreaterThan(blocks[1] ?? Infinity);
 
-  const context: SubmissionContext = { runId: 'devnet-browser', netuid: 5, window: 9, uid: -1 };
+  const context: SubmissionContext = { runId: 'devnet-browser', runHash: 'ab'.repeat(32), netuid: 5, window: 9, uid: -1 };
   const bytes = Array.from({ length: 2048 }, (_, i) => (i * 131 + 7) & 0xff);
   const before = Date.now();
   const submitted = await page.evaluate(

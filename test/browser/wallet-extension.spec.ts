@@ -38,7 +38,7 @@ interface HarnessWindow {
   __gauntletTestWalletLog: { kind: string; address: string }[];
 }
 
-const context: SubmissionContext = { runId: 'wallet-test-run', netuid: 3, window: 42, uid: 1 };
+const context: SubmissionContext = { runId: 'wallet-test-run', runHash: 'cd'.repeat(32), netuid: 3, window: 42, uid: 1 };
 const submission = Array.from({ length: 777 }, (_, i) => (i * 97 + 5) & 0xff);
 
 test('a submission signed through the injected Bittensor-named extension verifies; tampering and replays do not', async ({ page }) => {
@@ -70,6 +70,8 @@ test('a submission signed through the injected Bittensor-named extension verifie
   expect(() => verifySubmission({ ...context, window: context.window + 1 }, bytes, signature, hotkey)).toThrow(BadSignatureError);
   expect(() => verifySubmission({ ...context, uid: 2 }, bytes, signature, hotkey)).toThrow(BadSignatureError);
   expect(() => verifySubmission({ ...context, runId: 'another-run' }, bytes, signature, hotkey)).toThrow(BadSignatureError);
+  // The same run id under another run config (another run hash) does not verify either.
+  expect(() => verifySubmission({ ...context, runHash: 'ce'.repeat(32) }, bytes, signature, hotkey)).toThrow(BadSignatureError);
   expect(() => verifySubmission(context, bytes, signature, other)).toThrow(BadSignatureError);
 });
 

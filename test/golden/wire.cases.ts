@@ -35,7 +35,7 @@ const cases: GoldenCases = {
       length: bytes.length,
       contentHash: hex(hash),
       layoutHash: hex(layoutHash(layout)),
-      signingMessage: hex(signingMessage({ runId: 'golden-run', netuid: 268, window: 123456, uid: 42, contentHash: hash })),
+      signingMessage: hex(signingMessage({ runId: 'golden-run', runConfigHash: Uint8Array.from({ length: 32 }, (_, i) => 3 * i), netuid: 268, window: 123456, uid: 42, contentHash: hash })),
     };
   },
   'decoder verdicts on 2000 mutated inputs': () => {

@@ -40,6 +40,7 @@ import { MemoryPersistence, Validator, type ValidatorWindowReport } from '../../
 import type { TokenBatch, TrainerEngine } from '../../src/model/engine.ts';
 import { FIRST_MINER_UID, VALIDATOR_UID, type Simulation } from './sim-harness.ts';
 import { bucketName, readCredentials, S3_WRITE, UNKNOWN_READ, type RunningS3rver } from './s3rver.ts';
+import { runConfigHash } from '../../src/core/run-config.ts';
 
 /** The largest finite float32 (`FLT_MAX`). */
 export const FLOAT32_MAX = 3.4028234663852886e38;
@@ -149,7 +150,7 @@ export class HostileUploader {
   /** Signs and puts window `window`'s objects, as `Miner.upload` does. */
   async upload(config: RunConfig, layout: readonly FlatTensorSpec[], tokens: Uint8Array, window: number): Promise<void> {
     const bytes = this.bytes(config, layout, tokens, window);
-    const signature = await signSubmission(this.signer, this.hotkey, { runId: config.runId, netuid: config.netuid, window, uid: this.uid }, bytes);
+    const signature = await signSubmission(this.signer, this.hotkey, { runId: config.runId, runHash: runConfigHash(config), netuid: config.netuid, window, uid: this.uid }, bytes);
     await this.storage.put(gradientKey(window, this.uid), bytes);
     await this.storage.put(signatureKey(window, this.uid), new TextEncoder().encode(signature));
   }

@@ -19,6 +19,7 @@ import type { WindowEvent } from '../../src/peer/events';
 import { debugKey, gradientKey, signatureKey } from '../../src/peer/gather';
 import { MinerStateError } from '../../src/peer/miner';
 import { Simulation, simulationConfig } from './sim-harness';
+import { runConfigHash } from '../../src/core/run-config.ts';
 
 const WINDOW = 4;
 let sim: Simulation;
@@ -43,7 +44,7 @@ describe('Miner window', () => {
     const reader = sim.network.storage();
     const { data } = await reader.get(hotkey, gradientKey(WINDOW, uid));
     const signature = new TextDecoder().decode((await reader.get(hotkey, signatureKey(WINDOW, uid))).data) as HexString;
-    const context = { runId: config.runId, netuid: config.netuid, window: WINDOW, uid };
+    const context = { runId: config.runId, runHash: runConfigHash(config), netuid: config.netuid, window: WINDOW, uid };
     expect(() => verifySubmission(context, data, signature, hotkey)).not.toThrow();
     expect(() => verifySubmission({ ...context, window: WINDOW + 1 }, data, signature, hotkey)).toThrow(BadSignatureError);
     expect(() => verifySubmission({ ...context, uid: uid + 1 }, data, signature, hotkey)).toThrow(BadSignatureError);

@@ -12,6 +12,13 @@ import { signSubmission } from '../../src/net/submission';
 import { honest, poisoner } from '../../src/peer/behaviours';
 import { gradientKey, scoresKey, signatureKey } from '../../src/peer/gather';
 import { Simulation, simulationConfig, VALIDATOR_UID } from './sim-harness';
+import { parameterLayout } from '../../src/model/params';
+import type { WindowEvent } from '../../src/peer/events';
+import { fixedRandomness } from '../../src/peer/simulated-subnet';
+import { MemoryPersistence, Validator } from '../../src/peer/validator';
+import type { WasmTrainerEngine } from '../../src/gpu/wasm-engine';
+import { runConfigHash } from '../../src/core/run-config.ts';
+import type { SubmissionContext } from '../../src/net/submission';
 
 const sims: Simulation[] = [];
 afterAll(async () => {
@@ -55,7 +62,7 @@ describe('Validator window', () => {
     }
     // Forged: the right bytes and message, signed by another key.
     const forgedBytes = (await sim.network.storage().get(hotkey(forged), forgedReceipt.key)).data;
-    const context = (uid: number): { runId: string; netuid: number; window: number; uid: number } => ({ runId: config.runId, netuid: config.netuid, window: w, uid });
+    const context = (uid: number): SubmissionContext => ({ runId: config.runId, runHash: runConfigHash(config), netuid: config.netuid, window: w, uid });
     await sim.network.storage(hotkey(forged)).put(signatureKey(w, forged), new TextEncoder().encode(await signSubmission(outsiders, garbageKey, context(forged), forgedBytes)));
     // Garbage bytes, correctly signed by their owner.
     const garbage = new TextEncoder().encode('not a submission at all');
@@ -126,5 +133,50 @@ describe('Validator window', () => {
     expect(serializeState(b.state)).toBe(serializeState(a.state));
     expect(b.weights).toEqual(a.weights);
     expect(a.state.globalStep).toBe(windows.length);
+  }, 300_000);
+
+  it('a validator started late on a running network takes θ from the lead validator and scores its first window with the same losses', async () => {
+    const base = simulationConfig();
+    // A checkpoint every 2 outer steps: after 5 windows the late validator loads step 4's and replays one aggregate.
+    const config = { ...base, scoring: { ...base.scoring, checkpointFrequency: 2, uidsPerWindow: 3 } };
+    const sim = await simulation(config, [honest(), honest(), honest()]);
+    const leadHotkey = sim.network.hotkeyOf(VALIDATOR_UID)!;
+    sim.network.setRunValidators([leadHotkey]);
+    for (const w of [2, 3, 4, 5, 6]) await sim.runWindow(w);
+
+    const lateValidator = async (uri: string): Promise<{ validator: Validator; engine: WasmTrainerEngine; events: WindowEvent[] }> => {
+      const signer = await KeyringSigner.fromUris([uri]);
+      const hotkey = (await signer.accounts())[0]!.address;
+      sim.network.register({ hotkey, stake: 10 });
+      const events: WindowEvent[] = [];
+      const engine = await sim.engine();
+      const validator = new Validator({
+        config, layout: parameterLayout(config.model), engine, storage: sim.network.storage(hotkey), chain: sim.network.chain(),
+        signer, hotkey, tokens: sim.tokens, persistence: new MemoryPersistence(), randomness: fixedRandomness, onEvent: (e) => events.push(e),
+      });
+      return { validator, engine, events };
+    };
+    const { validator: late, engine: lateEngine, events } = await lateValidator('//LateValidator');
+    const { validator: unsynced } = await lateValidator('//UnsyncedValidator');
+    expect(await late.restore()).toBe(false);
+    expect(await late.joinNetwork()).toEqual({ nextWindow: 7 });
+    expect(events.find((e) => e.kind === 'validator-synced')).toMatchObject({ source: 'checkpoint', lead: leadHotkey, globalStep: 5, replayed: [6] });
+    // Bit for bit the lead's θ: its checkpoint, then the same subtractions it made.
+    expect(await lateEngine.exportParams()).toEqual(await sim.validatorEngine.exportParams());
+
+    // Window 7, scored by the lead (as the network runs it) and by the late validator, each with the window's control set.
+    const lead = (await sim.runWindow(7))!;
+    const first = await late.runWindow(7);
+    const fresh = await unsynced.runWindow(7);
+    const leadLoss = lead.inputs.lossRandomBefore!;
+    expect(first.inputs.lossRandomBefore).toBeCloseTo(leadLoss, 4);
+    for (const uid of first.inputs.evalUids.filter((u) => lead.inputs.evalUids.includes(u))) {
+      const mine = first.inputs.evaluations[String(uid)];
+      const theirs = lead.inputs.evaluations[String(uid)];
+      expect(mine?.status).toBe('ok');
+      if (mine?.status === 'ok' && theirs?.status === 'ok') expect(mine.lossOwnBefore).toBeCloseTo(theirs.lossOwnBefore, 4);
+    }
+    // A validator that scores from the run's init measures another model: the check above can fail.
+    expect(Math.abs(fresh.inputs.lossRandomBefore! - leadLoss)).toBeGreaterThan(0.01 * leadLoss);
   }, 300_000);
 });

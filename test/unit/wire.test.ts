@@ -265,21 +265,23 @@ describe('hashes and the signing message', () => {
     expect(contentHash(bytes)).toEqual(sha256(bytes));
   });
 
-  it('signs blake2b-256 of domain, run, netuid, window, uid and content hash', () => {
+  it('signs blake2b-256 of domain, run, run hash, netuid, window, uid and content hash', () => {
     const hash = sha256(new Uint8Array([1, 2, 3]));
-    const context = { runId: 'r1', netuid: 268, window: 0x01020304, uid: 9, contentHash: hash };
+    const runConfigHash = sha256(new Uint8Array([7]));
+    const context = { runId: 'r1', runConfigHash, netuid: 268, window: 0x01020304, uid: 9, contentHash: hash };
     const tag = new TextEncoder().encode(SUBMISSION_SIGNING_DOMAIN);
-    const manual = concat(new Uint8Array([tag.length, 0]), tag, new Uint8Array([2, 0, 0x72, 0x31]), new Uint8Array([12, 1, 4, 3, 2, 1, 9, 0]), hash);
+    const manual = concat(new Uint8Array([tag.length, 0]), tag, new Uint8Array([2, 0, 0x72, 0x31]), runConfigHash, new Uint8Array([12, 1, 4, 3, 2, 1, 9, 0]), hash);
     expect(signingMessage(context)).toEqual(blake2b(manual, { dkLen: 32 }));
     const variants = [
       { ...context, runId: 'r2' },
+      { ...context, runConfigHash: sha256(new Uint8Array([8])) },
       { ...context, netuid: 269 },
       { ...context, window: context.window + 1 },
       { ...context, uid: 10 },
       { ...context, contentHash: sha256(new Uint8Array([1, 2, 4])) },
     ];
     const hex = new Set([context, ...variants].map((c) => Array.from(signingMessage(c)).join(',')));
-    expect(hex.size).toBe(6);
+    expect(hex.size).toBe(7);
     // Without the domain tag the same fields give another message: no cross-protocol replay.
     expect(signingMessage(context)).not.toEqual(blake2b(manual.subarray(2 + tag.length), { dkLen: 32 }));
   });

@@ -35,6 +35,8 @@ export function contentHash(bytes: Uint8Array): Uint8Array {
 
 export interface SigningContext {
   readonly runId: string;
+  /** sha256 of the run config's canonical JSON (the run hash, 32 bytes): the run document this submission is for. */
+  readonly runConfigHash: Uint8Array;
   readonly netuid: number;
   readonly window: number;
   readonly uid: number;
@@ -44,14 +46,16 @@ export interface SigningContext {
 
 /**
  * The 32 bytes the wallet signs: blake2b-256 over `u16 len + domain tag, u16 len + runId (UTF-8),
- * u16 netuid, u32 window, u16 uid, contentHash(32)` (little-endian). Every variable field is
- * length-prefixed, so no two contexts serialise to the same bytes: a signature cannot be replayed in
- * another window, run, subnet, slot or protocol.
+ * runConfigHash(32), u16 netuid, u32 window, u16 uid, contentHash(32)` (little-endian). Every variable
+ * field is length-prefixed, so no two contexts serialise to the same bytes: a signature cannot be
+ * replayed in another window, run, subnet, slot or protocol, nor under another run config that keeps
+ * the run id (issue #17: the run hash is bound into every signed submission).
  */
 export function signingMessage(context: SigningContext): Uint8Array {
   const writer = new ByteWriter();
   writer.string(SUBMISSION_SIGNING_DOMAIN);
   writer.string(context.runId);
+  writer.fixedBytes(context.runConfigHash, 32, 'runConfigHash');
   writer.u16(context.netuid);
   writer.u32(context.window);
   writer.u16(context.uid);

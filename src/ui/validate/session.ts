@@ -137,6 +137,9 @@ export class ValidateSession extends NetworkWalletSession<ValidateStatus> {
         if (this.stopRequested) this.changed();
         else this.say(`${event.message} ${this.savedText()}`);
         return;
+      case 'validator-synced':
+        this.say(event.message);
+        return;
       case 'validator-restored':
         this.savedWindow = event.lastWindow;
         this.say(event.message);
