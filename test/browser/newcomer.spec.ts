@@ -1,39 +1,41 @@
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { bittensorTestWallet, injectTestWallet } from '../extension/inject.ts';
-import { startScoredDevnet, type ScoredDevnet } from './scored-devnet.ts';
+import { startLocalNetwork, type LocalNetwork } from './local-network.ts';
 import { KeyringSigner } from '../../src/net/keyring-signer.ts';
-import type { RunningDevnet } from '../../src/devnet/server.ts';
 import { tinyRunConfig } from '../../src/core/run-config.ts';
 
 /**
  * What a newcomer sees (issue #16), driven only as a person would: clicks, selects and typing on
- * controls the page shows, and the page's visible text; never `window.gauntlet`. A devnet serves a
- * private build (tiny preset: 1 s blocks, 5-block windows) with a Node validator (`npm run
- * validator`) scoring it, so the Contribute stages can end with the validator's published scores.
+ * controls the page shows, and the page's visible text; never `window.gauntlet`. The network is
+ * `npm start`'s own (scripts/start-network.mjs, serving a private build; tiny preset: 1 s blocks,
+ * 5-block windows): a Node validator scoring it and two honest Node miners beside the newcomer, so
+ * the Contribute stages can end with the validator's published scores and the newcomer is rated
+ * (issue #17: a volunteer alone on `npm start` was never rated).
  *
  * Contribute: the engine line says which engine trains (not what the capability check expected),
  * a Stop before any window finished says nothing was saved, the second Start reuses the engine the
  * first one built (the page says so; both times to the first inner step are recorded, not
  * asserted), the step count never passes H, a scored window's Gather/Evaluate/Rate/Weights stages
- * read done with what the validator published, and exactly the controls that can act are enabled.
+ * read done with what the validator published, the newcomer has an OpenSkill rating (μ on its row)
+ * within 10 windows of its Start, and exactly the controls that can act are enabled.
  * Demo: a behaviour change applies from the next window without a new run, and a clamped field says
  * what it changed. Validate: no empty second dashboard.
  */
 const config = tinyRunConfig();
 const H = config.inner.innerSteps;
 const VOLUNTEER_URI = '//Newcomer//hotkey';
-let network: ScoredDevnet;
-let devnet: RunningDevnet;
+let network: LocalNetwork;
+let devnet: { readonly url: string };
 
 test.beforeAll(async () => {
-  network = await startScoredDevnet('newcomer-e2e');
-  devnet = network.devnet;
+  network = await startLocalNetwork('newcomer-e2e');
+  devnet = network;
 });
 
 test.afterAll(() => network.close());
 
 // eslint-disable-next-line no-empty-pattern -- Playwright reads fixtures from a destructuring pattern; this hook needs none.
-test.afterEach(({}, testInfo) => network.attachValidatorLog(testInfo));
+test.afterEach(({}, testInfo) => network.attachLog(testInfo));
 
 /** One "inner step k of n" the page drew, and when (this machine's clock, in ms). */
 interface DrawnStep {
@@ -127,6 +129,7 @@ test('Contribute: the engine that really trains, Stop and the saved state, the e
   await expect(forget).toBeDisabled();
 
   // The second Start reuses the engine the first one built.
+  const secondStartAtMs = Date.now();
   const secondStartMs = await startAndTimeFirstStep(view, drawnSteps);
   await expect(engineLine).toContainText('the engine built earlier in this tab is reused');
   await expect(engineLine).toContainText('without a new calibration');
@@ -140,6 +143,12 @@ test('Contribute: the engine that really trains, Stop and the saved state, the e
   await expect(scored.locator('[data-phase="rate"] .phase-detail')).toContainText(/final score|is not in the validator's scores/);
   await expect(scored.locator('[data-phase="weights"] .phase-detail')).toContainText(/of this validator's weights|is not in the validator's scores/);
   const scoredWindow = Number(/Window (\d+)/.exec((await scored.textContent()) ?? '')?.[1]);
+
+  // Rated beside npm start's miners within 10 windows of the second Start: μ on this uid's row of the breakdown.
+  const tenWindowsMs = 10 * config.window.blocksPerWindow * config.window.blockTimeMs;
+  const ownRow = view.locator('.breakdown tr', { has: page.locator(`button[data-uid="${uid}"]`) });
+  await expect(ownRow.locator('td').nth(5)).not.toHaveText('—', { timeout: Math.max(1_000, secondStartAtMs + tenWindowsMs - Date.now()) });
+  testInfo.annotations.push({ type: 'rated', description: `μ shown ${Date.now() - secondStartAtMs} ms after the second Start (10 windows: ${tenWindowsMs} ms)` });
 
   // Stopped after finished windows: the page names the window saved, and only Start and Forget can act.
   await stop.click();
