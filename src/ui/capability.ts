@@ -1,47 +1,34 @@
 /**
- * The capability gate (issue #8; style.md §1.1, §1.3): before anything is downloaded, decide from
- * the adapter's limits which run preset this tab can train, or say in plain words why it cannot
- * and offer the CPU (wasm EP) path, which runs the same graphs (src/gpu/select-engine.ts).
+ * The capability gate (issue #8, reworked for issue #17; style.md §1.1, §1.3): before anything is
+ * downloaded, answer "can this device join this run?" from the run the page serves (its run
+ * document), or say in plain words why it cannot and offer the CPU (wasm EP) path, which runs the
+ * same graphs (src/gpu/select-engine.ts). The run is the network's choice, not the device's: a device
+ * that cannot hold it trains it on the CPU or not at all, never another model.
  *
- * The buffer sizes come from the model's parameter layout (src/model/params.ts), not from guesses:
- * the WebGPU engine keeps θ, θ0, the AdamW moments and the gradients as flat float32 buffers of
- * `parameterCount` elements and binds them whole, so the flat vector is normally the largest
- * buffer; the logits `[batch, seqLen, vocab]` and the attention scores `[batch, heads, seqLen,
- * seqLen]` of the training graph are counted too, in case a shape makes them larger.
+ * The sizes come from the run's shapes (src/model/memory.ts), not from guesses: the largest single
+ * buffer (the flat θ, or the logits or attention scores of one batch) must fit the adapter's
+ * `maxBufferSize` and `maxStorageBufferBindingSize`, and the training memory is estimated and shown.
+ * WebGPU does not tell a page how much memory the GPU has, so the estimate is stated, not checked;
+ * a device that runs out loses its device, and the peer recovers on the CPU (src/workers/kept-engine.ts).
  */
 import type { RunConfig } from '../core/config.ts';
-import { RUN_CONFIG_PRESETS } from '../core/run-config.ts';
 import type { GpuCapability } from '../gpu/device.ts';
 import { AdapterLimitError, WebGPUUnavailableError } from '../gpu/errors.ts';
-import { parameterCount } from '../model/params.ts';
+import { trainingMemoryEstimate, type TrainingMemoryEstimate } from '../model/memory.ts';
 
-export type PresetName = keyof typeof RUN_CONFIG_PRESETS;
-
-/** Presets from the largest to the smallest: the gate picks the first that fits. */
-const PRESETS_LARGEST_FIRST: readonly PresetName[] = ['small', 'tiny'];
-
-/** The largest single GPU buffer (and binding) a preset needs, and which tensor it is. */
-export interface BufferNeeds {
-  readonly preset: PresetName;
+/** What the run needs of a GPU. */
+export interface RunNeeds {
+  readonly preset: RunConfig['preset'];
+  readonly runId: string;
   readonly parameterCount: number;
   readonly largestBufferBytes: number;
   readonly largestBufferName: string;
+  readonly memory: TrainingMemoryEstimate;
 }
 
-/** The largest buffer of the WebGPU trainer for `config` (see the file comment for which buffers count). */
-export function bufferNeeds(preset: PresetName, config: RunConfig = RUN_CONFIG_PRESETS[preset]()): BufferNeeds {
-  const { model, inner } = config;
-  const count = parameterCount(model);
-  const candidates: [string, number][] = [
-    ['the flat parameter vector θ (and its moments, θ0 and gradients)', count * 4],
-    ['the logits of one batch', inner.batchSize * model.seqLen * model.vocabSize * 4],
-    ['the attention scores of one batch', inner.batchSize * model.nHeads * model.seqLen * model.seqLen * 4],
-  ];
-  let [name, bytes] = candidates[0]!;
-  for (const [candidateName, candidateBytes] of candidates) {
-    if (candidateBytes > bytes) [name, bytes] = [candidateName, candidateBytes];
-  }
-  return { preset, parameterCount: count, largestBufferBytes: bytes, largestBufferName: name };
+export function runNeeds(config: RunConfig): RunNeeds {
+  const memory = trainingMemoryEstimate(config);
+  return { preset: config.preset, runId: config.runId, parameterCount: memory.parameters, largestBufferBytes: memory.largestBuffer.bytes, largestBufferName: memory.largestBuffer.name, memory };
 }
 
 /** An error as plain data, so the gate can cross `window.gauntlet` to Playwright. */
@@ -50,23 +37,24 @@ export interface GateError {
   readonly message: string;
 }
 
-/** What the tab can do, decided before any download. */
+/** What the tab can do with the run, decided before any download. */
 export type CapabilityGate =
   | {
       readonly kind: 'webgpu';
-      readonly preset: PresetName;
+      /** The run's preset (the run's choice, not the device's). */
+      readonly preset: RunConfig['preset'];
       readonly capability: GpuCapability;
       /** A software adapter (SwiftShader): correct but far slower than the CPU path. */
       readonly software: boolean;
-      readonly needs: readonly BufferNeeds[];
-      /** Why this preset, in plain words. */
+      readonly needs: RunNeeds;
+      /** Why, in plain words. */
       readonly explanation: string;
     }
   | {
       readonly kind: 'wasm';
-      readonly preset: PresetName;
+      readonly preset: RunConfig['preset'];
       readonly capability: GpuCapability;
-      readonly needs: readonly BufferNeeds[];
+      readonly needs: RunNeeds;
       /** The typed error that closed the WebGPU path (WebGPUUnavailableError or AdapterLimitError). */
       readonly error: GateError;
       readonly explanation: string;
@@ -76,48 +64,43 @@ function asGateError(error: Error): GateError {
   return { name: error.name, message: error.message };
 }
 
+const MIB = 2 ** 20;
+
 /**
- * Picks the largest preset whose buffers fit the adapter's `maxBufferSize` and
- * `maxStorageBufferBindingSize`. A software adapter gets `tiny` (it trains, but slowly). No
- * usable adapter, or limits below even `tiny`, give the wasm path with the typed error that says why.
+ * WebGPU when the run's largest buffer fits the adapter's `maxBufferSize` and
+ * `maxStorageBufferBindingSize`; a software adapter is told it will be slow (the trainer measures it
+ * against wasm and keeps the faster). No usable adapter, or limits below the run's, give the wasm
+ * path with the typed error that says why.
  */
-export function decideCapability(capability: GpuCapability): CapabilityGate {
-  const needs = PRESETS_LARGEST_FIRST.map((preset) => bufferNeeds(preset));
-  const smallest = needs[needs.length - 1]!;
-  const wasmPath = (error: Error, explanation: string): CapabilityGate => ({ kind: 'wasm', preset: smallest.preset, capability, needs, error: asGateError(error), explanation });
+export function decideCapability(capability: GpuCapability, run: RunConfig): CapabilityGate {
+  const needs = runNeeds(run);
+  const { preset } = needs;
+  const memoryText = `training it takes about ${(needs.memory.totalBytes / MIB).toFixed(0)} MiB of GPU memory (estimate; budget ${(needs.memory.budgetBytes / MIB).toFixed(0)} MiB)`;
+  const wasmPath = (error: Error, explanation: string): CapabilityGate => ({ kind: 'wasm', preset, capability, needs, error: asGateError(error), explanation });
   if (!capability.available || capability.limits === undefined) {
     return wasmPath(
       new WebGPUUnavailableError(capability.reason ?? 'the adapter reported no limits'),
-      `No usable GPU here, so this tab can train the ${smallest.preset} model on the CPU (WASM) instead: slower, but it counts the same.`,
+      `No usable GPU here, so this tab can train the run's ${preset} model on the CPU (WASM) instead: slower, but it counts the same.`,
     );
   }
   const { maxBufferSize, maxStorageBufferBindingSize } = capability.limits;
-  const fitting = needs.filter((need) => need.largestBufferBytes <= maxBufferSize && need.largestBufferBytes <= maxStorageBufferBindingSize);
-  if (fitting.length === 0) {
-    const limit = maxBufferSize < smallest.largestBufferBytes ? 'maxBufferSize' : 'maxStorageBufferBindingSize';
+  const limit = Math.min(maxBufferSize, maxStorageBufferBindingSize);
+  if (needs.largestBufferBytes > limit) {
+    const which = maxBufferSize < needs.largestBufferBytes ? 'maxBufferSize' : 'maxStorageBufferBindingSize';
     return wasmPath(
-      new AdapterLimitError(limit, Math.min(maxBufferSize, maxStorageBufferBindingSize), smallest.largestBufferBytes),
-      `This GPU's buffers are too small even for the ${smallest.preset} model, so this tab can train on the CPU (WASM) instead.`,
+      new AdapterLimitError(which, limit, needs.largestBufferBytes),
+      `This GPU's buffers are too small for the run's ${preset} model (${needs.largestBufferName} needs ${(needs.largestBufferBytes / MIB).toFixed(1)} MiB), so this tab can train it on the CPU (WASM) instead.`,
     );
   }
   const software = capability.isFallbackAdapter === true;
-  if (software) {
-    return {
-      kind: 'webgpu',
-      preset: smallest.preset,
-      capability,
-      software,
-      needs,
-      explanation: `The WebGPU adapter is a software emulation on the CPU, so this tab uses the ${smallest.preset} model; the trainer measures WebGPU against WASM and keeps the faster.`,
-    };
-  }
-  const best = fitting[0]!;
   return {
     kind: 'webgpu',
-    preset: best.preset,
+    preset,
     capability,
     software,
     needs,
-    explanation: `The ${best.preset} model fits this GPU: its largest buffer (${best.largestBufferName}) needs ${(best.largestBufferBytes / 2 ** 20).toFixed(1)} MiB.`,
+    explanation: software
+      ? `The WebGPU adapter is a software emulation on the CPU: it can hold the run's ${preset} model, but the trainer measures WebGPU against WASM and keeps the faster; ${memoryText}.`
+      : `The run's ${preset} model fits this GPU: its largest buffer (${needs.largestBufferName}) needs ${(needs.largestBufferBytes / MIB).toFixed(1)} MiB; ${memoryText}.`,
   };
 }

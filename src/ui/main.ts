@@ -44,11 +44,12 @@ installErrorTransfer();
 const capability: Promise<GpuCapability> = (navigator.gpu as GPU | undefined)
   ? Comlink.wrap<ProbeApi>(new Worker(new URL('../workers/probe.worker.ts', import.meta.url), { type: 'module', name: 'probe' })).probe()
   : Promise.resolve({ available: false, reason: isSecureContext ? 'this browser does not expose navigator.gpu' : 'the page is not in a secure context (use https or localhost)' });
-const gate = capability
-  .catch((error: unknown): GpuCapability => ({ available: false, reason: errorMessage(error) }))
-  .then(decideCapability);
 // The views describe the run this page serves: the network's, from the document it was served with.
 const run = readPageRun(document, location.search);
+// Can this device join that run?
+const gate = capability
+  .catch((error: unknown): GpuCapability => ({ available: false, reason: errorMessage(error) }))
+  .then((found) => decideCapability(found, run.config));
 document.getElementById('gpu-status')?.before(renderRunSummary(run));
 const ui = startApp(run.config, gate);
 window.gauntlet = { capability, gate, run, ui, ...startTestHooks() };

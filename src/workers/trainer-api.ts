@@ -11,6 +11,13 @@ import type { TokenBatch, TrainerEngine, TrainerInfo } from '../model/engine.ts'
 export interface TrainerDiagnostics {
   /** GPU buffers of ours alive now (0 on the wasm backend). */
   liveBuffers(): Promise<number>;
+  /**
+   * Every GPU buffer created in this worker (ours and onnxruntime's) since `resetGpuAllocation`: the
+   * bytes live now and the most that were live at once. Measured by wrapping `GPUDevice.createBuffer`
+   * and `GPUBuffer.destroy` in this (test-only) worker.
+   */
+  gpuAllocation(): Promise<{ readonly liveBytes: number; readonly peakBytes: number; readonly buffers: number }>;
+  resetGpuAllocation(): Promise<void>;
   /** ORT's node placement of the training session (WebGPU, with `capturePlacement`). */
   placement(): Promise<PlacementReport | undefined>;
   /** Loss and all gradients (flat, layout order) of one batch on θ, without an update. */

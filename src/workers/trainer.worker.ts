@@ -22,6 +22,31 @@ ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.max(1, Math.min(
 
 let engine: AnyEngine | undefined;
 
+/**
+ * What every GPU buffer of this worker weighs: the device's `createBuffer` and the buffers' `destroy`
+ * are wrapped before any device exists, so onnxruntime's buffers are counted as well as ours.
+ */
+const allocation = { live: new Map<GPUBuffer, number>(), liveBytes: 0, peakBytes: 0 };
+if (typeof GPUDevice !== 'undefined') {
+  const createBuffer = GPUDevice.prototype.createBuffer;
+  GPUDevice.prototype.createBuffer = function (this: GPUDevice, descriptor: GPUBufferDescriptor): GPUBuffer {
+    const buffer = createBuffer.call(this, descriptor);
+    allocation.live.set(buffer, buffer.size);
+    allocation.liveBytes += buffer.size;
+    allocation.peakBytes = Math.max(allocation.peakBytes, allocation.liveBytes);
+    const destroy = buffer.destroy.bind(buffer);
+    buffer.destroy = () => {
+      const size = allocation.live.get(buffer);
+      if (size !== undefined) {
+        allocation.live.delete(buffer);
+        allocation.liveBytes -= size;
+      }
+      destroy();
+    };
+    return buffer;
+  };
+}
+
 function current(method: string): AnyEngine {
   if (!engine) throw new TrainerNotReadyError(method);
   return engine;
@@ -65,6 +90,11 @@ const api: TrainerWorkerApi = {
     engine = undefined;
   },
   liveBuffers: () => Promise.resolve(engine instanceof WebGpuTrainerEngine ? engine.liveBuffers : 0),
+  gpuAllocation: () => Promise.resolve({ liveBytes: allocation.liveBytes, peakBytes: allocation.peakBytes, buffers: allocation.live.size }),
+  resetGpuAllocation() {
+    allocation.peakBytes = allocation.liveBytes;
+    return Promise.resolve();
+  },
   placement: () => Promise.resolve(engine instanceof WebGpuTrainerEngine ? engine.placement : undefined),
   async lossAndGradients(batch) {
     const out = await current('lossAndGradients').lossAndGradients(batch);

@@ -48,7 +48,6 @@ export function renderCapabilityPanel(
   summary.textContent = gate.software
     ? 'WebGPU works, but on a software (CPU) adapter: fine for the demo, slow for training.'
     : 'WebGPU works on this GPU.';
-  const chosen = gate.needs.find((need) => need.preset === gate.preset);
   details.append(
     definitionList(
       [
@@ -56,7 +55,8 @@ export function renderCapabilityPanel(
         ['Largest storage binding', formatBytes(cap.limits?.maxStorageBufferBindingSize ?? 0)],
         ['Largest buffer', formatBytes(cap.limits?.maxBufferSize ?? 0)],
         ['Features', cap.features?.join(', ') || 'none'],
-        ['Model preset', h('span', { 'data-preset': gate.preset }, `${gate.preset} (${chosen ? chosen.parameterCount.toLocaleString('en') : '?'} parameters)`)],
+        ['The run', h('span', { 'data-preset': gate.preset }, `${gate.needs.runId}: the ${gate.preset} preset, ${gate.needs.parameterCount.toLocaleString('en')} parameters`)],
+        ['Training memory', `about ${formatBytes(gate.needs.memory.totalBytes)} (estimate: state ${formatBytes(gate.needs.memory.stateBytes)}, runtime copies ${formatBytes(gate.needs.memory.runtimeCopyBytes)}, activations ${formatBytes(gate.needs.memory.activationBytes)})`],
       ],
       { id: 'gpu-facts' },
     ),

@@ -46,12 +46,13 @@ export function createContributeView(config: RunConfig, onRender: (model: Dashbo
   const renderGate = (s: ContributeStatus): void => {
     const gate = shownGate;
     if (gate === null) return;
-    const rows = gate.needs.map((need) => [need.preset, need.parameterCount.toLocaleString('en'), formatBytes(need.largestBufferBytes), need.preset === gate.preset ? 'chosen' : '']);
+    const { needs } = gate;
+    const row = [needs.preset, needs.parameterCount.toLocaleString('en'), formatBytes(needs.largestBufferBytes), formatBytes(needs.memory.totalBytes), gate.kind === 'webgpu' ? 'fits this GPU' : 'CPU (WASM) path'];
     gateBlock.replaceChildren(
       h('h3', {}, 'This tab'),
-      h('p', {}, gate.kind === 'webgpu' ? `WebGPU can hold the ${gate.preset} preset here. ${gate.explanation}` : gate.explanation),
+      h('p', {}, gate.kind === 'webgpu' ? `WebGPU can hold this run here. ${gate.explanation}` : gate.explanation),
       h('p', { 'data-role': 'engine-line' }, engineLine(s)),
-      table(['preset', 'parameters', 'largest GPU buffer', ''], rows, { class: 'compact', 'data-gate': gate.kind }),
+      table(['run preset', 'parameters', 'largest GPU buffer', 'training memory (estimate)', ''], [row], { class: 'compact', 'data-gate': gate.kind }),
     );
   };
   const showGate = (gate: CapabilityGate): void => {
