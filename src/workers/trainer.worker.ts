@@ -28,6 +28,7 @@ let engine: AnyEngine | undefined;
  */
 const allocation = { live: new Map<GPUBuffer, number>(), liveBytes: 0, peakBytes: 0 };
 if (typeof GPUDevice !== 'undefined') {
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with the device as `this` (createBuffer.call).
   const createBuffer = GPUDevice.prototype.createBuffer;
   GPUDevice.prototype.createBuffer = function (this: GPUDevice, descriptor: GPUBufferDescriptor): GPUBuffer {
     const buffer = createBuffer.call(this, descriptor);
