@@ -79,7 +79,7 @@ async function main(): Promise<void> {
       console.log(JSON.stringify(event));
       return;
     }
-    if (event.kind === 'miner-error' || event.kind === 'peer-window-failed' || event.kind === 'peer-stopped') console.error(`miners: ${'message' in event ? event.message : ''}`);
+    if (event.kind === 'miner-error' || event.kind === 'peer-window-failed' || event.kind === 'peer-stopped' || (event.kind === 'peer-pace' && !event.fits)) console.error(`miners: ${event.message}`);
     const line = tally.record(event);
     if (line !== null) console.log(line);
   };

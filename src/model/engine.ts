@@ -125,6 +125,8 @@ export interface TrainerEngine {
    * from a loss with a new engine (src/peer/miner-loop.ts) without knowing which engine it held.
    */
   lossReason(error: unknown): Promise<string | undefined>;
+  /** Tokens per second of `steps` forward + backward passes on a fixed batch, θ unchanged (how fast this device trains the run). */
+  calibrate(steps: number): Promise<number>;
   /** Frees every session and GPU buffer; the engine is unusable afterwards. */
   dispose(): Promise<void>;
 }

@@ -105,6 +105,12 @@ export type PeerLoopEvent =
   | { readonly kind: 'peer-engine'; readonly backend: TrainerBackend; readonly reason: string; readonly parameterCount: number }
   /** The chain's block time as read at start (it paces the loop), with the run's window and put window on it. */
   | { readonly kind: 'peer-clock'; readonly blockTimeMs: number; readonly message: string }
+  /**
+   * How fast this device trains the run, measured before the first window: the H inner steps of a
+   * window take about `windowTrainMs` against a window of `windowMs`; `fits` false when they cannot
+   * finish before the window's put window (issue #17).
+   */
+  | { readonly kind: 'peer-pace'; readonly tokensPerSecond: number; readonly windowTrainMs: number; readonly windowMs: number; readonly fits: boolean; readonly message: string }
   | { readonly kind: 'peer-synced'; readonly source: 'init' | 'checkpoint' | 'snapshot'; readonly window: number | null; readonly replayed: readonly number[]; readonly message: string }
   | { readonly kind: 'peer-resumed'; readonly window: number; readonly errorFeedbackDigest: string; readonly message: string }
   | { readonly kind: 'peer-inner-step'; readonly window: number; readonly step: number; readonly of: number; readonly loss: number }

@@ -120,6 +120,23 @@ async function nothingIfUnpublished<T>(listing: Promise<T[]>): Promise<T[]> {
 }
 
 /**
+ * Whether a device that trains `tokensPerSecond` (forward + backward) finishes a window's H inner
+ * steps of `batchSize × seqLen` tokens within a window of `blocksPerWindow` blocks of `blockTimeMs`,
+ * with the numbers in words.
+ */
+export function windowPace(config: RunConfig, tokensPerSecond: number, blockTimeMs: number, backend: string): Extract<PeerEvent, { kind: 'peer-pace' }> {
+  const { innerSteps, batchSize } = config.inner;
+  const windowTrainMs = (1000 * innerSteps * batchSize * config.model.seqLen) / tokensPerSecond;
+  const windowMs = config.window.blocksPerWindow * blockTimeMs;
+  const fits = windowTrainMs <= windowMs;
+  const pace = `This device trains about ${tokensPerSecond.toFixed(0)} tokens/s on ${backend}: a window's ${innerSteps} inner steps take about ${(windowTrainMs / 1000).toFixed(1)} s, and a window lasts ${(windowMs / 1000).toFixed(1)} s.`;
+  return {
+    kind: 'peer-pace', tokensPerSecond, windowTrainMs, windowMs, fits,
+    message: fits ? pace : `${pace} It cannot finish a window in time, so its uploads would come after the put window and be refused: use a faster engine or device for this run.`,
+  };
+}
+
+/**
  * The optimiser state of a peer that joins from the network rather than its own snapshot: fresh
  * moments, but the inner scheduler at `outerSteps × H` (Templar v2.1.3 restores weights only and
  * replays the inner scheduler `global_step × inner_steps` times, gauntlet-spec §3.5), so the joining
@@ -226,6 +243,7 @@ export class MinerLoop {
     const synced = await this.syncEngine(false);
     this.install(synced);
     this.emit({ kind: 'peer-engine', backend: synced.info.backend, reason: synced.info.reason, parameterCount: synced.info.parameterCount });
+    await this.checkPace(synced);
     const { snapshot } = synced;
     if (snapshot !== undefined) {
       await this.miner.restoreErrorFeedback(snapshot.errorFeedback);
@@ -237,6 +255,16 @@ export class MinerLoop {
     const stoppedAt = synced.malformed === undefined ? '' : ` The replay stopped at window ${synced.malformed.window} (${synced.malformed.message}); the loop gathers that window from the peers directly and catches up from there.`;
     this.emit({ kind: 'peer-synced', source: synced.source, window: synced.window, replayed: synced.replayed, message: `Synced from ${synced.sourceText}, then ${synced.replayed.length} aggregated update(s) replayed; the inner optimiser continues at step ${synced.schedulerSteps}.${stoppedAt}` });
     this.resumeAfter = synced.resumeAfter;
+  }
+
+  /**
+   * Can this device finish a window's H inner steps within a window? Measured before the first window
+   * (the engine's own calibration when it ran one, else two forward + backward passes), and said with
+   * the numbers either way; a device that cannot is told so, and its late uploads will be refused.
+   */
+  private async checkPace(synced: Synced): Promise<void> {
+    const tokensPerSecond = synced.info.calibration?.[synced.info.backend] ?? await synced.engine.calibrate(2);
+    if (tokensPerSecond > 0) this.emit(windowPace(this.options.config, tokensPerSecond, this.blockTimeMs, synced.info.backend));
   }
 
   /** Uses `synced.engine` from now on, with a miner built on it. */
@@ -492,6 +520,7 @@ export class MinerLoop {
         this.install(synced);
         if (synced.snapshot !== undefined) await this.miner.restoreErrorFeedback(synced.snapshot.errorFeedback);
         this.emit({ kind: 'peer-engine', backend: synced.info.backend, reason: synced.info.reason, parameterCount: synced.info.parameterCount });
+    await this.checkPace(synced);
         const from = synced.snapshot === undefined ? `${synced.sourceText} (no window was saved yet)` : `the state saved after window ${synced.snapshot.window}`;
         this.emit({ kind: 'peer-recovered', backend: synced.info.backend, window: synced.snapshot?.window ?? null, message: `Recovered from the lost GPU device: training again on ${synced.info.backend}, resumed from ${from}.` });
         return synced.resumeAfter;

@@ -19,7 +19,7 @@ import { KeyringSigner } from '../../src/net/keyring-signer.ts';
 import type { Storage } from '../../src/net/types.ts';
 import { honest } from '../../src/peer/behaviours.ts';
 import type { PeerEvent } from '../../src/peer/events.ts';
-import { MinerLoop, type EngineProvider, type LoopClock } from '../../src/peer/miner-loop.ts';
+import { MinerLoop, windowPace, type EngineProvider, type LoopClock } from '../../src/peer/miner-loop.ts';
 import { MemoryPeerPersistence, type PeerSnapshot } from '../../src/peer/snapshots.ts';
 import { FIRST_MINER_UID, Simulation, simulationConfig, VALIDATOR_UID } from './sim-harness.ts';
 import { bucketName, S3_WRITE, startS3rver } from './s3rver.ts';
@@ -179,7 +179,26 @@ describe('the miner loop on a virtual clock', () => {
     const common = Math.min(lastPersisted(a), lastPersisted(b));
     expect(uploads(a.events).filter((u) => u.window <= common).map((u) => u.window)).toEqual(uploads(b.events).filter((u) => u.window <= common).map((u) => u.window));
     expect(bitsOf(snapshotOf(a, common))).toEqual(bitsOf(snapshotOf(b, common)));
+    // Before its first window each said how fast it trains against the window, measured on its engine.
+    const pace = a.events.find((e) => e.kind === 'peer-pace');
+    expect(pace).toMatchObject({ fits: true, windowMs: blocksPerWindow * sim.network.hyperparams.blockTimeMs });
+    expect(a.events.findIndex((e) => e.kind === 'peer-pace')).toBeLessThan(a.events.findIndex((e) => e.kind === 'miner-uploaded'));
   }, 240_000);
+
+  it('says with the numbers whether a device finishes a window\'s inner steps within a window', () => {
+    const config = simulationConfig();
+    const { innerSteps, batchSize } = config.inner;
+    const tokens = innerSteps * batchSize * config.model.seqLen;
+    // Exactly one window's tokens per window: fits; one token/s less: does not.
+    const windowMs = config.window.blocksPerWindow * 1000;
+    const exact = windowPace(config, (1000 * tokens) / windowMs, 1000, 'wasm');
+    expect(exact).toMatchObject({ fits: true, windowMs });
+    expect(exact.windowTrainMs).toBeCloseTo(windowMs, 6);
+    const slow = windowPace(config, (1000 * tokens) / windowMs - 1, 1000, 'webgpu');
+    expect(slow.fits).toBe(false);
+    expect(slow.message).toContain('cannot finish a window in time');
+    expect(slow.message).toContain(`a window's ${innerSteps} inner steps take about`);
+  });
 
   it('a miner stopped for windows resumes from its snapshot, catches up, and ends on the other miner\'s θ', async () => {
     const sim = await simulation();

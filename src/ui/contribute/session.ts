@@ -163,6 +163,7 @@ export class ContributeSession extends NetworkWalletSession<ContributeStatus> {
         else this.say(`${event.message} ${this.savedText()}`);
         return;
       case 'peer-clock':
+      case 'peer-pace':
       case 'peer-synced':
       case 'peer-missed':
       case 'peer-upload-retry':
