@@ -13,17 +13,14 @@ const crossOriginIsolation = {
 };
 
 /**
- * Test hooks (the kernels and trainer test workers on `window.gauntlet`, the peer worker's
- * device-loss hook) exist only in test builds: `vite build --mode test`, which Playwright and the
- * benchmarks use. Any other build resolves them to modules that hold nothing, so a production bundle
- * contains none of them (test/unit/production-build.test.ts checks it).
+ * Test hooks (the kernels and trainer test workers on `window.gauntlet`, and the device-loss hook
+ * only the trainer worker uses) exist only in test builds: `vite build --mode test`, which Playwright
+ * and the benchmarks use. Any other build resolves `#test-hooks` to a module that holds nothing, so a
+ * production bundle contains none of them (test/unit/production-build.test.ts checks it).
  */
 function testHooks(mode: string): Record<string, string> {
   const variant = mode === 'test' ? 'test-hooks' : 'no-test-hooks';
-  return {
-    '#test-hooks': fileURLToPath(new URL(`./src/ui/${variant}.ts`, import.meta.url)),
-    '#worker-test-hooks': fileURLToPath(new URL(`./src/workers/${variant}.ts`, import.meta.url)),
-  };
+  return { '#test-hooks': fileURLToPath(new URL(`./src/ui/${variant}.ts`, import.meta.url)) };
 }
 
 export default defineConfig(({ mode }) => ({

@@ -66,14 +66,6 @@ export interface PeerWorkerApi {
   releaseEngine(): Promise<boolean>;
   /** sha256 (hex) of the error-feedback buffer as float32 bytes, for tests and the UI. */
   errorFeedbackDigest(): Promise<string | null>;
-  /**
-   * TEST BUILDS ONLY (test/browser/contribute.spec.ts; a production build answers false and does
-   * nothing, src/workers/no-test-hooks.ts): destroys the WebGPU engine's device, as a driver
-   * reset would, so `device.lost` fires and the loop's recovery runs for real; with
-   * `withoutGpuAfterwards` the worker's `navigator.gpu.requestAdapter` finds no adapter afterwards, so
-   * the recovery must fall back to wasm. False on the wasm engine.
-   */
-  testOnlyLoseDevice(options?: { readonly withoutGpuAfterwards?: boolean }): Promise<boolean>;
 }
 
 /** `start` was called while a loop runs, or before the page registered the hotkey. */

@@ -8,7 +8,6 @@
  * (and calibrating) another.
  */
 import * as Comlink from 'comlink';
-import { loseDeviceForTests } from '#worker-test-hooks';
 import * as ort from 'onnxruntime-web/webgpu';
 import { behaviourByName, CHEATER_BEHAVIOURS } from '../peer/behaviours.ts';
 import { BrowserPeerPersistence } from '../peer/browser-persistence.ts';
@@ -96,7 +95,6 @@ const api: PeerWorkerApi = {
     return active === null ? null : active.loop.errorFeedbackDigest();
   },
   // A test build's hook (src/workers/test-hooks.ts); a production build's does nothing (src/workers/no-test-hooks.ts).
-  testOnlyLoseDevice: (options) => Promise.resolve(loseDeviceForTests(active?.loop.engine, options)),
 };
 
 Comlink.expose(api);

@@ -1,7 +1,7 @@
 /**
- * TEST BUILDS ONLY (vite.config.ts resolves `#worker-test-hooks` here only with `--mode test`, to
- * src/workers/no-test-hooks.ts otherwise): the device-loss hook test/browser/contribute.spec.ts uses
- * to make `device.lost` fire for real in the peer worker.
+ * TEST BUILDS ONLY: the device-loss hook of the trainer test worker (which exists only in a test
+ * build), used by test/browser/device-loss.spec.ts to make `device.lost` fire for real. No product
+ * worker imports it: the peer worker ships no way to destroy its own device.
  */
 import type { TrainerEngine } from '../model/engine.ts';
 import { WebGpuTrainerEngine } from '../gpu/webgpu-engine.ts';

@@ -18,6 +18,20 @@ export interface TrainerDiagnostics {
    */
   gpuAllocation(): Promise<{ readonly liveBytes: number; readonly peakBytes: number; readonly buffers: number }>;
   resetGpuAllocation(): Promise<void>;
+  /**
+   * The peer's engine recovery after a lost GPU device (src/workers/kept-engine.ts), with no network
+   * and no clock: an engine on WebGPU, its device destroyed (as a driver reset would), a new engine
+   * after the loss, then that device lost too with no adapter left. Says which backend each engine
+   * ran on, why, and the loss the first engine reported.
+   */
+  keptEngineLossDrill(config: RunConfig): Promise<{
+    readonly first: { readonly backend: string; readonly reason: string };
+    readonly lostReason: string | undefined;
+    readonly afterLoss: { readonly backend: string; readonly reason: string };
+    readonly afterLossWithoutGpu: { readonly backend: string; readonly reason: string };
+    /** θ of the last engine equals the θ the recovery was given. */
+    readonly paramsKept: boolean;
+  }>;
   /** ORT's node placement of the training session (WebGPU, with `capturePlacement`). */
   placement(): Promise<PlacementReport | undefined>;
   /** Loss and all gradients (flat, layout order) of one batch on θ, without an update. */

@@ -8,8 +8,11 @@ import * as ort from 'onnxruntime-web/webgpu';
 import { installOrtLogTap } from '../gpu/placement.ts';
 import { createTrainerEngine, type AnyEngine } from '../gpu/select-engine.ts';
 import { WebGpuTrainerEngine } from '../gpu/webgpu-engine.ts';
-import { TrainerNotReadyError } from '../model/engine.ts';
+import { TrainerNotReadyError, type InnerOptimizerState } from '../model/engine.ts';
+import { parameterCount } from '../model/params.ts';
 import { type TrainerWorkerApi } from './trainer-api.ts';
+import { KeptEngines } from './kept-engine.ts';
+import { loseDeviceForTests } from './test-hooks.ts';
 import { installErrorTransfer } from './error-transfer.ts';
 
 // Typed errors reach the page as themselves (class, code, fields), not as message strings.
@@ -91,6 +94,36 @@ const api: TrainerWorkerApi = {
     engine = undefined;
   },
   liveBuffers: () => Promise.resolve(engine instanceof WebGpuTrainerEngine ? engine.liveBuffers : 0),
+  async keptEngineLossDrill(config) {
+    const kept = new KeptEngines(ort);
+    const provider = kept.provider('webgpu');
+    const fresh = (): InnerOptimizerState => ({ schedulerSteps: 0, expAvg: new Float32Array(parameterCount(config.model)), expAvgSq: new Float32Array(parameterCount(config.model)) });
+    try {
+      const first = await provider.create(config, undefined, { optimizerState: fresh(), afterLoss: false });
+      if (!loseDeviceForTests(first.engine)) throw new TrainerNotReadyError('keptEngineLossDrill (the first engine is not on WebGPU)');
+      // `device.lost` settles after the destroy: the engine reports the loss once it has.
+      let lostReason: string | undefined;
+      for (let i = 0; i < 50 && lostReason === undefined; i++) {
+        lostReason = await first.engine.lossReason(undefined);
+        if (lostReason === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const afterLoss = await provider.create(config, undefined, { optimizerState: fresh(), afterLoss: true });
+      const theta = await afterLoss.engine.exportParams();
+      theta[0] = theta[0]! + 0.25;
+      loseDeviceForTests(afterLoss.engine, { withoutGpuAfterwards: true });
+      const afterLossWithoutGpu = await provider.create(config, theta, { optimizerState: fresh(), afterLoss: true });
+      const restored = await afterLossWithoutGpu.engine.exportParams();
+      return {
+        first: { backend: first.info.backend, reason: first.info.reason },
+        lostReason,
+        afterLoss: { backend: afterLoss.info.backend, reason: afterLoss.info.reason },
+        afterLossWithoutGpu: { backend: afterLossWithoutGpu.info.backend, reason: afterLossWithoutGpu.info.reason },
+        paramsKept: restored.length === theta.length && restored.every((v, i) => v === theta[i]),
+      };
+    } finally {
+      await kept.release();
+    }
+  },
   gpuAllocation: () => Promise.resolve({ liveBytes: allocation.liveBytes, peakBytes: allocation.peakBytes, buffers: allocation.live.size }),
   resetGpuAllocation() {
     allocation.peakBytes = allocation.liveBytes;

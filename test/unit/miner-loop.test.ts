@@ -20,7 +20,7 @@ import type { Storage } from '../../src/net/types.ts';
 import { honest } from '../../src/peer/behaviours.ts';
 import type { PeerEvent } from '../../src/peer/events.ts';
 import { MinerLoop, windowPace, type EngineProvider, type LoopClock } from '../../src/peer/miner-loop.ts';
-import { MemoryPeerPersistence, type PeerSnapshot } from '../../src/peer/snapshots.ts';
+import { MemoryPeerPersistence, SnapshotVersionError, type PeerSnapshot } from '../../src/peer/snapshots.ts';
 import { FIRST_MINER_UID, Simulation, simulationConfig, VALIDATOR_UID } from './sim-harness.ts';
 import { bucketName, S3_WRITE, startS3rver } from './s3rver.ts';
 import { bitsOf } from './float-bits.ts';
@@ -183,6 +183,25 @@ describe('the miner loop on a virtual clock', () => {
     const pace = a.events.find((e) => e.kind === 'peer-pace');
     expect(pace).toMatchObject({ fits: true, windowMs: blocksPerWindow * sim.network.hyperparams.blockTimeMs });
     expect(a.events.findIndex((e) => e.kind === 'peer-pace')).toBeLessThan(a.events.findIndex((e) => e.kind === 'miner-uploaded'));
+  }, 240_000);
+
+  it('a saved snapshot of an older layout is refused with the reason, and the peer syncs from the network and mines', async () => {
+    const sim = await simulation();
+    // As an IndexedDB record written by an older version of the app: it does not load.
+    class OldLayout extends RecordingPersistence {
+      override load(): Promise<PeerSnapshot | undefined> {
+        return Promise.reject(new SnapshotVersionError(1));
+      }
+    }
+    const a = await startMiner(sim, '//OldLayoutA', { persistence: new OldLayout() });
+    go(a);
+    await untilPersisted([a], 2);
+    await a.loop.stop();
+    const refused = a.events.find((e) => e.kind === 'peer-persist-failed');
+    expect(refused?.kind === 'peer-persist-failed' ? refused.message : '').toContain('layout version 1');
+    expect(a.events.find((e) => e.kind === 'peer-synced')).toMatchObject({ source: 'init' });
+    expect(a.events.some((e) => e.kind === 'peer-resumed')).toBe(false);
+    expect(uploads(a.events).length).toBeGreaterThanOrEqual(2);
   }, 240_000);
 
   it('says with the numbers whether a device finishes a window\'s inner steps within a window', () => {

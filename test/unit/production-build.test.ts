@@ -1,7 +1,7 @@
 /**
  * The product and the test surface apart (issue #16): `vite build` (what `npm start` and
  * `npm run build` serve) contains no test hook, neither the kernels and trainer test workers nor the
- * peer worker's device-loss hook; `vite build --mode test` (what Playwright serves) contains them,
+ * device-loss hook (only the trainer worker has it); `vite build --mode test` (what Playwright serves) contains them,
  * so this check can tell the two apart.
  */
 import { afterAll, describe, expect, it } from 'vitest';

@@ -120,11 +120,6 @@ export class ContributeSession extends NetworkWalletSession<ContributeStatus> {
     return (await this.api?.errorFeedbackDigest()) ?? null;
   }
 
-  /** TEST ONLY: destroys the worker's GPU device so the device-lost recovery runs (test/browser/contribute.spec.ts). */
-  async testOnlyLoseDevice(options?: { readonly withoutGpuAfterwards?: boolean }): Promise<boolean> {
-    return (await this.api?.testOnlyLoseDevice(options)) ?? false;
-  }
-
   /** Every raw event of the worker's loop, as it arrives (headless runs time the window phases from them). */
   onPeerEvent(listener: (event: PeerEvent) => void): () => void {
     this.eventListeners.add(listener);
