@@ -1,5 +1,5 @@
 /**
- * `npm run score -- <window-inputs.json> [--preset tiny|small] [--uid N]... [--reasons] [--json]`
+ * `npm run score -- <window-inputs.json> [--preset tiny|small|medium] [--uid N]... [--reasons] [--json]`
  *
  * Replays recorded validator windows through the shared scorer (src/core/scoring) and prints the
  * resulting state, weights and reasons as tables: an audit tool for validators and an answer to
@@ -163,7 +163,7 @@ export function formatReplay(run: Replay, options: Omit<ReplayOptions, 'preset'>
   return out.join('\n');
 }
 
-const SCORE_USAGE = `npm run score -- <window-inputs.json> [--preset tiny|small] [--uid N]... [--reasons] [--json]
+const SCORE_USAGE = `npm run score -- <window-inputs.json> [--preset tiny|small|medium] [--uid N]... [--reasons] [--json]
   Replays a validator's recorded window inputs through the scoring module and prints the scores.
   --preset NAME   the run's scoring constants (default tiny)
   --uid N         explain this uid's score (repeatable)
@@ -183,8 +183,8 @@ function parseArgs(argv: readonly string[]): { file: string; options: ReplayOpti
     else if (arg === '--json') json = true;
     else if (arg === '--preset') {
       const name = argv[++i];
-      if (name !== 'tiny' && name !== 'small') throw new ReplayFileError(`--preset must be tiny or small, got ${String(name)}`);
-      preset = name;
+      if (name === undefined || !Object.hasOwn(RUN_CONFIG_PRESETS, name)) throw new ReplayFileError(`--preset must be one of ${Object.keys(RUN_CONFIG_PRESETS).join(', ')}, got ${String(name)}`);
+      preset = name as keyof typeof RUN_CONFIG_PRESETS;
     } else if (arg === '--uid') {
       const uid = Number(argv[++i]);
       if (!Number.isInteger(uid) || uid < 0 || uid > 0xffff) throw new ReplayFileError('--uid needs a uid in [0, 65535]');

@@ -128,9 +128,9 @@ export function resolveValidatorUri(flags: { readonly uri?: string; readonly uri
   return { uri: DEFAULT_VALIDATOR_URI, source: 'default', warnings: [] };
 }
 
-export const VALIDATOR_USAGE = `npm run validator -- [--devnet http://127.0.0.1:4173] [--preset tiny|small | --run-config FILE] [--state PATH] [--windows N]
+export const VALIDATOR_USAGE = `npm run validator -- [--devnet http://127.0.0.1:4173] [--preset tiny|small|medium | --run-config FILE] [--state PATH] [--windows N]
        npm run validator -- --network ws://… --netuid N --s3-endpoint URL --bucket B --access-key-id ID [--region R]
-                            [--read-key-id ID] [--preset tiny|small | --run-config FILE] [--state PATH] [--windows N]
+                            [--read-key-id ID] [--preset tiny|small|medium | --run-config FILE] [--state PATH] [--windows N]
 
   The hotkey's secret URI: GAUNTLET_VALIDATOR_URI, or --uri-file PATH (its first line), or --uri (development keys
   only: a flag shows in the process list). The devnet default is //Alice; a subtensor network needs your own.

@@ -161,7 +161,7 @@ export interface RunConfig {
   /** Human-readable run identifier, bound into every signature. */
   readonly runId: string;
   readonly netuid: number;
-  readonly preset: 'tiny' | 'small' | 'custom';
+  readonly preset: 'tiny' | 'small' | 'medium' | 'custom';
   /** Seed of the deterministic initial parameters. */
   readonly initSeed: number;
   readonly model: ModelShape;

@@ -2,9 +2,10 @@
  * Run-config presets, validation and a stable hash (gauntlet-spec §8.2, §12.2), the counterpart of
  * Templar's `hparams/hparams.json` + `src/tplr/hparams.py::load_hparams`.
  *
- * Two presets:
- * - `tiny`: CI and the CPU demo (≈0.13M parameters, 5-second devnet windows);
- * - `small`: a GPU tab (≈5.2M parameters, 2-minute windows), the shape §12.2 suggests.
+ * Three presets:
+ * - `tiny`: CI and the CPU demo (≈0.15M parameters, 5-second devnet windows);
+ * - `small`: a GPU tab (≈5.2M parameters, 2-minute windows), the shape §12.2 suggests;
+ * - `medium`: a real GPU tab (≈19.4M parameters within 1 GiB of GPU memory, 2-minute windows).
  *
  * Constants are v2.1.3's (SparseLoCo) except where §12.2 scales them for a few-million-parameter
  * model in a browser; each deviation is noted next to its value.
@@ -215,8 +216,30 @@ export function smallRunConfig(): RunConfig {
   };
 }
 
+/**
+ * Preset for real GPU tabs (issue #17; ≈19.4M parameters): d 512 = 8·64, 8 heads of 64, SwiGLU 1408
+ * = 22·64, 6 layers, seq 256; H = 20 inner steps of 2 sequences; windows as small's (10 blocks of 12 s,
+ * a 15 s put window). Sized so that training fits in 1 GiB of GPU memory: the estimate of
+ * src/model/memory.ts is 880 MiB (state and onnxruntime's copies of θ 9 · 77.6 MB, the activations of
+ * a batch of 2 × 256 the rest), and the largest buffer, the flat θ, is 74 MiB, under a 256 MiB
+ * binding limit. Two sequences per step keep the activations small; the window still trains
+ * 20 · 2 · 256 = 10 240 tokens per peer.
+ */
+export function mediumRunConfig(): RunConfig {
+  const small = smallRunConfig();
+  return {
+    ...small,
+    runId: 'medium-v1',
+    preset: 'medium',
+    model: { ...small.model, dModel: 512, nLayers: 6, nHeads: 8, dFF: 1408 },
+    inner: innerAdamW(20, 2, 200, 20_000),
+    window: { ...small.window, maxSubmissionBytes: 8 << 20 },
+    data: { shardTokens: SHARD_TOKENS, poolSequences: 160 },
+  };
+}
+
 /** Named presets, for CLIs and the UI's preset picker. */
-export const RUN_CONFIG_PRESETS = { tiny: tinyRunConfig, small: smallRunConfig } as const;
+export const RUN_CONFIG_PRESETS = { tiny: tinyRunConfig, small: smallRunConfig, medium: mediumRunConfig } as const;
 
 // ---------------------------------------------------------------------------------------------
 // Validation
@@ -371,7 +394,7 @@ const TOP_RULES: SectionRules<TopLevelScalars> = {
   // The run id is bound into signatures and storage keys: keep it to a URL- and key-safe alphabet.
   runId: { kind: 'string', pattern: /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, hint: '1–64 characters of [A-Za-z0-9._-], not starting with . _ or -' },
   netuid: { kind: 'int', min: 0, max: 65535 },
-  preset: { kind: 'enum', values: ['tiny', 'small', 'custom'] },
+  preset: { kind: 'enum', values: ['tiny', 'small', 'medium', 'custom'] },
   initSeed: uint32,
 };
 

@@ -7,7 +7,7 @@
  * --max-validators and --min-validator-stake (validator permits: by default every uid holds one;
  * with these, only the top stakers, who stake through `DevnetChain.addStake`), --faucet (turns that
  * stake faucet on; off by default), --validators ss58,ss58 (the run's validators as the subnet owner
- * names them, served at GET /api/chain/{netuid}/validators), --preset tiny|small or --run-config FILE
+ * names them, served at GET /api/chain/{netuid}/validators), --preset tiny|small|medium or --run-config FILE
  * (the run, default the tiny preset), --help.
  *
  * The coordinator publishes the run as its run document (GET /api/run, issue #17), which every peer

@@ -1,5 +1,5 @@
 /**
- * The run a Node command is told about on its command line (issue #17): `--preset tiny|small` or
+ * The run a Node command is told about on its command line (issue #17): `--preset tiny|small|medium` or
  * `--run-config FILE` (a run config as JSON), and `--run-hash H` to pin the run. The devnet publishes
  * the run it is given; the validator, evaluate and the Node miners fetch the network's run document
  * and refuse it when a run given here (or the pinned hash) is another.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelShape } from '../../src/core/config.ts';
-import { smallRunConfig, tinyRunConfig } from '../../src/core/run-config.ts';
+import { mediumRunConfig, smallRunConfig, tinyRunConfig, validateRunConfig } from '../../src/core/run-config.ts';
 import type { GpuCapability } from '../../src/gpu/device.ts';
 import { trainingMemoryEstimate } from '../../src/model/memory.ts';
 import { decideCapability, runNeeds } from '../../src/ui/capability.ts';
@@ -43,6 +43,20 @@ describe('capability gate: can this device join this run?', () => {
     expect(estimate.activationBytes).toBe(activations);
     expect(estimate.totalBytes).toBe(9 * SMALL_BYTES + activations);
     expect(estimate.budgetBytes).toBeGreaterThan(estimate.totalBytes);
+  });
+
+  it('sizes the medium preset for real GPU tabs: tens of millions of parameters within 1 GiB, every buffer within 256 MiB, 12 s blocks', () => {
+    const medium = validateRunConfig(mediumRunConfig());
+    const parameters = parametersByHand(medium.model);
+    expect(parameters).toBeGreaterThan(10_000_000);
+    const estimate = trainingMemoryEstimate(medium);
+    expect(estimate.parameters).toBe(parameters);
+    expect(estimate.totalBytes).toBeLessThanOrEqual(2 ** 30);
+    expect(runNeeds(medium).largestBufferBytes).toBeLessThanOrEqual(256 * 2 ** 20);
+    expect(medium.window.blockTimeMs).toBe(12_000);
+    // A GPU with the WebGPU default binding limit (128 MiB) holds it; one with 64 MiB does not.
+    expect(decideCapability(gpu(256 * 2 ** 20, 128 * 2 ** 20), medium)).toMatchObject({ kind: 'webgpu', preset: 'medium' });
+    expect(decideCapability(gpu(256 * 2 ** 20, 64 * 2 ** 20), medium)).toMatchObject({ kind: 'wasm', preset: 'medium' });
   });
 
   it('takes the run the page serves, never another: small when the limits hold it, the CPU path when they do not', () => {
