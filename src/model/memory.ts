@@ -15,8 +15,8 @@
  *
  * Against what the engine really allocates (every GPU buffer created in the trainer worker, ours
  * and ORT's, test/browser/memory-estimate.spec.ts; SwiftShader), the peak over init, two inner steps,
- * compression and an evaluation is 1.10× this estimate for tiny, 1.27× for small and 1.36× for small's
- * widths at one layer: ORT also holds the backward's transient buffers and the compressor its scratch,
+ * compression and an evaluation is 1.10× this estimate for tiny, 1.27× for small, 1.08× for medium
+ * and 1.36× for small's widths at one layer: ORT also holds the backward's transient buffers and the compressor its scratch,
  * which this count leaves out. The gate therefore budgets twice the estimate.
  */
 import type { RunConfig } from '../core/config.ts';
