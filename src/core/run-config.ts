@@ -616,7 +616,17 @@ export function canonicalJson(value: unknown): string {
   throw new TypeError(`canonicalJson: a ${typeof value} has no JSON form`);
 }
 
-/** sha256 (hex) of the canonical JSON: the run's identity, shown in the UI and bound into signatures. */
+const runHashes = new WeakMap<RunConfig, string>();
+
+/**
+ * sha256 (hex) of the canonical JSON: the run's identity, shown in the UI and bound into signatures.
+ * Memoised per config object (configs are read-only), since every submission's signature is checked against it.
+ */
 export function runConfigHash(cfg: RunConfig): string {
-  return bytesToHex(sha256(utf8ToBytes(canonicalJson(cfg))));
+  let hash = runHashes.get(cfg);
+  if (hash === undefined) {
+    hash = bytesToHex(sha256(utf8ToBytes(canonicalJson(cfg))));
+    runHashes.set(cfg, hash);
+  }
+  return hash;
 }

@@ -286,6 +286,22 @@ export async function latestCheckpoint(storage: Storage, validatorHotkey: string
   return undefined;
 }
 
+/**
+ * The windows of `validatorHotkey`'s aggregates a peer joining from `checkpoint` (or from the run's
+ * init when undefined) replays: every aggregate stored after the checkpoint, in window order; none
+ * when the validator has published nothing (its bucket may not exist yet).
+ */
+export async function aggregatesToReplay(storage: Storage, validatorHotkey: string, checkpoint: NetworkCheckpoint | undefined): Promise<number[]> {
+  let aggregates: { readonly window: number; readonly lastModifiedMs: number }[];
+  try {
+    aggregates = await publishedAggregates(storage, validatorHotkey);
+  } catch (error) {
+    if (error instanceof NotFoundError) return [];
+    throw error;
+  }
+  return aggregates.filter((a) => checkpoint === undefined || a.lastModifiedMs > checkpoint.storedAtMs).map((a) => a.window);
+}
+
 /** A float32 vector publication of the model's size; anything else is an `AggregateFormatError` (never a network failure to retry). */
 async function readPublication(
   storage: Storage,

@@ -28,11 +28,11 @@ import { checkWindowTiming, firstBlockOfWindow, putWindowAnchorBlock, putWindowB
 import type { RunConfig } from '../core/config.ts';
 import type { InnerOptimizerState, TrainerEngine, TrainerInfo } from '../model/engine.ts';
 import { parameterCount as parameterCountOf, parameterLayout } from '../model/params.ts';
-import { NetError, NotFoundError } from '../net/errors.ts';
+import { NetError } from '../net/errors.ts';
 import type { BlockHeader, Chain, Metagraph, Signer, Storage, TimeGate } from '../net/types.ts';
 import type { Behaviour } from './behaviours.ts';
 import type { PeerEvent } from './events.ts';
-import { latestCheckpoint, publishedAggregates, replayAggregates, type AggregateReplay } from './gather.ts';
+import { aggregatesToReplay, latestCheckpoint, replayAggregates, type AggregateReplay, type NetworkCheckpoint } from './gather.ts';
 import { leadValidator } from './lead-validator.ts';
 import { Miner, MinerStateError } from './miner.ts';
 import type { PublicationContext } from './publications.ts';
@@ -103,20 +103,6 @@ interface Synced {
 /** sha256 (hex) of a float32 buffer's bytes: how the page and the tests compare error-feedback buffers. */
 export function digestOf(values: Float32Array): string {
   return bytesToHex(sha256(new Uint8Array(values.buffer, values.byteOffset, values.byteLength)));
-}
-
-/**
- * A listing of the lead validator's bucket, or nothing when that bucket does not exist yet (a
- * validator that has committed no bucket, as on a subnet whose validator has not started: it has
- * published nothing). Any other failure (the storage unreachable) is the caller's to retry.
- */
-async function nothingIfUnpublished<T>(listing: Promise<T[]>): Promise<T[]> {
-  try {
-    return await listing;
-  } catch (error) {
-    if (error instanceof NotFoundError) return [];
-    throw error;
-  }
 }
 
 /**
@@ -312,14 +298,12 @@ export class MinerLoop {
    * publication within the run's bounds (issue #14: a forged or poisoned checkpoint is skipped for the
    * one before it), else undefined (the run's init).
    */
-  private async startingPoint(validatorHotkey: string | undefined, snapshot: PeerSnapshot | undefined): Promise<{ params: Float32Array | undefined; source: Synced['source']; after: (window: number, at: number) => boolean; window: number | null; globalStep: number }> {
+  private async startingPoint(validatorHotkey: string | undefined, snapshot: PeerSnapshot | undefined): Promise<{ params: Float32Array | undefined; source: Synced['source']; checkpoint: NetworkCheckpoint | undefined; window: number | null; globalStep: number }> {
     // From a snapshot the loop's catch-up (`Miner.catchUp`) brings θ from `snapshot.window + 1` to the head.
-    if (snapshot !== undefined) return { params: snapshot.params, source: 'snapshot', after: () => false, window: snapshot.window, globalStep: 0 };
-    if (validatorHotkey === undefined) return { params: undefined, source: 'init', after: () => false, window: null, globalStep: 0 };
-    const checkpoint = await latestCheckpoint(this.options.storage, validatorHotkey, this.context);
-    // Aggregates stored after the checkpoint are the windows it does not include yet.
-    if (checkpoint !== undefined) return { params: checkpoint.params, source: 'checkpoint', after: (_w, at) => at > checkpoint.storedAtMs, window: null, globalStep: checkpoint.globalStep };
-    return { params: undefined, source: 'init', after: () => true, window: null, globalStep: 0 };
+    if (snapshot !== undefined) return { params: snapshot.params, source: 'snapshot', checkpoint: undefined, window: snapshot.window, globalStep: 0 };
+    const checkpoint = validatorHotkey === undefined ? undefined : await latestCheckpoint(this.options.storage, validatorHotkey, this.context);
+    if (checkpoint !== undefined) return { params: checkpoint.params, source: 'checkpoint', checkpoint, window: null, globalStep: checkpoint.globalStep };
+    return { params: undefined, source: 'init', checkpoint: undefined, window: null, globalStep: 0 };
   }
 
   /**
@@ -336,7 +320,7 @@ export class MinerLoop {
     const validatorHotkey = leadValidator(this.metagraph, this.runValidators, config, hotkey);
     const start = await this.startingPoint(validatorHotkey, snapshot);
     // A snapshot replays nothing here (its later windows are caught up by the loop): no listing needed.
-    const toReplay = validatorHotkey === undefined || start.source === 'snapshot' ? [] : (await nothingIfUnpublished(publishedAggregates(storage, validatorHotkey))).filter((a) => start.after(a.window, a.lastModifiedMs)).map((a) => a.window);
+    const toReplay = validatorHotkey === undefined || start.source === 'snapshot' ? [] : await aggregatesToReplay(storage, validatorHotkey, start.checkpoint);
     // Each published aggregate is one outer step (the validator publishes one exactly when it steps).
     const optimizerState = snapshot?.optimizer ?? networkOptimizerState(config, this.parameterCount, start.globalStep + toReplay.length);
     const { engine, info } = await this.options.engines.create(config, start.params, { optimizerState, afterLoss });

@@ -53,7 +53,7 @@ import {
   type WindowScoringInputs,
   type WindowScoringResult,
 } from '../core/scoring/index.ts';
-import { NetError, NotFoundError } from '../net/errors.ts';
+import { NetError } from '../net/errors.ts';
 import { registrationIn, type Registration } from '../net/metagraph.ts';
 import type { BlockHeader, Chain, Metagraph, Signer, Storage, TimeGate } from '../net/types.ts';
 import { MAX_PENDING_REVEALS, parseWeightCommit, revealTiming, serializeWeightCommit, type SerializedWeightCommit, type WeightCommit } from '../net/weight-commits.ts';
@@ -61,7 +61,7 @@ import type { PublicationKind } from '../core/wire/index.ts';
 import { TrainerInputError, type TokenBatch, type TrainerEngine } from '../model/engine.ts';
 import type { SubmissionRejection, ValidatorEvent, WindowEventListener } from './events.ts';
 import {
-  AggregateFormatError, aggregateKey, checkpointKey, debugSlices, encodeJson, fetchSubmission, gatherPlanAt, gatherSubmissions, gradientKey, latestCheckpoint, peerListKey, publishedAggregates, readAggregate, readCheckpoint, readDebugSlices, replayAggregates, scoresKey,
+  AggregateFormatError, aggregateKey, checkpointKey, debugSlices, encodeJson, fetchSubmission, gatherPlanAt, gatherSubmissions, gradientKey, aggregatesToReplay, latestCheckpoint, peerListKey, publishedAggregates, readAggregate, readCheckpoint, readDebugSlices, replayAggregates, scoresKey,
   type AcceptedSubmission,
 } from './gather.ts';
 import { leadValidator } from './lead-validator.ts';
@@ -245,15 +245,7 @@ export class Validator {
     }
     const checkpoint = await latestCheckpoint(storage, lead, this.options);
     if (checkpoint !== undefined) await engine.init(config, checkpoint.params);
-    let aggregates: { readonly window: number; readonly lastModifiedMs: number }[];
-    try {
-      aggregates = await publishedAggregates(storage, lead);
-    } catch (error) {
-      if (!(error instanceof NotFoundError)) throw error;
-      aggregates = [];
-    }
-    const windows = aggregates.filter((a) => checkpoint === undefined || a.lastModifiedMs > checkpoint.storedAtMs).map((a) => a.window);
-    const { replayed, malformed } = await replayAggregates(engine, storage, lead, windows, this.options);
+    const { replayed, malformed } = await replayAggregates(engine, storage, lead, await aggregatesToReplay(storage, lead, checkpoint), this.options);
     this.state.globalStep = (checkpoint?.globalStep ?? 0) + replayed.length;
     const last = replayed.at(-1);
     const from = checkpoint === undefined ? "the run's initial parameters" : `its checkpoint of outer step ${checkpoint.globalStep}`;
