@@ -85,6 +85,8 @@ export type ValidatorEvent =
    * (`Validator.joinNetwork`): the lead validator's checkpoint and the aggregates after it, or the
    * run's init when there is no lead yet. `window` is the last window replayed (−1: none).
    */
+  /** This validator scored `window` with another θ than the lead validator did (`theta-{window}` hashes): no weights for it, θ from the lead before the next window. */
+  | { readonly kind: 'validator-theta-differs'; readonly window: number; readonly lead: string; readonly ownHash: string; readonly leadHash: string; readonly message: string }
   | { readonly kind: 'validator-synced'; readonly window: number; readonly source: 'init' | 'checkpoint'; readonly lead: string | null; readonly globalStep: number; readonly replayed: readonly number[]; readonly message: string }
   | { readonly kind: 'validator-error'; readonly window: number; readonly stage: string; readonly message: string };
 

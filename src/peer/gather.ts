@@ -31,6 +31,8 @@ export const aggregateKey = (window: number): string => `aggregate-${window}`;
 export const checkpointKey = (globalStep: number): string => `checkpoint-${globalStep}`;
 /** The validator's `WindowScoresDocument` of `window` (ours; Templar has no such object). */
 export const scoresKey = (window: number): string => `scores-${window}`;
+/** The hash of θ a validator scored `window` with (a signed `theta` publication of `parameterHash`; ours). */
+export const thetaKey = (window: number): string => `theta-${window}`;
 
 /** Positions of each tensor a peer publishes for the sync check (Templar `debug_dict`: `param.flatten()[10:12]`). */
 export const DEBUG_SLICE_START = 10;
@@ -245,20 +247,27 @@ export async function publishedAggregates(storage: Storage, validatorHotkey: str
  * run, window and bounds are checked (`openPublication`, `checkedAggregate`).
  */
 export async function readAggregate(storage: Storage, validatorHotkey: string, window: number, context: PublicationContext): Promise<Float32Array> {
-  const payload = await readPublication(storage, validatorHotkey, aggregateKey(window), 'aggregate', { window }, context);
+  const { payload } = await readPublication(storage, validatorHotkey, aggregateKey(window), 'aggregate', { window }, context);
   return withFormatError(() => checkedAggregate(payload, context.config));
 }
 
 /** The validator's θ at outer step `globalStep` (`checkpoint-{step}`), which a joining peer starts from (gauntlet-spec §3.5), checked like an aggregate. */
 export async function readCheckpoint(storage: Storage, validatorHotkey: string, globalStep: number, context: PublicationContext): Promise<Float32Array> {
-  const payload = await readPublication(storage, validatorHotkey, checkpointKey(globalStep), 'checkpoint', { globalStep }, context);
-  return withFormatError(() => checkedCheckpoint(payload, context.config));
+  return (await readCheckpointOfWindow(storage, validatorHotkey, globalStep, context)).params;
+}
+
+/** `readCheckpoint`, with the window after whose outer step θ was taken (its header's). */
+async function readCheckpointOfWindow(storage: Storage, validatorHotkey: string, globalStep: number, context: PublicationContext): Promise<{ readonly params: Float32Array; readonly window: number }> {
+  const { payload, window } = await readPublication(storage, validatorHotkey, checkpointKey(globalStep), 'checkpoint', { globalStep }, context);
+  return { params: withFormatError(() => checkedCheckpoint(payload, context.config)), window };
 }
 
 /** A validator's checkpoint as a joining peer uses it: θ at outer step `globalStep`, stored at `storedAtMs`. */
 export interface NetworkCheckpoint {
   readonly params: Float32Array;
   readonly globalStep: number;
+  /** The window after whose outer step θ was taken. */
+  readonly window: number;
   readonly storedAtMs: number;
 }
 
@@ -267,8 +276,10 @@ export interface NetworkCheckpoint {
  * the run's bounds (issue #14: a forged or poisoned checkpoint is skipped for the one before it), or
  * undefined when there is none (a validator that has not stepped yet, or has published nothing:
  * its bucket may not exist yet). The aggregates stored after it are the windows it does not include.
+ * `throughWindow`: only a checkpoint of θ after that window or an earlier one (a validator that is
+ * to score the next window must not start from a θ the lead has stepped past it).
  */
-export async function latestCheckpoint(storage: Storage, validatorHotkey: string, context: PublicationContext): Promise<NetworkCheckpoint | undefined> {
+export async function latestCheckpoint(storage: Storage, validatorHotkey: string, context: PublicationContext, throughWindow = Number.POSITIVE_INFINITY): Promise<NetworkCheckpoint | undefined> {
   let listing: { readonly n: number; readonly info: ObjectInfo }[];
   try {
     listing = await numberedObjects(storage, validatorHotkey, 'checkpoint-');
@@ -277,11 +288,11 @@ export async function latestCheckpoint(storage: Storage, validatorHotkey: string
     throw error;
   }
   for (const latest of listing.reverse()) {
-    const params = await readCheckpoint(storage, validatorHotkey, latest.n, context).catch((error: unknown) => {
+    const checkpoint = await readCheckpointOfWindow(storage, validatorHotkey, latest.n, context).catch((error: unknown) => {
       if (error instanceof AggregateFormatError) return undefined;
       throw error;
     });
-    if (params !== undefined) return { params, globalStep: latest.n, storedAtMs: latest.info.lastModifiedMs };
+    if (checkpoint !== undefined && checkpoint.window <= throughWindow) return { ...checkpoint, globalStep: latest.n, storedAtMs: latest.info.lastModifiedMs };
   }
   return undefined;
 }
@@ -289,9 +300,9 @@ export async function latestCheckpoint(storage: Storage, validatorHotkey: string
 /**
  * The windows of `validatorHotkey`'s aggregates a peer joining from `checkpoint` (or from the run's
  * init when undefined) replays: every aggregate stored after the checkpoint, in window order; none
- * when the validator has published nothing (its bucket may not exist yet).
+ * when the validator has published nothing (its bucket may not exist yet); none after `throughWindow`.
  */
-export async function aggregatesToReplay(storage: Storage, validatorHotkey: string, checkpoint: NetworkCheckpoint | undefined): Promise<number[]> {
+export async function aggregatesToReplay(storage: Storage, validatorHotkey: string, checkpoint: NetworkCheckpoint | undefined, throughWindow = Number.POSITIVE_INFINITY): Promise<number[]> {
   let aggregates: { readonly window: number; readonly lastModifiedMs: number }[];
   try {
     aggregates = await publishedAggregates(storage, validatorHotkey);
@@ -299,7 +310,7 @@ export async function aggregatesToReplay(storage: Storage, validatorHotkey: stri
     if (error instanceof NotFoundError) return [];
     throw error;
   }
-  return aggregates.filter((a) => checkpoint === undefined || a.lastModifiedMs > checkpoint.storedAtMs).map((a) => a.window);
+  return aggregates.filter((a) => (checkpoint === undefined || a.lastModifiedMs > checkpoint.storedAtMs) && a.window <= throughWindow).map((a) => a.window);
 }
 
 /** A float32 vector publication of the model's size; anything else is an `AggregateFormatError` (never a network failure to retry). */
@@ -310,13 +321,13 @@ async function readPublication(
   kind: 'aggregate' | 'checkpoint',
   position: { readonly window?: number; readonly globalStep?: number },
   context: PublicationContext,
-): Promise<Uint8Array> {
+): Promise<{ readonly payload: Uint8Array; readonly window: number }> {
   const payloadLength = parameterCountOf(context.layout) * 4;
   const { data } = await storage.get(bucket, key, { maxBytes: payloadLength + 1024 }).catch((error: unknown) => {
     if (error instanceof OversizedError) throw new AggregateFormatError(`${key} is larger than ${payloadLength} bytes and a header: it belongs to another model shape.`);
     throw error;
   });
-  return withFormatError(() => openPublication(data, context, kind, bucket, { ...position, payloadLength, maxPayloadBytes: payloadLength }).payload);
+  return withFormatError(() => openPublication(data, context, kind, bucket, { ...position, payloadLength, maxPayloadBytes: payloadLength }));
 }
 
 function withFormatError<T>(read: () => T): T {
@@ -364,3 +375,20 @@ export async function replayAggregates(
   }
   return { replayed };
 }
+
+/**
+ * The hash of θ that `validatorHotkey` scored `window` with, or undefined when it published none that
+ * opens as its signed publication of this run (not yet, or not readable now: the caller cannot
+ * tell, and so takes no decision on it).
+ */
+export async function readThetaHash(storage: Storage, validatorHotkey: string, window: number, context: PublicationContext): Promise<Uint8Array | undefined> {
+  try {
+    const { data } = await storage.get(validatorHotkey, thetaKey(window), { maxBytes: THETA_HASH_BYTES + 1024 });
+    return openPublication(data, context, 'theta', validatorHotkey, { window, payloadLength: THETA_HASH_BYTES, maxPayloadBytes: THETA_HASH_BYTES }).payload;
+  } catch (error) {
+    if (error instanceof NetError || error instanceof PublicationError) return undefined;
+    throw error;
+  }
+}
+
+const THETA_HASH_BYTES = 32;

@@ -22,6 +22,12 @@
  *     persisted state until `revealDueWeights` reveals it in its reveal blocks, so a restart between
  *     commit and reveal still reveals (issue #15).
  *
+ * Every validator of a run measures the model the run's miners train: a validator that is not the
+ * lead (`leadValidator`) gathers by the lead's peer list, as the miners do, so its outer steps are
+ * the lead's; each validator publishes the hash of the θ it scored a window with (`theta-{s}`), and
+ * one whose θ differs from the lead's sets no weights for that window and takes θ from the lead
+ * again before the next one (issue #17).
+ *
  * A window the validator did not watch live (it was down; `catchUpWindow`) is gathered and stepped
  * like any other, so θ and the published aggregates stay the network's, but nothing is scored and no
  * weights are set for it.
@@ -57,11 +63,11 @@ import { NetError } from '../net/errors.ts';
 import { registrationIn, type Registration } from '../net/metagraph.ts';
 import type { BlockHeader, Chain, Metagraph, Signer, Storage, TimeGate } from '../net/types.ts';
 import { MAX_PENDING_REVEALS, parseWeightCommit, revealTiming, serializeWeightCommit, type SerializedWeightCommit, type WeightCommit } from '../net/weight-commits.ts';
-import type { PublicationKind } from '../core/wire/index.ts';
+import { parameterHash, toHex, type PublicationKind } from '../core/wire/index.ts';
 import { TrainerInputError, type TokenBatch, type TrainerEngine } from '../model/engine.ts';
 import type { SubmissionRejection, ValidatorEvent, WindowEventListener } from './events.ts';
 import {
-  AggregateFormatError, aggregateKey, checkpointKey, debugSlices, encodeJson, fetchSubmission, gatherPlanAt, gatherSubmissions, gradientKey, aggregatesToReplay, latestCheckpoint, peerListKey, publishedAggregates, readAggregate, readCheckpoint, readDebugSlices, replayAggregates, scoresKey,
+  AggregateFormatError, aggregateKey, checkpointKey, readThetaHash, thetaKey, type AggregateReplay, debugSlices, encodeJson, fetchSubmission, gatherPlanAt, gatherSubmissions, gradientKey, aggregatesToReplay, latestCheckpoint, peerListKey, publishedAggregates, readAggregate, readCheckpoint, readDebugSlices, replayAggregates, scoresKey,
   type AcceptedSubmission,
 } from './gather.ts';
 import { leadValidator } from './lead-validator.ts';
@@ -166,6 +172,8 @@ export class Validator {
   private state: ValidatorScoringState = createScoringState();
   private checkpoint: PersistedValidatorState['checkpoint'] = null;
   private pending: PendingReveal[] = [];
+  /** The lead validator whose θ this one found it differs from: θ is taken from it again before the next window. */
+  private resyncFrom: string | null = null;
   /** Head number of the last failed reveal, so a refused reveal is tried again a block later, not at every poll. */
   private lastRevealAttempt: number | null = null;
   private readonly parameterCount: number;
@@ -236,26 +244,41 @@ export class Validator {
    * schedule), or null when nothing was replayed.
    */
   async joinNetwork(): Promise<{ readonly nextWindow: number | null }> {
-    const { config, chain, storage, engine, hotkey } = this.options;
+    const { config, chain, hotkey } = this.options;
     const metagraph = await chain.metagraph(config.netuid);
     const lead = leadValidator(metagraph, await chain.runValidators(config.netuid, metagraph), config, hotkey);
     if (lead === undefined) {
       this.emit({ kind: 'validator-synced', window: -1, source: 'init', lead: null, globalStep: 0, replayed: [], message: `No other validator of this run publishes θ yet, so this validator starts from the run's initial parameters (seed ${config.initSeed}).` });
       return { nextWindow: null };
     }
-    const checkpoint = await latestCheckpoint(storage, lead, this.options);
-    if (checkpoint !== undefined) await engine.init(config, checkpoint.params);
-    const { replayed, malformed } = await replayAggregates(engine, storage, lead, await aggregatesToReplay(storage, lead, checkpoint), this.options);
-    this.state.globalStep = (checkpoint?.globalStep ?? 0) + replayed.length;
+    const head = await chain.currentBlock();
+    const { last, malformed } = await this.syncFrom(lead, windowOfBlock(head.number, config.window.blocksPerWindow) - 1, Number.POSITIVE_INFINITY);
+    const resumeAfter = malformed === undefined ? last : malformed.window - 1;
+    return { nextWindow: resumeAfter === undefined ? null : resumeAfter + 1 };
+  }
+
+  /**
+   * θ and the outer-step count taken from `lead`: its newest checkpoint that opens as its signed
+   * publication, then every aggregate stored after it, in window order, up to `throughWindow`
+   * (`validator-synced` says what). Since `restore` rebuilds θ from this validator's own publications, θ is then published
+   * as its own checkpoint, after which only its aggregates of windows after `ownWindowsBefore` count.
+   */
+  private async syncFrom(lead: string, ownWindowsBefore: number, throughWindow: number): Promise<{ readonly last: number | undefined; readonly malformed: AggregateReplay['malformed'] }> {
+    const { config, storage, engine } = this.options;
+    const checkpoint = await latestCheckpoint(storage, lead, this.options, throughWindow);
+    // From the lead's checkpoint, or from the run's init when it has none: never on top of a θ that has drifted.
+    await engine.init(config, checkpoint?.params);
+    const { replayed, malformed } = await replayAggregates(engine, storage, lead, await aggregatesToReplay(storage, lead, checkpoint, throughWindow), this.options);
+    this.state = { ...this.state, globalStep: (checkpoint?.globalStep ?? 0) + replayed.length };
     const last = replayed.at(-1);
     const from = checkpoint === undefined ? "the run's initial parameters" : `its checkpoint of outer step ${checkpoint.globalStep}`;
     const stoppedAt = malformed === undefined ? '' : `; its aggregate of window ${malformed.window} does not open (${malformed.message}), so that window on is caught up live`;
     this.emit({
-      kind: 'validator-synced', window: last ?? -1, source: checkpoint === undefined ? 'init' : 'checkpoint', lead, globalStep: this.state.globalStep, replayed,
+      kind: 'validator-synced', window: last ?? checkpoint?.window ?? -1, source: checkpoint === undefined ? 'init' : 'checkpoint', lead, globalStep: this.state.globalStep, replayed,
       message: `θ taken from the lead validator ${lead}: ${from}, then ${replayed.length} aggregate(s)${last === undefined ? '' : ` up to window ${last}`} (outer step ${this.state.globalStep})${stoppedAt}.`,
     });
-    const resumeAfter = malformed === undefined ? last : malformed.window - 1;
-    return { nextWindow: resumeAfter === undefined ? null : resumeAfter + 1 };
+    if (checkpoint !== undefined || replayed.length > 0) await this.publishCheckpoint(Math.max(last ?? -1, ownWindowsBefore));
+    return { last, malformed };
   }
 
   /** Scores sync window `window` (the chain must have produced the first block of `window + 1`). */
@@ -265,6 +288,12 @@ export class Validator {
     const seed = (this.options.randomness ?? defaultRandomness)(window) >>> 0;
 
     const metagraph = await chain.metagraph(config.netuid);
+    const lead = leadValidator(metagraph, await chain.runValidators(config.netuid, metagraph), config, this.options.hotkey);
+    if (this.resyncFrom !== null) {
+      this.resyncFrom = null;
+      // θ as the lead scored this window with: its steps through window − 1, not one it may already have taken for this window.
+      if (lead !== undefined) await this.syncFrom(lead, window - 1, window - 1);
+    }
     const hotkeys = new Map(metagraph.uids.map((uid, i) => [uid, metagraph.hotkeys[i]!]));
     const hotkeyOf = (uid: number): string | undefined => hotkeys.get(uid);
     // Every uid but our own and the burn uid is scored (the default devnet grants every uid a permit, so the permit flag cannot tell miners apart).
@@ -277,8 +306,9 @@ export class Validator {
     const evalUids = selectEvaluationUids(this.state, evaluationCandidates(this.state, active), scoring, seed);
     this.emit({ kind: 'validator-window-start', window, submitted, evalUids });
 
-    // The peer list in force decides the gather and carries the caps on the clip reference (issue #14), for the trial steps and the outer step alike.
-    const { uids: gatherUids, referenceCaps } = await gatherPlanAt(storage, this.options.hotkey, window, minerUids, this.options);
+    // The peer list in force decides the gather and carries the caps on the clip reference (issue #14), for the trial steps and the outer step alike:
+    // the lead's, which the miners follow too, so that every validator of the run takes the same outer step.
+    const { uids: gatherUids, referenceCaps } = await gatherPlanAt(storage, lead ?? this.options.hotkey, window, minerUids, this.options);
     const fetchContext = { config, layout, storage, window, gate };
     const gathered = await gatherSubmissions(fetchContext, gatherUids, hotkeyOf);
     this.emit({ kind: 'validator-gathered', window, gathered: gathered.accepted.map((s) => s.uid), rejected: gathered.rejected });
@@ -287,6 +317,11 @@ export class Validator {
     }
 
     const theta = await engine.exportParams();
+    const thetaHash = parameterHash(theta);
+    await this.publish(window, thetaKey(window), await this.signed('theta', window, thetaHash)).catch((error: unknown) => {
+      if (!(error instanceof NetError)) throw error;
+      this.emit({ kind: 'validator-error', window, stage: 'publish-theta', message: error.message });
+    });
     const peerSlices: Record<string, Record<string, number[]> | null> = {};
     for (const uid of [...new Set([...gatherUids, ...evalUids])].sort((a, b) => a - b)) {
       peerSlices[String(uid)] = window > 0 ? await readDebugSlices(storage, hotkeyOf(uid)!, uid, window - 1, layout) : null;
@@ -338,7 +373,18 @@ export class Validator {
       await this.publish(window, peerListKey(effective), await this.signed('peer-list', window, payload));
     }
     const own = registrationIn(metagraph, this.options.hotkey);
-    if (result.setWeightsDue && this.options.requireValidatorPermit === true && !own.validatorPermit) {
+    const leadTheta = lead === undefined ? undefined : await readThetaHash(storage, lead, window, this.options);
+    const thetaDiffers = leadTheta !== undefined && !sameBytes(leadTheta, thetaHash);
+    if (thetaDiffers) {
+      this.resyncFrom = lead!;
+      this.emit({
+        kind: 'validator-theta-differs', window, lead: lead!, ownHash: toHex(thetaHash), leadHash: toHex(leadTheta),
+        message: `θ differs from the lead validator ${lead!}'s for window ${window} (${toHex(thetaHash).slice(0, 12)}… against ${toHex(leadTheta).slice(0, 12)}…): this window's measurements are not the network's, so no weights are set; θ is taken from the lead again before window ${window + 1}.`,
+      });
+    }
+    if (result.setWeightsDue && thetaDiffers) {
+      this.emit({ kind: 'validator-weights-skipped', window, reason: `θ differs from the lead validator's (${toHex(thetaHash).slice(0, 12)}… against ${toHex(leadTheta).slice(0, 12)}…): weights wait until θ has caught up.` });
+    } else if (result.setWeightsDue && this.options.requireValidatorPermit === true && !own.validatorPermit) {
       this.emit({ kind: 'validator-weights-skipped', window, reason: `${this.options.hotkey} holds no validator permit on netuid ${config.netuid}: scored, weights not set.` });
     } else if (result.setWeightsDue) {
       await this.setWeights(window, result, hotkeys, metagraph);
@@ -361,7 +407,8 @@ export class Validator {
     const hotkeyOf = (uid: number): string | undefined => hotkeys.get(uid);
     const minerUids = metagraph.uids.filter((uid) => uid !== config.scoring.burnUid && hotkeyOf(uid) !== this.options.hotkey);
     const gate = putWindowBounds(await chain.blockTimestamp(putWindowAnchorBlock(window, config.window.blocksPerWindow)), config.window.putWindowMs);
-    const { uids: gatherUids, referenceCaps } = await gatherPlanAt(storage, this.options.hotkey, window, minerUids, this.options);
+    const lead = leadValidator(metagraph, await chain.runValidators(config.netuid, metagraph), config, this.options.hotkey);
+    const { uids: gatherUids, referenceCaps } = await gatherPlanAt(storage, lead ?? this.options.hotkey, window, minerUids, this.options);
     const gathered = await gatherSubmissions({ config, layout, storage, window, gate }, gatherUids, hotkeyOf);
     this.emit({ kind: 'validator-gathered', window, gathered: gathered.accepted.map((s) => s.uid), rejected: gathered.rejected });
     const peers: PeerSubmission[] = gathered.accepted.map((s) => ({ uid: s.uid, tensors: s.decoded.tensors }));
@@ -473,17 +520,21 @@ export class Validator {
     await engine.applyOuter(update);
     this.emit({ kind: 'validator-outer-step', window, peers: result.uids, globalStep: this.state.globalStep });
     await this.publish(window, aggregateKey(window), await this.signed('aggregate', window, new Uint8Array(update.buffer, update.byteOffset, update.byteLength)));
-    if (this.state.globalStep % config.scoring.checkpointFrequency === 0) {
-      const params = await engine.exportParams();
-      if (params.every((v) => Math.abs(v) <= config.bounds.maxParameterValue)) {
-        await this.publish(window, checkpointKey(this.state.globalStep), await this.signed('checkpoint', window, new Uint8Array(params.buffer, params.byteOffset, params.byteLength)));
-        this.checkpoint = { globalStep: this.state.globalStep, window };
-      } else {
-        // Joining peers refuse such a checkpoint, so it is not published; they replay the aggregates instead.
-        this.emit({ kind: 'validator-error', window, stage: 'publish-checkpoint', message: `θ has left the run's bound ±${config.bounds.maxParameterValue} (bounds.maxParameterValue): no checkpoint is published.` });
-      }
-    }
+    if (this.state.globalStep % config.scoring.checkpointFrequency === 0) await this.publishCheckpoint(window);
     return true;
+  }
+
+  /** θ as `checkpoint-{globalStep}`, θ after the outer step of `window` (what `restore` and joining peers start from). */
+  private async publishCheckpoint(window: number): Promise<void> {
+    const { config, engine } = this.options;
+    const params = await engine.exportParams();
+    if (params.every((v) => Math.abs(v) <= config.bounds.maxParameterValue)) {
+      await this.publish(window, checkpointKey(this.state.globalStep), await this.signed('checkpoint', window, new Uint8Array(params.buffer, params.byteOffset, params.byteLength)));
+      this.checkpoint = { globalStep: this.state.globalStep, window };
+    } else {
+      // Joining peers refuse such a checkpoint, so it is not published; they replay the aggregates instead.
+      this.emit({ kind: 'validator-error', window, stage: 'publish-checkpoint', message: `θ has left the run's bound ±${config.bounds.maxParameterValue} (bounds.maxParameterValue): no checkpoint is published.` });
+    }
   }
 
   /**
@@ -631,6 +682,10 @@ export class Validator {
   private emit(event: ValidatorEvent): void {
     this.options.onEvent?.(event);
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** The persisted pending reveals, each checked; a malformed list is a state that cannot be resumed. */

@@ -11,6 +11,8 @@ import { KeyringSigner } from '../../src/net/keyring-signer';
 import { signSubmission } from '../../src/net/submission';
 import { honest, poisoner } from '../../src/peer/behaviours';
 import { gradientKey, scoresKey, signatureKey } from '../../src/peer/gather';
+import { sha256 } from '@noble/hashes/sha2';
+import { bytesToHex } from '@noble/hashes/utils';
 import { Simulation, simulationConfig, VALIDATOR_UID } from './sim-harness';
 import { parameterLayout } from '../../src/model/params';
 import type { WindowEvent } from '../../src/peer/events';
@@ -178,5 +180,59 @@ describe('Validator window', () => {
     }
     // A validator that scores from the run's init measures another model: the check above can fail.
     expect(Math.abs(fresh.inputs.lossRandomBefore! - leadLoss)).toBeGreaterThan(0.01 * leadLoss);
+  }, 300_000);
+
+  it('a validator whose θ differs from the lead validator\'s sets no weights for that window, takes θ from the lead, then sets them again', async () => {
+    const base = simulationConfig();
+    const config = { ...base, scoring: { ...base.scoring, checkpointFrequency: 2, uidsPerWindow: 3, windowsPerWeights: 1 } };
+    const sim = await simulation(config, [honest(), honest(), honest()]);
+    const leadHotkey = sim.network.hotkeyOf(VALIDATOR_UID)!;
+    sim.network.setRunValidators([leadHotkey]);
+    for (const w of [2, 3, 4, 5, 6]) await sim.runWindow(w);
+
+    // A second validator of the run that did not join the network: it scores from the run's init θ.
+    const signer = await KeyringSigner.fromUris(['//SecondValidator']);
+    const hotkey = (await signer.accounts())[0]!.address;
+    sim.network.register({ hotkey, stake: 10 });
+    const events: WindowEvent[] = [];
+    const engine = await sim.engine();
+    const persistence = new MemoryPersistence();
+    const second = new Validator({
+      config, layout: parameterLayout(config.model), engine, storage: sim.network.storage(hotkey), chain: sim.network.chain(),
+      signer, hotkey, tokens: sim.tokens, persistence, randomness: fixedRandomness, onEvent: (e) => events.push(e),
+    });
+    const of = (window: number): WindowEvent[] => events.filter((e) => e.window === window);
+
+    // The hashes are the sha256 of the θ each scored window 7 with: θ after window 6's outer step, and the run's init.
+    const leadTheta7 = await sim.validatorEngine.exportParams();
+    await sim.runWindow(7);
+    const initTheta = await engine.exportParams();
+    await second.runWindow(7);
+    const differs = of(7).find((e) => e.kind === 'validator-theta-differs');
+    expect(differs).toMatchObject({ lead: leadHotkey, ownHash: bytesToHex(sha256(new Uint8Array(initTheta.buffer))), leadHash: bytesToHex(sha256(new Uint8Array(leadTheta7.buffer))) });
+    expect(of(7).some((e) => e.kind === 'validator-weights-set')).toBe(false);
+    const skipped = of(7).find((e) => e.kind === 'validator-weights-skipped');
+    expect(skipped?.kind === 'validator-weights-skipped' ? skipped.reason : '').toContain('θ differs from the lead validator');
+
+    // Before window 8 it takes θ from the lead (its checkpoint of outer step 6, θ after window 7) and scores 8 on the lead's θ.
+    const lead8 = (await sim.runWindow(8))!;
+    const before8 = events.length;
+    const report8 = await second.runWindow(8);
+    expect(events.slice(before8).find((e) => e.kind === 'validator-synced')).toMatchObject({ window: 7, lead: leadHotkey, source: 'checkpoint', globalStep: 6, replayed: [] });
+    expect(of(8).some((e) => e.kind === 'validator-theta-differs')).toBe(false);
+    expect(report8.inputs.lossRandomBefore).toBeCloseTo(lead8.inputs.lossRandomBefore!, 4);
+    // Gathering by the lead's peer list, it took the lead's outer step too: θ stays the lead's.
+    expect(report8.outerStepApplied).toBe(true);
+    expect(await engine.exportParams()).toEqual(await sim.validatorEngine.exportParams());
+    expect(of(8).some((e) => e.kind === 'validator-weights-set')).toBe(true);
+
+    // A restart rebuilds θ from its own publications: the checkpoint it published after taking the lead's θ, then its own aggregates.
+    const restartedEngine = await sim.engine();
+    const restarted = new Validator({
+      config, layout: parameterLayout(config.model), engine: restartedEngine, storage: sim.network.storage(hotkey), chain: sim.network.chain(),
+      signer, hotkey, tokens: sim.tokens, persistence, randomness: fixedRandomness,
+    });
+    expect(await restarted.restore()).toBe(true);
+    expect(await restartedEngine.exportParams()).toEqual(await engine.exportParams());
   }, 300_000);
 });

@@ -28,6 +28,19 @@ export function layoutHash(layout: readonly TensorSpec[]): Uint8Array {
   return sha256(writer.finish());
 }
 
+/**
+ * sha256 of θ's float32 values, little-endian, in layout order: equal exactly when two peers hold
+ * bit-identical parameters (the protocol's deterministic outer step makes that the honest case).
+ */
+export function parameterHash(theta: Float32Array): Uint8Array {
+  const bytes = new Uint8Array(theta.buffer, theta.byteOffset, theta.byteLength);
+  if (new Uint8Array(Uint16Array.of(1).buffer)[0] === 1) return sha256(bytes);
+  // A big-endian host: hash the little-endian bytes every other peer hashes.
+  const view = new DataView(new ArrayBuffer(theta.byteLength));
+  theta.forEach((v, i) => view.setFloat32(4 * i, v, true));
+  return sha256(new Uint8Array(view.buffer));
+}
+
 /** sha256 of the submission bytes exactly as uploaded. */
 export function contentHash(bytes: Uint8Array): Uint8Array {
   return sha256(bytes);

@@ -12,7 +12,7 @@ import { toHex } from './hashes.ts';
  * Little-endian throughout:
  *
  * ```
- * magic "GWPB" (4) | u8 version (=1) | u8 kind (1 aggregate, 2 checkpoint, 3 peer list)
+ * magic "GWPB" (4) | u8 version (=1) | u8 kind (1 aggregate, 2 checkpoint, 3 peer list, 4 θ hash)
  * u16 len + runId (UTF-8) | runConfigHash (32) | u16 netuid | u32 window | u32 globalStep
  * layoutHash (32) | publisher (32: raw public key) | payloadSha256 (32) | u32 payloadLength
  * payload (payloadLength bytes) | u8 signatureLength | signature
@@ -26,8 +26,12 @@ export const PUBLICATION_MAGIC = new Uint8Array([0x47, 0x57, 0x50, 0x42]); // "G
 export const PUBLICATION_VERSION = 1;
 export const PUBLICATION_SIGNING_DOMAIN = 'gauntlet-webgpu/publication/v1';
 
-export type PublicationKind = 'aggregate' | 'checkpoint' | 'peer-list';
-const KIND_IDS: Record<PublicationKind, number> = { aggregate: 1, checkpoint: 2, 'peer-list': 3 };
+/**
+ * `theta`: the sha256 of θ (`parameterHash`) as the validator scored a window with it, so another
+ * validator of the run can tell whether it measures the same model before it sets weights (issue #17).
+ */
+export type PublicationKind = 'aggregate' | 'checkpoint' | 'peer-list' | 'theta';
+const KIND_IDS: Record<PublicationKind, number> = { aggregate: 1, checkpoint: 2, 'peer-list': 3, theta: 4 };
 
 /** Longest signature accepted (sr25519 and ed25519 are 64 bytes, ecdsa 65). */
 const MAX_SIGNATURE_BYTES = 128;
