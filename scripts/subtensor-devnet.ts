@@ -15,6 +15,8 @@ import { parseArgs } from 'node:util';
 import { loadAllTokens } from '../src/cli/data-files.ts';
 import { NodeMiners } from '../src/cli/devnet-miners.ts';
 import { bucketReadCredentials, publishBucketCommitment } from '../src/net/bucket-commitment.ts';
+import { createRunDocument } from '../src/core/run-document.ts';
+import { publishRun } from '../src/peer/published-run.ts';
 import { HotkeyBucketStorage } from '../src/net/hotkey-buckets.ts';
 import { bucketName, readCredentials, S3_WRITE, startS3rver } from '../test/unit/s3rver.ts';
 import { createDevSubnet, devCheckRunConfig, startSubtensorDevChain, subtensorSpecPath, SUBTENSOR_SKIP_REASON } from '../test/unit/subtensor-devchain.ts';
@@ -40,6 +42,11 @@ async function main(): Promise<void> {
   const config = devCheckRunConfig(subnet.netuid);
   const configPath = join(dir, 'run-config.json');
   writeFileSync(configPath, JSON.stringify(config, null, 2));
+  // The operator's part: the run in the validator's bucket, its hash beside the validator's bucket commitment.
+  const validatorRead = readCredentials(0);
+  const run = await publishRun(dev.chain, new HotkeyBucketStorage({
+    endpoint: s3.endpoint, ownHotkey: subnet.validator.hotkey, ownBucket: bucketName(0), writeCredentials: S3_WRITE, commitments: () => dev.chain.commitments(subnet.netuid),
+  }), subnet.validator.hotkey, createRunDocument(config), bucketReadCredentials(bucketName(0), validatorRead.readKeyId, validatorRead.readSecret));
   const miners = await NodeMiners.start({
     chain: dev.chain, config, signer: dev.keys, tokens: loadAllTokens().tokens,
     hotkeys: subnet.miners.map((m) => m.hotkey), uids: subnet.miners.map((m) => m.uid),
@@ -52,10 +59,11 @@ async function main(): Promise<void> {
       if (event.kind === 'miner-error') console.log(`[window ${event.window}] miner uid ${event.uid} ${event.stage}: ${event.message}`);
     },
   });
-  const flags = `--network ${dev.endpoint} --netuid ${subnet.netuid} --s3-endpoint ${s3.endpoint} --bucket ${bucketName(0)} --access-key-id ${S3_WRITE.accessKeyId} --run-config ${configPath}`;
+  const flags = `--network ${dev.endpoint} --netuid ${subnet.netuid} --s3-endpoint ${s3.endpoint} --bucket ${bucketName(0)} --access-key-id ${S3_WRITE.accessKeyId}`;
   console.log(`
 subnet ${subnet.netuid} on ${dev.endpoint} (${dev.slotMs} ms blocks): owner uid 0 (the burn uid), validator uid ${subnet.validator.uid}, miners ${subnet.miners.map((m) => `uid ${m.uid}`).join(', ') || 'none'} mining here.
-The validator's hotkey is the development key //Alice//validator (staked, under the owner's coldkey). Validate it with:
+The validator's hotkey is the development key //Alice//validator (staked, under the owner's coldkey); the run ${run.document.runHash}
+(${configPath}) is published as run.json in its bucket, with the hash beside its bucket commitment. Validate it with:
 
   GAUNTLET_VALIDATOR_URI=//Alice//validator GAUNTLET_S3_SECRET=${S3_WRITE.secretAccessKey} npm run validator -- ${flags} --state ${join(dir, 'validator-state.json')}
   GAUNTLET_VALIDATOR_URI=//Alice//validator GAUNTLET_S3_SECRET=${S3_WRITE.secretAccessKey} npm run evaluate -- ${flags} --windows 3 --out reports/evaluate-subtensor

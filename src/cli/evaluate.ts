@@ -23,7 +23,7 @@
  *   are served by a local devnet process, used for nothing else. Any failure ends with the reason in
  *   report.md and exit status 1.
  */
-import { createRunDocument } from '../core/run-document.ts';
+import { createRunDocument, MAX_RUN_DOCUMENT_BYTES } from '../core/run-document.ts';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -45,6 +45,8 @@ import { buildApp, launchChromium } from './headless-app.ts';
 import { hotkeyOfUri, installCliWallet } from './evaluate-wallet.ts';
 import { DevnetMiners } from './devnet-miners.ts';
 import { fetchRunDocument } from '../net/run-document-client.ts';
+import { HotkeyBucketStorage } from '../net/hotkey-buckets.ts';
+import { readPublishedRun } from '../peer/published-run.ts';
 import { renderReport, windowScores, type EvaluateRun } from './evaluate-report.ts';
 import { errorMessage, GauntletError } from '../core/errors.ts';
 
@@ -110,9 +112,10 @@ function realNetworkArgs(values: Readonly<Record<string, string | boolean | unde
  * Before a browser starts: dial the endpoint from here, read the subnet's metagraph (a runtime that
  * is not subtensor fails here, naming what it lacks), and check that the hotkey is registered and
  * holds a validator permit. Returns the chain's block time (its Aura slot duration, through
- * `SubtensorChain.hyperparams`), which sets how long the run's windows last on this network.
+ * `SubtensorChain.hyperparams`), which sets how long the run's windows last on this network, and the
+ * run the subnet publishes (`readPublishedRun`; `expectedHash`, from `--run-config`, pins it).
  */
-async function checkRealNetwork(settings: SubtensorSettings, hotkey: string): Promise<{ readonly blockTimeMs: number }> {
+async function checkRealNetwork(settings: SubtensorSettings, hotkey: string, expectedHash: string | undefined): Promise<{ readonly blockTimeMs: number; readonly run: RunConfig }> {
   const { SubtensorChain } = await import('../net/subtensor-chain.ts');
   let chain: Awaited<ReturnType<typeof SubtensorChain.connect>>;
   try {
@@ -132,7 +135,14 @@ async function checkRealNetwork(settings: SubtensorSettings, hotkey: string): Pr
     });
     const blockTimeMs = checkedBlockTimeMs(hyperparams.blockTimeMs, settings.endpoint);
     console.log(`evaluate: ${settings.endpoint} is a subtensor runtime with ${blockTimeMs} ms blocks; ${hotkey} is uid ${uid} on netuid ${settings.netuid} with a validator permit (stake ${stake})`);
-    return { blockTimeMs };
+    const storage = new HotkeyBucketStorage({
+      endpoint: settings.storage.endpoint, region: settings.storage.region, ownHotkey: hotkey, ownBucket: settings.storage.bucket,
+      writeCredentials: { accessKeyId: settings.storage.accessKeyId, secretAccessKey: settings.storage.secretAccessKey },
+      commitments: () => chain.commitments(settings.netuid), maxObjectBytes: MAX_RUN_DOCUMENT_BYTES,
+    });
+    const { document, lead } = await readPublishedRun(chain, storage, settings.netuid, expectedHash === undefined ? {} : { expectedHash });
+    console.log(`evaluate: the run is ${document.config.runId} (preset ${document.config.preset}, run hash ${document.runHash}), as ${lead} publishes it`);
+    return { blockTimeMs, run: document.config };
   } finally {
     await chain.close().catch(() => undefined);
   }
@@ -277,20 +287,27 @@ async function main(): Promise<number> {
 /** One evaluation run: the page's validator on the devnet (embedded or running) or, with `real`, on a subtensor network. */
 async function evaluate(
   values: { readonly miners?: string | undefined; readonly runConfig?: string | undefined },
-  base: Omit<EvaluateRun, 'windows' | 'validator' | 'miners' | 'notes'>,
+  givenBase: Omit<EvaluateRun, 'windows' | 'validator' | 'miners' | 'notes'>,
   windows: number,
   backend: TrainerBackend | 'auto',
   out: string,
   real: RealNetworkArgs | null,
-  config: RunConfig,
+  givenConfig: RunConfig,
 ): Promise<number> {
+  let config = givenConfig;
+  let base = givenBase;
   const network = real?.settings.endpoint ?? base.network;
   // On a real network the local devnet only serves the app and the data shards.
   const embedded = network === 'devnet' || real !== null;
   const minerCount = values.miners === undefined ? (network === 'devnet' ? 2 : 0) : positiveInt(values.miners, '--miners');
 
   // A real network is checked from here before anything is built or launched.
-  const realChain = real === null ? null : await checkRealNetwork(real.settings, await hotkeyOfUri(real.uri));
+  const realChain = real === null ? null : await checkRealNetwork(real.settings, await hotkeyOfUri(real.uri), values.runConfig === undefined ? undefined : runConfigHash(config));
+  // On a real network the run is the one the subnet publishes; the local devnet serves the page with it.
+  if (realChain !== null) {
+    config = realChain.run;
+    base = { ...base, preset: config.preset, burnUid: config.scoring.burnUid };
+  }
   const temp = mkdtempSync(join(tmpdir(), 'gauntlet-evaluate-'));
   let devnet: RunningDevnet | undefined;
   let miners: DevnetMiners | undefined;

@@ -30,7 +30,8 @@ import * as ort from 'onnxruntime-web';
 import WebSocket from 'ws';
 import type { RunConfig } from '../core/config.ts';
 import { RUN_CONFIG_PRESETS, runConfigHash } from '../core/run-config.ts';
-import { requireSameRun, RunHashMismatchError } from '../core/run-document.ts';
+import { createRunDocument, MAX_RUN_DOCUMENT_BYTES, requireSameRun, RunHashMismatchError, type RunDocument } from '../core/run-document.ts';
+import { publishRun, readPublishedRun, RUN_DOCUMENT_KEY } from '../peer/published-run.ts';
 import { pinnedRunHash, RUN_FLAG_OPTIONS, RUN_FLAGS_USAGE, runConfigFromFlags, RunFlagError, type RunFlags } from '../devnet/run-flags.ts';
 import { fetchRunDocument } from '../net/run-document-client.ts';
 import { WasmTrainerEngine } from '../gpu/wasm-engine.ts';
@@ -143,20 +144,24 @@ export const VALIDATOR_USAGE = `npm run validator -- [--devnet http://127.0.0.1:
   --region R            (subtensor) the bucket's region (default auto, as R2)
   --read-key-id ID      (subtensor, optional) a read-only token id to publish as the bucket commitment;
                         its secret comes from ${S3_READ_SECRET_ENV}
+  --publish-run         (subtensor, the subnet operator's validator) publish the run of --preset/--run-config
+                        (default tiny, with --netuid as its netuid): run.json in this validator's bucket and its
+                        hash beside the bucket commitment (needs --read-key-id). Every peer of the subnet reads it there.
 ${RUN_FLAGS_USAGE}
-                        (devnet: the run is the one the devnet publishes; these only check it. Subtensor: the run,
-                        default tiny, with --netuid as its netuid)
+                        (devnet: the run is the one the devnet publishes; subtensor without --publish-run: the one
+                        the subnet's run validator published. There these flags only check it.)
   --state PATH          the persisted scoring state (default .validator/state.json)
   --windows N           stop after N windows (default: run until interrupted)
   --verbose             print every event of a window as JSON, not one line per window`;
 
 /**
  * The run this validator scores (issue #17). On a devnet: the run document the devnet publishes,
- * checked, and refused when `--preset`/`--run-config` or `--run-hash` name another run. On subtensor
- * (no run document there yet): the run the flags name (default tiny) with the subnet's netuid, refused
- * when `--run-hash` pins another.
+ * checked, and refused when `--preset`/`--run-config` or `--run-hash` name another run. On subtensor:
+ * with `published`, the run the subnet's run validator published (`readPublishedRun`), refused in
+ * the same way; without (the operator's `--publish-run`), the run the flags name (default tiny) with
+ * the subnet's netuid, refused when `--run-hash` pins another.
  */
-export async function chooseRunConfig(flags: RunFlags & { readonly netuid?: number | undefined; readonly devnet?: string | undefined }): Promise<RunConfig> {
+export async function chooseRunConfig(flags: RunFlags & { readonly netuid?: number | undefined; readonly devnet?: string | undefined; readonly published?: (expectedHash: string | undefined) => Promise<RunDocument> }): Promise<RunConfig> {
   let local: RunConfig | undefined;
   let pinned: string | undefined;
   try {
@@ -172,8 +177,13 @@ export async function chooseRunConfig(flags: RunFlags & { readonly netuid?: numb
     if (flags.netuid !== undefined && flags.netuid !== document.config.netuid) throw new ValidatorUsageError(`--netuid ${flags.netuid}: the devnet's run is on netuid ${document.config.netuid}.`);
     return document.config;
   }
-  const base = local ?? RUN_CONFIG_PRESETS.tiny();
-  const config = flags.netuid === undefined ? base : { ...base, netuid: flags.netuid };
+  const withNetuid = (config: RunConfig): RunConfig => (flags.netuid === undefined ? config : { ...config, netuid: flags.netuid });
+  if (flags.published !== undefined) {
+    const document = await flags.published(pinned);
+    if (local !== undefined) requireSameRun(document, withNetuid(local), `--preset/--run-config is not the run netuid ${document.config.netuid} publishes`);
+    return document.config;
+  }
+  const config = withNetuid(local ?? RUN_CONFIG_PRESETS.tiny());
   const hash = runConfigHash(config);
   if (pinned !== undefined && hash !== pinned) throw new RunHashMismatchError(pinned, hash, 'The run given by --preset/--run-config and --netuid is not the pinned run');
   return config;
@@ -194,28 +204,44 @@ async function openDevnet(url: string, signer: KeyringSigner, hotkey: string, co
   return { chain, storage, requirePermit: false, describe: `uid ${uid} on netuid ${config.netuid} (devnet ${url})` };
 }
 
-async function openSubtensor(values: Record<string, string | boolean | undefined>, signer: KeyringSigner, hotkey: string, config: RunConfig): Promise<OpenedNetwork> {
+/**
+ * The validator on a subtensor subnet: its registration checked, the run chosen (`chooseRunConfig`:
+ * the published one, or with `--publish-run` the flags' one, which it then publishes), its storage,
+ * and its bucket commitment (with the run hash when it publishes the run).
+ */
+async function openSubtensor(values: Record<string, string | boolean | undefined>, signer: KeyringSigner, hotkey: string, netuid: number): Promise<OpenedNetwork & { readonly config: RunConfig }> {
   let settings: SubtensorSettings;
   try {
-    settings = subtensorSettingsFromFlags(values, process.env, config.netuid);
+    settings = subtensorSettingsFromFlags(values, process.env, netuid);
   } catch (error) {
     if (error instanceof NetworkFlagError) throw new ValidatorUsageError(error.message);
     throw error;
   }
+  const publish = values['publish-run'] === true;
+  if (publish && settings.storage.read === undefined) throw new ValidatorUsageError('--publish-run needs --read-key-id: peers read the run document from this bucket with the read token committed beside the run hash.');
   const chain = await SubtensorChain.connect(settings.endpoint, keyringAuthority(signer));
   try {
     const own = registrationIn(await chain.metagraph(settings.netuid), hotkey);
     if (own.uid === null) throw new ValidatorUsageError(`Hotkey ${hotkey} is not registered on netuid ${settings.netuid} at ${settings.endpoint}: register it first (btcli subnet register, or the page's Register), then start again.`);
-    const storage = new HotkeyBucketStorage({
+    const storageFor = (maxObjectBytes: number): HotkeyBucketStorage => new HotkeyBucketStorage({
       endpoint: settings.storage.endpoint, region: settings.storage.region, ownHotkey: hotkey, ownBucket: settings.storage.bucket,
       writeCredentials: { accessKeyId: settings.storage.accessKeyId, secretAccessKey: settings.storage.secretAccessKey },
-      commitments: () => chain.commitments(settings.netuid), maxObjectBytes: config.window.maxSubmissionBytes * 4,
+      commitments: () => chain.commitments(settings.netuid), maxObjectBytes,
     });
-    if (settings.storage.read !== undefined) {
-      const published = await publishBucketCommitment(chain, hotkey, settings.netuid, bucketReadCredentials(settings.storage.bucket, settings.storage.read.keyId, settings.storage.read.secret));
+    const config = await chooseRunConfig({
+      ...values, netuid: settings.netuid, devnet: undefined,
+      ...(publish ? {} : { published: async (expectedHash: string | undefined) => (await readPublishedRun(chain, storageFor(MAX_RUN_DOCUMENT_BYTES), settings.netuid, expectedHash === undefined ? {} : { expectedHash })).document }),
+    });
+    const storage = storageFor(config.window.maxSubmissionBytes * 4);
+    const read = settings.storage.read === undefined ? undefined : bucketReadCredentials(settings.storage.bucket, settings.storage.read.keyId, settings.storage.read.secret);
+    if (publish && read !== undefined) {
+      const run = await publishRun(chain, storage, hotkey, createRunDocument(config), read);
+      console.log(`run ${run.document.runHash} published: ${RUN_DOCUMENT_KEY} in bucket ${settings.storage.bucket}, its hash beside the bucket commitment (${run.commitment.kind === 'published' ? `block ${run.commitment.tx.block}` : `already on chain since block ${run.commitment.block}`})`);
+    } else if (read !== undefined) {
+      const published = await publishBucketCommitment(chain, hotkey, settings.netuid, read);
       console.log(published.kind === 'published' ? `bucket commitment published in block ${published.tx.block}` : `bucket commitment already on chain (block ${published.block})`);
     }
-    return { chain, storage, requirePermit: true, describe: `uid ${own.uid} on netuid ${settings.netuid} (subtensor ${settings.endpoint}, bucket ${settings.storage.bucket}), ${own.validatorPermit ? 'with' : 'without'} a validator permit` };
+    return { config, chain, storage, requirePermit: true, describe: `uid ${own.uid} on netuid ${settings.netuid} (subtensor ${settings.endpoint}, bucket ${settings.storage.bucket}), ${own.validatorPermit ? 'with' : 'without'} a validator permit` };
   } catch (error) {
     await chain.close();
     throw error;
@@ -230,6 +256,7 @@ async function main(): Promise<void> {
       uri: { type: 'string' },
       'uri-file': { type: 'string' },
       ...RUN_FLAG_OPTIONS,
+      'publish-run': { type: 'boolean', default: false },
       state: { type: 'string', default: '.validator/state.json' },
       windows: { type: 'string' },
       verbose: { type: 'boolean', default: false },
@@ -247,7 +274,11 @@ async function main(): Promise<void> {
   const netuid = values.netuid === undefined ? undefined : Number(values.netuid);
   if (netuid !== undefined && !(Number.isInteger(netuid) && netuid >= 0 && netuid <= 65_535)) throw new ValidatorUsageError(`--netuid must be a subnet id from 0 to 65535, got '${values.netuid}'.`);
   if (subtensor && netuid === undefined) throw new ValidatorUsageError('--network needs --netuid: the subnet to validate.');
-  const config = await chooseRunConfig({ ...values, netuid, devnet: subtensor ? undefined : values.devnet });
+  // The devnet's run is checked before anything registers; on subtensor the run is read (or published) once the chain is open.
+  const devnetConfig = subtensor ? undefined : await chooseRunConfig({ ...values, netuid, devnet: values.devnet });
+  if (subtensor && values['publish-run'] !== true && values.preset === undefined && values['run-config'] === undefined && values['run-hash'] === undefined) {
+    console.log(`the run: the one netuid ${netuid} publishes (its run validator's run.json and committed hash)`);
+  }
   const maxWindows = values.windows === undefined ? Number.POSITIVE_INFINITY : Number(values.windows);
   if (!(maxWindows > 0)) throw new ValidatorUsageError(`--windows must be a positive number, got '${values.windows}'.`);
 
@@ -256,7 +287,8 @@ async function main(): Promise<void> {
   const { tokens } = loadAllTokens();
   const signer = await KeyringSigner.fromUris([secret.uri]);
   const hotkey = (await signer.accounts())[0]!.address;
-  const network = subtensor ? await openSubtensor(values, signer, hotkey, config) : await openDevnet(values.devnet, signer, hotkey, config);
+  const network = devnetConfig === undefined ? await openSubtensor(values, signer, hotkey, netuid!) : { ...(await openDevnet(values.devnet, signer, hotkey, devnetConfig)), config: devnetConfig };
+  const { config } = network;
   console.log(`validator ${hotkey} (key from ${secret.source}) is ${network.describe}; run ${config.runId} (preset ${config.preset}, run hash ${runConfigHash(config)})`);
 
   const engine = new WasmTrainerEngine(ort);
@@ -278,7 +310,7 @@ async function main(): Promise<void> {
     onEvent: (event) => {
       if (values.verbose) console.log(eventLine(event));
       else if (event.kind === 'validator-error') console.error(`window ${event.window}: ${event.stage} failed: ${event.message}`);
-      else if (event.kind === 'validator-synced') console.log(event.message);
+      else if (event.kind === 'validator-synced' || event.kind === 'validator-theta-differs') console.log(event.message);
       windowEvents.push(event);
     },
   });

@@ -26,12 +26,19 @@ export function bucketReadCredentials(bucket: string, readKeyId: string, readSec
   return { accountId: bucket, readKeyId, readSecret };
 }
 
-/** Commits `credentials` for `hotkey` on `netuid` unless the chain already holds exactly them. */
-export async function publishBucketCommitment(chain: Chain, hotkey: string, netuid: number, credentials: BucketReadCredentials): Promise<BucketCommitmentResult> {
+/**
+ * Commits `credentials` for `hotkey` on `netuid`, with `moreFields` after them, unless the chain
+ * already holds exactly these fields. `moreFields` undefined keeps the fields the commitment holds
+ * after the bucket (a validator restarted without `--publish-run` must not drop the run hash it
+ * committed: every joining peer reads it there).
+ */
+export async function publishBucketCommitment(chain: Chain, hotkey: string, netuid: number, credentials: BucketReadCredentials, moreFields?: readonly Uint8Array[]): Promise<BucketCommitmentResult> {
   const wanted = encodeBucketCommitment(credentials);
   const current = (await chain.commitments(netuid)).get(hotkey);
-  if (current !== undefined && current.data.length === wanted.length && current.data.every((byte, i) => byte === wanted[i])) {
+  const more = moreFields ?? current?.moreFields ?? [];
+  const same = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((byte, i) => byte === b[i]);
+  if (current !== undefined && same(current.data, wanted) && current.moreFields.length === more.length && current.moreFields.every((field, i) => same(field, more[i]!))) {
     return { kind: 'unchanged', block: current.block };
   }
-  return { kind: 'published', tx: await chain.setCommitment(hotkey, netuid, wanted) };
+  return { kind: 'published', tx: await chain.setCommitment(hotkey, netuid, wanted, more) };
 }

@@ -127,7 +127,7 @@ export class DevnetChain implements Chain {
 
   async commitments(netuid: number): Promise<Map<string, Commitment>> {
     const raw = await this.http.json<Record<string, { block: number; dataHex: string }>>('GET', `/api/chain/${netuid}/commitments`);
-    return new Map(Object.entries(raw).map(([hotkey, c]) => [hotkey, { block: c.block, data: hexToU8a(c.dataHex) }]));
+    return new Map(Object.entries(raw).map(([hotkey, c]) => [hotkey, { block: c.block, data: hexToU8a(c.dataHex), moreFields: [] }]));
   }
 
   /** Registers `hotkey` (signed by it) and returns its uid; registering again returns the same uid. */
@@ -146,7 +146,9 @@ export class DevnetChain implements Chain {
     return this.http.json('POST', `/api/chain/${netuid}/stake`, { signAs: hotkey, body });
   }
 
-  setCommitment(hotkey: string, netuid: number, data: Uint8Array): Promise<TxResult> {
+  /** The devnet keeps one field per commitment: its run document is served at `/api/run`, not committed. */
+  setCommitment(hotkey: string, netuid: number, data: Uint8Array, moreFields: readonly Uint8Array[] = []): Promise<TxResult> {
+    if (moreFields.length > 0) return Promise.reject(new BadRequestError('The devnet keeps one field per commitment; it publishes its run at /api/run, not in a commitment.'));
     return this.http.json<TxResult>('POST', `/api/chain/${netuid}/commitment`, { signAs: hotkey, body: data });
   }
 

@@ -22,11 +22,12 @@
  */
 import { sha256 } from '@noble/hashes/sha2';
 import { bytesToHex } from '@noble/hashes/utils';
-import { ChainError, NotFoundError, NotRegisteredError, OversizedError, UnauthorizedError } from './errors.ts';
+import { BadRequestError, ChainError, NotFoundError, NotRegisteredError, OversizedError, UnauthorizedError } from './errors.ts';
 import { checkWeightsRateLimit, incentiveShares, normalizeMaxWeight, validatorPermits, type PermitRule } from './subnet-rules.ts';
 import { checkTimeGate } from './time-gate.ts';
-import type {
-  BlockHeader, Chain, Commitment, GetOptions, Hyperparams, Metagraph, ObjectInfo, Storage, TxResult, Unsubscribe, WeightsResult,
+import {
+  MAX_MORE_COMMITMENT_FIELDS,
+  type BlockHeader, type Chain, type Commitment, type GetOptions, type Hyperparams, type Metagraph, type ObjectInfo, type Storage, type TxResult, type Unsubscribe, type WeightsResult,
 } from './types.ts';
 import { crV2RevealBlocks, revealTiming, type WeightCommit } from './weight-commits.ts';
 
@@ -213,9 +214,10 @@ export class MemoryNetwork {
     return new Map(this.commitmentsByHotkey);
   }
 
-  setCommitment(hotkey: string, netuid: number, data: Uint8Array): TxResult {
+  setCommitment(hotkey: string, netuid: number, data: Uint8Array, moreFields: readonly Uint8Array[] = []): TxResult {
     this.requireNeuron(hotkey, netuid);
-    this.commitmentsByHotkey.set(hotkey, { block: this.head, data: data.slice() });
+    if (moreFields.length > MAX_MORE_COMMITMENT_FIELDS) throw new BadRequestError(`A commitment holds at most ${1 + MAX_MORE_COMMITMENT_FIELDS} fields.`);
+    this.commitmentsByHotkey.set(hotkey, { block: this.head, data: data.slice(), moreFields: moreFields.map((f) => f.slice()) });
     return { block: this.head };
   }
 
@@ -367,8 +369,8 @@ class MemoryChain implements Chain {
     return settle(() => this.network.commitments(netuid));
   }
 
-  setCommitment(hotkey: string, netuid: number, data: Uint8Array): Promise<TxResult> {
-    return settle(() => this.network.setCommitment(hotkey, netuid, data));
+  setCommitment(hotkey: string, netuid: number, data: Uint8Array, moreFields: readonly Uint8Array[] = []): Promise<TxResult> {
+    return settle(() => this.network.setCommitment(hotkey, netuid, data, moreFields));
   }
 
   setWeights(hotkey: string, netuid: number, uids: readonly number[], weights: readonly number[], versionKey: bigint): Promise<WeightsResult> {

@@ -13,11 +13,11 @@ import type { SubmittableExtrinsic } from '@polkadot/api/types';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import type { Codec, ISubmittableResult, Signer as PolkadotSigner } from '@polkadot/types/types';
 import { u8aToU8a } from '@polkadot/util';
-import { ChainError, NetError, UnavailableError } from './errors.ts';
+import { BadRequestError, ChainError, NetError, UnavailableError } from './errors.ts';
 import type { KeyringSigner } from './keyring-signer.ts';
 import { blocksUntilNextEpoch, crV2CommitHash, rawDataField, SUBTENSOR_SIGNED_EXTENSIONS } from './subtensor-encoding.ts';
 import { normalizeMaxWeight } from './subnet-rules.ts';
-import type { BlockHeader, Chain, Commitment, Hyperparams, Metagraph, TxResult, Unsubscribe, WeightsResult } from './types.ts';
+import { MAX_MORE_COMMITMENT_FIELDS, type BlockHeader, type Chain, type Commitment, type Hyperparams, type Metagraph, type TxResult, type Unsubscribe, type WeightsResult } from './types.ts';
 import { crV2RevealBlocks, type WeightCommit } from './weight-commits.ts';
 import { errorMessage } from '../core/errors.ts';
 
@@ -335,7 +335,7 @@ export class SubtensorChain implements Chain {
     };
   }
 
-  /** `commitments.commitmentOf` entries; the first `RawN` field of each is returned (chain.md §3.5). */
+  /** `commitments.commitmentOf` entries whose first field is `RawN` (chain.md §3.5), with their later `RawN` fields. */
   commitments(netuid: number): Promise<Map<string, Commitment>> {
     return this.guard(`the commitments of netuid ${netuid}`, () => this.readCommitments(netuid));
   }
@@ -344,17 +344,23 @@ export class SubtensorChain implements Chain {
     const out = new Map<string, Commitment>();
     for (const [key, value] of await this.query('commitments', 'commitmentOf').entries(netuid)) {
       const json = value.toJSON() as { block?: number; info?: { fields?: Record<string, string>[] } } | null;
-      const field = json?.info?.fields?.[0];
-      const raw = field === undefined ? undefined : Object.entries(field).find(([variant]) => variant.toLowerCase().startsWith('raw'));
-      if (raw === undefined || json === null) continue;
-      out.set(String(key.args[1]?.toString()), { block: Number(json.block ?? 0), data: u8aToU8a(raw[1]) });
+      const raws = (json?.info?.fields ?? []).slice(0, 1 + MAX_MORE_COMMITMENT_FIELDS).map((field) => {
+        const raw = typeof field === 'object' && field !== null ? Object.entries(field).find(([variant]) => variant.toLowerCase().startsWith('raw')) : undefined;
+        return raw === undefined ? undefined : u8aToU8a(raw[1]);
+      });
+      const [data, ...more] = raws;
+      if (data === undefined || json === null) continue;
+      // A later field of another kind (a hash variant) reads as empty: it holds nothing these readers use.
+      out.set(String(key.args[1]?.toString()), { block: Number(json.block ?? 0), data, moreFields: more.map((f) => f ?? new Uint8Array(0)) });
     }
     return out;
   }
 
-  async setCommitment(hotkey: string, netuid: number, data: Uint8Array): Promise<TxResult> {
+  async setCommitment(hotkey: string, netuid: number, data: Uint8Array, moreFields: readonly Uint8Array[] = []): Promise<TxResult> {
     if (!this.features.commitments) throw new ChainError('This runtime has no commitments pallet.');
-    const tx = (this.api.tx as unknown as Record<string, Record<string, (...a: unknown[]) => SubmittableExtrinsic<'promise'>>>).commitments?.setCommitment?.(netuid, { fields: [rawDataField(data)] });
+    if (moreFields.length > MAX_MORE_COMMITMENT_FIELDS) throw new BadRequestError(`A commitment holds at most ${1 + MAX_MORE_COMMITMENT_FIELDS} fields.`);
+    const fields = [data, ...moreFields].map(rawDataField);
+    const tx = (this.api.tx as unknown as Record<string, Record<string, (...a: unknown[]) => SubmittableExtrinsic<'promise'>>>).commitments?.setCommitment?.(netuid, { fields });
     if (tx === undefined) throw new ChainError('commitments.setCommitment is missing.');
     return submitExtrinsic(this.api, tx, await this.authority(hotkey));
   }

@@ -48,10 +48,19 @@ export interface Hyperparams {
   readonly blockTimeMs: number;
 }
 
+/**
+ * A hotkey's commitment on a subnet. Subtensor's `CommitmentInfo` holds up to three `Data` fields:
+ * `data` is the first (every peer's bucket commitment, Templar's layout), `moreFields` the others
+ * (the lead validator commits its run hash in the second, src/peer/published-run.ts).
+ */
 export interface Commitment {
   readonly block: number;
   readonly data: Uint8Array;
+  readonly moreFields: readonly Uint8Array[];
 }
+
+/** Fields a commitment may hold after its first (subtensor: `BoundedVec<Data, 3>`). */
+export const MAX_MORE_COMMITMENT_FIELDS = 2;
 
 export interface TxResult {
   /** Block the call was included in (devnet: the block at which it was applied). */
@@ -84,7 +93,8 @@ export interface Chain {
   runValidators(netuid: number, metagraph?: Metagraph): Promise<readonly string[]>;
   /** Hotkey (SS58) → its latest commitment on the subnet. */
   commitments(netuid: number): Promise<Map<string, Commitment>>;
-  setCommitment(hotkey: string, netuid: number, data: Uint8Array): Promise<TxResult>;
+  /** Replaces `hotkey`'s commitment with `data` and, where the chain holds more than one field, `moreFields`. */
+  setCommitment(hotkey: string, netuid: number, data: Uint8Array, moreFields?: readonly Uint8Array[]): Promise<TxResult>;
   /**
    * Sets weights signed by `hotkey`. Float weights are turned into u16 by max-upscaling; where
    * the subnet has commit-reveal on, implementations commit a CR-v2 hash and reveal later.

@@ -32,8 +32,9 @@ export interface PeerStartOptions {
    */
   readonly adversary?: { readonly behaviour: BehaviourName; readonly copyFrom?: number };
   /**
-   * HEADLESS SWARMS ONLY (`npm run swarm`): a run config other than the tiny preset (e.g. longer
-   * windows for a loaded machine), validated by the worker. Absent means the tiny preset.
+   * The run the page expects (on the devnet, the run document it was served with; headless, the
+   * swarm's run). The worker joins the run the network publishes (`runToJoin`) and refuses to start
+   * when it is another one.
    */
   readonly runConfig?: RunConfig;
 }

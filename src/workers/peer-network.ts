@@ -6,7 +6,9 @@
  * is loaded only when a real network is chosen.
  */
 import type { RunConfig } from '../core/config.ts';
-import { runConfigHash, tinyRunConfig, validateRunConfig } from '../core/run-config.ts';
+import { runConfigHash, validateRunConfig } from '../core/run-config.ts';
+import { MAX_RUN_DOCUMENT_BYTES } from '../core/run-document.ts';
+import { readPublishedRun } from '../peer/published-run.ts';
 import { DevnetChain, DevnetStorage } from '../net/devnet-client.ts';
 import { fetchRunDocument } from '../net/run-document-client.ts';
 import type { Chain, Signer, Storage } from '../net/types.ts';
@@ -14,16 +16,29 @@ import { pageExtrinsicAuthority, type PageSignPayload } from './page-signer.ts';
 import type { PeerStartOptions } from './peer-api.ts';
 
 /**
- * The run a worker joins (issue #17). On the devnet: the run document the devnet publishes, checked,
- * and refused with `RunHashMismatchError` when the page brought another run (`runConfig`, which the
- * page read from the document it was served with). On subtensor, which publishes no run document
- * yet: the page's run (default tiny) on the subnet's netuid.
+ * The run a worker joins (issue #17), checked, and refused with `RunHashMismatchError` when the page
+ * brought another run (`runConfig`: on the devnet the one the page was served with). On the devnet:
+ * the run document it publishes. On subtensor: the run the subnet's run validator published
+ * (`readPublishedRun`: its committed hash, then `run.json` from its bucket), read over a connection
+ * of its own that reads only.
  */
-export async function runToJoin(options: Pick<PeerStartOptions, 'devnetUrl' | 'network' | 'runConfig'>): Promise<RunConfig> {
+export async function runToJoin(options: Pick<PeerStartOptions, 'devnetUrl' | 'network' | 'runConfig' | 'hotkey'>): Promise<RunConfig> {
   const given = options.runConfig === undefined ? undefined : validateRunConfig(options.runConfig);
-  if (options.network !== undefined) return { ...(given ?? tinyRunConfig()), netuid: options.network.netuid };
-  const document = await fetchRunDocument(options.devnetUrl, given === undefined ? {} : { expectedHash: runConfigHash(given) });
-  return document.config;
+  const pin = given === undefined ? {} : { expectedHash: runConfigHash(given) };
+  const real = options.network;
+  if (real === undefined) return (await fetchRunDocument(options.devnetUrl, pin)).config;
+  const [{ SubtensorChain }, { HotkeyBucketStorage }] = await Promise.all([import('../net/subtensor-chain.ts'), import('../net/hotkey-buckets.ts')]);
+  const chain = await SubtensorChain.connect(real.endpoint);
+  try {
+    const storage = new HotkeyBucketStorage({
+      endpoint: real.storage.endpoint, region: real.storage.region, ownHotkey: options.hotkey, ownBucket: real.storage.bucket,
+      writeCredentials: { accessKeyId: real.storage.accessKeyId, secretAccessKey: real.storage.secretAccessKey },
+      commitments: () => chain.commitments(real.netuid), maxObjectBytes: MAX_RUN_DOCUMENT_BYTES,
+    });
+    return (await readPublishedRun(chain, storage, real.netuid, pin)).document.config;
+  } finally {
+    await chain.close();
+  }
 }
 
 /** What opening a network needs: the devnet URL, the peer's hotkey (its own bucket), and the real network if one was chosen. */

@@ -45,8 +45,9 @@ export interface ValidatorStartOptions {
   readonly uid: number;
   readonly backend: TrainerBackend | 'auto';
   /**
-   * The run to score when it is not the page's preset (headless use: `npm run evaluate --run-config`;
-   * the page cannot fetch a run's config from the network yet). Validated in the worker.
+   * The run the page expects (on the devnet, the run document it was served with; headless, the run
+   * of `npm run evaluate --run-config`). The worker joins the run the network publishes
+   * (`runToJoin`) and refuses to start when it is another one.
    */
   readonly runConfig?: RunConfig;
 }

@@ -81,7 +81,7 @@ test.describe(`developer check: a browser miner registers, commits and mines on 
     // The validator publishes its own bucket commitment (`--read-key-id`): the page reads its checkpoint, aggregates, peer lists and scores through it.
     const command = devValidatorCommand({
       endpoint: dev.endpoint, netuid: subnet.netuid, s3Endpoint: s3.endpoint, bucket: bucketName(VALIDATOR_BUCKET), runConfigPath,
-      statePath: join(dir, 'validator-state.json'), read: readCredentials(VALIDATOR_BUCKET),
+      statePath: join(dir, 'validator-state.json'), read: readCredentials(VALIDATOR_BUCKET), publishRun: true,
     });
     validator = new ValidatorProcess(command.args, command.env);
     const chain = dev.chain;
@@ -168,8 +168,8 @@ test.describe(`developer check: a browser miner registers, commits and mines on 
     await expect(message(page)).toContainText(`Bucket commitment of ${volunteer.hotkey} published in block`, { timeout: 60_000 });
     expect(bucketDirectory(await chain.commitments(subnet.netuid)).get(volunteer.hotkey)?.bucket).toBe(bucketName(BROWSER_BUCKET));
 
-    // Start with the run's config (the page cannot fetch it yet: issue #17).
-    await page.evaluate((runConfig) => window.gauntlet!.ui.contribute().session.start('wasm', { runConfig }), config);
+    // Start on the wasm EP (SwiftShader would take minutes a window); the worker reads the run the validator published: its committed hash, then run.json.
+    await page.evaluate(() => window.gauntlet!.ui.contribute().session.start('wasm'));
     await expect.poll(async () => (await status(page)).log.some((m) => m.startsWith('The chain makes a block every 1000 ms')), { timeout: 60_000 }).toBe(true);
 
     // The validator gathers and scores windows holding both the browser miner and Bob.

@@ -22,6 +22,8 @@ import { ChainError } from '../../src/net/errors.ts';
 import { HotkeyBucketStorage } from '../../src/net/hotkey-buckets.ts';
 import { bucketDirectory } from '../../src/net/s3-storage.ts';
 import { SubtensorChain } from '../../src/net/subtensor-chain.ts';
+import { runConfigHash } from '../../src/core/run-config.ts';
+import { readPublishedRun } from '../../src/peer/published-run.ts';
 import { signPayloadWithKeys } from '../../src/cli/evaluate-wallet.ts';
 import { pageExtrinsicAuthority } from '../../src/workers/page-signer.ts';
 import { bucketName, readCredentials, S3_WRITE, startS3rver, type RunningS3rver } from './s3rver.ts';
@@ -106,12 +108,23 @@ describe.skipIf(specPath === undefined)(`developer check: subtensor end to end o
     });
     const { args, env } = devValidatorCommand({
       endpoint: dev.endpoint, netuid: subnet.netuid, s3Endpoint: s3.endpoint, bucket: bucketName(VALIDATOR_BUCKET), runConfigPath: configPath, statePath: join(dir, 'validator-state.json'),
+      read: readCredentials(VALIDATOR_BUCKET), publishRun: true,
     });
     let validator = new ValidatorProcess(args, env);
     const summary = (process: ValidatorProcess): string => process.lines.filter((l) => / validator-(gathered|scored|weights-set|weights-committed|weights-expired|caught-up) |resumed|chain block time/.test(l)).join('\n');
     let firstRun: string;
     try {
       await validator.waitFor(/chain block time 1000 ms: a window is 10000 ms/, 120_000);
+      // The operator's validator published the run: a peer finds it through the chain and the validator's bucket,
+      // and a validator pinned to another run refuses to start, naming both hashes.
+      const reader = new HotkeyBucketStorage({
+        endpoint: s3.endpoint, ownHotkey: subnet.miners[0]!.hotkey, ownBucket: bucketName(1), writeCredentials: S3_WRITE, commitments: () => dev.chain.commitments(subnet.netuid),
+      });
+      expect((await readPublishedRun(dev.chain, reader, subnet.netuid)).document.config).toEqual(config);
+      const other = runConfigHash({ ...config, runId: 'another-run' });
+      const pinnedElsewhere = new ValidatorProcess([...args.filter((a) => a !== '--publish-run'), '--run-hash', other], env);
+      const refusal = await pinnedElsewhere.waitFor(/expected run hash/, 120_000).finally(() => pinnedElsewhere.kill());
+      expect(refusal.line).toContain(`expected run hash ${other}, got ${runConfigHash(config)}`);
       // Two scored windows in which both miners were gathered, then plain weights that land.
       let scoredWithBoth = 0;
       let from = 0;

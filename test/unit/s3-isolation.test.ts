@@ -144,7 +144,7 @@ describe('HotkeyBucketStorage isolates every hotkey on s3rver', () => {
     const closed = createServer();
     const url = await listen(closed);
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const commitments = new Map<string, Commitment>([[HONEST, { block: 1, data: commit(HONEST_BUCKET, HONEST_READ) }]]);
+    const commitments = new Map<string, Commitment>([[HONEST, { block: 1, data: commit(HONEST_BUCKET, HONEST_READ), moreFields: [] }]]);
     const storage = new HotkeyBucketStorage({ endpoint: url, ownHotkey: READER, ownBucket: READER_BUCKET, writeCredentials: WRITE, commitments: () => Promise.resolve(commitments) });
     await expectNetError(storage.get(HONEST, 'gradient-5-1'), UnavailableError, 'unavailable', HONEST);
     await expectNetError(storage.head(HONEST, 'gradient-5-1'), UnavailableError, 'unavailable', HONEST);
@@ -184,7 +184,7 @@ describe('HotkeyBucketStorage isolates every hotkey on s3rver', () => {
 
   it('a chain failure keeps the last directory for known hotkeys and is UnavailableError for unknown ones', async () => {
     let failing = false;
-    const commitments = new Map<string, Commitment>([[HONEST, { block: 1, data: commit(HONEST_BUCKET, HONEST_READ) }]]);
+    const commitments = new Map<string, Commitment>([[HONEST, { block: 1, data: commit(HONEST_BUCKET, HONEST_READ), moreFields: [] }]]);
     const storage = new HotkeyBucketStorage({
       endpoint, ownHotkey: READER, ownBucket: READER_BUCKET, writeCredentials: WRITE, refreshIntervalMs: 0,
       commitments: () => (failing ? Promise.reject(new TypeError('socket hang up')) : Promise.resolve(commitments)),
@@ -203,14 +203,14 @@ describe('bucketDirectory on hostile commitments', () => {
     const nonUtf8 = new TextEncoder().encode('a'.repeat(128));
     nonUtf8.set([0xc3, 0x28, 0xff], 40);
     const commitments = new Map<string, Commitment>([
-      ['5Random', { block: 1, data: random }],
-      ['5Short', { block: 1, data: Uint8Array.of(1, 2, 3, 4, 5) }],
-      ['5Empty', { block: 1, data: new Uint8Array(0) }],
-      ['5NonUtf8', { block: 1, data: nonUtf8 }],
-      [HONEST, { block: 2, data: commit(HONEST_BUCKET, HONEST_READ) }],
-      ['5DoubleDot', { block: 1, data: new TextEncoder().encode('a'.repeat(15) + '..' + 'a'.repeat(15) + HONEST_READ.readKeyId + HONEST_READ.readSecret) }],
-      ['5NotBytes', { block: 1, data: 'a string, not bytes' as unknown as Uint8Array }],
-      [SHADOW, { block: 3, data: commit(HONEST_BUCKET, UNKNOWN_READ) }],
+      ['5Random', { block: 1, data: random, moreFields: [] }],
+      ['5Short', { block: 1, data: Uint8Array.of(1, 2, 3, 4, 5), moreFields: [] }],
+      ['5Empty', { block: 1, data: new Uint8Array(0), moreFields: [] }],
+      ['5NonUtf8', { block: 1, data: nonUtf8, moreFields: [] }],
+      [HONEST, { block: 2, data: commit(HONEST_BUCKET, HONEST_READ), moreFields: [] }],
+      ['5DoubleDot', { block: 1, data: new TextEncoder().encode('a'.repeat(15) + '..' + 'a'.repeat(15) + HONEST_READ.readKeyId + HONEST_READ.readSecret), moreFields: [] }],
+      ['5NotBytes', { block: 1, data: 'a string, not bytes' as unknown as Uint8Array, moreFields: [] }],
+      [SHADOW, { block: 3, data: commit(HONEST_BUCKET, UNKNOWN_READ), moreFields: [] }],
     ]);
     const directory = bucketDirectory(commitments);
     expect([...directory.keys()].sort()).toEqual([HONEST, SHADOW].sort());
@@ -322,7 +322,7 @@ describe('bounded reads from a misbehaving endpoint', () => {
 
   const BUCKETS = { endless: 'endless' + '0'.repeat(25), crowded: 'crowded' + '0'.repeat(25), garbage: 'garbage' + '0'.repeat(25), plain: 'plain' + '0'.repeat(27) };
   function storageOn(): HotkeyBucketStorage {
-    const commitments = new Map<string, Commitment>(Object.entries(BUCKETS).map(([name, bucket]) => [`5${name}`, { block: 1, data: commit(bucket, HONEST_READ) }]));
+    const commitments = new Map<string, Commitment>(Object.entries(BUCKETS).map(([name, bucket]) => [`5${name}`, { block: 1, data: commit(bucket, HONEST_READ), moreFields: [] }]));
     return new HotkeyBucketStorage({
       endpoint: url, ownHotkey: READER, ownBucket: READER_BUCKET, writeCredentials: WRITE, maxListPages: 5, maxListKeys: 2500,
       commitments: () => Promise.resolve(commitments),

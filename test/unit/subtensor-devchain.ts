@@ -273,6 +273,8 @@ export interface DevValidatorSetup {
   readonly statePath: string;
   /** A read-only token to publish as the validator's bucket commitment (`--read-key-id`), so peers can read its scores. */
   readonly read?: { readonly readKeyId: string; readonly readSecret: string };
+  /** The subnet operator's validator: publish the run of `runConfigPath` (`--publish-run`; needs `read`). */
+  readonly publishRun?: boolean;
 }
 
 /**
@@ -284,6 +286,7 @@ export function devValidatorCommand(setup: DevValidatorSetup): { args: string[];
     '--network', setup.endpoint, '--netuid', String(setup.netuid), '--s3-endpoint', setup.s3Endpoint, '--bucket', setup.bucket,
     '--access-key-id', S3_WRITE.accessKeyId, '--run-config', setup.runConfigPath, '--state', setup.statePath,
     ...(setup.read === undefined ? [] : ['--read-key-id', setup.read.readKeyId]),
+    ...(setup.publishRun === true ? ['--publish-run'] : []),
   ];
   const env: NodeJS.ProcessEnv = { GAUNTLET_VALIDATOR_URI: '//Alice//validator', GAUNTLET_S3_SECRET: S3_WRITE.secretAccessKey };
   if (setup.read !== undefined) env.GAUNTLET_S3_READ_SECRET = setup.read.readSecret;

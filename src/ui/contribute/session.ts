@@ -62,7 +62,9 @@ export class ContributeSession extends NetworkWalletSession<ContributeStatus> {
       this.state.engine = null;
       this.api ??= this.openWorker();
       // The page's run (the one it was served with); the worker checks it against the network's run document.
-      await this.api.start({ runConfig: this.config, ...headless, devnetUrl: this.state.devnetUrl, hotkey, uid, backend, network: this.realNetwork() }, Comlink.proxy(sign), Comlink.proxy((event: PeerEvent) => this.onEvent(event)));
+      const network = this.realNetwork();
+      // The page's run is the devnet's; on subtensor the worker reads the run the subnet publishes.
+      await this.api.start({ ...(network === undefined ? { runConfig: this.config } : {}), ...headless, devnetUrl: this.state.devnetUrl, hotkey, uid, backend, network }, Comlink.proxy(sign), Comlink.proxy((event: PeerEvent) => this.onEvent(event)));
     });
   }
 

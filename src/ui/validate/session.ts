@@ -67,7 +67,8 @@ export class ValidateSession extends NetworkWalletSession<ValidateStatus> {
       // On a real network the worker's weight extrinsics are signed here by the wallet, payload by payload.
       const signPayload = network === undefined ? undefined : Comlink.proxy((payload: SignerPayloadJSON) => this.signPayloadWithWallet(payload));
       this.stopRequested = false;
-      await this.api.start({ runConfig: this.config, ...headless, devnetUrl: this.state.devnetUrl, network, hotkey, uid, backend }, Comlink.proxy(sign), Comlink.proxy((event: ValidatorPageEvent) => this.onEvent(event)), signPayload);
+      // The page's run is the devnet's; on subtensor the worker reads the run the subnet publishes.
+      await this.api.start({ ...(network === undefined ? { runConfig: this.config } : {}), ...headless, devnetUrl: this.state.devnetUrl, network, hotkey, uid, backend }, Comlink.proxy(sign), Comlink.proxy((event: ValidatorPageEvent) => this.onEvent(event)), signPayload);
     });
   }
 
@@ -138,6 +139,7 @@ export class ValidateSession extends NetworkWalletSession<ValidateStatus> {
         else this.say(`${event.message} ${this.savedText()}`);
         return;
       case 'validator-synced':
+      case 'validator-theta-differs':
         this.say(event.message);
         return;
       case 'validator-restored':

@@ -1,0 +1,97 @@
+/**
+ * The run document on a subtensor subnet (issue #17). The devnet serves its run at `/api/run`; a
+ * subtensor subnet has no such server, so the operator's validator publishes it:
+ *  - the run document (`encodeRunDocument`) as the object `run.json` in its own bucket, and
+ *  - the run hash, 32 raw bytes, as the second field of its commitment (`commitments.setCommitment`
+ *    holds up to three `Data` fields; the first stays Templar's bucket layout, so readers that know
+ *    only that are unaffected).
+ * A peer reads the hash from the chain, where only that hotkey can write it, and the document from
+ * that hotkey's bucket through its committed read credentials, and accepts the document only when
+ * its config hashes to the committed hash (`parseRunDocument`): a bucket that serves another
+ * document, or a document edited in place, is refused with both hashes named.
+ *
+ * Whose commitment defines the run: the run validators (`Chain.runValidators`: on subtensor the
+ * permit holders registered under the subnet owner's coldkey, so keys only the operator holds) that
+ * committed a run hash, the one with the most stake (lowest uid on ties) first, as `leadValidator`
+ * orders them. Anyone else may commit a second field too; it is never read.
+ */
+import { MAX_RUN_DOCUMENT_BYTES, parseRunDocument, RunDocumentError, RunHashMismatchError, encodeRunDocument, type RunDocument } from '../core/run-document.ts';
+import { publishBucketCommitment, type BucketCommitmentResult } from '../net/bucket-commitment.ts';
+import type { BucketReadCredentials } from '../net/subtensor-encoding.ts';
+import type { Chain, ObjectInfo, Storage } from '../net/types.ts';
+import { NotFoundError } from '../net/errors.ts';
+
+/** Where the operator's validator keeps the run document in its bucket. */
+export const RUN_DOCUMENT_KEY = 'run.json';
+/** The run hash's field in the commitment: the second (index 0 of `Commitment.moreFields`). */
+const RUN_HASH_FIELD = 0;
+const RUN_HASH_BYTES = 32;
+
+function hashBytes(runHash: string): Uint8Array {
+  if (!/^[0-9a-f]{64}$/.test(runHash)) throw new RunDocumentError(`A run hash is 64 lower-case hex digits; got "${runHash.slice(0, 80)}".`);
+  return Uint8Array.from(runHash.match(/../g)!, (pair) => parseInt(pair, 16));
+}
+
+function hashHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** What `publishRun` did: the document stored, and whether the commitment had to change. */
+export interface PublishedRun {
+  readonly document: RunDocument;
+  readonly stored: ObjectInfo;
+  readonly commitment: BucketCommitmentResult;
+}
+
+/**
+ * The operator's side: `document` into `hotkey`'s bucket (through `storage`, which writes there),
+ * then the bucket commitment with the run hash beside it. The document goes first, so that a peer
+ * who finds the hash on chain also finds the document it names.
+ */
+export async function publishRun(chain: Chain, storage: Storage, hotkey: string, document: RunDocument, credentials: BucketReadCredentials): Promise<PublishedRun> {
+  const stored = await storage.put(RUN_DOCUMENT_KEY, new TextEncoder().encode(encodeRunDocument(document)));
+  const commitment = await publishBucketCommitment(chain, hotkey, document.config.netuid, credentials, [hashBytes(document.runHash)]);
+  return { document, stored, commitment };
+}
+
+/**
+ * The run `netuid` runs, as its lead validator publishes it, checked: the committed hash, then the
+ * document in the lead's bucket against it (size, JSON, a config that validates and hashes to the
+ * committed hash, on this netuid). `expectedHash` pins the run: another one is `RunHashMismatchError`
+ * naming both hashes. No lead, no committed hash or no document is `RunDocumentError` saying which.
+ */
+export async function readPublishedRun(chain: Chain, storage: Storage, netuid: number, options: { readonly expectedHash?: string } = {}): Promise<{ readonly document: RunDocument; readonly lead: string }> {
+  const metagraph = await chain.metagraph(netuid);
+  const named = new Set(await chain.runValidators(netuid, metagraph));
+  const commitments = await chain.commitments(netuid);
+  let best: { readonly hotkey: string; readonly stake: number; readonly field: Uint8Array } | undefined;
+  let unreadable: string | undefined;
+  metagraph.hotkeys.forEach((hotkey, i) => {
+    const field = commitments.get(hotkey)?.moreFields[RUN_HASH_FIELD];
+    if (!named.has(hotkey) || metagraph.validatorPermit[i] !== true || field === undefined || field.length === 0) return;
+    if (field.length !== RUN_HASH_BYTES) {
+      unreadable = `${hotkey} committed ${field.length} bytes where a run hash has ${RUN_HASH_BYTES}`;
+      return;
+    }
+    const stake = metagraph.stake[i] ?? 0;
+    if (best === undefined || stake > best.stake) best = { hotkey, stake, field };
+  });
+  if (best === undefined) {
+    throw new RunDocumentError(named.size === 0
+      ? `No run validator of netuid ${netuid} holds a validator permit yet, so no one publishes this subnet's run: wait for the operator's validator (npm run validator -- --publish-run).`
+      : `No run validator of netuid ${netuid} has committed a run hash${unreadable === undefined ? '' : ` (${unreadable})`}: the operator publishes the run with npm run validator -- --publish-run.`);
+  }
+  const lead = best.hotkey;
+  const committed = hashHex(best.field);
+  if (options.expectedHash !== undefined && options.expectedHash !== committed) throw new RunHashMismatchError(options.expectedHash, committed, `Netuid ${netuid}'s lead validator ${lead} committed another run`);
+  let data: Uint8Array;
+  try {
+    ({ data } = await storage.get(lead, RUN_DOCUMENT_KEY, { maxBytes: MAX_RUN_DOCUMENT_BYTES }));
+  } catch (error) {
+    if (error instanceof NotFoundError) throw new RunDocumentError(`The lead validator ${lead} committed run hash ${committed} but its bucket holds no ${RUN_DOCUMENT_KEY}.`);
+    throw error;
+  }
+  const document = parseRunDocument(new TextDecoder('utf-8', { fatal: false }).decode(data), { source: `${lead}'s ${RUN_DOCUMENT_KEY}`, expectedHash: committed });
+  if (document.config.netuid !== netuid) throw new RunDocumentError(`The run ${lead} publishes is for netuid ${document.config.netuid}, not ${netuid}.`);
+  return { document, lead };
+}
