@@ -124,7 +124,7 @@ export class ObjectStore {
    */
   plan(bucket: string, key: string, size: number): string[] {
     const parsed = parseDevnetObjectKey(key);
-    if (parsed === undefined) throw new BadRequestError(`Object key '${key}' is not one the devnet stores (see DEVNET_OBJECT_NAMES: gradient-{w}-{uid}, debug-{w}-{uid}, peers-{n}, aggregate-{w}, checkpoint-{n}, scores-{w}, run, each optionally with .sig).`);
+    if (parsed === undefined) throw new BadRequestError(`Object key '${key}' is not one the devnet stores (see DEVNET_OBJECT_NAMES: gradient-{w}-{uid}, debug-{w}-{uid}, peers-{n}, aggregate-{w}, checkpoint-{n}, scores-{w}, theta-{w}, run, each optionally with .sig).`);
     if (size > this.limits.maxObjectBytes) throw OversizedError.of(size, this.limits.maxObjectBytes, `Object ${key}`);
     const objects = this.buckets.get(bucket) ?? new Map<string, ObjectInfo>();
     const evict: string[] = [];

@@ -129,7 +129,8 @@ export interface DevnetObjectName {
  * for 16 windows (a validator reads window s and s−1; a late joiner gathers live only the windows
  * after the newest aggregate); peer lists 16; aggregated updates 32 and checkpoints 4 (a joining
  * peer starts from the newest checkpoint and replays the aggregates after it, one checkpoint every
- * `checkpointFrequency` = 10 windows); score documents 64 (the page's history).
+ * `checkpointFrequency` = 10 windows); score documents 64 (the page's history); θ hashes 16 (another
+ * validator compares the window it scores).
  */
 export const DEVNET_OBJECT_NAMES: readonly DevnetObjectName[] = [
   { family: 'gradient', pattern: new RegExp(`^gradient-${N}-${N}$`), keepNewest: 16, gatedUntilPutWindowCloses: true },
@@ -138,6 +139,7 @@ export const DEVNET_OBJECT_NAMES: readonly DevnetObjectName[] = [
   { family: 'aggregate', pattern: new RegExp(`^aggregate-${N}$`), keepNewest: 32 },
   { family: 'checkpoint', pattern: new RegExp(`^checkpoint-${N}$`), keepNewest: 4 },
   { family: 'scores', pattern: new RegExp(`^scores-${N}$`), keepNewest: 64 },
+  { family: 'theta', pattern: new RegExp(`^theta-${N}$`), keepNewest: 16 },
   { family: 'run', pattern: /^run$/ },
 ];
 
