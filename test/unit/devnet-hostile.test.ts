@@ -13,7 +13,7 @@ import {
   DEVNET_OBJECT_NAMES, HEADER_SHA256, devnetRequestMessage, devnetSignedHeaders, parseDevnetObjectKey,
 } from '../../src/net/devnet-protocol.ts';
 import { NotRegisteredError, RateLimitedError, TooEarlyError, UnauthorizedError } from '../../src/net/errors.ts';
-import { aggregateKey, checkpointKey, debugKey, gradientKey, peerListKey, scoresKey, signatureKey } from '../../src/peer/gather.ts';
+import { aggregateKey, checkpointKey, debugKey, gradientKey, peerListKey, scoresKey, signatureKey, thetaKey } from '../../src/peer/gather.ts';
 
 /**
  * The devnet coordinator against hostile traffic (issue #14): every refusal is a real HTTP request
@@ -135,7 +135,7 @@ describe('devnet storage refuses before reading the body', () => {
     for (const key of ['big', 'gradient-01-0', 'gradient-1', 'gradient-1-0.sig.sig', 'checkpoint-x', 'a/b', '../state.json', 'run2']) {
       expect(await signed(net, 'PUT', storagePath(alice, key), Uint8Array.of(1), alice), key).toMatchObject({ status: 400, code: 'bad-request' });
     }
-    for (const key of [gradientKey(7, 3), signatureKey(7, 3), debugKey(7, 3), peerListKey(8), aggregateKey(7), checkpointKey(20), scoresKey(7), 'run', 'run.sig', `${aggregateKey(7)}.sig`, `${checkpointKey(20)}.sig`, `${peerListKey(8)}.sig`]) {
+    for (const key of [gradientKey(7, 3), signatureKey(7, 3), debugKey(7, 3), peerListKey(8), aggregateKey(7), checkpointKey(20), scoresKey(7), thetaKey(7), 'run', 'run.sig', `${aggregateKey(7)}.sig`, `${checkpointKey(20)}.sig`, `${peerListKey(8)}.sig`]) {
       expect(parseDevnetObjectKey(key), key).toBeDefined();
     }
     expect(DEVNET_OBJECT_NAMES.map((n) => n.family)).toEqual(expect.arrayContaining(['gradient', 'debug', 'peers', 'aggregate', 'checkpoint', 'scores', 'run']));
