@@ -58,6 +58,7 @@ export function validateUpdate(update: Float32Array, parameterCount: number, wha
  */
 function validateOptimizerState(state: InnerOptimizerState, parameterCount: number): void {
   if (!Number.isSafeInteger(state.schedulerSteps) || state.schedulerSteps < 0) throw new TrainerInputError(`optimizer state has scheduler step ${state.schedulerSteps}, expected a whole number ≥ 0`);
+  if (state.adamSteps !== undefined && (!Number.isSafeInteger(state.adamSteps) || state.adamSteps < 0)) throw new TrainerInputError(`optimizer state has Adam step ${state.adamSteps}, expected a whole number ≥ 0`);
   validateUpdate(state.expAvg, parameterCount, 'optimizer first moment (exp_avg)');
   validateUpdate(state.expAvgSq, parameterCount, 'optimizer second moment (exp_avg_sq)');
   const negative = state.expAvgSq.findIndex((v) => v < 0);
@@ -74,12 +75,13 @@ export function tokenFeeds(ort: Ort, config: RunConfig, batch: TokenBatch): Reco
 }
 
 /**
- * Optimiser scalars of the inner step that follows `schedulerSteps` scheduler steps: lr from the
- * warm-up + cosine schedule, bias corrections for Adam step `schedulerSteps + 1`.
+ * Optimiser scalars of the inner step that follows `schedulerSteps` scheduler steps and `adamSteps`
+ * Adam steps of the moments: lr from the warm-up + cosine schedule, bias corrections for Adam step
+ * `adamSteps + 1`.
  */
-export function innerStepScalars(config: RunConfig, schedulerSteps: number): AdamWStepScalars {
+export function innerStepScalars(config: RunConfig, schedulerSteps: number, adamSteps: number): AdamWStepScalars {
   const lr = innerLearningRate(config.inner, schedulerSteps);
-  return adamwStepScalars({ ...config.inner, lr }, schedulerSteps + 1);
+  return adamwStepScalars({ ...config.inner, lr }, adamSteps + 1);
 }
 
 /** The single float of a loss output. */

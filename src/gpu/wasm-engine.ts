@@ -26,6 +26,7 @@ interface WasmState {
   /** SparseLoCo error feedback e (gauntlet-spec §5.2), used by `compressPseudoGradient`. */
   readonly errorFeedback: Float32Array;
   schedulerSteps: number;
+  adamSteps: number;
 }
 
 export class WasmTrainerEngine implements TrainerEngine {
@@ -57,6 +58,7 @@ export class WasmTrainerEngine implements TrainerEngine {
       expAvgSq: optimizer ? optimizer.expAvgSq.slice() : new Float32Array(total),
       errorFeedback: new Float32Array(total),
       schedulerSteps: optimizer?.schedulerSteps ?? 0,
+      adamSteps: optimizer?.adamSteps ?? optimizer?.schedulerSteps ?? 0,
     };
     return { backend: 'wasm', reason: 'wasm EP requested', parameterCount: total, trainingGraphNodes: trainGraph.nodeCount };
   }
@@ -79,12 +81,13 @@ export class WasmTrainerEngine implements TrainerEngine {
       if (!Number.isFinite(loss)) throw new NonFiniteLossError(step);
       const grads = s.layout.map((spec) => out[gradName(spec.name)]?.data as Float32Array);
       const clip = clipScaleForNorm(globalGradNorm(grads), s.config.inner.gradClipNorm);
-      const scalars = innerStepScalars(s.config, s.schedulerSteps);
+      const scalars = innerStepScalars(s.config, s.schedulerSteps, s.adamSteps);
       s.layout.forEach((spec, i) => {
         const range = [spec.offset, spec.offset + spec.size] as const;
         adamwStepReference(s.theta.subarray(...range), grads[i] as Float32Array, s.expAvg.subarray(...range), s.expAvgSq.subarray(...range), scalars, clip);
       });
       s.schedulerSteps += 1;
+      s.adamSteps += 1;
       losses.push(loss);
       onProgress?.({ kind: 'inner-step', step: step + 1, of: h, loss, lr: scalars.lr, globalStep: s.schedulerSteps });
     }
@@ -187,7 +190,7 @@ export class WasmTrainerEngine implements TrainerEngine {
   exportOptimizerState(): Promise<InnerOptimizerState> {
     return settle(() => {
       const s = this.ready('exportOptimizerState');
-      return { schedulerSteps: s.schedulerSteps, expAvg: s.expAvg.slice(), expAvgSq: s.expAvgSq.slice() };
+      return { schedulerSteps: s.schedulerSteps, adamSteps: s.adamSteps, expAvg: s.expAvg.slice(), expAvgSq: s.expAvgSq.slice() };
     });
   }
 

@@ -76,6 +76,7 @@ interface GpuState {
   compressor?: GpuCompressor;
   outerStep?: GpuOuterStep | GpuSignOuterStep;
   schedulerSteps: number;
+  adamSteps: number;
 }
 
 /** Extra options of the WebGPU engine (tests and diagnostics). */
@@ -210,7 +211,7 @@ export class WebGpuTrainerEngine implements TrainerEngine {
       theta: this.pool.storage(flatBytes, 'flat:theta'),
       errorFeedback: this.pool.storage(flatBytes, 'flat:error_feedback'),
     };
-    this.state = { config, tensors, train, evaluate, adamw, gradNorm, gradNormKernel, parameterCount: total, flat, schedulerSteps: optimizer?.schedulerSteps ?? 0 };
+    this.state = { config, tensors, train, evaluate, adamw, gradNorm, gradNormKernel, parameterCount: total, flat, schedulerSteps: optimizer?.schedulerSteps ?? 0, adamSteps: optimizer?.adamSteps ?? optimizer?.schedulerSteps ?? 0 };
     this.readback = 0;
     return { backend: 'webgpu', reason: 'WebGPU requested', parameterCount: total, trainingGraphNodes: trainGraph.nodeCount };
   }
@@ -236,7 +237,7 @@ export class WebGpuTrainerEngine implements TrainerEngine {
     for (let step = 0; step < h; step++) {
       const loss = await this.forwardBackward(s, batches[step] as TokenBatch);
       if (!Number.isFinite(loss)) throw new NonFiniteLossError(step);
-      const scalars = innerStepScalars(s.config, s.schedulerSteps);
+      const scalars = innerStepScalars(s.config, s.schedulerSteps, s.adamSteps);
       for (const t of s.tensors) s.adamw.writeUniforms(t.adamUniforms, scalars, t.spec.size);
       const encoder = this.device.createCommandEncoder({ label: `inner-step-${step}` });
       const pass = encoder.beginComputePass({ label: 'clip+adamw' });
@@ -245,6 +246,7 @@ export class WebGpuTrainerEngine implements TrainerEngine {
       pass.end();
       this.device.queue.submit([encoder.finish()]);
       s.schedulerSteps += 1;
+      s.adamSteps += 1;
       losses.push(loss);
       onProgress?.({ kind: 'inner-step', step: step + 1, of: h, loss, lr: scalars.lr, globalStep: s.schedulerSteps });
     }
@@ -427,9 +429,9 @@ export class WebGpuTrainerEngine implements TrainerEngine {
   /** Reads the moments back from our GPU buffers (two dense readbacks: persistence only, once per window). */
   async exportOptimizerState(): Promise<InnerOptimizerState> {
     const s = this.ready('exportOptimizerState');
-    const schedulerSteps = s.schedulerSteps;
+    const { schedulerSteps, adamSteps } = s;
     const [expAvg, expAvgSq] = (await this.readFlats(s, ['expAvg', 'expAvgSq'])) as [Float32Array, Float32Array];
-    return { schedulerSteps, expAvg, expAvgSq };
+    return { schedulerSteps, adamSteps, expAvg, expAvgSq };
   }
 
   /** Diagnostics: loss and every gradient (flat, layout order) of one batch on θ, without an update. */

@@ -54,8 +54,16 @@ export interface InitOptions {
  * different (bias-corrected, re-warmed-up) step from the one it would have taken without the reload.
  */
 export interface InnerOptimizerState {
-  /** Inner scheduler steps taken so far: the lr schedule position and the Adam step count t. */
+  /** Inner scheduler steps taken so far: the lr schedule's position. */
   readonly schedulerSteps: number;
+  /**
+   * Adam steps the moments have accumulated (the bias-correction count t). A peer that took θ from
+   * the network starts with zero moments at the network's schedule position, as a Templar miner
+   * does with a fresh AdamW and a fast-forwarded scheduler: t starts again at 0 (issue #18: it used
+   * the schedule position, so the first steps after a sync were not bias-corrected). Absent (a state
+   * saved before it existed): the moments have run as long as the schedule, `schedulerSteps`.
+   */
+  readonly adamSteps?: number;
   /** First moments m (flat, layout order). */
   readonly expAvg: Float32Array;
   /** Second moments v (flat, layout order). */

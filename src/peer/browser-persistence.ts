@@ -51,7 +51,7 @@ function isSnapshot(value: unknown): value is PeerSnapshot {
   const o = v.optimizer;
   return v.version === SNAPSHOT_VERSION && typeof v.runId === 'string' && typeof v.hotkey === 'string' && Number.isInteger(v.window)
     && v.params instanceof Float32Array && v.errorFeedback instanceof Float32Array && typeof v.savedAtMs === 'number'
-    && typeof o === 'object' && Number.isInteger(o.schedulerSteps) && o.expAvg instanceof Float32Array && o.expAvgSq instanceof Float32Array;
+    && typeof o === 'object' && Number.isInteger(o.schedulerSteps) && (o.adamSteps === undefined || Number.isInteger(o.adamSteps)) && o.expAvg instanceof Float32Array && o.expAvgSq instanceof Float32Array;
 }
 
 /** Opens (creating on first use) an IndexedDB database with one object store of out-of-line keys. */

@@ -204,21 +204,54 @@ export async function peerListAt(storage: Storage, validatorHotkey: string, wind
 
 /** What the peer list in force at a window decides for its gather and its outer step. */
 export interface GatherPlan {
-  /** The uids gathered: the list's gather and reserve peers, or every registered miner before any list exists. */
-  readonly uids: number[];
+  /** The gather peers: the list's, or every registered miner before any list exists. */
+  readonly gatherUids: number[];
+  /** The list's reserve peers, in the list's order: the first k stand in for k gather peers that fail (`gatherWithReserve`). */
+  readonly reserveUids: number[];
+  /** Whether a peer list decided the plan: before one exists nobody was asked for anything, so nobody skipped. */
+  readonly fromList: boolean;
   /** Per tensor, the carried cap on the clip reference (`referenceCaps`), undefined without a list reference. */
   readonly referenceCaps: readonly number[] | undefined;
 }
 
 export async function gatherPlanAt(storage: Storage, validatorHotkey: string, window: number, allMiners: readonly number[], context: PublicationContext): Promise<GatherPlan> {
   const list = await peerListAt(storage, validatorHotkey, window, context);
-  if (list === null) return { uids: [...allMiners], referenceCaps: undefined };
-  return { uids: [...new Set([...list.peers, ...list.reservePeers])].sort((a, b) => a - b), referenceCaps: referenceCaps(list.normReference, context.config.bounds) };
+  if (list === null) return { gatherUids: [...allMiners].sort((a, b) => a - b), reserveUids: [], fromList: false, referenceCaps: undefined };
+  const gatherUids = [...list.peers].sort((a, b) => a - b);
+  return { gatherUids, reserveUids: list.reservePeers.filter((uid) => !gatherUids.includes(uid)), fromList: true, referenceCaps: referenceCaps(list.normReference, context.config.bounds) };
 }
 
-/** The uids gathered at `window` (`gatherPlanAt`'s). */
-export async function gatherUidsAt(storage: Storage, validatorHotkey: string, window: number, allMiners: readonly number[], context: PublicationContext): Promise<number[]> {
-  return (await gatherPlanAt(storage, validatorHotkey, window, allMiners, context)).uids;
+/** A gather with reserves: what was gathered, and the plan's view of it. */
+export interface ReserveGatherResult extends GatherResult {
+  /** The reserves that were asked, in the list's order. */
+  readonly reservesAsked: readonly number[];
+  /** Gather peers (not reserves) whose submission was not accepted. */
+  readonly skippedGatherUids: readonly number[];
+  /** accepted / gather peers, at most 1 (0 without gather peers). */
+  readonly successRate: number;
+}
+
+/**
+ * Templar's `gather_with_reserve` (v2.1.3 `tplr.comms`): the gather peers first; when k of them
+ * fail, the first k reserve peers are gathered in their place, one for one, and the success rate
+ * stays accepted ÷ gather peers. Miners and validators gather the same way, so their outer steps
+ * take the same set.
+ */
+export async function gatherWithReserve(context: FetchContext, plan: GatherPlan, hotkeyOf: (uid: number) => string | undefined): Promise<ReserveGatherResult> {
+  const primary = await gatherSubmissions(context, plan.gatherUids, hotkeyOf);
+  const failed = plan.gatherUids.length - primary.accepted.length;
+  const reservesAsked = failed > 0 ? plan.reserveUids.slice(0, failed) : [];
+  const fallback = await gatherSubmissions(context, reservesAsked, hotkeyOf);
+  const accepted = [...primary.accepted, ...fallback.accepted].sort((a, b) => a.uid - b.uid);
+  const acceptedUids = new Set(accepted.map((s) => s.uid));
+  return {
+    accepted,
+    rejected: { ...primary.rejected, ...fallback.rejected },
+    details: { ...primary.details, ...fallback.details },
+    reservesAsked,
+    skippedGatherUids: plan.gatherUids.filter((uid) => !acceptedUids.has(uid)),
+    successRate: plan.gatherUids.length === 0 ? 0 : Math.min(1, accepted.length / plan.gatherUids.length),
+  };
 }
 
 export function encodeJson(value: unknown): Uint8Array {

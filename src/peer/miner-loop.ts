@@ -126,10 +126,11 @@ export function windowPace(config: RunConfig, tokensPerSecond: number, blockTime
  * The optimiser state of a peer that joins from the network rather than its own snapshot: fresh
  * moments, but the inner scheduler at `outerSteps × H` (Templar v2.1.3 restores weights only and
  * replays the inner scheduler `global_step × inner_steps` times, gauntlet-spec §3.5), so the joining
- * peer trains at the run's current learning rate instead of warming up from zero.
+ * peer trains at the run's current learning rate instead of warming up from zero; Adam's own step
+ * count starts at 0 with the fresh moments, so its first steps are bias-corrected as a new AdamW's are.
  */
 function networkOptimizerState(config: RunConfig, parameterCount: number, outerSteps: number): InnerOptimizerState {
-  return { schedulerSteps: outerSteps * config.inner.innerSteps, expAvg: new Float32Array(parameterCount), expAvgSq: new Float32Array(parameterCount) };
+  return { schedulerSteps: outerSteps * config.inner.innerSteps, adamSteps: 0, expAvg: new Float32Array(parameterCount), expAvgSq: new Float32Array(parameterCount) };
 }
 
 /**

@@ -30,7 +30,7 @@ import type { ObjectInfo, Signer, Storage, TimeGate } from '../net/types.ts';
 import type { TrainerEngine } from '../model/engine.ts';
 import type { Behaviour } from './behaviours.ts';
 import type { MinerEvent, WindowEventListener } from './events.ts';
-import { debugKey, debugSlices, encodeJson, fetchSubmission, gatherPlanAt, gatherSubmissions, gradientKey, publishedAggregates, readAggregateIfWellFormed, signatureKey } from './gather.ts';
+import { debugKey, debugSlices, encodeJson, fetchSubmission, gatherPlanAt, gatherWithReserve, gradientKey, publishedAggregates, readAggregateIfWellFormed, signatureKey } from './gather.ts';
 import { GauntletError } from '../core/errors.ts';
 import { runConfigHash } from '../core/run-config.ts';
 
@@ -217,7 +217,7 @@ export class Miner {
   private async gather(window: number, gate: TimeGate): Promise<{ accepted: PeerSubmission[]; referenceCaps: readonly number[] | undefined }> {
     const { config, uid, layout, storage } = this.options;
     const plan = await gatherPlanAt(storage, this.options.validatorHotkey, window, this.options.minerUids(), { config, layout });
-    const gathered = await gatherSubmissions({ config, layout, storage, window, gate }, plan.uids, this.options.hotkeyOf);
+    const gathered = await gatherWithReserve({ config, layout, storage, window, gate }, plan, this.options.hotkeyOf);
     this.emit({ kind: 'miner-gathered', window, uid, gathered: gathered.accepted.map((s) => s.uid), rejected: gathered.rejected });
     return { accepted: gathered.accepted.map((s) => ({ uid: s.uid, tensors: s.decoded.tensors })), referenceCaps: plan.referenceCaps };
   }

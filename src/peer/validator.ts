@@ -9,9 +9,9 @@
  *  3. gather the peer list's submissions with the time gate (`comms.gather`), each checked for size,
  *     signature and wire format; debug slices `debug-{s−1}` for the sync check (§5.9); index sets and
  *     upload times for copy detection (§7.5);
- *  4. stage 2 (§7.2, `Validator.evaluate_peer`): Σ loss on a random control set before, and per
+ *  4. stage 2 (§7.2, the evaluation block of `Validator.run`; the trial step is `Validator.update_model_with_gradient`): Σ loss on a random control set before, and per
  *     evaluated peer Σ loss on its own assigned data before and after the trial step
- *     θ − evalLrFactor·clip(update), and on the random set after, through `TrainerEngine.evalLoss`;
+ *     θ − outerLr·evalLrFactor·clip(update), and on the random set after, through `TrainerEngine.evalLoss`;
  *  5. `scoreWindow` (OpenSkill, sync, slashes, final scores, weights); publish `scores-{s}` (the
  *     window's scores and reason records, `WindowScoresDocument`) for the volunteers' dashboards;
  *  6. outer step with the gathered set (`tplr.neurons.outer_step`); publish the window's aggregated
@@ -36,7 +36,7 @@
  * the scoring inputs (missing / invalid), and the window goes on.
  */
 import { AggregationError, clippedPeerUpdate, l2Norm, lowerMedian, medianNorms, type PeerSubmission } from '../core/aggregate.ts';
-import { dequantizeTensor } from '../core/compress/codec.ts';
+import { dequantizeTensor, type EncodedTensor } from '../core/compress/codec.ts';
 import { CompressionError } from '../core/compress/errors.ts';
 import { putWindowAnchorBlock, putWindowBounds, peerListFirstEffectiveWindow, windowOfBlock } from '../core/clock.ts';
 import type { FlatTensorSpec } from '../core/compress/error-feedback.ts';
@@ -67,7 +67,7 @@ import { parameterHash, toHex, type PublicationKind } from '../core/wire/index.t
 import { TrainerInputError, type TokenBatch, type TrainerEngine } from '../model/engine.ts';
 import type { SubmissionRejection, ValidatorEvent, WindowEventListener } from './events.ts';
 import {
-  AggregateFormatError, aggregateKey, checkpointKey, readThetaHash, thetaKey, type AggregateReplay, debugSlices, encodeJson, fetchSubmission, gatherPlanAt, gatherSubmissions, gradientKey, aggregatesToReplay, latestCheckpoint, peerListKey, publishedAggregates, readAggregate, readCheckpoint, readDebugSlices, replayAggregates, scoresKey,
+  AggregateFormatError, aggregateKey, checkpointKey, readThetaHash, thetaKey, type AggregateReplay, debugSlices, encodeJson, fetchSubmission, gatherPlanAt, gatherWithReserve, gradientKey, aggregatesToReplay, latestCheckpoint, peerListKey, publishedAggregates, readAggregate, readCheckpoint, readDebugSlices, replayAggregates, scoresKey,
   type AcceptedSubmission,
 } from './gather.ts';
 import { leadValidator } from './lead-validator.ts';
@@ -288,7 +288,8 @@ export class Validator {
     const seed = (this.options.randomness ?? defaultRandomness)(window) >>> 0;
 
     const metagraph = await chain.metagraph(config.netuid);
-    const lead = leadValidator(metagraph, await chain.runValidators(config.netuid, metagraph), config, this.options.hotkey);
+    const runValidators = new Set(await chain.runValidators(config.netuid, metagraph));
+    const lead = leadValidator(metagraph, [...runValidators], config, this.options.hotkey);
     if (this.resyncFrom !== null) {
       this.resyncFrom = null;
       // θ as the lead scored this window with: its steps through window − 1, not one it may already have taken for this window.
@@ -297,7 +298,8 @@ export class Validator {
     const hotkeys = new Map(metagraph.uids.map((uid, i) => [uid, metagraph.hotkeys[i]!]));
     const hotkeyOf = (uid: number): string | undefined => hotkeys.get(uid);
     // Every uid but our own and the burn uid is scored (the default devnet grants every uid a permit, so the permit flag cannot tell miners apart).
-    const minerUids = metagraph.uids.filter((uid) => uid !== scoring.burnUid && hotkeyOf(uid) !== this.options.hotkey);
+    // Validators are not miners: not this one, not the run's named validators (issue #18: one validator slashed another as a missing miner), not the burn uid.
+    const minerUids = metagraph.uids.filter((uid) => uid !== scoring.burnUid && hotkeyOf(uid) !== this.options.hotkey && !runValidators.has(hotkeyOf(uid) ?? ''));
     const anchor = await chain.blockTimestamp(putWindowAnchorBlock(window, config.window.blocksPerWindow));
     const gate: TimeGate = putWindowBounds(anchor, config.window.putWindowMs);
 
@@ -308,9 +310,11 @@ export class Validator {
 
     // The peer list in force decides the gather and carries the caps on the clip reference (issue #14), for the trial steps and the outer step alike:
     // the lead's, which the miners follow too, so that every validator of the run takes the same outer step.
-    const { uids: gatherUids, referenceCaps } = await gatherPlanAt(storage, lead ?? this.options.hotkey, window, minerUids, this.options);
+    const plan = await gatherPlanAt(storage, lead ?? this.options.hotkey, window, minerUids, this.options);
+    const { referenceCaps } = plan;
     const fetchContext = { config, layout, storage, window, gate };
-    const gathered = await gatherSubmissions(fetchContext, gatherUids, hotkeyOf);
+    const gathered = await gatherWithReserve(fetchContext, plan, hotkeyOf);
+    const gatherUids = [...plan.gatherUids, ...gathered.reservesAsked];
     this.emit({ kind: 'validator-gathered', window, gathered: gathered.accepted.map((s) => s.uid), rejected: gathered.rejected });
     for (const [uid, reason] of Object.entries(gathered.rejected)) {
       if (!MISSING_REJECTIONS.has(reason)) this.emit({ kind: 'validator-peer-fault', window, uid: Number(uid), stage: 'gather', reason: `${reason}: ${gathered.details[uid] ?? ''}` });
@@ -339,10 +343,12 @@ export class Validator {
     const inputs: WindowScoringInputs = {
       window,
       submittedUids: submitted,
+      // Before any peer list nobody was asked for anything: a uid without a submission then skipped nothing.
       gather: gathered.accepted.length === 0 ? null : {
         gatheredUids: peers.map((p) => p.uid),
-        skippedUids: gatherUids.filter((uid) => !peers.some((p) => p.uid === uid)),
-        successRate: gatherUids.length === 0 ? 0 : peers.length / gatherUids.length,
+        skippedUids: plan.fromList ? [...gathered.skippedGatherUids] : [],
+        successRate: gathered.successRate,
+        gatherList: plan.fromList ? plan.gatherUids : peers.map((p) => p.uid),
       },
       validatorSlices: debugSlices(theta, layout),
       peerSlices,
@@ -405,11 +411,13 @@ export class Validator {
     const metagraph = await chain.metagraph(config.netuid);
     const hotkeys = new Map(metagraph.uids.map((uid, i) => [uid, metagraph.hotkeys[i]!]));
     const hotkeyOf = (uid: number): string | undefined => hotkeys.get(uid);
-    const minerUids = metagraph.uids.filter((uid) => uid !== config.scoring.burnUid && hotkeyOf(uid) !== this.options.hotkey);
+    const runValidators = new Set(await chain.runValidators(config.netuid, metagraph));
+    const minerUids = metagraph.uids.filter((uid) => uid !== config.scoring.burnUid && hotkeyOf(uid) !== this.options.hotkey && !runValidators.has(hotkeyOf(uid) ?? ''));
     const gate = putWindowBounds(await chain.blockTimestamp(putWindowAnchorBlock(window, config.window.blocksPerWindow)), config.window.putWindowMs);
-    const lead = leadValidator(metagraph, await chain.runValidators(config.netuid, metagraph), config, this.options.hotkey);
-    const { uids: gatherUids, referenceCaps } = await gatherPlanAt(storage, lead ?? this.options.hotkey, window, minerUids, this.options);
-    const gathered = await gatherSubmissions({ config, layout, storage, window, gate }, gatherUids, hotkeyOf);
+    const lead = leadValidator(metagraph, [...runValidators], config, this.options.hotkey);
+    const plan = await gatherPlanAt(storage, lead ?? this.options.hotkey, window, minerUids, this.options);
+    const { referenceCaps } = plan;
+    const gathered = await gatherWithReserve({ config, layout, storage, window, gate }, plan, hotkeyOf);
     this.emit({ kind: 'validator-gathered', window, gathered: gathered.accepted.map((s) => s.uid), rejected: gathered.rejected });
     const peers: PeerSubmission[] = gathered.accepted.map((s) => ({ uid: s.uid, tensors: s.decoded.tensors }));
     const theta = await this.options.engine.exportParams();
@@ -638,7 +646,7 @@ export class Validator {
     const { engine } = this.options;
     const lossOwnBefore = sum(await engine.evalLoss(ownBatches));
     try {
-      const trial = this.trialUpdate(submission, norms);
+      const trial = trialStepUpdate(submission.decoded.tensors, norms, this.options.layout, this.options.config, this.parameterCount);
       const lossOwnAfter = sum(await engine.evalLoss(ownBatches, trial));
       const lossRandomAfter = sum(await engine.evalLoss(randomBatches, trial));
       if (![lossOwnBefore, lossOwnAfter, lossRandomAfter].every(Number.isFinite)) return 'a trial loss was not finite';
@@ -649,18 +657,6 @@ export class Validator {
     }
   }
 
-  /** `evalLrFactor · clip(update)` as a flat vector: each tensor clipped to the gather's median norm (§7.2). */
-  private trialUpdate(submission: AcceptedSubmission, norms: readonly number[]): Float32Array {
-    const { config, layout } = this.options;
-    const out = new Float32Array(this.parameterCount);
-    layout.forEach((spec, t) => {
-      const tensor = submission.decoded.tensors[t]!;
-      const median = norms[t];
-      const dense = clippedPeerUpdate(tensor, median !== undefined && Number.isFinite(median) ? median : Number.POSITIVE_INFINITY, config.compression);
-      for (let i = 0; i < dense.length; i++) out[spec.offset + i] = Math.fround(config.scoring.evalLrFactor * dense[i]!);
-    });
-    return out;
-  }
 
   private batches(ids: readonly number[]): TokenBatch[] {
     const { batchSize } = this.options.config.inner;
@@ -682,6 +678,25 @@ export class Validator {
   private emit(event: ValidatorEvent): void {
     this.options.onEvent?.(event);
   }
+}
+
+/**
+ * The trial step of stage 2 as a flat vector θ is reduced by (gauntlet-spec §7.2): outer_lr ·
+ * eval_lr_factor · clip(g), each tensor clipped to the gather's median norm (`norms`), as Templar
+ * scales the peer's update by the outer learning rate the real outer step uses as well as by
+ * eval_lr_factor (issue #18: ours once left out outer_lr, the same number only while it is 1). The
+ * product is formed in float64 and rounded once.
+ */
+export function trialStepUpdate(tensors: readonly EncodedTensor[], norms: readonly number[], layout: readonly FlatTensorSpec[], config: RunConfig, parameterCount: number): Float32Array {
+  const out = new Float32Array(parameterCount);
+  const scale = config.compression.outerLr * config.scoring.evalLrFactor;
+  layout.forEach((spec, t) => {
+    const tensor = tensors[t]!;
+    const median = norms[t];
+    const dense = clippedPeerUpdate(tensor, median !== undefined && Number.isFinite(median) ? median : Number.POSITIVE_INFINITY, config.compression);
+    for (let i = 0; i < dense.length; i++) out[spec.offset + i] = Math.fround(scale * dense[i]!);
+  });
+  return out;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

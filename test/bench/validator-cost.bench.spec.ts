@@ -8,7 +8,7 @@ import { benchScale, medianMs, printBench } from './report.ts';
 /**
  * What a validator spends per evaluated peer (issue #10), in Node on the wasm EP: the real
  * validator loop of the simulation scores honest peers, and stage 2 (gauntlet-spec §7.2,
- * `Validator.evaluate_peer`: own-data loss before and after the 0.2× trial step, random-data loss
+ * the evaluation block of v2.1.3 `Validator.run`: own-data loss before and after the 0.2× trial step, random-data loss
  * after it) is timed from the validator's own event stream. The baseline is what a miner spends on
  * one window of inner steps (`miner-trained.elapsedMs`: H fwd+bwd+AdamW steps) on the same engine
  * and preset, so the ratio says how many peers one validator can check in the compute a peer

@@ -60,7 +60,7 @@ describe('catch-up after missed windows', () => {
     expect(bitsOf(await thetaOf(caughtUp))).toEqual(bitsOf(await thetaOf('validator')));
   }, 240_000);
 
-  it('scores the caught-up miner in sync at its next submission, and the stale one behind', async () => {
+  it('scores the caught-up miner in sync at its next submission; the stale one is behind, which the lower median misses here', async () => {
     // All three contribute again; `stale` skipped the catch-up.
     await sim.runWindow(6);
     await sim.runWindow(7);
@@ -70,7 +70,17 @@ describe('catch-up after missed windows', () => {
     expect(staleSync, 'the stale miner was not sync-checked in window 7').toBeDefined();
     expect(caughtUpSync!.after.syncScore).toBe(1);
     expect(caughtUpSync!.inputs.stepsBehind).toBe(0);
-    expect(staleSync!.after.syncScore!).toBeLessThan(1);
+    // The stale miner is behind: its published θ[10:12] differs from the validator's where the caught-up one's is equal.
+    const inputs7 = sim.reports.find((r) => r.window === 7)!.inputs;
+    const pairs = (uid: number): [number, number][] => Object.entries(inputs7.validatorSlices).flatMap(([name, mine]) => mine.map((v, i): [number, number] => [inputs7.peerSlices[String(uid)]![name]![i]!, v]));
+    expect(pairs(caughtUp.uid).every(([theirs, mine]) => theirs === mine)).toBe(true);
+    const stalePairs = pairs(stale.uid);
+    expect(stalePairs.some(([theirs, mine]) => theirs !== mine)).toBe(true);
+    // Yet Templar's sync check (torch.median, the lower middle value of |Δ|/avgChange) reads 0 steps: the sparse outer steps left
+    // at least half of the published coordinates untouched. The blind spot is the rule's, and is reproduced as such.
+    const unchanged = stalePairs.filter(([theirs, mine]) => theirs === mine).length;
+    expect(unchanged).toBeGreaterThanOrEqual(Math.ceil(stalePairs.length / 2));
+    expect(staleSync!.inputs.stepsBehind).toBe(0);
     expect(bitsOf(await thetaOf(caughtUp))).toEqual(bitsOf(await thetaOf('validator')));
   }, 240_000);
 

@@ -13,6 +13,7 @@ import { WasmTrainerEngine } from '../../src/gpu/wasm-engine';
 import { parameterCount } from '../../src/model/params';
 import { TrainerInputError, type InnerOptimizerState, type TokenBatch } from '../../src/model/engine.ts';
 import { bitsOf } from './float-bits';
+import { innerLearningRate } from '../../src/core/inner-lr';
 
 const engines: WasmTrainerEngine[] = [];
 
@@ -98,3 +99,44 @@ describe('inner optimiser state across a resume', () => {
     await expect(window(engine, config, 0)).resolves.toHaveLength(total);
   }, 60_000);
 });
+
+describe('a peer that took θ from the network (issue #18)', () => {
+  it('starts Adam at step 1 with fresh moments: its first update is ±lr per coordinate, as a new AdamW\'s is', async () => {
+    const config = tinyRunConfig();
+    const count = parameterCount(config.model);
+    const schedulerSteps = 10 * config.inner.innerSteps;
+    const fresh = (adamSteps: number | undefined): InnerOptimizerState => ({ schedulerSteps, ...(adamSteps === undefined ? {} : { adamSteps }), expAvg: new Float32Array(count), expAvgSq: new Float32Array(count) });
+    const theta = await (await engineOn(config)).exportParams();
+    const oneStep = async (state: InnerOptimizerState): Promise<Float32Array> => {
+      const engine = await engineOn(config, theta, state);
+      await engine.trainInner(windowBatches(config, 0).slice(0, 1), 1);
+      return engine.exportParams();
+    };
+    const lr = innerLearningRate(config.inner, schedulerSteps);
+    // AdamW, first step from zero moments: m̂ = g, v̂ = g², so θ ← θ(1 − lr·wd) − lr·g/(|g| + eps) ≈ θ(1 − lr·wd) ∓ lr.
+    const stepOf = (after: Float32Array, i: number): number => Math.abs(after[i]! - theta[i]! * (1 - lr * config.inner.weightDecay));
+    // (A coordinate whose gradient is within a few eps of 0 moves less; none moves more than lr, beyond float32 rounding.)
+    const synced = await oneStep(fresh(0));
+    let moved = 0;
+    let atLr = 0;
+    for (let i = 0; i < count; i++) {
+      if (after(synced, i) === 0) continue;
+      moved += 1;
+      expect(stepOf(synced, i)).toBeLessThan(lr * 1.001);
+      if (Math.abs(stepOf(synced, i) / lr - 1) < 0.01) atLr += 1;
+    }
+    expect(moved).toBeGreaterThan(count / 2);
+    expect(atLr).toBeGreaterThan(0.9 * moved);
+    // Bias-corrected as if the moments had run the whole schedule (the old behaviour): m = (1 − β1)·g, v = (1 − β2)·g² uncorrected,
+    // so the same coordinates move (1 − β1)/√(1 − β2) times as far (eps aside).
+    const stale = await oneStep(fresh(undefined));
+    const ratio = (i: number): number => stepOf(stale, i) / stepOf(synced, i);
+    const sample = Array.from({ length: 50 }, (_, k) => Math.floor((k * count) / 50)).filter((i) => Math.abs(stepOf(synced, i) / lr - 1) < 0.01);
+    for (const i of sample) expect(ratio(i)).toBeCloseTo((1 - config.inner.beta1) / Math.sqrt(1 - config.inner.beta2), 1);
+
+    function after(values: Float32Array, i: number): number {
+      return values[i]! - theta[i]!;
+    }
+  });
+});
+

@@ -14,7 +14,7 @@ import { parameterCount, parameterLayout } from '../../src/model/params.ts';
 import { KeyringSigner } from '../../src/net/keyring-signer.ts';
 import { honest } from '../../src/peer/behaviours.ts';
 import {
-  AggregateFormatError, aggregateKey, checkpointKey, encodeJson, gatherPlanAt, gatherUidsAt, peerListAt, peerListKey, publishedAggregates, readAggregate, readCheckpoint, replayAggregates,
+  AggregateFormatError, aggregateKey, checkpointKey, encodeJson, gatherPlanAt, peerListAt, peerListKey, publishedAggregates, readAggregate, readCheckpoint, replayAggregates,
 } from '../../src/peer/gather.ts';
 import { leadValidator } from '../../src/peer/lead-validator.ts';
 import { openPublication, PublicationError, signPublication } from '../../src/peer/publications.ts';
@@ -100,13 +100,13 @@ describe('the signed envelope', () => {
     const sybils = Array.from({ length: 40 }, (_, i) => 100 + i);
     await put(peerListKey(3), 'peer-list', encodeJson({ peers: sybils, reservePeers: [], postedAtWindow: 2 }), 2);
     expect(await peerListAt(storage, validator, 3, context)).toBeNull();
-    expect(await gatherUidsAt(storage, validator, 3, [2, 3, 4], context)).toEqual([2, 3, 4]);
+    expect(await gatherPlanAt(storage, validator, 3, [2, 3, 4], context)).toMatchObject({ gatherUids: [2, 3, 4], reserveUids: [], fromList: false });
     // An unsigned list (the old format) is not followed either.
     await storage.put(peerListKey(4), encodeJson({ peers: [9], reservePeers: [], postedAtWindow: 3 }));
     expect(await peerListAt(storage, validator, 4, context)).toBeNull();
     // A signed list of the run's size is.
     await put(peerListKey(5), 'peer-list', encodeJson({ peers: [2, 4], reservePeers: [3], postedAtWindow: 4 }), 4);
-    expect(await gatherUidsAt(storage, validator, 6, [2, 3, 4, 5], context)).toEqual([2, 3, 4]);
+    expect(await gatherPlanAt(storage, validator, 6, [2, 3, 4, 5], context)).toMatchObject({ gatherUids: [2, 4], reserveUids: [3], fromList: true });
     expect((await gatherPlanAt(storage, validator, 6, [2, 3, 4, 5], context)).referenceCaps).toBeUndefined();
     // Its norm reference, one positive norm per tensor within maxTensorNorm, caps the clip reference at clipGrowth × it.
     const reference = layout.map((_, t) => 0.01 * (t + 1));

@@ -114,7 +114,8 @@ export function simulateRun(windows: number, seed: number, config: ScoringConfig
     const peerSlices: Record<string, Record<string, number[]> | null> = {};
     for (const p of SYNTHETIC_PEERS) {
       if (!submitted.includes(p.uid)) continue;
-      const lag = p.behaviour === 'lagging' ? Math.min(4, history.length - 1) : 0;
+      // Twelve windows behind: θ moves as a random walk, so a lag of n windows reads as about √n typical steps (the sync check's unit).
+      const lag = p.behaviour === 'lagging' ? Math.min(12, history.length - 1) : 0;
       peerSlices[String(p.uid)] = history[history.length - 1 - lag]!;
     }
     const indexSets: Record<string, Record<string, number[][]>> = {};

@@ -58,16 +58,23 @@ describe('sync score (§7.1)', () => {
     const validator = { a: [1.0, 2.0], b: [0.5, -0.5] };
     const peer = { a: [1.003, 1.998], b: [0.505, -0.5] };
     const avg = { a: [0.001, 0.002], b: [0.001, 0.001] };
-    // ratios: a → 3, 1; b → 5, 0; median of [0, 1, 3, 5] = 2.
+    // ratios: a → 3, 1; b → 5, 0. torch.median of an even count is the lower middle value: of [0, 1, 3, 5], 1 (not 2, their mean).
     const check = compareWithDebugSlices(peer, validator, avg);
     expect(check.ok).toBe(true);
     if (check.ok) {
-      expect(check.stepsBehind).toBeCloseTo(2, 9);
+      expect(check.stepsBehind).toBeCloseTo(1, 9);
       expect(check.compared).toBe(4);
     }
+    // Of an odd count, the middle one: [0, 1, 3] → 1; [1, 3, 5] → 3.
+    const odd = (peerSlice: number[]): number | null => {
+      const result = compareWithDebugSlices({ a: peerSlice }, { a: [1, 2, 0.5] }, { a: [0.001, 0.002, 0.001] });
+      return result.ok ? result.stepsBehind : null;
+    };
+    expect(odd([1.003, 1.998, 0.5])).toBeCloseTo(1, 9);
+    expect(odd([1.003, 1.998, 0.505])).toBeCloseTo(3, 9);
     // avgChange floor 1e-9: a tiny difference over a zero average is huge.
-    const floored = compareWithDebugSlices({ a: [1 + 1e-6, 2] }, { a: [1, 2] }, { a: [0, 0] });
-    expect(floored.ok && floored.stepsBehind).toBeCloseTo(0.5 * (1e-6 / 1e-9), 0);
+    const floored = compareWithDebugSlices({ a: [1 + 1e-6, 2 + 2e-6] }, { a: [1, 2] }, { a: [0, 0] });
+    expect(floored.ok && floored.stepsBehind).toBeCloseTo(1e-6 / 1e-9, 0);
   });
 
   it('missing debug, missing tensor, wrong length or non-finite values fail; no reference step is not judged', () => {

@@ -124,8 +124,9 @@ describe('scoreWindow: slashing rules (§7.1)', () => {
     expect(poor.state.peers['3']!.finalScore).toBe(0);
     expect(poor.state.peers['3']!.binaryMovingAverage).toBe(0);
     expect(poor.state.peers['5']!.binaryMovingAverage).toBe(-0.1);
-    // uid 6 was gathered without a debug slice: a failed sync check also marks it evaluated.
-    expect(poor.state.evaluatedUids).toEqual([3, 4, 5, 6]);
+    // uid 6 was gathered without a debug slice, but it did not submit in window 99, so it could have none: not judged, not marked.
+    expect(poor.state.evaluatedUids).toEqual([3, 4, 5]);
+    expect(poor.reasons.filter((r) => r.uid === 6).map((r) => r.rule)).toEqual(['sync-score']);
   });
 
   it('sync: score from steps behind, and × 0.75 for gather peers more than 3 steps behind or without debug', () => {
@@ -388,3 +389,70 @@ describe('validator state: serialisation and restart', () => {
     expect(text).toMatch(/^uid 8: final=/);
   });
 });
+
+describe('issue #18: the rules as Templar v2.1.3 applies them, and fairness to honest peers', () => {
+  // The rates below are the run config's (v2.1.3 constants); each expected value is Templar's formula applied by hand.
+  const r = config.missingGradientSlashRate;
+
+  it('a slash multiplies final and B only while final > 0: a peer at or below 0 keeps its B', () => {
+    const state = stateWith({ 3: { final: 0, b: 0.6 }, 4: { final: -0.5, b: 0.4 }, 5: { final: 2, b: 0.6 } });
+    const res = scoreWindow(state, inputs(100, { submittedUids: [3, 4, 5], evalUids: [3, 4, 5], evaluations: { 3: { status: 'missing' }, 4: { status: 'missing' }, 5: { status: 'missing' } } }), config);
+    expect(res.state.peers['3']!.binaryMovingAverage).toBe(0.6);
+    expect(res.state.peers['4']!.binaryMovingAverage).toBe(0.4);
+    expect(res.state.peers['5']!.finalScore).toBeCloseTo(2 * r, 15);
+    expect(res.state.peers['5']!.binaryMovingAverage).toBeCloseTo(0.6 * r, 15);
+  });
+
+  it('a missing gradient of an evaluated peer: × r, then a final below scoreZeroThreshold is zeroed', () => {
+    const justAbove = config.scoreZeroThreshold / r * 1.01; // × r lands just above the threshold: kept
+    const justBelow = config.scoreZeroThreshold / r * 0.99; // × r lands just below it: zeroed
+    const state = stateWith({ 3: { final: justAbove, b: 0.5 }, 4: { final: justBelow, b: 0.5 } });
+    const res = scoreWindow(state, inputs(100, { submittedUids: [3, 4], evalUids: [3, 4], evaluations: { 3: { status: 'missing' }, 4: { status: 'missing' } } }), config);
+    expect(res.state.peers['3']!.finalScore).toBeCloseTo(justAbove * r, 18);
+    expect(res.state.peers['4']!.finalScore).toBe(0);
+    expect(res.reasons.filter((x) => x.rule === 'score-zero-threshold').map((x) => x.uid)).toEqual([4]);
+  });
+
+  it('the sync slash hits the gather list, not the reserves that filled in (their sync score is still measured)', () => {
+    const state = stateWith({ 3: { final: 2, b: 0.6 }, 6: { final: 2, b: 0.6 } });
+    state.paramAvgChange = { a: [0.001, 0.001] };
+    state.previousSlices = { a: [1, 2] };
+    const lagging = { a: [1.004, 2.004] }; // 4 steps behind: beyond syncMaxStepsBehind (3)
+    const res = scoreWindow(state, inputs(100, {
+      submittedUids: [3, 6],
+      gather: { gatheredUids: [3, 6], skippedUids: [4], successRate: 1, gatherList: [3, 4] },
+      validatorSlices: { a: [1, 2] },
+      peerSlices: { 3: lagging, 6: lagging },
+    }), config);
+    const expectedSync = Math.pow(1 - 4 / config.syncWindowSteps, config.syncExponent);
+    expect(res.state.peers['3']!.syncScore).toBeCloseTo(expectedSync, 6);
+    expect(res.state.peers['6']!.syncScore).toBeCloseTo(expectedSync, 6);
+    expect(res.reasons.filter((x) => x.rule === 'sync-slash').map((x) => x.uid)).toEqual([3]);
+    expect(res.state.peers['6']!.finalScore).toBe(2);
+  });
+
+  it('a newcomer without a debug slice of the window before (it could not have one) is not slashed; a peer that submitted then is', () => {
+    const state = stateWith({ 3: { final: 2, b: 0.6, submitted: 99 }, 4: { final: 2, b: 0.6, submitted: 95 } });
+    state.paramAvgChange = { a: [0.001, 0.001] };
+    state.previousSlices = { a: [1, 2] };
+    const res = scoreWindow(state, inputs(100, {
+      submittedUids: [3, 4, 7],
+      gather: { gatheredUids: [3, 4, 7], skippedUids: [], successRate: 1 },
+      validatorSlices: { a: [1, 2] },
+      peerSlices: { 3: null, 4: null, 7: null },
+    }), config);
+    // uid 3 submitted in window 99 and published no debug-99: sync 0 and × r. uid 4 (back after window 95) and uid 7 (new): not judged.
+    expect(res.reasons.filter((x) => x.rule === 'sync-slash').map((x) => x.uid)).toEqual([3]);
+    expect(res.state.peers['3']!.syncScore).toBe(0);
+    expect(res.state.peers['4']!.finalScore).toBe(2);
+    expect(res.state.peers['7']!.finalScore).toBe(0);
+    expect(res.state.evaluatedUids).not.toContain(7);
+  });
+
+  it('a window without a gather sets no weights, even on a weight window', () => {
+    const due = config.windowsPerWeights * 50;
+    expect(scoreWindow(stateWith({ 3: { final: 1, b: 0.5 } }), inputs(due, { gather: null }), config).setWeightsDue).toBe(false);
+    expect(scoreWindow(stateWith({ 3: { final: 1, b: 0.5 } }), inputs(due), config).setWeightsDue).toBe(true);
+  });
+});
+

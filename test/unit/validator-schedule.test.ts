@@ -127,9 +127,10 @@ describe('CR-v2 weights through the schedule', () => {
   }
 
   it('commits, survives a restart between commit and reveal, and reveals in the commit\'s reveal epoch', async () => {
-    const sim = await simulation(1000, { commitReveal: { tempo: TEMPO, revealPeriodEpochs: 1 } });
+    const sim = await simulation(1000, { miners: 2, commitReveal: { tempo: TEMPO, revealPeriodEpochs: 1 } });
     const hotkey = sim.network.hotkeyOf(VALIDATOR_UID)!;
-    // Windows 0 and 1: window 0 is a weight window, so its weights are committed.
+    // Windows 0 and 1: window 0 is a weight window with a gather (a window without one sets no weights), so its weights are committed.
+    await sim.runWindow(0, false);
     await runValidatorSchedule({ config: sim.config, chain: sim.network.chain(), validator: sim.validator, firstWindow: null, maxWindows: 2, sleep: sim.sleep });
     const committed = kinds(sim.events, 'validator-weights-committed');
     expect(committed.length).toBe(1);
@@ -162,12 +163,18 @@ describe('CR-v2 weights through the schedule', () => {
   }, 120_000);
 
   it('a commit whose reveal blocks pass while the validator is down expires and is dropped, and the next one still lands', async () => {
-    const sim = await simulation(1000, { commitReveal: { tempo: TEMPO, revealPeriodEpochs: 1 } });
+    const sim = await simulation(1000, { miners: 2, commitReveal: { tempo: TEMPO, revealPeriodEpochs: 1 } });
     const hotkey = sim.network.hotkeyOf(VALIDATOR_UID)!;
+    await sim.runWindow(0, false);
     await runValidatorSchedule({ config: sim.config, chain: sim.network.chain(), validator: sim.validator, firstWindow: null, maxWindows: 1, sleep: sim.sleep });
     const commit = sim.validator.pendingReveals[0]!.commit;
     // Down past the last reveal block: the chain would refuse the reveal as expired.
     sim.advanceToBlock(commit.lastRevealBlock + 3);
+    // The miners upload in the next weight window, so it has a gather and weights to commit.
+    const { blocksPerWindow } = sim.config.window;
+    const windowsPerWeights = sim.config.scoring.windowsPerWeights;
+    const next = Math.ceil((Math.floor(sim.network.head / blocksPerWindow) + 1) / windowsPerWeights) * windowsPerWeights;
+    await sim.runWindow(next, false);
     await runValidatorSchedule({
       config: sim.config, chain: sim.network.chain(), validator: sim.validator, firstWindow: sim.validator.scoringState.lastWindow! + 1, maxWindows: 40, sleep: sim.sleep,
       stop: () => sim.network.weightsOf(hotkey) !== undefined,
@@ -183,7 +190,8 @@ describe('CR-v2 weights through the schedule', () => {
 
 describe('the persisted validator state', () => {
   it('a version-1 state (before pending reveals existed) still resumes, with nothing to reveal; a malformed pending list is refused', async () => {
-    const sim = await simulation(1000, { commitReveal: { tempo: 10, revealPeriodEpochs: 1 } });
+    const sim = await simulation(1000, { miners: 2, commitReveal: { tempo: 10, revealPeriodEpochs: 1 } });
+    await sim.runWindow(0, false);
     await runValidatorSchedule({ config: sim.config, chain: sim.network.chain(), validator: sim.validator, firstWindow: null, maxWindows: 1, sleep: sim.sleep });
     const saved = JSON.parse(sim.persistence.text!) as Record<string, unknown>;
     expect(saved.version).toBe(2);

@@ -41,7 +41,8 @@ function parseGather(value: unknown): GatherOutcome | null {
   }
   const both = gatheredUids.find((uid) => skippedUids.includes(uid));
   if (both !== undefined) throw new ScoringInputError('gather', `uid ${both} is both gathered and skipped`);
-  return { gatheredUids, skippedUids, successRate };
+  if (g.gatherList === undefined) return { gatheredUids, skippedUids, successRate };
+  return { gatheredUids, skippedUids, successRate, gatherList: expectUidList(g.gatherList, 'gather.gatherList', failInput) };
 }
 
 function parseEvaluation(value: unknown, field: string): EvaluationOutcome {

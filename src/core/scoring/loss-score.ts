@@ -1,5 +1,5 @@
 /**
- * Stage 2 (gauntlet-spec §7.2, `Validator.evaluate_peer` / v2.1.3 `Validator.run`): from the losses
+ * Stage 2 (gauntlet-spec §7.2, the evaluation block of v2.1.3 `Validator.run`): from the losses
  * before and after a 0.2× trial step with one peer's pseudo-gradient, the LossScore on random data,
  * the improvement on the peer's own data, and the binary "unique computation" indicator.
  */

@@ -19,14 +19,22 @@ export class ReasonLog {
   }
 }
 
-/** Multiplies `finalScore` and `B` by `rate` when positive (Templar #45: negative scores never move up). */
+/**
+ * Multiplies `finalScore` and `B` by `rate`, both only when the final score is positive, as every
+ * slash of Templar v2.1.3 `Validator.run` does (`if self.final_scores[uid] > 0: final *= rate;
+ * binary_moving_averages *= rate`): a negative score never moves up (Templar #45), and a peer whose
+ * final score is not positive keeps its B, so a peer at 0 is not pushed further down by slashes it
+ * can no longer feel.
+ */
 export function slashPositive(
   peer: PeerScoreState,
   rate: number,
 ): { before: ReasonValues; after: ReasonValues } {
   const before = { finalScore: peer.finalScore, binaryMovingAverage: peer.binaryMovingAverage };
-  if (peer.finalScore > 0) peer.finalScore *= rate;
-  if (peer.binaryMovingAverage > 0) peer.binaryMovingAverage *= rate;
+  if (peer.finalScore > 0) {
+    peer.finalScore *= rate;
+    peer.binaryMovingAverage *= rate;
+  }
   return { before, after: { finalScore: peer.finalScore, binaryMovingAverage: peer.binaryMovingAverage } };
 }
 

@@ -192,14 +192,25 @@ function applyOverlap(state: ValidatorScoringState, inputs: WindowScoringInputs,
   }
 }
 
-/** Sync score for gathered and evaluated uids, and the sync slash for gathered ones (§7.1). */
-function applySync(state: ValidatorScoringState, inputs: WindowScoringInputs, gathered: readonly Uid[], config: ScoringConfig, log: ReasonLog): void {
+/**
+ * Sync score for gathered and evaluated uids, and the sync slash for the gather list's peers (§7.1;
+ * Templar slashes its gather list, not the reserves that filled in). A peer that did not submit in
+ * the window before cannot have published that window's debug slice (it had just joined, or came
+ * back): its missing slice is not judged, its sync score stays as it was and nothing is slashed
+ * (deliberately unlike v2.1.3, which slashed every newcomer on its first scored window).
+ */
+function applySync(state: ValidatorScoringState, inputs: WindowScoringInputs, gathered: readonly Uid[], submittedBefore: ReadonlyMap<Uid, number | null>, config: ScoringConfig, log: ReasonLog): void {
   const checked = [...new Set([...gathered, ...inputs.evalUids])].sort((a, b) => a - b);
-  const gatheredSet = new Set(gathered);
+  const gatherList = new Set(inputs.gather?.gatherList ?? [...gathered, ...(inputs.gather?.skippedUids ?? [])]);
   for (const uid of checked) {
     const peer = peerState(state, uid, config);
-    const check = compareWithDebugSlices(inputs.peerSlices[String(uid)], inputs.validatorSlices, state.paramAvgChange);
+    const slices = inputs.peerSlices[String(uid)];
     const before = peer.syncScore;
+    if ((slices === null || slices === undefined) && submittedBefore.get(uid) !== inputs.window - 1) {
+      log.record(uid, 'sync-score', { stepsBehind: null, compared: 0, failure: null, notJudged: `no submission in window ${inputs.window - 1}, so no debug slice of it could exist` }, { syncScore: before }, { syncScore: before });
+      continue;
+    }
+    const check = compareWithDebugSlices(slices, inputs.validatorSlices, state.paramAvgChange);
     let failed = false;
     let stepsBehind: number | null = null;
     if (!check.ok) {
@@ -218,11 +229,20 @@ function applySync(state: ValidatorScoringState, inputs: WindowScoringInputs, ga
       { syncScore: before },
       { syncScore: peer.syncScore },
     );
-    if (gatheredSet.has(uid) && (failed || (stepsBehind !== null && stepsBehind > config.syncMaxStepsBehind))) {
+    if (gatherList.has(uid) && (failed || (stepsBehind !== null && stepsBehind > config.syncMaxStepsBehind))) {
       const change = slashPositive(peer, config.syncScoreSlashRate);
       log.record(uid, 'sync-slash', { rate: config.syncScoreSlashRate, stepsBehind, syncMaxStepsBehind: config.syncMaxStepsBehind }, change.before, change.after);
       markEvaluated(state, uid);
     }
+  }
+}
+
+/** After a missing-gradient slash, a final score left below `scoreZeroThreshold` (1e-4) is zeroed, as v2.1.3 does after both such slashes. */
+function zeroBelowThreshold(state: ValidatorScoringState, uid: Uid, config: ScoringConfig, log: ReasonLog): void {
+  const peer = peerState(state, uid, config);
+  if (peer.finalScore > 0 && peer.finalScore < config.scoreZeroThreshold) {
+    log.record(uid, 'score-zero-threshold', { scoreZeroThreshold: config.scoreZeroThreshold }, { finalScore: peer.finalScore }, { finalScore: 0 });
+    peer.finalScore = 0;
   }
 }
 
@@ -233,10 +253,7 @@ function applyGatherSkips(state: ValidatorScoringState, skipped: readonly Uid[],
     const peer = peerState(state, uid, config);
     const change = slashPositive(peer, rate);
     log.record(uid, 'gather-skip-slash', { rate, successRate, gatherPeersSlashThreshold: config.gatherPeersSlashThreshold }, change.before, change.after);
-    if (peer.finalScore > 0 && peer.finalScore < config.scoreZeroThreshold) {
-      log.record(uid, 'score-zero-threshold', { scoreZeroThreshold: config.scoreZeroThreshold }, { finalScore: peer.finalScore }, { finalScore: 0 });
-      peer.finalScore = 0;
-    }
+    zeroBelowThreshold(state, uid, config, log);
     markEvaluated(state, uid);
   }
 }
@@ -255,6 +272,7 @@ function applyEvaluations(state: ValidatorScoringState, inputs: WindowScoringInp
     if (outcome.status === 'missing') {
       const change = slashPositive(peer, config.missingGradientSlashRate);
       log.record(uid, 'missing-gradient-slash', { rate: config.missingGradientSlashRate }, change.before, change.after);
+      zeroBelowThreshold(state, uid, config, log);
       continue;
     }
     if (outcome.status === 'invalid') {
@@ -359,6 +377,7 @@ export function scoreWindow(previous: ValidatorScoringState, rawInputs: WindowSc
   }
   const state = cloneState(previous);
   const log = new ReasonLog(inputs.window);
+  const submittedBefore = new Map(knownUids(state).map((uid) => [uid, state.peers[String(uid)]!.lastSubmittedWindow]));
   const active = applyActivity(state, inputs, config, log);
 
   // EMA of the validator's own per-step change (§7.1); a tensor that did not move (no outer step
@@ -374,7 +393,7 @@ export function scoreWindow(previous: ValidatorScoringState, rawInputs: WindowSc
   if (inputs.gather !== null) {
     const gathered = [...inputs.gather.gatheredUids].sort((a, b) => a - b);
     applyOverlap(state, inputs, gathered, config, log);
-    applySync(state, inputs, gathered, config, log);
+    applySync(state, inputs, gathered, submittedBefore, config, log);
     applyGatherSkips(state, inputs.gather.skippedUids, inputs.gather.successRate, config, log);
     const candidates = new Set([...active].filter((uid) => (state.peers[String(uid)]?.naughtyWindowsLeft ?? 0) === 0));
     applyEvaluations(state, inputs, candidates, config, log);
@@ -389,7 +408,8 @@ export function scoreWindow(previous: ValidatorScoringState, rawInputs: WindowSc
     state,
     weights: weightRecord,
     chainWeights: toChainWeights(weights),
-    setWeightsDue: inputs.window % config.windowsPerWeights === 0,
+    // A window without a gather sets no weights (v2.1.3 `Validator.run` skips such windows before `set_weights`).
+    setWeightsDue: inputs.gather !== null && inputs.window % config.windowsPerWeights === 0,
     reasons: log.reasons,
   };
 }

@@ -16,7 +16,7 @@ export type SyncCheck =
 
 /**
  * v2.1.3's EMA of |Δθ| per published element: `avg ← (1 − α)·avg + α·|θ(t) − θ(t−1)|`, initialised
- * with the first observed change (`Validator.update_param_avg_change`). Returns the new map;
+ * with the first observed change (v2.1.3 computes it inline in `Validator.run` after the outer step, `self.param_avg_change`). Returns the new map;
  * tensors whose slice length changed restart from their first change.
  */
 export function updateParamAvgChange(
@@ -40,15 +40,16 @@ export function updateParamAvgChange(
   return next;
 }
 
-function median(values: number[]): number {
+/** The lower median, as `torch.median` takes it (of an even count, the smaller middle value, not their mean). */
+function lowerMedianOf(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return sorted[(sorted.length - 1) >> 1]!;
 }
 
 /**
  * `stepsBehind = median over compared elements of |θ_peer − θ_validator| / max(avgChange, 1e-9)`
- * (v2.1.3, median since Aug 2025). Only tensors that already have an `avgChange` are compared; a
+ * (v2.1.3 `tplr.neurons.compare_model_with_debug_dict`, median since Aug 2025: `torch.median`,
+ * the lower median). Only tensors that already have an `avgChange` are compared; a
  * missing tensor, a length mismatch or a non-finite published value fails the check (the peer's
  * data is malformed), it never throws: one bad peer must not stop the window.
  */
@@ -76,7 +77,7 @@ export function compareWithDebugSlices(
     }
   }
   if (ratios.length === 0) return { ok: true, stepsBehind: null, compared: 0 };
-  return { ok: true, stepsBehind: median(ratios), compared: ratios.length };
+  return { ok: true, stepsBehind: lowerMedianOf(ratios), compared: ratios.length };
 }
 
 /** `sync = max(0, 1 − min(stepsBehind, W)/W)^exponent` (§7.1; W = 5, exponent 2.5 in v2.1.3). */

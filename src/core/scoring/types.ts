@@ -23,16 +23,21 @@ export type ChunkIndexSets = readonly ArrayLike<number>[];
 
 /** The validator's view of the gather of window `s` (gauntlet-spec §5.7, `comms.gather_with_reserve`). */
 export interface GatherOutcome {
-  /** Uids whose submission was gathered, validated and aggregated. */
+  /** Uids whose submission was gathered, validated and aggregated (gather peers and the reserves that replaced failed ones). */
   readonly gatheredUids: readonly Uid[];
-  /** Gather (and reserve) peers that were asked for but missing, late, early or invalid. */
+  /** Gather peers of the peer list in force that were asked for but missing, late, early or invalid (reserves are not). */
   readonly skippedUids: readonly Uid[];
-  /** gathered / attempted, in [0, 1]. */
+  /** gathered / gather peers, in [0, 1] (Templar `gather_with_reserve`'s success rate: reserves fill in, the denominator stays). */
   readonly successRate: number;
+  /**
+   * The gather peers of the peer list in force (reserves excluded): the uids the sync slash applies
+   * to (Templar slashes its gather list). Absent in older recorded inputs: the gathered and skipped uids.
+   */
+  readonly gatherList?: readonly Uid[];
 }
 
 /**
- * Stage-2 measurement of one evaluated peer (gauntlet-spec §7.2, `Validator.evaluate_peer`): the
+ * Stage-2 measurement of one evaluated peer (gauntlet-spec §7.2, the evaluation block of v2.1.3 `Validator.run`, trial step `Validator.update_model_with_gradient`): the
  * summed losses before and after the 0.2× trial step on the peer's own data. The random-data loss
  * before the step is measured once per window (`WindowScoringInputs.lossRandomBefore`).
  */

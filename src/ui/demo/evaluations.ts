@@ -1,7 +1,7 @@
 /**
  * "What the validator measured" (issue #9, the why panel's inputs): the last stage-2 evaluation of
  * each virtual peer, from the validator's own `validator-evaluated` events, with the quantities the
- * scorer derives from those four losses (gauntlet-spec §7.2, Templar `Validator.evaluate_peer`):
+ * scorer derives from those four losses (gauntlet-spec §7.2, the evaluation block of Templar v2.1.3 `Validator.run`, its trial step `Validator.update_model_with_gradient`):
  * LossScore on random data, the improvement on the peer's own data, and the binary indicator b.
  * The derived numbers come from the scoring module's own functions, so the panel shows exactly
  * what was scored.

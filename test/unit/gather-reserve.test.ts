@@ -1,0 +1,104 @@
+/**
+ * Scoring faithfulness at the loops (issue #18) on the simulated subnet: real miners and a real
+ * validator on wasm engines over the in-memory chain and buckets.
+ *  - Templar's `gather_with_reserve`: a gather peer that fails is replaced one for one by the next
+ *    reserve; the success rate stays gathered ÷ gather peers; only gather peers count as skipped;
+ *    the miners' outer step takes the same set as the validator's.
+ *  - The trial step scales the peer's update by outer_lr · eval_lr_factor.
+ *  - A validator is never scored as a miner, and a newcomer is not slashed for a debug slice it could not have.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { peerListAt, gradientKey } from '../../src/peer/gather';
+import { honest } from '../../src/peer/behaviours';
+import type { Storage } from '../../src/net/types';
+import { parameterLayout } from '../../src/model/params';
+import { Simulation, simulationConfig, VALIDATOR_UID } from './sim-harness';
+import { craftedTensors } from './hostile-harness';
+import { trialStepUpdate } from '../../src/peer/validator';
+
+const sims: Simulation[] = [];
+afterAll(async () => {
+  for (const sim of sims) await sim.dispose();
+});
+
+/** A miner's storage that loses its gradient uploads of the windows in `dropped` (as a failed upload would). */
+function losingUploads(storage: Storage, uid: number, dropped: { uid: number | null; window: number | null }): Storage {
+  return {
+    put: (key, data) => (dropped.uid === uid && dropped.window !== null && key === gradientKey(dropped.window, uid) ? Promise.resolve({ bucket: 'lost', key, size: data.length, lastModifiedMs: 0 }) : storage.put(key, data)),
+    get: (bucket, key, options) => storage.get(bucket, key, options),
+    head: (bucket, key) => storage.head(bucket, key),
+    list: (bucket, prefix) => storage.list(bucket, prefix),
+  };
+}
+
+describe('gather with reserve (Templar gather_with_reserve)', () => {
+  it('replaces a failed gather peer by the first reserve only; success rate over gather peers; the miners step on the same set', async () => {
+    const base = simulationConfig();
+    const config = { ...base, scoring: { ...base.scoring, gatherPeers: 2, reservePeers: 2, peerReplacementFrequency: 1, uidsPerWindow: 2 } };
+    const dropped = { uid: null as number | null, window: null as number | null };
+    const sim = await Simulation.create(config, [honest(), honest(), honest(), honest(), honest()], (storage, uid) => losingUploads(storage, uid, dropped));
+    sims.push(sim);
+    const validatorHotkey = sim.network.hotkeyOf(VALIDATOR_UID)!;
+    const context = { config, layout: parameterLayout(config.model) };
+    let window = 2;
+    let list: Awaited<ReturnType<typeof peerListAt>> = null;
+    for (; window < 14 && list === null; window++) {
+      await sim.runWindow(window);
+      const next = await peerListAt(sim.network.storage(), validatorHotkey, window + 1, context);
+      if (next !== null && next.peers.length === 2 && next.reservePeers.length === 2) list = next;
+    }
+    if (list === null) throw new Error('no peer list with 2 gather and 2 reserve peers came into force');
+    const [failing, staying] = [...list.peers].sort((a, b) => a - b) as [number, number];
+    const [firstReserve, secondReserve] = list.reservePeers as [number, number];
+    dropped.uid = failing;
+    dropped.window = window;
+
+    const report = (await sim.runWindow(window))!;
+    const gather = report.inputs.gather!;
+    // Templar: the missing gather peer is replaced by reserve_uids[:1]; the second reserve is never asked.
+    expect(gather.gatheredUids).toEqual([staying, firstReserve].sort((a, b) => a - b));
+    expect(gather.skippedUids).toEqual([failing]);
+    expect(gather.successRate).toBe(1); // 2 accepted ÷ 2 gather peers
+    expect(gather.gatherList).toEqual([failing, staying]);
+    expect(Object.keys(report.gatherRejections)).toEqual([String(failing)]);
+    expect(report.gatherRejections[String(secondReserve)]).toBeUndefined();
+    // The gather-skip slash lands on the gather peer only, never on a reserve.
+    expect(report.result.reasons.filter((r) => r.rule === 'gather-skip-slash').map((r) => r.uid)).toEqual([failing]);
+    // Every miner took the outer step of the same gathered set: θ is the validator's.
+    const theta = await sim.validatorEngine.exportParams();
+    for (const peer of sim.peers) expect(await peer.engine.exportParams(), `uid ${peer.uid}`).toEqual(theta);
+  }, 300_000);
+});
+
+describe('the trial step (gauntlet-spec §7.2)', () => {
+  it('reduces θ by outer_lr · eval_lr_factor · clip(g): half the outer lr, exactly half the step', () => {
+    const config = simulationConfig();
+    const layout = parameterLayout(config.model);
+    const count = layout.reduce((n, spec) => n + spec.shape.reduce((a, b) => a * b, 1), 0);
+    const tensors = craftedTensors(config, layout, { kind: 'valid' }, 7);
+    const norms = layout.map(() => Number.POSITIVE_INFINITY);
+    const withLr = (outerLr: number): Float32Array => trialStepUpdate(tensors, norms, layout, { ...config, compression: { ...config.compression, outerLr } }, count);
+    const full = withLr(1);
+    const half = withLr(0.5);
+    expect(full.some((v) => v !== 0)).toBe(true);
+    // Scaling by a power of two is exact in floating point: every entry is exactly half.
+    full.forEach((v, i) => expect(half[i]).toBe(v / 2));
+  });
+});
+
+describe('validators are not miners', () => {
+  it('another validator of the run is never gathered, skipped, evaluated or slashed by the lead', async () => {
+    const sim = await Simulation.create(simulationConfig(), [honest(), honest(), honest()]);
+    sims.push(sim);
+    const other = sim.network.register({ hotkey: '5OtherRunValidator', stake: 5 });
+    sim.network.setRunValidators([sim.network.hotkeyOf(VALIDATOR_UID)!, '5OtherRunValidator']);
+    for (const window of [2, 3, 4, 5]) {
+      const report = (await sim.runWindow(window))!;
+      expect(report.inputs.submittedUids).not.toContain(other);
+      expect(report.inputs.gather?.gatheredUids ?? []).not.toContain(other);
+      expect(report.inputs.gather?.skippedUids ?? []).not.toContain(other);
+      expect(report.gatherRejections[String(other)]).toBeUndefined();
+      expect(report.result.reasons.filter((r) => r.uid === other)).toEqual([]);
+    }
+  }, 300_000);
+});
