@@ -8,7 +8,7 @@
  *  - A validator is never scored as a miner, and a newcomer is not slashed for a debug slice it could not have.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { peerListAt, gradientKey } from '../../src/peer/gather';
+import { gradientKey, peerListAt, publishedAggregates, replayAggregates } from '../../src/peer/gather';
 import { honest } from '../../src/peer/behaviours';
 import type { Storage } from '../../src/net/types';
 import { parameterLayout } from '../../src/model/params';
@@ -100,5 +100,30 @@ describe('validators are not miners', () => {
       expect(report.gatherRejections[String(other)]).toBeUndefined();
       expect(report.result.reasons.filter((r) => r.uid === other)).toEqual([]);
     }
+  }, 300_000);
+});
+
+describe('fairness to honest peers (issue #18)', () => {
+  const SLASHES = new Set(['sync-slash', 'gather-skip-slash', 'missing-gradient-slash', 'invalid-gradient-slash', 'overlap-slash', 'inactivity-slash', 'inactivity-reset']);
+
+  it('a newcomer that joins a running network is not slashed in its first 10 windows, nor is any honest peer', async () => {
+    const sim = await Simulation.create(simulationConfig(), [honest(), honest(), honest(), honest()]);
+    sims.push(sim);
+    for (let w = 0; w < 6; w++) await sim.runWindow(w);
+    // It joins as a miner does: θ from the lead validator's published aggregates, then it trains from the next window.
+    const joiner = await sim.joiningPeer('//Newcomer', honest());
+    const validatorHotkey = sim.network.hotkeyOf(VALIDATOR_UID)!;
+    const storage = sim.network.storage(validatorHotkey);
+    const windows = (await publishedAggregates(storage, validatorHotkey)).map((a) => a.window);
+    await replayAggregates(joiner.engine, storage, validatorHotkey, windows, { config: sim.config, layout: parameterLayout(sim.config.model) });
+    expect(await joiner.engine.exportParams()).toEqual(await sim.validatorEngine.exportParams());
+    sim.peers.push(joiner);
+    for (let w = 6; w < 16; w++) await sim.runWindow(w);
+
+    const slashes = sim.reports.filter((r) => r.window >= 6).flatMap((r) => r.result.reasons.filter((reason) => SLASHES.has(reason.rule)));
+    expect(slashes.map((s) => `window ${s.window} uid ${s.uid} ${s.rule}`)).toEqual([]);
+    // And it was rated in those windows.
+    const last = sim.reports.at(-1)!.result.state.peers[String(joiner.uid)];
+    expect(last?.rating).not.toBeNull();
   }, 300_000);
 });
