@@ -357,6 +357,7 @@ export class Validator {
       evaluations,
       indexSets: Object.fromEntries(gathered.accepted.map((s) => [String(s.uid), chunkIndexSets(s)])),
       uploadTimes: Object.fromEntries(gathered.accepted.map((s) => [String(s.uid), s.info.lastModifiedMs])),
+      hotkeys: Object.fromEntries(metagraph.uids.map((uid, i) => [String(uid), metagraph.hotkeys[i]!])),
     };
     const result = scoreWindow(this.state, inputs, scoring);
     this.state = result.state;

@@ -101,7 +101,9 @@ export function describeReason(reason: ScoreReason): string {
     case 'activity':
       return inputs.active === true ? 'Submitted in this window: active.' : `No submission in this window (the last in window ${String(inputs.lastSubmittedWindow ?? 'none')}): inactive from here.`;
     case 'naughty-countdown':
-      return `Banned from evaluation for copying: ${String(after.naughtyWindowsLeft)} window(s) left.`;
+      return `Banned from evaluation for copying: scores reset again, ${String(after.naughtyWindowsLeft)} window(s) left.`;
+    case 'new-hotkey':
+      return `A new hotkey holds this uid (${String(inputs.hotkey)}, before ${String(inputs.previousHotkey)}): it starts from a fresh record, without the previous holder's rating, scores or ban.`;
     case 'sync-score':
       return typeof inputs.failure === 'string'
         ? `Sync check failed (${inputs.failure}): sync ${formatShort(numberField(after, 'syncScore'))}.`

@@ -283,7 +283,8 @@ describe('scoreWindow: copy detection (§7.5)', () => {
     base.globalStep = config.overlapGraceSteps;
     // (2/4 + 3/4) / 2 = 0.625 ≥ 0.6 → mega: reset and banned.
     const mega = copyWindow(base, 100, { t: [[1, 2, 30, 40], [5, 6, 7, 80]] });
-    expect(mega.peers['4']!.naughtyWindowsLeft).toBe(config.naughtyPeerTimeout);
+    // v2.1.3 `slash_from_overlap` sets the ban and counts this window off it at once.
+    expect(mega.peers['4']!.naughtyWindowsLeft).toBe(config.naughtyPeerTimeout - 1);
     expect(mega.peers['4']!.finalScore).toBe(0);
     expect(mega.peers['3']!.finalScore).toBe(2);
     expect(evaluationCandidates(mega, [3, 4])).toEqual([3]);
@@ -453,6 +454,33 @@ describe('issue #18: the rules as Templar v2.1.3 applies them, and fairness to h
     const due = config.windowsPerWeights * 50;
     expect(scoreWindow(stateWith({ 3: { final: 1, b: 0.5 } }), inputs(due, { gather: null }), config).setWeightsDue).toBe(false);
     expect(scoreWindow(stateWith({ 3: { final: 1, b: 0.5 } }), inputs(due), config).setWeightsDue).toBe(true);
+  });
+
+  it('a banned copier is reset again in every window with a gather, and its ban counts down only then (v2.1.3 slash_from_overlap)', () => {
+    const state = stateWith({ 3: { final: 2, b: 0.6 }, 4: { final: 0, b: 0 } });
+    state.globalStep = config.overlapGraceSteps;
+    state.peers['4']!.naughtyWindowsLeft = 5;
+    state.peers['4']!.binaryMovingAverage = 0.3; // whatever it gained while banned is reset again
+    const withGather = scoreWindow(state, inputs(100, { submittedUids: [3], gather: { gatheredUids: [3], skippedUids: [], successRate: 1 } }), config);
+    expect(withGather.state.peers['4']!.naughtyWindowsLeft).toBe(4);
+    expect(withGather.state.peers['4']!.binaryMovingAverage).toBe(0);
+    expect(withGather.reasons.find((r) => r.uid === 4 && r.rule === 'naughty-countdown')?.after).toMatchObject({ naughtyWindowsLeft: 4, binaryMovingAverage: 0 });
+    const withoutGather = scoreWindow(state, inputs(100, { gather: null }), config);
+    expect(withoutGather.state.peers['4']!.naughtyWindowsLeft).toBe(5);
+  });
+
+  it('a new hotkey on a known uid starts from a fresh record: no rating, scores or ban of the previous holder', () => {
+    const state = stateWith({ 3: { final: 2, b: 0.6 }, 4: { final: 1.5, b: 0.4 } });
+    state.peers['3']!.hotkey = '5Old';
+    state.peers['3']!.naughtyWindowsLeft = 7;
+    state.peers['3']!.rating = { mu: 30, sigma: 5 };
+    state.peers['4']!.hotkey = '5Same';
+    const res = scoreWindow(state, inputs(100, { submittedUids: [3, 4], hotkeys: { 3: '5New', 4: '5Same' } }), config);
+    expect(res.state.peers['3']).toMatchObject({ finalScore: 0, naughtyWindowsLeft: 0, rating: null, binaryMovingAverage: config.binaryScoreInitial, hotkey: '5New' });
+    expect(res.state.peers['4']).toMatchObject({ finalScore: 1.5, binaryMovingAverage: 0.4, hotkey: '5Same' });
+    expect(res.reasons.filter((r) => r.rule === 'new-hotkey').map((r) => [r.uid, r.inputs.previousHotkey, r.inputs.hotkey])).toEqual([[3, '5Old', '5New']]);
+    // Its state survives a restart with the hotkey it remembers.
+    expect(deserializeState(serializeState(res.state)).peers['3']!.hotkey).toBe('5New');
   });
 });
 

@@ -23,6 +23,8 @@ import { ScoringInputError } from './errors.ts';
 import type { ChunkIndexSets, EvaluationOutcome, GatherOutcome, WindowScoringInputs } from './types.ts';
 
 const failInput: Fail = (field, problem) => new ScoringInputError(field, problem);
+/** Far above an SS58 address (48 characters) or a hex public key. */
+const MAX_HOTKEY_LENGTH = 128;
 
 function positiveLoss(value: unknown, field: string): number {
   const loss = expectFinite(value, field, failInput);
@@ -137,7 +139,14 @@ export function parseWindowScoringInputs(value: unknown): WindowScoringInputs {
     expectUidKey(key, `uploadTimes.${key}`, failInput);
     uploadTimes[key] = expectFinite(time, `uploadTimes.${key}`, failInput);
   }
+  const hotkeys: Record<string, string> = {};
+  for (const [key, hotkey] of Object.entries(expectRecord(raw.hotkeys ?? {}, 'hotkeys', failInput))) {
+    expectUidKey(key, `hotkeys.${key}`, failInput);
+    if (typeof hotkey !== 'string' || hotkey.length === 0 || hotkey.length > MAX_HOTKEY_LENGTH) throw new ScoringInputError(`hotkeys.${key}`, `must be an address of 1 to ${MAX_HOTKEY_LENGTH} characters`);
+    hotkeys[key] = hotkey;
+  }
   return {
+    ...(raw.hotkeys === undefined ? {} : { hotkeys }),
     window: expectInteger(raw.window, 'window', failInput),
     submittedUids: expectUidList(raw.submittedUids, 'submittedUids', failInput),
     gather: parseGather(raw.gather ?? null),

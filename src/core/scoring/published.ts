@@ -26,7 +26,7 @@ const MAX_REASON_TEXT = 1_000;
 
 /** Every rule a reason record may name (the runtime twin of `ScoreRule`). */
 export const SCORE_RULES = [
-  'activity', 'inactivity-slash', 'inactivity-reset', 'naughty-countdown', 'overlap-slash', 'sync-score', 'sync-slash',
+  'activity', 'inactivity-slash', 'inactivity-reset', 'naughty-countdown', 'new-hotkey', 'overlap-slash', 'sync-score', 'sync-slash',
   'gather-skip-slash', 'score-zero-threshold', 'missing-gradient-slash', 'invalid-gradient-slash', 'loss-score',
   'binary-indicator', 'openskill-pending', 'openskill', 'final-score', 'weight',
 ] as const satisfies readonly ScoreRule[];

@@ -15,9 +15,10 @@
  *   5. `scoreWindow(state, inputs, config)`; persist `serializeState(result.state)`; if
  *      `setWeightsDue`, `set_weights(result.chainWeights)`; show `result.reasons` to peers.
  *
- * Order of the rules, as in §7.8: copy-ban countdown → activity and inactivity → (no gather: stop)
- * → index-overlap slashing → sync score and sync slash → skipped-gather slash → stage 2 per
- * evaluated uid → OpenSkill match → final scores → weights.
+ * Order of the rules, as in §7.8: new hotkeys on known uids → activity and inactivity → (no gather:
+ * stop, no weights) → index-overlap slashing (with the copy bans' reset and countdown) → sync score
+ * and sync slash → skipped-gather slash → stage 2 per evaluated uid → OpenSkill match → final
+ * scores → weights. docs/templar-mapping.md maps each rule to its Templar v2.1.3 function.
  */
 
 import type { ScoringConfig } from '../config.ts';
@@ -103,17 +104,30 @@ function resetScores(peer: PeerScoreState): void {
 
 const TIER_ORDER: Record<OverlapTier, number> = { high: 0, max: 1, mega: 2 };
 
-/** Copy-ban countdown and activity / inactivity (§7.1 `penalize_inactive_peers`, `reset_peer`). */
+/**
+ * A uid whose hotkey changed since it was last seen has a new owner: the record starts fresh
+ * (`new-hotkey`). Templar v2.1.3 does this for copy bans only (`Validator.check_deregistered_uids`:
+ * a new hotkey on a banned uid is not banned, unless this window finds it copying at the mega tier);
+ * deliberately, ours also gives it no rating, B or weight of the previous holder, since it is another peer.
+ */
+function applyHotkeys(state: ValidatorScoringState, inputs: WindowScoringInputs, config: ScoringConfig, log: ReasonLog): void {
+  if (inputs.hotkeys === undefined) return;
+  for (const uid of knownUids(state)) {
+    const key = String(uid);
+    const peer = state.peers[key]!;
+    const hotkey = inputs.hotkeys[key];
+    if (hotkey === undefined || peer.hotkey === undefined || peer.hotkey === hotkey) continue;
+    const fresh = newPeerState(config);
+    fresh.weight = peer.weight; // recomputed (and explained) by the weight step at the end of the window
+    log.record(uid, 'new-hotkey', { hotkey, previousHotkey: peer.hotkey }, { finalScore: peer.finalScore, binaryMovingAverage: peer.binaryMovingAverage, syncScore: peer.syncScore, naughtyWindowsLeft: peer.naughtyWindowsLeft }, { finalScore: 0, binaryMovingAverage: fresh.binaryMovingAverage, syncScore: fresh.syncScore, naughtyWindowsLeft: 0 });
+    state.peers[key] = fresh;
+    delete state.pendingScores[key];
+  }
+}
+
+/** Activity / inactivity (§7.1 `penalize_inactive_peers`, `reset_peer`). */
 function applyActivity(state: ValidatorScoringState, inputs: WindowScoringInputs, config: ScoringConfig, log: ReasonLog): Set<Uid> {
   const w = inputs.window;
-  for (const uid of knownUids(state)) {
-    const peer = state.peers[String(uid)]!;
-    if (peer.naughtyWindowsLeft > 0) {
-      const before = peer.naughtyWindowsLeft;
-      peer.naughtyWindowsLeft -= 1;
-      log.record(uid, 'naughty-countdown', {}, { naughtyWindowsLeft: before }, { naughtyWindowsLeft: peer.naughtyWindowsLeft });
-    }
-  }
   for (const uid of inputs.submittedUids) peerState(state, uid, config).lastSubmittedWindow = w;
   const active = new Set(activeUidsAt(state, w, [], config));
   for (const uid of knownUids(state)) {
@@ -153,7 +167,13 @@ function applyActivity(state: ValidatorScoringState, inputs: WindowScoringInputs
   return active;
 }
 
-/** Index-overlap slashing among the gathered peers (§7.5 `slash_from_overlap`), after the grace period. */
+/**
+ * Index-overlap slashing among the gathered peers, after the grace period, as v2.1.3
+ * `Validator.slash_from_overlap` does it: every banned peer counts as a `max` offender again (its
+ * scores are reset once more) unless this window finds it at another tier; high × 0.5, max and mega
+ * reset, mega bans for `naughtyPeerTimeout`; then each banned peer's ban counts down by one, so a
+ * ban runs down only in windows with a gather.
+ */
 function applyOverlap(state: ValidatorScoringState, inputs: WindowScoringInputs, gathered: readonly Uid[], config: ScoringConfig, log: ReasonLog): void {
   if (state.globalStep < config.overlapGraceSteps) return;
   const sets: Record<string, WindowScoringInputs['indexSets'][string]> = {};
@@ -170,24 +190,27 @@ function applyOverlap(state: ValidatorScoringState, inputs: WindowScoringInputs,
       }
     }
   }
-  for (const uid of [...worst.keys()].sort((a, b) => a - b)) {
-    const finding = worst.get(uid)!;
+  const banned = knownUids(state).filter((uid) => state.peers[String(uid)]!.naughtyWindowsLeft > 0);
+  for (const uid of [...new Set([...banned, ...worst.keys()])].sort((a, b) => a - b)) {
+    const finding = worst.get(uid);
     const peer = peerState(state, uid, config);
-    const partner = finding.uidA === uid ? finding.uidB : finding.uidA;
-    const inputsRecord = { overlap: finding.overlap, tier: finding.tier, partner, threshold: config.idxOverlapThreshold };
-    const before = { finalScore: peer.finalScore, binaryMovingAverage: peer.binaryMovingAverage, naughtyWindowsLeft: peer.naughtyWindowsLeft };
-    if (finding.tier === 'high') {
+    const before = { finalScore: peer.finalScore, binaryMovingAverage: peer.binaryMovingAverage, syncScore: peer.syncScore, naughtyWindowsLeft: peer.naughtyWindowsLeft };
+    const tier: OverlapTier = finding?.tier ?? 'max';
+    if (tier === 'high') {
       slashPositive(peer, OVERLAP_HIGH_SLASH_RATE);
     } else {
       resetScores(peer);
       delete state.pendingScores[String(uid)];
-      if (finding.tier === 'mega') peer.naughtyWindowsLeft = config.naughtyPeerTimeout;
+      if (tier === 'mega') peer.naughtyWindowsLeft = config.naughtyPeerTimeout;
     }
-    log.record(uid, 'overlap-slash', inputsRecord, before, {
-      finalScore: peer.finalScore,
-      binaryMovingAverage: peer.binaryMovingAverage,
-      naughtyWindowsLeft: peer.naughtyWindowsLeft,
-    });
+    if (peer.naughtyWindowsLeft > 0) peer.naughtyWindowsLeft -= 1;
+    const after = { finalScore: peer.finalScore, binaryMovingAverage: peer.binaryMovingAverage, syncScore: peer.syncScore, naughtyWindowsLeft: peer.naughtyWindowsLeft };
+    if (finding === undefined) {
+      log.record(uid, 'naughty-countdown', { reset: true }, before, after);
+      continue;
+    }
+    const partner = finding.uidA === uid ? finding.uidB : finding.uidA;
+    log.record(uid, 'overlap-slash', { overlap: finding.overlap, tier: finding.tier, partner, threshold: config.idxOverlapThreshold }, before, after);
     markEvaluated(state, uid);
   }
 }
@@ -377,6 +400,7 @@ export function scoreWindow(previous: ValidatorScoringState, rawInputs: WindowSc
   }
   const state = cloneState(previous);
   const log = new ReasonLog(inputs.window);
+  applyHotkeys(state, inputs, config, log);
   const submittedBefore = new Map(knownUids(state).map((uid) => [uid, state.peers[String(uid)]!.lastSubmittedWindow]));
   const active = applyActivity(state, inputs, config, log);
 
@@ -401,6 +425,11 @@ export function scoreWindow(previous: ValidatorScoringState, rawInputs: WindowSc
     state.globalStep += 1;
   }
   const weights = applyWeights(state, config, log);
+  // Each record remembers its uid's holder, so a new hotkey on the uid is seen next window.
+  for (const uid of knownUids(state)) {
+    const hotkey = inputs.hotkeys?.[String(uid)];
+    if (hotkey !== undefined) state.peers[String(uid)]!.hotkey = hotkey;
+  }
   state.lastWindow = inputs.window;
   const weightRecord: Record<string, number> = {};
   for (const uid of [...weights.keys()].sort((a, b) => a - b)) weightRecord[String(uid)] = weights.get(uid)!;

@@ -145,6 +145,11 @@ function parseSliceRecord(value: unknown, field: string): Record<string, number[
   return out;
 }
 
+function expectHotkey(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 128) throw new ScoringStateError(field, 'must be an address of 1 to 128 characters');
+  return value;
+}
+
 function nullableInteger(value: unknown, field: string): number | null {
   return value === null ? null : expectInteger(value, field, failState);
 }
@@ -171,5 +176,6 @@ function parsePeer(value: unknown, field: string): PeerScoreState {
     lastSubmittedWindow: nullableInteger(p.lastSubmittedWindow, `${field}.lastSubmittedWindow`),
     inactiveSince: nullableInteger(p.inactiveSince, `${field}.inactiveSince`),
     naughtyWindowsLeft: expectInteger(p.naughtyWindowsLeft, `${field}.naughtyWindowsLeft`, failState),
+    ...(p.hotkey === undefined ? {} : { hotkey: expectHotkey(p.hotkey, `${field}.hotkey`) }),
   };
 }

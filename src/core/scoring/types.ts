@@ -79,6 +79,11 @@ export interface WindowScoringInputs {
   readonly indexSets: Readonly<Record<string, Readonly<Record<string, ChunkIndexSets>>>>;
   /** Per gathered uid, the storage server's upload time in ms (the later uploader of a copied pair is the offender). */
   readonly uploadTimes: Readonly<Record<string, number>>;
+  /**
+   * Each registered uid's hotkey in this window's metagraph. A uid whose hotkey changed has a new
+   * owner, which starts from a fresh record (`new-hotkey`); absent in older recorded inputs.
+   */
+  readonly hotkeys?: Readonly<Record<string, string>>;
 }
 
 /** OpenSkill rating of one uid (Weng–Lin, gauntlet-spec §7.3). */
@@ -113,6 +118,8 @@ export interface PeerScoreState {
   inactiveSince: number | null;
   /** Windows left in a copy ban; 0 when not banned (`naughty_peers`). */
   naughtyWindowsLeft: number;
+  /** The hotkey that held the uid when it was last seen (absent in states saved before it was kept). */
+  hotkey?: string;
 }
 
 /** Bump when the layout or meaning of `ValidatorScoringState` changes. */
@@ -143,6 +150,7 @@ export type ScoreRule =
   | 'inactivity-slash'
   | 'inactivity-reset'
   | 'naughty-countdown'
+  | 'new-hotkey'
   | 'overlap-slash'
   | 'sync-score'
   | 'sync-slash'
