@@ -68,7 +68,7 @@ export type ValidatorEvent =
    * One peer's fault, recorded against that uid only (issue #14): its bucket could not be read at
    * `stage`, or its submission was left out of the aggregate by the bounds.
    */
-  | { readonly kind: 'validator-peer-fault'; readonly window: number; readonly uid: number; readonly stage: 'head' | 'gather' | 'aggregate' | 'evaluate'; readonly reason: string }
+  | { readonly kind: 'validator-peer-fault'; readonly window: number; readonly uid: number; readonly stage: 'head' | 'gather' | 'digest' | 'aggregate' | 'evaluate'; readonly reason: string }
   | { readonly kind: 'validator-published'; readonly window: number; readonly key: string }
   /** Weights landed on chain: set plainly, or a commit revealed (`window`: the scored window they come from). */
   | { readonly kind: 'validator-weights-set'; readonly window: number; readonly uids: readonly number[]; readonly values: readonly number[]; readonly block: number; readonly method: 'setWeights' | 'revealWeights' }

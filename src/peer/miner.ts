@@ -128,7 +128,8 @@ export class Miner {
     const pool = minerPool(trainingUid, window, config, total);
     const stepIds = batchesForPool(pool, config.inner.innerSteps, config.inner.batchSize);
     const trainedIds = stepIds.flat();
-    const digest = sampleDigest(trainedIds);
+    // The receipt covers the pool it was assigned (v2.1.3 `Validator._training_pool_digest`), which the validator recomputes.
+    const digest = sampleDigest(pool);
     this.emit({ kind: 'miner-assignment', window, uid, sequences: trainedIds.length, sampleDigest: digest });
 
     if (behaviour.trains) {
@@ -146,7 +147,7 @@ export class Miner {
         uid,
         hotkey: decodeAddress(this.options.hotkey),
         sampleDigest: hexPrefixBytes(digest, 16),
-        sampleCount: trainedIds.length,
+        sampleCount: pool.length,
         tensors,
       },
       config.compression,

@@ -42,6 +42,8 @@ import { putWindowAnchorBlock, putWindowBounds, peerListFirstEffectiveWindow, wi
 import type { FlatTensorSpec } from '../core/compress/error-feedback.ts';
 import type { RunConfig } from '../core/config.ts';
 import { batchTokens, evalSample, evalSampleSeed, minerPool, randomEvalPool, sequenceCount } from '../core/data/assignment.ts';
+import { sampleDigest } from '../core/data/digest.ts';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils';
 import {
   activeUidsAt,
   createScoringState,
@@ -319,6 +321,7 @@ export class Validator {
     for (const [uid, reason] of Object.entries(gathered.rejected)) {
       if (!MISSING_REJECTIONS.has(reason)) this.emit({ kind: 'validator-peer-fault', window, uid: Number(uid), stage: 'gather', reason: `${reason}: ${gathered.details[uid] ?? ''}` });
     }
+    this.checkPoolReceipts(window, gathered.accepted);
 
     const theta = await engine.exportParams();
     const thetaHash = parameterHash(theta);
@@ -664,6 +667,23 @@ export class Validator {
     const out: TokenBatch[] = [];
     for (let i = 0; i + batchSize <= ids.length; i += batchSize) out.push(batchTokens(this.options.tokens, ids.slice(i, i + batchSize), this.options.config.model.seqLen));
     return out;
+  }
+
+  /**
+   * Each gathered submission's training-pool receipt against the pool its uid was assigned for the
+   * window (v2.1.3 `Validator.log_digest_match`): a mismatch (it trained on other data, or says it
+   * did) is reported as a fault of that peer. As in Templar it is a record, not a slash: stage 2's
+   * own-data losses are what score data laziness.
+   */
+  private checkPoolReceipts(window: number, accepted: readonly AcceptedSubmission[]): void {
+    const { config } = this.options;
+    for (const submission of accepted) {
+      const pool = minerPool(submission.uid, window, config, this.totalSequences);
+      const expected = hexToBytes(sampleDigest(pool)).slice(0, 16);
+      const { sampleDigest: claimed, sampleCount } = submission.decoded;
+      if (sampleCount === pool.length && claimed.length === expected.length && claimed.every((b, i) => b === expected[i])) continue;
+      this.emit({ kind: 'validator-peer-fault', window, uid: submission.uid, stage: 'digest', reason: `its training-pool receipt (${bytesToHex(claimed)}, ${sampleCount} sequences) is not that of the pool assigned to it (${bytesToHex(expected)}, ${pool.length} sequences)` });
+    }
   }
 
   /** `payload` in the signed envelope peers open before they apply anything of ours (issue #14). */

@@ -44,7 +44,7 @@ export interface SubmissionHeader {
   readonly uid: number;
   /** 32-byte public key of the hotkey that signs the submission. */
   readonly hotkey: Uint8Array;
-  /** 16-byte digest of the samples trained on (v2.1.3 metadata `sample_digest`). */
+  /** 16-byte receipt of the training pool assigned for (uid, window) (`sampleDigest`; v2.1.3 metadata `sample_digest`). */
   readonly sampleDigest: Uint8Array;
   readonly sampleCount: number;
 }

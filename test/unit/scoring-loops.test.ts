@@ -9,7 +9,10 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { gradientKey, peerListAt, publishedAggregates, replayAggregates } from '../../src/peer/gather';
-import { honest } from '../../src/peer/behaviours';
+import { dataLazy, honest } from '../../src/peer/behaviours';
+import { minerPool, sequenceCount } from '../../src/core/data/assignment';
+import { blake2b } from '@noble/hashes/blake2';
+import { bytesToHex } from '@noble/hashes/utils';
 import type { Storage } from '../../src/net/types';
 import { parameterLayout } from '../../src/model/params';
 import { Simulation, simulationConfig, VALIDATOR_UID } from './sim-harness';
@@ -125,5 +128,23 @@ describe('fairness to honest peers (issue #18)', () => {
     // And it was rated in those windows.
     const last = sim.reports.at(-1)!.result.state.peers[String(joiner.uid)];
     expect(last?.rating).not.toBeNull();
+  }, 300_000);
+});
+
+describe('the training-pool receipt (v2.1.3 Validator.log_digest_match)', () => {
+  it('the validator recomputes each gathered peer\'s assigned pool and reports the peer whose receipt is another pool\'s', async () => {
+    const sim = await Simulation.create(simulationConfig(), [honest(), honest(), dataLazy()]);
+    sims.push(sim);
+    for (const w of [2, 3]) await sim.runWindow(w);
+    const faults = sim.events.flatMap((e) => (e.kind === 'validator-peer-fault' && e.stage === 'digest' ? [e] : []));
+    const lazy = sim.peers.find((p) => p.behaviour.name === 'data-lazy')!.uid;
+    expect(faults.map((e) => [e.window, e.uid])).toEqual([[2, lazy], [3, lazy]]);
+    // The receipt is blake2b-128 over the sorted pool ids as little-endian u64 (Templar's `_training_pool_digest`), computed here by hand.
+    const pool = minerPool(lazy + 5000, 3, sim.config, sequenceCount(sim.tokens.length, sim.config.model.seqLen));
+    const bytes = new Uint8Array(8 * pool.length);
+    const view = new DataView(bytes.buffer);
+    [...pool].sort((a, b) => a - b).forEach((id, i) => view.setBigUint64(8 * i, BigInt(id), true));
+    const fault = faults.find((e) => e.window === 3);
+    expect(fault?.reason).toContain(bytesToHex(blake2b(bytes, { dkLen: 16 })));
   }, 300_000);
 });
