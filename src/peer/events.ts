@@ -28,7 +28,8 @@ export type SubmissionRejection =
   | 'unreadable';
 
 export type MinerEvent =
-  | { readonly kind: 'miner-assignment'; readonly window: number; readonly uid: number; readonly sequences: number; readonly sampleDigest: string }
+  /** `sampleDigest`: the receipt of the pool assigned to it (what it signs and the validator checks); `trainedDigest`: of the sequences it trained. */
+  | { readonly kind: 'miner-assignment'; readonly window: number; readonly uid: number; readonly sequences: number; readonly sampleDigest: string; readonly trainedDigest: string }
   | { readonly kind: 'miner-trained'; readonly window: number; readonly uid: number; readonly steps: number; readonly meanLoss: number; readonly elapsedMs: number }
   /**
    * `updateNorm` ‖Δ‖ when Δ crossed to the CPU (`denseOnCpu`), null when it stayed on the engine (the

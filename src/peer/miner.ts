@@ -130,7 +130,7 @@ export class Miner {
     const trainedIds = stepIds.flat();
     // The receipt covers the pool it was assigned (v2.1.3 `Validator._training_pool_digest`), which the validator recomputes.
     const digest = sampleDigest(pool);
-    this.emit({ kind: 'miner-assignment', window, uid, sequences: trainedIds.length, sampleDigest: digest });
+    this.emit({ kind: 'miner-assignment', window, uid, sequences: trainedIds.length, sampleDigest: digest, trainedDigest: sampleDigest(trainedIds) });
 
     if (behaviour.trains) {
       const batches = stepIds.map((ids) => batchTokens(this.options.tokens, ids, config.model.seqLen));

@@ -66,7 +66,7 @@ describe('centralised AdamW baseline', () => {
       minerUids.forEach((uid, i) => {
         const ids = steps.filter((_, k) => k % minerUids.length === i).flat();
         const announced = sim.events.find((e) => e.kind === 'miner-assignment' && e.uid === uid && e.window === w);
-        expect(announced?.kind === 'miner-assignment' ? announced.sampleDigest : undefined).toBe(sampleDigest(ids));
+        expect(announced?.kind === 'miner-assignment' ? announced.trainedDigest : undefined).toBe(sampleDigest(ids));
       });
     }
 

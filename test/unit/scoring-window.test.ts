@@ -482,5 +482,25 @@ describe('issue #18: the rules as Templar v2.1.3 applies them, and fairness to h
     // Its state survives a restart with the hotkey it remembers.
     expect(deserializeState(serializeState(res.state)).peers['3']!.hotkey).toBe('5New');
   });
+
+  it('a window in which nobody submitted, after several peers were active, is the network\'s silence: no inactivity for anyone', () => {
+    const state = stateWith({ 3: { final: 2, b: 0.6, submitted: 99 }, 4: { final: 2, b: 0.6, submitted: 99 } });
+    let current = state;
+    // Five silent windows (an outage longer than resetInactivityWindows): nobody is slashed or reset.
+    for (let w = 100; w < 105; w++) {
+      const res = scoreWindow(current, inputs(w, { gather: null }), config);
+      expect(res.reasons.filter((r) => r.rule === 'inactivity-slash' || r.rule === 'inactivity-reset' || r.rule === 'activity')).toEqual([]);
+      current = res.state;
+    }
+    expect(current.peers['3']!.finalScore).toBe(2);
+    // Back: uid 3 submits, uid 4 does not. uid 4 goes inactive now and is slashed from here, as a peer that left.
+    const back = scoreWindow(current, inputs(105, { submittedUids: [3], gather: null }), config);
+    expect(back.state.peers['3']!.finalScore).toBe(2);
+    expect(back.state.peers['4']!.inactiveSince).toBe(105);
+    expect(back.state.peers['4']!.finalScore).toBeCloseTo(2 * config.inactivitySlashRate, 15);
+    // A lone peer that leaves is not a silent network: it goes inactive at once.
+    const lone = scoreWindow(stateWith({ 3: { final: 2, b: 0.6, submitted: 99 } }), inputs(102, { gather: null }), config);
+    expect(lone.state.peers['3']!.inactiveSince).toBe(102);
+  });
 });
 

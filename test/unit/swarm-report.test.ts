@@ -38,7 +38,7 @@ describe('swarm arguments', () => {
 /** One peer's window as the page would see it: each event `gaps[i]` ms after the previous one. */
 function windowEvents(uid: number, window: number, startMs: number, trains: boolean, gaps: readonly number[]): TimedPeerEvent[] {
   const events: PeerEvent[] = [
-    { kind: 'miner-assignment', window, uid, sequences: 16, sampleDigest: 'ab' },
+    { kind: 'miner-assignment', window, uid, sequences: 16, sampleDigest: 'ab', trainedDigest: 'cd' },
     ...(trains ? [{ kind: 'miner-trained', window, uid, steps: 4, meanLoss: 5, elapsedMs: 1 } as const] : []),
     { kind: 'miner-compressed', window, uid, bytes: 6000 + uid, updateNorm: null, denseOnCpu: false },
     { kind: 'peer-stage-start', window, stage: 'upload' },

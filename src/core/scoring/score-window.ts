@@ -128,6 +128,19 @@ function applyHotkeys(state: ValidatorScoringState, inputs: WindowScoringInputs,
 /** Activity / inactivity (§7.1 `penalize_inactive_peers`, `reset_peer`). */
 function applyActivity(state: ValidatorScoringState, inputs: WindowScoringInputs, config: ScoringConfig, log: ReasonLog): Set<Uid> {
   const w = inputs.window;
+  // Nobody submitted although several peers were active when the network was last heard: the network (its chain,
+  // its storage, or the validator's view of them) was silent, not the peers. Such a window does not
+  // count toward anyone's inactivity: no one becomes inactive in it, no inactivity slash or reset,
+  // and the inactivity clocks pause (deliberately unlike v2.1.3, which counted an outage against
+  // every peer). A lone peer that leaves still goes inactive as before.
+  const lastHeard = Math.max(-1, ...knownUids(state).map((uid) => state.peers[String(uid)]!.lastSubmittedWindow ?? -1));
+  if (inputs.submittedUids.length === 0 && lastHeard >= 0 && activeUidsAt(state, lastHeard, [], config).length >= 2) {
+    for (const uid of knownUids(state)) {
+      const peer = state.peers[String(uid)]!;
+      if (peer.inactiveSince !== null) peer.inactiveSince += 1;
+    }
+    return new Set(activeUidsAt(state, w, [], config));
+  }
   for (const uid of inputs.submittedUids) peerState(state, uid, config).lastSubmittedWindow = w;
   const active = new Set(activeUidsAt(state, w, [], config));
   for (const uid of knownUids(state)) {
