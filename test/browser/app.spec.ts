@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { tinyRunConfig } from '../../src/core/run-config.ts';
 import type { ModelShape } from '../../src/core/config.ts';
@@ -30,7 +31,11 @@ test('every view renders from its route and the navigation marks the current one
   }
   // A deep link opens its view directly; an unknown route falls back to Contribute.
   await page.goto('/#/about');
-  await expect(page.locator('[data-view="about"] article')).toHaveCount(11);
+  await expect(page.locator('[data-view="about"] article')).toHaveCount(12);
+  // What the rules did to each cheater class, one row per class of the suite's recorded results.
+  const suite = JSON.parse(readFileSync(new URL('../../src/ui/cheater-suite-results.json', import.meta.url), 'utf8')) as { classes: { name: string }[] };
+  await expect(page.locator('table.cheater-suite tbody tr')).toHaveCount(suite.classes.length);
+  await expect(page.locator('table.cheater-suite tbody tr td:first-child')).toHaveText(suite.classes.map((c) => c.name));
   await page.goto('/#/nowhere');
   await expect.poll(() => page.evaluate(() => window.gauntlet?.ui.view())).toBe('contribute');
 });

@@ -14,6 +14,7 @@
  * fraction of each chunk's indices under the overlap threshold.)
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
 import { ordinal } from '../../src/core/scoring/index.ts';
 import { copier, dataLazy, freeRider, honest, lateUploader, noise, poisoner, stale, type Behaviour } from '../../src/peer/behaviours.ts';
 import { FIRST_MINER_UID, OWNER_UID, Simulation, simulationConfig } from './sim-harness.ts';
@@ -124,8 +125,30 @@ describe('adversarial simulation', () => {
       const share = members.reduce((a, r) => a + r.weight, 0) / (minerTotal || 1);
       return `${name.padEnd(10)} below every honest peer from ${since.padEnd(26)} final share of miner weight ${(100 * share).toFixed(2)} %`;
     });
+    const indicatorShare = (uids: readonly number[]): { evaluations: number; plusShare: number | null } => {
+      const margins = sim!.events.flatMap((e) => (e.kind === 'validator-evaluated' && e.status === 'ok' && uids.includes(e.uid) && e.lossOwnBefore !== undefined && e.lossOwnAfter !== undefined && e.lossRandomBefore !== undefined && e.lossRandomAfter !== undefined
+        ? [(e.lossOwnBefore - e.lossOwnAfter) / e.lossOwnBefore - (e.lossRandomBefore - e.lossRandomAfter) / e.lossRandomBefore] : []));
+      return { evaluations: margins.length, plusShare: margins.length === 0 ? null : margins.filter((m) => m > 0).length / margins.length };
+    };
     const honestSlashes = sim.reports.flatMap((r) => r.result.reasons.filter((reason) => honestUids.includes(reason.uid) && SLASHES.has(reason.rule)).map((reason) => `window ${reason.window} uid ${reason.uid} ${reason.rule}`));
     console.log(`\ncheater classes over ${WINDOWS} windows (windows ${FIRST_WINDOW}–${FIRST_WINDOW + WINDOWS - 1}):\n${classTable.join('\n')}\nhonest share of miner weight ${(100 * honestRows.reduce((a, r) => a + r.weight, 0) / (minerTotal || 1)).toFixed(2)} %; slashes of honest peers: ${honestSlashes.length}`);
+
+    // The About page states what the rules did to each class from these results (UPDATE_CHEATER_SUITE_RESULTS=1 rewrites them).
+    if (process.env.UPDATE_CHEATER_SUITE_RESULTS === '1') {
+      const classes = ['honest', ...new Set(cheaterRows.map((r) => r.behaviour))].map((name) => {
+        const members = rows.filter((r) => r.behaviour === name);
+        const froms = members.map((r) => belowFrom.get(r.uid) ?? null);
+        return {
+          name,
+          peers: members.length,
+          ...indicatorShare(members.map((r) => r.uid)),
+          windowsUntilBelowEveryHonestPeer: name === 'honest' ? null : froms.some((f) => f === null) ? null : Math.max(...(froms as number[])) - FIRST_WINDOW + 1,
+          finalWeightShare: members.reduce((a, r) => a + r.weight, 0) / (minerTotal || 1),
+          slashes: sim!.reports.flatMap((r) => r.result.reasons.filter((reason) => members.some((m) => m.uid === reason.uid) && SLASHES.has(reason.rule))).length,
+        };
+      });
+      writeFileSync(new URL('../../src/ui/cheater-suite-results.json', import.meta.url), `${JSON.stringify({ source: 'test/unit/simulation.test.ts', windows: WINDOWS, preset: 'tiny', classes }, null, 2)}\n`);
+    }
 
     const minHonest = Math.min(...honestRows.map((r) => r.weight));
     expect(minHonest).toBeGreaterThan(0);

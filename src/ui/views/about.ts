@@ -4,7 +4,8 @@
  * from the run config, so the text cannot drift from the numbers the code uses.
  */
 import type { RunConfig } from '../../core/config.ts';
-import { h } from '../dom.ts';
+import { h, table } from '../dom.ts';
+import cheaterSuite from '../cheater-suite-results.json';
 
 interface Topic {
   readonly id: string;
@@ -77,7 +78,7 @@ function topics(config: RunConfig): Topic[] {
       title: 'Stage 2: loss scores and the binary indicator',
       paragraphs: [
         `A few peers per window (${s.uidsPerWindow} here) get the expensive check. The validator measures its model's loss on that peer's own assigned data and on random data, applies ${s.evalLrFactor} × the peer's update as a trial step, and measures both again.`,
-        'LossScore is the relative improvement on random data: is the update useful in general? The binary indicator is +1 when the improvement on the peer\'s own data is larger than on random data, −1 otherwise. Only a peer that really trained on its assigned data gets that extra gain, so copying someone else\'s update or sending generic noise keeps the indicator at −1.',
+        `LossScore is the relative improvement on random data: is the update useful in general? The binary indicator is +1 when the improvement on the peer's own data is larger than on random data, −1 otherwise. A peer that really trained on its assigned data gets that extra gain most of the time; others get it less often, not never: in the cheater suite below, ${indicatorSentence()}.`,
         `B is a slow running average of the indicator (each window moves it ${s.binaryScoreMaAlpha * 100} % of the way; it starts at ${s.binaryScoreInitial}). [§7.2]`,
       ],
     },
@@ -108,6 +109,46 @@ function topics(config: RunConfig): Topic[] {
   ];
 }
 
+type SuiteClass = (typeof cheaterSuite.classes)[number];
+
+function percentOf(share: number | null): string {
+  return share === null ? '—' : `${(100 * share).toFixed(share > 0 && share < 0.1 ? 1 : 0)} %`;
+}
+
+/** Who got b = +1 how often in the cheater suite, from its recorded results. */
+function indicatorSentence(): string {
+  const of = (name: string): SuiteClass | undefined => cheaterSuite.classes.find((c) => c.name === name);
+  return ['honest', 'noise', 'copier', 'data-lazy']
+    .flatMap((name) => {
+      const c = of(name);
+      return c === undefined || c.plusShare === null ? [] : [`${name === 'honest' ? 'honest peers' : name} ${percentOf(c.plusShare)} of ${c.evaluations} evaluations`];
+    })
+    .join(', ');
+}
+
+/**
+ * What the rules did to each behaviour in the cheater suite (test/unit/simulation.test.ts, the real
+ * loops on wasm engines): its recorded results, not claims written by hand; the suite rewrites them
+ * with UPDATE_CHEATER_SUITE_RESULTS=1.
+ */
+function renderCheaterSuite(): HTMLElement {
+  const rows = cheaterSuite.classes.map((c) => [
+    c.name,
+    String(c.peers),
+    c.plusShare === null ? '—' : `${percentOf(c.plusShare)} of ${c.evaluations}`,
+    c.name === 'honest' ? '—' : c.windowsUntilBelowEveryHonestPeer === null ? `not within ${cheaterSuite.windows}` : `${c.windowsUntilBelowEveryHonestPeer} windows`,
+    percentOf(c.finalWeightShare),
+    String(c.slashes),
+  ]);
+  return h(
+    'article',
+    { id: 'about-cheater-suite', 'data-topic': 'cheater-suite' },
+    h('h3', {}, 'What the rules did to each cheater'),
+    h('p', {}, `Six honest peers beside each kind of cheater, ${cheaterSuite.windows} windows of the real miner and validator loops on the ${cheaterSuite.preset} preset (${cheaterSuite.source}). A sybil pair uploads the same work from two hotkeys; a skipper trains on data not assigned to it and takes part in every other window. "Below every honest peer" is the number of windows after which the class weighs less than every honest peer for the rest of the run.`),
+    table(['behaviour', 'peers', 'b = +1', 'below every honest peer after', 'final share of miner weight', 'slashes'], rows, { class: 'cheater-suite' }),
+  );
+}
+
 export function renderAbout(config: RunConfig): HTMLElement {
   const list = topics(config);
   const contents = h('nav', { 'aria-label': 'Topics' }, h('ul', { class: 'toc' }, ...list.map((t) => h('li', {}, h('a', { href: `#/about/${t.id}`, 'data-topic-link': t.id }, t.title)))));
@@ -128,5 +169,6 @@ export function renderAbout(config: RunConfig): HTMLElement {
     ),
     contents,
     ...list.map((topic) => h('article', { id: `about-${topic.id}`, 'data-topic': topic.id }, h('h3', {}, topic.title), ...topic.paragraphs.map((p) => h('p', {}, p)))),
+    renderCheaterSuite(),
   );
 }
