@@ -4,6 +4,7 @@
  * union instead of scraping logs. Events carry plain numbers and strings only, so they can cross a
  * worker boundary or be written as JSON lines.
  */
+import type { RunConfig } from '../core/config.ts';
 import type { WindowScoresDocument } from '../core/scoring/index.ts';
 import type { TrainerBackend } from '../model/engine.ts';
 
@@ -134,5 +135,17 @@ export type PeerLoopEvent =
   | { readonly kind: 'peer-scores-unreadable'; readonly window: number; readonly message: string }
   | { readonly kind: 'peer-stopped'; readonly message: string };
 
+/**
+ * The run a worker joined, read from the network and checked (issue #17: on subtensor the run the
+ * subnet publishes, which the page did not know before Start), so the page can say which run it is.
+ */
+export interface RunJoinedEvent {
+  readonly kind: 'run-joined';
+  readonly runHash: string;
+  readonly config: RunConfig;
+  readonly source: 'devnet' | 'chain';
+  readonly message: string;
+}
+
 /** Everything a miner loop emits: its window stages and its loop events. */
-export type PeerEvent = WindowEvent | PeerLoopEvent;
+export type PeerEvent = WindowEvent | PeerLoopEvent | RunJoinedEvent;

@@ -6,7 +6,7 @@
 import type { Registration } from '../net/metagraph.ts';
 import type { EvaluationOutcome, WindowScoringResult } from '../core/scoring/index.ts';
 import type { TrainerBackend } from '../model/engine.ts';
-import type { SubmissionRejection, WindowEvent } from './events.ts';
+import type { RunJoinedEvent, SubmissionRejection, WindowEvent } from './events.ts';
 import type { ValidatorWindowReport } from './validator.ts';
 
 /**
@@ -62,4 +62,4 @@ export type ValidatorLoopEvent =
   | { readonly kind: 'validator-stopped'; readonly message: string };
 
 /** Everything a validator driver emits: the validator's window events (typed as the shared `WindowEvent`) and its loop events. */
-export type ValidatorPageEvent = WindowEvent | ValidatorLoopEvent;
+export type ValidatorPageEvent = WindowEvent | ValidatorLoopEvent | RunJoinedEvent;

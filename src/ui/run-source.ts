@@ -11,7 +11,8 @@
 import type { RunConfig } from '../core/config.ts';
 import { errorMessage } from '../core/errors.ts';
 import { tinyRunConfig } from '../core/run-config.ts';
-import { parseRunDocument, type RunDocument } from '../core/run-document.ts';
+import { parseRunDocument, RUN_DOCUMENT_VERSION, type RunDocument } from '../core/run-document.ts';
+import type { RunJoinedEvent } from '../peer/events.ts';
 import { parameterCount } from '../model/params.ts';
 import { RUN_DOCUMENT_ELEMENT_ID } from '../net/run-document-client.ts';
 import { h } from './dom.ts';
@@ -34,6 +35,15 @@ export function readPageRun(page: Document, search: string): PageRun {
   } catch (error) {
     return { kind: 'none', config: fallback, problem: `This page's run document is refused: ${errorMessage(error)}` };
   }
+}
+
+/**
+ * After Start: the run the worker joined, read from the network (on subtensor the page learns it
+ * only then), shown in place of the page's run line.
+ */
+export function showJoinedRun(event: RunJoinedEvent): void {
+  const run: PageRun = { kind: 'network', config: event.config, document: { version: RUN_DOCUMENT_VERSION, runHash: event.runHash, config: event.config } };
+  document.getElementById('run-summary')?.replaceWith(renderRunSummary(run));
 }
 
 /** One line on which run the page joined: preset, parameters, window length, run hash (or why there is none). */

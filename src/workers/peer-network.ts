@@ -9,6 +9,7 @@ import type { RunConfig } from '../core/config.ts';
 import { runConfigHash, validateRunConfig } from '../core/run-config.ts';
 import { MAX_RUN_DOCUMENT_BYTES } from '../core/run-document.ts';
 import { readPublishedRun } from '../peer/published-run.ts';
+import type { RunJoinedEvent } from '../peer/events.ts';
 import { DevnetChain, DevnetStorage } from '../net/devnet-client.ts';
 import { fetchRunDocument } from '../net/run-document-client.ts';
 import type { Chain, Signer, Storage } from '../net/types.ts';
@@ -39,6 +40,16 @@ export async function runToJoin(options: Pick<PeerStartOptions, 'devnetUrl' | 'n
   } finally {
     await chain.close();
   }
+}
+
+/** The event that says which run a worker joined (`runToJoin`'s), for the page. */
+export function runJoinedEvent(config: RunConfig, options: Pick<PeerStartOptions, 'network'>): RunJoinedEvent {
+  const runHash = runConfigHash(config);
+  const source = options.network === undefined ? 'devnet' : 'chain';
+  return {
+    kind: 'run-joined', runHash, config, source,
+    message: `Joined run ${config.runId} (the ${config.preset} preset, run hash ${runHash.slice(0, 16)}…), as ${source === 'devnet' ? 'the devnet publishes it' : `netuid ${config.netuid}'s run validator publishes it on chain`}.`,
+  };
 }
 
 /** What opening a network needs: the devnet URL, the peer's hotkey (its own bucket), and the real network if one was chosen. */

@@ -14,7 +14,7 @@ import { BrowserPeerPersistence } from '../peer/browser-persistence.ts';
 import { MinerLoop } from '../peer/miner-loop.ts';
 import { installErrorTransfer } from './error-transfer.ts';
 import { KeptEngines } from './kept-engine.ts';
-import { openPeerNetwork, runToJoin } from './peer-network.ts';
+import { openPeerNetwork, runJoinedEvent, runToJoin } from './peer-network.ts';
 import { loadDevnetTokens, PageSigner } from './page-signer.ts';
 import { errorMessage } from '../core/errors.ts';
 import { PeerStateError, type PeerWorkerApi } from './peer-api.ts';
@@ -46,6 +46,7 @@ const api: PeerWorkerApi = {
       throw new PeerStateError(`Unknown adversarial behaviour '${String(adversary)}'; use one of ${CHEATER_BEHAVIOURS.join(', ')}.`);
     }
     const config = await runToJoin(options);
+    onEvent(runJoinedEvent(config, options));
     if (options.uid === config.scoring.burnUid) throw new PeerStateError(`uid ${options.uid} is the run's burn uid (the subnet owner's); its weight is burned, so it cannot mine.`);
     const signer = new PageSigner(options.hotkey, signRaw);
     const network = await openPeerNetwork(options, signer, config);

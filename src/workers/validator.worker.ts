@@ -18,7 +18,7 @@ import { Validator } from '../peer/validator.ts';
 import { runValidatorSchedule } from '../peer/validator-schedule.ts';
 import { loadDevnetTokens, PageSigner } from './page-signer.ts';
 import { errorMessage } from '../core/errors.ts';
-import { openPeerNetwork, runToJoin } from './peer-network.ts';
+import { openPeerNetwork, runJoinedEvent, runToJoin } from './peer-network.ts';
 import { ValidatorStateError, type ValidatorWorkerApi } from './validator-api.ts';
 import { summarizeReport, type ValidatorPageEvent } from '../peer/validator-events.ts';
 import { installErrorTransfer } from './error-transfer.ts';
@@ -45,6 +45,7 @@ const api: ValidatorWorkerApi = {
     stopping = false;
     const config = await runToJoin(options);
     const emit = (event: ValidatorPageEvent): void => onEvent(event);
+    emit(runJoinedEvent(config, options));
     const signer = new PageSigner(options.hotkey, signRaw);
     // The same chain and storage as the miner's (aggregates and checkpoints are θ-sized, larger than a submission).
     const { chain, storage } = await openPeerNetwork(options, signer, config, signPayload);

@@ -1,3 +1,4 @@
+import { runConfigHash } from '../../src/core/run-config.ts';
 import { expect, test, type Page } from '@playwright/test';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -171,6 +172,8 @@ test.describe(`developer check: a browser miner registers, commits and mines on 
     // Start on the wasm EP (SwiftShader would take minutes a window); the worker reads the run the validator published: its committed hash, then run.json.
     await page.evaluate(() => window.gauntlet!.ui.contribute().session.start('wasm'));
     await expect.poll(async () => (await status(page)).log.some((m) => m.startsWith('The chain makes a block every 1000 ms')), { timeout: 60_000 }).toBe(true);
+    // The page now says which run it joined: the one the validator published on chain, not the page's own.
+    await expect(page.locator('#run-summary')).toHaveAttribute('data-run-hash', runConfigHash(config));
 
     // The validator gathers and scores windows holding both the browser miner and Bob.
     const bobUid = subnet.miners[0]!.uid;

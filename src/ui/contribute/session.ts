@@ -7,6 +7,7 @@
  * never mines: its weight is burned (gauntlet-spec §7.4).
  */
 import * as Comlink from 'comlink';
+import { showJoinedRun } from '../run-source.ts';
 import type { RunConfig } from '../../core/config.ts';
 import { parameterCount } from '../../model/params.ts';
 import { BrowserPeerPersistence } from '../../peer/browser-persistence.ts';
@@ -132,6 +133,10 @@ export class ContributeSession extends NetworkWalletSession<ContributeStatus> {
     for (const listener of this.eventListeners) listener(event);
     this.feed.take(event, this.state.uid ?? -1);
     switch (event.kind) {
+      case 'run-joined':
+        showJoinedRun(event);
+        this.say(event.message);
+        return;
       case 'peer-engine':
         this.state.engine = { backend: event.backend, reason: event.reason, parameterCount: event.parameterCount };
         this.say(`Training on ${event.backend}: ${event.reason}.`);

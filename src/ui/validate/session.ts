@@ -7,6 +7,7 @@
  */
 import * as Comlink from 'comlink';
 import type { SignerPayloadJSON } from '@polkadot/types/types';
+import { showJoinedRun } from '../run-source.ts';
 import type { RunConfig } from '../../core/config.ts';
 import { VALIDATOR_DEV_ACCOUNT_URI, type ValidatorStartOptions, type ValidatorWorkerApi } from '../../workers/validator-api.ts';
 import { meanControlLoss, type ValidatorPageEvent, type ValidatorWindowSummary } from '../../peer/validator-events.ts';
@@ -140,6 +141,10 @@ export class ValidateSession extends NetworkWalletSession<ValidateStatus> {
         return;
       case 'validator-synced':
       case 'validator-theta-differs':
+        this.say(event.message);
+        return;
+      case 'run-joined':
+        showJoinedRun(event);
         this.say(event.message);
         return;
       case 'validator-restored':
