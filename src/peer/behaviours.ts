@@ -62,6 +62,12 @@ export interface Behaviour {
   readonly transformDelta?: (delta: Float32Array, window: number, uid: number) => Float32Array;
   /** For a copier: the uid whose submission it re-signs. */
   readonly copyFrom?: number;
+  /**
+   * A partial copier (the cheater suite's): it trains and compresses its own update, then replaces
+   * this fraction of each chunk's kept entries with `copyFrom`'s, staying under the overlap
+   * threshold. Absent: a copier re-signs the whole submission.
+   */
+  readonly copyFraction?: number;
   /** Whether the miner applies the window's outer step. */
   readonly appliesOuterStep: boolean;
   /**

@@ -24,7 +24,7 @@ import type { RunConfig } from '../core/config.ts';
 import { batchesForPool, batchTokens, minerPool, sequenceCount } from '../core/data/assignment.ts';
 import { sampleDigest } from '../core/data/digest.ts';
 import type { EncodedTensor } from '../core/compress/codec.ts';
-import { encodeSubmission } from '../core/wire/index.ts';
+import { decodeSubmission, encodeSubmission } from '../core/wire/index.ts';
 import { signSubmission } from '../net/submission.ts';
 import type { ObjectInfo, Signer, Storage, TimeGate } from '../net/types.ts';
 import type { TrainerEngine } from '../model/engine.ts';
@@ -122,7 +122,7 @@ export class Miner {
   /** Trains window `w` on the assigned data and compresses the error-feedback buffer into wire bytes. */
   async prepare(window: number): Promise<void> {
     const { config, engine, behaviour, uid } = this.options;
-    if (behaviour.copyFrom !== undefined) return; // a copier builds its bytes at upload time
+    if (behaviour.copyFrom !== undefined && behaviour.copyFraction === undefined) return; // a copier builds its bytes at upload time
     const trainingUid = behaviour.trainingUid(uid);
     const total = sequenceCount(this.options.tokens.length, config.model.seqLen);
     const pool = minerPool(trainingUid, window, config, total);
@@ -172,7 +172,7 @@ export class Miner {
   async upload(window: number, gate: TimeGate): Promise<UploadReceipt> {
     const { config, uid, behaviour } = this.options;
     let bytes = this.prepared.get(window);
-    if (behaviour.copyFrom !== undefined) bytes = await this.copiedBytes(window, behaviour.copyFrom, gate);
+    if (behaviour.copyFrom !== undefined) bytes = await this.copiedBytes(window, behaviour.copyFrom, gate, bytes);
     if (bytes === undefined) throw new MinerStateError(`Miner uid ${uid} has no prepared submission for window ${window}; call prepare(${window}) first.`);
     const key = gradientKey(window, uid);
     const signature = await signSubmission(this.options.signer, this.options.hotkey, { runId: config.runId, runHash: runConfigHash(config), netuid: config.netuid, window, uid }, bytes);
@@ -268,14 +268,19 @@ export class Miner {
     return result;
   }
 
-  private async copiedBytes(window: number, victim: number, gate: TimeGate): Promise<Uint8Array | undefined> {
-    const { config, layout, storage, uid } = this.options;
+  private async copiedBytes(window: number, victim: number, gate: TimeGate, own: Uint8Array | undefined): Promise<Uint8Array | undefined> {
+    const { config, layout, storage, uid, behaviour } = this.options;
     const victimHotkey = this.options.hotkeyOf(victim);
-    if (victimHotkey === undefined) return undefined;
+    if (victimHotkey === undefined) return own;
     // The copier reads the victim's upload as any peer can, ignoring only the closing bound.
     const result = await fetchSubmission({ config, layout, storage, window, gate: { timeMinMs: gate.timeMinMs, timeMaxMs: Number.MAX_SAFE_INTEGER } }, victim, victimHotkey);
-    if (!result.ok) return undefined;
-    return encodeSubmission({ ...result.submission.decoded, uid, hotkey: decodeAddress(this.options.hotkey) }, config.compression);
+    if (!result.ok) return own;
+    const victimSubmission = result.submission.decoded;
+    if (behaviour.copyFraction === undefined || own === undefined) return encodeSubmission({ ...victimSubmission, uid, hotkey: decodeAddress(this.options.hotkey) }, config.compression);
+    const fraction = behaviour.copyFraction;
+    const mine = decodeSubmission(own, { layout, compression: config.compression, bounds: config.bounds, maxBytes: config.window.maxSubmissionBytes });
+    const tensors = mine.tensors.map((tensor, t) => mixChunks(tensor, victimSubmission.tensors[t]!, fraction));
+    return encodeSubmission({ ...mine, tensors }, config.compression);
   }
 
   private emit(event: MinerEvent): void {
@@ -300,6 +305,33 @@ export function outerUpdate(
   // 0 − x negated gives x back exactly, and −0 for untouched entries, which subtracts as +0 does.
   for (let i = 0; i < zero.length; i++) zero[i] = -zero[i]!;
   return { update: zero, result };
+}
+
+/**
+ * A partial copier's tensor: in each chunk, the last ⌊fraction·k⌋ kept entries are replaced by the
+ * victim's first entries of that chunk that it does not keep already (with the victim's codes), so
+ * no index appears twice.
+ */
+function mixChunks(own: EncodedTensor, victim: EncodedTensor, fraction: number): EncodedTensor {
+  const { k } = own;
+  const take = Math.floor(fraction * k);
+  if (victim.k !== k || victim.indices.length !== own.indices.length || take === 0) return own;
+  const indices = own.indices.slice();
+  const codes = own.codes.slice();
+  for (let chunk = 0; chunk * k < indices.length; chunk++) {
+    const at = chunk * k;
+    const kept = new Set(indices.subarray(at, at + k - take));
+    let slot = at + k - take;
+    for (let i = 0; i < k && slot < at + k; i++) {
+      const index = victim.indices[at + i]!;
+      if (kept.has(index)) continue;
+      kept.add(index);
+      indices[slot] = index;
+      codes[slot] = victim.codes[at + i]!;
+      slot++;
+    }
+  }
+  return { ...own, indices, codes };
 }
 
 function hexPrefixBytes(hex: string, count: number): Uint8Array {

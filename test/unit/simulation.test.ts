@@ -2,7 +2,9 @@
  * THE adversarial simulation (issues #6, #18): the real miner and validator loops on the tiny preset
  * (wasm EP in Node, Brown-corpus shards), six honest peers beside ten cheater classes:
  * free-rider, noise, exact copier, stale, data-lazy, poisoner, late uploader, a sybil pair (one
- * hotkey trains honestly, a second re-signs the same work and uploads it at the same moment), and a
+ * hotkey trains honestly, a second re-signs the same work and uploads it at the same moment), a
+ * partial copier (trains, then takes 35 % of each chunk's entries from an honest peer, under the
+ * 40 % overlap threshold), and a
  * window skipper (trains on data not assigned to it and takes part in every other window only, so
  * that fewer of its windows are judged). Nothing here is scripted: the losses come from the engine,
  * the scores from the scoring module, the weights from `scoreWindow`.
@@ -10,8 +12,7 @@
  * Per class it prints the window from which it ranks below every honest peer for good, and its final
  * weight share; it asserts that every cheater ends below every honest peer, that honest peers hold
  * ≥ 90 % of the weight that is not burned and that no honest peer is slashed. CI runs 30 windows;
- * `SIMULATION_WINDOWS=100` runs the long version. (Missing so far: a partial copier, which copies a
- * fraction of each chunk's indices under the overlap threshold.)
+ * `SIMULATION_WINDOWS=100` runs the long version.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
@@ -29,10 +30,12 @@ const behaviours: Behaviour[] = [
   ...Array.from({ length: HONEST }, () => honest()),
   freeRider(), noise(), copier(FIRST_MINER_UID), stale(), dataLazy(), poisoner(3), lateUploader(),
   honest(), { ...copier(SYBIL_WORKER), uploadDelayMs: (putWindowMs: number) => honest().uploadDelayMs(putWindowMs) },
+  // Trains its own update, then takes 35 % of each chunk's entries from the second honest peer: under the 40 % overlap threshold.
+  { ...copier(FIRST_MINER_UID + 1), trains: true, copyFraction: 0.35 },
   dataLazy(),
 ];
 /** The class of each miner uid, in `behaviours` order (the sybil pair and the skipper are named here, not by their behaviour). */
-const CLASSES = [...Array.from({ length: HONEST }, () => 'honest'), 'free-rider', 'noise', 'copier', 'stale', 'data-lazy', 'poisoner', 'late', 'sybil', 'sybil', 'skipper'];
+const CLASSES = [...Array.from({ length: HONEST }, () => 'honest'), 'free-rider', 'noise', 'copier', 'stale', 'data-lazy', 'poisoner', 'late', 'sybil', 'sybil', 'partial copier', 'skipper'];
 const SKIPPER = FIRST_MINER_UID + CLASSES.length - 1;
 const SLASHES = new Set(['sync-slash', 'gather-skip-slash', 'missing-gradient-slash', 'invalid-gradient-slash', 'overlap-slash', 'inactivity-slash', 'inactivity-reset']);
 
@@ -101,7 +104,7 @@ describe('adversarial simulation', () => {
     const honestRows = rows.filter((r) => r.behaviour === 'honest');
     const cheaterRows = rows.filter((r) => r.behaviour !== 'honest');
     expect(honestRows).toHaveLength(HONEST);
-    expect([...new Set(cheaterRows.map((r) => r.behaviour))].sort()).toEqual(['copier', 'data-lazy', 'free-rider', 'late', 'noise', 'poisoner', 'skipper', 'stale', 'sybil']);
+    expect([...new Set(cheaterRows.map((r) => r.behaviour))].sort()).toEqual(['copier', 'data-lazy', 'free-rider', 'late', 'noise', 'partial copier', 'poisoner', 'skipper', 'stale', 'sybil']);
 
     // Per class: the first window from which every one of its uids weighs less than every honest peer, to the end.
     const honestUids = honestRows.map((r) => r.uid);
