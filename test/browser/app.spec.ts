@@ -36,6 +36,10 @@ test('every view renders from its route and the navigation marks the current one
   const suite = JSON.parse(readFileSync(new URL('../../src/ui/cheater-suite-results.json', import.meta.url), 'utf8')) as { classes: { name: string }[] };
   await expect(page.locator('table.cheater-suite tbody tr')).toHaveCount(suite.classes.length);
   await expect(page.locator('table.cheater-suite tbody tr td:first-child')).toHaveText(suite.classes.map((c) => c.name));
+  // The Demo says the same beside each behaviour: what it does, then what the suite measured of it.
+  await page.goto('/#/demo');
+  const noise = suite.classes.find((c) => c.name === 'noise') as unknown as { evaluations: number } | undefined;
+  await expect(page.locator('li', { has: page.locator('select option[value="noise"]:checked') }).first()).toContainText(`of ${String(noise?.evaluations)} evaluations`);
   await page.goto('/#/nowhere');
   await expect.poll(() => page.evaluate(() => window.gauntlet?.ui.view())).toBe('contribute');
 });

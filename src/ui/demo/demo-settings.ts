@@ -10,6 +10,7 @@ import { readNumberField, type NumberRule } from './fields.ts';
 import { ADVERSARIAL_SIMULATION_PRESET } from './presets.ts';
 import { BEHAVIOUR_LABELS, CHUNK_ENTRIES, DEFAULT_BEHAVIOURS, FIRST_PEER_UID } from './synthetic-network.ts';
 import { BEHAVIOUR_MEANINGS, BEHAVIOUR_NAMES, isBehaviourName, type BehaviourName } from '../../peer/behaviours.ts';
+import { suiteOutcome } from '../cheater-suite.ts';
 
 export type DemoMode = 'real' | 'simulated';
 /** Which engines real mode builds: 'auto' follows the app's choice (capability gate, user offer). */
@@ -137,10 +138,15 @@ export class DemoForm {
       ...behaviours.map((behaviour, i) => {
         const uid = FIRST_PEER_UID + i;
         const select = h('select', { id: `demo-behaviour-${uid}`, 'data-uid': uid }, ...BEHAVIOUR_NAMES.map((b) => h('option', { value: b, selected: b === behaviour, title: BEHAVIOUR_MEANINGS[b] }, BEHAVIOUR_LABELS[b])));
-        const meaning = h('span', { class: 'muted' }, ` ${BEHAVIOUR_MEANINGS[behaviour]}`);
+        // What it does, then what the rules did to it in the cheater suite (measured, not claimed).
+        const describe = (name: BehaviourName): string => {
+          const outcome = suiteOutcome(name);
+          return ` ${BEHAVIOUR_MEANINGS[name]}.${outcome === null ? '' : ` ${outcome}`}`;
+        };
+        const meaning = h('span', { class: 'muted' }, describe(behaviour));
         select.addEventListener('change', () => {
           if (!isBehaviourName(select.value)) return;
-          meaning.textContent = ` ${BEHAVIOUR_MEANINGS[select.value]}`;
+          meaning.textContent = describe(select.value);
           onChange(uid, select.value);
         });
         return h('li', {}, h('label', { for: `demo-behaviour-${uid}` }, `uid ${uid} `), select, meaning);

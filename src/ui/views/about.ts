@@ -5,7 +5,7 @@
  */
 import type { RunConfig } from '../../core/config.ts';
 import { h, table } from '../dom.ts';
-import cheaterSuite from '../cheater-suite-results.json';
+import { cheaterSuite, percentOf, type SuiteClass } from '../cheater-suite.ts';
 
 interface Topic {
   readonly id: string;
@@ -109,12 +109,6 @@ function topics(config: RunConfig): Topic[] {
   ];
 }
 
-type SuiteClass = (typeof cheaterSuite.classes)[number];
-
-function percentOf(share: number | null): string {
-  return share === null ? '—' : `${(100 * share).toFixed(share > 0 && share < 0.1 ? 1 : 0)} %`;
-}
-
 /** Who got b = +1 how often in the cheater suite, from its recorded results. */
 function indicatorSentence(): string {
   const of = (name: string): SuiteClass | undefined => cheaterSuite.classes.find((c) => c.name === name);
@@ -126,11 +120,7 @@ function indicatorSentence(): string {
     .join(', ');
 }
 
-/**
- * What the rules did to each behaviour in the cheater suite (test/unit/simulation.test.ts, the real
- * loops on wasm engines): its recorded results, not claims written by hand; the suite rewrites them
- * with UPDATE_CHEATER_SUITE_RESULTS=1.
- */
+/** What the rules did to each behaviour in the cheater suite, from its recorded results (`cheater-suite.ts`). */
 function renderCheaterSuite(): HTMLElement {
   const rows = cheaterSuite.classes.map((c) => [
     c.name,
