@@ -45,7 +45,7 @@ import { buildApp, launchChromium } from './headless-app.ts';
 import { hotkeyOfUri, installCliWallet } from './evaluate-wallet.ts';
 import { DevnetMiners } from './devnet-miners.ts';
 import { fetchRunDocument } from '../net/run-document-client.ts';
-import { HotkeyBucketStorage } from '../net/hotkey-buckets.ts';
+import { subnetBucketStorage } from '../net/hotkey-buckets.ts';
 import { readPublishedRun } from '../peer/published-run.ts';
 import { renderReport, windowScores, type EvaluateRun } from './evaluate-report.ts';
 import { errorMessage, GauntletError } from '../core/errors.ts';
@@ -135,11 +135,7 @@ async function checkRealNetwork(settings: SubtensorSettings, hotkey: string, exp
     });
     const blockTimeMs = checkedBlockTimeMs(hyperparams.blockTimeMs, settings.endpoint);
     console.log(`evaluate: ${settings.endpoint} is a subtensor runtime with ${blockTimeMs} ms blocks; ${hotkey} is uid ${uid} on netuid ${settings.netuid} with a validator permit (stake ${stake})`);
-    const storage = new HotkeyBucketStorage({
-      endpoint: settings.storage.endpoint, region: settings.storage.region, ownHotkey: hotkey, ownBucket: settings.storage.bucket,
-      writeCredentials: { accessKeyId: settings.storage.accessKeyId, secretAccessKey: settings.storage.secretAccessKey },
-      commitments: () => chain.commitments(settings.netuid), maxObjectBytes: MAX_RUN_DOCUMENT_BYTES,
-    });
+    const storage = subnetBucketStorage(settings, hotkey, chain, MAX_RUN_DOCUMENT_BYTES);
     const { document, lead } = await readPublishedRun(chain, storage, settings.netuid, expectedHash === undefined ? {} : { expectedHash });
     console.log(`evaluate: the run is ${document.config.runId} (preset ${document.config.preset}, run hash ${document.runHash}), as ${lead} publishes it`);
     return { blockTimeMs, run: document.config };

@@ -38,7 +38,7 @@ import { WasmTrainerEngine } from '../gpu/wasm-engine.ts';
 import { parameterLayout } from '../model/params.ts';
 import { bucketReadCredentials, publishBucketCommitment } from '../net/bucket-commitment.ts';
 import { DevnetChain, DevnetStorage, type WebSocketConstructor } from '../net/devnet-client.ts';
-import { HotkeyBucketStorage } from '../net/hotkey-buckets.ts';
+import { subnetBucketStorage, type HotkeyBucketStorage } from '../net/hotkey-buckets.ts';
 import { KeyringSigner } from '../net/keyring-signer.ts';
 import { registrationIn } from '../net/metagraph.ts';
 import { keyringAuthority, SubtensorChain } from '../net/subtensor-chain.ts';
@@ -223,11 +223,7 @@ async function openSubtensor(values: Record<string, string | boolean | undefined
   try {
     const own = registrationIn(await chain.metagraph(settings.netuid), hotkey);
     if (own.uid === null) throw new ValidatorUsageError(`Hotkey ${hotkey} is not registered on netuid ${settings.netuid} at ${settings.endpoint}: register it first (btcli subnet register, or the page's Register), then start again.`);
-    const storageFor = (maxObjectBytes: number): HotkeyBucketStorage => new HotkeyBucketStorage({
-      endpoint: settings.storage.endpoint, region: settings.storage.region, ownHotkey: hotkey, ownBucket: settings.storage.bucket,
-      writeCredentials: { accessKeyId: settings.storage.accessKeyId, secretAccessKey: settings.storage.secretAccessKey },
-      commitments: () => chain.commitments(settings.netuid), maxObjectBytes,
-    });
+    const storageFor = (maxObjectBytes: number): HotkeyBucketStorage => subnetBucketStorage(settings, hotkey, chain, maxObjectBytes);
     const config = await chooseRunConfig({
       ...values, netuid: settings.netuid, devnet: undefined,
       ...(publish ? {} : { published: async (expectedHash: string | undefined) => (await readPublishedRun(chain, storageFor(MAX_RUN_DOCUMENT_BYTES), settings.netuid, expectedHash === undefined ? {} : { expectedHash })).document }),

@@ -5,6 +5,7 @@
  * Templar's miner (`ChainManager.try_commit`), it is written only when the chain holds something
  * else, so starting again costs no transaction. Only read credentials go here: commitments are public.
  */
+import { bytesEqual } from '../core/wire/bytes.ts';
 import { BadRequestError } from './errors.ts';
 import { bucketNameProblem, encodeBucketCommitment, type BucketReadCredentials } from './subtensor-encoding.ts';
 import type { Chain, TxResult } from './types.ts';
@@ -36,8 +37,7 @@ export async function publishBucketCommitment(chain: Chain, hotkey: string, netu
   const wanted = encodeBucketCommitment(credentials);
   const current = (await chain.commitments(netuid)).get(hotkey);
   const more = moreFields ?? current?.moreFields ?? [];
-  const same = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((byte, i) => byte === b[i]);
-  if (current !== undefined && same(current.data, wanted) && current.moreFields.length === more.length && current.moreFields.every((field, i) => same(field, more[i]!))) {
+  if (current !== undefined && bytesEqual(current.data, wanted) && current.moreFields.length === more.length && current.moreFields.every((field, i) => bytesEqual(field, more[i]!))) {
     return { kind: 'unchanged', block: current.block };
   }
   return { kind: 'published', tx: await chain.setCommitment(hotkey, netuid, wanted, more) };

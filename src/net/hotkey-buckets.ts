@@ -14,7 +14,7 @@
 import { NetError, NotFoundError, UnavailableError } from './errors.ts';
 import { BucketDirectory, bucketDirectory, S3Endpoint, type S3Credentials, type S3Read } from './s3-storage.ts';
 import { InvalidBucketCommitmentError } from './subtensor-encoding.ts';
-import type { Commitment, GetOptions, ObjectInfo, Storage } from './types.ts';
+import type { Chain, Commitment, GetOptions, ObjectInfo, Storage } from './types.ts';
 import { errorMessage, registerErrorClasses } from '../core/errors.ts';
 
 export interface HotkeyBucketOptions {
@@ -129,3 +129,24 @@ export class HotkeyBucketStorage implements Storage {
     }
   }
 }
+
+/** Where a subtensor peer keeps its objects: the subnet, and its own bucket with the write key. */
+export interface SubnetBucket {
+  readonly netuid: number;
+  readonly storage: { readonly endpoint: string; readonly bucket: string; readonly region: string; readonly accessKeyId: string; readonly secretAccessKey: string };
+}
+
+/**
+ * The storage of `ownHotkey` on a subtensor subnet: writes to its own bucket, reads every other
+ * hotkey's bucket through the commitments `chain` holds for the subnet.
+ */
+export function subnetBucketStorage(network: SubnetBucket, ownHotkey: string, chain: Pick<Chain, 'commitments'>, maxObjectBytes?: number): HotkeyBucketStorage {
+  const { storage, netuid } = network;
+  return new HotkeyBucketStorage({
+    endpoint: storage.endpoint, region: storage.region, ownHotkey, ownBucket: storage.bucket,
+    writeCredentials: { accessKeyId: storage.accessKeyId, secretAccessKey: storage.secretAccessKey },
+    commitments: () => chain.commitments(netuid),
+    ...(maxObjectBytes === undefined ? {} : { maxObjectBytes }),
+  });
+}
+

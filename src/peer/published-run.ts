@@ -20,21 +20,14 @@ import { publishBucketCommitment, type BucketCommitmentResult } from '../net/buc
 import type { BucketReadCredentials } from '../net/subtensor-encoding.ts';
 import type { Chain, ObjectInfo, Storage } from '../net/types.ts';
 import { NotFoundError } from '../net/errors.ts';
+import { toHex } from '../core/wire/hashes.ts';
+import { hexToU8a } from '@polkadot/util';
 
 /** Where the operator's validator keeps the run document in its bucket. */
 export const RUN_DOCUMENT_KEY = 'run.json';
 /** The run hash's field in the commitment: the second (index 0 of `Commitment.moreFields`). */
 const RUN_HASH_FIELD = 0;
 const RUN_HASH_BYTES = 32;
-
-function hashBytes(runHash: string): Uint8Array {
-  if (!/^[0-9a-f]{64}$/.test(runHash)) throw new RunDocumentError(`A run hash is 64 lower-case hex digits; got "${runHash.slice(0, 80)}".`);
-  return Uint8Array.from(runHash.match(/../g)!, (pair) => parseInt(pair, 16));
-}
-
-function hashHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
 
 /** What `publishRun` did: the document stored, and whether the commitment had to change. */
 export interface PublishedRun {
@@ -50,7 +43,7 @@ export interface PublishedRun {
  */
 export async function publishRun(chain: Chain, storage: Storage, hotkey: string, document: RunDocument, credentials: BucketReadCredentials): Promise<PublishedRun> {
   const stored = await storage.put(RUN_DOCUMENT_KEY, new TextEncoder().encode(encodeRunDocument(document)));
-  const commitment = await publishBucketCommitment(chain, hotkey, document.config.netuid, credentials, [hashBytes(document.runHash)]);
+  const commitment = await publishBucketCommitment(chain, hotkey, document.config.netuid, credentials, [hexToU8a(`0x${document.runHash}`)]);
   return { document, stored, commitment };
 }
 
@@ -82,7 +75,7 @@ export async function readPublishedRun(chain: Chain, storage: Storage, netuid: n
       : `No run validator of netuid ${netuid} has committed a run hash${unreadable === undefined ? '' : ` (${unreadable})`}: the operator publishes the run with npm run validator -- --publish-run.`);
   }
   const lead = best.hotkey;
-  const committed = hashHex(best.field);
+  const committed = toHex(best.field);
   if (options.expectedHash !== undefined && options.expectedHash !== committed) throw new RunHashMismatchError(options.expectedHash, committed, `Netuid ${netuid}'s lead validator ${lead} committed another run`);
   let data: Uint8Array;
   try {

@@ -43,7 +43,6 @@ import type { FlatTensorSpec } from '../core/compress/error-feedback.ts';
 import type { RunConfig } from '../core/config.ts';
 import { batchTokens, evalSample, evalSampleSeed, minerPool, randomEvalPool, sequenceCount } from '../core/data/assignment.ts';
 import { sampleDigest } from '../core/data/digest.ts';
-import { bytesToHex, hexToBytes } from '@noble/hashes/utils';
 import {
   activeUidsAt,
   createScoringState,
@@ -65,7 +64,7 @@ import { NetError } from '../net/errors.ts';
 import { registrationIn, type Registration } from '../net/metagraph.ts';
 import type { BlockHeader, Chain, Metagraph, Signer, Storage, TimeGate } from '../net/types.ts';
 import { MAX_PENDING_REVEALS, parseWeightCommit, revealTiming, serializeWeightCommit, type SerializedWeightCommit, type WeightCommit } from '../net/weight-commits.ts';
-import { parameterHash, toHex, type PublicationKind } from '../core/wire/index.ts';
+import { bytesEqual, parameterHash, toHex, type PublicationKind } from '../core/wire/index.ts';
 import { TrainerInputError, type TokenBatch, type TrainerEngine } from '../model/engine.ts';
 import type { SubmissionRejection, ValidatorEvent, WindowEventListener } from './events.ts';
 import {
@@ -246,9 +245,8 @@ export class Validator {
    * schedule), or null when nothing was replayed.
    */
   async joinNetwork(): Promise<{ readonly nextWindow: number | null }> {
-    const { config, chain, hotkey } = this.options;
-    const metagraph = await chain.metagraph(config.netuid);
-    const lead = leadValidator(metagraph, await chain.runValidators(config.netuid, metagraph), config, hotkey);
+    const { config, chain } = this.options;
+    const { lead } = await this.subnetView();
     if (lead === undefined) {
       this.emit({ kind: 'validator-synced', window: -1, source: 'init', lead: null, globalStep: 0, replayed: [], message: `No other validator of this run publishes θ yet, so this validator starts from the run's initial parameters (seed ${config.initSeed}).` });
       return { nextWindow: null };
@@ -289,19 +287,12 @@ export class Validator {
     const scoring = config.scoring;
     const seed = (this.options.randomness ?? defaultRandomness)(window) >>> 0;
 
-    const metagraph = await chain.metagraph(config.netuid);
-    const runValidators = new Set(await chain.runValidators(config.netuid, metagraph));
-    const lead = leadValidator(metagraph, [...runValidators], config, this.options.hotkey);
+    const { metagraph, hotkeys, hotkeyOf, minerUids, lead } = await this.subnetView();
     if (this.resyncFrom !== null) {
       this.resyncFrom = null;
       // θ as the lead scored this window with: its steps through window − 1, not one it may already have taken for this window.
       if (lead !== undefined) await this.syncFrom(lead, window - 1, window - 1);
     }
-    const hotkeys = new Map(metagraph.uids.map((uid, i) => [uid, metagraph.hotkeys[i]!]));
-    const hotkeyOf = (uid: number): string | undefined => hotkeys.get(uid);
-    // Every uid but our own and the burn uid is scored (the default devnet grants every uid a permit, so the permit flag cannot tell miners apart).
-    // Validators are not miners: not this one, not the run's named validators (issue #18: one validator slashed another as a missing miner), not the burn uid.
-    const minerUids = metagraph.uids.filter((uid) => uid !== scoring.burnUid && hotkeyOf(uid) !== this.options.hotkey && !runValidators.has(hotkeyOf(uid) ?? ''));
     const anchor = await chain.blockTimestamp(putWindowAnchorBlock(window, config.window.blocksPerWindow));
     const gate: TimeGate = putWindowBounds(anchor, config.window.putWindowMs);
 
@@ -384,7 +375,7 @@ export class Validator {
     }
     const own = registrationIn(metagraph, this.options.hotkey);
     const leadTheta = lead === undefined ? undefined : await readThetaHash(storage, lead, window, this.options);
-    const thetaDiffers = leadTheta !== undefined && !sameBytes(leadTheta, thetaHash);
+    const thetaDiffers = leadTheta !== undefined && !bytesEqual(leadTheta, thetaHash);
     if (thetaDiffers) {
       this.resyncFrom = lead!;
       this.emit({
@@ -412,13 +403,8 @@ export class Validator {
    */
   async catchUpWindow(window: number): Promise<ValidatorCatchUpReport> {
     const { config, chain, storage, layout } = this.options;
-    const metagraph = await chain.metagraph(config.netuid);
-    const hotkeys = new Map(metagraph.uids.map((uid, i) => [uid, metagraph.hotkeys[i]!]));
-    const hotkeyOf = (uid: number): string | undefined => hotkeys.get(uid);
-    const runValidators = new Set(await chain.runValidators(config.netuid, metagraph));
-    const minerUids = metagraph.uids.filter((uid) => uid !== config.scoring.burnUid && hotkeyOf(uid) !== this.options.hotkey && !runValidators.has(hotkeyOf(uid) ?? ''));
+    const { hotkeyOf, minerUids, lead } = await this.subnetView();
     const gate = putWindowBounds(await chain.blockTimestamp(putWindowAnchorBlock(window, config.window.blocksPerWindow)), config.window.putWindowMs);
-    const lead = leadValidator(metagraph, [...runValidators], config, this.options.hotkey);
     const plan = await gatherPlanAt(storage, lead ?? this.options.hotkey, window, minerUids, this.options);
     const { referenceCaps } = plan;
     const gathered = await gatherWithReserve({ config, layout, storage, window, gate }, plan, hotkeyOf);
@@ -679,11 +665,29 @@ export class Validator {
     const { config } = this.options;
     for (const submission of accepted) {
       const pool = minerPool(submission.uid, window, config, this.totalSequences);
-      const expected = hexToBytes(sampleDigest(pool)).slice(0, 16);
-      const { sampleDigest: claimed, sampleCount } = submission.decoded;
-      if (sampleCount === pool.length && claimed.length === expected.length && claimed.every((b, i) => b === expected[i])) continue;
-      this.emit({ kind: 'validator-peer-fault', window, uid: submission.uid, stage: 'digest', reason: `its training-pool receipt (${bytesToHex(claimed)}, ${sampleCount} sequences) is not that of the pool assigned to it (${bytesToHex(expected)}, ${pool.length} sequences)` });
+      // The receipt is 16 bytes: the whole blake2b-128 hex digest.
+      const expected = sampleDigest(pool);
+      const claimed = toHex(submission.decoded.sampleDigest);
+      const { sampleCount } = submission.decoded;
+      if (sampleCount === pool.length && claimed === expected) continue;
+      this.emit({ kind: 'validator-peer-fault', window, uid: submission.uid, stage: 'digest', reason: `its training-pool receipt (${claimed}, ${sampleCount} sequences) is not that of the pool assigned to it (${expected}, ${pool.length} sequences)` });
     }
+  }
+
+  /**
+   * The window's metagraph as the loop reads it: uid → hotkey, the miners (every uid but this
+   * validator's, the run's named validators' and the burn uid: issue #18, one validator once slashed
+   * another as a missing miner; the devnet grants every uid a permit, so the permit flag cannot tell
+   * miners apart) and the lead validator whose peer lists and θ this one follows.
+   */
+  private async subnetView(): Promise<{ metagraph: Metagraph; hotkeys: ReadonlyMap<number, string>; hotkeyOf: (uid: number) => string | undefined; minerUids: number[]; lead: string | undefined }> {
+    const { config, chain, hotkey } = this.options;
+    const metagraph = await chain.metagraph(config.netuid);
+    const runValidators = new Set(await chain.runValidators(config.netuid, metagraph));
+    const hotkeys = new Map(metagraph.uids.map((uid, i) => [uid, metagraph.hotkeys[i]!]));
+    const hotkeyOf = (uid: number): string | undefined => hotkeys.get(uid);
+    const minerUids = metagraph.uids.filter((uid) => uid !== config.scoring.burnUid && hotkeyOf(uid) !== hotkey && !runValidators.has(hotkeyOf(uid) ?? ''));
+    return { metagraph, hotkeys, hotkeyOf, minerUids, lead: leadValidator(metagraph, [...runValidators], config, hotkey) };
   }
 
   /** `payload` in the signed envelope peers open before they apply anything of ours (issue #14). */
@@ -718,10 +722,6 @@ export function trialStepUpdate(tensors: readonly EncodedTensor[], norms: readon
     for (let i = 0; i < dense.length; i++) out[spec.offset + i] = Math.fround(scale * dense[i]!);
   });
   return out;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** The persisted pending reveals, each checked; a malformed list is a state that cannot be resumed. */

@@ -28,14 +28,10 @@ export async function runToJoin(options: Pick<PeerStartOptions, 'devnetUrl' | 'n
   const pin = given === undefined ? {} : { expectedHash: runConfigHash(given) };
   const real = options.network;
   if (real === undefined) return (await fetchRunDocument(options.devnetUrl, pin)).config;
-  const [{ SubtensorChain }, { HotkeyBucketStorage }] = await Promise.all([import('../net/subtensor-chain.ts'), import('../net/hotkey-buckets.ts')]);
+  const [{ SubtensorChain }, { subnetBucketStorage }] = await Promise.all([import('../net/subtensor-chain.ts'), import('../net/hotkey-buckets.ts')]);
   const chain = await SubtensorChain.connect(real.endpoint);
   try {
-    const storage = new HotkeyBucketStorage({
-      endpoint: real.storage.endpoint, region: real.storage.region, ownHotkey: options.hotkey, ownBucket: real.storage.bucket,
-      writeCredentials: { accessKeyId: real.storage.accessKeyId, secretAccessKey: real.storage.secretAccessKey },
-      commitments: () => chain.commitments(real.netuid), maxObjectBytes: MAX_RUN_DOCUMENT_BYTES,
-    });
+    const storage = subnetBucketStorage(real, options.hotkey, chain, MAX_RUN_DOCUMENT_BYTES);
     return (await readPublishedRun(chain, storage, real.netuid, pin)).document.config;
   } finally {
     await chain.close();
@@ -62,18 +58,9 @@ export async function openPeerNetwork(options: PeerNetworkOptions, signer: Signe
   if (real === undefined) {
     return { chain: new DevnetChain(options.devnetUrl, signer), storage: new DevnetStorage(options.devnetUrl, signer, options.hotkey, maxObjectBytes) };
   }
-  const [{ SubtensorChain }, { HotkeyBucketStorage }] = await Promise.all([import('../net/subtensor-chain.ts'), import('../net/hotkey-buckets.ts')]);
+  const [{ SubtensorChain }, { subnetBucketStorage }] = await Promise.all([import('../net/subtensor-chain.ts'), import('../net/hotkey-buckets.ts')]);
   // Keys stay with the page's wallet (chain.md §5): a validator's extrinsics are signed there, payload by
   // payload; a miner signs none (its bucket commitment is published from the page).
   const chain = await SubtensorChain.connect(real.endpoint, signPayload === undefined ? undefined : pageExtrinsicAuthority(signPayload));
-  const storage = new HotkeyBucketStorage({
-    endpoint: real.storage.endpoint,
-    region: real.storage.region,
-    ownHotkey: options.hotkey,
-    ownBucket: real.storage.bucket,
-    writeCredentials: { accessKeyId: real.storage.accessKeyId, secretAccessKey: real.storage.secretAccessKey },
-    commitments: () => chain.commitments(real.netuid),
-    maxObjectBytes,
-  });
-  return { chain, storage };
+  return { chain, storage: subnetBucketStorage(real, options.hotkey, chain, maxObjectBytes) };
 }

@@ -143,3 +143,8 @@ export class ByteReader {
     }
   }
 }
+
+/** Whether two byte strings are equal (hashes, commitments, public keys). */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}

@@ -1,6 +1,6 @@
 import { blake2b } from '@noble/hashes/blake2';
 import { sha256 } from '@noble/hashes/sha2';
-import { ByteReader, ByteWriter } from './bytes.ts';
+import { ByteReader, ByteWriter, bytesEqual } from './bytes.ts';
 import { WireFormatError } from './errors.ts';
 import { toHex } from './hashes.ts';
 
@@ -144,18 +144,17 @@ export function decodePublication(bytes: Uint8Array, expected: PublicationExpect
   const publisher = reader.bytes(32, 'publisher');
   const payloadSha256 = reader.bytes(32, 'payloadSha256');
   const payloadLength = reader.u32('payloadLength');
-  const same = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
   if (runId !== expected.runId) throw new WireFormatError('header-mismatch', `runId is ${runId}, expected ${expected.runId}`);
-  if (!same(runConfigHash, expected.runConfigHash)) throw new WireFormatError('header-mismatch', `run-config hash ${toHex(runConfigHash)} differs from this run's ${toHex(expected.runConfigHash)}`);
+  if (!bytesEqual(runConfigHash, expected.runConfigHash)) throw new WireFormatError('header-mismatch', `run-config hash ${toHex(runConfigHash)} differs from this run's ${toHex(expected.runConfigHash)}`);
   if (netuid !== expected.netuid) throw new WireFormatError('header-mismatch', `netuid is ${netuid}, expected ${expected.netuid}`);
-  if (!same(layoutHash, expected.layoutHash)) throw new WireFormatError('layout-mismatch', `layout hash ${toHex(layoutHash)} differs from this run's ${toHex(expected.layoutHash)}`);
+  if (!bytesEqual(layoutHash, expected.layoutHash)) throw new WireFormatError('layout-mismatch', `layout hash ${toHex(layoutHash)} differs from this run's ${toHex(expected.layoutHash)}`);
   if (expected.window !== undefined && window !== expected.window) throw new WireFormatError('header-mismatch', `window is ${window}, expected ${expected.window}`);
   if (expected.globalStep !== undefined && globalStep !== expected.globalStep) throw new WireFormatError('header-mismatch', `globalStep is ${globalStep}, expected ${expected.globalStep}`);
   if (expected.payloadLength !== undefined ? payloadLength !== expected.payloadLength : payloadLength > expected.maxPayloadBytes) {
     throw new WireFormatError('shape-mismatch', `the payload has ${payloadLength} bytes, expected ${expected.payloadLength ?? `at most ${expected.maxPayloadBytes}`}`);
   }
   const payload = reader.bytes(payloadLength, 'payload');
-  if (!same(sha256(payload), payloadSha256)) throw new WireFormatError('header-mismatch', 'the payload does not match its sha256 in the header (tampered or truncated)');
+  if (!bytesEqual(sha256(payload), payloadSha256)) throw new WireFormatError('header-mismatch', 'the payload does not match its sha256 in the header (tampered or truncated)');
   const signatureLength = reader.u8('signatureLength');
   if (signatureLength === 0 || signatureLength > MAX_SIGNATURE_BYTES) throw new WireFormatError('bad-signature-length', `a signature of ${signatureLength} bytes`);
   const signature = reader.bytes(signatureLength, 'signature');
