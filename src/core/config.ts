@@ -9,7 +9,7 @@
  */
 
 /** Bump when the meaning or layout of any field changes. */
-export const RUN_CONFIG_VERSION = 2;
+export const RUN_CONFIG_VERSION = 3;
 
 /** LLaMA-style causal LM shape (gauntlet-spec §8.1, §12.2). All dimensions must be compatible with the chunk size. */
 export interface ModelShape {
@@ -83,7 +83,13 @@ export interface WindowConfig {
 }
 
 /** Gather and validator evaluation (gauntlet-spec §5.7, §7). */
+/** Every scoring profile a run may name (src/core/scoring/profiles.ts says what each one's rules are). */
+export const SCORING_PROFILES = ['templar-v2.1.3', 'templar-2026'] as const;
+export type ScoringProfile = (typeof SCORING_PROFILES)[number];
+
 export interface ScoringConfig {
+  /** Which rule set the run's validators apply (issue #18); reason records name it. */
+  readonly profile: ScoringProfile;
   readonly gatherPeers: number;
   readonly reservePeers: number;
   readonly peerReplacementFrequency: number;

@@ -16,6 +16,8 @@ import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
 import { chunkSize } from './compress/chunking.ts';
 import {
   RUN_CONFIG_VERSION,
+  SCORING_PROFILES,
+  type ScoringProfile,
   type CompressionConfig,
   type DataConfig,
   type InnerOptimizerConfig,
@@ -26,6 +28,7 @@ import {
   type WindowConfig,
 } from './config.ts';
 import { GauntletError } from './errors.ts';
+import { DEFAULT_SCORING_PROFILE, PROFILE_CONFIG_CONSTANTS } from './scoring/profiles.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Presets
@@ -68,16 +71,16 @@ function innerAdamW(innerSteps: number, batchSize: number, warmupSteps: number, 
  * Validator scoring constants (gauntlet-spec §7, §8.2, v2.1.3 `Validator.__init__` and hparams), with
  * the peer counts scaled to a handful of browser peers (§12.2).
  */
-function scoring(overrides: Pick<ScoringConfig, 'gatherPeers' | 'reservePeers' | 'uidsPerWindow' | 'numEvaluationBins' | 'evalSequences' | 'binaryScoreInitial'>): ScoringConfig {
+function scoring(overrides: Pick<ScoringConfig, 'gatherPeers' | 'reservePeers' | 'uidsPerWindow' | 'numEvaluationBins' | 'evalSequences' | 'binaryScoreInitial'>, profile: ScoringProfile = DEFAULT_SCORING_PROFILE): ScoringConfig {
   return {
+    profile,
     ...overrides,
     peerReplacementFrequency: 5,
     evalLrFactor: 0.2,
     binaryScoreMaAlpha: 0.05,
     openskillBeta: 7,
     openskillTau: 0.1,
-    syncMaxStepsBehind: 3,
-    syncWindowSteps: 5,
+    ...PROFILE_CONFIG_CONSTANTS[profile],
     syncExponent: 2.5,
     syncAvgChangeAlpha: 0.2,
     recentWindows: 2,
@@ -89,7 +92,6 @@ function scoring(overrides: Pick<ScoringConfig, 'gatherPeers' | 'reservePeers' |
     scoreZeroThreshold: 1e-4,
     idxOverlapThreshold: 0.4,
     overlapGraceSteps: 20,
-    naughtyPeerTimeout: 200,
     weighting: 'rank',
     powerNormalisation: 2.0,
     burnRate: 0.5,
@@ -98,6 +100,11 @@ function scoring(overrides: Pick<ScoringConfig, 'gatherPeers' | 'reservePeers' |
     windowsPerWeights: 2,
     checkpointFrequency: 10,
   };
+}
+
+/** `scoring` under another profile, with the run-config constants that profile fixes (src/core/scoring/profiles.ts). */
+export function withScoringProfile(scoring: ScoringConfig, profile: ScoringProfile): ScoringConfig {
+  return { ...scoring, profile, ...PROFILE_CONFIG_CONSTANTS[profile] };
 }
 
 /**
@@ -337,6 +344,7 @@ const WINDOW_RULES: SectionRules<WindowConfig> = {
 };
 
 const SCORING_RULES: SectionRules<ScoringConfig> = {
+  profile: { kind: 'enum', values: SCORING_PROFILES },
   gatherPeers: positiveInt,
   reservePeers: nonNegativeInt,
   peerReplacementFrequency: positiveInt,

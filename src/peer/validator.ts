@@ -349,8 +349,9 @@ export class Validator {
       evalUids: scoredEvalUids,
       lossRandomBefore: scoredEvalUids.length === 0 ? null : lossRandomBefore,
       evaluations,
-      indexSets: Object.fromEntries(gathered.accepted.map((s) => [String(s.uid), chunkIndexSets(s)])),
-      uploadTimes: Object.fromEntries(gathered.accepted.map((s) => [String(s.uid), s.info.lastModifiedMs])),
+      // Every submission read this window, gathered or evaluated, is compared for copies (src/core/scoring/score-window.ts `applyOverlap`).
+      indexSets: Object.fromEntries([...gathered.accepted, ...measured.read].map((s) => [String(s.uid), chunkIndexSets(s)])),
+      uploadTimes: Object.fromEntries([...gathered.accepted, ...measured.read].map((s) => [String(s.uid), s.info.lastModifiedMs])),
       hotkeys: Object.fromEntries(metagraph.uids.map((uid, i) => [String(uid), metagraph.hotkeys[i]!])),
     };
     const result = scoreWindow(this.state, inputs, scoring);
@@ -583,14 +584,16 @@ export class Validator {
     norms: readonly number[],
     fetchContext: Parameters<typeof fetchSubmission>[0],
     hotkeyOf: (uid: number) => string | undefined,
-  ): Promise<{ lossRandomBefore: number; evaluations: Record<string, EvaluationOutcome>; ownFault: string | null }> {
+  ): Promise<{ lossRandomBefore: number; evaluations: Record<string, EvaluationOutcome>; ownFault: string | null; read: AcceptedSubmission[] }> {
     const { config, engine } = this.options;
     const evaluations: Record<string, EvaluationOutcome> = {};
-    if (evalUids.length === 0) return { lossRandomBefore: 0, evaluations, ownFault: null };
+    /** Submissions read for evaluation that the gather did not already read: copy detection compares them too. */
+    const read: AcceptedSubmission[] = [];
+    if (evalUids.length === 0) return { lossRandomBefore: 0, evaluations, ownFault: null, read };
     const randomIds = randomEvalPool(seed, window, config, this.totalSequences).ids;
     const randomBatches = this.batches(randomIds);
     const lossRandomBefore = sum(await engine.evalLoss(randomBatches));
-    if (!Number.isFinite(lossRandomBefore)) return { lossRandomBefore, evaluations, ownFault: `the loss of the random control set before any trial step is ${lossRandomBefore}: stage 2 of window ${window} is skipped` };
+    if (!Number.isFinite(lossRandomBefore)) return { lossRandomBefore, evaluations, read, ownFault: `the loss of the random control set before any trial step is ${lossRandomBefore}: stage 2 of window ${window} is skipped` };
     for (const uid of evalUids) {
       let submission = gathered.find((s) => s.uid === uid);
       if (submission === undefined) {
@@ -604,6 +607,7 @@ export class Validator {
           continue;
         }
         submission = fetched.submission;
+        read.push(submission);
       }
       const ownIds = evalSample(minerPool(uid, window, config, this.totalSequences), config.scoring.evalSequences, evalSampleSeed(uid, window, seed));
       const ownBatches = this.batches(ownIds);
@@ -619,7 +623,7 @@ export class Validator {
       evaluations[String(uid)] = { status: 'ok', lossOwnBefore, lossOwnAfter, lossRandomAfter };
       this.emit({ kind: 'validator-evaluated', window, uid, status: 'ok', lossOwnBefore, lossOwnAfter, lossRandomBefore, lossRandomAfter });
     }
-    return { lossRandomBefore, evaluations, ownFault: null };
+    return { lossRandomBefore, evaluations, ownFault: null, read };
   }
 
   /**

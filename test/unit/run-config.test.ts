@@ -8,6 +8,7 @@ import {
   runConfigHash,
   smallRunConfig,
   tinyRunConfig,
+  withScoringProfile,
   validateRunConfig,
 } from '../../src/core/run-config.ts';
 
@@ -58,7 +59,10 @@ describe('presets (gauntlet-spec §8.2, §12.2)', () => {
       expect(cfg.compression).toEqual({
         codec: 'sparseloco', targetChunk: 64, topk: 64, quantizationBins: 4, quantizationRange: 6, errorFeedbackDecay: 0.95, outerLr: 1,
       });
-      expect(cfg.scoring).toMatchObject({ evalLrFactor: 0.2, openskillBeta: 7, openskillTau: 0.1, binaryScoreMaAlpha: 0.05, syncWindowSteps: 5, syncExponent: 2.5 });
+      expect(cfg.scoring).toMatchObject({ evalLrFactor: 0.2, openskillBeta: 7, openskillTau: 0.1, binaryScoreMaAlpha: 0.05, syncExponent: 2.5 });
+      // The presets play by the newest profile, with the constants it fixes (issue #18: sync window 3, slash above 2 steps, copy bans of 20 windows).
+      expect(cfg.scoring).toMatchObject({ profile: 'templar-2026', syncWindowSteps: 3, syncMaxStepsBehind: 2, naughtyPeerTimeout: 20 });
+      expect(withScoringProfile(cfg.scoring, 'templar-v2.1.3')).toMatchObject({ profile: 'templar-v2.1.3', syncWindowSteps: 5, syncMaxStepsBehind: 3, naughtyPeerTimeout: 200 });
       expect(cfg.window).toMatchObject({ validatorOffset: 1, peerListWindowMargin: 1 });
       expect(cfg.data.poolSequences).toBeGreaterThanOrEqual(cfg.inner.innerSteps * cfg.inner.batchSize);
     }
@@ -115,7 +119,7 @@ describe('validateRunConfig error paths', () => {
       ['model.tiedEmbeddings', 'yes', /must be true or false/],
       ['model.activation', 'relu', /must be one of "gelu", "swiglu"/],
       ['runId', 'has space', /must be 1–64 characters/],
-      ['version', 1, /must be one of 2/],
+      ['version', 1, /must be one of 3/],
       ['bounds.maxTensorNorm', 0, /\(0\) must be > 0/],
       ['bounds.maxOuterStepNorm', 1e30, /must be ≤ 1000000000000/],
       ['model.nLayers', 2.5, /\(2.5\) must be an integer/],

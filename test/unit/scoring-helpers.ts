@@ -7,7 +7,7 @@
 
 import type { ScoringConfig } from '../../src/core/config.ts';
 import { Xoshiro128 } from '../../src/core/prng.ts';
-import { tinyRunConfig } from '../../src/core/run-config.ts';
+import { tinyRunConfig, withScoringProfile } from '../../src/core/run-config.ts';
 import {
   activeUidsAt,
   createScoringState,
@@ -21,11 +21,12 @@ import {
 } from '../../src/core/scoring/index.ts';
 
 /**
- * The `tiny` preset's scoring constants (v2.1.3 values with browser-sized peer counts), so the
- * scoring tests exercise exactly what the run config ships.
+ * The `tiny` preset's scoring constants (browser-sized peer counts) under the `templar-v2.1.3`
+ * profile, whose rules these tests derive from Templar v2.1.3's formulas; the `templar-2026`
+ * profile's rules have their own tests (scoring-profile-2026.test.ts).
  */
 export function testScoringConfig(overrides: Partial<ScoringConfig> = {}): ScoringConfig {
-  return { ...tinyRunConfig().scoring, ...overrides };
+  return { ...withScoringProfile(tinyRunConfig().scoring, 'templar-v2.1.3'), ...overrides };
 }
 
 /** Behaviour model of one synthetic peer. */

@@ -12,10 +12,13 @@ import type { ChunkIndexSets, Uid } from './types.ts';
 export const OVERLAP_MAX_THRESHOLD = 0.5;
 /** Overlap at or above which a flagged pair is "mega" (reset and banned for `naughtyPeerTimeout`). */
 export const OVERLAP_MEGA_THRESHOLD = 0.6;
+/** Templar's `idx_overlap_threshold`, the foot of its ladder: the tiers are 0.1 apart from it. */
+const OVERLAP_HIGH_THRESHOLD_IN_LADDER = 0.4;
 /** Multiplier of the "high" tier (flagged, below `OVERLAP_MAX_THRESHOLD`). */
 export const OVERLAP_HIGH_SLASH_RATE = 0.5;
 
 export type OverlapTier = 'high' | 'max' | 'mega';
+const TIER_RANK: Record<OverlapTier, number> = { high: 0, max: 1, mega: 2 };
 
 /** Copy-detection inputs of one peer: per tensor, its chunk index sets. */
 export type PeerIndexSets = Readonly<Record<string, ChunkIndexSets>>;
@@ -103,35 +106,93 @@ export interface OverlapFinding {
   readonly tier: OverlapTier;
   /** The later uploader; both uids when the upload times are equal or unknown (no way to tell who copied). */
   readonly offenders: readonly Uid[];
+  /**
+   * Set when the pair was flagged by the relative rule (below `idxOverlapThreshold`, but this far
+   * above what both peers overlap with everyone else): the larger of the two peers' median overlaps.
+   */
+  readonly baseline?: number;
+}
+
+/** Fewest other peers a peer must be compared with before its median overlap counts as its baseline. */
+export const RELATIVE_OVERLAP_MIN_PEERS = 4;
+
+/**
+ * The relative rule's tier: Templar's ladder (high from the threshold, max 0.1 above it, mega 0.2
+ * above it), measured as the excess over the pair's baseline from the margin on.
+ */
+export function relativeTier(excess: number, margin: number): OverlapTier | null {
+  if (excess < margin) return null;
+  const above = OVERLAP_MAX_THRESHOLD - OVERLAP_HIGH_THRESHOLD_IN_LADDER;
+  if (excess >= margin + 2 * above) return 'mega';
+  if (excess >= margin + above) return 'max';
+  return 'high';
+}
+
+/** The lower median (of an even count, the smaller middle value). */
+function lowerMedian(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[(sorted.length - 1) >> 1]!;
 }
 
 /**
  * Checks every pair of the given peers (ascending uid order) and returns the flagged pairs.
  * The offender is the later uploader (`uploadTimes`, server ms); equal or missing times blame both.
+ *
+ * `relativeMargin` (the `templar-2026` profile's, src/core/scoring/profiles.ts; ours, beyond
+ * Templar): a pair under the threshold is still flagged when its overlap exceeds by at least the
+ * margin the larger of the two peers' median overlaps with all the others (each compared with at
+ * least `RELATIVE_OVERLAP_MIN_PEERS` others), at the tier `relativeTier` gives its excess. Honest peers trained from the same θ
+ * share some top-k positions, and that share drifts over a run (measured 0.07–0.25 on the tiny
+ * preset), so a fixed threshold is either loose early or tight late: a copier that takes 35 % of a
+ * victim's entries sat at 0.38–0.50 and fell under 0.40 once the honest baseline had fallen, while
+ * honest pairs stayed within 0.05 of their baseline.
  */
 export function findOverlaps(
   indexSets: Readonly<Record<string, PeerIndexSets>>,
   uploadTimes: Readonly<Record<string, number>>,
   config: Pick<ScoringConfig, 'idxOverlapThreshold'>,
+  relativeMargin: number | null = null,
 ): OverlapFinding[] {
   const uids = Object.keys(indexSets)
     .map(Number)
     .sort((x, y) => x - y);
   const normalized = new Map(uids.map((uid) => [uid, normalizeIndexSets(indexSets[String(uid)]!)]));
-  const findings: OverlapFinding[] = [];
+  const pairs: { uidA: Uid; uidB: Uid; overlap: number }[] = [];
+  const byPeer = new Map<Uid, number[]>(uids.map((uid) => [uid, []]));
   for (let i = 0; i < uids.length; i++) {
     for (let j = i + 1; j < uids.length; j++) {
       const uidA = uids[i]!;
       const uidB = uids[j]!;
       const overlap = normalizedOverlap(normalized.get(uidA)!, normalized.get(uidB)!);
       if (overlap === null) continue;
-      const tier = overlapTier(overlap, config);
-      if (tier === null) continue;
-      const ta = uploadTimes[String(uidA)];
-      const tb = uploadTimes[String(uidB)];
-      const offenders = ta === undefined || tb === undefined || ta === tb ? [uidA, uidB] : ta > tb ? [uidA] : [uidB];
-      findings.push({ uidA, uidB, overlap, tier, offenders });
+      pairs.push({ uidA, uidB, overlap });
+      byPeer.get(uidA)!.push(overlap);
+      byPeer.get(uidB)!.push(overlap);
     }
+  }
+  const baselineOf = (uid: Uid): number | null => {
+    const others = byPeer.get(uid)!;
+    return others.length >= RELATIVE_OVERLAP_MIN_PEERS ? lowerMedian(others) : null;
+  };
+  const findings: OverlapFinding[] = [];
+  for (const { uidA, uidB, overlap } of pairs) {
+    let tier = overlapTier(overlap, config);
+    let baseline: number | undefined;
+    const a = relativeMargin === null ? null : baselineOf(uidA);
+    const b = relativeMargin === null ? null : baselineOf(uidB);
+    if (a !== null && b !== null) {
+      // The worse of the two ladders: the fixed one from 0 and the relative one from the pair's baseline.
+      const relative = relativeTier(overlap - Math.max(a, b), relativeMargin!);
+      if (relative !== null && (tier === null || TIER_RANK[relative] > TIER_RANK[tier])) {
+        tier = relative;
+        baseline = Math.max(a, b);
+      }
+    }
+    if (tier === null) continue;
+    const ta = uploadTimes[String(uidA)];
+    const tb = uploadTimes[String(uidB)];
+    const offenders = ta === undefined || tb === undefined || ta === tb ? [uidA, uidB] : ta > tb ? [uidA] : [uidB];
+    findings.push({ uidA, uidB, overlap, tier, offenders, ...(baseline === undefined ? {} : { baseline }) });
   }
   return findings;
 }

@@ -28,7 +28,7 @@ const MAX_REASON_TEXT = 1_000;
 export const SCORE_RULES = [
   'activity', 'inactivity-slash', 'inactivity-reset', 'naughty-countdown', 'new-hotkey', 'overlap-slash', 'sync-score', 'sync-slash',
   'gather-skip-slash', 'score-zero-threshold', 'missing-gradient-slash', 'invalid-gradient-slash', 'loss-score',
-  'binary-indicator', 'openskill-pending', 'openskill', 'final-score', 'weight',
+  'binary-indicator', 'openskill-pending', 'openskill', 'final-score', 'weight', 'miss-ban', 'negative-evaluations-slash', 'gather-exclusion',
 ] as const satisfies readonly ScoreRule[];
 // Fails to compile when `ScoreRule` grows a rule this list lacks.
 const everyRuleListed: Exclude<ScoreRule, (typeof SCORE_RULES)[number]> extends never ? true : never = true;

@@ -4,18 +4,22 @@
  * they earned (style.md §1.2: "explainable rewards"), and `explain` renders them as text.
  */
 
+import type { ScoringProfile } from '../config.ts';
 import type { PeerScoreState, ScoreReason, ScoreRule, Uid, ValidatorScoringState } from './types.ts';
 
 type ReasonInputs = ScoreReason['inputs'];
 type ReasonValues = ScoreReason['after'];
 
-/** Collects the reason records of one window. */
+/** Collects the reason records of one window; each names the scoring profile it was applied under. */
 export class ReasonLog {
   readonly reasons: ScoreReason[] = [];
-  constructor(readonly window: number) {}
+  constructor(
+    readonly window: number,
+    readonly profile: ScoringProfile,
+  ) {}
 
   record(uid: Uid, rule: ScoreRule, inputs: ReasonInputs, before: ReasonValues, after: ReasonValues): void {
-    this.reasons.push({ window: this.window, uid, rule, inputs, before, after });
+    this.reasons.push({ window: this.window, uid, rule, inputs: { ...inputs, profile: this.profile }, before, after });
   }
 }
 

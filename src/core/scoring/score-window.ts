@@ -27,10 +27,12 @@ import { parseWindowScoringInputs } from './inputs.ts';
 import { binaryIndicator, lossScore, ownImprovement, updateBinaryMovingAverage } from './loss-score.ts';
 import { ordinal, rateMatch } from './openskill.ts';
 import { findOverlaps, OVERLAP_HIGH_SLASH_RATE, type OverlapFinding, type OverlapTier } from './overlap.ts';
+import { profileRules, SCORING_PROFILES, type ProfileRules } from './profiles.ts';
 import { ReasonLog, slashPositive } from './reasons.ts';
 import { cloneState, knownUids, markEvaluated, newPeerState, peerState } from './state.ts';
 import { compareWithDebugSlices, syncScoreFromSteps, updateParamAvgChange } from './sync.ts';
 import type {
+  GatherOutcome,
   PeerScoreState,
   Uid,
   ValidatorScoringState,
@@ -55,6 +57,9 @@ const POSITIVE_INTEGER_FIELDS = ['uidsPerWindow', 'numEvaluationBins', 'windowsP
 
 /** Rejects a config for which a scoring formula is meaningless. */
 export function validateScoringConfig(config: ScoringConfig): void {
+  if (!(SCORING_PROFILES as readonly string[]).includes(config.profile)) {
+    throw new ScoringConfigError('profile', `must be one of ${SCORING_PROFILES.join(', ')}, got ${JSON.stringify(config.profile)}`);
+  }
   for (const field of UNIT_INTERVAL_FIELDS) {
     const v = config[field];
     if (!Number.isFinite(v) || v < 0 || v > 1) throw new ScoringConfigError(field, `must be in [0, 1], got ${v}`);
@@ -181,21 +186,27 @@ function applyActivity(state: ValidatorScoringState, inputs: WindowScoringInputs
 }
 
 /**
- * Index-overlap slashing among the gathered peers, after the grace period, as v2.1.3
- * `Validator.slash_from_overlap` does it: every banned peer counts as a `max` offender again (its
- * scores are reset once more) unless this window finds it at another tier; high × 0.5, max and mega
- * reset, mega bans for `naughtyPeerTimeout`; then each banned peer's ban counts down by one, so a
- * ban runs down only in windows with a gather.
+ * Index-overlap slashing (`Validator.slash_from_overlap`), after the grace period: high × 0.5, max
+ * and mega reset, mega bans for `naughtyPeerTimeout`. Every banned peer (a copy ban, or the 2026
+ * missing-submission ban) counts as a `max` offender again (its scores are reset once more) unless
+ * this window finds it at another tier; then each ban counts down by one, so a ban runs down only in
+ * windows with a gather.
+ *
+ * Deliberately unlike v2.1.3, which compares its gather only, every submission the validator read
+ * this window is compared (the driver passes the index sets of the gathered and the evaluated
+ * peers): a copier whose victim was not gathered with it, or who was evaluated without being
+ * gathered, is compared all the same. Since the 2026 missing-submission ban can start before the
+ * grace period ends, bans count down during it too (v2.1.3 has no ban then).
  */
-function applyOverlap(state: ValidatorScoringState, inputs: WindowScoringInputs, gathered: readonly Uid[], config: ScoringConfig, log: ReasonLog): void {
-  if (state.globalStep < config.overlapGraceSteps) return;
+function applyOverlap(state: ValidatorScoringState, inputs: WindowScoringInputs, compared: readonly Uid[], config: ScoringConfig, rules: ProfileRules, log: ReasonLog): void {
   const sets: Record<string, WindowScoringInputs['indexSets'][string]> = {};
-  for (const uid of gathered) {
+  for (const uid of compared) {
     const peerSets = inputs.indexSets[String(uid)];
     if (peerSets !== undefined) sets[String(uid)] = peerSets;
   }
   const worst = new Map<Uid, OverlapFinding>();
-  for (const finding of findOverlaps(sets, inputs.uploadTimes, config)) {
+  const findings = state.globalStep < config.overlapGraceSteps ? [] : findOverlaps(sets, inputs.uploadTimes, config, rules.relativeOverlapMargin);
+  for (const finding of findings) {
     for (const uid of finding.offenders) {
       const current = worst.get(uid);
       if (current === undefined || TIER_ORDER[finding.tier] > TIER_ORDER[current.tier] || (finding.tier === current.tier && finding.overlap > current.overlap)) {
@@ -223,7 +234,7 @@ function applyOverlap(state: ValidatorScoringState, inputs: WindowScoringInputs,
       continue;
     }
     const partner = finding.uidA === uid ? finding.uidB : finding.uidA;
-    log.record(uid, 'overlap-slash', { overlap: finding.overlap, tier: finding.tier, partner, threshold: config.idxOverlapThreshold }, before, after);
+    log.record(uid, 'overlap-slash', { overlap: finding.overlap, tier: finding.tier, partner, threshold: config.idxOverlapThreshold, ...(finding.baseline === undefined ? {} : { baseline: finding.baseline, relativeMargin: rules.relativeOverlapMargin }) }, before, after);
     markEvaluated(state, uid);
   }
 }
@@ -235,7 +246,7 @@ function applyOverlap(state: ValidatorScoringState, inputs: WindowScoringInputs,
  * back): its missing slice is not judged, its sync score stays as it was and nothing is slashed
  * (deliberately unlike v2.1.3, which slashed every newcomer on its first scored window).
  */
-function applySync(state: ValidatorScoringState, inputs: WindowScoringInputs, gathered: readonly Uid[], submittedBefore: ReadonlyMap<Uid, number | null>, config: ScoringConfig, log: ReasonLog): void {
+function applySync(state: ValidatorScoringState, inputs: WindowScoringInputs, gathered: readonly Uid[], submittedBefore: ReadonlyMap<Uid, number | null>, config: ScoringConfig, rules: ProfileRules, log: ReasonLog): void {
   const checked = [...new Set([...gathered, ...inputs.evalUids])].sort((a, b) => a - b);
   const gatherList = new Set(inputs.gather?.gatherList ?? [...gathered, ...(inputs.gather?.skippedUids ?? [])]);
   for (const uid of checked) {
@@ -246,7 +257,7 @@ function applySync(state: ValidatorScoringState, inputs: WindowScoringInputs, ga
       log.record(uid, 'sync-score', { stepsBehind: null, compared: 0, failure: null, notJudged: `no submission in window ${inputs.window - 1}, so no debug slice of it could exist` }, { syncScore: before }, { syncScore: before });
       continue;
     }
-    const check = compareWithDebugSlices(slices, inputs.validatorSlices, state.paramAvgChange);
+    const check = compareWithDebugSlices(slices, inputs.validatorSlices, state.paramAvgChange, rules.syncStatistic);
     let failed = false;
     let stepsBehind: number | null = null;
     if (!check.ok) {
@@ -282,20 +293,97 @@ function zeroBelowThreshold(state: ValidatorScoringState, uid: Uid, config: Scor
   }
 }
 
-/** Skipped gather peers (§7.1): × r, r = 0 when the success rate is below the threshold; then the zero threshold. */
-function applyGatherSkips(state: ValidatorScoringState, skipped: readonly Uid[], successRate: number, config: ScoringConfig, log: ReasonLog): void {
-  const rate = successRate < config.gatherPeersSlashThreshold ? 0 : config.missingGradientSlashRate;
+/** Records that `uid` was asked for a submission in `window` and had nothing valid (the missing-submission ban's look-back). */
+function recordMiss(peer: PeerScoreState, window: number, rules: ProfileRules): void {
+  if (rules.missBan === null) return;
+  const kept = (peer.missedWindows ?? []).filter((w) => w > window - rules.missBan!.windows && w !== window);
+  peer.missedWindows = [...kept, window];
+}
+
+/** A missing, invalid or skipped peer's LossScore in this window's match (`templar-2026`): the floor, unless it already has a measured one. */
+function enterAtFloor(state: ValidatorScoringState, uid: Uid, rules: ProfileRules, floorEntrants: Set<Uid>): void {
+  if (rules.matchFloorScore === null || state.pendingScores[String(uid)] !== undefined) return;
+  state.pendingScores[String(uid)] = rules.matchFloorScore;
+  floorEntrants.add(uid);
+}
+
+/**
+ * Skipped gather peers (§7.1): × r, r = 0 when the success rate is below the threshold; then the
+ * zero threshold. Under `templar-2026` the n-th skip in a row escalates (× 0.75, × 0.5, × 0) and the
+ * peer enters the match at the floor score.
+ */
+function applyGatherSkips(state: ValidatorScoringState, inputs: WindowScoringInputs, gather: GatherOutcome, config: ScoringConfig, rules: ProfileRules, floorEntrants: Set<Uid>, log: ReasonLog): void {
+  const skipped = new Set(gather.skippedUids);
+  for (const uid of gather.gatherList ?? gather.gatheredUids) {
+    const peer = state.peers[String(uid)];
+    if (peer !== undefined && !skipped.has(uid) && peer.consecutiveSkips !== undefined) peer.consecutiveSkips = 0;
+  }
   for (const uid of [...skipped].sort((a, b) => a - b)) {
     const peer = peerState(state, uid, config);
+    const consecutiveSkips = (peer.consecutiveSkips ?? 0) + 1;
+    peer.consecutiveSkips = consecutiveSkips;
+    const escalation = rules.gatherSkipEscalation;
+    const usual = escalation === null ? config.missingGradientSlashRate : escalation[Math.min(consecutiveSkips, escalation.length) - 1]!;
+    const rate = gather.successRate < config.gatherPeersSlashThreshold ? 0 : usual;
     const change = slashPositive(peer, rate);
-    log.record(uid, 'gather-skip-slash', { rate, successRate, gatherPeersSlashThreshold: config.gatherPeersSlashThreshold }, change.before, change.after);
+    log.record(uid, 'gather-skip-slash', { rate, successRate: gather.successRate, gatherPeersSlashThreshold: config.gatherPeersSlashThreshold, consecutiveSkips }, change.before, change.after);
     zeroBelowThreshold(state, uid, config, log);
+    markEvaluated(state, uid);
+    recordMiss(peer, inputs.window, rules);
+    enterAtFloor(state, uid, rules, floorEntrants);
+  }
+}
+
+/**
+ * `templar-2026`'s negative-evaluation rules, after the peer's B has taken this evaluation: more than
+ * half of its evaluations in the look-back negative (from `minEvaluations` on) slashes final and B
+ * × 0.25; the streak of negative evaluations in a row is kept for the gather exclusion
+ * (`selectGatherPeers`), which a positive evaluation ends.
+ */
+function applyNegativeEvaluations(peer: PeerScoreState, uid: Uid, window: number, indicator: number, rules: ProfileRules, log: ReasonLog): void {
+  if (rules.binaryFloor !== null) peer.firstEvalWindow ??= window;
+  const rule = rules.negativeEvaluations;
+  if (rule === null) return;
+  const recent = [...(peer.recentEvaluations ?? []).filter((e) => e.window > window - rule.windows && e.window !== window), { window, indicator }];
+  peer.recentEvaluations = recent;
+  const streakBefore = peer.negativeStreak ?? 0;
+  peer.negativeStreak = indicator < 0 ? streakBefore + 1 : 0;
+  if (peer.negativeStreak === rule.streakExcludesFromGather || (streakBefore >= rule.streakExcludesFromGather && indicator > 0)) {
+    const excluded = peer.negativeStreak >= rule.streakExcludesFromGather;
+    log.record(uid, 'gather-exclusion', { excluded, negativeStreak: peer.negativeStreak, streakExcludesFromGather: rule.streakExcludesFromGather }, {}, {});
+  }
+  const negatives = recent.filter((e) => e.indicator < 0).length;
+  if (recent.length >= rule.minEvaluations && negatives > recent.length / 2) {
+    const change = slashPositive(peer, rule.slashRate);
+    log.record(uid, 'negative-evaluations-slash', { rate: rule.slashRate, negatives, evaluations: recent.length, lookbackWindows: rule.windows }, change.before, change.after);
+  }
+}
+
+/**
+ * `templar-2026`'s missing-submission ban: a peer missing in at least half of the look-back's windows
+ * is reset (as a copy reset) and banned from the gather and evaluation for `banWindows`; the ban
+ * counts down with the copy bans (`applyBans`).
+ */
+function applyMissBans(state: ValidatorScoringState, window: number, rules: ProfileRules, log: ReasonLog): void {
+  const rule = rules.missBan;
+  if (rule === null) return;
+  const needed = Math.ceil(rule.fraction * rule.windows);
+  for (const uid of knownUids(state)) {
+    const peer = state.peers[String(uid)]!;
+    const missed = (peer.missedWindows ?? []).filter((w) => w > window - rule.windows);
+    if (missed.length < needed) continue;
+    const before = { finalScore: peer.finalScore, binaryMovingAverage: peer.binaryMovingAverage, syncScore: peer.syncScore, naughtyWindowsLeft: peer.naughtyWindowsLeft };
+    resetScores(peer);
+    delete state.pendingScores[String(uid)];
+    peer.naughtyWindowsLeft = Math.max(peer.naughtyWindowsLeft, rule.banWindows);
+    peer.missedWindows = [];
+    log.record(uid, 'miss-ban', { missedWindows: missed.length, lookbackWindows: rule.windows, banWindows: rule.banWindows }, before, { finalScore: peer.finalScore, binaryMovingAverage: peer.binaryMovingAverage, syncScore: peer.syncScore, naughtyWindowsLeft: peer.naughtyWindowsLeft });
     markEvaluated(state, uid);
   }
 }
 
 /** Stage 2 for each evaluated uid (§7.2); an attempted uid's sampling weight goes back to 1. */
-function applyEvaluations(state: ValidatorScoringState, inputs: WindowScoringInputs, candidates: ReadonlySet<Uid>, config: ScoringConfig, log: ReasonLog): void {
+function applyEvaluations(state: ValidatorScoringState, inputs: WindowScoringInputs, candidates: ReadonlySet<Uid>, config: ScoringConfig, rules: ProfileRules, floorEntrants: Set<Uid>, log: ReasonLog): void {
   const attempted = new Set<Uid>();
   for (const uid of inputs.evalUids) {
     const outcome = inputs.evaluations[String(uid)];
@@ -309,12 +397,16 @@ function applyEvaluations(state: ValidatorScoringState, inputs: WindowScoringInp
       const change = slashPositive(peer, config.missingGradientSlashRate);
       log.record(uid, 'missing-gradient-slash', { rate: config.missingGradientSlashRate }, change.before, change.after);
       zeroBelowThreshold(state, uid, config, log);
+      recordMiss(peer, inputs.window, rules);
+      enterAtFloor(state, uid, rules, floorEntrants);
       continue;
     }
     if (outcome.status === 'invalid') {
       const before = peer.finalScore;
       if (peer.finalScore > 0) peer.finalScore = 0;
       log.record(uid, 'invalid-gradient-slash', { detail: outcome.detail }, { finalScore: before }, { finalScore: peer.finalScore });
+      recordMiss(peer, inputs.window, rules);
+      enterAtFloor(state, uid, rules, floorEntrants);
       continue;
     }
     const lossRandomBefore = inputs.lossRandomBefore!;
@@ -341,6 +433,8 @@ function applyEvaluations(state: ValidatorScoringState, inputs: WindowScoringInp
       { binaryIndicator: indicator, binaryMovingAverage: peer.binaryMovingAverage },
     );
     state.pendingScores[String(uid)] = score;
+    floorEntrants.delete(uid);
+    applyNegativeEvaluations(peer, uid, inputs.window, indicator, rules, log);
   }
   for (const uid of candidates) {
     if (attempted.has(uid)) continue;
@@ -349,8 +443,17 @@ function applyEvaluations(state: ValidatorScoringState, inputs: WindowScoringInp
   }
 }
 
-/** OpenSkill over the pending scores (≥ 2 players), then `final = ordinal × max(0, B) × sync` (§7.3, §7.4). */
-function applyMatch(state: ValidatorScoringState, config: ScoringConfig, log: ReasonLog): void {
+/**
+ * OpenSkill over the pending scores (≥ 2 players), then `final = ordinal × max(0, B) × sync` (§7.3,
+ * §7.4). Under `templar-2026` a peer that entered at the floor score cannot gain from the match (its
+ * final score is at most what its slash left), and B below the profile's floor counts as 0 once the
+ * peer's first evaluation is `afterWindows` windows old.
+ */
+function applyMatch(state: ValidatorScoringState, window: number, config: ScoringConfig, rules: ProfileRules, floorEntrants: ReadonlySet<Uid>, log: ReasonLog): void {
+  // A floor score is a result only against a measured one: floor entrants without a measured
+  // player in the match leave it (they do not wait for a later match as a LossScore does).
+  const pending = Object.keys(state.pendingScores).map(Number);
+  if (pending.every((uid) => floorEntrants.has(uid))) for (const uid of pending) delete state.pendingScores[String(uid)];
   const players = Object.keys(state.pendingScores)
     .map(Number)
     .sort((a, b) => a - b);
@@ -369,15 +472,26 @@ function applyMatch(state: ValidatorScoringState, config: ScoringConfig, log: Re
     log.record(
       uid,
       'openskill',
-      { lossScore: scores[i]!, players: players.length, beta: config.openskillBeta, tau: config.openskillTau },
+      { lossScore: scores[i]!, players: players.length, beta: config.openskillBeta, tau: config.openskillTau, floorEntry: floorEntrants.has(uid) },
       { mu: peer.rating?.mu ?? null, sigma: peer.rating?.sigma ?? null },
       { mu: rating.mu, sigma: rating.sigma },
     );
     peer.rating = rating;
     const before = peer.finalScore;
     const ord = ordinal(rating);
-    peer.finalScore = finalScore(ord, peer.binaryMovingAverage, peer.syncScore);
-    log.record(uid, 'final-score', { ordinal: ord, binaryMovingAverage: peer.binaryMovingAverage, syncScore: peer.syncScore }, { finalScore: before }, { finalScore: peer.finalScore });
+    const floor = rules.binaryFloor;
+    const binaryFloorApplies = floor !== null && peer.firstEvalWindow !== undefined && window - peer.firstEvalWindow >= floor.afterWindows && peer.binaryMovingAverage < floor.threshold;
+    const matched = finalScore(ord, binaryFloorApplies ? 0 : peer.binaryMovingAverage, peer.syncScore);
+    const final = floorEntrants.has(uid) ? Math.min(before, matched) : matched;
+    peer.finalScore = final === 0 ? 0 : final; // never −0, which the state's JSON would not keep
+
+    log.record(
+      uid,
+      'final-score',
+      { ordinal: ord, binaryMovingAverage: peer.binaryMovingAverage, syncScore: peer.syncScore, binaryFloorApplies, floorEntry: floorEntrants.has(uid) },
+      { finalScore: before },
+      { finalScore: peer.finalScore },
+    );
   });
   state.pendingScores = {};
 }
@@ -412,7 +526,8 @@ export function scoreWindow(previous: ValidatorScoringState, rawInputs: WindowSc
     throw new ScoringInputError('window', `window ${inputs.window} is not after the last scored window ${previous.lastWindow}`);
   }
   const state = cloneState(previous);
-  const log = new ReasonLog(inputs.window);
+  const rules = profileRules(config.profile);
+  const log = new ReasonLog(inputs.window, config.profile);
   applyHotkeys(state, inputs, config, log);
   const submittedBefore = new Map(knownUids(state).map((uid) => [uid, state.peers[String(uid)]!.lastSubmittedWindow]));
   const active = applyActivity(state, inputs, config, log);
@@ -429,12 +544,14 @@ export function scoreWindow(previous: ValidatorScoringState, rawInputs: WindowSc
 
   if (inputs.gather !== null) {
     const gathered = [...inputs.gather.gatheredUids].sort((a, b) => a - b);
-    applyOverlap(state, inputs, gathered, config, log);
-    applySync(state, inputs, gathered, submittedBefore, config, log);
-    applyGatherSkips(state, inputs.gather.skippedUids, inputs.gather.successRate, config, log);
+    applyOverlap(state, inputs, [...new Set([...gathered, ...inputs.evalUids])], config, rules, log);
+    applySync(state, inputs, gathered, submittedBefore, config, rules, log);
+    const floorEntrants = new Set<Uid>();
+    applyGatherSkips(state, inputs, inputs.gather, config, rules, floorEntrants, log);
     const candidates = new Set([...active].filter((uid) => (state.peers[String(uid)]?.naughtyWindowsLeft ?? 0) === 0));
-    applyEvaluations(state, inputs, candidates, config, log);
-    applyMatch(state, config, log);
+    applyEvaluations(state, inputs, candidates, config, rules, floorEntrants, log);
+    applyMissBans(state, inputs.window, rules, log);
+    applyMatch(state, inputs.window, config, rules, floorEntrants, log);
     state.globalStep += 1;
   }
   const weights = applyWeights(state, config, log);

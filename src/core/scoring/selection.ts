@@ -9,6 +9,7 @@
 import type { ScoringConfig } from '../config.ts';
 import { Xoshiro128 } from '../prng.ts';
 import { ordinal } from './openskill.ts';
+import { profileRules } from './profiles.ts';
 import type { Uid, ValidatorScoringState } from './types.ts';
 
 /**
@@ -97,16 +98,19 @@ export interface GatherPeerList {
  * While fewer uids have a positive weight (a young run), the list is padded with the other
  * candidates in a seeded random order (Templar pads the initial list randomly; it ranks the
  * initial list by on-chain incentive, which the driver may pass as `weightOverride`).
- * The driver posts a new list every `peerReplacementFrequency` windows.
+ * The driver posts a new list every `peerReplacementFrequency` windows. Under `templar-2026` a peer
+ * whose last evaluations were negative `streakExcludesFromGather` times in a row is left out until
+ * a positive one (src/core/scoring/profiles.ts).
  */
 export function selectGatherPeers(
   state: ValidatorScoringState,
   activeUidList: readonly Uid[],
-  config: Pick<ScoringConfig, 'gatherPeers' | 'reservePeers' | 'burnUid'>,
+  config: Pick<ScoringConfig, 'gatherPeers' | 'reservePeers' | 'burnUid' | 'profile'>,
   seed: number,
   weightOverride?: Readonly<Record<string, number>>,
 ): GatherPeerList {
-  const candidates = evaluationCandidates(state, activeUidList).filter((uid) => uid !== config.burnUid);
+  const streakLimit = profileRules(config.profile).negativeEvaluations?.streakExcludesFromGather ?? Infinity;
+  const candidates = evaluationCandidates(state, activeUidList).filter((uid) => uid !== config.burnUid && (state.peers[String(uid)]?.negativeStreak ?? 0) < streakLimit);
   const weightOf = (uid: Uid): number => weightOverride?.[String(uid)] ?? state.peers[String(uid)]?.weight ?? 0;
   const ranked = candidates.filter((uid) => weightOf(uid) > 0).sort((a, b) => weightOf(b) - weightOf(a) || a - b);
   const rest = candidates.filter((uid) => !(weightOf(uid) > 0));

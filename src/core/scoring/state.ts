@@ -177,5 +177,28 @@ function parsePeer(value: unknown, field: string): PeerScoreState {
     inactiveSince: nullableInteger(p.inactiveSince, `${field}.inactiveSince`),
     naughtyWindowsLeft: expectInteger(p.naughtyWindowsLeft, `${field}.naughtyWindowsLeft`, failState),
     ...(p.hotkey === undefined ? {} : { hotkey: expectHotkey(p.hotkey, `${field}.hotkey`) }),
+    ...(p.consecutiveSkips === undefined ? {} : { consecutiveSkips: expectInteger(p.consecutiveSkips, `${field}.consecutiveSkips`, failState) }),
+    ...(p.missedWindows === undefined ? {} : { missedWindows: expectWindowList(p.missedWindows, `${field}.missedWindows`) }),
+    ...(p.recentEvaluations === undefined ? {} : { recentEvaluations: parseEvaluations(p.recentEvaluations, `${field}.recentEvaluations`) }),
+    ...(p.negativeStreak === undefined ? {} : { negativeStreak: expectInteger(p.negativeStreak, `${field}.negativeStreak`, failState) }),
+    ...(p.firstEvalWindow === undefined ? {} : { firstEvalWindow: expectInteger(p.firstEvalWindow, `${field}.firstEvalWindow`, failState) }),
   };
+}
+
+/** Look-backs hold a few windows each; a longer list is not a state this module wrote. */
+const MAX_HISTORY = 1024;
+
+function expectWindowList(value: unknown, field: string): number[] {
+  if (!Array.isArray(value) || value.length > MAX_HISTORY) throw new ScoringStateError(field, `must be an array of at most ${MAX_HISTORY} windows`);
+  return value.map((v, i) => expectInteger(v, `${field}[${i}]`, failState));
+}
+
+function parseEvaluations(value: unknown, field: string): { window: number; indicator: number }[] {
+  if (!Array.isArray(value) || value.length > MAX_HISTORY) throw new ScoringStateError(field, `must be an array of at most ${MAX_HISTORY} evaluations`);
+  return value.map((entry, i) => {
+    const e = expectRecord(entry, `${field}[${i}]`, failState);
+    const indicator = expectFinite(e.indicator, `${field}[${i}].indicator`, failState);
+    if (indicator !== 1 && indicator !== -1) throw new ScoringStateError(`${field}[${i}].indicator`, `must be +1 or -1, got ${indicator}`);
+    return { window: expectInteger(e.window, `${field}[${i}].window`, failState), indicator };
+  });
 }

@@ -6,6 +6,7 @@
 
 import type { ScoringConfig } from '../config.ts';
 import { portablePow } from './portable-math.ts';
+import type { ProfileRules } from './profiles.ts';
 
 /** Outcome of comparing one peer's debug slices with the validator's. */
 export type SyncCheck =
@@ -47,9 +48,20 @@ function lowerMedianOf(values: number[]): number {
 }
 
 /**
+ * The interquartile mean: the mean of the middle half of the sorted values (of n values, those of
+ * rank ⌊n/4⌋ to n − 1 − ⌊n/4⌋), the `templar-2026` profile's summary of the per-element steps behind.
+ */
+export function interquartileMean(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const cut = Math.floor(sorted.length / 4);
+  const middle = sorted.slice(cut, sorted.length - cut);
+  return middle.reduce((a, b) => a + b, 0) / middle.length;
+}
+
+/**
  * `stepsBehind = median over compared elements of |θ_peer − θ_validator| / max(avgChange, 1e-9)`
  * (v2.1.3 `tplr.neurons.compare_model_with_debug_dict`, median since Aug 2025: `torch.median`,
- * the lower median). Only tensors that already have an `avgChange` are compared; a
+ * the lower median; the interquartile mean under the `templar-2026` profile). Only tensors that already have an `avgChange` are compared; a
  * missing tensor, a length mismatch or a non-finite published value fails the check (the peer's
  * data is malformed), it never throws: one bad peer must not stop the window.
  */
@@ -57,6 +69,7 @@ export function compareWithDebugSlices(
   peerSlices: Readonly<Record<string, readonly number[]>> | null | undefined,
   validatorSlices: Readonly<Record<string, readonly number[]>>,
   avgChange: Readonly<Record<string, readonly number[]>>,
+  statistic: ProfileRules['syncStatistic'] = 'lower-median',
 ): SyncCheck {
   if (peerSlices === null || peerSlices === undefined) return { ok: false, detail: 'debug slices missing' };
   const ratios: number[] = [];
@@ -77,10 +90,10 @@ export function compareWithDebugSlices(
     }
   }
   if (ratios.length === 0) return { ok: true, stepsBehind: null, compared: 0 };
-  return { ok: true, stepsBehind: lowerMedianOf(ratios), compared: ratios.length };
+  return { ok: true, stepsBehind: statistic === 'lower-median' ? lowerMedianOf(ratios) : interquartileMean(ratios), compared: ratios.length };
 }
 
-/** `sync = max(0, 1 − min(stepsBehind, W)/W)^exponent` (§7.1; W = 5, exponent 2.5 in v2.1.3). */
+/** `sync = max(0, 1 − min(stepsBehind, W)/W)^exponent` (§7.1; W = 5, exponent 2.5 in v2.1.3; W = 3 in the 2026 profile). */
 export function syncScoreFromSteps(stepsBehind: number, config: ScoringConfig): number {
   const w = config.syncWindowSteps;
   return portablePow(Math.max(0, 1 - Math.min(stepsBehind, w) / w), config.syncExponent);

@@ -120,6 +120,18 @@ export interface PeerScoreState {
   naughtyWindowsLeft: number;
   /** The hotkey that held the uid when it was last seen (absent in states saved before it was kept). */
   hotkey?: string;
+  // The fields below feed the `templar-2026` profile's rules (src/core/scoring/profiles.ts); absent
+  // in states saved before they were kept, which reads as "no history yet".
+  /** Gather skips in a row (the escalating skip slash). */
+  consecutiveSkips?: number;
+  /** Windows, ascending, in which the peer was asked for a submission and had nothing valid (the missing-submission ban's look-back). */
+  missedWindows?: number[];
+  /** The peer's evaluations in the negative-evaluation look-back, oldest first: window and binary indicator. */
+  recentEvaluations?: { window: number; indicator: number }[];
+  /** Negative evaluations in a row (three keep the peer out of the gather list). */
+  negativeStreak?: number;
+  /** Window of the peer's first evaluation (B below the floor counts as 0 some windows after it). */
+  firstEvalWindow?: number;
 }
 
 /** Bump when the layout or meaning of `ValidatorScoringState` changes. */
@@ -163,7 +175,11 @@ export type ScoreRule =
   | 'openskill-pending'
   | 'openskill'
   | 'final-score'
-  | 'weight';
+  | 'weight'
+  // `templar-2026` rules (src/core/scoring/profiles.ts)
+  | 'miss-ban'
+  | 'negative-evaluations-slash'
+  | 'gather-exclusion';
 
 /**
  * Rules that lower (or reset) a peer's scores as a penalty (gauntlet-spec §7.1, §7.4–§7.6): the
@@ -178,6 +194,8 @@ export const PENALTY_RULES: ReadonlySet<ScoreRule> = new Set<ScoreRule>([
   'score-zero-threshold',
   'missing-gradient-slash',
   'invalid-gradient-slash',
+  'miss-ban',
+  'negative-evaluations-slash',
 ]);
 
 /** One explained score change: a peer can check every number that went into its reward. */
