@@ -67,6 +67,17 @@ function evaluation(sign: 1 | -1): WindowScoringInputs['evaluations'][string] {
   return { status: 'ok', lossOwnBefore: 10, lossOwnAfter: 10 - 10 * (0.1 + sign * 0.05), lossRandomAfter: 9 };
 }
 
+/** Window `w`: uids 2 and 3 gathered and evaluated, 2 with b = −1 and 3 with b = +1. */
+function uid2NegativeUid3Positive(w: number): WindowScoringInputs {
+  return inputs(w, {
+    submittedUids: [2, 3],
+    gather: { gatheredUids: [2, 3], skippedUids: [], successRate: 1, gatherList: [2, 3] },
+    evalUids: [2, 3],
+    lossRandomBefore: 10,
+    evaluations: { 2: evaluation(-1), 3: evaluation(1) },
+  });
+}
+
 function rules(result: ReturnType<typeof scoreWindow>, uid: number): string[] {
   return result.reasons.filter((r) => r.uid === uid).map((r) => r.rule);
 }
@@ -160,13 +171,7 @@ describe('templar-2026 profile', () => {
     let state = stateWith(v2026, { 2: { final: 1, b: 0.5, mu: 40, sigma: 1 }, 3: { final: 1, b: 0.5, mu: 30, sigma: 1 } });
     let b = 0.5;
     for (let w = 1; w <= 4; w++) {
-      const result = scoreWindow(state, inputs(w, {
-        submittedUids: [2, 3],
-        gather: { gatheredUids: [2, 3], skippedUids: [], successRate: 1, gatherList: [2, 3] },
-        evalUids: [2, 3],
-        lossRandomBefore: 10,
-        evaluations: { 2: evaluation(-1), 3: evaluation(1) },
-      }), v2026);
+      const result = scoreWindow(state, uid2NegativeUid3Positive(w), v2026);
       state = result.state;
       b = (1 - alpha) * b - alpha;
       if (w < 4) {
@@ -193,13 +198,7 @@ describe('templar-2026 profile', () => {
     // First evaluated in window 1 with B just below the floor; evaluated positive again in windows 10 and 11.
     const alpha = v2026.binaryScoreMaAlpha;
     let state = stateWith(v2026, { 2: { b: 0.02, mu: 40, sigma: 1 }, 3: { b: 0.5, mu: 30, sigma: 1 } });
-    const evaluate = (w: number, s: ValidatorScoringState): ReturnType<typeof scoreWindow> => scoreWindow(s, inputs(w, {
-      submittedUids: [2, 3],
-      gather: { gatheredUids: [2, 3], skippedUids: [], successRate: 1, gatherList: [2, 3] },
-      evalUids: [2, 3],
-      lossRandomBefore: 10,
-      evaluations: { 2: evaluation(-1), 3: evaluation(1) },
-    }), v2026);
+    const evaluate = (w: number, s: ValidatorScoringState): ReturnType<typeof scoreWindow> => scoreWindow(s, uid2NegativeUid3Positive(w), v2026);
     state = evaluate(1, state).state;
     // B = 0.95 · 0.02 − 0.05 < 0 here; lift it to 0.05 (above 0, below the floor) to see the rule alone.
     state.peers['2']!.binaryMovingAverage = (0.05 + alpha) / (1 - alpha);
