@@ -125,7 +125,9 @@ export function describeReason(reason: ScoreReason): string {
     case 'overlap-slash': {
       const tier = String(inputs.tier);
       const penalty = tier === 'high' ? 'final score and B × 0.5' : tier === 'max' ? 'all scores reset' : 'all scores reset and banned from evaluation';
-      return `Top-k indices overlapped ${percent(numberField(inputs, 'overlap'))} with uid ${String(inputs.partner)}, uploaded later (copy, tier "${tier}"): ${penalty}.`;
+      const baseline = numberField(inputs, 'baseline');
+      const against = baseline === null ? '' : ` (both peers overlap ${percent(baseline)} or less with the others)`;
+      return `Top-k indices overlapped ${percent(numberField(inputs, 'overlap'))} with uid ${String(inputs.partner)}${against}, uploaded later (copy, tier "${tier}"): ${penalty}.`;
     }
     case 'sync-slash': {
       const steps = numberField(inputs, 'stepsBehind');
@@ -133,8 +135,18 @@ export function describeReason(reason: ScoreReason): string {
         ? `Sync check failed (debug slice missing or unreadable): final score and B${times(rate)}.`
         : `Out of sync: ${steps.toFixed(2)} outer steps behind (allowed ${String(inputs.syncMaxStepsBehind)}): final score and B${times(rate)}.`;
     }
-    case 'gather-skip-slash':
-      return `Missing from the gather (success rate ${percent(numberField(inputs, 'successRate'))}): final score and B${times(rate)}.`;
+    case 'gather-skip-slash': {
+      const inARow = numberField(inputs, 'consecutiveSkips');
+      return `Missing from the gather${inARow !== null && inARow > 1 ? ` (${inARow} windows in a row)` : ''} (success rate ${percent(numberField(inputs, 'successRate'))}): final score and B${times(rate)}.`;
+    }
+    case 'miss-ban':
+      return `Missing in ${String(inputs.missedWindows)} of the last ${String(inputs.lookbackWindows)} windows it was asked for: scores reset and banned from the gather and evaluation for ${String(inputs.banWindows)} windows.`;
+    case 'negative-evaluations-slash':
+      return `${String(inputs.negatives)} of its ${String(inputs.evaluations)} evaluations in the last ${String(inputs.lookbackWindows)} windows made the loss on its own data no better than on random data: final score and B${times(rate)}.`;
+    case 'gather-exclusion':
+      return inputs.excluded === true
+        ? `${String(inputs.negativeStreak)} negative evaluations in a row: left out of the gather list until an evaluation is positive.`
+        : 'A positive evaluation after a negative streak: back in the gather list.';
     case 'score-zero-threshold':
       return `Final score fell below ${String(inputs.scoreZeroThreshold)}: set to 0.`;
     case 'missing-gradient-slash':
@@ -142,7 +154,7 @@ export function describeReason(reason: ScoreReason): string {
     case 'invalid-gradient-slash':
       return `The gradient failed validation (${String(inputs.detail)}): a positive final score becomes 0.`;
     case 'final-score':
-      return `final = ordinal ${formatShort(numberField(inputs, 'ordinal'))} × max(0, B ${formatShort(numberField(inputs, 'binaryMovingAverage'))}) × sync ${formatShort(numberField(inputs, 'syncScore'))} = ${formatShort(numberField(after, 'finalScore'))}.`;
+      return `final = ordinal ${formatShort(numberField(inputs, 'ordinal'))} × max(0, B ${formatShort(numberField(inputs, 'binaryMovingAverage'))}${inputs.binaryFloorApplies === true ? ', counted as 0: below the floor' : ''}) × sync ${formatShort(numberField(inputs, 'syncScore'))} = ${formatShort(numberField(after, 'finalScore'))}.`;
   }
 }
 

@@ -4,6 +4,7 @@
  * from the run config, so the text cannot drift from the numbers the code uses.
  */
 import type { RunConfig } from '../../core/config.ts';
+import { profileRules } from '../../core/scoring/profiles.ts';
 import { h, table } from '../dom.ts';
 import { cheaterSuite, percentOf, type SuiteClass } from '../cheater-suite.ts';
 
@@ -17,6 +18,7 @@ function topics(config: RunConfig): Topic[] {
   const { inner, compression: c, scoring: s, window: w } = config;
   const chunkEntries = c.targetChunk * c.targetChunk;
   const windowSeconds = (w.blocksPerWindow * w.blockTimeMs) / 1000;
+  const rules = profileRules(s.profile);
   return [
     {
       id: 'windows',
@@ -70,7 +72,7 @@ function topics(config: RunConfig): Topic[] {
       title: 'Stage 1: presence and sync',
       paragraphs: [
         'The first checks are cheap. Did the peer upload in time? Is its upload valid? And is its model in step with the network? Each peer publishes two numbers of every weight tensor after its outer step; the validator compares them with its own and divides the difference by how much a weight usually moves in one step.',
-        `That gives "steps behind". The sync score is (1 − min(steps, ${s.syncWindowSteps})/${s.syncWindowSteps})^${s.syncExponent}; a gather peer more than ${s.syncMaxStepsBehind} steps behind has its score and B multiplied by ${s.syncScoreSlashRate}. [§7.1]`,
+        `That gives "steps behind" (the ${rules.syncStatistic === 'interquartile-mean' ? 'mean of the middle half' : 'median'} over the compared weights). The sync score is (1 − min(steps, ${s.syncWindowSteps})/${s.syncWindowSteps})^${s.syncExponent}; a gather peer more than ${s.syncMaxStepsBehind} steps behind has its score and B multiplied by ${s.syncScoreSlashRate}. [§7.1]`,
       ],
     },
     {
@@ -90,10 +92,16 @@ function topics(config: RunConfig): Topic[] {
       ],
     },
     {
+      id: 'profile',
+      title: `Rules against gaming: the ${s.profile} profile`,
+      paragraphs: profileParagraphs(s),
+    },
+    {
       id: 'copy-detection',
       title: 'Copy detection',
       paragraphs: [
-        `Every chunk's top-k positions are compared between pairs of gathered peers. Honest peers training on different data share few positions; a peer that copies another shares most of them. When the overlap reaches ${s.idxOverlapThreshold * 100} %, the peer that uploaded later is penalised: halved below 50 %, fully reset at 50 % and above, and banned from evaluation for ${s.naughtyPeerTimeout} windows at 60 %. The check starts after ${s.overlapGraceSteps} outer steps. [§7.5]`,
+        `Every chunk's top-k positions are compared between every pair of uploads the validator read in the window, gathered or evaluated. Honest peers training on different data share few positions; a peer that copies another shares most of them. When the overlap reaches ${s.idxOverlapThreshold * 100} %, the peer that uploaded later is penalised: halved below 50 %, fully reset at 50 % and above, and banned from evaluation for ${s.naughtyPeerTimeout} windows at 60 %. The check starts after ${s.overlapGraceSteps} outer steps. [§7.5]`,
+        ...(rules.relativeOverlapMargin === null ? [] : [`Honest peers trained from the same model share some positions, and how many drifts over a run, so a copier can hide under a fixed threshold. A pair that overlaps ${rules.relativeOverlapMargin * 100} points more than both peers overlap with everyone else (their median) is penalised on the same ladder, counted from that baseline. In the cheater suite honest pairs stayed within a few points of their baseline.`]),
       ],
     },
     {
@@ -107,6 +115,20 @@ function topics(config: RunConfig): Topic[] {
       ],
     },
   ];
+}
+
+/** What the run's scoring profile adds to v2.1.3's rules, from its constants (src/core/scoring/profiles.ts). */
+function profileParagraphs(s: RunConfig['scoring']): string[] {
+  const rules = profileRules(s.profile);
+  const lines: string[] = [];
+  if (s.profile === 'templar-v2.1.3') return ["This run plays by Templar v2.1.3's rules as they are: skipping a window costs a fixed slash and no rating."];
+  lines.push(`This run plays by ${s.profile}: Templar v2.1.3's rules plus those Templar's production adopted after exploits seen live.`);
+  if (rules.matchFloorScore !== null) lines.push(`A peer that was asked for an upload and sent nothing valid enters the window's rating match with a score of ${rules.matchFloorScore}, so skipping a window never rates better than a poor upload.`);
+  if (rules.gatherSkipEscalation !== null) lines.push(`Missing the gather several windows in a row costs more each time: × ${rules.gatherSkipEscalation.join(', then × ')}.`);
+  if (rules.missBan !== null) lines.push(`Missing ${rules.missBan.fraction * 100} % or more of the last ${rules.missBan.windows} windows resets the peer's scores and bans it for ${rules.missBan.banWindows} windows.`);
+  if (rules.negativeEvaluations !== null) lines.push(`When more than half of a peer's evaluations in the last ${rules.negativeEvaluations.windows} windows (at least ${rules.negativeEvaluations.minEvaluations}) have b = −1, its score and B are multiplied by ${rules.negativeEvaluations.slashRate}; ${rules.negativeEvaluations.streakExcludesFromGather} in a row keep it out of the gather until one is positive.`);
+  if (rules.binaryFloor !== null) lines.push(`From ${rules.binaryFloor.afterWindows} windows after its first evaluation, a B below ${rules.binaryFloor.threshold} counts as 0: a peer whose indicator is as often −1 as +1 earns nothing.`);
+  return [lines.join(' ')];
 }
 
 /** Who got b = +1 how often in the cheater suite, from its recorded results. */
