@@ -10,6 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScoreReason } from '../../src/core/scoring/types';
+import { compareWithDebugSlices } from '../../src/core/scoring/sync';
 import { parameterCount, parameterLayout } from '../../src/model/params';
 import { honest } from '../../src/peer/behaviours';
 import { AggregateFormatError, aggregateKey, publishedAggregates, readAggregateIfWellFormed, replayAggregates } from '../../src/peer/gather';
@@ -60,7 +61,7 @@ describe('catch-up after missed windows', () => {
     expect(bitsOf(await thetaOf(caughtUp))).toEqual(bitsOf(await thetaOf('validator')));
   }, 240_000);
 
-  it('scores the caught-up miner in sync at its next submission; the stale one is behind, which the lower median misses here', async () => {
+  it('scores the caught-up miner in sync at its next submission; the stale one is behind, which the 2026 profile sees and v2.1.3\'s lower median misses', async () => {
     // All three contribute again; `stale` skipped the catch-up.
     await sim.runWindow(6);
     await sim.runWindow(7);
@@ -76,11 +77,18 @@ describe('catch-up after missed windows', () => {
     expect(pairs(caughtUp.uid).every(([theirs, mine]) => theirs === mine)).toBe(true);
     const stalePairs = pairs(stale.uid);
     expect(stalePairs.some(([theirs, mine]) => theirs !== mine)).toBe(true);
-    // Yet Templar's sync check (torch.median, the lower middle value of |Δ|/avgChange) reads 0 steps: the sparse outer steps left
-    // at least half of the published coordinates untouched. The blind spot is the rule's, and is reproduced as such.
+    // Templar v2.1.3's sync check (torch.median, the lower middle value of |Δ|/avgChange) reads 0 steps: the sparse outer steps left
+    // at least half of the published coordinates untouched. The run's profile (templar-2026) takes the interquartile mean of the
+    // same ratios instead, which sees the quarter of coordinates that moved: the stale miner is behind.
     const unchanged = stalePairs.filter(([theirs, mine]) => theirs === mine).length;
     expect(unchanged).toBeGreaterThanOrEqual(Math.ceil(stalePairs.length / 2));
-    expect(staleSync!.inputs.stepsBehind).toBe(0);
+    expect(sim.config.scoring.profile).toBe('templar-2026');
+    const avgChange = sim.reports.find((r) => r.window === 7)!.result.state.paramAvgChange;
+    const staleSlices = inputs7.peerSlices[String(stale.uid)];
+    expect(compareWithDebugSlices(staleSlices, inputs7.validatorSlices, avgChange, 'lower-median')).toMatchObject({ ok: true, stepsBehind: 0 });
+    const interquartile = compareWithDebugSlices(staleSlices, inputs7.validatorSlices, avgChange, 'interquartile-mean');
+    expect(interquartile.ok && interquartile.stepsBehind !== null && interquartile.stepsBehind > 0).toBe(true);
+    expect(staleSync!.inputs.stepsBehind).toBe(interquartile.ok ? interquartile.stepsBehind : null);
     expect(bitsOf(await thetaOf(caughtUp))).toEqual(bitsOf(await thetaOf('validator')));
   }, 240_000);
 

@@ -43,6 +43,16 @@ describe('rewards dashboard model', () => {
     expect(describeReason(reset)).toContain('55.0 % with uid 2');
   });
 
+  it('puts the 2026 profile\'s rules in words with their numbers', () => {
+    const p = { profile: 'templar-2026' };
+    expect(describeReason(reason(12, 2, 'gather-skip-slash', { ...p, rate: 0.5, successRate: 0.8, gatherPeersSlashThreshold: 0.4, consecutiveSkips: 2 }, { finalScore: 1 }, { finalScore: 0.5 }))).toBe('Missing from the gather (2 windows in a row) (success rate 80.0 %): final score and B (× 0.5).');
+    expect(describeReason(reason(12, 2, 'miss-ban', { ...p, missedWindows: 4, lookbackWindows: 8, banWindows: 8 }, {}, {}))).toContain('Missing in 4 of the last 8 windows');
+    expect(describeReason(reason(12, 2, 'negative-evaluations-slash', { ...p, rate: 0.25, negatives: 3, evaluations: 4, lookbackWindows: 8 }, {}, {}))).toContain('3 of its 4 evaluations in the last 8 windows');
+    expect(describeReason(reason(12, 2, 'gather-exclusion', { ...p, excluded: true, negativeStreak: 3, streakExcludesFromGather: 3 }, {}, {}))).toContain('3 negative evaluations in a row');
+    expect(describeReason(reason(12, 2, 'final-score', { ...p, ordinal: 2, binaryMovingAverage: 0.05, syncScore: 1, binaryFloorApplies: true }, { finalScore: 1 }, { finalScore: 0 }))).toContain('counted as 0: below the floor');
+    expect(describeReason(reason(12, 7, 'overlap-slash', { ...p, overlap: 0.35, tier: 'max', partner: 2, threshold: 0.4, baseline: 0.05, relativeMargin: 0.15 }, {}, {}))).toContain('35.0 % with uid 2 (both peers overlap 5.0 % or less with the others)');
+  });
+
   it('says so when a peer was never rated', () => {
     const s = state();
     s.peers['4'] = newPeerState(config);
