@@ -31,7 +31,10 @@ test('every view renders from its route and the navigation marks the current one
   }
   // A deep link opens its view directly; an unknown route falls back to Contribute.
   await page.goto('/#/about');
-  await expect(page.locator('[data-view="about"] article')).toHaveCount(12);
+  await expect(page.locator('[data-view="about"] article')).toHaveCount(13);
+  // The rules against gaming are the run's scoring profile, named and written from its constants.
+  await expect(page.locator('[data-view="about"] article[data-topic="profile"] h3')).toHaveText(`Rules against gaming: the ${tinyRunConfig().scoring.profile} profile`);
+  await expect(page.locator('[data-view="about"] article[data-topic="profile"]')).toContainText('enters the window\'s rating match with a score of -99');
   // What the rules did to each cheater class, one row per class of the suite's recorded results.
   const suite = JSON.parse(readFileSync(new URL('../../src/ui/cheater-suite-results.json', import.meta.url), 'utf8')) as { classes: { name: string }[] };
   await expect(page.locator('table.cheater-suite tbody tr')).toHaveCount(suite.classes.length);

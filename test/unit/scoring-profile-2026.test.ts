@@ -12,6 +12,7 @@ import {
   deserializeState,
   findOverlaps,
   interquartileMean,
+  pairOverlaps,
   ordinal,
   profileRules,
   scoreWindow,
@@ -166,21 +167,22 @@ describe('templar-2026 profile', () => {
     expect(oldFifth.state.peers['4']!.naughtyWindowsLeft).toBe(0);
   });
 
-  it('more than half of ≥ 4 evaluations in 8 windows negative: final and B × 0.25; three negative in a row leave the gather list', () => {
+  it('more than half of 8 evaluations in 8 windows negative: final and B × 0.25; three negative in a row leave the gather list', () => {
     const alpha = v2026.binaryScoreMaAlpha;
-    let state = stateWith(v2026, { 2: { final: 1, b: 0.5, mu: 40, sigma: 1 }, 3: { final: 1, b: 0.5, mu: 30, sigma: 1 } });
-    let b = 0.5;
-    for (let w = 1; w <= 4; w++) {
+    let state = stateWith(v2026, { 2: { final: 1, b: 0.9, mu: 40, sigma: 1 }, 3: { final: 1, b: 0.5, mu: 30, sigma: 1 } });
+    let b = 0.9;
+    for (let w = 1; w <= 8; w++) {
       const result = scoreWindow(state, uid2NegativeUid3Positive(w), v2026);
       state = result.state;
       b = (1 - alpha) * b - alpha;
-      if (w < 4) {
+      if (w < 8) {
+        // Fewer than 8 evaluations in the look-back: a negative majority is not judged yet.
         expect(state.peers['2']!.binaryMovingAverage, `window ${w}`).toBeCloseTo(b, 12);
         expect(rules(result, 2)).not.toContain('negative-evaluations-slash');
       } else {
-        // 4 of 4 negative > half: B × 0.25 (final was positive), then final = ordinal × B × sync from the match.
+        // 8 of 8 negative > half: B × 0.25 (final was positive), then final = ordinal × B × sync from the match.
         b *= 0.25;
-        expect(rules(result, 2)).toContain('negative-evaluations-slash');
+        expect(result.reasons.find((r) => r.uid === 2 && r.rule === 'negative-evaluations-slash')!.inputs).toMatchObject({ negatives: 8, evaluations: 8, rate: 0.25 });
         expect(state.peers['2']!.binaryMovingAverage).toBeCloseTo(b, 12);
         expect(state.peers['2']!.finalScore).toBeCloseTo(ordinal(state.peers['2']!.rating) * b * 1, 12);
       }
@@ -191,7 +193,7 @@ describe('templar-2026 profile', () => {
     expect(selectGatherPeers(state, [2, 3], { ...v2026, gatherPeers: 2 }, 1).peers).toEqual([3]);
     expect(selectGatherPeers(state, [2, 3], { ...v213, gatherPeers: 2 }, 1).peers).toContain(2);
     // The state keeps the history through a save and load.
-    expect(deserializeState(serializeState(state)).peers['2']).toMatchObject({ negativeStreak: 4, firstEvalWindow: 1 });
+    expect(deserializeState(serializeState(state)).peers['2']).toMatchObject({ negativeStreak: 8, firstEvalWindow: 1 });
   });
 
   it('B below 0.10 counts as 0 in the final score from 10 windows after the first evaluation', () => {
@@ -295,7 +297,7 @@ describe('relative overlap (ours, in the 2026 profile)', () => {
 
   it('flags a pair 0.15 above both peers’ median overlap, on Templar’s ladder shifted to the baseline; no honest pair', () => {
     expect(margin).toBe(0.15);
-    // Honest pairs at 0.10; uid 7 takes 6 of uid 2's entries: 0.30. Both baselines are the lower median of {0.1 ×4, 0.3} = 0.1: excess 0.2, high.
+    // Honest pairs at 0.10; uid 7 takes 6 of uid 2's entries: 0.30. The baseline is the most either shares with a third peer, 0.1: excess 0.2, high.
     const high = findOverlaps(population(2, 6), times, v2026, margin);
     expect(high).toHaveLength(1);
     expect(high[0]).toMatchObject({ uidA: 2, uidB: 7, tier: 'high', offenders: [7], baseline: 0.1 });
@@ -307,5 +309,24 @@ describe('relative overlap (ours, in the 2026 profile)', () => {
     expect(findOverlaps(population(1, 7), times, v213, null)).toEqual([]);
     const few = population(2, 6);
     expect(findOverlaps({ 2: few['2']!, 3: few['3']!, 7: few['7']! }, times, v2026, margin)).toEqual([]);
+  });
+
+  it('uploads that share nothing with anyone cannot make honest peers look like copies', () => {
+    // Three honest peers sharing 4 of 20 entries pairwise (0.2), beside six uploads of entries of their own (overlap 0):
+    // a median baseline would be 0 and every honest pair 0.2 above it; the baseline is the most a peer shares with a third, 0.2.
+    let next = 5000;
+    const honestUids = [2, 3, 4];
+    const entries = new Map<number, number[]>(honestUids.map((uid) => [uid, []]));
+    for (let i = 0; i < 3; i++) for (let j = i + 1; j < 3; j++) {
+      const common = Array.from({ length: 4 }, () => next++);
+      entries.get(honestUids[i]!)!.push(...common);
+      entries.get(honestUids[j]!)!.push(...common);
+    }
+    for (const list of entries.values()) while (list.length < 20) list.push(next++);
+    for (let uid = 10; uid < 16; uid++) entries.set(uid, Array.from({ length: 20 }, () => next++));
+    const sets = Object.fromEntries([...entries].map(([uid, list]) => [String(uid), { t: [list] }]));
+    const pairs = pairOverlaps(sets).filter((p) => honestUids.includes(p.uidA) && honestUids.includes(p.uidB));
+    expect(pairs.map((p) => [p.overlap, p.baseline])).toEqual([[0.2, 0.2], [0.2, 0.2], [0.2, 0.2]]);
+    expect(findOverlaps(sets, {}, v2026, margin)).toEqual([]);
   });
 });

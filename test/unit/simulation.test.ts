@@ -19,7 +19,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import type { ScoringProfile } from '../../src/core/config.ts';
 import { withScoringProfile } from '../../src/core/run-config.ts';
-import { indexOverlap, ordinal } from '../../src/core/scoring/index.ts';
+import { ordinal, pairOverlaps } from '../../src/core/scoring/index.ts';
 import { copier, dataLazy, freeRider, honest, lateUploader, noise, poisoner, stale, type Behaviour } from '../../src/peer/behaviours.ts';
 import { FIRST_MINER_UID, OWNER_UID, Simulation, simulationConfig } from './sim-harness.ts';
 
@@ -135,28 +135,10 @@ describe('adversarial simulation', () => {
       if (weighted && allHonestWeightedFrom === null) allHonestWeightedFrom = report.window;
       if (!weighted) allHonestWeightedFrom = null;
     }
-    // What the relative copy rule sees (src/core/scoring/overlap.ts): each compared pair's overlap above the larger of the two
-    // peers' median overlaps with the others, the largest among honest pairs and the range of the partial copier with its victim.
-    const excessOf = (report: Simulation["reports"][number]): Map<string, number> => {
-      const sets = report.inputs.indexSets;
-      const uids = Object.keys(sets).map(Number).sort((a, b) => a - b);
-      const overlaps = new Map<string, number>();
-      const byPeer = new Map<number, number[]>(uids.map((uid) => [uid, []]));
-      for (let i = 0; i < uids.length; i++) for (let j = i + 1; j < uids.length; j++) {
-        const o = indexOverlap(sets[String(uids[i])]!, sets[String(uids[j])]!);
-        if (o === null) continue;
-        overlaps.set(`${uids[i]}-${uids[j]}`, o);
-        byPeer.get(uids[i]!)!.push(o);
-        byPeer.get(uids[j]!)!.push(o);
-      }
-      const median = (v: number[]): number => [...v].sort((a, b) => a - b)[(v.length - 1) >> 1]!;
-      const out = new Map<string, number>();
-      for (const [pair, o] of overlaps) {
-        const [a, b] = pair.split('-').map((x) => byPeer.get(Number(x))!);
-        if (a!.length >= 4 && b!.length >= 4) out.set(pair, o - Math.max(median(a!), median(b!)));
-      }
-      return out;
-    };
+    // What the relative copy rule sees (`pairOverlaps`, src/core/scoring/overlap.ts): each compared pair's overlap above its
+    // baseline, the largest among honest pairs and the range of the partial copier with its victim.
+    const excessOf = (report: Simulation['reports'][number]): Map<string, number> =>
+      new Map(pairOverlaps(report.inputs.indexSets).flatMap((p) => (p.baseline === null ? [] : [[`${p.uidA}-${p.uidB}`, p.overlap - p.baseline] as const])));
     let honestExcess = -Infinity;
     const copierExcess: number[] = [];
     for (const report of sim.reports) {

@@ -107,13 +107,13 @@ export interface OverlapFinding {
   /** The later uploader; both uids when the upload times are equal or unknown (no way to tell who copied). */
   readonly offenders: readonly Uid[];
   /**
-   * Set when the pair was flagged by the relative rule (below `idxOverlapThreshold`, but this far
-   * above what both peers overlap with everyone else): the larger of the two peers' median overlaps.
+   * Set when the pair was flagged by the relative rule (its tier above what the fixed threshold
+   * gives): the pair's baseline, the most either peer overlaps with a third.
    */
   readonly baseline?: number;
 }
 
-/** Fewest other peers a peer must be compared with before its median overlap counts as its baseline. */
+/** Fewest other peers each peer of a pair must be compared with before the pair has a baseline. */
 export const RELATIVE_OVERLAP_MIN_PEERS = 4;
 
 /**
@@ -128,10 +128,55 @@ export function relativeTier(excess: number, margin: number): OverlapTier | null
   return 'high';
 }
 
-/** The lower median (of an even count, the smaller middle value). */
-function lowerMedian(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[(sorted.length - 1) >> 1]!;
+/** One compared pair: its overlap and, when both peers were compared with enough others, its baseline. */
+export interface PairOverlap {
+  readonly uidA: Uid;
+  readonly uidB: Uid;
+  readonly overlap: number;
+  /**
+   * The most either peer overlaps with any third peer: what the pair would share if neither had
+   * copied the other. `null` when either was compared with fewer than `RELATIVE_OVERLAP_MIN_PEERS`
+   * others.
+   */
+  readonly baseline: number | null;
+}
+
+/**
+ * Every comparable pair of the given peers (ascending uid order) with its overlap and baseline.
+ * The baseline is a maximum, not a median, so that uploads which share nothing with anyone (free
+ * riders, noise) cannot pull it down and make two honest peers look like a copy: with a median,
+ * four honest peers beside six such uploads had baselines of 0.02–0.03 against honest pairs at
+ * 0.17–0.20 (measured in the Demo's setup). Two honest peers are told apart from a copy only when a
+ * third peer that trained is in the comparison.
+ */
+export function pairOverlaps(indexSets: Readonly<Record<string, PeerIndexSets>>): PairOverlap[] {
+  const uids = Object.keys(indexSets)
+    .map(Number)
+    .sort((x, y) => x - y);
+  const normalized = new Map(uids.map((uid) => [uid, normalizeIndexSets(indexSets[String(uid)]!)]));
+  const raw: { uidA: Uid; uidB: Uid; overlap: number }[] = [];
+  const byPeer = new Map<Uid, Map<Uid, number>>(uids.map((uid) => [uid, new Map()]));
+  for (let i = 0; i < uids.length; i++) {
+    for (let j = i + 1; j < uids.length; j++) {
+      const uidA = uids[i]!;
+      const uidB = uids[j]!;
+      const overlap = normalizedOverlap(normalized.get(uidA)!, normalized.get(uidB)!);
+      if (overlap === null) continue;
+      raw.push({ uidA, uidB, overlap });
+      byPeer.get(uidA)!.set(uidB, overlap);
+      byPeer.get(uidB)!.set(uidA, overlap);
+    }
+  }
+  /** The most `uid` overlaps with any peer but `except`; null with too few others. */
+  const highestOther = (uid: Uid, except: Uid): number | null => {
+    const others = [...byPeer.get(uid)!].filter(([other]) => other !== except).map(([, overlap]) => overlap);
+    return others.length >= RELATIVE_OVERLAP_MIN_PEERS - 1 ? Math.max(...others) : null;
+  };
+  return raw.map(({ uidA, uidB, overlap }) => {
+    const a = highestOther(uidA, uidB);
+    const b = highestOther(uidB, uidA);
+    return { uidA, uidB, overlap, baseline: a === null || b === null ? null : Math.max(a, b) };
+  });
 }
 
 /**
@@ -139,9 +184,9 @@ function lowerMedian(values: readonly number[]): number {
  * The offender is the later uploader (`uploadTimes`, server ms); equal or missing times blame both.
  *
  * `relativeMargin` (the `templar-2026` profile's, src/core/scoring/profiles.ts; ours, beyond
- * Templar): a pair under the threshold is still flagged when its overlap exceeds by at least the
- * margin the larger of the two peers' median overlaps with all the others (each compared with at
- * least `RELATIVE_OVERLAP_MIN_PEERS` others), at the tier `relativeTier` gives its excess. Honest peers trained from the same θ
+ * Templar): a pair under the threshold is still flagged when its overlap exceeds its baseline
+ * (`pairOverlaps`: the most either peer shares with a third) by at least the margin, at the tier
+ * `relativeTier` gives the excess. Honest peers trained from the same θ
  * share some top-k positions, and that share drifts over a run (measured 0.07–0.25 on the tiny
  * preset), so a fixed threshold is either loose early or tight late: a copier that takes 35 % of a
  * victim's entries sat at 0.38–0.50 and fell under 0.40 once the honest baseline had fallen, while
@@ -153,39 +198,17 @@ export function findOverlaps(
   config: Pick<ScoringConfig, 'idxOverlapThreshold'>,
   relativeMargin: number | null = null,
 ): OverlapFinding[] {
-  const uids = Object.keys(indexSets)
-    .map(Number)
-    .sort((x, y) => x - y);
-  const normalized = new Map(uids.map((uid) => [uid, normalizeIndexSets(indexSets[String(uid)]!)]));
-  const pairs: { uidA: Uid; uidB: Uid; overlap: number }[] = [];
-  const byPeer = new Map<Uid, number[]>(uids.map((uid) => [uid, []]));
-  for (let i = 0; i < uids.length; i++) {
-    for (let j = i + 1; j < uids.length; j++) {
-      const uidA = uids[i]!;
-      const uidB = uids[j]!;
-      const overlap = normalizedOverlap(normalized.get(uidA)!, normalized.get(uidB)!);
-      if (overlap === null) continue;
-      pairs.push({ uidA, uidB, overlap });
-      byPeer.get(uidA)!.push(overlap);
-      byPeer.get(uidB)!.push(overlap);
-    }
-  }
-  const baselineOf = (uid: Uid): number | null => {
-    const others = byPeer.get(uid)!;
-    return others.length >= RELATIVE_OVERLAP_MIN_PEERS ? lowerMedian(others) : null;
-  };
   const findings: OverlapFinding[] = [];
-  for (const { uidA, uidB, overlap } of pairs) {
+  for (const pair of pairOverlaps(indexSets)) {
+    const { uidA, uidB, overlap } = pair;
     let tier = overlapTier(overlap, config);
     let baseline: number | undefined;
-    const a = relativeMargin === null ? null : baselineOf(uidA);
-    const b = relativeMargin === null ? null : baselineOf(uidB);
-    if (a !== null && b !== null) {
+    if (relativeMargin !== null && pair.baseline !== null) {
       // The worse of the two ladders: the fixed one from 0 and the relative one from the pair's baseline.
-      const relative = relativeTier(overlap - Math.max(a, b), relativeMargin!);
+      const relative = relativeTier(overlap - pair.baseline, relativeMargin);
       if (relative !== null && (tier === null || TIER_RANK[relative] > TIER_RANK[tier])) {
         tier = relative;
-        baseline = Math.max(a, b);
+        baseline = pair.baseline;
       }
     }
     if (tier === null) continue;

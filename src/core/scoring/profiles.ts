@@ -43,10 +43,14 @@ export interface ProfileRules {
   readonly missBan: { readonly windows: number; readonly fraction: number; readonly banWindows: number } | null;
   /**
    * Negative-evaluation rules over a peer's evaluations in the last `windows` windows (2026: 8): more
-   * than half negative (binary indicator −1) slashes final score and B × `slashRate` (0.25), counted
-   * from `minEvaluations` evaluations on (ours: 4, so that one or two unlucky evaluations of an honest
-   * peer never decide it); `streakExcludesFromGather` negative evaluations in a row (3) keep the peer
-   * out of the gather list until a positive one.
+   * than half negative (binary indicator −1) slashes final score and B × `slashRate` (0.25), judged
+   * only from `minEvaluations` evaluations in the look-back on (ours: 8, an evaluation in each of its
+   * windows); `streakExcludesFromGather` negative evaluations in a row (3) keep the peer out of the
+   * gather list until a positive one. Why 8: on the tiny preset an honest peer's indicator is +1 in
+   * only about 74 % of its evaluations, so a majority of 4 is negative for an honest peer about once
+   * in 18 checks; with 4 the Demo's real mode (4 honest peers evaluated every other window) slashed
+   * honest peers until two of them held no weight after 24 windows. With 8, an honest peer at 74 %
+   * has a negative majority about once in 30 checks and is rarely evaluated in 8 windows running.
    */
   readonly negativeEvaluations: {
     readonly windows: number;
@@ -89,7 +93,7 @@ export const PROFILE_RULES: Readonly<Record<ScoringProfile, ProfileRules>> = {
     matchFloorScore: -99,
     gatherSkipEscalation: [0.75, 0.5, 0],
     missBan: { windows: 8, fraction: 0.5, banWindows: 8 },
-    negativeEvaluations: { windows: 8, slashRate: 0.25, minEvaluations: 4, streakExcludesFromGather: 3 },
+    negativeEvaluations: { windows: 8, slashRate: 0.25, minEvaluations: 8, streakExcludesFromGather: 3 },
     binaryFloor: { threshold: 0.1, afterWindows: 10 },
     syncStatistic: 'interquartile-mean',
     relativeOverlapMargin: 0.15,
