@@ -96,6 +96,34 @@ export function centralisedWindowBatches(config: Pick<RunConfig, 'data' | 'inner
   return steps;
 }
 
+/**
+ * The data-parallel baseline's window (issue #19): H optimiser steps, step `s` on the union of every
+ * miner's step-`s` batch (`peers × batchSize` sequences, in `minerUids` order). The same sequences
+ * and tokens as the miners and as `centralisedWindowBatches`, but the optimiser steps of one miner:
+ * what the peers would do if they could average dense gradients after every inner step. This is the
+ * comparison DiLoCo, DeMo and SparseLoCo make.
+ */
+export function dataParallelWindowBatches(config: Pick<RunConfig, 'data' | 'inner'>, totalSequences: number, minerUids: readonly number[], window: number): number[][] {
+  const { innerSteps, batchSize } = config.inner;
+  const perMiner = minerUids.map((uid) => batchesForPool(minerPool(uid, window, config, totalSequences), innerSteps, batchSize));
+  return Array.from({ length: innerSteps }, (_, s) => perMiner.flatMap((batches) => batches[s] as number[]));
+}
+
+/**
+ * The run config of a data-parallel engine for `peers` miners: the same run with `peers ×
+ * batchSize` sequences per step (the same initial θ: it depends on the model and the seed only).
+ * The pool is widened when needed so that the config still validates; no pool is drawn from it.
+ */
+export function dataParallelConfig(config: RunConfig, peers: number): RunConfig {
+  if (!Number.isSafeInteger(peers) || peers < 1) throw new CentralisedBaselineError(`peers must be a positive integer, got ${peers}`);
+  const batchSize = config.inner.batchSize * peers;
+  return {
+    ...config,
+    inner: { ...config.inner, batchSize },
+    data: { ...config.data, poolSequences: Math.max(config.data.poolSequences, config.inner.innerSteps * batchSize) },
+  };
+}
+
 /** Tokens trained per window by `peers` miners, and so by the baseline: peers × H × batchSize × seqLen. */
 export function tokensPerWindow(config: Pick<RunConfig, 'model' | 'inner'>, peers: number): number {
   return peers * config.inner.innerSteps * config.inner.batchSize * config.model.seqLen;
@@ -166,6 +194,61 @@ export async function trainCentralisedWindow(
   // θ stays where the steps took it: the next window starts from there, as one machine's training does.
   const trained = await engine.trainInner(batches, batches.length);
   return { ...trained, sequenceIds: stepIds.flat() };
+}
+
+/**
+ * One data-parallel window on `engine` (initialised with `dataParallelConfig(config, peers)`): H
+ * AdamW steps of `peers × batchSize` sequences, exactly the sequences the miners trained.
+ */
+export async function trainDataParallelWindow(
+  engine: TrainerEngine,
+  config: Pick<RunConfig, 'data' | 'inner' | 'model'>,
+  tokens: Uint8Array,
+  trainerUids: readonly number[],
+  window: number,
+  totalSequences: number = sequenceCount(tokens.length, config.model.seqLen),
+): Promise<{ readonly tokens: number; readonly losses: readonly number[]; readonly elapsedMs: number; readonly sequenceIds: readonly number[] }> {
+  if (trainerUids.length === 0) return { tokens: 0, losses: [NaN], elapsedMs: 0, sequenceIds: [] };
+  const stepIds = dataParallelWindowBatches(config, totalSequences, trainerUids, window);
+  const batches = stepIds.map((ids) => batchTokens(tokens, ids, config.model.seqLen));
+  const trained = await engine.trainInner(batches, batches.length);
+  return { ...trained, sequenceIds: stepIds.flat() };
+}
+
+/**
+ * Dense DiLoCo (arXiv 2311.08105) on the same data: each peer's engine trains its own H inner steps
+ * from the shared θ (its AdamW state its own, as a miner's), the full pseudo-gradients are averaged
+ * and every engine takes the outer SGD step θ ← θ − outerLr · mean(Δ). The distributed run without
+ * compression, error feedback or scoring: the gap between the two is what the 1.56 % top-k and
+ * 2-bit values cost. `engines[i]` trains `minerUids[i]`'s batches; all start from the same θ.
+ */
+export async function trainDenseDiLoCoWindow(
+  engines: readonly TrainerEngine[],
+  config: Pick<RunConfig, 'data' | 'inner' | 'model' | 'compression'>,
+  tokens: Uint8Array,
+  minerUids: readonly number[],
+  window: number,
+  totalSequences: number = sequenceCount(tokens.length, config.model.seqLen),
+): Promise<{ readonly tokens: number; readonly losses: readonly number[] }> {
+  if (engines.length !== minerUids.length) throw new CentralisedBaselineError(`dense DiLoCo needs one engine per miner, got ${engines.length} for ${minerUids.length}`);
+  const { innerSteps, batchSize } = config.inner;
+  let mean: Float32Array | undefined;
+  const losses: number[] = [];
+  let trainedTokens = 0;
+  for (const [i, engine] of engines.entries()) {
+    const ids = batchesForPool(minerPool(minerUids[i]!, window, config, totalSequences), innerSteps, batchSize);
+    const trained = await engine.trainInner(ids.map((batch) => batchTokens(tokens, batch, config.model.seqLen)), innerSteps);
+    losses.push(...trained.losses);
+    trainedTokens += trained.tokens;
+    const delta = await engine.pseudoGradient(); // θ0 − θH, and θ back at θ0
+    mean ??= new Float32Array(delta.length);
+    for (let j = 0; j < delta.length; j++) mean[j] = mean[j]! + delta[j]! / engines.length;
+  }
+  if (mean !== undefined) {
+    for (let j = 0; j < mean.length; j++) mean[j] = config.compression.outerLr * mean[j]!;
+    for (const engine of engines) await engine.applyOuter(mean);
+  }
+  return { tokens: trainedTokens, losses };
 }
 
 /** Trains the centralised AdamW baseline window by window (see the file comment for why it is fair). */

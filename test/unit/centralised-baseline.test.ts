@@ -15,10 +15,15 @@ import { honest } from '../../src/peer/behaviours.ts';
 import {
   CentralisedBaselineError,
   centralisedWindowBatches,
+  dataParallelConfig,
+  dataParallelWindowBatches,
   evaluationBatches,
   evaluationLoss,
   tokensPerWindow,
   trainCentralisedBaseline,
+  trainCentralisedWindow,
+  trainDataParallelWindow,
+  trainDenseDiLoCoWindow,
 } from '../../src/peer/centralised-baseline.ts';
 import { Simulation } from './sim-harness.ts';
 
@@ -98,6 +103,50 @@ describe('centralised AdamW baseline', () => {
     expect(result.windows[1]!.evaluationLoss).toBe(result.windows[0]!.evaluationLoss);
     expect(Number.isNaN(result.windows[1]!.meanTrainLoss)).toBe(true);
     expect(result.windows[2]!.evaluationLoss).not.toBe(result.windows[1]!.evaluationLoss);
+  }, 120_000);
+
+  it('data-parallel AdamW: H steps per window over the same sequences, each step the union of the peers’ batches of that inner step', async () => {
+    const { tokens } = loadAllTokens();
+    const total = sequenceCount(tokens.length, config.model.seqLen);
+    const uids = [2, 3, 4, 5];
+    const dataParallel = dataParallelWindowBatches(config, total, uids, FIRST_WINDOW);
+    const smallBatch = centralisedWindowBatches(config, total, uids, FIRST_WINDOW);
+    expect(dataParallel).toHaveLength(config.inner.innerSteps);
+    // Step s holds the small-batch baseline's steps s·peers … s·peers + peers − 1 (step-major), in the same order.
+    dataParallel.forEach((ids, s) => expect(ids).toEqual(smallBatch.slice(s * uids.length, (s + 1) * uids.length).flat()));
+    expect(dataParallelConfig(config, 4).inner.batchSize).toBe(4 * config.inner.batchSize);
+    expect(() => dataParallelConfig(config, 0)).toThrow(CentralisedBaselineError);
+
+    // With one peer the data-parallel step is the peer's own step: the same θ, bit for bit, as the small-batch baseline.
+    const [a, b] = [await freshEngine(), await freshEngine()];
+    await trainDataParallelWindow(a, config, tokens, [2], FIRST_WINDOW);
+    await trainCentralisedWindow(b, config, tokens, [2], FIRST_WINDOW);
+    expect(await a.exportParams()).toEqual(await b.exportParams());
+  }, 120_000);
+
+  it('dense DiLoCo: every engine ends at θ0 − outerLr · mean(θ0 − θH) of the peers’ own H steps', async () => {
+    const { tokens } = loadAllTokens();
+    const uids = [2, 3];
+    const diloco = [await freshEngine(), await freshEngine()];
+    const theta0 = await diloco[0]!.exportParams();
+    // Each peer's H steps alone, from theta0, on engines of their own.
+    const alone = [await freshEngine(), await freshEngine()];
+    const thetaH: Float32Array[] = [];
+    for (const [i, engine] of alone.entries()) {
+      await trainCentralisedWindow(engine, config, tokens, [uids[i]!], FIRST_WINDOW);
+      thetaH.push(await engine.exportParams());
+    }
+    await trainDenseDiLoCoWindow(diloco, config, tokens, uids, FIRST_WINDOW);
+    const [after0, after1] = [await diloco[0]!.exportParams(), await diloco[1]!.exportParams()];
+    expect(after0).toEqual(after1);
+    const lr = config.compression.outerLr;
+    let worst = 0;
+    for (let j = 0; j < theta0.length; j++) {
+      const mean = (Math.fround(theta0[j]! - thetaH[0]![j]!) + Math.fround(theta0[j]! - thetaH[1]![j]!)) / 2;
+      worst = Math.max(worst, Math.abs(after0[j]! - (theta0[j]! - lr * mean)));
+    }
+    expect(worst).toBeLessThan(1e-6);
+    await expect(trainDenseDiLoCoWindow([diloco[0]!], config, tokens, uids, FIRST_WINDOW)).rejects.toThrow(CentralisedBaselineError);
   }, 120_000);
 
   it('rejects arguments it cannot work with, with a typed error', async () => {
