@@ -77,6 +77,31 @@ export function evaluationBatches(
   return { batches: out, sequenceIds };
 }
 
+/**
+ * The same evaluation set as batches of `group` of its batches each, for an engine with a `group`
+ * times larger batch (the data-parallel baseline's): the same sequences, and the same mean loss,
+ * since every batch holds as many tokens.
+ */
+export function regroupEvaluation(evaluation: EvaluationSet, group: number): EvaluationSet {
+  const count = evaluation.batches.length;
+  if (!Number.isSafeInteger(group) || group < 1 || count % group !== 0) throw new CentralisedBaselineError(`cannot regroup ${count} evaluation batches in groups of ${group}`);
+  const batches: TokenBatch[] = [];
+  for (let start = 0; start < count; start += group) {
+    const parts = evaluation.batches.slice(start, start + group);
+    const join = (pick: (b: TokenBatch) => Int32Array): Int32Array => {
+      const out = new Int32Array(parts.reduce((n, b) => n + pick(b).length, 0));
+      let at = 0;
+      for (const b of parts) {
+        out.set(pick(b), at);
+        at += pick(b).length;
+      }
+      return out;
+    };
+    batches.push({ inputs: join((b) => b.inputs), targets: join((b) => b.targets) });
+  }
+  return { batches, sequenceIds: evaluation.sequenceIds };
+}
+
 /** Mean token loss of the engine's current θ over the evaluation set (batches weigh equally: all hold `batchSize × seqLen` tokens). */
 export async function evaluationLoss(engine: TrainerEngine, evaluation: EvaluationSet): Promise<number> {
   const losses = await engine.evalLoss(evaluation.batches);
@@ -175,10 +200,23 @@ export interface CentralisedBaselineResult {
   readonly trainedEvaluationSequences: number;
 }
 
+/** How a baseline lays a window's sequences out in optimiser steps. */
+export type BaselineSteps = 'small-batch' | 'data-parallel';
+
+/** What one baseline window trained. */
+export interface BaselineWindow {
+  readonly tokens: number;
+  readonly losses: readonly number[];
+  readonly elapsedMs: number;
+  readonly sequenceIds: readonly number[];
+}
+
 /**
- * One window of the baseline on `engine` in place: AdamW over exactly the batches `trainerUids`
- * trained in `window` (`centralisedWindowBatches`, step-major). A window nobody trained adds no
- * tokens (its loss is NaN). Shared by the benchmarks, the swarm report and the Demo's curve.
+ * One window of a baseline on `engine` in place, over exactly the sequences `trainerUids` trained
+ * in `window`: `small-batch`, peers × H AdamW steps of one peer's batch (`centralisedWindowBatches`,
+ * step-major); `data-parallel`, H steps of the peers' union batch (`dataParallelWindowBatches`, on
+ * an engine initialised with `dataParallelConfig`). A window nobody trained adds no tokens (its loss
+ * is NaN). Shared by the benchmarks, the swarm report and the Demo's curve.
  */
 export async function trainCentralisedWindow(
   engine: TrainerEngine,
@@ -187,32 +225,25 @@ export async function trainCentralisedWindow(
   trainerUids: readonly number[],
   window: number,
   totalSequences: number = sequenceCount(tokens.length, config.model.seqLen),
-): Promise<{ readonly tokens: number; readonly losses: readonly number[]; readonly elapsedMs: number; readonly sequenceIds: readonly number[] }> {
-  const stepIds = centralisedWindowBatches(config, totalSequences, trainerUids, window);
+  steps: BaselineSteps = 'small-batch',
+): Promise<BaselineWindow> {
+  if (trainerUids.length === 0) return { tokens: 0, losses: [NaN], elapsedMs: 0, sequenceIds: [] };
+  const stepIds = (steps === 'small-batch' ? centralisedWindowBatches : dataParallelWindowBatches)(config, totalSequences, trainerUids, window);
   const batches = stepIds.map((ids) => batchTokens(tokens, ids, config.model.seqLen));
-  if (batches.length === 0) return { tokens: 0, losses: [NaN], elapsedMs: 0, sequenceIds: [] };
   // θ stays where the steps took it: the next window starts from there, as one machine's training does.
   const trained = await engine.trainInner(batches, batches.length);
   return { ...trained, sequenceIds: stepIds.flat() };
 }
 
-/**
- * One data-parallel window on `engine` (initialised with `dataParallelConfig(config, peers)`): H
- * AdamW steps of `peers × batchSize` sequences, exactly the sequences the miners trained.
- */
-export async function trainDataParallelWindow(
+/** One data-parallel window (`trainCentralisedWindow` with `data-parallel` steps). */
+export function trainDataParallelWindow(
   engine: TrainerEngine,
   config: Pick<RunConfig, 'data' | 'inner' | 'model'>,
   tokens: Uint8Array,
   trainerUids: readonly number[],
   window: number,
-  totalSequences: number = sequenceCount(tokens.length, config.model.seqLen),
-): Promise<{ readonly tokens: number; readonly losses: readonly number[]; readonly elapsedMs: number; readonly sequenceIds: readonly number[] }> {
-  if (trainerUids.length === 0) return { tokens: 0, losses: [NaN], elapsedMs: 0, sequenceIds: [] };
-  const stepIds = dataParallelWindowBatches(config, totalSequences, trainerUids, window);
-  const batches = stepIds.map((ids) => batchTokens(tokens, ids, config.model.seqLen));
-  const trained = await engine.trainInner(batches, batches.length);
-  return { ...trained, sequenceIds: stepIds.flat() };
+): Promise<BaselineWindow> {
+  return trainCentralisedWindow(engine, config, tokens, trainerUids, window, undefined, 'data-parallel');
 }
 
 /**

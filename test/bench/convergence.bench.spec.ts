@@ -11,6 +11,7 @@ import {
   dataParallelConfig,
   evaluationBatches,
   evaluationLoss,
+  regroupEvaluation,
   trainCentralisedWindow,
   trainDataParallelWindow,
   trainDenseDiLoCoWindow,
@@ -88,12 +89,13 @@ async function runSeed(seed: number): Promise<Curves> {
     const smallBatchEngine = await engineAt(config);
     const diloco = await Promise.all(minerUids.map(() => engineAt(config)));
     engines.push(dataParallelEngine, smallBatchEngine, ...diloco);
-    const dataParallel = [await evaluationLoss(dataParallelEngine, evaluation)];
+    const dataParallelEvaluation = regroupEvaluation(evaluation, PEERS);
+    const dataParallel = [await evaluationLoss(dataParallelEngine, dataParallelEvaluation)];
     const smallBatch = [await evaluationLoss(smallBatchEngine, evaluation)];
     const denseDiLoCo = [await evaluationLoss(diloco[0]!, evaluation)];
     for (let w = FIRST_WINDOW; w < FIRST_WINDOW + WINDOWS; w++) {
       await trainDataParallelWindow(dataParallelEngine, config, sim.tokens, minerUids, w);
-      dataParallel.push(await evaluationLoss(dataParallelEngine, evaluation));
+      dataParallel.push(await evaluationLoss(dataParallelEngine, dataParallelEvaluation));
       await trainCentralisedWindow(smallBatchEngine, config, sim.tokens, minerUids, w);
       smallBatch.push(await evaluationLoss(smallBatchEngine, evaluation));
       await trainDenseDiLoCoWindow(diloco, config, sim.tokens, minerUids, w);

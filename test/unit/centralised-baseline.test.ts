@@ -19,6 +19,7 @@ import {
   dataParallelWindowBatches,
   evaluationBatches,
   evaluationLoss,
+  regroupEvaluation,
   tokensPerWindow,
   trainCentralisedBaseline,
   trainCentralisedWindow,
@@ -116,6 +117,14 @@ describe('centralised AdamW baseline', () => {
     dataParallel.forEach((ids, s) => expect(ids).toEqual(smallBatch.slice(s * uids.length, (s + 1) * uids.length).flat()));
     expect(dataParallelConfig(config, 4).inner.batchSize).toBe(4 * config.inner.batchSize);
     expect(() => dataParallelConfig(config, 0)).toThrow(CentralisedBaselineError);
+
+    // The evaluation set regrouped for the larger batch: the same sequences and, within float rounding, the same mean loss.
+    const evaluation = evaluationBatches(config, tokens, 7, 4);
+    const dpEngine = new WasmTrainerEngine(ort);
+    await dpEngine.init(dataParallelConfig(config, 4));
+    disposers.push(() => dpEngine.dispose());
+    expect(Math.abs((await evaluationLoss(dpEngine, regroupEvaluation(evaluation, 4))) - (await evaluationLoss(await freshEngine(), evaluation)))).toBeLessThan(1e-5);
+    expect(() => regroupEvaluation(evaluation, 3)).toThrow(CentralisedBaselineError);
 
     // With one peer the data-parallel step is the peer's own step: the same θ, bit for bit, as the small-batch baseline.
     const [a, b] = [await freshEngine(), await freshEngine()];

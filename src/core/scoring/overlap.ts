@@ -190,7 +190,7 @@ export function pairOverlaps(indexSets: Readonly<Record<string, PeerIndexSets>>)
  * share some top-k positions, and that share drifts over a run (measured 0.07–0.25 on the tiny
  * preset), so a fixed threshold is either loose early or tight late: a copier that takes 35 % of a
  * victim's entries sat at 0.38–0.50 and fell under 0.40 once the honest baseline had fallen, while
- * honest pairs stayed within 0.05 of their baseline.
+ * honest pairs stayed within 0.013 of their baseline over 100 windows of the cheater suite.
  */
 export function findOverlaps(
   indexSets: Readonly<Record<string, PeerIndexSets>>,

@@ -72,8 +72,8 @@ export interface ProfileRules {
   readonly syncStatistic: 'lower-median' | 'interquartile-mean';
   /**
    * Ours, beyond Templar (in the 2026 profile only, so that `templar-v2.1.3` stays Templar's): a pair
-   * overlapping at least this much more than both peers' median overlap with everyone else is a copy
-   * at the `high` tier even under `idxOverlapThreshold` (`findOverlaps` says why). `null`: the fixed
+   * overlapping at least this much more than either peer shares with any third peer is a copy
+   * on Templar's tier ladder counted from there, even under `idxOverlapThreshold` (`findOverlaps` says why). `null`: the fixed
    * threshold only.
    */
   readonly relativeOverlapMargin: number | null;

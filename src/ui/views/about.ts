@@ -101,7 +101,7 @@ function topics(config: RunConfig): Topic[] {
       title: 'Copy detection',
       paragraphs: [
         `Every chunk's top-k positions are compared between every pair of uploads the validator read in the window, gathered or evaluated. Honest peers training on different data share few positions; a peer that copies another shares most of them. When the overlap reaches ${s.idxOverlapThreshold * 100} %, the peer that uploaded later is penalised: halved below 50 %, fully reset at 50 % and above, and banned from evaluation for ${s.naughtyPeerTimeout} windows at 60 %. The check starts after ${s.overlapGraceSteps} outer steps. [§7.5]`,
-        ...(rules.relativeOverlapMargin === null ? [] : [`Honest peers trained from the same model share some positions, and how many drifts over a run, so a copier can hide under a fixed threshold. A pair that overlaps ${rules.relativeOverlapMargin * 100} points more than both peers overlap with everyone else (their median) is penalised on the same ladder, counted from that baseline. In the cheater suite honest pairs stayed within a few points of their baseline.`]),
+        ...(rules.relativeOverlapMargin === null ? [] : [`Honest peers trained from the same model share some positions, and how many drifts over a run, so a copier can hide under a fixed threshold. A pair that overlaps ${rules.relativeOverlapMargin * 100} points more than either of the two shares with any third peer is penalised on the same ladder, counted from that baseline.`]),
       ],
     },
     {
