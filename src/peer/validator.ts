@@ -121,6 +121,12 @@ export interface ValidatorOptions {
   readonly requireValidatorPermit?: boolean;
 }
 
+/**
+ * How far back a validator that has no lead looks for the miners' first window (each window costs
+ * one HEAD per miner): a run older than this without any validator is caught up from here.
+ */
+export const JOIN_LOOKBACK_WINDOWS = 64;
+
 /** What one window did, for the CLI and the tests. */
 export interface ValidatorWindowReport {
   readonly window: number;
@@ -246,10 +252,18 @@ export class Validator {
    */
   async joinNetwork(): Promise<{ readonly nextWindow: number | null }> {
     const { config, chain } = this.options;
-    const { lead } = await this.subnetView();
+    const { lead, minerUids, hotkeyOf } = await this.subnetView();
     if (lead === undefined) {
-      this.emit({ kind: 'validator-synced', window: -1, source: 'init', lead: null, globalStep: 0, replayed: [], message: `No other validator of this run publishes θ yet, so this validator starts from the run's initial parameters (seed ${config.initSeed}).` });
-      return { nextWindow: null };
+      // No validator to take θ from. The miners may have stepped without one (each gathers every miner
+      // before any peer list): the windows they submitted in are caught up from their own uploads
+      // (`catchUpWindow`, from the returned window on), so that this validator measures the model they hold.
+      const current = windowOfBlock((await chain.currentBlock()).number, config.window.blocksPerWindow);
+      const first = await this.firstWindowOfMiners(current - 1, minerUids, hotkeyOf);
+      const message = first === null
+        ? `No other validator of this run publishes θ and no miner has submitted yet, so this validator starts from the run's initial parameters (seed ${config.initSeed}).`
+        : `No other validator of this run publishes θ; the miners have submitted since window ${first}, so this validator starts from the run's initial parameters (seed ${config.initSeed}) and catches θ up from their uploads of windows ${first}–${current - 1} before it scores.`;
+      this.emit({ kind: 'validator-synced', window: -1, source: 'init', lead: null, globalStep: 0, replayed: [], message });
+      return { nextWindow: first };
     }
     const head = await chain.currentBlock();
     const { last, malformed } = await this.syncFrom(lead, windowOfBlock(head.number, config.window.blocksPerWindow) - 1, Number.POSITIVE_INFINITY);
@@ -481,6 +495,20 @@ export class Validator {
    * commitment used to skip the whole window); when no miner's bucket can be reached at all, the
    * fault is ours (storage or our connection down) and the window is lost as a network failure.
    */
+  /**
+   * The first window of the miners' unbroken run of submissions that ends at `last` (walking back
+   * at most `JOIN_LOOKBACK_WINDOWS`), or null when none of them submitted in `last`. A window
+   * nobody submitted in ends the walk: before it the miners had nothing to step on.
+   */
+  private async firstWindowOfMiners(last: number, minerUids: readonly number[], hotkeyOf: (uid: number) => string | undefined): Promise<number | null> {
+    let first: number | null = null;
+    for (let window = last; window >= 0 && window > last - JOIN_LOOKBACK_WINDOWS; window--) {
+      if ((await this.submittedUids(window, minerUids, hotkeyOf)).length === 0) break;
+      first = window;
+    }
+    return first;
+  }
+
   private async submittedUids(window: number, minerUids: readonly number[], hotkeyOf: (uid: number) => string | undefined): Promise<number[]> {
     const submitted: number[] = [];
     const transportFailures: NetError[] = [];

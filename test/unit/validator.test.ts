@@ -182,6 +182,32 @@ describe('Validator window', () => {
     expect(Math.abs(fresh.inputs.lossRandomBefore! - leadLoss)).toBeGreaterThan(0.01 * leadLoss);
   }, 300_000);
 
+  it('the sole validator joining after the miners have stepped without one catches θ up from their uploads, then scores them in sync', async () => {
+    const config = { ...simulationConfig(), scoring: { ...simulationConfig().scoring, uidsPerWindow: 3 } };
+    const sim = await simulation(config, [honest(), honest(), honest()]);
+    // Five windows of miners alone: each gathers every miner (no peer list) and steps.
+    for (const w of [2, 3, 4, 5, 6]) await sim.runWindow(w, false);
+    const validator = sim.validator;
+    expect(await validator.restore()).toBe(false);
+    // No other validator: it starts from init and is to catch up from the miners' first window.
+    expect(await validator.joinNetwork()).toEqual({ nextWindow: 2 });
+    const synced = sim.events.find((e) => e.kind === 'validator-synced');
+    expect(synced).toMatchObject({ source: 'init', lead: null });
+    expect(synced?.kind === 'validator-synced' ? synced.message : '').toMatch(/since window 2/);
+    for (const w of [2, 3, 4, 5, 6]) expect((await validator.catchUpWindow(w)).outerStepApplied).toBe(true);
+    // Bit for bit the miners' θ: the same gathers, the same outer steps.
+    const minerTheta = await sim.peers[0]!.engine.exportParams();
+    expect(await sim.validatorEngine.exportParams()).toEqual(minerTheta);
+
+    // Scored from here: in sync. (Window 7 has no step size to compare with yet, so sync 1 unjudged; window 8 measures 0 steps behind.)
+    const seventh = await sim.runWindow(7);
+    const eighth = await sim.runWindow(8);
+    for (const reason of [...seventh!.result.reasons, ...eighth!.result.reasons].filter((r) => r.rule === 'sync-score')) expect(reason.after.syncScore, `window ${reason.window} uid ${reason.uid}`).toBe(1);
+    const measured = eighth!.result.reasons.filter((r) => r.rule === 'sync-score' && r.inputs.stepsBehind !== null);
+    expect(measured.length).toBeGreaterThan(0);
+    for (const reason of measured) expect(reason.inputs.stepsBehind, `uid ${reason.uid}`).toBe(0);
+  }, 300_000);
+
   it('a validator whose θ differs from the lead validator\'s sets no weights for that window, takes θ from the lead, then sets them again', async () => {
     const base = simulationConfig();
     const config = { ...base, scoring: { ...base.scoring, checkpointFrequency: 2, uidsPerWindow: 3, windowsPerWeights: 1 } };
