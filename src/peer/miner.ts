@@ -19,7 +19,7 @@
  */
 import { decodeAddress } from '@polkadot/util-crypto';
 import { outerStep, type OuterStepResult, type PeerSubmission } from '../core/aggregate.ts';
-import { accumulateErrorFeedback, compressErrorFeedback, resetErrorFeedback, type FlatTensorSpec } from '../core/compress/error-feedback.ts';
+import { accumulateErrorFeedback, compressErrorFeedback, type FlatTensorSpec } from '../core/compress/error-feedback.ts';
 import type { RunConfig } from '../core/config.ts';
 import { batchesForPool, batchTokens, minerPool, sequenceCount } from '../core/data/assignment.ts';
 import { sampleDigest } from '../core/data/digest.ts';
@@ -193,12 +193,10 @@ export class Miner {
   async finishWindow(window: number, gate: TimeGate): Promise<Float32Array> {
     const { uid, engine } = this.options;
     const { accepted, referenceCaps } = await this.gather(window, gate);
+    // A window whose gather came back empty takes no outer step and keeps the error feedback, as v2.1.3's
+    // `Miner.run` does when `gather_result is None`. (Templar zeroes e only in a null round, before it
+    // compresses; an empty gather is not one. Ours zeroed e here before issue #18.)
     const apply = this.options.behaviour.appliesOuterStep && accepted.length > 0;
-    if (accepted.length === 0) {
-      // A null round (§5.2).
-      if (this.errorFeedbackOnEngine) await engine.resetErrorFeedback();
-      else resetErrorFeedback(this.errorFeedback);
-    }
     // On the engine (issue #5): the WebGPU engine decodes, aggregates and applies on the GPU with
     // `outerStep`'s bits; the wasm engine runs `outerStep` itself. Same θ as applyOuter(outerUpdate(…)).
     // The engine admits peers and may refuse the step by the run's bounds, exactly as the validator's reference step does (issue #14).

@@ -104,4 +104,16 @@ describe('Miner window', () => {
     expect(gathered).toMatchObject({ gathered: [], rejected: { [String(uid)]: 'too-late' } });
     expect(sim.events.slice(before).find((e) => e.kind === 'miner-outer-step')).toMatchObject({ applied: false, peers: 0 });
   });
+
+  it('keeps its error feedback through a window whose gather came back empty (v2.1.3: no outer step, e kept)', async () => {
+    const { miner } = sim.peers[0]!;
+    await miner.prepare(WINDOW + 2);
+    await miner.upload(WINDOW + 2, { timeMinMs: 0, timeMaxMs: 1 });
+    const errorFeedback = await miner.exportErrorFeedback();
+    expect(errorFeedback.some((v) => v !== 0)).toBe(true);
+    const before = sim.events.length;
+    await miner.finishWindow(WINDOW + 2, { timeMinMs: 0, timeMaxMs: sim.nowMs - 1 });
+    expect(sim.events.slice(before).find((e) => e.kind === 'miner-outer-step')).toMatchObject({ applied: false, peers: 0 });
+    expect(await miner.exportErrorFeedback()).toEqual(errorFeedback);
+  });
 });
