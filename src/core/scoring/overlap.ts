@@ -155,7 +155,20 @@ export function pairOverlaps(indexSets: Readonly<Record<string, PeerIndexSets>>)
     .sort((x, y) => x - y);
   const normalized = new Map(uids.map((uid) => [uid, normalizeIndexSets(indexSets[String(uid)]!)]));
   const raw: { uidA: Uid; uidB: Uid; overlap: number }[] = [];
-  const byPeer = new Map<Uid, Map<Uid, number>>(uids.map((uid) => [uid, new Map()]));
+  // Per peer: how many others it was compared with, and its two largest overlaps with whom, so that
+  // "the most it shares with anyone but its partner" is read in O(1) per pair.
+  const counts = new Map<Uid, number>(uids.map((uid) => [uid, 0]));
+  const top = new Map<Uid, { first: { uid: Uid; overlap: number } | null; second: number | null }>(uids.map((uid) => [uid, { first: null, second: null }]));
+  const note = (uid: Uid, other: Uid, overlap: number): void => {
+    counts.set(uid, counts.get(uid)! + 1);
+    const t = top.get(uid)!;
+    if (t.first === null || overlap > t.first.overlap) {
+      t.second = t.first?.overlap ?? null;
+      t.first = { uid: other, overlap };
+    } else if (t.second === null || overlap > t.second) {
+      t.second = overlap;
+    }
+  };
   for (let i = 0; i < uids.length; i++) {
     for (let j = i + 1; j < uids.length; j++) {
       const uidA = uids[i]!;
@@ -163,14 +176,15 @@ export function pairOverlaps(indexSets: Readonly<Record<string, PeerIndexSets>>)
       const overlap = normalizedOverlap(normalized.get(uidA)!, normalized.get(uidB)!);
       if (overlap === null) continue;
       raw.push({ uidA, uidB, overlap });
-      byPeer.get(uidA)!.set(uidB, overlap);
-      byPeer.get(uidB)!.set(uidA, overlap);
+      note(uidA, uidB, overlap);
+      note(uidB, uidA, overlap);
     }
   }
   /** The most `uid` overlaps with any peer but `except`; null with too few others. */
   const highestOther = (uid: Uid, except: Uid): number | null => {
-    const others = [...byPeer.get(uid)!].filter(([other]) => other !== except).map(([, overlap]) => overlap);
-    return others.length >= RELATIVE_OVERLAP_MIN_PEERS - 1 ? Math.max(...others) : null;
+    if (counts.get(uid)! - 1 < RELATIVE_OVERLAP_MIN_PEERS - 1) return null;
+    const t = top.get(uid)!;
+    return t.first!.uid === except ? t.second : t.first!.overlap;
   };
   return raw.map(({ uidA, uidB, overlap }) => {
     const a = highestOther(uidA, uidB);
