@@ -74,10 +74,15 @@ async function main(): Promise<void> {
   ensureShards();
   const { tokens } = loadAllTokens();
   const tally = new UploadTally(count);
+  const nullRoundsSaid = new Set<number>();
   const onEvent = (event: PeerEvent): void => {
     if (values.verbose) {
       console.log(JSON.stringify(event));
       return;
+    }
+    if (event.kind === 'miner-null-round' && !nullRoundsSaid.has(event.window)) {
+      nullRoundsSaid.add(event.window);
+      console.log(`window ${event.window}: a null round of the run, nothing to train (training starts in window ${event.trainsFrom})`);
     }
     if (event.kind === 'miner-error' || event.kind === 'peer-window-failed' || event.kind === 'peer-stopped' || (event.kind === 'peer-pace' && !event.fits)) console.error(`miners: ${event.message}`);
     const line = tally.record(event);

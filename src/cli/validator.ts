@@ -337,6 +337,7 @@ async function main(): Promise<void> {
       if (!values.verbose) console.log(progressLine(report, windowEvents, config));
       windowEvents = [];
     },
+    onNullRound: (report) => console.log(`[window ${report.window}] null round of the run: nothing gathered or scored (the first outer step is in window ${report.trainsFrom})`),
     onCaughtUp: (report, lag) => console.log(`[window ${report.window}] caught up (${lag} windows behind the chain): ${report.gathered.length} gathered, not scored, no weights`),
     onSkipped: (window, error) => console.error(`[window ${window}] skipped: ${error.message}`),
     // The chain did not answer (a restart, an overloaded machine): the schedule waits a block and asks again.

@@ -128,13 +128,25 @@ export function peerListFirstEffectiveWindow(currentWindow: number, peerListWind
  * `validatorOffset + peerListWindowMargin` windows from `startWindow` (2 in v2.1.3) run forward and
  * backward only, with no optimizer step and the error feedback zeroed, because no peer list and no
  * validator are in place yet (gauntlet-spec §3.3 step 4, `neurons/miner.py::Miner.run` `null_round`).
- * The other null-round condition, "no gather peers", is a runtime fact the miner loop adds.
+ * Ours trains nothing at all in a null round (Templar runs forward and backward and discards them:
+ * the same θ and e, without the compute). A window with an empty gather is not a null round here: it
+ * keeps e, as `Miner.run` does when `gather_result is None`.
  * Windows before `startWindow` are not part of the run and count as null too.
  */
 export function isNullRound(window: number, startWindow: number, cfg: Pick<WindowConfig, 'validatorOffset' | 'peerListWindowMargin'>): boolean {
   requireNonNegativeInt('window', window);
   requireNonNegativeInt('startWindow', startWindow);
   return window - startWindow < cfg.validatorOffset + cfg.peerListWindowMargin;
+}
+
+/** `isNullRound` under a run's window config: never for a run without a start window (`startWindow` null). */
+export function isNullRoundOf(window: number, cfg: Pick<WindowConfig, 'startWindow' | 'validatorOffset' | 'peerListWindowMargin'>): boolean {
+  return cfg.startWindow !== null && isNullRound(window, cfg.startWindow, cfg);
+}
+
+/** The run's first window that is not a null round (its first outer step), or null for a run without null rounds. */
+export function firstWindowAfterNullRounds(cfg: Pick<WindowConfig, 'startWindow' | 'validatorOffset' | 'peerListWindowMargin'>): number | null {
+  return cfg.startWindow === null ? null : cfg.startWindow + cfg.validatorOffset + cfg.peerListWindowMargin;
 }
 
 /** Nominal window length in ms (`blocksPerWindow · blockTimeMs`), for progress bars and estimates only. */

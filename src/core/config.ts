@@ -9,7 +9,7 @@
  */
 
 /** Bump when the meaning or layout of any field changes. */
-export const RUN_CONFIG_VERSION = 3;
+export const RUN_CONFIG_VERSION = 4;
 
 /** LLaMA-style causal LM shape (gauntlet-spec §8.1, §12.2). All dimensions must be compatible with the chunk size. */
 export interface ModelShape {
@@ -80,6 +80,14 @@ export interface WindowConfig {
   readonly peerListWindowMargin: number;
   /** Max size of one submission in bytes (larger uploads are rejected before parsing). */
   readonly maxSubmissionBytes: number;
+  /**
+   * The run's first window, or null for a run without null rounds (every run before config version 4).
+   * The windows before `startWindow + validatorOffset + peerListWindowMargin` are null rounds
+   * (Templar's `null_round`, gauntlet-spec §3.3 step 4): nobody trains, uploads or steps, miners zero
+   * their error feedback and validators score nothing, so a run's first real window starts from the
+   * initial θ with its validators and first peer list in place (`isNullRoundOf`, src/core/clock.ts).
+   */
+  readonly startWindow: number | null;
 }
 
 /** Gather and validator evaluation (gauntlet-spec §5.7, §7). */

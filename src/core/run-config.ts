@@ -161,6 +161,7 @@ export function tinyRunConfig(): RunConfig {
       validatorOffset: 1,
       peerListWindowMargin: 1,
       maxSubmissionBytes: 1 << 20,
+      startWindow: null,
     },
     scoring: scoring({
       gatherPeers: 4,
@@ -209,6 +210,7 @@ export function smallRunConfig(): RunConfig {
       validatorOffset: 1,
       peerListWindowMargin: 1,
       maxSubmissionBytes: 4 << 20,
+      startWindow: null,
     },
     scoring: scoring({
       gatherPeers: 8,
@@ -273,7 +275,7 @@ export class RunConfigError extends GauntletError {
 
 /** How one scalar field is checked. Bounds are inclusive unless marked exclusive. */
 type FieldRule =
-  | { readonly kind: 'int'; readonly min?: number; readonly max?: number }
+  | { readonly kind: 'int'; readonly min?: number; readonly max?: number; readonly nullable?: boolean }
   | {
       readonly kind: 'number';
       readonly min?: number;
@@ -341,6 +343,8 @@ const WINDOW_RULES: SectionRules<WindowConfig> = {
   validatorOffset: positiveInt,
   peerListWindowMargin: nonNegativeInt,
   maxSubmissionBytes: positiveInt,
+  // null: no null rounds. Block numbers are u32 on a Substrate chain, so no window is beyond 2^32 − 1.
+  startWindow: { kind: 'int', min: 0, max: 2 ** 32 - 1, nullable: true },
 };
 
 const SCORING_RULES: SectionRules<ScoringConfig> = {
@@ -443,7 +447,8 @@ function checkField(path: string, value: unknown, rule: FieldRule): string | nul
         : `${path} (${describe(value)}) must be one of ${rule.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'int':
     case 'number': {
-      if (typeof value !== 'number' || !Number.isFinite(value)) return `${path} (${describe(value)}) must be a finite number`;
+      if (value === null && rule.kind === 'int' && rule.nullable === true) return null;
+      if (typeof value !== 'number' || !Number.isFinite(value)) return `${path} (${describe(value)}) must be a finite number${rule.kind === 'int' && rule.nullable === true ? ' or null' : ''}`;
       if (rule.kind === 'int' && !Number.isInteger(value)) return `${path} (${value}) must be an integer`;
       if (rule.min !== undefined) {
         const exclusive = rule.kind === 'number' && rule.minExclusive === true;

@@ -17,7 +17,7 @@
  */
 import { parseArgs } from 'node:util';
 import { errorMessage } from '../core/errors.ts';
-import { runConfigHash, tinyRunConfig } from '../core/run-config.ts';
+import { runConfigHash, tinyRunConfig, validateRunConfig } from '../core/run-config.ts';
 import { createRunDocument } from '../core/run-document.ts';
 import { BadRequestError } from '../net/errors.ts';
 import { KeyringSigner } from '../net/keyring-signer.ts';
@@ -62,7 +62,12 @@ ${RUN_FLAGS_USAGE.split('\n').filter((line) => !line.includes('--run-hash')).joi
 
 let run: ReturnType<typeof tinyRunConfig>;
 try {
-  run = runConfigFromFlags(values) ?? tinyRunConfig();
+  const fromFile = values['run-config'] !== undefined;
+  const chosen = runConfigFromFlags(values) ?? tinyRunConfig();
+  // A devnet's chain starts at block 0, so a preset's run starts at window 0 here: its first
+  // validatorOffset + peerListWindowMargin windows are null rounds (src/core/clock.ts `isNullRoundOf`).
+  // A --run-config file says for itself when its run starts.
+  run = fromFile ? chosen : validateRunConfig({ ...chosen, window: { ...chosen.window, startWindow: 0 } });
 } catch (error) {
   console.error(`devnet: ${errorMessage(error)}`);
   process.exit(2);

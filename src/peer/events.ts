@@ -45,6 +45,8 @@ export type MinerEvent =
    * the whole step was refused (the per-window bound), null when it was applied or there was none.
    */
   | { readonly kind: 'miner-outer-step'; readonly window: number; readonly uid: number; readonly applied: boolean; readonly peers: number; readonly dropped?: Readonly<Record<string, string>>; readonly refused?: string | null }
+  /** A null round of the run (src/core/clock.ts `isNullRoundOf`): nothing trained or sent, e zeroed; training starts in window `trainsFrom`. */
+  | { readonly kind: 'miner-null-round'; readonly window: number; readonly uid: number; readonly trainsFrom: number }
   | { readonly kind: 'miner-debug-published'; readonly window: number; readonly uid: number; readonly key: string }
   | { readonly kind: 'miner-error'; readonly window: number; readonly uid: number; readonly stage: string; readonly message: string };
 
@@ -80,6 +82,8 @@ export type ValidatorEvent =
   | { readonly kind: 'validator-weights-expired'; readonly window: number; readonly commitBlock: number; readonly lastRevealBlock: number }
   | { readonly kind: 'validator-weights-skipped'; readonly window: number; readonly reason: string }
   /** A window the validator did not watch live, gathered and stepped to catch up with the chain: not scored, no weights. */
+  /** A null round of the run passed: nothing gathered, scored or stepped; the first outer step is in window `trainsFrom`. */
+  | { readonly kind: 'validator-null-round'; readonly window: number; readonly trainsFrom: number }
   | { readonly kind: 'validator-caught-up'; readonly window: number; readonly gathered: readonly number[]; readonly outerStepApplied: boolean }
   | { readonly kind: 'validator-state-saved'; readonly window: number; readonly bytes: number }
   /**

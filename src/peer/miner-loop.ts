@@ -24,7 +24,7 @@
  */
 import { bytesToHex } from '@noble/hashes/utils';
 import { sha256 } from '@noble/hashes/sha256';
-import { checkWindowTiming, firstBlockOfWindow, putWindowAnchorBlock, putWindowBounds, windowOfBlock } from '../core/clock.ts';
+import { checkWindowTiming, firstBlockOfWindow, isNullRoundOf, putWindowAnchorBlock, putWindowBounds, windowOfBlock } from '../core/clock.ts';
 import type { RunConfig } from '../core/config.ts';
 import type { InnerOptimizerState, TrainerEngine, TrainerInfo } from '../model/engine.ts';
 import { parameterCount as parameterCountOf, parameterLayout } from '../model/params.ts';
@@ -449,6 +449,11 @@ export class MinerLoop {
     const { config, chain, behaviour } = this.options;
     await this.refreshNetwork();
     this.trainingWindow = window;
+    if (isNullRoundOf(window, config.window)) {
+      // Nothing to train, send or gather: θ is still the run's initial θ when the window ends.
+      await this.miner.nullRound(window);
+      return this.waitForHead((head) => head.number >= firstBlockOfWindow(window + 1, config.window.blocksPerWindow));
+    }
     await this.miner.prepare(window);
     if (!(await this.waitForHead((head) => head.number >= firstBlockOfWindow(window + 1, config.window.blocksPerWindow)))) return false;
     const gate = putWindowBounds(await chain.blockTimestamp(putWindowAnchorBlock(window, config.window.blocksPerWindow)), config.window.putWindowMs);

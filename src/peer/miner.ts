@@ -12,7 +12,8 @@
  *   `upload(w)`: sign `signingMessage(run, netuid, w, uid, sha256(bytes))` → put bytes and signature
  *   inside the put window;
  *   `finishWindow(w, gate)`: gather the window's peer list with the time gate (`comms.gather`) →
- *   outer step θ ← θ − α·agg (`tplr.neurons.outer_step`) → publish `debug-{w}` (θ[10:12] per tensor).
+ *   outer step θ ← θ − α·agg (`tplr.neurons.outer_step`) → publish `debug-{w}` (θ[10:12] per tensor);
+ *   `nullRound(w)` instead of all three in a run's null rounds (`isNullRoundOf`): e ← 0, nothing else.
  *
  * The caller (a clock-driven loop or the simulation) decides when each phase runs; a `Behaviour`
  * (src/peer/behaviours.ts) changes one stage for the adversarial simulation.
@@ -21,6 +22,7 @@ import { decodeAddress } from '@polkadot/util-crypto';
 import { outerStep, type OuterStepResult, type PeerSubmission } from '../core/aggregate.ts';
 import { accumulateErrorFeedback, compressErrorFeedback, type FlatTensorSpec } from '../core/compress/error-feedback.ts';
 import type { RunConfig } from '../core/config.ts';
+import { firstWindowAfterNullRounds, isNullRoundOf } from '../core/clock.ts';
 import { batchesForPool, batchTokens, minerPool, sequenceCount } from '../core/data/assignment.ts';
 import { sampleDigest } from '../core/data/digest.ts';
 import type { EncodedTensor } from '../core/compress/codec.ts';
@@ -117,6 +119,20 @@ export class Miner {
     if (buffer.length !== this.parameterCount) throw new MinerStateError(`The persisted error-feedback buffer has ${buffer.length} entries, the model has ${this.parameterCount}; it belongs to another run. Use Forget saved state on Contribute to start fresh.`);
     if (this.errorFeedbackOnEngine) await this.options.engine.importErrorFeedback(buffer);
     else this.errorFeedback.set(buffer);
+  }
+
+  /**
+   * A null round of the run (`isNullRoundOf`, Templar's `null_round`): no training, no upload, no
+   * gather, no outer step, no debug slice, and the error feedback zeroed as
+   * `prepare_gradient_dict(…, null_round=True)` leaves it. θ stays the run's initial θ.
+   */
+  async nullRound(window: number): Promise<void> {
+    const { config, engine, uid } = this.options;
+    const trainsFrom = firstWindowAfterNullRounds(config.window);
+    if (trainsFrom === null || !isNullRoundOf(window, config.window)) throw new MinerStateError(`Window ${window} is not a null round of run ${config.runId} (start window ${config.window.startWindow ?? 'none'}).`);
+    if (this.errorFeedbackOnEngine) await engine.resetErrorFeedback();
+    else this.errorFeedback.fill(0);
+    this.emit({ kind: 'miner-null-round', window, uid, trainsFrom });
   }
 
   /** Trains window `w` on the assigned data and compresses the error-feedback buffer into wire bytes. */
@@ -248,6 +264,11 @@ export class Miner {
     const published = new Set((await publishedAggregates(storage, validatorHotkey)).map((a) => a.window));
     const newest = Math.max(-1, ...published);
     for (let window = from; window <= to; window++) {
+      // A null round has no outer step, whatever anyone uploaded in it: nothing to replay or gather.
+      if (isNullRoundOf(window, this.options.config.window)) {
+        result.skipped.push(window);
+        continue;
+      }
       // A published aggregate of the wrong size (another run, a corrupt object) is not replayed: the window is gathered live instead.
       const update = published.has(window) ? await readAggregateIfWellFormed(storage, validatorHotkey, window, this.options) : undefined;
       if (update instanceof Float32Array) {

@@ -9,7 +9,7 @@
  * uid 0 is the validator (stake and a permit; the miners follow its peer lists), uid 1 the subnet owner (the
  * tiny preset's burn uid), the miners follow from uid 2 in the order given.
  */
-import { firstBlockOfWindow, putWindowAnchorBlock, putWindowBounds } from '../core/clock.ts';
+import { firstBlockOfWindow, isNullRoundOf, putWindowAnchorBlock, putWindowBounds } from '../core/clock.ts';
 import type { RunConfig } from '../core/config.ts';
 import type { TrainerEngine } from '../model/engine.ts';
 import { parameterLayout } from '../model/params.ts';
@@ -233,6 +233,13 @@ export class SimulatedSubnet {
   async runWindow(window: number, validate = true, participants: readonly SimulatedPeer[] = this.peers, beforeUpload?: () => Promise<void>): Promise<ValidatorWindowReport | null> {
     const { blocksPerWindow, putWindowMs } = this.config.window;
     this.advanceToBlock(firstBlockOfWindow(window, blocksPerWindow));
+    if (isNullRoundOf(window, this.config.window)) {
+      // A null round (Templar's `null_round`): nobody trains, sends, gathers, scores or steps.
+      for (const peer of participants) await peer.miner.nullRound(window);
+      if (validate) await this.validator.nullRoundWindow(window);
+      this.advanceToBlock(firstBlockOfWindow(window + 1, blocksPerWindow));
+      return null;
+    }
     for (const peer of participants) await peer.miner.prepare(window);
     await beforeUpload?.();
     this.advanceToBlock(putWindowAnchorBlock(window, blocksPerWindow));

@@ -15,16 +15,16 @@
  * network's, not scored, no weights), and live scoring resumes at the chain's window. On every poll,
  * pending CR-v2 weight commits whose reveal blocks have come are revealed.
  */
-import { checkWindowTiming, putWindowAnchorBlock, validatorSyncWindow, windowOfBlock } from '../core/clock.ts';
+import { checkWindowTiming, isNullRoundOf, putWindowAnchorBlock, validatorSyncWindow, windowOfBlock } from '../core/clock.ts';
 import type { RunConfig } from '../core/config.ts';
 import { NetError } from '../net/errors.ts';
 import type { BlockHeader, Chain } from '../net/types.ts';
-import type { Validator, ValidatorCatchUpReport, ValidatorWindowReport } from './validator.ts';
+import type { Validator, ValidatorCatchUpReport, ValidatorNullRoundReport, ValidatorWindowReport } from './validator.ts';
 
 export interface ValidatorScheduleOptions {
   readonly config: RunConfig;
   readonly chain: Pick<Chain, 'currentBlock' | 'blockTimestamp' | 'hyperparams'>;
-  readonly validator: Pick<Validator, 'runWindow' | 'catchUpWindow' | 'revealDueWeights'>;
+  readonly validator: Pick<Validator, 'runWindow' | 'catchUpWindow' | 'nullRoundWindow' | 'revealDueWeights'>;
   /** The first window to score; null scores from the sync window the chain is in when the loop starts. */
   readonly firstWindow: number | null;
   /** How many windows to attempt (scored, caught up, or lost to the network); Infinity runs until `stop`. */
@@ -37,6 +37,8 @@ export interface ValidatorScheduleOptions {
   readonly onTiming?: (timing: { readonly chainBlockTimeMs: number; readonly warnings: readonly string[] }) => void;
   /** After each scored window (e.g. measure θ, print a line). */
   readonly onScored?: (report: ValidatorWindowReport) => Promise<void> | void;
+  /** After each null round of the run passed (nothing scored, `Validator.nullRoundWindow`). */
+  readonly onNullRound?: (report: ValidatorNullRoundReport) => Promise<void> | void;
   /** After each window caught up without scoring (`lag`: how many windows behind the chain it was). */
   readonly onCaughtUp?: (report: ValidatorCatchUpReport, lag: number) => Promise<void> | void;
   /**
@@ -112,7 +114,9 @@ export async function runValidatorSchedule(options: ValidatorScheduleOptions): P
     }
     try {
       // Not `onScored?.(await runWindow())`: an absent callback would skip evaluating its argument.
-      if (due.lag > LIVE_LAG_WINDOWS) {
+      if (isNullRoundOf(due.window, config.window)) {
+        await options.onNullRound?.(await validator.nullRoundWindow(due.window));
+      } else if (due.lag > LIVE_LAG_WINDOWS) {
         const report = await validator.catchUpWindow(due.window);
         await options.onCaughtUp?.(report, due.lag);
       } else {

@@ -38,7 +38,7 @@
 import { AggregationError, clippedPeerUpdate, l2Norm, lowerMedian, medianNorms, type PeerSubmission } from '../core/aggregate.ts';
 import { dequantizeTensor, type EncodedTensor } from '../core/compress/codec.ts';
 import { CompressionError } from '../core/compress/errors.ts';
-import { putWindowAnchorBlock, putWindowBounds, peerListFirstEffectiveWindow, windowOfBlock } from '../core/clock.ts';
+import { firstWindowAfterNullRounds, isNullRoundOf, putWindowAnchorBlock, putWindowBounds, peerListFirstEffectiveWindow, windowOfBlock } from '../core/clock.ts';
 import type { FlatTensorSpec } from '../core/compress/error-feedback.ts';
 import type { RunConfig } from '../core/config.ts';
 import { batchTokens, evalSample, evalSampleSeed, minerPool, randomEvalPool, sequenceCount } from '../core/data/assignment.ts';
@@ -165,6 +165,18 @@ export interface ValidatorCatchUpReport {
   readonly window: number;
   readonly gathered: readonly number[];
   readonly outerStepApplied: boolean;
+}
+
+/** A null round passed (`Validator.nullRoundWindow`); `trainsFrom` is the run's first window with an outer step. */
+export interface ValidatorNullRoundReport {
+  readonly window: number;
+  readonly trainsFrom: number;
+}
+
+/** `runWindow` or `catchUpWindow` was asked for a null round of the run, which `nullRoundWindow` passes instead. */
+export class NullRoundWindowError extends GauntletError {
+  readonly code: string = 'null-round-window';
+  override readonly name = 'NullRoundWindowError';
 }
 
 const MISSING_REJECTIONS: ReadonlySet<SubmissionRejection> = new Set(['missing', 'too-early', 'too-late']);
@@ -295,9 +307,27 @@ export class Validator {
     return { last, malformed };
   }
 
+  /**
+   * A null round of the run (`isNullRoundOf`, Templar's `null_round`): miners train and send
+   * nothing, so nothing is gathered (an upload a peer made all the same is not read), evaluated,
+   * rated, slashed or stepped, and no weights are set. The window is recorded as passed with nobody
+   * gathered (`skipWindow`), so it counts toward no one's inactivity and the first real window's
+   * sync check compares with the initial θ.
+   */
+  async nullRoundWindow(window: number): Promise<ValidatorNullRoundReport> {
+    const { config, engine, layout } = this.options;
+    const trainsFrom = firstWindowAfterNullRounds(config.window);
+    if (trainsFrom === null || !isNullRoundOf(window, config.window)) throw new NullRoundWindowError(`Window ${window} is not a null round of run ${config.runId} (start window ${config.window.startWindow ?? 'none'}).`);
+    this.state = skipWindow(this.state, window, [], debugSlices(await engine.exportParams(), layout), config.scoring);
+    this.emit({ kind: 'validator-null-round', window, trainsFrom });
+    await this.save(window);
+    return { window, trainsFrom };
+  }
+
   /** Scores sync window `window` (the chain must have produced the first block of `window + 1`). */
   async runWindow(window: number): Promise<ValidatorWindowReport> {
     const { config, chain, storage, engine, layout } = this.options;
+    this.refuseNullRound(window);
     const scoring = config.scoring;
     const seed = (this.options.randomness ?? defaultRandomness)(window) >>> 0;
 
@@ -418,6 +448,7 @@ export class Validator {
    */
   async catchUpWindow(window: number): Promise<ValidatorCatchUpReport> {
     const { config, chain, storage, layout } = this.options;
+    this.refuseNullRound(window);
     const { hotkeyOf, minerUids, lead } = await this.subnetView();
     const gate = putWindowBounds(await chain.blockTimestamp(putWindowAnchorBlock(window, config.window.blocksPerWindow)), config.window.putWindowMs);
     const plan = await gatherPlanAt(storage, lead ?? this.options.hotkey, window, minerUids, this.options);
@@ -478,6 +509,12 @@ export class Validator {
     }
     if (changed) await this.save(this.state.lastWindow ?? 0);
     return revealed;
+  }
+
+  /** A null round is passed by `nullRoundWindow`: gathering or stepping it would apply what no honest peer sent. */
+  private refuseNullRound(window: number): void {
+    const { config } = this.options;
+    if (isNullRoundOf(window, config.window)) throw new NullRoundWindowError(`Window ${window} is a null round of run ${config.runId} (windows before ${firstWindowAfterNullRounds(config.window)} are): pass it with nullRoundWindow, which gathers and scores nothing.`);
   }
 
   private async save(window: number): Promise<void> {

@@ -185,6 +185,20 @@ describe('the miner loop on a virtual clock', () => {
     expect(a.events.findIndex((e) => e.kind === 'peer-pace')).toBeLessThan(a.events.findIndex((e) => e.kind === 'miner-uploaded'));
   }, 240_000);
 
+  it('in a run with a start window, trains and sends nothing in its null rounds and mines from the first window after them', async () => {
+    const base = simulationConfig();
+    // Windows 0 and 1 are null rounds (validatorOffset 1 + peerListWindowMargin 1 from start window 0).
+    const sim = await Simulation.create({ ...base, window: { ...base.window, startWindow: 0 } }, []);
+    simulations.push(sim);
+    const a = await startMiner(sim, '//NullRoundLoop');
+    go(a);
+    await untilPersisted([a], 3);
+    await a.loop.stop();
+    expect(a.events.filter((e) => e.kind === 'miner-null-round').map((e) => (e.kind === 'miner-null-round' ? [e.window, e.trainsFrom] : []))).toEqual([[0, 2], [1, 2]]);
+    expect(a.events.some((e) => (e.kind === 'miner-trained' || e.kind === 'miner-gathered' || e.kind === 'peer-persisted') && e.window < 2)).toBe(false);
+    expect(uploads(a.events).map((u) => u.window).slice(0, 2)).toEqual([2, 3]);
+  }, 240_000);
+
   it('a saved snapshot of an older layout is refused with the reason, and the peer syncs from the network and mines', async () => {
     const sim = await simulation();
     // As an IndexedDB record written by an older version of the app: it does not load.

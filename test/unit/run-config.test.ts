@@ -119,7 +119,7 @@ describe('validateRunConfig error paths', () => {
       ['model.tiedEmbeddings', 'yes', /must be true or false/],
       ['model.activation', 'relu', /must be one of "gelu", "swiglu"/],
       ['runId', 'has space', /must be 1–64 characters/],
-      ['version', 1, /must be one of 3/],
+      ['version', 1, /must be one of 4/],
       ['bounds.maxTensorNorm', 0, /\(0\) must be > 0/],
       ['bounds.maxOuterStepNorm', 1e30, /must be ≤ 1000000000000/],
       ['model.nLayers', 2.5, /\(2.5\) must be an integer/],

@@ -70,6 +70,24 @@ describe('validator schedule on a chain whose heads carry timestamps', () => {
     });
   }
 
+  it('passes a run\'s null rounds without scoring them, then scores its first window', async () => {
+    const base = simulationConfig();
+    // Start window 0: windows 0 and 1 are null rounds (validatorOffset 1 + peerListWindowMargin 1).
+    const sim = await Simulation.create({ ...base, window: { ...base.window, startWindow: 0 } }, []);
+    simulations.push(sim);
+    const passed: number[] = [];
+    const scored: number[] = [];
+    const attempted = await runValidatorSchedule({
+      config: sim.config, chain: sim.network.chain(), validator: sim.validator, firstWindow: null, maxWindows: 3, sleep: sim.sleep,
+      onNullRound: (report) => void passed.push(report.window),
+      onScored: (report) => void scored.push(report.window),
+    });
+    expect(attempted).toBe(3);
+    expect(passed).toEqual([0, 1]);
+    expect(scored).toEqual([2]);
+    expect(kinds(sim.events, 'validator-window-start').map((e) => e.window)).toEqual([2]);
+  }, 120_000);
+
   it('refuses a run whose put window cannot fit the chain\'s windows, with the numbers, before scoring anything', async () => {
     const sim = await simulation(500);
     const { blocksPerWindow, putWindowMs } = sim.config.window;

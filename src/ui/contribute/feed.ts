@@ -119,6 +119,9 @@ export class DashboardFeed {
       case 'peer-window-failed':
         store.setPhase(event.window, 'submit', 'failed', event.message);
         return;
+      case 'miner-null-round':
+        store.setPhase(event.window, 'train', 'skipped', `null round of the run: training starts in window ${event.trainsFrom}`);
+        return;
       case 'miner-gathered':
         store.setPhase(event.window, 'gather', 'done', `${event.gathered.length} gathered, ${Object.keys(event.rejected).length} rejected`);
         return;

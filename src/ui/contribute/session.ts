@@ -181,6 +181,9 @@ export class ContributeSession extends NetworkWalletSession<ContributeStatus> {
       case 'miner-error':
         this.say(`Window ${event.window}, ${event.stage}: ${event.message}`);
         return;
+      case 'miner-null-round':
+        this.say(`Window ${event.window} is a null round of the run: nobody trains or sends anything before window ${event.trainsFrom}, so that every peer and validator starts from the same θ.`);
+        return;
       default:
         this.changed();
     }

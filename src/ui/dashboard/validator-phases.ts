@@ -21,6 +21,8 @@ export function validatorPhase(event: WindowEvent | ValidatorPageEvent): PhaseSt
       return { phase: 'submit', window: event.window, detail: `${event.submitted.length} submitted, evaluating ${event.evalUids.join(', ') || 'nobody'}` };
     case 'validator-gathered':
       return { phase: 'gather', window: event.window, detail: `${event.gathered.length} gathered, ${Object.keys(event.rejected).length} rejected` };
+    case 'validator-null-round':
+      return { phase: 'gather', window: event.window, detail: `null round of the run: nothing sent, nothing scored (training starts in window ${event.trainsFrom})` };
     case 'validator-caught-up':
       return { phase: 'gather', window: event.window, detail: `caught up (not watched live): ${event.gathered.length} gathered, not scored` };
     case 'validator-evaluated':

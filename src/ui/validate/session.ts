@@ -113,6 +113,9 @@ export class ValidateSession extends NetworkWalletSession<ValidateStatus> {
       case 'validator-weights-expired':
         this.say(`Window ${event.window}: the weights committed at block ${event.commitBlock} could not be revealed before block ${event.lastRevealBlock}; they will not land.`);
         return;
+      case 'validator-null-round':
+        this.say(`Window ${event.window}: a null round of the run, nothing to gather or score; the first outer step is in window ${event.trainsFrom}.`);
+        return;
       case 'validator-caught-up':
         this.say(`Window ${event.window}: caught up with the network (this validator was not running then): stepped, not scored, no weights.`);
         return;
