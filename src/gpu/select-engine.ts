@@ -109,12 +109,33 @@ export class EngineFamily {
       this.firstHandedOut = true;
       return this.first.engine;
     }
+    return this.another(this.config);
+  }
+
+  /**
+   * A new member on the same backend (and device) under another config of the same model, e.g. a
+   * larger batch (the Demo's data-parallel baseline), from `params` and `options` when given.
+   */
+  async another(config: RunConfig, params?: Float32Array, options?: InitOptions): Promise<AnyEngine> {
     const device = this.sharedDevice;
     // Not the device's owner: only the first engine destroys the device, last, in dispose.
     const engine = device === null ? new WasmTrainerEngine(this.ort) : new WebGpuTrainerEngine(this.ort, device, false);
-    await engine.init(this.config);
+    try {
+      await engine.init(config, params, options);
+    } catch (error) {
+      await engine.dispose();
+      throw error;
+    }
     this.members.push(engine);
     return engine;
+  }
+
+  /** Disposes one member before the others (one that `another` replaced); never the first, which owns the device. */
+  async retire(engine: AnyEngine): Promise<void> {
+    const at = this.members.indexOf(engine);
+    if (at <= 0) return;
+    this.members.splice(at, 1);
+    await engine.dispose();
   }
 
   /** Disposes every member, newest first: the first engine owns the shared GPUDevice (if any) and destroys it. */

@@ -79,15 +79,20 @@ export function evaluationBatches(
 
 /**
  * The same evaluation set as batches of `group` of its batches each, for an engine with a `group`
- * times larger batch (the data-parallel baseline's): the same sequences, and the same mean loss,
- * since every batch holds as many tokens.
+ * times larger batch (the data-parallel baseline's), with the same mean loss: every batch holds as
+ * many tokens and every sequence counts equally. When the set's batch count is not a multiple of
+ * `group`, the set is laid out `group / gcd(count, group)` times over (at most `group` times), so
+ * each sequence is evaluated as often as every other and the mean is still the set's.
  */
 export function regroupEvaluation(evaluation: EvaluationSet, group: number): EvaluationSet {
-  const count = evaluation.batches.length;
-  if (!Number.isSafeInteger(group) || group < 1 || count % group !== 0) throw new CentralisedBaselineError(`cannot regroup ${count} evaluation batches in groups of ${group}`);
+  if (!Number.isSafeInteger(group) || group < 1 || group > MAX_EVALUATION_GROUP) throw new CentralisedBaselineError(`cannot regroup evaluation batches in groups of ${group} (1 to ${MAX_EVALUATION_GROUP})`);
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  const repeats = group / gcd(evaluation.batches.length, group);
+  const laid = Array.from({ length: repeats }, () => evaluation.batches).flat();
+  const count = laid.length;
   const batches: TokenBatch[] = [];
   for (let start = 0; start < count; start += group) {
-    const parts = evaluation.batches.slice(start, start + group);
+    const parts = laid.slice(start, start + group);
     const join = (pick: (b: TokenBatch) => Int32Array): Int32Array => {
       const out = new Int32Array(parts.reduce((n, b) => n + pick(b).length, 0));
       let at = 0;
@@ -101,6 +106,9 @@ export function regroupEvaluation(evaluation: EvaluationSet, group: number): Eva
   }
   return { batches, sequenceIds: evaluation.sequenceIds };
 }
+
+/** The largest batch multiple an evaluation set is regrouped for: a baseline of at most this many peers. */
+export const MAX_EVALUATION_GROUP = 256;
 
 /** Mean token loss of the engine's current θ over the evaluation set (batches weigh equally: all hold `batchSize × seqLen` tokens). */
 export async function evaluationLoss(engine: TrainerEngine, evaluation: EvaluationSet): Promise<number> {

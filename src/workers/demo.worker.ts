@@ -8,15 +8,16 @@
  * behaviour's upload time. Every loss, score and weight comes from the loops.
  *
  * The subnet is the one the tests simulate (src/peer/simulated-subnet.ts). A centralised baseline
- * engine trains, each window, on exactly the batches the honest miners trained
- * (src/peer/centralised-baseline.ts), so the chart compares the network with a single machine that
- * saw the same data; both are measured on the same fixed evaluation set.
+ * engine trains, each window, on exactly the batches the honest miners trained, as data-parallel
+ * AdamW does (src/peer/centralised-baseline.ts, issue #19): H steps per window, each on the union of
+ * the honest peers' batches of that inner step, so the chart compares the network with one machine
+ * that saw the same data in as many optimiser steps; both are measured on the same fixed evaluation set.
  */
 import * as Comlink from 'comlink';
 import * as ort from 'onnxruntime-web/webgpu';
 import { EngineFamily, type AnyEngine } from '../gpu/select-engine.ts';
 import { behaviourByName } from '../peer/behaviours.ts';
-import { EVALUATION_SEED, evaluationBatches, evaluationLoss, trainCentralisedWindow, type EvaluationSet } from '../peer/centralised-baseline.ts';
+import { dataParallelConfig, EVALUATION_SEED, evaluationBatches, evaluationLoss, regroupEvaluation, trainDataParallelWindow, type EvaluationSet } from '../peer/centralised-baseline.ts';
 import type { WindowEvent } from '../peer/events.ts';
 import { FIRST_MINER_UID, SimulatedSubnet } from '../peer/simulated-subnet.ts';
 import { demoConfig } from './demo-config.ts';
@@ -40,7 +41,9 @@ function mean(values: readonly number[]): number {
 /** The Demo's run: the shared subnet, the centralised baseline beside it, and the engines they use. */
 interface Run {
   readonly subnet: SimulatedSubnet;
-  readonly baseline: AnyEngine;
+  /** The data-parallel baseline: an engine whose batch is `baselinePeers` peers' batches. */
+  baseline: AnyEngine;
+  baselinePeers: number;
   readonly engines: EngineFamily;
   readonly evaluation: EvaluationSet;
   readonly parameterCount: number;
@@ -83,8 +86,10 @@ const api: DemoWorkerApi = {
         forward?.(event);
       },
     });
-    const baseline = await engines.next();
-    run = { subnet, baseline, engines, evaluation: evaluationBatches(config, tokens, EVALUATION_SEED, EVALUATION_BATCHES), parameterCount: info.parameterCount, victim, window: FIRST_WINDOW };
+    // Sized for the honest peers the Demo starts with; `runWindow` resizes it when a behaviour changes that count.
+    const baselinePeers = Math.max(1, options.behaviours.filter((name) => name === 'honest').length);
+    const baseline = await engines.another(dataParallelConfig(config, baselinePeers));
+    run = { subnet, baseline, baselinePeers, engines, evaluation: evaluationBatches(config, tokens, EVALUATION_SEED, EVALUATION_BATCHES), parameterCount: info.parameterCount, victim, window: FIRST_WINDOW };
     return { backend: info.backend, reason: info.reason, engines: engines.size, sharedDevice: engines.sharedDevice !== null, parameterCount: info.parameterCount, minerUids, firstWindow: FIRST_WINDOW, elapsedMs: performance.now() - started };
   },
 
@@ -99,17 +104,24 @@ const api: DemoWorkerApi = {
     const { subnet } = r;
     const trainStarted = performance.now();
     let trainMs = 0;
-    // The baseline trains on exactly the batches the honest miners trained this window (the one centralised baseline, src/peer/centralised-baseline.ts).
+    // The baseline trains on exactly the batches the honest miners trained this window, in H data-parallel steps (src/peer/centralised-baseline.ts).
     const honestUids = subnet.peers.filter((p) => p.behaviour.name === 'honest').map((p) => p.uid);
+    if (honestUids.length > 0 && honestUids.length !== r.baselinePeers) {
+      // Another number of honest peers: the same θ and AdamW state on an engine whose batch holds them all.
+      const previous = r.baseline;
+      r.baseline = await r.engines.another(dataParallelConfig(subnet.config, honestUids.length), await previous.exportParams(), { optimizerState: await previous.exportOptimizerState() });
+      r.baselinePeers = honestUids.length;
+      await r.engines.retire(previous);
+    }
     const report = await subnet.runWindow(window, true, subnet.peers, async () => {
       trainMs = performance.now() - trainStarted;
-      await trainCentralisedWindow(r.baseline, subnet.config, subnet.tokens, honestUids, window);
+      await trainDataParallelWindow(r.baseline, subnet.config, subnet.tokens, honestUids, window);
     });
     if (report === null) throw new Error('unreachable: the Demo validates every window');
     r.window += 1;
 
     const networkLoss = await evaluationLoss(subnet.validatorEngine, r.evaluation);
-    const baselineLoss = await evaluationLoss(r.baseline, r.evaluation);
+    const baselineLoss = await evaluationLoss(r.baseline, regroupEvaluation(r.evaluation, r.baselinePeers));
     const trained = events.flatMap((e) => (e.kind === 'miner-trained' ? [e.meanLoss] : []));
     const sent = events.flatMap((e) => (e.kind === 'miner-compressed' ? [e.bytes] : []));
     const steps = events.flatMap((e) => (e.kind === 'miner-trained' ? [e.steps] : [])).reduce((a, b) => a + b, 0);

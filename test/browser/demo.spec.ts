@@ -97,12 +97,15 @@ test('on WebGPU every engine of the real demo shares one device and a window com
   test.setTimeout(420_000);
   await page.goto('/#/demo');
   test.skip((await page.evaluate(() => window.gauntlet!.gate)).kind === 'wasm', 'this browser has no usable WebGPU adapter');
-  const { model, info } = await page.evaluate(async () => {
+  const { model, info, baselineAfter } = await page.evaluate(async () => {
     const demo = window.gauntlet!.ui.demo();
     // The smallest network that still scores: two honest peers (one match), one inner step.
     await demo.restart({ mode: 'real', engine: 'webgpu', behaviours: ['honest', 'honest'], innerSteps: 1 });
-    const scored = await demo.step(1);
-    return { model: scored, info: demo.backendInfo() };
+    const scored = structuredClone(await demo.step(1));
+    // One honest peer turns free-rider: the data-parallel baseline's θ and AdamW state move to an engine with one peer's batch.
+    await demo.changeBehaviour(Number(Object.keys(demo.behaviourByUid())[1]), 'free-rider');
+    const after = await demo.step(1);
+    return { model: scored, info: demo.backendInfo(), baselineAfter: after.loss.map((p) => p.baseline) };
   });
   testInfo.annotations.push({ type: 'demo backend', description: `${info?.backend} (${info?.engines} engines): ${info?.reason}` });
   expect(info?.backend).toBe('webgpu');
@@ -113,6 +116,10 @@ test('on WebGPU every engine of the real demo shares one device and a window com
   expect(model.loss).toHaveLength(1);
   expect(model.loss[0]!.network).toBeGreaterThan(0);
   expect(model.loss[0]!.baseline).toBeGreaterThan(0);
+  // The baseline resized to the one honest peer left and trained on: its loss went on falling from where it was.
+  expect(baselineAfter).toHaveLength(2);
+  expect(baselineAfter[1]).toBeGreaterThan(0);
+  expect(baselineAfter[1]).toBeLessThan(baselineAfter[0]!);
   for (const point of model.traffic) expect(point.compressionRatio).toBeGreaterThan(1);
   await expect(page.locator('[data-demo-status]')).toContainText('share one WebGPU device');
 });

@@ -1,4 +1,4 @@
-/** Local and network loss per window (and the Demo's centralised baseline), drawn with uPlot. */
+/** Local and network loss per window (and the Demo's data-parallel AdamW baseline), drawn with uPlot. */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { h } from '../dom.ts';
@@ -7,7 +7,7 @@ import type { LossPoint } from './model.ts';
 const SERIES = [
   { key: 'local', label: 'this peer (inner steps)', stroke: '#1f6feb' },
   { key: 'network', label: 'network model (random data)', stroke: '#16794a' },
-  { key: 'baseline', label: 'centralised baseline', stroke: '#a3571a' },
+  { key: 'baseline', label: 'data-parallel AdamW (same tokens)', stroke: '#a3571a' },
 ] as const;
 
 /** A chart that keeps its uPlot instance and only swaps data on update. */

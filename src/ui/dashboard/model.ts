@@ -46,7 +46,7 @@ export interface LossPoint {
   readonly local: number | null;
   /** The network model's mean token loss on the validator's random control batches, before any trial step (`meanControlLoss`). */
   readonly network: number | null;
-  /** A centralised baseline trained on the same tokens (Demo only). */
+  /** Data-parallel AdamW on the honest peers' tokens, H steps a window (Demo only, src/peer/centralised-baseline.ts). */
   readonly baseline: number | null;
 }
 

@@ -36,6 +36,8 @@ export interface DemoView {
   backendInfo(): { backend: string; reason: string; engines: number; sharedDevice: boolean } | null;
   /** The behaviour of each uid, for reading the dashboard. */
   behaviourByUid(): Record<string, BehaviourName>;
+  /** Gives one peer another behaviour from the next window on (what its row's select does). */
+  changeBehaviour(uid: number, behaviour: BehaviourName): Promise<void>;
   pause(): void;
   play(): void;
   running(): boolean;
@@ -96,6 +98,7 @@ export function createDemoView(config: RunConfig, onRender: (model: DashboardMod
     },
     backendInfo: () => (real.info === null ? null : { backend: real.info.backend, reason: real.info.reason, engines: real.info.engines, sharedDevice: real.info.sharedDevice }),
     behaviourByUid: () => Object.fromEntries(controller.settings.behaviours.map((b, i) => [String(FIRST_PEER_UID + i), b])),
+    changeBehaviour: (uid, behaviour) => controller.changeBehaviour(uid, behaviour),
     pause: () => controller.pause(),
     play: () => controller.play(),
     running: () => controller.playing,
