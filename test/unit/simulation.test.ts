@@ -10,9 +10,12 @@
  * the scores from the scoring module, the weights from `scoreWindow`.
  *
  * Per class it prints the window from which it ranks below every honest peer for good, and its final
- * weight share; it asserts that every cheater ranks below every honest peer to the end of the run,
- * that honest peers hold ≥ 90 % of the weight that is not burned and that no honest peer is slashed. CI runs 30 windows under the presets' scoring profile; `SIMULATION_WINDOWS=100` runs the
- * long version and `SCORING_PROFILE=templar-v2.1.3` plays it by v2.1.3's rules.
+ * weight share. Under the presets' profile (templar-2026) it asserts issue #18's figures: every cheater
+ * ranks below every honest peer within 20 windows and to the end of the run, honest peers hold ≥ 95 %
+ * of the weight that is not burned, and no honest peer is slashed. CI runs 30 windows;
+ * `SIMULATION_WINDOWS=100` runs the long version, and `SCORING_PROFILE=templar-v2.1.3` plays it by
+ * v2.1.3's rules (asserting only that every class but the partial copier, which no v2.1.3 rule catches under
+ * its 40 % threshold, ends below every honest peer, ≥ 75 % and no honest slash).
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
@@ -71,7 +74,11 @@ afterAll(async () => {
 
 describe('adversarial simulation', () => {
   it(`separates every cheater class from honest peers over ${WINDOWS} windows`, async () => {
-    const base = simulationConfig();
+    const harness = simulationConfig();
+    // Templar v2.1.3 evaluates up to uids_per_window = 15 peers a window (gauntlet-spec §7.2, §8.2): here 15 of the 17
+    // miners. At the harness's 5, a newcomer waited 3–4 windows between evaluations and B, which alone tells data-lazy
+    // peers from honest ones, moved that much slower (issue #18: 49 windows to separate them, against 15 here).
+    const base = { ...harness, scoring: { ...harness.scoring, uidsPerWindow: 15 } };
     const config = PROFILE === undefined ? base : { ...base, scoring: withScoringProfile(base.scoring, PROFILE) };
     sim = await Simulation.create(config, behaviours);
     const classOf = (uid: number): string => CLASSES[uid - FIRST_MINER_UID] ?? '?';
@@ -178,18 +185,24 @@ describe('adversarial simulation', () => {
           slashes: sim!.reports.flatMap((r) => r.result.reasons.filter((reason) => members.some((m) => m.uid === reason.uid) && SLASHES.has(reason.rule))).length,
         };
       });
-      writeFileSync(new URL('../../src/ui/cheater-suite-results.json', import.meta.url), `${JSON.stringify({ source: 'test/unit/simulation.test.ts', windows: WINDOWS, preset: 'tiny', profile: sim.config.scoring.profile, classes }, null, 2)}\n`);
+      writeFileSync(new URL('../../src/ui/cheater-suite-results.json', import.meta.url), `${JSON.stringify({ source: 'test/unit/simulation.test.ts', windows: WINDOWS, preset: 'tiny', profile: sim.config.scoring.profile, evaluatedPerWindow: sim.config.scoring.uidsPerWindow, classes }, null, 2)}\n`);
     }
 
-    // Every class ranks below every honest peer and stays there to the end of the run. (Issue #18 asks for it within 20
-    // windows; how soon depends first on how soon every honest peer is rated above 0, printed above, and is not asserted.)
-    for (const cheater of cheaterRows) expect(belowFrom.get(cheater.uid) ?? null, `${cheater.behaviour} (uid ${cheater.uid}): below every honest peer to the end`).not.toBeNull();
+    // Every class ranks below every honest peer and stays there to the end of the run; under the 2026 rules within 20
+    // windows of the first (issue #18). v2.1.3 has no rule that catches a partial copier under its 40 % threshold.
+    const current = sim.config.scoring.profile === 'templar-2026';
+    const judged = cheaterRows.filter((cheater) => current || cheater.behaviour !== 'partial copier');
+    for (const cheater of judged) {
+      const from = belowFrom.get(cheater.uid) ?? null;
+      expect(from, `${cheater.behaviour} (uid ${cheater.uid}): below every honest peer to the end`).not.toBeNull();
+      if (current) expect(from! - FIRST_WINDOW + 1, `${cheater.behaviour} (uid ${cheater.uid}): windows until below every honest peer`).toBeLessThanOrEqual(20);
+    }
     const minHonest = Math.min(...honestRows.map((r) => r.weight));
     expect(minHonest).toBeGreaterThan(0);
-    for (const cheater of cheaterRows) expect(cheater.weight, `${cheater.behaviour} (uid ${cheater.uid})`).toBeLessThan(minHonest);
+    for (const cheater of judged) expect(cheater.weight, `${cheater.behaviour} (uid ${cheater.uid})`).toBeLessThan(minHonest);
     const honestShare = honestRows.reduce((a, r) => a + r.weight, 0);
     const minerShare = honestShare + cheaterRows.reduce((a, r) => a + r.weight, 0);
-    expect(honestShare / minerShare).toBeGreaterThanOrEqual(0.9);
+    expect(honestShare / minerShare).toBeGreaterThanOrEqual(current ? 0.95 : 0.75);
     expect(honestSlashes).toEqual([]);
     // The run trained: the validator's outer steps lowered its loss on random data.
     const randomLosses = sim.events.flatMap((e) => (e.kind === 'validator-evaluated' && e.lossRandomBefore !== undefined ? [e.lossRandomBefore] : []));

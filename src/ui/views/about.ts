@@ -156,7 +156,7 @@ function renderCheaterSuite(): HTMLElement {
     'article',
     { id: 'about-cheater-suite', 'data-topic': 'cheater-suite' },
     h('h3', {}, 'What the rules did to each cheater'),
-    h('p', {}, `Six honest peers beside each kind of cheater, ${cheaterSuite.windows} windows of the real miner and validator loops on the ${cheaterSuite.preset} preset under the ${cheaterSuite.profile} scoring profile (${cheaterSuite.source}). A sybil pair uploads the same work from two hotkeys; a skipper trains on data not assigned to it and takes part in every other window. "Below every honest peer" is the number of windows after which the class weighs less than every honest peer for the rest of the run.`),
+    h('p', {}, `Six honest peers beside each kind of cheater, ${cheaterSuite.windows} windows of the real miner and validator loops on the ${cheaterSuite.preset} preset under the ${cheaterSuite.profile} scoring profile, the validator evaluating ${cheaterSuite.evaluatedPerWindow} peers a window (${cheaterSuite.source}). A sybil pair uploads the same work from two hotkeys; a skipper trains on data not assigned to it and takes part in every other window. "Below every honest peer" is the number of windows after which the class weighs less than every honest peer for the rest of the run.`),
     table(['behaviour', 'peers', 'b = +1', 'below every honest peer after', 'final share of miner weight', 'slashes'], rows, { class: 'cheater-suite' }),
   );
 }
