@@ -1,5 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { dawnEnvironment } from './src/cli/dawn.ts';
+
+// Dawn (test/unit/engine-dawn.test.ts) loads the Vulkan loader when a worker starts, so the workers
+// inherit what it needs from here (src/cli/dawn.ts: Chromium's loader and SwiftShader ICD where the
+// machine has no Vulkan of its own).
+Object.assign(process.env, dawnEnvironment(process.env));
 
 export default defineConfig({
   // Node tests see the test variant of the build-mode modules (vite.config.ts).

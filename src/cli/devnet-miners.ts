@@ -2,7 +2,7 @@
  * Honest miners in this Node process, on a chain's real clock, so a validator has something to
  * score (`npm run evaluate -- --network devnet`, test/browser/validate-live.spec.ts, the subtensor
  * developer check). Each runs the one miner loop (src/peer/miner-loop.ts), the browser tab's, on its
- * own wasm engine with its snapshots in memory: it follows the run's validators as the chain names
+ * own engine (the wasm EP unless `engines` says otherwise) with its snapshots in memory: it follows the run's validators as the chain names
  * them, catches up missed windows, and a network failure costs a window, never the loop.
  * `NodeMiners` runs on any `Chain` with each hotkey's own `Storage` (the devnet, or subtensor with
  * S3 buckets); `DevnetMiners` registers them on a devnet first.
@@ -26,6 +26,8 @@ export interface DevnetMinersOptions {
   readonly uris: readonly string[];
   readonly tokens: Uint8Array;
   readonly onEvent?: (event: PeerEvent) => void;
+  /** The engines the miners train on (default: the wasm EP; `nodeEngines`, src/cli/node-engines.ts). */
+  readonly engines?: EngineProvider;
 }
 
 /** Miners already registered on a chain, each writing through its own storage. */
@@ -40,6 +42,8 @@ export interface NodeMinersOptions {
   readonly storageOf: (hotkey: string) => Storage;
   readonly tokens: Uint8Array;
   readonly onEvent?: (event: PeerEvent) => void;
+  /** The engines the miners train on (default: the wasm EP). */
+  readonly engines?: EngineProvider;
 }
 
 /** Wasm engines in this process; a wasm engine has no device to lose. */
@@ -75,7 +79,7 @@ export class NodeMiners {
       const uid = options.uids[i]!;
       const loop = await MinerLoop.start({
         config: options.config, hotkey, uid, behaviour: honest(), chain: options.chain, storage: options.storageOf(hotkey), signer: options.signer,
-        tokens: options.tokens, persistence: new MemoryPeerPersistence(), engines: WASM_ENGINES,
+        tokens: options.tokens, persistence: new MemoryPeerPersistence(), engines: options.engines ?? WASM_ENGINES,
         onEvent: (event) => options.onEvent?.(event),
       });
       loops.push(loop);

@@ -18,11 +18,14 @@ import type { PeerEvent } from '../peer/events.ts';
 import { fetchRunDocument } from '../net/run-document-client.ts';
 import { ensureShards, loadAllTokens } from './data-files.ts';
 import { DevnetMiners } from './devnet-miners.ts';
+import { BackendFlagError, nodeEngines, parseBackend } from './node-engines.ts';
 
-const USAGE = `npm run miners -- [--devnet URL] [--count N] [--run-hash HASH] [--verbose]
+const USAGE = `npm run miners -- [--devnet URL] [--count N] [--backend wasm|webgpu] [--run-hash HASH] [--verbose]
   Honest miners in this process on a devnet (public development keys //LocalMiner0, //LocalMiner1, …).
   --devnet URL      the devnet (default http://127.0.0.1:4173)
   --count N         how many miners (default 2, at most 16)
+  --backend B       wasm (default) or webgpu: the tab's WebGPU engine on Dawn (npm package webgpu); on a
+                    machine without a Vulkan driver it uses Chromium's SwiftShader (a CPU emulation)
   --run-hash HASH   refuse the devnet's run unless its hash is HASH
   --verbose         print every event as JSON, not one line per window`;
 
@@ -53,6 +56,7 @@ async function main(): Promise<void> {
     options: {
       devnet: { type: 'string', default: 'http://127.0.0.1:4173' },
       count: { type: 'string', default: '2' },
+      backend: { type: 'string', default: 'wasm' },
       'run-hash': RUN_FLAG_OPTIONS['run-hash'],
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
@@ -61,6 +65,12 @@ async function main(): Promise<void> {
   if (values.help === true) {
     console.log(USAGE);
     return;
+  }
+  let backend;
+  try {
+    backend = parseBackend(values.backend);
+  } catch (error) {
+    throw error instanceof BackendFlagError ? new MinersUsageError(error.message) : error;
   }
   const count = Number(values.count);
   if (!Number.isInteger(count) || count < 1 || count > 16) throw new MinersUsageError(`--count must be a whole number from 1 to 16, got '${values.count}'.`);
@@ -89,8 +99,9 @@ async function main(): Promise<void> {
     if (line !== null) console.log(line);
   };
   const uris = Array.from({ length: count }, (_, i) => `//LocalMiner${i}`);
-  const miners = await DevnetMiners.start({ devnetUrl: values.devnet, config, uris, tokens, onEvent });
-  console.log(`${count} honest miner${count === 1 ? '' : 's'} (uids ${miners.uids.join(', ')}) on ${values.devnet}, run ${config.runId} (run hash ${runConfigHash(config)})`);
+  const engines = await nodeEngines(backend, 'Node miners train');
+  const miners = await DevnetMiners.start({ devnetUrl: values.devnet, config, uris, tokens, onEvent, engines: engines.provider });
+  console.log(`${count} honest miner${count === 1 ? '' : 's'} (uids ${miners.uids.join(', ')}) on ${values.devnet}, run ${config.runId} (run hash ${runConfigHash(config)}), training on ${engines.describe}`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
@@ -104,6 +115,7 @@ async function main(): Promise<void> {
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().catch((error: unknown) => {
     console.error(`miners: ${errorMessage(error)}`);
+    if (error instanceof GauntletError && error.action !== undefined) console.error(error.action);
     if (error instanceof MinersUsageError) console.error(`\n${USAGE}`);
     process.exitCode = error instanceof MinersUsageError ? 2 : 1;
   });

@@ -34,7 +34,8 @@ import { createRunDocument, MAX_RUN_DOCUMENT_BYTES, requireSameRun, RunHashMisma
 import { publishRun, readPublishedRun, RUN_DOCUMENT_KEY } from '../peer/published-run.ts';
 import { pinnedRunHash, RUN_FLAG_OPTIONS, RUN_FLAGS_USAGE, runConfigFromFlags, RunFlagError, type RunFlags } from '../devnet/run-flags.ts';
 import { fetchRunDocument } from '../net/run-document-client.ts';
-import { WasmTrainerEngine } from '../gpu/wasm-engine.ts';
+import { relaunchWithDawnEnvironment } from './dawn.ts';
+import { BackendFlagError, nodeEngines, parseBackend, type NodeBackend } from './node-engines.ts';
 import { parameterLayout } from '../model/params.ts';
 import { bucketReadCredentials, publishBucketCommitment } from '../net/bucket-commitment.ts';
 import { DevnetChain, DevnetStorage, type WebSocketConstructor } from '../net/devnet-client.ts';
@@ -151,6 +152,8 @@ ${RUN_FLAGS_USAGE}
                         (devnet: the run is the one the devnet publishes; subtensor without --publish-run: the one
                         the subnet's run validator published. There these flags only check it.)
   --state PATH          the persisted scoring state (default .validator/state.json)
+  --backend B           wasm (default) or webgpu: the tab's WebGPU engine on Dawn (npm package webgpu); on a
+                        machine without a Vulkan driver, Chromium's SwiftShader (a CPU emulation)
   --windows N           stop after N windows (default: run until interrupted)
   --verbose             print every event of a window as JSON, not one line per window`;
 
@@ -254,6 +257,7 @@ async function main(): Promise<void> {
       ...RUN_FLAG_OPTIONS,
       'publish-run': { type: 'boolean', default: false },
       state: { type: 'string', default: '.validator/state.json' },
+      backend: { type: 'string', default: 'wasm' },
       windows: { type: 'string' },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
@@ -263,6 +267,14 @@ async function main(): Promise<void> {
     console.log(VALIDATOR_USAGE);
     return;
   }
+  let backend: NodeBackend;
+  try {
+    backend = parseBackend(values.backend);
+  } catch (error) {
+    throw error instanceof BackendFlagError ? new ValidatorUsageError(error.message) : error;
+  }
+  // Before anything registers or publishes: Dawn may need the command restarted with its environment.
+  if (backend === 'webgpu') relaunchWithDawnEnvironment();
   const subtensor = values.network !== undefined;
   const secret = resolveValidatorUri({ uri: values.uri, uriFile: values['uri-file'] }, process.env);
   if (subtensor && secret.source === 'default') throw new ValidatorUsageError(`On a subtensor network the validator needs its own hotkey: set ${VALIDATOR_URI_ENV} or pass --uri-file PATH (the devnet default ${DEFAULT_VALIDATOR_URI} is a public key).`);
@@ -287,9 +299,9 @@ async function main(): Promise<void> {
   const { config } = network;
   console.log(`validator ${hotkey} (key from ${secret.source}) is ${network.describe}; run ${config.runId} (preset ${config.preset}, run hash ${runConfigHash(config)})`);
 
-  const engine = new WasmTrainerEngine(ort);
-  const info = await engine.init(config);
-  console.log(`engine: ${info.backend}, ${info.parameterCount} parameters`);
+  const engines = await nodeEngines(backend, 'The validator scores');
+  const { engine, info } = await engines.create(config);
+  console.log(`engine: ${info.backend} (${engines.describe}), ${info.parameterCount} parameters`);
   /** The events of the window in progress, for its one progress line. */
   let windowEvents: WindowEvent[] = [];
   const validator = new Validator({
