@@ -17,7 +17,6 @@ import { cryptoWaitReady } from '@polkadot/util-crypto';
 /** The development key of the Node validator this script starts. */
 const VALIDATOR_URI = '//Alice';
 const DEFAULT_MINERS = 2;
-const RAW_IMPORTS = new URL('./raw-imports.mjs', import.meta.url).href;
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
@@ -60,8 +59,7 @@ let exiting = false;
  * @param {string} label @param {string} script @param {string[]} scriptArgs @param {(line: string) => void} [onLine]
  */
 function start(label, script, scriptArgs, onLine = () => {}) {
-  // The raw-import hook lets a command load the WebGPU engine's kernels (`--backend webgpu`, scripts/raw-imports.mjs).
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', RAW_IMPORTS, script, ...scriptArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...scriptArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
   for (const stream of [child.stdout, child.stderr]) {
     let pending = '';
     stream.on('data', (/** @type {Buffer} */ chunk) => {

@@ -17,9 +17,9 @@ import type { EncodedTensor } from '../core/compress/codec.ts';
 import { batchTokens, sequenceCount } from '../core/data/assignment.ts';
 import { errorMessage } from '../core/errors.ts';
 import { smallRunConfig, tinyRunConfig } from '../core/run-config.ts';
-import type { TokenBatch, TrainerEngine } from '../model/engine.ts';
+import type { TokenBatch } from '../model/engine.ts';
 import { parameterCount, parameterLayout } from '../model/params.ts';
-import { DawnUnavailableError, installDawnGpu, relaunchWithDawnEnvironment } from './dawn.ts';
+import { DawnUnavailableError, relaunchWithDawnEnvironment } from './dawn.ts';
 import { ensureShards, loadAllTokens } from './data-files.ts';
 import { nodeEngines, type NodeBackend, type NodeEngines } from './node-engines.ts';
 
@@ -142,13 +142,7 @@ async function determinism(gpuEngines: NodeEngines, cpuEngines: NodeEngines, con
       await cpu.trainInner(batchesOf(config, tokens, config.inner.innerSteps, offset), config.inner.innerSteps);
       submissions.push({ uid, tensors: (await cpu.compressPseudoGradient()).tensors });
     }
-    const reset = async (engine: TrainerEngine): Promise<void> => {
-      const theta = await engine.exportParams();
-      const back = new Float32Array(theta.length);
-      for (let i = 0; i < theta.length; i++) back[i] = theta[i]! - theta0[i]!;
-      await engine.applyOuter(back);
-    };
-    await reset(cpu);
+    // Both engines hold θ0 again: compressing a window restores θ ← θ0 (`compressPseudoGradient`).
     for (const engine of [gpu, cpu]) {
       await engine.applyAggregate(submissions);
       await engine.applyAggregate([...submissions].reverse());
@@ -178,8 +172,8 @@ async function main(): Promise<void> {
     adapterProblem = `${error.message} ${error.action ?? ''}`;
   }
   const cpuEngines = await nodeEngines('wasm', 'bench:gpu');
-  const adapter = gpuEngines === null ? null : (await installDawnGpu()).adapter;
-  console.log(`bench:gpu on ${adapter === null ? `no WebGPU adapter (${adapterProblem})` : `Dawn's adapter: ${adapter}`}${quick ? ' (quick)' : ''}`);
+  const adapter = gpuEngines?.describe ?? null;
+  console.log(`bench:gpu on ${adapter ?? `no WebGPU adapter (${adapterProblem})`}${quick ? ' (quick)' : ''}`);
 
   const results: PresetResult[] = [];
   for (const config of presets) {

@@ -9,7 +9,6 @@
  */
 import * as ort from 'onnxruntime-web';
 import type { RunConfig } from '../core/config.ts';
-import { WasmTrainerEngine } from '../gpu/wasm-engine.ts';
 import { DevnetChain, DevnetStorage } from '../net/devnet-client.ts';
 import { KeyringSigner } from '../net/keyring-signer.ts';
 import type { Chain, Storage } from '../net/types.ts';
@@ -18,6 +17,7 @@ import type { PeerEvent } from '../peer/events.ts';
 import { MinerLoop, type EngineProvider } from '../peer/miner-loop.ts';
 import { MemoryPeerPersistence } from '../peer/snapshots.ts';
 import { errorMessage } from '../core/errors.ts';
+import { wasmEngines } from './node-engines.ts';
 
 export interface DevnetMinersOptions {
   readonly devnetUrl: string;
@@ -46,14 +46,6 @@ export interface NodeMinersOptions {
   readonly engines?: EngineProvider;
 }
 
-/** Wasm engines in this process; a wasm engine has no device to lose. */
-const WASM_ENGINES: EngineProvider = {
-  async create(config, params, { optimizerState }) {
-    const engine = new WasmTrainerEngine(ort);
-    return { engine, info: { ...(await engine.init(config, params, { optimizerState })), reason: 'Node miners train on the wasm EP' } };
-  },
-};
-
 /** One `MinerLoop` per miner (src/peer/miner-loop.ts), each with its snapshots in memory, on the real clock. */
 export class NodeMiners {
   private constructor(
@@ -75,11 +67,13 @@ export class NodeMiners {
     ort.env.wasm.numThreads = 1;
     const loops: MinerLoop[] = [];
     const running: Promise<void>[] = [];
+    // Wasm engines unless told otherwise; a wasm engine has no device to lose.
+    const engines = options.engines ?? wasmEngines('Node miners train').provider;
     for (const [i, hotkey] of options.hotkeys.entries()) {
       const uid = options.uids[i]!;
       const loop = await MinerLoop.start({
         config: options.config, hotkey, uid, behaviour: honest(), chain: options.chain, storage: options.storageOf(hotkey), signer: options.signer,
-        tokens: options.tokens, persistence: new MemoryPeerPersistence(), engines: options.engines ?? WASM_ENGINES,
+        tokens: options.tokens, persistence: new MemoryPeerPersistence(), engines,
         onEvent: (event) => options.onEvent?.(event),
       });
       loops.push(loop);

@@ -36,27 +36,37 @@ export interface NodeEngines {
   readonly provider: EngineProvider;
 }
 
+type CreateEngine = NodeEngines['create'];
+
+/** A miner loop's provider over `create` (the loop passes the optimiser state to resume from, if any). */
+function providerOf(create: CreateEngine): EngineProvider {
+  return { create: (config, params, { optimizerState }) => create(config, params, optimizerState === undefined ? {} : { optimizerState }) };
+}
+
+/** Engines on the wasm EP (one thread each: the loops take turns), as every Node command used before `--backend`. */
+export function wasmEngines(who: string): NodeEngines {
+  wasmOrt.env.wasm.numThreads = 1;
+  const create: CreateEngine = async (config, params, options = {}) => {
+    const engine = new WasmTrainerEngine(wasmOrt);
+    return { engine, info: { ...(await engine.init(config, params, options)), reason: `${who} on the wasm EP` } };
+  };
+  return { backend: 'wasm', describe: 'the wasm EP', create, provider: providerOf(create) };
+}
+
 /**
  * Engines on `backend`. For webgpu this first restarts the command with what Dawn needs from the
  * environment (once; `relaunchWithDawnEnvironment`), then finds Dawn's adapter or throws
  * `DawnUnavailableError` with what to install or set.
  */
 export async function nodeEngines(backend: NodeBackend, who: string): Promise<NodeEngines> {
-  wasmOrt.env.wasm.numThreads = 1;
-  if (backend === 'wasm') {
-    const create = async (config: RunConfig, params?: Float32Array, options: InitOptions = {}): Promise<{ engine: TrainerEngine; info: TrainerInfo }> => {
-      const engine = new WasmTrainerEngine(wasmOrt);
-      return { engine, info: { ...(await engine.init(config, params, options)), reason: `${who} on the wasm EP` } };
-    };
-    return { backend, describe: 'the wasm EP', create, provider: { create: (config, params, { optimizerState }) => create(config, params, optimizerState === undefined ? {} : { optimizerState }) } };
-  }
+  if (backend === 'wasm') return wasmEngines(who);
   relaunchWithDawnEnvironment();
   const { adapter } = await installDawnGpu();
   const gpuOrt = await import('onnxruntime-web/webgpu');
   gpuOrt.env.wasm.numThreads = 1;
   const { WebGpuTrainerEngine } = await import('../gpu/webgpu-engine.ts');
   const { acquireGpuDevice } = await import('../gpu/device.ts');
-  const create = async (config: RunConfig, params?: Float32Array, options: InitOptions = {}): Promise<{ engine: TrainerEngine; info: TrainerInfo }> => {
+  const create: CreateEngine = async (config, params, options = {}) => {
     const engine = new WebGpuTrainerEngine(gpuOrt, await acquireGpuDevice('trainer'), true);
     try {
       return { engine, info: { ...(await engine.init(config, params, options)), reason: `${who} on WebGPU through Dawn (${adapter})` } };
@@ -65,5 +75,5 @@ export async function nodeEngines(backend: NodeBackend, who: string): Promise<No
       throw error;
     }
   };
-  return { backend, describe: `WebGPU through Dawn (${adapter})`, create, provider: { create: (config, params, { optimizerState }) => create(config, params, optimizerState === undefined ? {} : { optimizerState }) } };
+  return { backend, describe: `WebGPU through Dawn (${adapter})`, create, provider: providerOf(create) };
 }
