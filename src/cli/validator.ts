@@ -21,11 +21,10 @@
  * (`Validator.restore`), windows missed while it was down are caught up without weights, and a
  * commit made before the restart is still revealed.
  */
-import { mkdirSync, readFileSync, writeFileSync, existsSync, renameSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, existsSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DEV_PHRASE } from '@polkadot/keyring';
 import * as ort from 'onnxruntime-web';
 import WebSocket from 'ws';
 import type { RunConfig } from '../core/config.ts';
@@ -46,11 +45,12 @@ import { keyringAuthority, SubtensorChain } from '../net/subtensor-chain.ts';
 import type { Chain, Storage } from '../net/types.ts';
 import type { WindowEvent } from '../peer/events.ts';
 import { eventLine, progressLine } from './validator-progress.ts';
+import { HotkeyUriError, resolveHotkeyUri, type HotkeyUri } from './hotkey-uri.ts';
 import { Validator, type StatePersistence } from '../peer/validator.ts';
 import { runValidatorSchedule } from '../peer/validator-schedule.ts';
 import { ensureShards, loadAllTokens } from './data-files.ts';
 import { NetworkFlagError, S3_READ_SECRET_ENV, S3_SECRET_ENV, SUBTENSOR_NETWORK_OPTIONS, subtensorSettingsFromFlags, type SubtensorSettings } from './network-flags.ts';
-import { errorMessage, GauntletError } from '../core/errors.ts';
+import { GauntletError } from '../core/errors.ts';
 
 /** Keeps the state in a JSON file, written atomically (temp file + rename). */
 class FilePersistence implements StatePersistence {
@@ -77,57 +77,21 @@ export class ValidatorUsageError extends GauntletError {
   override readonly name = 'ValidatorUsageError';
 }
 
-/**
- * Whether `uri` is a derivation of the well-known development phrase (`//Alice`, `//Volunteer//validator`,
- * or the phrase itself with such a path): those keys are public, so showing them in `ps` leaks nothing.
- * A password (`///…`), a mnemonic, a hex seed or anything else is a real secret.
- */
-export function isDevelopmentUri(uri: string): boolean {
-  const path = uri.startsWith(DEV_PHRASE) ? uri.slice(DEV_PHRASE.length) : uri;
-  return (path === '' && uri === DEV_PHRASE) || /^\/\/[^/\s]+(\/\/?[^/\s]+)*$/.test(path);
-}
-
-export interface ValidatorUri {
-  readonly uri: string;
+export interface ValidatorUri extends HotkeyUri {
   readonly source: '--uri' | '--uri-file' | typeof VALIDATOR_URI_ENV | 'default';
-  /** Lines to print on stderr before starting (the secret is never part of them). */
-  readonly warnings: readonly string[];
 }
 
 /**
- * Picks the secret URI: a flag if one is given (`--uri-file` or `--uri`, not both), else the
- * environment variable, else the devnet development key. Throws ValidatorUsageError for an unusable
- * choice, with what to do instead.
+ * Picks the secret URI (`resolveHotkeyUri`, src/cli/hotkey-uri.ts): a flag, else
+ * GAUNTLET_VALIDATOR_URI, else the devnet development key. Throws ValidatorUsageError for an
+ * unusable choice, with what to do instead.
  */
 export function resolveValidatorUri(flags: { readonly uri?: string; readonly uriFile?: string }, env: NodeJS.ProcessEnv): ValidatorUri {
-  if (flags.uri !== undefined && flags.uriFile !== undefined) throw new ValidatorUsageError('Give the hotkey either with --uri or with --uri-file, not both.');
-  if (flags.uriFile !== undefined) {
-    let text: string;
-    let mode: number;
-    try {
-      text = readFileSync(flags.uriFile, 'utf8');
-      mode = statSync(flags.uriFile).mode;
-    } catch (error) {
-      throw new ValidatorUsageError(`--uri-file ${flags.uriFile} cannot be read (${errorMessage(error)}).`);
-    }
-    const uri = (text.split(/\r?\n/)[0] ?? '').trim();
-    if (uri === '') throw new ValidatorUsageError(`--uri-file ${flags.uriFile}: its first line is empty; write the hotkey's secret URI there.`);
-    // Like ssh with private keys: say so, since another user of the machine could read the secret.
-    const warnings = process.platform !== 'win32' && (mode & 0o077) !== 0
-      ? [`warning: --uri-file ${flags.uriFile} is readable by other users (mode ${(mode & 0o777).toString(8)}); chmod 600 it.`]
-      : [];
-    return { uri, source: '--uri-file', warnings };
+  try {
+    return resolveHotkeyUri(flags, env, VALIDATOR_URI_ENV, DEFAULT_VALIDATOR_URI) as ValidatorUri;
+  } catch (error) {
+    throw error instanceof HotkeyUriError ? new ValidatorUsageError(error.message) : error;
   }
-  if (flags.uri !== undefined) {
-    if (flags.uri.trim() === '') throw new ValidatorUsageError('--uri is empty; give the hotkey\'s secret URI.');
-    const warnings = isDevelopmentUri(flags.uri)
-      ? []
-      : [`warning: --uri holds a secret that any user of this machine can see in the process list (ps). Pass it in ${VALIDATOR_URI_ENV} or in a file with --uri-file PATH instead.`];
-    return { uri: flags.uri, source: '--uri', warnings };
-  }
-  const fromEnv = env[VALIDATOR_URI_ENV];
-  if (fromEnv !== undefined && fromEnv.trim() !== '') return { uri: fromEnv.trim(), source: VALIDATOR_URI_ENV, warnings: [] };
-  return { uri: DEFAULT_VALIDATOR_URI, source: 'default', warnings: [] };
 }
 
 export const VALIDATOR_USAGE = `npm run validator -- [--devnet http://127.0.0.1:4173] [--preset tiny|small|medium | --run-config FILE] [--state PATH] [--windows N]

@@ -7,7 +7,8 @@
  * What it runs: the operator's subnet setup (network rate limit lifted, subnet registered and
  * started, validator staked under the owner's coldkey, two miners registered by their own
  * coldkeys); bucket commitments; then `npm run validator -- --network ws://…` as a child process
- * beside two Node miners for several windows: plain weights read back from the chain, then
+ * beside two miners for several windows (one in this process, one `npm run miner -- --network ws://…`
+ * as a child process with its own hotkey, as a volunteer with a GPU machine runs it): plain weights read back from the chain, then
  * commit-reveal switched on, a commit, the validator process killed before the reveal and started
  * again, and the revealed weights read back from the chain.
  */
@@ -27,7 +28,7 @@ import { readPublishedRun } from '../../src/peer/published-run.ts';
 import { signPayloadWithKeys } from '../../src/cli/evaluate-wallet.ts';
 import { pageExtrinsicAuthority } from '../../src/workers/page-signer.ts';
 import { bucketName, readCredentials, S3_WRITE, startS3rver, type RunningS3rver } from './s3rver.ts';
-import { createDevSubnet, devCheckRunConfig, startSubtensorDevChain, subtensorSpecPath, SUBTENSOR_SKIP_REASON, devValidatorCommand, ValidatorProcess, type DevSubnet, type SubtensorDevChain } from './subtensor-devchain.ts';
+import { createDevSubnet, devCheckRunConfig, startSubtensorDevChain, subtensorSpecPath, SUBTENSOR_SKIP_REASON, devMinerCommand, devValidatorCommand, CommandProcess, ValidatorProcess, type DevSubnet, type SubtensorDevChain } from './subtensor-devchain.ts';
 
 const specPath = subtensorSpecPath();
 const reason = specPath === undefined ? ` — ${SUBTENSOR_SKIP_REASON}` : '';
@@ -98,11 +99,12 @@ describe.skipIf(specPath === undefined)(`developer check: subtensor end to end o
     const configPath = join(dir, 'run-config.json');
     writeFileSync(configPath, JSON.stringify(config));
     const { tokens } = loadAllTokens();
+    // Miner 0 in this process, miner 1 as the headless miner command with its own hotkey and bucket.
     const miners = await NodeMiners.start({
       chain: dev.chain, config, signer: dev.keys, tokens,
-      hotkeys: subnet.miners.map((m) => m.hotkey), uids: subnet.miners.map((m) => m.uid),
+      hotkeys: [subnet.miners[0]!.hotkey], uids: [subnet.miners[0]!.uid],
       storageOf: (hotkey) => new HotkeyBucketStorage({
-        endpoint: s3.endpoint, ownHotkey: hotkey, ownBucket: bucketName(1 + subnet.miners.findIndex((m) => m.hotkey === hotkey)), writeCredentials: S3_WRITE,
+        endpoint: s3.endpoint, ownHotkey: hotkey, ownBucket: bucketName(1), writeCredentials: S3_WRITE,
         commitments: () => dev.chain.commitments(subnet.netuid),
       }),
     });
@@ -111,10 +113,20 @@ describe.skipIf(specPath === undefined)(`developer check: subtensor end to end o
       read: readCredentials(VALIDATOR_BUCKET), publishRun: true,
     });
     let validator = new ValidatorProcess(args, env);
+    let miner: CommandProcess | undefined;
     const summary = (process: ValidatorProcess): string => process.lines.filter((l) => / validator-(gathered|scored|weights-set|weights-committed|weights-expired|caught-up) |resumed|chain block time/.test(l)).join('\n');
     let firstRun: string;
     try {
       await validator.waitFor(/chain block time 1000 ms: a window is 10000 ms/, 120_000);
+      // The run is published now: the headless miner can read it.
+      const minerSetup = { endpoint: dev.endpoint, netuid: subnet.netuid, s3Endpoint: s3.endpoint, uri: '//Charlie//miner' };
+      // A bucket that its commitment does not name would be unreadable to every validator: refused before any work.
+      const wrongBucket = devMinerCommand({ ...minerSetup, bucket: bucketName(1) });
+      const refused = new CommandProcess('src/cli/miners.ts', wrongBucket.args, wrongBucket.env);
+      const bucketRefusal = await refused.waitFor(/holds bucket \S+ for hotkey/, 120_000).finally(() => refused.kill());
+      expect(bucketRefusal.line).toContain(`holds bucket ${bucketName(2)} for hotkey ${subnet.miners[1]!.hotkey}, not bucket ${bucketName(1)}`);
+      const minerCommand = devMinerCommand({ ...minerSetup, bucket: bucketName(2), read: readCredentials(2) });
+      miner = new CommandProcess('src/cli/miners.ts', minerCommand.args, minerCommand.env);
       // The operator's validator published the run: a peer finds it through the chain and the validator's bucket,
       // and a validator pinned to another run refuses to start, naming both hashes.
       const reader = new HotkeyBucketStorage({
@@ -134,6 +146,7 @@ describe.skipIf(specPath === undefined)(`developer check: subtensor end to end o
         const gathered = ValidatorProcess.payload(line).gathered as number[];
         if (subnet.miners.every((m) => gathered.includes(m.uid))) scoredWithBoth += 1;
       }
+      expect(miner.lines.some((l) => l.includes('"kind":"miner-uploaded"'))).toBe(true);
       const set = await validator.waitFor(/validator-weights-set .*"method":"setWeights"/, 120_000);
       const setPayload = ValidatorProcess.payload(set.line);
       const row = (await dev.chain.api.query.subtensorModule!.weights!(subnet.netuid, subnet.validator.uid)).toJSON() as [number, number][];
@@ -164,10 +177,11 @@ describe.skipIf(specPath === undefined)(`developer check: subtensor end to end o
       expect(landed).toEqual((commit.uids as number[]).map((uid, i) => [uid, (commit.values as number[])[i]]));
       console.log(`developer check, the validator until killed at block ${headAtKill}:\n${firstRun}\n\nafter its restart:\n${summary(validator)}`);
     } catch (error) {
-      console.error(`the validator's last lines:\n${validator.lines.slice(-40).join('\n')}`);
+      console.error(`the validator's last lines:\n${validator.lines.slice(-40).join('\n')}\n\nthe miner command's:\n${miner?.lines.slice(-20).join('\n') ?? ''}`);
       throw error;
     } finally {
       await validator.kill();
+      await miner?.kill();
       await miners.stop();
     }
   }, 900_000);

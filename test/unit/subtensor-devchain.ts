@@ -218,15 +218,17 @@ export function devCheckRunConfig(netuid: number): RunConfig {
   };
 }
 
-/** `npm run validator` on the dev chain, as an operator starts it, its stdout kept line by line. */
-export class ValidatorProcess {
+/** A Node command (`npm run validator`, `npm run miner`) on the dev chain, its stdout and stderr kept line by line. */
+export class CommandProcess {
   readonly lines: string[] = [];
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly exited: Promise<number | null>;
+  /** Once the process exited and its output streams are drained. */
+  private readonly closed: Promise<void>;
 
-  constructor(args: readonly string[], env: NodeJS.ProcessEnv) {
+  constructor(private readonly script: string, args: readonly string[], env: NodeJS.ProcessEnv) {
     // One process (tsx as a loader, not its wrapper, which would leave the real process running when killed).
-    this.child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/validator.ts', '--verbose', ...args], { env: { ...process.env, ...env }, stdio: 'pipe' });
+    this.child = spawn(process.execPath, ['--import', 'tsx', script, '--verbose', ...args], { env: { ...process.env, ...env }, stdio: 'pipe' });
     let partial = '';
     const take = (chunk: Buffer): void => {
       partial += chunk.toString('utf8');
@@ -237,6 +239,7 @@ export class ValidatorProcess {
     this.child.stdout.on('data', take);
     this.child.stderr.on('data', take);
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+    this.closed = new Promise((resolve) => this.child.once('close', () => resolve()));
   }
 
   /** The first line from `from` on that matches, within `timeoutMs`. */
@@ -245,8 +248,14 @@ export class ValidatorProcess {
     for (;;) {
       const index = this.lines.findIndex((line, i) => i >= from && pattern.test(line));
       if (index >= 0) return { line: this.lines[index]!, index };
-      if (this.child.exitCode !== null) throw new Error(`the validator exited (${this.child.exitCode}) before printing ${pattern}:\n${this.lines.slice(-30).join('\n')}`);
-      if (Date.now() > deadline) throw new Error(`the validator did not print ${pattern} within ${timeoutMs / 1000} s:\n${this.lines.slice(-30).join('\n')}`);
+      if (this.child.exitCode !== null) {
+        // Its last lines may still be in the pipe when it exits: read them before giving up.
+        await this.closed;
+        const late = this.lines.findIndex((line, i) => i >= from && pattern.test(line));
+        if (late >= 0) return { line: this.lines[late]!, index: late };
+        throw new Error(`${this.script} exited (${this.child.exitCode}) before printing ${pattern}:\n${this.lines.slice(-30).join('\n')}`);
+      }
+      if (Date.now() > deadline) throw new Error(`${this.script} did not print ${pattern} within ${timeoutMs / 1000} s:\n${this.lines.slice(-30).join('\n')}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }
@@ -260,6 +269,13 @@ export class ValidatorProcess {
   async kill(): Promise<void> {
     this.child.kill('SIGKILL');
     await this.exited;
+  }
+}
+
+/** `npm run validator` on the dev chain, as an operator starts it. */
+export class ValidatorProcess extends CommandProcess {
+  constructor(args: readonly string[], env: NodeJS.ProcessEnv) {
+    super('src/cli/validator.ts', args, env);
   }
 }
 
@@ -289,6 +305,20 @@ export function devValidatorCommand(setup: DevValidatorSetup): { args: string[];
     ...(setup.publishRun === true ? ['--publish-run'] : []),
   ];
   const env: NodeJS.ProcessEnv = { GAUNTLET_VALIDATOR_URI: '//Alice//validator', GAUNTLET_S3_SECRET: S3_WRITE.secretAccessKey };
+  if (setup.read !== undefined) env.GAUNTLET_S3_READ_SECRET = setup.read.readSecret;
+  return { args, env };
+}
+
+/**
+ * The flags and environment of `npm run miner` for the miner hotkey `uri` on s3rver, as a volunteer
+ * gives them (the secrets in the environment); with `read`, it publishes its bucket commitment.
+ */
+export function devMinerCommand(setup: { readonly endpoint: string; readonly netuid: number; readonly s3Endpoint: string; readonly bucket: string; readonly uri: string; readonly read?: { readonly readKeyId: string; readonly readSecret: string } }): { args: string[]; env: NodeJS.ProcessEnv } {
+  const args = [
+    '--network', setup.endpoint, '--netuid', String(setup.netuid), '--s3-endpoint', setup.s3Endpoint, '--bucket', setup.bucket, '--access-key-id', S3_WRITE.accessKeyId,
+    ...(setup.read === undefined ? [] : ['--read-key-id', setup.read.readKeyId]),
+  ];
+  const env: NodeJS.ProcessEnv = { GAUNTLET_MINER_URI: setup.uri, GAUNTLET_S3_SECRET: S3_WRITE.secretAccessKey };
   if (setup.read !== undefined) env.GAUNTLET_S3_READ_SECRET = setup.read.readSecret;
   return { args, env };
 }

@@ -8,7 +8,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEV_PHRASE } from '@polkadot/keyring';
-import { DEFAULT_VALIDATOR_URI, isDevelopmentUri, resolveValidatorUri, ValidatorUsageError } from '../../src/cli/validator.ts';
+import { isDevelopmentUri } from '../../src/cli/hotkey-uri.ts';
+import { DEFAULT_VALIDATOR_URI, resolveValidatorUri, ValidatorUsageError } from '../../src/cli/validator.ts';
 
 const REAL = 'legal winner thank year wave sausage worth useful legal winner thank yellow';
 let dir: string;
