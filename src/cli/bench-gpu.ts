@@ -5,8 +5,14 @@
  * encode (Δ → error feedback → top-k → 2-bit, in the engine) and decode + aggregate + apply
  * throughputs; then a determinism check on the adapter: the GPU's compressed window against the CPU
  * reference compressor on the same Δ, and θ after GPU outer steps on fixed submissions against the
- * CPU reference step, each printed as equal or with the first differing index. Figures are printed
- * and written as JSON; nothing is asserted. `--quick` (CI) measures the tiny preset with fewer steps.
+ * CPU reference step, each printed as equal or with the first differing index. Where a Python with
+ * torch sees a CUDA device (`--python PATH` names one; `--torch-device cpu` forces the CPU), the same
+ * model and optimiser in PyTorch eager on it (scripts/torch-reference.py), and our tokens/s as a
+ * fraction of it. Figures are printed and written as JSON; nothing is asserted. `--quick` (CI)
+ * measures the tiny preset with fewer steps; `--strict` (CI) fails unless the adapter was found, every
+ * backend measured and both checks equal. `--pack DIR` writes all of it as a folder that runs
+ * without Node or npm on a GPU machine (src/cli/bench-pack.ts); `--data DIR` is where that folder's
+ * bench finds its shards.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -22,6 +28,7 @@ import { parameterCount, parameterLayout } from '../model/params.ts';
 import { DawnUnavailableError, relaunchWithDawnEnvironment } from './dawn.ts';
 import { ensureShards, loadAllTokens } from './data-files.ts';
 import { nodeEngines, type NodeBackend, type NodeEngines } from './node-engines.ts';
+import { probeTorch, torchBench, type TorchBenchAnswer } from './torch-reference.ts';
 
 /**
  * Training FLOPs per token: 6N for the weights plus 6·L·T·d for attention's score and value
@@ -155,11 +162,62 @@ async function determinism(gpuEngines: NodeEngines, cpuEngines: NodeEngines, con
   }
 }
 
+/**
+ * The same presets in PyTorch eager, where a Python with torch is found: on CUDA when it sees a
+ * device, on `device` when one is named (`cpu` tries the path on a machine without a GPU), else
+ * skipped with the reason. A failure of the script is reported, never fatal: the WebGPU figures stand.
+ */
+function pytorchReference(presets: readonly RunConfig[], steps: number, python: string | undefined, device: string | undefined): { answer: TorchBenchAnswer | null; skipped: string | null } {
+  const probe = probeTorch(python === undefined ? undefined : [python]);
+  if (probe === null) return { answer: null, skipped: `skipped: ${python ?? 'python3'} cannot import torch (pass --python PATH to name another)` };
+  const on = device ?? (probe.cuda ? 'cuda' : null);
+  if (on === null) return { answer: null, skipped: `skipped: torch ${probe.torch} in ${probe.python} sees no CUDA device (--torch-device cpu measures the CPU)` };
+  console.log(`PyTorch reference: torch ${probe.torch} in ${probe.python} on ${on === 'cuda' ? probe.device ?? 'cuda' : on}…`);
+  try {
+    return { answer: torchBench(probe.python, presets.map((c) => ({ name: c.preset, model: c.model, inner: c.inner })), { device: on, steps: Math.max(steps, 10), warmup: 3 }), skipped: null };
+  } catch (error) {
+    return { answer: null, skipped: `failed: ${errorMessage(error)}` };
+  }
+}
+
+/** What `--strict` refuses: no adapter, a backend not measured, a determinism check missing or different. */
+function strictProblems(adapter: string | null, results: readonly PresetResult[]): string[] {
+  if (adapter === null) return ['no WebGPU adapter'];
+  const problems: string[] = [];
+  for (const r of results) {
+    for (const backend of ['webgpu', 'wasm'] as const) if (!r.backends.some((b) => b.backend === backend)) problems.push(`${r.preset} not measured on ${backend}`);
+    if (r.determinism === null) problems.push(`${r.preset}: the determinism check did not run`);
+    else if (!r.determinism.compressedEqual || !r.determinism.thetaEqual) problems.push(`${r.preset}: the adapter differs from the CPU reference`);
+  }
+  return problems;
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, out: { type: 'string', default: 'reports/bench-gpu.json' } } });
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      strict: { type: 'boolean', default: false },
+      out: { type: 'string', default: 'reports/bench-gpu.json' },
+      python: { type: 'string' },
+      'torch-device': { type: 'string' },
+      data: { type: 'string' },
+      pack: { type: 'string' },
+    },
+  });
+  if (values.pack !== undefined) {
+    // Loaded by name only when packing, so that the packed bench does not carry the packer (and Vite).
+    const packer = './bench-pack.ts';
+    const { packBench } = (await import(/* @vite-ignore */ packer).catch(() => {
+      throw new Error('--pack needs the repository (its node_modules and Vite): this bench is a packed one.');
+    })) as typeof import('./bench-pack.ts');
+    const bytes = await packBench(values.pack, (line) => console.log(line));
+    console.log(`packed ${values.pack}: ${(bytes / 2 ** 20).toFixed(1)} MiB. On the GPU machine: ${values.pack}/run.sh RESULTS_DIR [--quick]`);
+    return;
+  }
   relaunchWithDawnEnvironment();
-  ensureShards();
-  const { tokens } = loadAllTokens();
+  // A packed bench reads the shards it carries; the repository's are built when missing.
+  if (values.data === undefined) ensureShards();
+  const { tokens } = loadAllTokens(values.data);
   const quick = values.quick;
   const presets: readonly RunConfig[] = quick ? [tinyRunConfig()] : [tinyRunConfig(), smallRunConfig()];
   const steps = quick ? 2 : 4;
@@ -205,10 +263,22 @@ async function main(): Promise<void> {
       console.log(`${r.preset.padEnd(8)} determinism on the adapter: compressed window ${d.compressedEqual ? 'equal to the CPU reference' : `DIFFERENT (first: ${d.compressedFirstDifference})`}; θ after 2 outer steps ${d.thetaEqual ? 'equal bit for bit to the CPU reference' : `DIFFERENT (first index ${d.thetaFirstDifference})`}`);
     }
   }
-  console.log('PyTorch reference: not built yet (issue #20); it would run where `python3 -c "import torch"` sees a CUDA device.');
+  const torch = pytorchReference(presets, steps, values.python, values['torch-device']);
+  for (const r of torch.answer?.results ?? []) {
+    const ours = results.find((x) => x.preset === r.preset)?.backends ?? [];
+    const share = ours.map((b) => `${b.backend === 'webgpu' ? 'WebGPU' : 'wasm'} ÷ PyTorch ${(b.tokensPerSecond / r.tokensPerSecond).toFixed(3)}`).join(', ');
+    console.log(`${r.preset.padEnd(8)} pytorch  ${r.tokensPerSecond.toFixed(0).padStart(9)} tokens/s on ${torch.answer!.device} (torch ${torch.answer!.torch}, float32, TF32 matmul ${torch.answer!.tf32Matmul ? 'on' : 'off'}): ${share}`);
+  }
+  if (torch.answer === null) console.log(`PyTorch reference: ${torch.skipped}`);
   mkdirSync(dirname(values.out), { recursive: true });
-  writeFileSync(values.out, `${JSON.stringify({ adapter, adapterProblem, quick, results }, null, 2)}\n`);
+  writeFileSync(values.out, `${JSON.stringify({ adapter, adapterProblem, quick, results, pytorch: torch.answer, pytorchSkipped: torch.skipped }, null, 2)}\n`);
   console.log(`wrote ${values.out}`);
+  // --strict (CI): the path must work, whatever its speed: an adapter, every backend measured, both checks equal.
+  const broken = strictProblems(adapter, results);
+  if (values.strict && broken.length > 0) {
+    console.error(`bench:gpu --strict: ${broken.join('; ')}`);
+    process.exitCode = 1;
+  }
 }
 
 main().catch((error: unknown) => {
