@@ -8,9 +8,9 @@
  * CPU reference step, each printed as equal or with the first differing index. Where a Python with
  * torch sees a CUDA device (`--python PATH` names one; `--torch-device cpu` forces the CPU), the same
  * model and optimiser in PyTorch eager on it (scripts/torch-reference.py), and our tokens/s as a
- * fraction of it. Figures are printed and written as JSON; nothing is asserted. `--quick` (CI)
- * measures the tiny preset with fewer steps; `--strict` (CI) fails unless the adapter was found, every
- * backend measured and both checks equal. `--pack DIR` writes all of it as a folder that runs
+ * fraction of it. Figures are printed and written as JSON; nothing is asserted. It measures every
+ * preset (`--presets tiny,small` picks); `--quick` (CI) the tiny preset with fewer steps. `--strict`
+ * (CI) fails unless the adapter was found, every backend measured and both checks equal. `--pack DIR` writes all of it as a folder that runs
  * without Node or npm on a GPU machine (src/cli/bench-pack.ts); `--data DIR` is where that folder's
  * bench finds its shards.
  */
@@ -22,7 +22,7 @@ import { accumulateErrorFeedback, compressErrorFeedback, pseudoGradient } from '
 import type { EncodedTensor } from '../core/compress/codec.ts';
 import { batchTokens, sequenceCount } from '../core/data/assignment.ts';
 import { errorMessage } from '../core/errors.ts';
-import { smallRunConfig, tinyRunConfig } from '../core/run-config.ts';
+import { RUN_CONFIG_PRESETS } from '../core/run-config.ts';
 import type { TokenBatch } from '../model/engine.ts';
 import { parameterCount, parameterLayout } from '../model/params.ts';
 import { DawnUnavailableError, relaunchWithDawnEnvironment } from './dawn.ts';
@@ -201,6 +201,7 @@ async function main(): Promise<void> {
       python: { type: 'string' },
       'torch-device': { type: 'string' },
       data: { type: 'string' },
+      presets: { type: 'string' },
       pack: { type: 'string' },
     },
   });
@@ -219,7 +220,11 @@ async function main(): Promise<void> {
   if (values.data === undefined) ensureShards();
   const { tokens } = loadAllTokens(values.data);
   const quick = values.quick;
-  const presets: readonly RunConfig[] = quick ? [tinyRunConfig()] : [tinyRunConfig(), smallRunConfig()];
+  // Every preset (one that does not fit the adapter is reported as not measured, with the reason); --quick: tiny.
+  const names = (values.presets ?? (quick ? 'tiny' : Object.keys(RUN_CONFIG_PRESETS).join(','))).split(',');
+  const unknown = names.filter((name) => !(name in RUN_CONFIG_PRESETS));
+  if (unknown.length > 0) throw new Error(`--presets: no preset ${unknown.join(', ')} (there are ${Object.keys(RUN_CONFIG_PRESETS).join(', ')}).`);
+  const presets: readonly RunConfig[] = names.map((name) => RUN_CONFIG_PRESETS[name as keyof typeof RUN_CONFIG_PRESETS]());
   const steps = quick ? 2 : 4;
   let gpuEngines: NodeEngines | null = null;
   let adapterProblem: string | null = null;
