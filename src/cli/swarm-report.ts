@@ -1,7 +1,7 @@
 /**
  * The `npm run swarm` report: what the run observed (the browser peers' typed events with the time
  * each reached its page, the validator's windows and final scoring state, the loss of the
- * validator's θ and of the centralised baseline) turned into `swarm.json`, a self-contained
+ * validator's θ and of the data-parallel AdamW baseline) turned into `swarm.json`, a self-contained
  * `report.html` (inline SVG drawn here, no scripts, no network) and a short text summary.
  * Every number comes from the run; nothing here invents or smooths a value.
  */
@@ -110,6 +110,7 @@ export interface SwarmReport {
       readonly window: number;
       readonly distributedTokens: number;
       readonly distributed: number;
+      /** The baseline's tokens and loss: data-parallel AdamW since issue #19 (small-batch AdamW before; the field names are swarm.json's). */
       readonly centralisedTokens: number | null;
       readonly centralised: number | null;
     }[];
@@ -314,7 +315,7 @@ export function textSummary(report: SwarmReport): string {
       `windows ${report.run.measuredWindows[0] ?? '—'}–${report.run.measuredWindows.at(-1) ?? '—'}, backend ${report.command.backend}`,
     last === undefined
       ? 'loss: no outer step was applied'
-      : `loss after window ${last.window}: distributed ${fixed(last.distributed)} (${last.distributedTokens} tokens), centralised AdamW ${fixed(last.centralised)} (${last.centralisedTokens ?? '—'} tokens), initial ${fixed(report.loss.initial)}`,
+      : `loss after window ${last.window}: distributed ${fixed(last.distributed)} (${last.distributedTokens} tokens), data-parallel AdamW ${fixed(last.centralised)} (${last.centralisedTokens ?? '—'} tokens), initial ${fixed(report.loss.initial)}`,
     'uid  behaviour    weight    final  ordinal       B   sync  evals',
     ...report.leaderboard.map((r) =>
       [String(r.uid).padStart(3), r.behaviour.padEnd(10), fixed(r.weight).padStart(8), fixed(r.finalScore).padStart(8), fixed(r.ordinal, 2).padStart(8), fixed(r.binaryMovingAverage, 3).padStart(7), fixed(r.syncScore, 2).padStart(6), String(r.evaluations).padStart(6)].join('  '),
@@ -342,7 +343,7 @@ export function renderSwarmHtml(report: SwarmReport): string {
     { name: 'distributed (validator θ)', colour: HONEST_COLOUR, points: [[0, report.loss.initial], ...report.loss.points.map((p): [number, number] => [p.distributedTokens, p.distributed])] },
   ];
   const central = report.loss.points.filter((p) => p.centralised !== null && p.centralisedTokens !== null);
-  if (central.length > 0) lossSeries.push({ name: 'centralised AdamW', colour: '#dd6b20', points: [[0, report.loss.initial], ...central.map((p): [number, number] => [p.centralisedTokens!, p.centralised!])] });
+  if (central.length > 0) lossSeries.push({ name: 'data-parallel AdamW', colour: '#dd6b20', points: [[0, report.loss.initial], ...central.map((p): [number, number] => [p.centralisedTokens!, p.centralised!])] });
   const lossChart = lineChart({ title: 'Evaluation loss against tokens trained', xLabel: 'tokens trained', yLabel: 'mean token loss (nats)', series: lossSeries });
 
   const colourOf = (label: 'honest' | 'adversary'): string => (label === 'honest' ? HONEST_COLOUR : ADVERSARY_COLOUR);
@@ -369,7 +370,7 @@ export function renderSwarmHtml(report: SwarmReport): string {
   });
 
   const lossTable = table(
-    ['window', 'distributed tokens', 'distributed loss', 'centralised tokens', 'centralised loss'],
+    ['window', 'distributed tokens', 'distributed loss', 'data-parallel AdamW tokens', 'data-parallel AdamW loss'],
     report.loss.points.map((p) => [String(p.window), String(p.distributedTokens), fixed(p.distributed), p.centralisedTokens === null ? '—' : String(p.centralisedTokens), fixed(p.centralised)]),
   );
   const board = table(
@@ -401,8 +402,8 @@ svg{display:block;margin:.5rem 0}code{background:#edf2f7;padding:0 .2rem}
 <h1>Gauntlet swarm report</h1>
 <p>${escapeHtml(`${report.command.peers} headless browser peers, adversaries ${report.command.adversaries.map(([n, c]) => `${n}:${c}`).join(',') || 'none'}, ${report.command.windows} measured windows (${report.run.measuredWindows.join(', ')}), backend ${report.command.backend}, run ${report.run.runId} (${report.run.parameterCount} parameters). Started ${report.startedAt}, finished ${report.finishedAt}.`)}</p>
 <p>Run config: the tiny preset with <code>${escapeHtml(overrides || 'none')}</code>.</p>
-<section id="loss"><h2>Loss against a centralised baseline</h2>
-<p>The validator's θ after each outer step and centralised AdamW on the same assigned batches (uids ${escapeHtml(report.loss.baselineMinerUids.join(', ') || '—')}), both measured on one fixed evaluation set.${report.loss.trainedEvaluationSequences === null ? '' : ` ${report.loss.trainedEvaluationSequences} evaluation sequence(s) were also trained on.`}</p>
+<section id="loss"><h2>Loss against data-parallel AdamW</h2>
+<p>The validator's θ after each outer step and data-parallel AdamW (H steps per window, each on the union of the peers' batches of that step: equal tokens and equal optimiser steps) on the same assigned batches (uids ${escapeHtml(report.loss.baselineMinerUids.join(', ') || '—')}), both measured on one fixed evaluation set.${report.loss.trainedEvaluationSequences === null ? '' : ` ${report.loss.trainedEvaluationSequences} evaluation sequence(s) were also trained on.`}</p>
 ${lossChart}${lossTable}</section>
 <section id="leaderboard"><h2>Leaderboard</h2>${board}${weightChart}</section>
 <section id="detection"><h2>Adversary detection</h2><p class="${detectionClass}">${escapeHtml(report.detection.statement)}</p>${scoreChart}</section>

@@ -4,7 +4,7 @@
  * one browser context each, that open the real Contribute view, join with their own devnet
  * development key and run the real miner loop in their worker, some with a cheating behaviour
  * (src/peer/behaviours.ts, passed through the page's `window.gauntlet` hook). Afterwards the
- * centralised AdamW baseline trains on the same assigned batches, and the report is written
+ * data-parallel AdamW baseline trains on the same assigned batches, and the report is written
  * (src/cli/swarm-report.ts).
  */
 import { createRunDocument } from '../core/run-document.ts';
@@ -25,7 +25,7 @@ import { parameterLayout } from '../model/params.ts';
 import { DevnetChain, DevnetStorage, type WebSocketConstructor } from '../net/devnet-client.ts';
 import { KeyringSigner } from '../net/keyring-signer.ts';
 import { behaviourByName, type BehaviourName } from '../peer/behaviours.ts';
-import { evaluationBatches, evaluationLoss, trainCentralisedBaseline } from '../peer/centralised-baseline.ts';
+import { evaluationBatches, evaluationLoss, trainDataParallelBaseline } from '../peer/centralised-baseline.ts';
 import type { PeerEvent, WindowEvent } from '../peer/events.ts';
 import { MemoryPersistence, Validator, type ValidatorWindowReport } from '../peer/validator.ts';
 import { runValidatorSchedule } from '../peer/validator-schedule.ts';
@@ -303,9 +303,10 @@ export async function runSwarm(options: SwarmOptions): Promise<SwarmResult> {
 }
 
 /**
- * The centralised baseline of a swarm: AdamW on the batches the training peers were assigned, from
- * the first scored window a peer trained in through the last judged one; per window only the peers
- * that really trained in it (a peer that overran a window skips one): equal tokens, not an assumption.
+ * The swarm's baseline, data-parallel AdamW (`trainDataParallelBaseline`, issue #19) on the batches
+ * the training peers were assigned, from the first scored window a peer trained in through the last
+ * judged one; per window only the peers that really trained in it (a peer that overran a window skips
+ * one): equal tokens and equal optimiser steps, not an assumption.
  */
 async function swarmBaseline(run: {
   readonly config: RunConfig;
@@ -327,15 +328,16 @@ async function swarmBaseline(run: {
   const trainersAt = (window: number): number[] =>
     [...new Set(peerEvents.flatMap((e) => (e.event.kind === 'miner-trained' && e.event.window === window && trainingUidOf.has(e.event.uid) ? [trainingUidOf.get(e.event.uid)!] : [])))].sort((a, b) => a - b);
   const firstTrained = scoredTrained[0]!.window;
-  run.log(`centralised baseline: AdamW on the batches of uids [${trainers.join(', ')}], windows ${firstTrained}–${run.lastWindow}`);
-  const engine = new WasmTrainerEngine(ort);
-  await engine.init(config);
-  try {
-    const result = await trainCentralisedBaseline({ config, engine, tokens, minerUids: trainers, trainersAt, firstWindow: firstTrained, windows: run.lastWindow - firstTrained + 1, evaluation });
-    return { initialEvaluationLoss: result.initialEvaluationLoss, windows: result.windows, trainedEvaluationSequences: result.trainedEvaluationSequences, minerUids: trainers };
-  } finally {
-    await engine.dispose();
-  }
+  run.log(`data-parallel AdamW baseline: the batches of uids [${trainers.join(', ')}], windows ${firstTrained}–${run.lastWindow}`);
+  const result = await trainDataParallelBaseline({
+    config, tokens, minerUids: trainers, trainersAt, firstWindow: firstTrained, windows: run.lastWindow - firstTrained + 1, evaluation,
+    createEngine: async (baselineConfig, params, optimizerState) => {
+      const engine = new WasmTrainerEngine(ort);
+      await engine.init(baselineConfig, params, optimizerState === undefined ? {} : { optimizerState });
+      return engine;
+    },
+  });
+  return { initialEvaluationLoss: result.initialEvaluationLoss, windows: result.windows, trainedEvaluationSequences: result.trainedEvaluationSequences, minerUids: trainers };
 }
 
 /** Builds the swarm's report and writes `swarm.json` (with every event) and `report.html` into `options.outDir`. */

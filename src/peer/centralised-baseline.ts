@@ -1,29 +1,28 @@
 /**
- * The centralised baseline a distributed run is judged against (issue #10): plain AdamW on one
- * engine, on the same data and the same number of tokens as the distributed compressed run, with
- * loss measured after every window on one fixed evaluation set that both sides share.
+ * The baselines a distributed run is judged against (issues #10, #19): AdamW on one engine, on the
+ * same data and the same number of tokens as the distributed compressed run, with loss measured
+ * after every window on one fixed evaluation set that both sides share.
  *
- * Why this is the fair comparison. DiLoCo (arXiv 2311.08105) and SparseLoCo (arXiv 2508.15706,
- * gauntlet-spec §10) judge a communication-efficient run against data-parallel AdamW trained on the
- * same data for the same number of tokens (equal compute), because what a distributed optimiser
- * gives up is loss per token, not wall-clock time. Here, per window `w`:
+ * Why this is the fair comparison. DiLoCo (arXiv 2311.08105), DeMo and SparseLoCo (arXiv
+ * 2508.15706, gauntlet-spec §10) judge a communication-efficient run against **data-parallel AdamW**
+ * trained on the same data for the same number of tokens and the same number of optimiser steps,
+ * because what a distributed optimiser gives up is loss per token, not wall-clock time. Per window `w`:
  *
  * - the distributed run: each miner `u` trains H inner AdamW steps on its assigned batches
  *   (`minerPool(u, w)` → `batchesForPool`, gauntlet-spec §4.1), compresses its pseudo-gradient
  *   (§5.2–5.4) and every peer applies the aggregated outer step (§6);
- * - the baseline: the union of exactly those batches, `peers × H` inner AdamW steps of `batchSize`
- *   sequences each on one engine: same optimiser and hyper-parameters (`config.inner`), same
- *   initial θ (`config.initSeed`), same sequences, same token count, and no compression, no error
- *   feedback, no outer step. It is what the peers would reach if they could exchange dense
- *   gradients every step; the ratio of the two losses at equal tokens is the cost of training over
- *   a slow, untrusted network with a ~1 % payload.
- *
- * Within a window the baseline visits the batches step-major (step 0 of every peer, then step 1, …)
- * so each optimiser step sees data from a different peer's pool, as a data-parallel loader
- * interleaves shards. The inner lr schedule (`innerLearningRate`, §5.1) is stepped once per optimiser
- * step, so the baseline moves along it `peers` times as fast per window as a miner does: at equal
- * tokens it has taken `peers` times as many optimiser steps, which is exactly what centralised
- * training at this batch size would do.
+ * - data-parallel AdamW (the primary baseline; `trainDataParallelBaseline`, the Demo, the swarm
+ *   report, the convergence suite): H optimiser steps, step s on the union of the peers' step-s
+ *   batches (`dataParallelConfig`: a batch of peers × batchSize): same optimiser and
+ *   hyper-parameters, same initial θ, same sequences, same tokens, same optimiser steps, and no
+ *   compression, error feedback or outer step. It is what the peers would reach if they exchanged
+ *   dense gradients every step;
+ * - dense DiLoCo (`trainDenseDiLoCoWindow`): the distributed loop without compression, which
+ *   isolates what the top-k and 2-bit values cost;
+ * - small-batch AdamW (`trainCentralisedBaseline`, the only baseline before issue #19): peers × H
+ *   steps of one peer's batch per window, step-major, so at equal tokens it takes peers times the
+ *   optimiser steps and moves along the lr schedule peers times as fast. Kept and labelled for
+ *   what it is; it overstates the network's cost.
  *
  * The evaluation set (`evaluationBatches`) is drawn from the whole token stream with a fixed seed;
  * miners also draw from the whole stream, so a few evaluation sequences may also have been trained
@@ -32,7 +31,7 @@
  */
 import type { RunConfig } from '../core/config.ts';
 import { assignPool, batchesForPool, batchTokens, minerPool, sequenceCount } from '../core/data/assignment.ts';
-import type { TokenBatch, TrainerEngine } from '../model/engine.ts';
+import type { InnerOptimizerState, TokenBatch, TrainerEngine } from '../model/engine.ts';
 import { GauntletError } from '../core/errors.ts';
 
 /** Seed of the shared evaluation set unless a caller picks another (any fixed uint32 will do). */
@@ -290,22 +289,40 @@ export async function trainDenseDiLoCoWindow(
   return { tokens: trainedTokens, losses };
 }
 
-/** Trains the centralised AdamW baseline window by window (see the file comment for why it is fair). */
-export async function trainCentralisedBaseline(options: CentralisedBaselineOptions): Promise<CentralisedBaselineResult> {
-  const { config, engine, tokens, minerUids, firstWindow, windows, evaluation } = options;
+/** Refuses options a baseline cannot train with. */
+function checkBaselineOptions(options: Pick<CentralisedBaselineOptions, 'minerUids' | 'firstWindow' | 'windows'>): void {
+  const { minerUids, firstWindow, windows } = options;
   if (minerUids.length === 0) throw new CentralisedBaselineError('the baseline needs the uids of at least one training miner');
   if (new Set(minerUids).size !== minerUids.length) throw new CentralisedBaselineError(`miner uids must be distinct, got [${minerUids.join(', ')}]`);
   if (!Number.isSafeInteger(firstWindow) || firstWindow < 0) throw new CentralisedBaselineError(`firstWindow must be a non-negative integer, got ${firstWindow}`);
   if (!Number.isSafeInteger(windows) || windows < 1) throw new CentralisedBaselineError(`windows must be a positive integer, got ${windows}`);
+}
 
+/** Trains the small-batch AdamW baseline window by window (`small-batch` steps: peers × H optimiser steps per window). */
+export async function trainCentralisedBaseline(options: CentralisedBaselineOptions): Promise<CentralisedBaselineResult> {
+  const { config, engine, tokens, minerUids, evaluation } = options;
+  checkBaselineOptions(options);
   const total = sequenceCount(tokens.length, config.model.seqLen);
+  return baselineWindows(options, (window) => trainCentralisedWindow(engine, config, tokens, options.trainersAt?.(window) ?? minerUids, window, total), () => evaluationLoss(engine, evaluation));
+}
+
+/**
+ * The loop both baselines share: the initial loss, then per window `trainWindow` and the loss after
+ * it, with the running token count and the evaluation sequences that were also trained on.
+ */
+async function baselineWindows(
+  options: Pick<CentralisedBaselineOptions, 'firstWindow' | 'windows' | 'evaluation' | 'onWindow'>,
+  trainWindow: (window: number) => Promise<BaselineWindow>,
+  evaluate: () => Promise<number>,
+): Promise<CentralisedBaselineResult> {
+  const { firstWindow, windows, evaluation } = options;
   const evaluated = new Set(evaluation.sequenceIds);
   const trainedEvaluation = new Set<number>();
-  const initialEvaluationLoss = await evaluationLoss(engine, evaluation);
+  const initialEvaluationLoss = await evaluate();
   const results: CentralisedWindowResult[] = [];
   let cumulativeTokens = 0;
   for (let window = firstWindow; window < firstWindow + windows; window++) {
-    const trained = await trainCentralisedWindow(engine, config, tokens, options.trainersAt?.(window) ?? minerUids, window, total);
+    const trained = await trainWindow(window);
     for (const id of trained.sequenceIds) if (evaluated.has(id)) trainedEvaluation.add(id);
     cumulativeTokens += trained.tokens;
     const result: CentralisedWindowResult = {
@@ -313,11 +330,50 @@ export async function trainCentralisedBaseline(options: CentralisedBaselineOptio
       steps: trained.tokens === 0 ? 0 : trained.losses.length,
       cumulativeTokens,
       meanTrainLoss: trained.losses.reduce((a, b) => a + b, 0) / Math.max(1, trained.losses.length),
-      evaluationLoss: await evaluationLoss(engine, evaluation),
+      evaluationLoss: await evaluate(),
       elapsedMs: trained.elapsedMs,
     };
     results.push(result);
     options.onWindow?.(result);
   }
   return { initialEvaluationLoss, windows: results, totalTokens: cumulativeTokens, trainedEvaluationSequences: trainedEvaluation.size };
+}
+
+export interface DataParallelBaselineOptions extends Omit<CentralisedBaselineOptions, 'engine'> {
+  /**
+   * A new engine initialised for `config` (a `dataParallelConfig`), at `params` and `optimizerState`
+   * when given, else at the run's initial θ. The baseline disposes every engine it makes.
+   */
+  readonly createEngine: (config: RunConfig, params?: Float32Array, optimizerState?: InnerOptimizerState) => Promise<TrainerEngine>;
+}
+
+/**
+ * The primary baseline (issue #19) window by window: data-parallel AdamW, H optimiser steps per
+ * window, each on the union of the step's batches of the peers that trained in that window. When
+ * that number of peers changes (a swarm's peer missed a window, a Demo peer stopped being honest) θ
+ * and the AdamW state move to an engine whose batch holds them all, as the Demo's curve does, so
+ * every window still has equal tokens and equal optimiser steps. Evaluation batches are regrouped to
+ * the engine's batch (`regroupEvaluation`): the same set, the same mean.
+ */
+export async function trainDataParallelBaseline(options: DataParallelBaselineOptions): Promise<CentralisedBaselineResult> {
+  const { config, tokens, minerUids, firstWindow, evaluation } = options;
+  checkBaselineOptions(options);
+  const trainersAt = (window: number): readonly number[] => options.trainersAt?.(window) ?? minerUids;
+  let peers = Math.max(1, trainersAt(firstWindow).length);
+  let engine = await options.createEngine(dataParallelConfig(config, peers));
+  try {
+    const trainWindow = async (window: number): Promise<BaselineWindow> => {
+      const uids = trainersAt(window);
+      if (uids.length > 0 && uids.length !== peers) {
+        const previous = engine;
+        engine = await options.createEngine(dataParallelConfig(config, uids.length), await previous.exportParams(), await previous.exportOptimizerState());
+        peers = uids.length;
+        await previous.dispose();
+      }
+      return trainDataParallelWindow(engine, config, tokens, uids, window);
+    };
+    return await baselineWindows(options, trainWindow, () => evaluationLoss(engine, regroupEvaluation(evaluation, peers)));
+  } finally {
+    await engine.dispose();
+  }
 }

@@ -65,6 +65,6 @@ test('a 3-peer swarm with a free-rider writes a report that ranks the free-rider
   const html = readFileSync(htmlPath, 'utf8');
   for (const chart of ['line', 'bar', 'stacked-bar']) expect(html).toContain(`data-chart="${chart}"`);
   expect(html).toContain('data-series="distributed (validator θ)"');
-  expect(html).toContain('data-series="centralised AdamW"');
+  expect(html).toContain('data-series="data-parallel AdamW"');
   expect(html).not.toContain('<script');
 });

@@ -7,7 +7,9 @@
 import * as ort from 'onnxruntime-web';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadAllTokens } from '../../src/cli/data-files.ts';
+import type { RunConfig } from '../../src/core/config.ts';
 import { sequenceCount } from '../../src/core/data/assignment.ts';
+import type { InnerOptimizerState } from '../../src/model/engine.ts';
 import { sampleDigest } from '../../src/core/data/digest.ts';
 import { tinyRunConfig } from '../../src/core/run-config.ts';
 import { WasmTrainerEngine } from '../../src/gpu/wasm-engine.ts';
@@ -22,6 +24,7 @@ import {
   regroupEvaluation,
   tokensPerWindow,
   trainCentralisedBaseline,
+  trainDataParallelBaseline,
   trainCentralisedWindow,
   trainDataParallelWindow,
   trainDenseDiLoCoWindow,
@@ -105,6 +108,40 @@ describe('centralised AdamW baseline', () => {
     expect(Number.isNaN(result.windows[1]!.meanTrainLoss)).toBe(true);
     expect(result.windows[2]!.evaluationLoss).not.toBe(result.windows[1]!.evaluationLoss);
   }, 120_000);
+
+  it('the data-parallel baseline over windows: H steps each, θ and the AdamW state handed to a wider engine when more peers train', async () => {
+    const { tokens } = loadAllTokens();
+    const evaluation = evaluationBatches(config, tokens, 7, 2);
+    const createEngine = async (engineConfig: RunConfig, params?: Float32Array, optimizerState?: InnerOptimizerState): Promise<WasmTrainerEngine> => {
+      ort.env.wasm.numThreads = 1;
+      const engine = new WasmTrainerEngine(ort);
+      await engine.init(engineConfig, params, optimizerState === undefined ? {} : { optimizerState });
+      disposers.push(() => engine.dispose());
+      return engine;
+    };
+    // Two peers, nobody, one, three: H steps whenever anyone trained, and exactly their sequences' tokens.
+    const plan: Record<number, number[]> = { [FIRST_WINDOW]: [2, 3], [FIRST_WINDOW + 1]: [], [FIRST_WINDOW + 2]: [3], [FIRST_WINDOW + 3]: [2, 3, 4] };
+    const trainersAt = (window: number): number[] => plan[window] ?? [];
+    const result = await trainDataParallelBaseline({ config, tokens, minerUids: [2, 3, 4], trainersAt, firstWindow: FIRST_WINDOW, windows: 4, evaluation, createEngine });
+    const { innerSteps } = config.inner;
+    expect(result.windows.map((w) => w.steps)).toEqual([innerSteps, 0, innerSteps, innerSteps]);
+    expect(result.totalTokens).toBe(tokensPerWindow(config, 2 + 0 + 1 + 3));
+    expect(result.windows[1]!.evaluationLoss).toBe(result.windows[0]!.evaluationLoss);
+
+    // The same windows by hand: one engine per width, each starting where the last one stopped.
+    const two = await createEngine(dataParallelConfig(config, 2));
+    await trainDataParallelWindow(two, config, tokens, [2, 3], FIRST_WINDOW);
+    const one = await createEngine(dataParallelConfig(config, 1), await two.exportParams(), await two.exportOptimizerState());
+    await trainDataParallelWindow(one, config, tokens, [3], FIRST_WINDOW + 2);
+    const three = await createEngine(dataParallelConfig(config, 3), await one.exportParams(), await one.exportOptimizerState());
+    await trainDataParallelWindow(three, config, tokens, [2, 3, 4], FIRST_WINDOW + 3);
+    expect(result.windows[3]!.evaluationLoss).toBe(await evaluationLoss(three, regroupEvaluation(evaluation, 3)));
+    // Without the hand-over (a fresh three-peer engine on the last window) the loss is another one.
+    const fresh = await createEngine(dataParallelConfig(config, 3));
+    await trainDataParallelWindow(fresh, config, tokens, [2, 3, 4], FIRST_WINDOW + 3);
+    expect(await evaluationLoss(fresh, regroupEvaluation(evaluation, 3))).not.toBe(result.windows[3]!.evaluationLoss);
+    expect(result.windows[3]!.evaluationLoss).toBeLessThan(result.initialEvaluationLoss);
+  }, 180_000);
 
   it('data-parallel AdamW: H steps per window over the same sequences, each step the union of the peers’ batches of that inner step', async () => {
     const { tokens } = loadAllTokens();

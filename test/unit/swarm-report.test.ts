@@ -108,7 +108,7 @@ describe('swarm report', () => {
     const report = buildSwarmReport(observations({ '2': 0.5 }, { '2': 1, '3': -1 }, { 2: 'honest', 3: 'free-rider' }, events));
     const html = renderSwarmHtml(report);
     for (const chart of ['line', 'bar', 'stacked-bar']) expect(html).toContain(`data-chart="${chart}"`);
-    expect(html).toContain('data-series="centralised AdamW"');
+    expect(html).toContain('data-series="data-parallel AdamW"');
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
     expect(html).toContain('runId = x&lt;y');
     expect(textSummary(report)).toContain('detection: Yes');
