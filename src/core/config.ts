@@ -9,7 +9,7 @@
  */
 
 /** Bump when the meaning or layout of any field changes. */
-export const RUN_CONFIG_VERSION = 4;
+export const RUN_CONFIG_VERSION = 5;
 
 /** LLaMA-style causal LM shape (gauntlet-spec §8.1, §12.2). All dimensions must be compatible with the chunk size. */
 export interface ModelShape {
@@ -45,6 +45,14 @@ export interface InnerOptimizerConfig {
   readonly cosineSteps: number;
   /** Floor of the cosine, as a fraction of `lr` (eta_min = minLrRatio·lr). */
   readonly minLrRatio: number;
+  /**
+   * Before this scheduler step (0-based, counted over the whole run) a miner zeroes its AdamW
+   * moments and restarts their bias correction, the lr schedule going on: once, where a newcomer
+   * joining then would start (src/peer/miner-loop.ts). null: never (every run before config
+   * version 5). Issue #19: at the end of the warm-up it removes most of the distance to
+   * data-parallel AdamW (docs/convergence.md); no part of Templar's optimiser does this.
+   */
+  readonly resetMomentsAtStep: number | null;
   /** H: inner steps per window. */
   readonly innerSteps: number;
   /** Sequences per inner step (micro-batch). */

@@ -81,6 +81,12 @@ export class WasmTrainerEngine implements TrainerEngine {
       if (!Number.isFinite(loss)) throw new NonFiniteLossError(step);
       const grads = s.layout.map((spec) => out[gradName(spec.name)]?.data as Float32Array);
       const clip = clipScaleForNorm(globalGradNorm(grads), s.config.inner.gradClipNorm);
+      if (s.schedulerSteps === s.config.inner.resetMomentsAtStep) {
+        // The run's one restart of the moments (issue #19): as a newcomer at this step starts.
+        s.expAvg.fill(0);
+        s.expAvgSq.fill(0);
+        s.adamSteps = 0;
+      }
       const scalars = innerStepScalars(s.config, s.schedulerSteps, s.adamSteps);
       s.layout.forEach((spec, i) => {
         const range = [spec.offset, spec.offset + spec.size] as const;

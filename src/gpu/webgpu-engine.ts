@@ -237,9 +237,18 @@ export class WebGpuTrainerEngine implements TrainerEngine {
     for (let step = 0; step < h; step++) {
       const loss = await this.forwardBackward(s, batches[step] as TokenBatch);
       if (!Number.isFinite(loss)) throw new NonFiniteLossError(step);
+      const restart = s.schedulerSteps === s.config.inner.resetMomentsAtStep;
+      // The run's one restart of the moments (issue #19): as a newcomer at this step starts.
+      if (restart) s.adamSteps = 0;
       const scalars = innerStepScalars(s.config, s.schedulerSteps, s.adamSteps);
       for (const t of s.tensors) s.adamw.writeUniforms(t.adamUniforms, scalars, t.spec.size);
       const encoder = this.device.createCommandEncoder({ label: `inner-step-${step}` });
+      if (restart) {
+        for (const t of s.tensors) {
+          encoder.clearBuffer(t.expAvg);
+          encoder.clearBuffer(t.expAvgSq);
+        }
+      }
       const pass = encoder.beginComputePass({ label: 'clip+adamw' });
       s.gradNormKernel.encode(pass, s.gradNorm);
       for (const t of s.tensors) s.adamw.encode(pass, t.adamBindGroup, t.spec.size);

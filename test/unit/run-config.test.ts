@@ -119,7 +119,7 @@ describe('validateRunConfig error paths', () => {
       ['model.tiedEmbeddings', 'yes', /must be true or false/],
       ['model.activation', 'relu', /must be one of "gelu", "swiglu"/],
       ['runId', 'has space', /must be 1–64 characters/],
-      ['version', 1, /must be one of 4/],
+      ['version', 1, /must be one of 5/],
       ['bounds.maxTensorNorm', 0, /\(0\) must be > 0/],
       ['bounds.maxOuterStepNorm', 1e30, /must be ≤ 1000000000000/],
       ['model.nLayers', 2.5, /\(2.5\) must be an integer/],
@@ -128,6 +128,10 @@ describe('validateRunConfig error paths', () => {
       ['inner.lr', Number.NaN, /must be a finite number/],
       ['inner.lr', '0.001', /must be a finite number/],
       ['inner.beta2', 1, /\(1\) must be < 1/],
+      ['inner.resetMomentsAtStep', -1, /\(-1\) must be ≥ 0/],
+      ['inner.resetMomentsAtStep', 2.5, /\(2.5\) must be an integer/],
+      ['inner.resetMomentsAtStep', '20', /must be a finite number|must be an integer/],
+      ['inner.resetMomentsAtStep', 2 ** 32, /must be ≤ 4294967295/],
       ['compression.targetChunk', 128, /\(128\) must be ≤ 64/],
       ['scoring.burnRate', 1.5, /\(1.5\) must be ≤ 1/],
       ['initSeed', 2 ** 32, /must be ≤ 4294967295/],
@@ -137,6 +141,11 @@ describe('validateRunConfig error paths', () => {
       expect(issues.map((i) => i.path), path).toEqual([path]);
       expect(issues[0]?.message, path).toMatch(message);
     }
+  });
+
+  it('takes null for a step that never comes (runs before version 5), and a missing one is a missing field', () => {
+    expect(validateRunConfig(withField(tiny, 'inner.resetMomentsAtStep', null)).inner.resetMomentsAtStep).toBeNull();
+    expect(issuesOf(withField(tiny, 'inner.resetMomentsAtStep', undefined))).toEqual([{ path: 'inner.resetMomentsAtStep', message: 'inner.resetMomentsAtStep is missing' }]);
   });
 
   it('lists every problem at once', () => {
