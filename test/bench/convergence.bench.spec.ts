@@ -48,13 +48,19 @@ const SEEDS = process.env.GAUNTLET_CONVERGENCE_SEEDS?.split(',').map(Number) ?? 
  * SwiGLU 512, 2 layers, 4 heads of 32), so that the figures are not an artefact of the 0.15M model.
  */
 const WIDE = process.env.GAUNTLET_CONVERGENCE_MODEL === 'wide';
+/**
+ * `GAUNTLET_CONVERGENCE_RESET_MOMENTS=20` runs every side with `inner.resetMomentsAtStep` 20 (the
+ * restart of the inner moments at the end of tiny's warm-up, docs/convergence.md); unset: the preset's.
+ */
+const RESET_MOMENTS = process.env.GAUNTLET_CONVERGENCE_RESET_MOMENTS === undefined ? undefined : Number(process.env.GAUNTLET_CONVERGENCE_RESET_MOMENTS);
 const FIRST_WINDOW = 1;
 
 /** The run the suite trains: the tiny preset, or its wide variant (same optimiser, compression and data). */
 function runConfig(seed: number): RunConfig {
   const tiny = tinyRunConfig();
   const model = WIDE ? { ...tiny.model, dModel: 128, dFF: 512 } : tiny.model;
-  return { ...tiny, runId: WIDE ? 'tiny-wide-convergence' : tiny.runId, preset: WIDE ? 'custom' : tiny.preset, model, initSeed: seed };
+  const inner = RESET_MOMENTS === undefined ? tiny.inner : { ...tiny.inner, resetMomentsAtStep: RESET_MOMENTS };
+  return { ...tiny, runId: WIDE ? 'tiny-wide-convergence' : tiny.runId, preset: WIDE ? 'custom' : tiny.preset, model, inner, initSeed: seed };
 }
 
 interface Curves {
