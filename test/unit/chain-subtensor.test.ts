@@ -187,6 +187,10 @@ describe.skipIf(specPath === undefined)(`developer check: subtensor end to end o
   }, 900_000);
 
   it('a reveal before its reveal blocks is refused by the runtime', async () => {
+    // The validator process killed at the end of the last check may have left a signed transaction of the same hotkey in
+    // the pool: three blocks include it, so this commit is not refused as a stale nonce (the pool's 'invalid').
+    const head = (await dev.chain.currentBlock()).number;
+    while ((await dev.chain.currentBlock()).number < head + 3) await new Promise((r) => setTimeout(r, 300));
     const result = await dev.chain.setWeights(subnet.validator.hotkey, subnet.netuid, [subnet.miners[1]!.uid], [1], 0n);
     if (result.method !== 'commitWeights') throw new Error(`commit-reveal is on: expected a commit, got ${result.method}`);
     await expect(dev.chain.revealWeights(result.commit)).rejects.toThrow(ChainError);
