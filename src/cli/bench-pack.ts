@@ -17,7 +17,7 @@
  * Packing needs this repository (Vite, the node_modules); the packed bench cannot pack again.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -149,8 +149,7 @@ export async function packBench(dir: string, onProgress: (line: string) => void 
     }
     copy(join(REPO_ROOT, 'scripts/torch-reference.py'), join(stage, 'app/torch-reference.py'));
     ensureShards();
-    const shards = spawnSync('cp', ['-r', `${DEFAULT_DATA_DIR}/.`, join(stage, 'data')], { encoding: 'utf8' });
-    if (shards.status !== 0) throw new BenchPackError(`Copying the shards failed: ${shards.stderr}`);
+    cpSync(DEFAULT_DATA_DIR, join(stage, 'data'), { recursive: true });
     if (existsSync(join(CHROMIUM_LIB_DIR, 'libvulkan.so.1'))) copy(join(CHROMIUM_LIB_DIR, 'libvulkan.so.1'), join(stage, 'lib/libvulkan.so.1'));
     else onProgress(`no Vulkan loader at ${CHROMIUM_LIB_DIR} to pack: the target machine needs its own (libvulkan1)`);
 

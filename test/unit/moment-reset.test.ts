@@ -90,21 +90,20 @@ async function threeWays(make: Make): Promise<{ crossing: Float32Array; newcomer
   return { crossing: await crossingEngine.exportParams(), newcomer: await newcomerEngine.exportParams(), without: await withoutEngine.exportParams(), adamSteps: state.adamSteps ?? -1, schedulerSteps: state.schedulerSteps };
 }
 
+/** Where a crossing miner ends: the newcomer's θ bit for bit, not the run's without the restart; Adam's count restarted, the schedule's not. */
+function expectNewcomerEnd(r: Awaited<ReturnType<typeof threeWays>>): void {
+  expect(firstDifference(r.crossing, r.newcomer)).toBeNull();
+  expect(firstDifference(r.crossing, r.without)).not.toBeNull();
+  expect(r.adamSteps).toBe(2);
+  expect(r.schedulerSteps).toBe(RESET + 2);
+}
+
 describe('the restart of the inner moments', () => {
   it('wasm: a miner crossing the step ends where a newcomer joining at it ends, bit for bit, and not where a run without it ends', async () => {
-    const r = await threeWays(wasm);
-    expect(firstDifference(r.crossing, r.newcomer)).toBeNull();
-    expect(firstDifference(r.crossing, r.without)).not.toBeNull();
-    // The bias correction restarted at the step; the lr schedule did not.
-    expect(r.adamSteps).toBe(2);
-    expect(r.schedulerSteps).toBe(RESET + 2);
+    expectNewcomerEnd(await threeWays(wasm));
   }, 120_000);
 
   it.skipIf(dawn instanceof DawnUnavailableError)('WebGPU on Dawn: the same, on the GPU\'s buffers', async () => {
-    const r = await threeWays(webgpu);
-    expect(firstDifference(r.crossing, r.newcomer)).toBeNull();
-    expect(firstDifference(r.crossing, r.without)).not.toBeNull();
-    expect(r.adamSteps).toBe(2);
-    expect(r.schedulerSteps).toBe(RESET + 2);
+    expectNewcomerEnd(await threeWays(webgpu));
   }, 300_000);
 });
