@@ -29,7 +29,7 @@ export default tseslint.config(
   },
   {
     // Scripts, tests and Node-side commands print to the terminal on purpose.
-    files: ['scripts/**', 'test/**', 'src/cli/**', 'src/devnet/**', '*.config.ts'],
+    files: ['scripts/**', 'test/**', 'src/cli/**', 'src/devnet/**', 'src/gateway/**', '*.config.ts'],
     rules: { 'no-console': 'off' },
   },
 );

@@ -19,7 +19,9 @@ export const LAYERS = {
   workers: { imports: ['core', 'model', 'gpu', 'net', 'peer'], node: false },
   ui: { imports: ['core', 'model', 'gpu', 'net', 'peer', 'workers'], node: false },
   devnet: { imports: ['core', 'net'], node: true },
-  cli: { imports: ['core', 'model', 'gpu', 'net', 'peer', 'devnet'], types: ['workers'], node: true },
+  // The subnet's storage gateway (issue #21): the devnet's storage protocol and limits in front of S3, on a real chain.
+  gateway: { imports: ['core', 'net', 'peer', 'devnet'], node: true },
+  cli: { imports: ['core', 'model', 'gpu', 'net', 'peer', 'devnet', 'gateway'], types: ['workers'], node: true },
 };
 
 /** Node built-ins by their bare names (exact names: a pattern `net` would also match our own `../net/…`). */

@@ -123,37 +123,7 @@ export class ObjectStore {
    * `BadRequestError` for a key the devnet does not store, `OversizedError` over a limit.
    */
   plan(bucket: string, key: string, size: number): string[] {
-    const parsed = parseDevnetObjectKey(key);
-    if (parsed === undefined) throw new BadRequestError(`Object key '${key}' is not one the devnet stores (see DEVNET_OBJECT_NAMES: gradient-{w}-{uid}, debug-{w}-{uid}, peers-{n}, aggregate-{w}, checkpoint-{n}, scores-{w}, theta-{w}, run, each optionally with .sig).`);
-    if (size > this.limits.maxObjectBytes) throw OversizedError.of(size, this.limits.maxObjectBytes, `Object ${key}`);
-    const objects = this.buckets.get(bucket) ?? new Map<string, ObjectInfo>();
-    const evict: string[] = [];
-    const { keepNewest } = parsed.name;
-    if (keepNewest !== undefined && parsed.number !== undefined) {
-      const members: { key: string; number: number }[] = [];
-      for (const other of objects.keys()) {
-        const p = parseDevnetObjectKey(other);
-        if (p?.name === parsed.name && p.number !== undefined) members.push({ key: other, number: p.number });
-      }
-      const kept = new Set([...new Set([parsed.number, ...members.map((m) => m.number)])].sort((a, b) => b - a).slice(0, keepNewest));
-      if (!kept.has(parsed.number)) {
-        throw new BadRequestError(`Object ${key} is older than the newest ${keepNewest} ${parsed.name.family} numbers bucket ${bucket} holds; the devnet keeps only those.`);
-      }
-      for (const m of members) if (!kept.has(m.number)) evict.push(m.key);
-    }
-    const freed = evict.reduce((n, k) => n + (objects.get(k)?.size ?? 0), 0) + (objects.get(key)?.size ?? 0);
-    const count = objects.size - evict.length - (objects.has(key) ? 1 : 0) + 1;
-    const bucketAfter = this.usage(bucket) - freed + size;
-    if (count > this.limits.maxBucketObjects) {
-      throw new OversizedError(`Bucket ${bucket} holds ${objects.size} objects; storing ${key} would exceed its quota of ${this.limits.maxBucketObjects} objects. It was not transferred.`);
-    }
-    if (bucketAfter > this.limits.maxBucketBytes) {
-      throw new OversizedError(`Bucket ${bucket} holds ${this.usage(bucket)} bytes; storing ${key} (${size} bytes) would exceed its quota of ${this.limits.maxBucketBytes} bytes. It was not transferred.`);
-    }
-    if (this.storedBytes - freed + size > this.limits.maxStoredBytes) {
-      throw new OversizedError(`The devnet stores ${this.storedBytes} bytes; ${key} (${size} bytes) would exceed its total of ${this.limits.maxStoredBytes} bytes. It was not transferred.`);
-    }
-    return evict;
+    return planObjectWrite(this.buckets.get(bucket) ?? new Map<string, ObjectInfo>(), { bucket: this.usage(bucket), total: this.storedBytes }, bucket, key, size, this.limits, 'The devnet');
   }
 
   /**
@@ -234,4 +204,46 @@ export class ObjectStore {
     this.bucketBytes.delete(bucket);
     rmSync(join(this.dir, bucket), { recursive: true, force: true });
   }
+}
+
+/**
+ * Whether `bucket`, holding `objects`, can take `key` of `size` bytes, judged before any byte is
+ * read; returns the keys storing it will delete (older numbers of its family past `keepNewest`).
+ * `BadRequestError` for a key outside `DEVNET_OBJECT_NAMES`, `OversizedError` over a limit. Shared by
+ * the devnet's store and the subnet gateway's (src/gateway), which name themselves in `server`.
+ */
+export function planObjectWrite(
+  objects: ReadonlyMap<string, ObjectInfo>, usage: { readonly bucket: number; readonly total: number },
+  bucket: string, key: string, size: number, limits: ObjectStoreLimits, server: string,
+): string[] {
+  const parsed = parseDevnetObjectKey(key);
+  if (parsed === undefined) throw new BadRequestError(`Object key '${key.slice(0, 200)}' is not one ${server.toLowerCase()} stores (see DEVNET_OBJECT_NAMES: gradient-{w}-{uid}, debug-{w}-{uid}, peers-{n}, aggregate-{w}, checkpoint-{n}, scores-{w}, theta-{w}, run, each optionally with .sig).`);
+  if (size > limits.maxObjectBytes) throw OversizedError.of(size, limits.maxObjectBytes, `Object ${key}`);
+  const evict: string[] = [];
+  const { keepNewest } = parsed.name;
+  if (keepNewest !== undefined && parsed.number !== undefined) {
+    const members: { key: string; number: number }[] = [];
+    for (const other of objects.keys()) {
+      const p = parseDevnetObjectKey(other);
+      if (p?.name === parsed.name && p.number !== undefined) members.push({ key: other, number: p.number });
+    }
+    const kept = new Set([...new Set([parsed.number, ...members.map((m) => m.number)])].sort((a, b) => b - a).slice(0, keepNewest));
+    if (!kept.has(parsed.number)) {
+      throw new BadRequestError(`Object ${key} is older than the newest ${keepNewest} ${parsed.name.family} numbers bucket ${bucket} holds; ${server} keeps only those.`);
+    }
+    for (const m of members) if (!kept.has(m.number)) evict.push(m.key);
+  }
+  const freed = evict.reduce((n, k) => n + (objects.get(k)?.size ?? 0), 0) + (objects.get(key)?.size ?? 0);
+  const count = objects.size - evict.length - (objects.has(key) ? 1 : 0) + 1;
+  const bucketAfter = usage.bucket - freed + size;
+  if (count > limits.maxBucketObjects) {
+    throw new OversizedError(`Bucket ${bucket} holds ${objects.size} objects; storing ${key} would exceed its quota of ${limits.maxBucketObjects} objects. It was not transferred.`);
+  }
+  if (bucketAfter > limits.maxBucketBytes) {
+    throw new OversizedError(`Bucket ${bucket} holds ${usage.bucket} bytes; storing ${key} (${size} bytes) would exceed its quota of ${limits.maxBucketBytes} bytes. It was not transferred.`);
+  }
+  if (usage.total - freed + size > limits.maxStoredBytes) {
+    throw new OversizedError(`${server} stores ${usage.total} bytes; ${key} (${size} bytes) would exceed its total of ${limits.maxStoredBytes} bytes. It was not transferred.`);
+  }
+  return evict;
 }

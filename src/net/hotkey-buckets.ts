@@ -10,20 +10,34 @@
  * the same bucket name (a shadowing commitment breaks only the shadower's reads), and whatever goes
  * wrong with one hotkey (no commitment, an invalid one, a refusing or broken bucket) is a typed
  * `NetError` of that hotkey's read and nothing else.
+ *
+ * A subnet's storage gateway (src/gateway, issue #21) holds the objects of every hotkey that has no
+ * bucket of its own: with `gateway`, a hotkey without a usable bucket commitment is read there, a
+ * hotkey whose committed bucket lacks the object is looked up there too (a volunteer who moved from
+ * its own bucket to the gateway leaves its old commitment on chain), and a peer without a bucket
+ * writes there, each write signed by its hotkey. The gateway is trusted for availability and
+ * timestamps only: every submission carries its hotkey's own signature, checked by the reader.
  */
 import { NetError, NotFoundError, UnavailableError } from './errors.ts';
 import { BucketDirectory, bucketDirectory, S3Endpoint, type S3Credentials, type S3Read } from './s3-storage.ts';
 import { InvalidBucketCommitmentError } from './subtensor-encoding.ts';
-import type { Chain, Commitment, GetOptions, ObjectInfo, Storage } from './types.ts';
+import { DevnetStorage } from './devnet-client.ts';
+import type { Chain, Commitment, GetOptions, ObjectInfo, Signer, Storage } from './types.ts';
 import { errorMessage, registerErrorClasses } from '../core/errors.ts';
 
 export interface HotkeyBucketOptions {
   readonly endpoint: string;
   readonly region?: string;
-  /** This peer's hotkey and its own bucket (write credentials never leave this object). */
+  /** This peer's hotkey. */
   readonly ownHotkey: string;
-  readonly ownBucket: string;
-  readonly writeCredentials: S3Credentials;
+  /** Its own bucket and write credentials (which never leave this object); absent: it writes through `gateway`. */
+  readonly ownBucket?: string;
+  readonly writeCredentials?: S3Credentials;
+  /**
+   * The subnet's gateway (a `DevnetStorage` client of its URL, signing as `ownHotkey`): where hotkeys
+   * without a bucket of their own are read, and where this peer writes when it has no bucket.
+   */
+  readonly gateway?: Storage;
   /** The subnet's commitments (hotkey → commitment), read from the chain. */
   readonly commitments: () => Promise<ReadonlyMap<string, Commitment>>;
   readonly maxObjectBytes?: number;
@@ -66,19 +80,26 @@ export class HotkeyBucketStorage implements Storage {
   }
 
   put(key: string, data: Uint8Array): Promise<ObjectInfo> {
-    return this.s3.put(this.options.ownBucket, key, data, this.options.writeCredentials);
+    const { ownBucket, writeCredentials, gateway } = this.options;
+    if (ownBucket !== undefined && writeCredentials !== undefined) return this.s3.put(ownBucket, key, data, writeCredentials);
+    if (gateway !== undefined) return gateway.put(key, data);
+    return Promise.reject(new UnavailableError(`Hotkey ${this.options.ownHotkey} has neither a bucket of its own nor a gateway to write ${key} into.`));
   }
 
   get(hotkey: string, key: string, options: GetOptions = {}): Promise<{ info: ObjectInfo; data: Uint8Array }> {
-    return this.read(hotkey, `GET ${key}`, ({ bucket, read }) => this.s3.get(bucket, key, options, read));
+    return this.read(hotkey, `GET ${key}`, ({ bucket, read }) => this.s3.get(bucket, key, options, read), (gateway) => gateway.get(hotkey, key, options));
   }
 
   head(hotkey: string, key: string): Promise<ObjectInfo | undefined> {
-    return this.read(hotkey, `HEAD ${key}`, ({ bucket, read }) => this.s3.head(bucket, key, read));
+    return this.read(hotkey, `HEAD ${key}`, async ({ bucket, read }) => {
+      const info = await this.s3.head(bucket, key, read);
+      if (info === undefined && this.options.gateway !== undefined) throw NotFoundError.of(`Object ${key}`);
+      return info;
+    }, (gateway) => gateway.head(hotkey, key));
   }
 
   list(hotkey: string, prefix = ''): Promise<ObjectInfo[]> {
-    return this.read(hotkey, `LIST ${prefix}`, ({ bucket, read }) => this.s3.list(bucket, prefix, read));
+    return this.read(hotkey, `LIST ${prefix}`, ({ bucket, read }) => this.s3.list(bucket, prefix, read), (gateway) => gateway.list(hotkey, prefix));
   }
 
   /**
@@ -86,21 +107,33 @@ export class HotkeyBucketStorage implements Storage {
    * NetError (there should be none; this is the last line) becomes UnavailableError naming the hotkey,
    * so a caller can always charge a failure to the hotkey it read.
    */
-  private async read<T>(hotkey: string, what: string, run: (target: { bucket: string; read: S3Read }) => Promise<T>): Promise<T> {
+  private async read<T>(hotkey: string, what: string, run: (target: { bucket: string; read: S3Read }) => Promise<T>, throughGateway: (gateway: Storage) => Promise<T>): Promise<T> {
+    const gateway = this.options.gateway;
     try {
-      return await run(await this.resolve(hotkey));
+      const target = await this.resolve(hotkey);
+      if (target === undefined) return await throughGateway(gateway!);
+      try {
+        return await run(target);
+      } catch (error) {
+        // Not in its bucket: a hotkey that moved to the gateway may have it there.
+        if (gateway === undefined || !(error instanceof NotFoundError)) throw error;
+        return await throughGateway(gateway);
+      }
     } catch (error) {
       if (error instanceof NetError) throw error;
       throw new UnavailableError(`${what} in the bucket of hotkey ${hotkey} failed: ${String(error)}.`);
     }
   }
 
-  private async resolve(hotkey: string): Promise<{ bucket: string; read: S3Read }> {
-    if (hotkey === this.options.ownHotkey) return { bucket: this.options.ownBucket, read: { credentials: this.options.writeCredentials } };
+  /** The bucket to read `hotkey` in, or undefined: read it through the gateway. */
+  private async resolve(hotkey: string): Promise<{ bucket: string; read: S3Read } | undefined> {
+    const { ownBucket, writeCredentials, gateway } = this.options;
+    if (hotkey === this.options.ownHotkey) return ownBucket === undefined || writeCredentials === undefined ? undefined : { bucket: ownBucket, read: { credentials: writeCredentials } };
     await this.refreshIfStale();
     const owner = `hotkey ${hotkey}`;
     const entry = this.directory.get(hotkey);
     if (entry !== undefined) return { bucket: entry.bucket, read: { credentials: entry.credentials, owner } };
+    if (gateway !== undefined && this.refreshFailure === undefined) return undefined;
     const invalid = this.directory.invalid.get(hotkey);
     if (invalid !== undefined) throw new InvalidBucketCommitmentError(invalid, hotkey);
     // Unknown because the chain could not be read is not the hotkey's fault: say so instead of "no commitment".
@@ -130,23 +163,50 @@ export class HotkeyBucketStorage implements Storage {
   }
 }
 
-/** Where a subtensor peer keeps its objects: the subnet, and its own bucket with the write key. */
-export interface SubnetBucket {
-  readonly netuid: number;
-  readonly storage: { readonly endpoint: string; readonly bucket: string; readonly region: string; readonly accessKeyId: string; readonly secretAccessKey: string };
+/** A peer's own S3 bucket with its write key (today's path: the volunteer brings a bucket). */
+export interface OwnBucketSettings {
+  readonly kind?: 'bucket';
+  readonly endpoint: string;
+  readonly bucket: string;
+  readonly region: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
 }
 
 /**
- * The storage of `ownHotkey` on a subtensor subnet: writes to its own bucket, reads every other
- * hotkey's bucket through the commitments `chain` holds for the subnet.
+ * No bucket of its own: the peer writes through the subnet's gateway (its URL from the lead
+ * validator's commitment, `readPublishedGateway`) and reads the peers that have buckets on the
+ * subnet's S3 endpoint (from the gateway's info, `fetchGatewayInfo`).
  */
-export function subnetBucketStorage(network: SubnetBucket, ownHotkey: string, chain: Pick<Chain, 'commitments'>, maxObjectBytes?: number): HotkeyBucketStorage {
+export interface GatewayStorageSettings {
+  readonly kind: 'gateway';
+  readonly url: string;
+  readonly s3Endpoint: string;
+  readonly region: string;
+}
+
+/** Where a subtensor peer keeps its objects: the subnet, and its own bucket with the write key or the subnet's gateway. */
+export interface SubnetBucket {
+  readonly netuid: number;
+  readonly storage: OwnBucketSettings | GatewayStorageSettings;
+  /** The subnet's gateway, where peers without a bucket are read (a peer with a bucket may still name it). */
+  readonly gatewayUrl?: string;
+}
+
+/**
+ * The storage of `ownHotkey` on a subtensor subnet: writes to its own bucket (or, without one,
+ * through the gateway, signed by `signer`), reads every other hotkey's bucket through the
+ * commitments `chain` holds for the subnet, and the hotkeys without one through the gateway.
+ */
+export function subnetBucketStorage(network: SubnetBucket, ownHotkey: string, chain: Pick<Chain, 'commitments'>, maxObjectBytes?: number, signer?: Signer): HotkeyBucketStorage {
   const { storage, netuid } = network;
+  const gatewayUrl = storage.kind === 'gateway' ? storage.url : network.gatewayUrl;
+  const gateway = gatewayUrl === undefined ? undefined : new DevnetStorage(gatewayUrl, signer, storage.kind === 'gateway' ? ownHotkey : undefined, maxObjectBytes);
+  const own = storage.kind === 'gateway' ? {} : { ownBucket: storage.bucket, writeCredentials: { accessKeyId: storage.accessKeyId, secretAccessKey: storage.secretAccessKey } };
   return new HotkeyBucketStorage({
-    endpoint: storage.endpoint, region: storage.region, ownHotkey, ownBucket: storage.bucket,
-    writeCredentials: { accessKeyId: storage.accessKeyId, secretAccessKey: storage.secretAccessKey },
+    endpoint: storage.kind === 'gateway' ? storage.s3Endpoint : storage.endpoint, region: storage.region, ownHotkey, ...own,
+    ...(gateway === undefined ? {} : { gateway }),
     commitments: () => chain.commitments(netuid),
     ...(maxObjectBytes === undefined ? {} : { maxObjectBytes }),
   });
 }
-

@@ -86,6 +86,16 @@ export function bucketDirectory(commitments: ReadonlyMap<string, Commitment>): B
 }
 
 const ERROR_BODY_BYTES = 64 * 1024;
+const METADATA_PREFIX = 'x-amz-meta-';
+
+/** An object's user metadata: its `x-amz-meta-<name>` headers, by `<name>`. */
+function userMetadata(headers: Headers): Map<string, string> {
+  const out = new Map<string, string>();
+  headers.forEach((value, name) => {
+    if (name.startsWith(METADATA_PREFIX)) out.set(name.slice(METADATA_PREFIX.length), value);
+  });
+  return out;
+}
 /** HEADs after a PUT before it is called failed: 25 + 50 + 100 + 200 ms of pauses at most. */
 const PUT_VISIBILITY_ATTEMPTS = 5;
 const PUT_VISIBILITY_FIRST_PAUSE_MS = 25;
@@ -238,11 +248,14 @@ export class S3Endpoint {
     throw new UnavailableError(`${what} failed with HTTP ${response.status} ${code}.`);
   }
 
-  async put(bucket: string, key: string, data: Uint8Array, credentials: S3Credentials): Promise<ObjectInfo> {
+  /** `metadata`: user metadata stored with the object (`x-amz-meta-<name>`; names lower-case, values ASCII). */
+  async put(bucket: string, key: string, data: Uint8Array, credentials: S3Credentials, metadata: Readonly<Record<string, string>> = {}): Promise<ObjectInfo> {
     const what = `PUT ${bucket}/${key}`;
     if (data.length > this.maxObjectBytes) throw OversizedError.of(data.length, this.maxObjectBytes, `Object ${key}`);
+    const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
+    for (const [name, value] of Object.entries(metadata)) headers[`${METADATA_PREFIX}${name}`] = value;
     await S3Endpoint.guard(what, async () => {
-      const response = await this.send(this.objectUrl(bucket, key), { method: 'PUT', body: new Uint8Array(data), headers: { 'content-type': 'application/octet-stream' } }, credentials, what);
+      const response = await this.send(this.objectUrl(bucket, key), { method: 'PUT', body: new Uint8Array(data), headers }, credentials, what);
       await cancelBody(response);
     });
     // The server's Last-Modified is what the put-window gate judges, so it is read back. S3 and R2
@@ -283,7 +296,12 @@ export class S3Endpoint {
   }
 
   /** Metadata only; `undefined` when the object does not exist. */
-  head(bucket: string, key: string, read: S3Read): Promise<ObjectInfo | undefined> {
+  async head(bucket: string, key: string, read: S3Read): Promise<ObjectInfo | undefined> {
+    return (await this.headWithMetadata(bucket, key, read))?.info;
+  }
+
+  /** HEAD with the object's user metadata (`x-amz-meta-*`, names without the prefix); `undefined` when it does not exist. */
+  headWithMetadata(bucket: string, key: string, read: S3Read): Promise<{ readonly info: ObjectInfo; readonly metadata: ReadonlyMap<string, string> } | undefined> {
     const what = S3Endpoint.label(`HEAD ${bucket}/${key}`, read);
     return S3Endpoint.guard(what, async () => {
       let response: Response;
@@ -294,7 +312,32 @@ export class S3Endpoint {
         throw error;
       }
       await cancelBody(response);
-      return { bucket, key, size: contentLengthOf(response.headers) ?? 0, lastModifiedMs: lastModifiedOf(response.headers, what) };
+      return { info: { bucket, key, size: contentLengthOf(response.headers) ?? 0, lastModifiedMs: lastModifiedOf(response.headers, what) }, metadata: userMetadata(response.headers) };
+    });
+  }
+
+  /**
+   * GET whose body the caller streams on (and must consume or cancel): the response with its size and
+   * user metadata, the size cap judged on the headers. `NotFoundError` when it does not exist.
+   */
+  open(bucket: string, key: string, read: S3Read, maxBytes = this.maxObjectBytes): Promise<{ readonly info: ObjectInfo; readonly metadata: ReadonlyMap<string, string>; readonly response: Response }> {
+    const what = S3Endpoint.label(`GET ${bucket}/${key}`, read);
+    return S3Endpoint.guard(what, async () => {
+      const response = await this.send(this.objectUrl(bucket, key), { method: 'GET' }, read.credentials, what);
+      const declared = contentLengthOf(response.headers);
+      if (declared === undefined || declared > maxBytes) {
+        await cancelBody(response);
+        throw declared === undefined ? new UnavailableError(`${what}: the S3 endpoint sent no Content-Length.`) : OversizedError.of(declared, maxBytes, `Object ${bucket}/${key}`);
+      }
+      return { info: { bucket, key, size: declared, lastModifiedMs: lastModifiedOf(response.headers, what) }, metadata: userMetadata(response.headers), response };
+    });
+  }
+
+  /** Deletes an object (S3 answers 204 whether or not it existed). */
+  delete(bucket: string, key: string, credentials: S3Credentials): Promise<void> {
+    const what = `DELETE ${bucket}/${key}`;
+    return S3Endpoint.guard(what, async () => {
+      await cancelBody(await this.send(this.objectUrl(bucket, key), { method: 'DELETE' }, credentials, what));
     });
   }
 
