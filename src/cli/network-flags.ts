@@ -3,8 +3,12 @@
  * and `npm run evaluate`, checked by the same rules as the page's network form
  * (src/net/network-settings.ts). Secrets never come from flags (the process list shows them): the
  * bucket's write secret and its read-only token's secret come from the environment.
+ *
+ * These commands write to their own bucket: the subnet's storage gateway (issue #21), which the page
+ * uses when its storage fields are left empty, is not offered here, so missing bucket flags stay an
+ * error naming the first one.
  */
-import { NetworkSettingsError, parseSubtensorSettings, type NetworkForm, type NetworkSettings } from '../net/network-settings.ts';
+import { NetworkSettingsError, parseSubtensorSettings, type NetworkForm, type S3Settings, type SubtensorNetworkSettings } from '../net/network-settings.ts';
 import { GauntletError } from '../core/errors.ts';
 
 export const S3_SECRET_ENV = 'GAUNTLET_S3_SECRET';
@@ -27,7 +31,8 @@ const FLAG_OF_FIELD: Readonly<Record<keyof NetworkForm, string>> = {
   secretAccessKey: S3_SECRET_ENV, readKeyId: '--read-key-id', readSecret: S3_READ_SECRET_ENV,
 };
 
-export type SubtensorSettings = Extract<NetworkSettings, { kind: 'subtensor' }>;
+/** A subtensor network with this process's own bucket (never the gateway). */
+export type SubtensorSettings = SubtensorNetworkSettings<S3Settings>;
 
 /** A network flag the command cannot use; the message names the flag and what to give instead. */
 export class NetworkFlagError extends GauntletError {
@@ -38,17 +43,17 @@ export class NetworkFlagError extends GauntletError {
 /** The subtensor network of the flags (`netuid` as given, or the one the caller decided). */
 export function subtensorSettingsFromFlags(values: Readonly<Record<string, string | boolean | undefined>>, env: NodeJS.ProcessEnv, netuid?: number): SubtensorSettings {
   const text = (name: string): string => (typeof values[name] === 'string' ? values[name] : '');
-  let settings: NetworkSettings;
   try {
-    settings = parseSubtensorSettings({
+    return parseSubtensorSettings({
       endpoint: text('network'), netuid: netuid === undefined ? text('netuid') : String(netuid), storageEndpoint: text('s3-endpoint'), bucket: text('bucket'), region: text('region'),
       accessKeyId: text('access-key-id'), secretAccessKey: env[S3_SECRET_ENV] ?? '',
       readKeyId: text('read-key-id'), readSecret: env[S3_READ_SECRET_ENV] ?? '',
-    });
+    }, { bucketRequired: true });
   } catch (error) {
     if (!(error instanceof NetworkSettingsError)) throw error;
-    throw new NetworkFlagError(`${FLAG_OF_FIELD[error.field]}: ${error.message}`);
+    const noBucket = error.field === 'storageEndpoint' && text('s3-endpoint').trim() === ''
+      ? ` (This command writes to its own S3 bucket: give --s3-endpoint, --bucket, --access-key-id and ${S3_SECRET_ENV}; the subnet's storage gateway serves the page's volunteers.)`
+      : '';
+    throw new NetworkFlagError(`${FLAG_OF_FIELD[error.field]}: ${error.message}${noBucket}`);
   }
-  if (settings.kind !== 'subtensor') throw new NetworkFlagError('--network must be a ws:// or wss:// subtensor endpoint here.');
-  return settings;
 }

@@ -1,14 +1,18 @@
 /**
  * The network a peer joins (issue #8), as the page's form and the CLIs' flags give it: the devnet
- * (default), or a subtensor network (a ws/wss endpoint and a netuid) with S3-compatible storage for
- * the peer's own bucket (Templar's R2 layout, gauntlet-spec §5.5). The text is checked here, each
- * problem a `NetworkSettingsError` naming the field and what to enter. The storage secret lives in
- * this object only (memory): it is never logged, shown, or written to disk.
+ * (default), or a subtensor network (a ws/wss endpoint and a netuid) with its storage: the peer's own
+ * S3-compatible bucket (Templar's R2 layout, gauntlet-spec §5.5), or, when the form leaves every
+ * storage field empty, the subnet's storage gateway (issue #21: a volunteer with only a wallet needs
+ * no account at a storage provider; its URL is read from chain on Connect). The text is checked here,
+ * each problem a `NetworkSettingsError` naming the field and what to enter. The storage secret lives
+ * in this object only (memory): it is never logged, shown, or written to disk.
  */
 import { GauntletError } from '../core/errors.ts';
 
 /** Storage of a real network: the volunteer's own bucket and its write credentials. */
 export interface S3Settings {
+  /** Absent or 'bucket' (the shape `OwnBucketSettings` takes): tells it from the gateway. */
+  readonly kind?: 'bucket';
   readonly endpoint: string;
   readonly bucket: string;
   readonly region: string;
@@ -22,14 +26,36 @@ export interface S3Settings {
   readonly read?: { readonly keyId: string; readonly secret: string };
 }
 
-export type NetworkSettings =
-  | { readonly kind: 'devnet'; readonly url: string }
-  | { readonly kind: 'subtensor'; readonly endpoint: string; readonly netuid: number; readonly storage: S3Settings };
+/**
+ * Storage through the subnet's gateway: no field of it is typed. Which gateway is not known until
+ * Connect reads the URL the subnet's lead validator publishes (`readPublishedGateway`).
+ */
+export interface SubnetGatewayChoice {
+  readonly kind: 'gateway';
+}
+
+export type SubtensorStorageChoice = S3Settings | SubnetGatewayChoice;
+
+/** A subtensor network; `Storage` narrows it (the CLIs, which need a bucket, take `S3Settings`). */
+export interface SubtensorNetworkSettings<Storage extends SubtensorStorageChoice = SubtensorStorageChoice> {
+  readonly kind: 'subtensor';
+  readonly endpoint: string;
+  readonly netuid: number;
+  readonly storage: Storage;
+}
+
+export type NetworkSettings = { readonly kind: 'devnet'; readonly url: string } | SubtensorNetworkSettings;
+
+/** What the page may show about a network's storage: everything but the secret. */
+export type StorageSummary =
+  | { readonly kind: 'bucket'; readonly endpoint: string; readonly bucket: string; readonly readKeyId: string | null }
+  /** `url`: null until Connect has read it from chain. */
+  | { readonly kind: 'gateway'; readonly url: string | null };
 
 /** What the page may show about a network: everything but the secret. */
 export type NetworkSummary =
   | { readonly kind: 'devnet'; readonly url: string }
-  | { readonly kind: 'subtensor'; readonly endpoint: string; readonly netuid: number; readonly storageEndpoint: string; readonly bucket: string; readonly readKeyId: string | null };
+  | { readonly kind: 'subtensor'; readonly endpoint: string; readonly netuid: number; readonly storage: StorageSummary };
 
 /** The form fields as typed (strings, possibly empty). */
 export interface NetworkForm {
@@ -74,21 +100,46 @@ function url(text: string, field: keyof NetworkForm, protocols: readonly string[
   return text.trim().replace(/\/+$/, '');
 }
 
-/** Checks the subtensor form; every field is required (region defaults to R2's `auto`). */
-export function parseSubtensorSettings(form: NetworkForm): NetworkSettings {
+/** The form fields of the storage: all empty means the subnet's gateway (the region has a default, so it does not count). */
+export const STORAGE_FIELDS = ['storageEndpoint', 'bucket', 'accessKeyId', 'secretAccessKey', 'readKeyId', 'readSecret'] as const satisfies readonly (keyof NetworkForm)[];
+
+/** How `parseSubtensorSettings` treats a form without storage fields. */
+export interface SubtensorParseOptions {
+  /**
+   * The caller writes to its own bucket only (the CLIs): empty storage fields are an error like any
+   * other missing field, and the messages do not offer the gateway.
+   */
+  readonly bucketRequired?: boolean;
+}
+
+/**
+ * Checks the subtensor form. Endpoint and netuid are required. Storage: every storage field empty is
+ * the subnet's gateway (unless `bucketRequired`); otherwise the bucket fields are all required
+ * (region defaults to R2's `auto`), and the read-only token is optional.
+ */
+export function parseSubtensorSettings(form: NetworkForm, options: SubtensorParseOptions & { readonly bucketRequired: true }): SubtensorNetworkSettings<S3Settings>;
+export function parseSubtensorSettings(form: NetworkForm, options?: SubtensorParseOptions): SubtensorNetworkSettings;
+export function parseSubtensorSettings(form: NetworkForm, options: SubtensorParseOptions = {}): SubtensorNetworkSettings {
   const endpoint = url(form.endpoint, 'endpoint', ['ws:', 'wss:'], 'wss://entrypoint-finney.opentensor.ai:443');
   const netuidText = form.netuid.trim();
   const netuid = Number(netuidText);
   if (netuidText === '' || !Number.isInteger(netuid) || netuid < 0 || netuid > 65_535) {
     throw new NetworkSettingsError('netuid', `netuid "${netuidText}" is not a subnet id: enter an integer from 0 to 65535.`);
   }
-  const storageEndpoint = url(form.storageEndpoint, 'storageEndpoint', ['https:', 'http:'], 'https://<account>.r2.cloudflarestorage.com');
-  const bucket = form.bucket.trim();
+  const gatewayAllowed = options.bucketRequired !== true;
+  if (gatewayAllowed && STORAGE_FIELDS.every((name) => form[name].trim() === '')) return { kind: 'subtensor', endpoint, netuid, storage: { kind: 'gateway' } };
+  // Some storage field is filled: the volunteer means its own bucket, so each missing one is named.
+  const orGateway = gatewayAllowed ? " Or leave every storage field empty to upload through the subnet's gateway." : '';
+  const required = (name: keyof NetworkForm, what: string): string => {
+    const text = form[name].trim();
+    if (text === '') throw new NetworkSettingsError(name, `${what}${orGateway}`);
+    return text;
+  };
+  const storageEndpoint = url(required('storageEndpoint', "Enter your bucket's storage endpoint, like https://<account>.r2.cloudflarestorage.com."), 'storageEndpoint', ['https:', 'http:'], 'https://<account>.r2.cloudflarestorage.com');
+  const bucket = required('bucket', "Enter your bucket's name (an R2 bucket is named after its account id).");
   if (!BUCKET_NAME.test(bucket)) throw new NetworkSettingsError('bucket', `"${bucket}" is not an S3 bucket name: 3–63 characters of a-z, 0-9, '.' and '-' (an R2 bucket is named after its account id).`);
-  const accessKeyId = form.accessKeyId.trim();
-  const secretAccessKey = form.secretAccessKey.trim();
-  if (accessKeyId === '') throw new NetworkSettingsError('accessKeyId', "Enter the bucket's access key id (its write credentials; they stay in this tab).");
-  if (secretAccessKey === '') throw new NetworkSettingsError('secretAccessKey', "Enter the bucket's secret access key (kept in this tab's memory only, never logged or stored).");
+  const accessKeyId = required('accessKeyId', "Enter the bucket's access key id (its write credentials; they stay in this tab).");
+  const secretAccessKey = required('secretAccessKey', "Enter the bucket's secret access key (kept in this tab's memory only, never logged or stored).");
   const storage = { endpoint: storageEndpoint, bucket, region: form.region.trim() || 'auto', accessKeyId, secretAccessKey };
   const readKeyId = form.readKeyId.trim();
   const readSecret = form.readSecret.trim();
@@ -100,8 +151,20 @@ export function parseSubtensorSettings(form: NetworkForm): NetworkSettings {
   return { kind: 'subtensor', endpoint, netuid, storage: { ...storage, read: { keyId: readKeyId, secret: readSecret } } };
 }
 
-export function summarizeNetwork(settings: NetworkSettings): NetworkSummary {
-  return settings.kind === 'devnet'
-    ? settings
-    : { kind: 'subtensor', endpoint: settings.endpoint, netuid: settings.netuid, storageEndpoint: settings.storage.endpoint, bucket: settings.storage.bucket, readKeyId: settings.storage.read?.keyId ?? null };
+/** The settings as the page may show them; `gatewayUrl`: the gateway Connect found, when the storage is the subnet's gateway. */
+export function summarizeNetwork(settings: NetworkSettings, gatewayUrl?: string): NetworkSummary {
+  if (settings.kind === 'devnet') return settings;
+  const { endpoint, netuid, storage } = settings;
+  return {
+    kind: 'subtensor', endpoint, netuid,
+    storage: storage.kind === 'gateway'
+      ? { kind: 'gateway', url: gatewayUrl ?? null }
+      : { kind: 'bucket', endpoint: storage.endpoint, bucket: storage.bucket, readKeyId: storage.read?.keyId ?? null },
+  };
+}
+
+/** One line for the page and the log: where this network's uploads go (never the secret). */
+export function describeStorage(storage: StorageSummary): string {
+  if (storage.kind === 'bucket') return `storage in bucket ${storage.bucket} at ${storage.endpoint}`;
+  return storage.url === null ? "storage through the subnet's gateway (its URL is read from chain on Connect)" : `storage through the subnet's gateway at ${storage.url}`;
 }

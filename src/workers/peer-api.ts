@@ -8,19 +8,24 @@ import type { BehaviourName } from '../peer/behaviours.ts';
 import type { PageSignRaw } from './page-signer.ts';
 import type { PeerEvent } from '../peer/events.ts';
 import type { TrainerBackend } from '../model/engine.ts';
+import type { GatewayStorageSettings, OwnBucketSettings } from '../net/hotkey-buckets.ts';
 import { GauntletError } from '../core/errors.ts';
 
-/** A subtensor endpoint + netuid and the peer's own S3 bucket with its write credentials (held in memory only). */
+/**
+ * A subtensor endpoint + netuid and where the peer's uploads go: its own S3 bucket with its write
+ * credentials (held in memory only), or the subnet's storage gateway (issue #21), which takes writes
+ * signed by the hotkey through the page's wallet, as the devnet does.
+ */
 export interface RealNetworkOptions {
   readonly endpoint: string;
   readonly netuid: number;
-  readonly storage: { readonly endpoint: string; readonly bucket: string; readonly region: string; readonly accessKeyId: string; readonly secretAccessKey: string };
+  readonly storage: OwnBucketSettings | GatewayStorageSettings;
 }
 
 export interface PeerStartOptions {
   /** Devnet base URL (the page's own origin by default); the data shards are read from here on any network. */
   readonly devnetUrl: string;
-  /** A subtensor network and the volunteer's S3 bucket instead of the devnet (the secret stays in memory). */
+  /** A subtensor network and the volunteer's S3 bucket or the subnet's gateway instead of the devnet (a bucket's secret stays in memory). */
   readonly network?: RealNetworkOptions;
   readonly hotkey: string;
   readonly uid: number;

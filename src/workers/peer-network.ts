@@ -1,8 +1,8 @@
 /**
  * The chain and storage a worker (the miner in peer.worker.ts, the validator in validator.worker.ts)
  * runs on: the devnet at the page's origin, or a subtensor
- * network with the volunteer's S3-compatible bucket (src/net/subtensor-chain.ts,
- * src/net/hotkey-buckets.ts), behind the same `Chain` / `Storage` interfaces. The subtensor client
+ * network with the volunteer's S3-compatible bucket or the subnet's storage gateway
+ * (src/net/subtensor-chain.ts, src/net/hotkey-buckets.ts), behind the same `Chain` / `Storage` interfaces. The subtensor client
  * is loaded only when a real network is chosen.
  */
 import type { RunConfig } from '../core/config.ts';
@@ -21,7 +21,7 @@ import type { PeerStartOptions } from './peer-api.ts';
  * brought another run (`runConfig`: on the devnet the one the page was served with). On the devnet:
  * the run document it publishes. On subtensor: the run the subnet's run validator published
  * (`readPublishedRun`: its committed hash, then `run.json` from its bucket), read over a connection
- * of its own that reads only.
+ * of its own that reads only (no signer: the run document is read, nothing is written).
  */
 export async function runToJoin(options: Pick<PeerStartOptions, 'devnetUrl' | 'network' | 'runConfig' | 'hotkey'>): Promise<RunConfig> {
   const given = options.runConfig === undefined ? undefined : validateRunConfig(options.runConfig);
@@ -48,10 +48,14 @@ export function runJoinedEvent(config: RunConfig, options: Pick<PeerStartOptions
   };
 }
 
-/** What opening a network needs: the devnet URL, the peer's hotkey (its own bucket), and the real network if one was chosen. */
+/** What opening a network needs: the devnet URL, the peer's hotkey (its own bucket, or its objects at the gateway), and the real network if one was chosen. */
 export type PeerNetworkOptions = Pick<PeerStartOptions, 'devnetUrl' | 'hotkey' | 'network'>;
 
-/** `signPayload`: the page's wallet for extrinsics on a real network (a validator's weights); without it the subtensor client reads only. */
+/**
+ * `signer`: the page's wallet for storage writes (the devnet's and the subnet gateway's, each signed
+ * by the hotkey; a bucket of the peer's own takes its write key instead). `signPayload`: the page's
+ * wallet for extrinsics on a real network (a validator's weights); without it the subtensor client reads only.
+ */
 export async function openPeerNetwork(options: PeerNetworkOptions, signer: Signer, config: RunConfig, signPayload?: PageSignPayload): Promise<{ chain: Chain; storage: Storage }> {
   const maxObjectBytes = config.window.maxSubmissionBytes * 4;
   const real = options.network;
@@ -62,5 +66,5 @@ export async function openPeerNetwork(options: PeerNetworkOptions, signer: Signe
   // Keys stay with the page's wallet (chain.md §5): a validator's extrinsics are signed there, payload by
   // payload; a miner signs none (its bucket commitment is published from the page).
   const chain = await SubtensorChain.connect(real.endpoint, signPayload === undefined ? undefined : pageExtrinsicAuthority(signPayload));
-  return { chain, storage: subnetBucketStorage(real, options.hotkey, chain, maxObjectBytes) };
+  return { chain, storage: subnetBucketStorage(real, options.hotkey, chain, maxObjectBytes, signer) };
 }

@@ -1,31 +1,79 @@
 /**
  * Dialling a subtensor network from the page (Contribute and Validate): connect to the endpoint and
  * read the subnet's metagraph at once, so a wrong endpoint, a runtime that is not subtensor, or a
- * wrong netuid shows before anything starts. The subtensor client is loaded only when needed.
+ * wrong netuid shows before anything starts. With no bucket of the volunteer's own (the storage
+ * fields left empty), the subnet's storage gateway is found now too (issue #21): the URL its lead
+ * validator publishes on chain, and the gateway's own info, which must be for this netuid. The
+ * subtensor client is loaded only when needed.
  */
 import type { AuthorityFor, SubtensorChain } from '../../net/subtensor-chain.ts';
-import type { Metagraph } from '../../net/types.ts';
-import type { NetworkSettings } from '../../net/network-settings.ts';
+import type { Chain, Metagraph } from '../../net/types.ts';
+import type { GatewayStorageSettings, OwnBucketSettings } from '../../net/hotkey-buckets.ts';
+import { describeStorage, type SubtensorNetworkSettings } from '../../net/network-settings.ts';
+import { GauntletError } from '../../core/errors.ts';
+import { RunDocumentError } from '../../core/run-document.ts';
+import { formatBytes } from '../dom.ts';
+
+/** The subnet publishes no storage gateway, so a volunteer without a bucket cannot upload there. */
+export class NoSubnetGatewayError extends GauntletError {
+  readonly code: string = 'no-subnet-gateway';
+  override readonly name = 'NoSubnetGatewayError';
+  constructor(readonly netuid: number, reason?: string, cause?: unknown) {
+    super(`netuid ${netuid} publishes no storage gateway${reason === undefined ? '' : ` (${reason})`}: fill in your own bucket's fields.`, {
+      cause, action: "Fill in the storage endpoint, bucket and write key of an S3-compatible bucket of your own, or ask the subnet's operator for a gateway.",
+    });
+  }
+}
 
 export interface OpenedSubtensor {
   /** The client itself (not only `Chain`): the page registers through it (`registrationCost`, `freeBalance`, `burnedRegister`). */
   readonly chain: SubtensorChain;
   readonly metagraph: Metagraph;
+  /** Where the peer's uploads go: its own bucket as the form gave it, or the subnet's gateway as found on chain. */
+  readonly storage: OwnBucketSettings | GatewayStorageSettings;
   /** What the page says about the network (never the secret). */
   readonly detail: string;
 }
 
 /**
- * Connects and reads the metagraph; on failure the connection is closed and the error rethrown.
- * `authorityFor` signs the page's own extrinsics (the bucket commitment, a registration) through the wallet.
+ * The gateway netuid's lead validator publishes, checked against the gateway's own info (which must
+ * be for `netuid`); `NoSubnetGatewayError` when the subnet publishes none. `limits`: the gateway's
+ * per-hotkey quota in words, for the page.
  */
-export async function openSubtensor(settings: Extract<NetworkSettings, { kind: 'subtensor' }>, authorityFor?: AuthorityFor): Promise<OpenedSubtensor> {
+export async function findSubnetGateway(chain: Chain, netuid: number): Promise<{ readonly storage: GatewayStorageSettings; readonly limits: string }> {
+  const [{ readPublishedGateway, GatewayUrlError }, { fetchGatewayInfo }] = await Promise.all([import('../../peer/published-run.ts'), import('../../net/gateway-client.ts')]);
+  let url: string | undefined;
+  try {
+    url = await readPublishedGateway(chain, netuid);
+  } catch (error) {
+    // No run validator published the run, so none names a gateway either; a bad URL is said as it is.
+    if (error instanceof RunDocumentError && !(error instanceof GatewayUrlError)) throw new NoSubnetGatewayError(netuid, error.message.replace(/\.$/, ''), error);
+    throw error;
+  }
+  if (url === undefined) throw new NoSubnetGatewayError(netuid);
+  const info = await fetchGatewayInfo(url, netuid);
+  const limits = `up to ${info.quotaObjects} objects and ${formatBytes(info.quotaBytes)} per hotkey, ${info.writesPerMinute} writes a minute`;
+  return { storage: { kind: 'gateway', url, s3Endpoint: info.s3Endpoint, region: info.region }, limits };
+}
+
+/**
+ * Connects, reads the metagraph and, for gateway storage, finds the gateway; on failure the
+ * connection is closed and the error rethrown. `authorityFor` signs the page's own extrinsics (the
+ * bucket commitment, a registration) through the wallet.
+ */
+export async function openSubtensor(settings: SubtensorNetworkSettings, authorityFor?: AuthorityFor): Promise<OpenedSubtensor> {
   const { SubtensorChain } = await import('../../net/subtensor-chain.ts');
   const chain = await SubtensorChain.connect(settings.endpoint, authorityFor);
   try {
     const metagraph = await chain.metagraph(settings.netuid);
-    const detail = `${settings.endpoint}, netuid ${settings.netuid} (${metagraph.uids.length} uids at block ${metagraph.block}); storage in bucket ${settings.storage.bucket} at ${settings.storage.endpoint}`;
-    return { chain, metagraph, detail };
+    const network = `${settings.endpoint}, netuid ${settings.netuid} (${metagraph.uids.length} uids at block ${metagraph.block})`;
+    if (settings.storage.kind !== 'gateway') {
+      const { storage } = settings;
+      return { chain, metagraph, storage, detail: `${network}; ${describeStorage({ kind: 'bucket', endpoint: storage.endpoint, bucket: storage.bucket, readKeyId: null })}` };
+    }
+    const gateway = await findSubnetGateway(chain, settings.netuid);
+    const detail = `${network}; ${describeStorage({ kind: 'gateway', url: gateway.storage.url })} (uploads signed by your hotkey; ${gateway.limits})`;
+    return { chain, metagraph, storage: gateway.storage, detail };
   } catch (error) {
     await chain.close().catch(() => undefined);
     throw error;

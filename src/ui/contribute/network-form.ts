@@ -1,7 +1,9 @@
 /**
  * The network choice form shared by Contribute and Validate: the devnet at this origin, or a
- * subtensor endpoint + netuid + the peer's own S3 bucket (parsed by `network.ts`, each bad field
- * named). The secret key is a password field read into memory on Connect; nothing is stored.
+ * subtensor endpoint + netuid + storage (parsed by `network-settings.ts`, each bad field named). The
+ * storage fields are optional: left empty, uploads go through the subnet's storage gateway (issue
+ * #21), so a volunteer with only a wallet can join; filled, they name the peer's own S3 bucket. The
+ * secret key is a password field read into memory on Connect; nothing is stored.
  */
 import { h } from '../dom.ts';
 import { NetworkSettingsError, parseSubtensorSettings, type NetworkForm, type NetworkSettings } from '../../net/network-settings.ts';
@@ -11,7 +13,7 @@ import { errorMessage } from '../../core/errors.ts';
 /** A session that can switch networks (it connects and reads the metagraph, or throws and keeps the previous one). */
 export interface NetworkTarget {
   useNetwork(settings: NetworkSettings): Promise<void>;
-  /** Publishes the chosen hotkey's bucket commitment on the subtensor network in use (its outcome is the session's message). */
+  /** Publishes the chosen hotkey's bucket commitment on the subtensor network in use (its outcome, or why it is not needed, is the session's message). */
   publishBucketCommitment(): Promise<unknown>;
 }
 
@@ -41,6 +43,7 @@ export function networkPanel(defaultNetuid: number, devnetUrl: string, session: 
     'div',
     { 'data-role': 'real-network', hidden: true },
     h('p', {}, fields.endpoint.label, ' ', fields.netuid.label),
+    h('p', { class: 'muted', 'data-role': 'storage-hint' }, "Storage is optional: leave the storage fields empty to upload through the subnet's gateway (no account at a storage provider needed; Connect finds it on chain), or fill in your own S3-compatible bucket."),
     h('p', {}, fields.storageEndpoint.label, ' ', fields.bucket.label, ' ', fields.region.label),
     h('p', {}, fields.accessKeyId.label, ' ', fields.secretAccessKey.label, ' ', connect),
     h('p', { class: 'muted' }, "The bucket's write credentials stay in this tab's memory: never stored, logged or sent anywhere but to the storage endpoint. The bucket must allow this page's origin (a CORS rule for GET, HEAD and PUT), since the tab writes to it directly. Connect, then register the hotkey below (Register, paid from your wallet) or with btcli."),

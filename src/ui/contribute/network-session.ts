@@ -1,6 +1,7 @@
 /**
  * A wallet session that runs on a chosen network (Contribute and Validate alike): the devnet at this
- * page's origin, or a subtensor endpoint + netuid with the peer's own S3 bucket (`network.ts`). It
+ * page's origin, or a subtensor endpoint + netuid with the peer's own S3 bucket or the subnet's
+ * storage gateway (`network-settings.ts`, `network-connect.ts`). It
  * owns the open subtensor connection (its transactions signed by the wallet extension) and the network's rules as `WalletSession` hooks:
  * the netuid a hotkey is read on, no development key on a real network, and registration there as a
  * burned registration (`burnedRegister`) paid by an account of the wallet and signed in it.
@@ -12,6 +13,7 @@ import type { BucketCommitmentResult } from '../../net/bucket-commitment.ts';
 import { explainRegistrationFailure, registeredText, registrationConfirmText, registrationCostNote, registrationShortfall, type RegistrationQuote } from '../../net/registration.ts';
 import type { SubtensorChain } from '../../net/subtensor-chain.ts';
 import type { RealNetworkOptions } from '../../workers/peer-api.ts';
+import type { GatewayStorageSettings, OwnBucketSettings } from '../../net/hotkey-buckets.ts';
 import { summarizeNetwork, type NetworkSettings, type NetworkSummary } from '../../net/network-settings.ts';
 import { openSubtensor } from './network-connect.ts';
 import { initialWalletStatus, WalletSession, type Mutable, type WalletStatus } from './wallet-session.ts';
@@ -36,6 +38,11 @@ export abstract class NetworkWalletSession<S extends NetworkWalletStatus> extend
   private network: NetworkSettings;
   /** The open subtensor connection while a real network is chosen. */
   private subtensor: SubtensorChain | null = null;
+  /**
+   * Where the worker's uploads go on the real network: the form's own bucket, or the subnet's gateway
+   * as Connect found it (its URL is on chain, not in the form); null on the devnet.
+   */
+  private realStorage: OwnBucketSettings | GatewayStorageSettings | null = null;
 
   /**
    * @param role what the hotkey does here ('mines', 'validates')
@@ -54,23 +61,27 @@ export abstract class NetworkWalletSession<S extends NetworkWalletStatus> extend
 
   /**
    * Switches the network. A subtensor endpoint is connected to and the subnet's metagraph read now,
-   * so a wrong endpoint, a runtime that is not subtensor, or a wrong netuid shows at once; on failure
-   * the previous network stays in use.
+   * so a wrong endpoint, a runtime that is not subtensor, or a wrong netuid shows at once; with gateway
+   * storage, a subnet that publishes no gateway (or an unreachable one, or one of another subnet) is
+   * refused now too. On failure the previous network stays in use.
    */
   async useNetwork(settings: NetworkSettings): Promise<void> {
     if (this.state.running) this.refuse(`Stop ${this.activity} before switching networks.`);
     let connected: SubtensorChain | null = null;
+    let storage: OwnBucketSettings | GatewayStorageSettings | null = null;
     let detail = `the devnet at ${settings.kind === 'devnet' ? settings.url : ''}`;
     if (settings.kind === 'subtensor') {
       this.say(`Connecting to ${settings.endpoint}…`);
       const opened = await this.attempt(() => openSubtensor(settings, (address) => this.extrinsicAuthority(address)));
       connected = opened.chain;
+      storage = opened.storage;
       detail = opened.detail;
     }
     await this.subtensor?.close().catch(() => undefined);
     this.subtensor = connected;
     this.network = settings;
-    this.state.network = summarizeNetwork(settings);
+    this.realStorage = storage;
+    this.state.network = summarizeNetwork(settings, storage?.kind === 'gateway' ? storage.url : undefined);
     if (settings.kind === 'subtensor' && this.state.walletSource === 'development-key') this.forgetWallet();
     // Nothing read on the previous network holds here (uid, permit, stake): read the chosen hotkey again on this one.
     this.forgetRegistration();
@@ -87,7 +98,8 @@ export abstract class NetworkWalletSession<S extends NetworkWalletStatus> extend
   /**
    * Publishes the chosen hotkey's bucket commitment (its bucket and read-only token, Templar's layout)
    * on the subtensor network in use, signed by the wallet; nothing is sent when the chain already
-   * holds exactly it (chain.md §3.5). Without it no other peer can find this peer's uploads.
+   * holds exactly it (chain.md §3.5). Without it no other peer can find this peer's uploads. Through
+   * the subnet's gateway there is nothing to publish, and it is refused saying so.
    */
   async publishBucketCommitment(): Promise<BucketCommitmentResult> {
     const network = this.network;
@@ -95,22 +107,31 @@ export abstract class NetworkWalletSession<S extends NetworkWalletStatus> extend
     if (network.kind !== 'subtensor' || chain === null) {
       this.refuse('The devnet finds every bucket by its hotkey: a bucket commitment is published on a subtensor network. Choose one and Connect first.');
     }
+    const storage = network.storage;
+    if (storage.kind === 'gateway') {
+      const at = this.realStorage?.kind === 'gateway' ? ` at ${this.realStorage.url}` : '';
+      this.refuse(`No bucket commitment is needed: your uploads go through the subnet's gateway${at}, which stores them under your hotkey, and validators read them there. A commitment is for a bucket of your own.`);
+    }
     const { hotkey } = this.ready();
     if (this.state.uid === null) this.refuse(`${hotkey} is not registered on netuid ${network.netuid}; only a registered hotkey can commit: press Register first.`);
-    const read = network.storage.read;
+    const read = storage.read;
     if (read === undefined) this.refuse("Enter the read key id and read secret of a read-only token for the bucket, then Connect again: the commitment publishes them so that other peers can read your bucket.");
     const { bucketReadCredentials, publishBucketCommitment } = await import('../../net/bucket-commitment.ts');
     this.say(`Publishing the bucket commitment of ${hotkey} on netuid ${network.netuid}; confirm it in the wallet…`);
-    const result = await this.attempt(() => publishBucketCommitment(chain, hotkey, network.netuid, bucketReadCredentials(network.storage.bucket, read.keyId, read.secret)));
+    const result = await this.attempt(() => publishBucketCommitment(chain, hotkey, network.netuid, bucketReadCredentials(storage.bucket, read.keyId, read.secret)));
     this.say(result.kind === 'unchanged'
       ? `The chain already holds this bucket commitment for ${hotkey} (since block ${result.block}); nothing was sent.`
-      : `Bucket commitment of ${hotkey} published in block ${result.tx.block}: peers now find bucket ${network.storage.bucket} and read it with the read-only token.`);
+      : `Bucket commitment of ${hotkey} published in block ${result.tx.block}: peers now find bucket ${storage.bucket} and read it with the read-only token.`);
     return result;
   }
 
-  /** The real network for the worker (with the storage secret, which stays in memory), or undefined on the devnet. */
+  /**
+   * The real network for the worker (with its own bucket's storage secret, which stays in memory, or
+   * the gateway Connect found), or undefined on the devnet.
+   */
   protected realNetwork(): RealNetworkOptions | undefined {
-    return this.network.kind === 'subtensor' ? { endpoint: this.network.endpoint, netuid: this.network.netuid, storage: this.network.storage } : undefined;
+    const storage = this.realStorage;
+    return this.network.kind === 'subtensor' && storage !== null ? { endpoint: this.network.endpoint, netuid: this.network.netuid, storage } : undefined;
   }
 
   /** The chain for reads: the open subtensor connection, or the devnet. */
