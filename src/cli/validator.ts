@@ -30,7 +30,7 @@ import WebSocket from 'ws';
 import type { RunConfig } from '../core/config.ts';
 import { RUN_CONFIG_PRESETS, runConfigHash } from '../core/run-config.ts';
 import { createRunDocument, MAX_RUN_DOCUMENT_BYTES, requireSameRun, RunHashMismatchError, type RunDocument } from '../core/run-document.ts';
-import { publishRun, readPublishedRun, RUN_DOCUMENT_KEY } from '../peer/published-run.ts';
+import { checkGatewayUrl, publishRun, readPublishedGateway, readPublishedRun, RUN_DOCUMENT_KEY } from '../peer/published-run.ts';
 import { pinnedRunHash, RUN_FLAG_OPTIONS, RUN_FLAGS_USAGE, runConfigFromFlags, RunFlagError, type RunFlags } from '../devnet/run-flags.ts';
 import { fetchRunDocument } from '../net/run-document-client.ts';
 import { relaunchWithDawnEnvironment } from './dawn.ts';
@@ -50,7 +50,7 @@ import { Validator, type StatePersistence } from '../peer/validator.ts';
 import { runValidatorSchedule } from '../peer/validator-schedule.ts';
 import { ensureShards, loadAllTokens } from './data-files.ts';
 import { NetworkFlagError, S3_READ_SECRET_ENV, S3_SECRET_ENV, SUBTENSOR_NETWORK_OPTIONS, subtensorSettingsFromFlags, type SubtensorSettings } from './network-flags.ts';
-import { GauntletError } from '../core/errors.ts';
+import { errorMessage, GauntletError } from '../core/errors.ts';
 
 /** Keeps the state in a JSON file, written atomically (temp file + rename). */
 class FilePersistence implements StatePersistence {
@@ -112,6 +112,9 @@ export const VALIDATOR_USAGE = `npm run validator -- [--devnet http://127.0.0.1:
   --publish-run         (subtensor, the subnet operator's validator) publish the run of --preset/--run-config
                         (default tiny, with --netuid as its netuid): run.json in this validator's bucket and its
                         hash beside the bucket commitment (needs --read-key-id). Every peer of the subnet reads it there.
+  --gateway-url URL     (subtensor) the subnet's storage gateway (npm run gateway): peers without a bucket are read
+                        there; with --publish-run its URL is published beside the run hash, where the page finds it.
+                        Without it, the gateway the subnet's run validator published (if any) is used.
 ${RUN_FLAGS_USAGE}
                         (devnet: the run is the one the devnet publishes; subtensor without --publish-run: the one
                         the subnet's run validator published. There these flags only check it.)
@@ -190,16 +193,24 @@ async function openSubtensor(values: Record<string, string | boolean | undefined
   try {
     const own = registrationIn(await chain.metagraph(settings.netuid), hotkey);
     if (own.uid === null) throw new ValidatorUsageError(`Hotkey ${hotkey} is not registered on netuid ${settings.netuid} at ${settings.endpoint}: register it first (btcli subnet register, or the page's Register), then start again.`);
-    const storageFor = (maxObjectBytes: number): HotkeyBucketStorage => subnetBucketStorage(settings, hotkey, chain, maxObjectBytes);
+    let gatewayUrl = typeof values['gateway-url'] === 'string' ? checkGatewayUrl(values['gateway-url'], '--gateway-url') : undefined;
+    const storageFor = (maxObjectBytes: number): HotkeyBucketStorage => subnetBucketStorage({ ...settings, ...(gatewayUrl === undefined ? {} : { gatewayUrl }) }, hotkey, chain, maxObjectBytes);
     const config = await chooseRunConfig({
       ...values, netuid: settings.netuid, devnet: undefined,
       ...(publish ? {} : { published: async (expectedHash: string | undefined) => (await readPublishedRun(chain, storageFor(MAX_RUN_DOCUMENT_BYTES), settings.netuid, expectedHash === undefined ? {} : { expectedHash })).document }),
     });
+    if (gatewayUrl === undefined && !publish) {
+      gatewayUrl = await readPublishedGateway(chain, settings.netuid).catch((error: unknown) => {
+        console.warn(`the subnet's gateway could not be read (${errorMessage(error)}); peers without a bucket will not be read`);
+        return undefined;
+      });
+    }
+    if (gatewayUrl !== undefined) console.log(`peers without a bucket are read through the subnet's gateway at ${gatewayUrl}`);
     const storage = storageFor(config.window.maxSubmissionBytes * 4);
     const read = settings.storage.read === undefined ? undefined : bucketReadCredentials(settings.storage.bucket, settings.storage.read.keyId, settings.storage.read.secret);
     if (publish && read !== undefined) {
-      const run = await publishRun(chain, storage, hotkey, createRunDocument(config), read);
-      console.log(`run ${run.document.runHash} published: ${RUN_DOCUMENT_KEY} in bucket ${settings.storage.bucket}, its hash beside the bucket commitment (${run.commitment.kind === 'published' ? `block ${run.commitment.tx.block}` : `already on chain since block ${run.commitment.block}`})`);
+      const run = await publishRun(chain, storage, hotkey, createRunDocument(config), read, gatewayUrl);
+      console.log(`run ${run.document.runHash} published: ${RUN_DOCUMENT_KEY} in bucket ${settings.storage.bucket}, its hash${gatewayUrl === undefined ? '' : ' and the gateway URL'} beside the bucket commitment (${run.commitment.kind === 'published' ? `block ${run.commitment.tx.block}` : `already on chain since block ${run.commitment.block}`})`);
     } else if (read !== undefined) {
       const published = await publishBucketCommitment(chain, hotkey, settings.netuid, read);
       console.log(published.kind === 'published' ? `bucket commitment published in block ${published.tx.block}` : `bucket commitment already on chain (block ${published.block})`);
@@ -220,6 +231,7 @@ async function main(): Promise<void> {
       'uri-file': { type: 'string' },
       ...RUN_FLAG_OPTIONS,
       'publish-run': { type: 'boolean', default: false },
+      'gateway-url': { type: 'string' },
       state: { type: 'string', default: '.validator/state.json' },
       backend: { type: 'string', default: 'wasm' },
       windows: { type: 'string' },

@@ -1,7 +1,7 @@
 /**
  * The comlink surface of `validator.worker.ts` (issue #8 "Validate"): the validator loop
  * (src/peer/validator.ts, scheduled by src/peer/validator-schedule.ts) against the devnet at the page's
- * origin or a subtensor network with the validator's own S3 bucket (src/workers/peer-network.ts), with the page's wallet signing every write and weights set only with a validator permit.
+ * origin or a subtensor network with the validator's own S3 bucket or the subnet's gateway (src/workers/peer-network.ts; through the gateway its aggregates and checkpoints count against the gateway's object size and quota), with the page's wallet signing every write and weights set only with a validator permit.
  */
 import type { ValidatorPageEvent, ValidatorWindowSummary } from '../peer/validator-events.ts';
 import type { PageSignPayload, PageSignRaw } from './page-signer.ts';
@@ -39,7 +39,7 @@ export interface HeadlessValidateStatus {
 export interface ValidatorStartOptions {
   /** Devnet base URL (the page's own origin by default). */
   readonly devnetUrl: string;
-  /** A subtensor network and this validator's own S3 bucket instead of the devnet (the secret stays in memory). */
+  /** A subtensor network and this validator's own S3 bucket (the secret stays in memory) or the subnet's gateway, instead of the devnet. */
   readonly network?: RealNetworkOptions;
   readonly hotkey: string;
   readonly uid: number;

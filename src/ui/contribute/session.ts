@@ -143,7 +143,7 @@ export class ContributeSession extends NetworkWalletSession<ContributeStatus> {
         return;
       case 'miner-uploaded':
         this.state.uploadedWindows = [...this.state.uploadedWindows, event.window];
-        this.say(`Window ${event.window}: submission stored ${this.state.network.kind === 'devnet' ? 'by the devnet' : 'in your bucket'}.`);
+        this.say(`Window ${event.window}: submission stored ${this.state.network.kind === 'devnet' ? 'by the devnet' : this.state.network.storage.kind === 'gateway' ? "through the subnet's gateway" : 'in your bucket'}.`);
         return;
       case 'peer-persisted':
         this.state.persisted = [...this.state.persisted, { window: event.window, errorFeedbackDigest: event.errorFeedbackDigest }];
