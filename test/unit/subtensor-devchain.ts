@@ -291,6 +291,8 @@ export interface DevValidatorSetup {
   readonly read?: { readonly readKeyId: string; readonly readSecret: string };
   /** The subnet operator's validator: publish the run of `runConfigPath` (`--publish-run`; needs `read`). */
   readonly publishRun?: boolean;
+  /** The subnet's storage gateway (`--gateway-url`): published beside the run hash with `publishRun`, and read through. */
+  readonly gatewayUrl?: string;
 }
 
 /**
@@ -303,6 +305,7 @@ export function devValidatorCommand(setup: DevValidatorSetup): { args: string[];
     '--access-key-id', S3_WRITE.accessKeyId, '--run-config', setup.runConfigPath, '--state', setup.statePath,
     ...(setup.read === undefined ? [] : ['--read-key-id', setup.read.readKeyId]),
     ...(setup.publishRun === true ? ['--publish-run'] : []),
+    ...(setup.gatewayUrl === undefined ? [] : ['--gateway-url', setup.gatewayUrl]),
   ];
   const env: NodeJS.ProcessEnv = { GAUNTLET_VALIDATOR_URI: '//Alice//validator', GAUNTLET_S3_SECRET: S3_WRITE.secretAccessKey };
   if (setup.read !== undefined) env.GAUNTLET_S3_READ_SECRET = setup.read.readSecret;
