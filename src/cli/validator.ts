@@ -94,6 +94,9 @@ export function resolveValidatorUri(flags: { readonly uri?: string; readonly uri
   }
 }
 
+/** Where the gateway's read key's secret comes from (never a flag). */
+export const GATEWAY_READ_SECRET_ENV = 'GAUNTLET_GATEWAY_READ_SECRET';
+
 export const VALIDATOR_USAGE = `npm run validator -- [--devnet http://127.0.0.1:4173] [--preset tiny|small|medium | --run-config FILE] [--state PATH] [--windows N]
        npm run validator -- --network ws://… --netuid N --s3-endpoint URL --bucket B --access-key-id ID [--region R]
                             [--read-key-id ID] [--preset tiny|small|medium | --run-config FILE] [--state PATH] [--windows N]
@@ -115,6 +118,9 @@ export const VALIDATOR_USAGE = `npm run validator -- [--devnet http://127.0.0.1:
   --gateway-url URL     (subtensor) the subnet's storage gateway (npm run gateway): peers without a bucket are read
                         there; with --publish-run its URL is published beside the run hash, where the page finds it.
                         Without it, the gateway the subnet's run validator published (if any) is used.
+  --gateway-bucket B    (subtensor, optional) read the peers without a bucket straight from the gateway's bucket B
+  --gateway-read-key-id ID  (at the --s3-endpoint) with a read key its operator handed you; its secret comes from
+                        ${GATEWAY_READ_SECRET_ENV}. Submissions are checked against their hotkeys' signatures either way.
 ${RUN_FLAGS_USAGE}
                         (devnet: the run is the one the devnet publishes; subtensor without --publish-run: the one
                         the subnet's run validator published. There these flags only check it.)
@@ -123,6 +129,17 @@ ${RUN_FLAGS_USAGE}
                         machine without a Vulkan driver, Chromium's SwiftShader (a CPU emulation)
   --windows N           stop after N windows (default: run until interrupted)
   --verbose             print every event of a window as JSON, not one line per window`;
+
+/** `--gateway-bucket` with `--gateway-read-key-id` (and its secret from the environment), or neither. */
+export function gatewayBucketFlags(values: Readonly<Record<string, string | boolean | undefined>>, env: NodeJS.ProcessEnv): { bucket: string; credentials: { accessKeyId: string; secretAccessKey: string } } | undefined {
+  const bucket = values['gateway-bucket'];
+  const keyId = values['gateway-read-key-id'];
+  if (bucket === undefined && keyId === undefined) return undefined;
+  if (typeof bucket !== 'string' || typeof keyId !== 'string' || bucket === '' || keyId === '') throw new ValidatorUsageError('--gateway-bucket and --gateway-read-key-id go together: the gateway\'s bucket and the read key its operator handed you.');
+  const secret = env[GATEWAY_READ_SECRET_ENV];
+  if (secret === undefined || secret === '') throw new ValidatorUsageError(`--gateway-read-key-id needs its secret in ${GATEWAY_READ_SECRET_ENV} (never a flag: the process list shows flags).`);
+  return { bucket, credentials: { accessKeyId: keyId, secretAccessKey: secret } };
+}
 
 /**
  * The run this validator scores (issue #17). On a devnet: the run document the devnet publishes,
@@ -194,7 +211,8 @@ async function openSubtensor(values: Record<string, string | boolean | undefined
     const own = registrationIn(await chain.metagraph(settings.netuid), hotkey);
     if (own.uid === null) throw new ValidatorUsageError(`Hotkey ${hotkey} is not registered on netuid ${settings.netuid} at ${settings.endpoint}: register it first (btcli subnet register, or the page's Register), then start again.`);
     let gatewayUrl = typeof values['gateway-url'] === 'string' ? checkGatewayUrl(values['gateway-url'], '--gateway-url') : undefined;
-    const storageFor = (maxObjectBytes: number): HotkeyBucketStorage => subnetBucketStorage({ ...settings, ...(gatewayUrl === undefined ? {} : { gatewayUrl }) }, hotkey, chain, maxObjectBytes);
+    const gatewayBucket = gatewayBucketFlags(values, process.env);
+    const storageFor = (maxObjectBytes: number): HotkeyBucketStorage => subnetBucketStorage({ ...settings, ...(gatewayUrl === undefined ? {} : { gatewayUrl }), ...(gatewayBucket === undefined ? {} : { gatewayBucket }) }, hotkey, chain, maxObjectBytes);
     const config = await chooseRunConfig({
       ...values, netuid: settings.netuid, devnet: undefined,
       ...(publish ? {} : { published: async (expectedHash: string | undefined) => (await readPublishedRun(chain, storageFor(MAX_RUN_DOCUMENT_BYTES), settings.netuid, expectedHash === undefined ? {} : { expectedHash })).document }),
@@ -205,7 +223,8 @@ async function openSubtensor(values: Record<string, string | boolean | undefined
         return undefined;
       });
     }
-    if (gatewayUrl !== undefined) console.log(`peers without a bucket are read through the subnet's gateway at ${gatewayUrl}`);
+    if (gatewayBucket !== undefined) console.log(`peers without a bucket are read straight from the gateway's bucket ${gatewayBucket.bucket}`);
+    else if (gatewayUrl !== undefined) console.log(`peers without a bucket are read through the subnet's gateway at ${gatewayUrl}`);
     const storage = storageFor(config.window.maxSubmissionBytes * 4);
     const read = settings.storage.read === undefined ? undefined : bucketReadCredentials(settings.storage.bucket, settings.storage.read.keyId, settings.storage.read.secret);
     if (publish && read !== undefined) {
@@ -232,6 +251,8 @@ async function main(): Promise<void> {
       ...RUN_FLAG_OPTIONS,
       'publish-run': { type: 'boolean', default: false },
       'gateway-url': { type: 'string' },
+      'gateway-bucket': { type: 'string' },
+      'gateway-read-key-id': { type: 'string' },
       state: { type: 'string', default: '.validator/state.json' },
       backend: { type: 'string', default: 'wasm' },
       windows: { type: 'string' },

@@ -7,6 +7,8 @@
  * still reads the peers that have one, the lead validator first), and its limits.
  */
 import { BadRequestError, UnavailableError } from './errors.ts';
+import { S3Endpoint, type S3Credentials, type S3Read } from './s3-storage.ts';
+import type { GetOptions, ObjectInfo, Storage } from './types.ts';
 
 export const GATEWAY_INFO_PATH = '/api/gateway';
 /** The info document is a few hundred bytes; anything far larger is not one. */
@@ -68,4 +70,43 @@ export async function fetchGatewayInfo(url: string, expectedNetuid?: number): Pr
   const info = parseGatewayInfo(await response.text(), base);
   if (expectedNetuid !== undefined && info.netuid !== expectedNetuid) throw new BadRequestError(`The gateway at ${base} serves netuid ${info.netuid}, not ${expectedNetuid}.`);
   return info;
+}
+
+/**
+ * Reads of the gateway's bucket itself, with a read key its operator hands to validators: the
+ * objects a gateway stored for `hotkey` are `<hotkey>/<key>` there. A validator reads this way when
+ * the gateway is down or slow (it is trusted for availability only, and the submissions carry
+ * their hotkeys' signatures either way). Timestamps are the bucket's `Last-Modified` (1 s, as
+ * Templar's reads). The key bypasses the gateway's read gate, so it is handed to validators, never
+ * published: a key on chain would let any miner copy a submission while uploads still count.
+ */
+export class GatewayBucketReader implements Storage {
+  private readonly s3: S3Endpoint;
+
+  constructor(options: { readonly endpoint: string; readonly region?: string; readonly bucket: string; readonly credentials: S3Credentials; readonly maxObjectBytes?: number }) {
+    this.s3 = new S3Endpoint({ endpoint: options.endpoint, region: options.region, maxObjectBytes: options.maxObjectBytes });
+    this.bucket = options.bucket;
+    this.read = { credentials: options.credentials, owner: `the gateway's bucket ${options.bucket}` };
+  }
+
+  private readonly bucket: string;
+  private readonly read: S3Read;
+
+  put(key: string): Promise<ObjectInfo> {
+    return Promise.reject(new BadRequestError(`A reader of the gateway's bucket writes nothing (${key}): uploads go through the gateway.`));
+  }
+
+  async get(hotkey: string, key: string, options: GetOptions = {}): Promise<{ info: ObjectInfo; data: Uint8Array }> {
+    const { info, data } = await this.s3.get(this.bucket, `${hotkey}/${key}`, options, this.read);
+    return { info: { ...info, bucket: hotkey, key }, data };
+  }
+
+  async head(hotkey: string, key: string): Promise<ObjectInfo | undefined> {
+    const info = await this.s3.head(this.bucket, `${hotkey}/${key}`, this.read);
+    return info === undefined ? undefined : { ...info, bucket: hotkey, key };
+  }
+
+  async list(hotkey: string, prefix = ''): Promise<ObjectInfo[]> {
+    return (await this.s3.list(this.bucket, `${hotkey}/${prefix}`, this.read)).map((o) => ({ ...o, bucket: hotkey, key: o.key.slice(hotkey.length + 1) }));
+  }
 }

@@ -22,6 +22,7 @@ import { NetError, NotFoundError, UnavailableError } from './errors.ts';
 import { BucketDirectory, bucketDirectory, S3Endpoint, type S3Credentials, type S3Read } from './s3-storage.ts';
 import { InvalidBucketCommitmentError } from './subtensor-encoding.ts';
 import { DevnetStorage } from './devnet-client.ts';
+import { GatewayBucketReader } from './gateway-client.ts';
 import type { Chain, Commitment, GetOptions, ObjectInfo, Signer, Storage } from './types.ts';
 import { errorMessage, registerErrorClasses } from '../core/errors.ts';
 
@@ -191,6 +192,11 @@ export interface SubnetBucket {
   readonly storage: OwnBucketSettings | GatewayStorageSettings;
   /** The subnet's gateway, where peers without a bucket are read (a peer with a bucket may still name it). */
   readonly gatewayUrl?: string;
+  /**
+   * A validator's direct read of the gateway's bucket (a read key its operator handed it), used for
+   * the peers without a bucket instead of the gateway's HTTP API (`GatewayBucketReader`).
+   */
+  readonly gatewayBucket?: { readonly bucket: string; readonly credentials: S3Credentials };
 }
 
 /**
@@ -201,10 +207,12 @@ export interface SubnetBucket {
 export function subnetBucketStorage(network: SubnetBucket, ownHotkey: string, chain: Pick<Chain, 'commitments'>, maxObjectBytes?: number, signer?: Signer): HotkeyBucketStorage {
   const { storage, netuid } = network;
   const gatewayUrl = storage.kind === 'gateway' ? storage.url : network.gatewayUrl;
-  const gateway = gatewayUrl === undefined ? undefined : new DevnetStorage(gatewayUrl, signer, storage.kind === 'gateway' ? ownHotkey : undefined, maxObjectBytes);
+  const endpoint = storage.kind === 'gateway' ? storage.s3Endpoint : storage.endpoint;
+  const direct = network.gatewayBucket === undefined || storage.kind === 'gateway' ? undefined : new GatewayBucketReader({ endpoint, region: storage.region, ...network.gatewayBucket, ...(maxObjectBytes === undefined ? {} : { maxObjectBytes }) });
+  const gateway = direct ?? (gatewayUrl === undefined ? undefined : new DevnetStorage(gatewayUrl, signer, storage.kind === 'gateway' ? ownHotkey : undefined, maxObjectBytes));
   const own = storage.kind === 'gateway' ? {} : { ownBucket: storage.bucket, writeCredentials: { accessKeyId: storage.accessKeyId, secretAccessKey: storage.secretAccessKey } };
   return new HotkeyBucketStorage({
-    endpoint: storage.kind === 'gateway' ? storage.s3Endpoint : storage.endpoint, region: storage.region, ownHotkey, ...own,
+    endpoint, region: storage.region, ownHotkey, ...own,
     ...(gateway === undefined ? {} : { gateway }),
     commitments: () => chain.commitments(netuid),
     ...(maxObjectBytes === undefined ? {} : { maxObjectBytes }),

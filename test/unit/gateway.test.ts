@@ -5,15 +5,15 @@ import { putWindowAnchorBlock } from '../../src/core/clock.ts';
 import { DevnetStorage } from '../../src/net/devnet-client.ts';
 import { HEADER_LAST_MODIFIED_MS } from '../../src/net/devnet-protocol.ts';
 import { ReplayedError, TooEarlyError } from '../../src/net/errors.ts';
-import { fetchGatewayInfo } from '../../src/net/gateway-client.ts';
-import { HotkeyBucketStorage } from '../../src/net/hotkey-buckets.ts';
+import { fetchGatewayInfo, GatewayBucketReader } from '../../src/net/gateway-client.ts';
+import { HotkeyBucketStorage, subnetBucketStorage } from '../../src/net/hotkey-buckets.ts';
 import { S3Endpoint } from '../../src/net/s3-storage.ts';
 import { assertValidSignature } from '../../src/net/verify.ts';
 import { devnetRequestMessageOfHash } from '../../src/net/devnet-protocol.ts';
 import { hexToU8a } from '@polkadot/util';
 import type { RunningGateway } from '../../src/gateway/server.ts';
 import { GATEWAY_NETUID, rawRequest, signedPutHeaders, startGatewayBench, storagePath, type GatewayBench } from './gateway-harness.ts';
-import { S3_WRITE } from './s3rver.ts';
+import { readCredentials, S3_WRITE, UNKNOWN_READ } from './s3rver.ts';
 
 /**
  * The subnet's storage gateway (issue #21) in front of s3rver, on a devnet chain: what it stores,
@@ -74,6 +74,24 @@ describe('the storage gateway in front of s3rver, on a devnet chain', () => {
     const info = await fetchGatewayInfo(gateway.url, GATEWAY_NETUID);
     expect(info).toMatchObject({ netuid: GATEWAY_NETUID, s3Endpoint: bench.s3.endpoint, maxObjectBytes: MAX_OBJECT_BYTES, quotaBytes: QUOTA_BYTES });
     await expect(fetchGatewayInfo(gateway.url, GATEWAY_NETUID + 1)).rejects.toThrow(/serves netuid 3, not 4/);
+  });
+
+  it('a validator with a read key of the gateway\'s bucket reads the peers without a bucket straight from it, the gateway aside', async () => {
+    const body = bytes(2000, 11);
+    await new DevnetStorage(gateway.url, bench.keys, bob).put('debug-9-2', body);
+    const read = readCredentials(0);
+    const validator = subnetBucketStorage({
+      netuid: GATEWAY_NETUID, storage: { endpoint: bench.s3.endpoint, bucket: 'unused-own-bucket', region: 'us-east-1', accessKeyId: S3_WRITE.accessKeyId, secretAccessKey: S3_WRITE.secretAccessKey },
+      gatewayBucket: { bucket: bench.bucket, credentials: { accessKeyId: read.readKeyId, secretAccessKey: read.readSecret } },
+    }, alice, { commitments: () => Promise.resolve(new Map()) });
+    const got = await validator.get(bob, 'debug-9-2');
+    expect(Buffer.from(got.data).equals(Buffer.from(body))).toBe(true);
+    expect(got.info).toMatchObject({ bucket: bob, key: 'debug-9-2', size: 2000 });
+    expect((await validator.list(bob, 'debug-9')).map((o) => o.key)).toEqual(['debug-9-2']);
+    expect(await validator.head(carol, 'debug-9-2')).toBeUndefined();
+    // A key the bucket does not know is refused by S3, as a typed error of that read.
+    const wrong = new GatewayBucketReader({ endpoint: bench.s3.endpoint, bucket: bench.bucket, credentials: { accessKeyId: UNKNOWN_READ.readKeyId, secretAccessKey: UNKNOWN_READ.readSecret } });
+    await expect(wrong.get(bob, 'debug-9-2')).rejects.toMatchObject({ code: 'unauthorized' });
   });
 
   it('refuses an unsigned write (403 unauthorized), and a write signed by another hotkey than the path\'s', async () => {
