@@ -14,7 +14,7 @@ import { GauntletError, errorMessage } from '../core/errors.ts';
 import type { WindowConfig } from '../core/config.ts';
 import { MAX_RUN_DOCUMENT_BYTES } from '../core/run-document.ts';
 import { DevnetChain } from '../net/devnet-client.ts';
-import { subnetBucketStorage } from '../net/hotkey-buckets.ts';
+import { HotkeyBucketStorage } from '../net/hotkey-buckets.ts';
 import { fetchRunDocument } from '../net/run-document-client.ts';
 import { SubtensorChain } from '../net/subtensor-chain.ts';
 import type { Chain } from '../net/types.ts';
@@ -24,7 +24,7 @@ import { S3_SECRET_ENV } from './network-flags.ts';
 
 export const GATEWAY_USAGE = `${S3_SECRET_ENV}=… npm run gateway -- --network ws(s)://… | http://devnet --netuid N
       --s3-endpoint URL --bucket B --access-key-id ID [--region R] [--public-s3-endpoint URL]
-      [--host H] [--port P] [--run-hash H] [--max-object-mb N] [--quota-mb N] [--quota-objects N] [--writes-per-minute N]
+      [--host H] [--port P] [--run-hash H] [--max-object-mb N] [--quota-mb N] [--quota-objects N] [--writes-per-minute N] [--verbose]
 
   A subnet's storage gateway: volunteers without a bucket upload through it, each write signed by a
   hotkey registered on --netuid; validators and peers read through it.
@@ -41,7 +41,8 @@ export const GATEWAY_USAGE = `${S3_SECRET_ENV}=… npm run gateway -- --network 
   --max-object-mb N      largest object (default 64)
   --quota-mb N           bytes one hotkey may hold (default 1024)
   --quota-objects N      objects one hotkey may hold (default 1024)
-  --writes-per-minute N  writes one hotkey may make a minute (default 240)`;
+  --writes-per-minute N  writes one hotkey may make a minute (default 240)
+  --verbose              a line per stored object and per refused request`;
 
 export class GatewayUsageError extends GauntletError {
   readonly code: string = 'gateway-usage';
@@ -62,8 +63,8 @@ async function publishedWindow(chain: Chain, network: string, netuid: number, s3
     const document = await fetchRunDocument(network, pin);
     return { window: document.config.window, runHash: document.runHash };
   }
-  // Reads only: the lead's bucket through its commitment (a gateway-less reader has no bucket of its own).
-  const storage = subnetBucketStorage({ netuid, storage: { kind: 'gateway', url: 'http://127.0.0.1:1', s3Endpoint: s3.endpoint, region: s3.region } }, '', chain, MAX_RUN_DOCUMENT_BYTES);
+  // Reads only: the lead's bucket through its commitment, on the subnet's S3 endpoint.
+  const storage = new HotkeyBucketStorage({ endpoint: s3.endpoint, region: s3.region, ownHotkey: '', commitments: () => chain.commitments(netuid), maxObjectBytes: MAX_RUN_DOCUMENT_BYTES });
   const { document } = await readPublishedRun(chain, storage, netuid, pin);
   return { window: document.config.window, runHash: document.runHash };
 }
@@ -74,6 +75,7 @@ async function main(): Promise<void> {
       network: { type: 'string' }, netuid: { type: 'string' }, 's3-endpoint': { type: 'string' }, bucket: { type: 'string' }, 'access-key-id': { type: 'string' },
       region: { type: 'string', default: 'auto' }, 'public-s3-endpoint': { type: 'string' }, host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '8787' },
       'run-hash': { type: 'string' }, 'max-object-mb': { type: 'string' }, 'quota-mb': { type: 'string' }, 'quota-objects': { type: 'string' }, 'writes-per-minute': { type: 'string' },
+      verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -100,7 +102,7 @@ async function main(): Promise<void> {
   let published: Awaited<ReturnType<typeof publishedWindow>>;
   for (;;) {
     try {
-      published = await publishedWindow(chain, network, netuid, s3, values['run-hash']);
+      published = await publishedWindow(chain, network, netuid, { endpoint: values['public-s3-endpoint'] ?? s3.endpoint, region: s3.region }, values['run-hash']);
       break;
     } catch (error) {
       // The operator's validator may not have published the run yet: wait for it, saying so.
@@ -116,6 +118,7 @@ async function main(): Promise<void> {
     quotaBytes: Math.round(positive(values['quota-mb'], '--quota-mb', 1024) * mib),
     quotaObjects: Math.round(positive(values['quota-objects'], '--quota-objects', 1024)),
     writesPerMinute: Math.round(positive(values['writes-per-minute'], '--writes-per-minute', 240)),
+    ...(values.verbose === true ? { log: (line: string) => console.log(`gateway: ${line}`) } : {}),
   });
   console.log(`gateway for netuid ${netuid} (run ${published.runHash.slice(0, 16)}…) listening on ${gateway.url}: objects in bucket ${s3.bucket} at ${s3.endpoint} under <hotkey>/; gradients readable once their put window closes`);
   console.log(`publish it with: npm run validator -- … --publish-run --gateway-url <its public URL>`);

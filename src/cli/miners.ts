@@ -26,7 +26,9 @@ import { MAX_RUN_DOCUMENT_BYTES } from '../core/run-document.ts';
 import { runConfigHash } from '../core/run-config.ts';
 import { pinnedRunHash, RUN_FLAG_OPTIONS, RunFlagError } from '../devnet/run-flags.ts';
 import { bucketReadCredentials, publishBucketCommitment } from '../net/bucket-commitment.ts';
-import { subnetBucketStorage } from '../net/hotkey-buckets.ts';
+import { subnetBucketStorage, type SubnetBucket } from '../net/hotkey-buckets.ts';
+import type { SubtensorNetworkSettings } from '../net/network-settings.ts';
+import { findSubnetGateway } from '../peer/subnet-gateway.ts';
 import { KeyringSigner } from '../net/keyring-signer.ts';
 import { registrationIn } from '../net/metagraph.ts';
 import { bucketDirectory } from '../net/s3-storage.ts';
@@ -38,15 +40,15 @@ import { ensureShards, loadAllTokens } from './data-files.ts';
 import { relaunchWithDawnEnvironment } from './dawn.ts';
 import { DevnetMiners, NodeMiners } from './devnet-miners.ts';
 import { HotkeyUriError, resolveHotkeyUri } from './hotkey-uri.ts';
-import { NetworkFlagError, S3_READ_SECRET_ENV, S3_SECRET_ENV, SUBTENSOR_NETWORK_OPTIONS, subtensorSettingsFromFlags, type SubtensorSettings } from './network-flags.ts';
+import { NetworkFlagError, S3_READ_SECRET_ENV, S3_SECRET_ENV, SUBTENSOR_NETWORK_OPTIONS, subtensorSettingsOrGatewayFromFlags, type SubtensorSettings } from './network-flags.ts';
 import { BackendFlagError, nodeEngines, parseBackend, type NodeBackend } from './node-engines.ts';
 
 /** Where the miner's hotkey secret URI comes from when no flag names it. */
 export const MINER_URI_ENV = 'GAUNTLET_MINER_URI';
 
 const USAGE = `npm run miners -- [--devnet URL] [--count N] [--backend wasm|webgpu] [--run-hash HASH] [--verbose]
-npm run miner -- --network ws://… --netuid N --s3-endpoint URL --bucket B --access-key-id ID [--region R]
-                 [--read-key-id ID] [--backend wasm|webgpu] [--run-hash HASH] [--verbose]
+npm run miner -- --network ws://… --netuid N [--s3-endpoint URL --bucket B --access-key-id ID [--region R]
+                 [--read-key-id ID]] [--backend wasm|webgpu] [--run-hash HASH] [--verbose]
   On a devnet: honest miners in this process (public development keys //LocalMiner0, //LocalMiner1, …,
   or one miner with the hotkey given as below). On a subtensor subnet: one miner with its own hotkey.
 
@@ -56,6 +58,8 @@ npm run miner -- --network ws://… --netuid N --s3-endpoint URL --bucket B --ac
   --devnet URL          the devnet (default http://127.0.0.1:4173)
   --count N             (devnet) how many miners (default 2, at most 16; 1 with a hotkey of your own)
   --network ws(s)://…   a subtensor node; the hotkey must be registered on --netuid already
+  (subtensor) Without any bucket flag the miner uploads through the subnet's storage gateway, which the
+  subnet's run validator publishes on chain (npm run gateway): each upload signed by the hotkey.
   --s3-endpoint URL     (subtensor) the miner's S3-compatible storage
   --bucket NAME         (subtensor) the miner's own bucket; its write secret comes from ${S3_SECRET_ENV}
   --access-key-id ID    (subtensor) the bucket's write key id
@@ -90,12 +94,14 @@ export class UploadTally {
   }
 }
 
-/** The miner's place on a subtensor subnet: its uid, the subnet's published run, and its bucket. */
+/** The miner's place on a subtensor subnet: its uid, the subnet's published run, and its bucket or the subnet's gateway. */
 interface SubtensorMiner {
   readonly chain: SubtensorChain;
   readonly config: RunConfig;
   readonly uid: number;
-  readonly settings: SubtensorSettings;
+  readonly settings: SubnetBucket & { readonly endpoint: string };
+  /** Where uploads go, in words. */
+  readonly storageDetail: string;
 }
 
 /**
@@ -104,17 +110,27 @@ interface SubtensorMiner {
  * `--read-key-id`; without, refuses unless the chain's commitment names this bucket already).
  */
 async function openSubtensorMiner(values: Record<string, string | boolean | undefined>, signer: KeyringSigner, hotkey: string, pinned: string | undefined): Promise<SubtensorMiner> {
-  let settings: SubtensorSettings;
+  let flags: SubtensorNetworkSettings;
   try {
-    settings = subtensorSettingsFromFlags(values, process.env);
+    flags = subtensorSettingsOrGatewayFromFlags(values, process.env);
   } catch (error) {
     throw error instanceof NetworkFlagError ? new MinersUsageError(error.message) : error;
   }
-  const chain = await SubtensorChain.connect(settings.endpoint, keyringAuthority(signer));
+  const chain = await SubtensorChain.connect(flags.endpoint, keyringAuthority(signer));
   try {
-    const { uid } = registrationIn(await chain.metagraph(settings.netuid), hotkey);
-    if (uid === null) throw new MinersUsageError(`Hotkey ${hotkey} is not registered on netuid ${settings.netuid} at ${settings.endpoint}: register it first (btcli subnet register, or the page's Register), then start again.`);
-    const { document } = await readPublishedRun(chain, subnetBucketStorage(settings, hotkey, chain, MAX_RUN_DOCUMENT_BYTES), settings.netuid, pinned === undefined ? {} : { expectedHash: pinned });
+    const { uid } = registrationIn(await chain.metagraph(flags.netuid), hotkey);
+    if (uid === null) throw new MinersUsageError(`Hotkey ${hotkey} is not registered on netuid ${flags.netuid} at ${flags.endpoint}: register it first (btcli subnet register, or the page's Register), then start again.`);
+    const pin = pinned === undefined ? {} : { expectedHash: pinned };
+    if (flags.storage.kind === 'gateway') {
+      // No bucket of its own: the gateway the subnet publishes, which validators read (no commitment needed).
+      const { storage, info } = await findSubnetGateway(chain, flags.netuid);
+      const gatewaySettings = { endpoint: flags.endpoint, netuid: flags.netuid, storage };
+      const { document } = await readPublishedRun(chain, subnetBucketStorage(gatewaySettings, hotkey, chain, MAX_RUN_DOCUMENT_BYTES, signer), flags.netuid, pin);
+      const storageDetail = `the subnet's gateway ${storage.url} (up to ${info.quotaObjects} objects, ${info.quotaBytes} bytes and ${info.writesPerMinute} writes a minute per hotkey)`;
+      return { chain, config: document.config, uid, settings: gatewaySettings, storageDetail };
+    }
+    const settings: SubtensorSettings = { ...flags, storage: flags.storage };
+    const { document } = await readPublishedRun(chain, subnetBucketStorage(settings, hotkey, chain, MAX_RUN_DOCUMENT_BYTES), settings.netuid, pin);
     const read = settings.storage.read;
     if (read !== undefined) {
       const published = await publishBucketCommitment(chain, hotkey, settings.netuid, bucketReadCredentials(settings.storage.bucket, read.keyId, read.secret));
@@ -127,7 +143,7 @@ async function openSubtensorMiner(values: Record<string, string | boolean | unde
         throw new MinersUsageError(`Validators read a miner's uploads through its bucket commitment, and the chain holds ${onChain} for hotkey ${hotkey}, not bucket ${settings.storage.bucket}: pass --read-key-id ID (its secret in ${S3_READ_SECRET_ENV}) to publish it.`);
       }
     }
-    return { chain, config: document.config, uid, settings };
+    return { chain, config: document.config, uid, settings, storageDetail: `bucket ${settings.storage.bucket}` };
   } catch (error) {
     await chain.close();
     throw error;
@@ -205,11 +221,11 @@ async function main(): Promise<void> {
     const hotkey = (await signer.accounts())[0]!.address;
     const opened = await openSubtensorMiner(values, signer, hotkey, pinned);
     config = opened.config;
-    where = `netuid ${opened.settings.netuid} (subtensor ${opened.settings.endpoint}, bucket ${opened.settings.storage.bucket}), hotkey ${hotkey}`;
+    where = `netuid ${opened.settings.netuid} (subtensor ${opened.settings.endpoint}, ${opened.storageDetail}), hotkey ${hotkey}`;
     close = () => opened.chain.close();
     try {
       const engines = await nodeEngines(backend, 'The miner trains');
-      const storage = subnetBucketStorage(opened.settings, hotkey, opened.chain, config.window.maxSubmissionBytes * 4);
+      const storage = subnetBucketStorage(opened.settings, hotkey, opened.chain, config.window.maxSubmissionBytes * 4, signer);
       miners = await NodeMiners.start({ chain: opened.chain, config, signer, hotkeys: [hotkey], uids: [opened.uid], storageOf: () => storage, tokens, onEvent, engines: engines.provider });
       where += `, training on ${engines.describe}`;
     } catch (error) {

@@ -57,3 +57,24 @@ export function subtensorSettingsFromFlags(values: Readonly<Record<string, strin
     throw new NetworkFlagError(`${FLAG_OF_FIELD[error.field]}: ${error.message}${noBucket}`);
   }
 }
+
+/** The bucket flags: with none of them, a command that may use the subnet's gateway does. */
+const BUCKET_FLAGS = ['s3-endpoint', 'bucket', 'access-key-id', 'read-key-id'] as const;
+
+/**
+ * The subtensor network of a command that may write through the subnet's gateway (`npm run miner`):
+ * with no bucket flag at all, its storage is the gateway (found on chain once connected,
+ * `findSubnetGateway`); with any, the flags must name a whole bucket as `subtensorSettingsFromFlags` says.
+ */
+export function subtensorSettingsOrGatewayFromFlags(values: Readonly<Record<string, string | boolean | undefined>>, env: NodeJS.ProcessEnv): SubtensorNetworkSettings {
+  if (BUCKET_FLAGS.some((flag) => typeof values[flag] === 'string' && values[flag] !== '')) return subtensorSettingsFromFlags(values, env);
+  const text = (name: string): string => (typeof values[name] === 'string' ? values[name] : '');
+  try {
+    return parseSubtensorSettings({
+      endpoint: text('network'), netuid: text('netuid'), storageEndpoint: '', bucket: '', region: '', accessKeyId: '', secretAccessKey: '', readKeyId: '', readSecret: '',
+    });
+  } catch (error) {
+    if (!(error instanceof NetworkSettingsError)) throw error;
+    throw new NetworkFlagError(`${FLAG_OF_FIELD[error.field]}: ${error.message}`);
+  }
+}

@@ -51,6 +51,7 @@ import { runValidatorSchedule } from '../peer/validator-schedule.ts';
 import { ensureShards, loadAllTokens } from './data-files.ts';
 import { NetworkFlagError, S3_READ_SECRET_ENV, S3_SECRET_ENV, SUBTENSOR_NETWORK_OPTIONS, subtensorSettingsFromFlags, type SubtensorSettings } from './network-flags.ts';
 import { errorMessage, GauntletError } from '../core/errors.ts';
+import { NetError } from '../net/errors.ts';
 
 /** Keeps the state in a JSON file, written atomically (temp file + rename). */
 class FilePersistence implements StatePersistence {
@@ -325,7 +326,7 @@ async function main(): Promise<void> {
     const pending = validator.pendingReveals.length;
     console.log(`resumed scoring state from ${values.state} (last window ${validator.scoringState.lastWindow}${pending > 0 ? `, ${pending} weight commit(s) to reveal` : ''})`);
   } else {
-    joinedAt = (await validator.joinNetwork()).nextWindow;
+    joinedAt = await joinWhenReachable(() => validator.joinNetwork());
   }
 
   let stopping = false;
@@ -356,11 +357,32 @@ async function main(): Promise<void> {
   await network.chain.close();
 }
 
+/** How long the validator waits before it tries again to join a network whose storage it cannot reach. */
+const JOIN_RETRY_MS = 12_000;
+
+/**
+ * Joins (`Validator.joinNetwork`), waiting while the network's storage cannot be reached at all (every
+ * miner's bucket, or the subnet's gateway, down or not started yet: an operator may start its gateway
+ * after its validator), saying so each time. Anything else a join meets is its answer.
+ */
+async function joinWhenReachable(join: () => Promise<{ readonly nextWindow: number | null }>): Promise<number | null> {
+  for (;;) {
+    try {
+      return (await join()).nextWindow;
+    } catch (error) {
+      if (!(error instanceof NetError && error.code === 'unavailable')) throw error;
+      console.error(`joining: the network's storage cannot be reached (${error.message}); trying again in ${JOIN_RETRY_MS / 1000} s`);
+      await new Promise((resolve) => setTimeout(resolve, JOIN_RETRY_MS));
+    }
+  }
+}
+
 // Runs only as a command, so tests can import the URI rules without starting a validator.
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().catch((error: unknown) => {
     console.error(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
     if (error instanceof ValidatorUsageError) console.error(`\n${VALIDATOR_USAGE}`);
-    process.exitCode = error instanceof ValidatorUsageError ? 2 : 1;
+    // Exit now: an open chain connection would otherwise keep a failed validator alive, doing nothing.
+    process.exit(error instanceof ValidatorUsageError ? 2 : 1);
   });
 }

@@ -87,6 +87,8 @@ export interface GatewayOptions {
   /** How often the metagraph is re-read (default 12 s) and the least time between two reads (default 2 s). */
   readonly registrationRefreshMs?: number;
   readonly registrationMinRefreshMs?: number;
+  /** One line per stored object and per refused request, reads of missing objects aside (the operator's `--verbose`). */
+  readonly log?: (line: string) => void;
 }
 
 export interface RunningGateway {
@@ -95,7 +97,7 @@ export interface RunningGateway {
   readonly info: GatewayInfo;
   /** Bytes of upload bodies held in memory now (for the load test and the operator's log). */
   bytesInFlight(): number;
-  /** Writes stored, and refusals by error code, since the start. */
+  /** Writes stored, and refusals by error code (reads of missing objects aside), since the start. */
   stats(): { readonly stored: number; readonly storedBytes: number; readonly refused: Readonly<Record<string, number>> };
   close(): Promise<void>;
 }
@@ -261,6 +263,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     }
     storedCount += 1;
     storedBytes += size;
+    options.log?.(`stored ${owner}/${key} (${size} bytes)`);
     sendJson(res, 200, stored);
   };
 
@@ -352,7 +355,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     })();
     work.catch((error: unknown) => {
       const code = error instanceof NetError ? error.code : 'internal';
-      refused[code] = (refused[code] ?? 0) + 1;
+      // A read of an object that does not exist (yet) is an answer, not a refusal.
+      if (code !== 'not-found') refused[code] = (refused[code] ?? 0) + 1;
+      if (code !== 'not-found') options.log?.(`refused ${req.method ?? '?'} ${(req.url ?? '').slice(0, 120)}: ${code}: ${(error instanceof Error ? error.message : String(error)).slice(0, 200)}`);
       sendError(req, res, error);
     });
   });

@@ -8,11 +8,11 @@ import type { RunConfig } from '../../src/core/config.ts';
 import { KeyringSigner } from '../../src/net/keyring-signer.ts';
 import { RAO_PER_TAO } from '../../src/net/registration.ts';
 import { S3Endpoint } from '../../src/net/s3-storage.ts';
-import { startGateway, type RunningGateway } from '../../src/gateway/server.ts';
 import type { ContributeStatus } from '../../src/ui/contribute/session.ts';
 import { bucketName, readCredentials, S3_WRITE, startS3rver, type RunningS3rver } from '../unit/s3rver.ts';
 import {
-  createDevSubnet, devCheckRunConfig, devValidatorCommand, fundFromAlice, startSubtensorDevChain, subtensorSpecPath, SUBTENSOR_SKIP_REASON, ValidatorProcess,
+  CommandProcess, createDevSubnet, devCheckRunConfig, devGatewayCommand, devValidatorCommand, freePort, fundFromAlice, GatewayProcess, startSubtensorDevChain, subtensorSpecPath,
+  SUBTENSOR_SKIP_REASON, ValidatorProcess,
   type DevSubnet, type SubtensorDevChain,
 } from '../unit/subtensor-devchain.ts';
 
@@ -43,7 +43,9 @@ test.describe(`developer check: a browser volunteer with only a wallet mines thr
   let dev: SubtensorDevChain | undefined;
   let subnet: DevSubnet;
   let s3: RunningS3rver | undefined;
-  let gateway: RunningGateway | undefined;
+  let gateway: GatewayProcess | undefined;
+  let gatewayUrl: string;
+  let bob: CommandProcess | undefined;
   let config: RunConfig;
   let validator: ValidatorProcess | undefined;
   const volunteer = { hotkeyUri: '', coldkeyUri: '', hotkey: '', coldkey: '' };
@@ -52,7 +54,7 @@ test.describe(`developer check: a browser volunteer with only a wallet mines thr
     test.setTimeout(240_000);
     dir = mkdtempSync(join(tmpdir(), 'gateway-devcheck-'));
     dev = await startSubtensorDevChain(specPath!);
-    subnet = await createDevSubnet(dev, []);
+    subnet = await createDevSubnet(dev, ['//Bob']);
     s3 = await startS3rver(2, { browser: true });
     config = devCheckRunConfig(subnet.netuid);
     const runConfigPath = join(dir, 'run-config.json');
@@ -65,22 +67,28 @@ test.describe(`developer check: a browser volunteer with only a wallet mines thr
     [volunteer.hotkey, volunteer.coldkey] = (await keys.accounts()).map((a) => a.address) as [string, string];
     await fundFromAlice(dev, volunteer.coldkey, COLDKEY_FUNDS);
 
-    // The operator's gateway, in front of its own bucket, reading registrations and block times from the chain.
-    gateway = await startGateway({
-      chain: dev.chain, netuid: subnet.netuid, window: config.window,
-      s3: { endpoint: s3.endpoint, bucket: bucketName(GATEWAY_BUCKET), credentials: S3_WRITE },
-    });
+    // The operator: its validator publishes the run and the gateway's URL; its gateway (npm run gateway) then reads that run and serves.
+    const port = await freePort();
+    gatewayUrl = `http://127.0.0.1:${port}`;
     const command = devValidatorCommand({
       endpoint: dev.endpoint, netuid: subnet.netuid, s3Endpoint: s3.endpoint, bucket: bucketName(VALIDATOR_BUCKET), runConfigPath,
-      statePath: join(dir, 'validator-state.json'), read: readCredentials(VALIDATOR_BUCKET), publishRun: true, gatewayUrl: gateway.url,
+      statePath: join(dir, 'validator-state.json'), read: readCredentials(VALIDATOR_BUCKET), publishRun: true, gatewayUrl,
     });
     validator = new ValidatorProcess(command.args, command.env);
+    await validator.waitFor(/^run [0-9a-f]{64} published: .* its hash and the gateway URL beside the bucket commitment/, 120_000);
+    const gatewayCommand = devGatewayCommand({ endpoint: dev.endpoint, netuid: subnet.netuid, s3Endpoint: s3.endpoint, bucket: bucketName(GATEWAY_BUCKET), port });
+    gateway = new GatewayProcess(gatewayCommand.args, gatewayCommand.env);
+    await gateway.waitFor(/^gateway for netuid \d+ \(run [0-9a-f]{16}…\) listening on /, 60_000);
     await validator.waitFor(/chain block time 1000 ms/, 120_000);
+    // Bob mines headless through the gateway: no bucket flags.
+    bob = new CommandProcess('src/cli/miners.ts', ['--network', dev.endpoint, '--netuid', String(subnet.netuid)], { GAUNTLET_MINER_URI: '//Bob//miner' });
+    await bob.waitFor(/honest miner \(uid \d+\) on netuid \d+ \(subtensor .*, the subnet's gateway http/, 120_000);
   });
 
   test.afterAll(async () => {
     await validator?.kill();
-    await gateway?.close();
+    await bob?.kill();
+    await gateway?.kill();
     await s3?.close();
     await dev?.close();
     rmSync(dir, { recursive: true, force: true });
@@ -88,8 +96,10 @@ test.describe(`developer check: a browser volunteer with only a wallet mines thr
 
   // eslint-disable-next-line no-empty-pattern -- Playwright reads fixtures from a destructuring pattern; this hook needs none.
   test.afterEach(async ({}, testInfo) => {
-    writeFileSync(testInfo.outputPath('validator.log'), validator?.lines.join('\n') ?? '');
-    await testInfo.attach('validator-log', { path: testInfo.outputPath('validator.log'), contentType: 'text/plain' });
+    for (const [name, process] of [['validator', validator], ['gateway', gateway], ['bob-miner', bob]] as const) {
+      writeFileSync(testInfo.outputPath(`${name}.log`), process?.lines.join('\n') ?? '');
+      await testInfo.attach(`${name}-log`, { path: testInfo.outputPath(`${name}.log`), contentType: 'text/plain' });
+    }
   });
 
   const status = (page: Page): Promise<ContributeStatus> => page.evaluate(() => window.gauntlet!.ui.contribute().session.status());
@@ -109,7 +119,7 @@ test.describe(`developer check: a browser volunteer with only a wallet mines thr
     await page.click('[data-action="connect-network"]');
     await expect.poll(async () => (await status(page)).network.kind, { timeout: 60_000 }).toBe('subtensor');
     const network = (await status(page)).network;
-    expect(network.kind === 'subtensor' && network.storage).toEqual({ kind: 'gateway', url: gateway!.url });
+    expect(network.kind === 'subtensor' && network.storage).toEqual({ kind: 'gateway', url: gatewayUrl });
 
     // Connect the wallet, pick the hotkey, register it paid by the funded coldkey.
     await page.click('[data-action="connect-extension"]');
@@ -125,6 +135,7 @@ test.describe(`developer check: a browser volunteer with only a wallet mines thr
     // No bucket commitment is needed through the gateway; Start (wasm EP: SwiftShader would take minutes a window).
     await page.evaluate(() => window.gauntlet!.ui.contribute().session.start('wasm'));
 
+    const bobUid = subnet.miners[0]!.uid;
     const scored: number[] = [];
     let from = 0;
     try {
@@ -132,7 +143,7 @@ test.describe(`developer check: a browser volunteer with only a wallet mines thr
         const gathered = await validator!.waitFor(/ validator-gathered /, 150_000, from);
         from = gathered.index + 1;
         const window = Number(/\[window (\d+)\]/.exec(gathered.line)?.[1]);
-        if (!(ValidatorProcess.payload(gathered.line).gathered as number[]).includes(uid)) continue;
+        if (![uid, bobUid].every((u) => (ValidatorProcess.payload(gathered.line).gathered as number[]).includes(u))) continue;
         await validator!.waitFor(new RegExp(`^\\[window ${window}\\] validator-scored `), 60_000, from);
         scored.push(window);
       }
@@ -144,14 +155,13 @@ test.describe(`developer check: a browser volunteer with only a wallet mines thr
     expect(log.some((m) => m.includes("submission stored through the subnet's gateway"))).toBe(true);
     await page.evaluate(() => window.gauntlet!.ui.contribute().session.stop());
 
-    // The uploads are in the gateway's bucket, under the volunteer's hotkey, each with its detached signature.
-    const stored = await new S3Endpoint({ endpoint: s3!.endpoint }).list(bucketName(GATEWAY_BUCKET), `${volunteer.hotkey}/gradient-`, { credentials: S3_WRITE });
-    for (const window of scored) {
-      expect(stored.map((o) => o.key)).toContain(`${volunteer.hotkey}/gradient-${window}-${uid}`);
-      expect(stored.map((o) => o.key)).toContain(`${volunteer.hotkey}/gradient-${window}-${uid}.sig`);
+    // The uploads are in the gateway's bucket, under each volunteer's hotkey, each with its detached signature.
+    const endpoint = new S3Endpoint({ endpoint: s3!.endpoint });
+    for (const [hotkey, u] of [[volunteer.hotkey, uid], [subnet.miners[0]!.hotkey, bobUid]] as const) {
+      const stored = (await endpoint.list(bucketName(GATEWAY_BUCKET), `${hotkey}/gradient-`, { credentials: S3_WRITE })).map((o) => o.key);
+      for (const window of scored) expect(stored).toEqual(expect.arrayContaining([`${hotkey}/gradient-${window}-${u}`, `${hotkey}/gradient-${window}-${u}.sig`]));
     }
-    const stats = gateway!.stats();
-    console.log(`developer check (browser volunteer uid ${uid} through the gateway): windows gathered and scored with it: ${scored.join(', ')}; gateway stored ${stats.stored} objects, refused ${JSON.stringify(stats.refused)}.\n` +
-      validator!.lines.filter((l) => / validator-(gathered|scored|weights-set) |gateway|chain block time/.test(l)).join('\n'));
+    console.log(`developer check (browser volunteer uid ${uid}, headless Bob uid ${bobUid}, both through npm run gateway): windows gathered and scored with both: ${scored.join(', ')}.\n` +
+      [...gateway!.lines.filter((l) => !l.startsWith('gateway: stored ')).slice(0, 6), ...validator!.lines.filter((l) => / validator-(gathered|scored|weights-set) |gateway|chain block time/.test(l))].join('\n'));
   });
 });

@@ -13,7 +13,7 @@ import { bucketReadCredentials } from '../../src/net/bucket-commitment.ts';
 import { BadRequestError, UnavailableError } from '../../src/net/errors.ts';
 import { MemoryNetwork } from '../../src/net/memory-network.ts';
 import { GatewayUrlError, publishRun } from '../../src/peer/published-run.ts';
-import { findSubnetGateway, NoSubnetGatewayError } from '../../src/ui/contribute/network-connect.ts';
+import { findSubnetGateway, NoSubnetGatewayError } from '../../src/peer/subnet-gateway.ts';
 import { GATEWAY_NETUID, startGatewayBench, type GatewayBench } from './gateway-harness.ts';
 import type { RunningGateway } from '../../src/gateway/server.ts';
 
@@ -57,18 +57,18 @@ describe("Connect with no bucket: the subnet's gateway, found on chain", () => {
     await publish(net, `${gateway.url}/`);
     const found = await findSubnetGateway(net.chain(), GATEWAY_NETUID);
     expect(found.storage).toEqual({ kind: 'gateway', url: gateway.url, s3Endpoint: bench.s3.endpoint.replace(/\/+$/, ''), region: expect.any(String) as unknown });
-    expect(found.limits).toMatch(/^up to \d+ objects and .+ per hotkey, \d+ writes a minute$/);
+    expect(found.info).toMatchObject({ netuid: GATEWAY_NETUID, quotaBytes: gateway.info.quotaBytes, quotaObjects: gateway.info.quotaObjects, writesPerMinute: gateway.info.writesPerMinute });
   });
 
   it('refuses a subnet that publishes no run, or a run without a gateway, telling the volunteer to fill in a bucket', async () => {
     const net = subnet(GATEWAY_NETUID);
     const noRun = await refusal(findSubnetGateway(net.chain(), GATEWAY_NETUID));
     expect(noRun).toBeInstanceOf(NoSubnetGatewayError);
-    expect(noRun.message).toMatch(new RegExp(`^netuid ${GATEWAY_NETUID} publishes no storage gateway \\(No run validator of netuid ${GATEWAY_NETUID} has committed a run hash.*\\): fill in your own bucket's fields\\.$`));
+    expect(noRun.message).toMatch(new RegExp(`^netuid ${GATEWAY_NETUID} publishes no storage gateway \\(No run validator of netuid ${GATEWAY_NETUID} has committed a run hash.*\\): bring a bucket of your own\\.$`));
     await publish(net);
     const noGateway = await refusal(findSubnetGateway(net.chain(), GATEWAY_NETUID));
     expect(noGateway).toBeInstanceOf(NoSubnetGatewayError);
-    expect(noGateway.message).toBe(`netuid ${GATEWAY_NETUID} publishes no storage gateway: fill in your own bucket's fields.`);
+    expect(noGateway.message).toBe(`netuid ${GATEWAY_NETUID} publishes no storage gateway: bring a bucket of your own.`);
   });
 
   it("refuses a gateway of another subnet, one that does not answer, and a URL that is not a gateway's", async () => {

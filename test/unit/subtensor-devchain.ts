@@ -23,6 +23,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join, relative, resolve } from 'node:path';
 import { hexToU8a, u8aToBn } from '@polkadot/util';
 import type { SubmittableExtrinsic } from '@polkadot/api/types';
@@ -272,6 +273,13 @@ export class CommandProcess {
   }
 }
 
+/** `npm run gateway` on the dev chain, as an operator starts it. */
+export class GatewayProcess extends CommandProcess {
+  constructor(args: readonly string[], env: NodeJS.ProcessEnv) {
+    super('src/cli/gateway.ts', args, env);
+  }
+}
+
 /** `npm run validator` on the dev chain, as an operator starts it. */
 export class ValidatorProcess extends CommandProcess {
   constructor(args: readonly string[], env: NodeJS.ProcessEnv) {
@@ -324,6 +332,26 @@ export function devMinerCommand(setup: { readonly endpoint: string; readonly net
   const env: NodeJS.ProcessEnv = { GAUNTLET_MINER_URI: setup.uri, GAUNTLET_S3_SECRET: S3_WRITE.secretAccessKey };
   if (setup.read !== undefined) env.GAUNTLET_S3_READ_SECRET = setup.read.readSecret;
   return { args, env };
+}
+
+/**
+ * The flags and environment of `npm run gateway` in front of `bucket` on s3rver for `netuid`, listening
+ * on `port`, as an operator gives them (the write secret in the environment).
+ */
+export function devGatewayCommand(setup: { readonly endpoint: string; readonly netuid: number; readonly s3Endpoint: string; readonly bucket: string; readonly port: number }): { args: string[]; env: NodeJS.ProcessEnv } {
+  return {
+    args: ['--network', setup.endpoint, '--netuid', String(setup.netuid), '--s3-endpoint', setup.s3Endpoint, '--bucket', setup.bucket, '--access-key-id', S3_WRITE.accessKeyId, '--port', String(setup.port)],
+    env: { GAUNTLET_S3_SECRET: S3_WRITE.secretAccessKey },
+  };
+}
+
+/** A port nothing listens on now (the OS's pick), for a command that must be told its port before it starts. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 /** Sends `rao` from Alice to `address` (`balances.transferKeepAlive`), as a faucet or a friend would fund a volunteer. */

@@ -10,20 +10,8 @@ import type { AuthorityFor, SubtensorChain } from '../../net/subtensor-chain.ts'
 import type { Chain, Metagraph } from '../../net/types.ts';
 import type { GatewayStorageSettings, OwnBucketSettings } from '../../net/hotkey-buckets.ts';
 import { describeStorage, type SubtensorNetworkSettings } from '../../net/network-settings.ts';
-import { GauntletError } from '../../core/errors.ts';
-import { RunDocumentError } from '../../core/run-document.ts';
+export { NoSubnetGatewayError } from '../../peer/subnet-gateway.ts';
 import { formatBytes } from '../dom.ts';
-
-/** The subnet publishes no storage gateway, so a volunteer without a bucket cannot upload there. */
-export class NoSubnetGatewayError extends GauntletError {
-  readonly code: string = 'no-subnet-gateway';
-  override readonly name = 'NoSubnetGatewayError';
-  constructor(readonly netuid: number, reason?: string, cause?: unknown) {
-    super(`netuid ${netuid} publishes no storage gateway${reason === undefined ? '' : ` (${reason})`}: fill in your own bucket's fields.`, {
-      cause, action: "Fill in the storage endpoint, bucket and write key of an S3-compatible bucket of your own, or ask the subnet's operator for a gateway.",
-    });
-  }
-}
 
 export interface OpenedSubtensor {
   /** The client itself (not only `Chain`): the page registers through it (`registrationCost`, `freeBalance`, `burnedRegister`). */
@@ -35,25 +23,11 @@ export interface OpenedSubtensor {
   readonly detail: string;
 }
 
-/**
- * The gateway netuid's lead validator publishes, checked against the gateway's own info (which must
- * be for `netuid`); `NoSubnetGatewayError` when the subnet publishes none. `limits`: the gateway's
- * per-hotkey quota in words, for the page.
- */
-export async function findSubnetGateway(chain: Chain, netuid: number): Promise<{ readonly storage: GatewayStorageSettings; readonly limits: string }> {
-  const [{ readPublishedGateway, GatewayUrlError }, { fetchGatewayInfo }] = await Promise.all([import('../../peer/published-run.ts'), import('../../net/gateway-client.ts')]);
-  let url: string | undefined;
-  try {
-    url = await readPublishedGateway(chain, netuid);
-  } catch (error) {
-    // No run validator published the run, so none names a gateway either; a bad URL is said as it is.
-    if (error instanceof RunDocumentError && !(error instanceof GatewayUrlError)) throw new NoSubnetGatewayError(netuid, error.message.replace(/\.$/, ''), error);
-    throw error;
-  }
-  if (url === undefined) throw new NoSubnetGatewayError(netuid);
-  const info = await fetchGatewayInfo(url, netuid);
-  const limits = `up to ${info.quotaObjects} objects and ${formatBytes(info.quotaBytes)} per hotkey, ${info.writesPerMinute} writes a minute`;
-  return { storage: { kind: 'gateway', url, s3Endpoint: info.s3Endpoint, region: info.region }, limits };
+/** The subnet's gateway and its per-hotkey limits in words, for the page (`findSubnetGateway`). */
+async function subnetGateway(chain: Chain, netuid: number): Promise<{ readonly storage: GatewayStorageSettings; readonly limits: string }> {
+  const { findSubnetGateway } = await import('../../peer/subnet-gateway.ts');
+  const { storage, info } = await findSubnetGateway(chain, netuid);
+  return { storage, limits: `up to ${info.quotaObjects} objects and ${formatBytes(info.quotaBytes)} per hotkey, ${info.writesPerMinute} writes a minute` };
 }
 
 /**
@@ -71,7 +45,7 @@ export async function openSubtensor(settings: SubtensorNetworkSettings, authorit
       const { storage } = settings;
       return { chain, metagraph, storage, detail: `${network}; ${describeStorage({ kind: 'bucket', endpoint: storage.endpoint, bucket: storage.bucket, readKeyId: null })}` };
     }
-    const gateway = await findSubnetGateway(chain, settings.netuid);
+    const gateway = await subnetGateway(chain, settings.netuid);
     const detail = `${network}; ${describeStorage({ kind: 'gateway', url: gateway.storage.url })} (uploads signed by your hotkey; ${gateway.limits})`;
     return { chain, metagraph, storage: gateway.storage, detail };
   } catch (error) {
