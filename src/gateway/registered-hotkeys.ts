@@ -18,6 +18,13 @@ export interface RegisteredHotkeysOptions {
   /** Least time between two reads (default 2 s). */
   readonly minRefreshMs?: number;
   readonly now?: () => number;
+  /**
+   * Called with the hotkeys that left the subnet (deregistered, pruned): absent from every read for at
+   * least `departedAfterMs` (default 60 s) after a read that held them. The wait keeps a transient
+   * short read of the metagraph from costing anyone their objects.
+   */
+  readonly onDeparted?: (hotkeys: readonly string[]) => void;
+  readonly departedAfterMs?: number;
 }
 
 export class RegisteredHotkeys {
@@ -28,6 +35,8 @@ export class RegisteredHotkeys {
   private reading: Promise<void> | undefined;
   private lastFailure: string | undefined;
   private readonly now: () => number;
+  /** Hotkeys a read held and a later one did not, with when they were first missed. */
+  private readonly missing = new Map<string, number>();
 
   constructor(private readonly options: RegisteredHotkeysOptions) {
     this.now = options.now ?? Date.now;
@@ -58,8 +67,10 @@ export class RegisteredHotkeys {
       this.triedAtMs = this.now();
       try {
         const metagraph = await this.options.chain.metagraph(this.options.netuid);
+        const previous = this.hotkeys;
         this.hotkeys = new Set(metagraph.hotkeys.map((h) => parseSs58(h, 'Metagraph hotkey')));
         this.readAtMs = this.now();
+        this.noteDepartures(previous);
         this.lastFailure = undefined;
       } catch (error) {
         this.lastFailure = errorMessage(error);
@@ -68,5 +79,20 @@ export class RegisteredHotkeys {
       this.reading = undefined;
     });
     return this.reading;
+  }
+
+  /** Tracks hotkeys missing from the newest read and reports those missing for long enough. */
+  private noteDepartures(previous: ReadonlySet<string>): void {
+    const now = this.now();
+    for (const hotkey of previous) if (!this.hotkeys.has(hotkey) && !this.missing.has(hotkey)) this.missing.set(hotkey, now);
+    const departed: string[] = [];
+    for (const [hotkey, since] of this.missing) {
+      if (this.hotkeys.has(hotkey)) this.missing.delete(hotkey);
+      else if (now - since >= (this.options.departedAfterMs ?? 60_000)) {
+        departed.push(hotkey);
+        this.missing.delete(hotkey);
+      }
+    }
+    if (departed.length > 0) this.options.onDeparted?.(departed);
   }
 }

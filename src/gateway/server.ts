@@ -25,6 +25,8 @@
  *   to anyone, but a GET of window w's gradient (`gatedUntilPutWindowCloses`) is answered 425 until
  *   window w's put window has closed by the chain's block timestamps, so nobody copies a submission
  *   through the gateway while uploads still count.
+ * - Departures: a hotkey missing from the metagraph for `departedAfterMs` loses what it stored (the
+ *   devnet does the same when it prunes a uid), so churning registrations cannot fill the bucket.
  * - `GET /api/gateway`: what this gateway serves (`GatewayInfo`).
  *
  * What a dishonest or failing gateway can do: refuse, delay or drop uploads, and serve reads late or
@@ -87,6 +89,12 @@ export interface GatewayOptions {
   /** How often the metagraph is re-read (default 12 s) and the least time between two reads (default 2 s). */
   readonly registrationRefreshMs?: number;
   readonly registrationMinRefreshMs?: number;
+  /**
+   * How long a hotkey must be missing from the metagraph before its objects are deleted (default 60 s):
+   * a deregistered or pruned hotkey may no longer write, and what it stored goes with it, so churning
+   * registrations cannot fill the bucket.
+   */
+  readonly departedAfterMs?: number;
   /** One line per stored object and per refused request, reads of missing objects aside (the operator's `--verbose`). */
   readonly log?: (line: string) => void;
 }
@@ -158,8 +166,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     maxObjectBytes, maxBucketBytes: options.quotaBytes ?? 1024 ** 3, maxBucketObjects: options.quotaObjects ?? 1024, maxStoredBytes: Number.MAX_SAFE_INTEGER,
   };
   const s3 = new S3Endpoint({ endpoint: options.s3.endpoint, region: options.s3.region, maxObjectBytes, maxListKeys: limits.maxBucketObjects + 64, maxListPages: 8 });
-  const registered = new RegisteredHotkeys({ chain, netuid, refreshMs: options.registrationRefreshMs, minRefreshMs: options.registrationMinRefreshMs });
+  const registered = new RegisteredHotkeys({
+    chain, netuid, refreshMs: options.registrationRefreshMs, minRefreshMs: options.registrationMinRefreshMs, departedAfterMs: options.departedAfterMs,
+    onDeparted: (hotkeys) => {
+      void sweep(hotkeys);
+    },
+  });
   await registered.refresh();
+  // Re-read the metagraph on the clock too, so departed hotkeys are swept while nobody writes.
+  const refreshTimer = setInterval(() => void registered.refresh(), options.registrationRefreshMs ?? 12_000);
+  refreshTimer.unref();
   const slowVerify = new SlowVerifyBudget(options.slowVerificationsPerSecond ?? 10);
   const rate = new WriteRate(options.writesPerMinute ?? 240);
   const maxBytesInFlight = options.maxBytesInFlight ?? 256 * 1024 * 1024;
@@ -175,6 +191,21 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const info: GatewayInfo = {
     kind: 'gauntlet-gateway', netuid, s3Endpoint: (options.publicS3Endpoint ?? options.s3.endpoint).replace(/\/+$/, ''), region: options.s3.region ?? 'us-east-1',
     maxObjectBytes, quotaBytes: limits.maxBucketBytes, quotaObjects: limits.maxBucketObjects, writesPerMinute: rate.perMinute,
+  };
+
+  /** Deletes the objects of hotkeys that left the subnet, and forgets them. A failure leaves objects the next departure of that hotkey (or the operator) removes. */
+  const sweep = async (hotkeys: readonly string[]): Promise<void> => {
+    for (const hotkey of hotkeys) {
+      indexes.delete(hotkey);
+      lastNonce.delete(hotkey);
+      try {
+        const listed = await s3.list(bucket, `${hotkey}/`, { credentials: writeCredentials });
+        for (const object of listed) await s3.delete(bucket, object.key, writeCredentials);
+        options.log?.(`swept ${listed.length} objects of ${hotkey}, no longer registered on netuid ${netuid}`);
+      } catch (error) {
+        options.log?.(`could not sweep the objects of ${hotkey}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
   };
 
   /** The object's key in the operator's bucket. */
@@ -376,6 +407,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     bytesInFlight: () => bytesInFlight,
     stats: () => ({ stored: storedCount, storedBytes, refused: { ...refused } }),
     close: async () => {
+      clearInterval(refreshTimer);
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     },

@@ -12,7 +12,7 @@ import { DevnetChain } from '../../src/net/devnet-client.ts';
 import { devnetRequestMessage, devnetSignedHeaders } from '../../src/net/devnet-protocol.ts';
 import { KeyringSigner } from '../../src/net/keyring-signer.ts';
 import type { Signer } from '../../src/net/types.ts';
-import { startDevnet, type RunningDevnet } from '../../src/devnet/server.ts';
+import { startDevnet, type DevnetOptions, type RunningDevnet } from '../../src/devnet/server.ts';
 import { startGateway, type GatewayOptions, type RunningGateway } from '../../src/gateway/server.ts';
 import { bucketName, S3_WRITE, startS3rver, type RunningS3rver } from './s3rver.ts';
 
@@ -32,10 +32,10 @@ export interface GatewayBench {
   close(): Promise<void>;
 }
 
-/** Starts s3rver, a devnet chain and registers `registeredCount` dev hotkeys (plus one stranger that stays unregistered). */
-export async function startGatewayBench(registeredCount: number): Promise<GatewayBench> {
+/** Starts s3rver, a devnet chain (with `chainOptions`) and registers `registeredCount` dev hotkeys (plus one stranger that stays unregistered). */
+export async function startGatewayBench(registeredCount: number, chainOptions: Partial<Pick<DevnetOptions, 'maxUidsPerSubnet' | 'immunityPeriodBlocks'>> = {}): Promise<GatewayBench> {
   const dir = mkdtempSync(join(tmpdir(), 'gateway-chain-'));
-  const devnet = await startDevnet({ dir, blockTimeMs: 1000, maxRegistrationsPerInterval: 64, maxRegistrationsPerIntervalTotal: 64 });
+  const devnet = await startDevnet({ dir, blockTimeMs: 1000, maxRegistrationsPerInterval: 64, maxRegistrationsPerIntervalTotal: 64, ...chainOptions });
   const s3 = await startS3rver(1);
   const uris = [...Array.from({ length: registeredCount }, (_, i) => `//gateway-peer-${i}`), '//gateway-stranger'];
   const keys = await KeyringSigner.fromUris(uris);

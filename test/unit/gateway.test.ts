@@ -224,3 +224,34 @@ describe('the gateway\'s read gate', () => {
     expect(Buffer.from(read.data).equals(Buffer.from(body))).toBe(true);
   }, 30_000);
 });
+
+describe('the gateway and hotkeys that leave the subnet', () => {
+  let bench: GatewayBench;
+
+  beforeAll(async () => {
+    // A subnet of two uids without immunity: a third registration prunes one of them.
+    bench = await startGatewayBench(2, { maxUidsPerSubnet: 2, immunityPeriodBlocks: 0 });
+  }, 60_000);
+
+  afterAll(async () => {
+    await bench?.close();
+  });
+
+  it('deletes what a pruned hotkey stored and refuses its writes, while the others\' objects stay', async () => {
+    const gateway = await bench.gateway({ departedAfterMs: 0, registrationRefreshMs: 200 });
+    const [first, second] = bench.registered as [string, string];
+    for (const hotkey of [first, second]) await new DevnetStorage(gateway.url, bench.keys, hotkey).put('debug-1-0', bytes(100, 1));
+    await bench.chain.register(bench.stranger, GATEWAY_NETUID);
+    const hotkeys = (await bench.chain.metagraph(GATEWAY_NETUID)).hotkeys;
+    const pruned = [first, second].filter((h) => !hotkeys.includes(h));
+    expect(pruned).toHaveLength(1);
+    const kept = [first, second].find((h) => hotkeys.includes(h))!;
+    const direct = new S3Endpoint({ endpoint: bench.s3.endpoint });
+    const listed = (hotkey: string) => direct.list(bench.bucket, `${hotkey}/`, { credentials: S3_WRITE });
+    const deadline = Date.now() + 10_000;
+    while ((await listed(pruned[0]!)).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await listed(pruned[0]!)).toEqual([]);
+    expect((await listed(kept)).map((o) => o.key)).toEqual([`${kept}/debug-1-0`]);
+    await expect(new DevnetStorage(gateway.url, bench.keys, pruned[0]).put('debug-2-0', bytes(10, 2))).rejects.toMatchObject({ code: 'not-registered' });
+  }, 30_000);
+});
