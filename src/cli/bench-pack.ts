@@ -153,9 +153,9 @@ export async function packBench(dir: string, onProgress: (line: string) => void 
     if (existsSync(join(CHROMIUM_LIB_DIR, 'libvulkan.so.1'))) copy(join(CHROMIUM_LIB_DIR, 'libvulkan.so.1'), join(stage, 'lib/libvulkan.so.1'));
     else onProgress(`no Vulkan loader at ${CHROMIUM_LIB_DIR} to pack: the target machine needs its own (libvulkan1)`);
 
-    onProgress('compressing (tar | gzip -9)…');
+    onProgress('compressing (tar | gzip)…');
     mkdirSync(out, { recursive: true });
-    const tar = spawnSync('sh', ['-c', 'tar -C "$1" -cf - . | gzip -9 > "$2"', 'pack', stage, join(out, 'payload.tar.gz')], { encoding: 'utf8' });
+    const tar = spawnSync('sh', ['-c', 'tar -C "$1" -cf - . | gzip -6 > "$2"', 'pack', stage, join(out, 'payload.tar.gz')], { encoding: 'utf8' });
     if (tar.status !== 0) throw new BenchPackError(`tar | gzip failed: ${tar.stderr}`);
     writeFileSync(join(out, 'run.sh'), RUN_SCRIPT, { mode: 0o755 });
     writeFileSync(join(out, 'README.txt'), README);

@@ -15,12 +15,12 @@ import { rawRequest, signedPutHeaders, startGatewayBench, storagePath, type Gate
  * - no answer to the attacker is a 5xx other than the in-flight cap's 503 "busy, retry";
  * - memory: the upload bodies the gateway holds never exceed its `maxBytesInFlight` (sampled every
  *   few ms), and this process's RSS, attacker included, grows by less than `MAX_RSS_GROWTH_MIB`.
- *   (16 × 8 MiB bodies claimed by a stranger are refused from their headers and never read.)
+ *   (the 4 MiB bodies a stranger claims are refused from their headers and never read).
  */
 const HONEST_PEERS = 16;
 const PUT_WINDOW_MS = 15_000;
-const MAX_OBJECT_BYTES = 8 * 1024 * 1024;
-const MAX_BYTES_IN_FLIGHT = 24 * 1024 * 1024;
+const MAX_OBJECT_BYTES = 4 * 1024 * 1024;
+const MAX_BYTES_IN_FLIGHT = 12 * 1024 * 1024;
 const MAX_RSS_GROWTH_MIB = 300;
 const CHUNK = Buffer.alloc(1 << 20, 7);
 
@@ -93,7 +93,7 @@ describe('the storage gateway under a flood (loopback)', () => {
       statuses.set(status, (statuses.get(status) ?? 0) + 1);
     };
     let attacking = true;
-    const MIN_ROUNDS = 6;
+    const MIN_ROUNDS = 3;
     const flood = async (lane: number): Promise<void> => {
       const victim = honest[0]!;
       for (let r = 0; attacking || r < MIN_ROUNDS; r++) {
@@ -108,9 +108,9 @@ describe('the storage gateway under a flood (loopback)', () => {
         jobs.push(rawRequest(gateway.port, 'PUT', evilPath, await signedPutHeaders(bench.keys, attacker, evilPath, junk), junk).then((a) => count(a.status), () => count(0)));
         const strangerPath = storagePath(bench.stranger, `checkpoint-${round}`);
         jobs.push(pumpedUpload(gateway.port, strangerPath, await signedPutHeaders(bench.keys, bench.stranger, strangerPath, junk), MAX_OBJECT_BYTES, statuses));
-        // The registered attacker: real 7 MiB bodies at its allowance (uploads per hotkey, in-flight bytes, rate).
+        // The registered attacker: real 3 MiB bodies at its allowance (uploads per hotkey, in-flight bytes, rate).
         for (let i = 0; i < 3; i++) {
-          const big = new Uint8Array(7 * 1024 * 1024);
+          const big = new Uint8Array(3 * 1024 * 1024);
           const path = storagePath(attacker, `checkpoint-${round * 3 + i}`);
           jobs.push(rawRequest(gateway.port, 'PUT', path, await signedPutHeaders(bench.keys, attacker, path, big), big).then((a) => count(a.status), () => count(0)));
         }

@@ -70,8 +70,11 @@ function batches(config: RunConfig, count: number): TokenBatch[] {
   return Array.from({ length: count }, (_, s) => batchTokens(tokens, Array.from({ length: batchSize }, (_, i) => (31 * (s * batchSize + i) + 5) % total), config.model.seqLen));
 }
 
-/** θ after RESET steps and then two more, with the restart at RESET, without it, and as a newcomer joining at RESET. */
-async function threeWays(make: Make): Promise<{ crossing: Float32Array; newcomer: Float32Array; without: Float32Array; adamSteps: number; schedulerSteps: number }> {
+/**
+ * θ after RESET steps and then two more, with the restart at RESET, as a newcomer joining at RESET,
+ * and (with `withoutRun`) without the restart.
+ */
+async function threeWays(make: Make, withoutRun: boolean): Promise<{ crossing: Float32Array; newcomer: Float32Array; without: Float32Array | undefined; adamSteps: number; schedulerSteps: number }> {
   const config = withReset(RESET);
   const data = batches(config, RESET + 2);
   const crossingEngine = await make(config);
@@ -84,26 +87,32 @@ async function threeWays(make: Make): Promise<{ crossing: Float32Array; newcomer
   const newcomerEngine = await make(config, thetaAtReset, { optimizerState: { schedulerSteps: RESET, adamSteps: 0, expAvg: new Float32Array(n), expAvgSq: new Float32Array(n) } });
   await newcomerEngine.trainInner(data.slice(RESET), 2);
 
-  const withoutEngine = await make(withReset(null));
-  await withoutEngine.trainInner(data.slice(0, RESET), RESET);
-  await withoutEngine.trainInner(data.slice(RESET), 2);
-  return { crossing: await crossingEngine.exportParams(), newcomer: await newcomerEngine.exportParams(), without: await withoutEngine.exportParams(), adamSteps: state.adamSteps ?? -1, schedulerSteps: state.schedulerSteps };
+  let without: Float32Array | undefined;
+  if (withoutRun) {
+    const withoutEngine = await make(withReset(null));
+    await withoutEngine.trainInner(data.slice(0, RESET), RESET);
+    await withoutEngine.trainInner(data.slice(RESET), 2);
+    without = await withoutEngine.exportParams();
+  }
+  return { crossing: await crossingEngine.exportParams(), newcomer: await newcomerEngine.exportParams(), without, adamSteps: state.adamSteps ?? -1, schedulerSteps: state.schedulerSteps };
 }
 
 /** Where a crossing miner ends: the newcomer's θ bit for bit, not the run's without the restart; Adam's count restarted, the schedule's not. */
 function expectNewcomerEnd(r: Awaited<ReturnType<typeof threeWays>>): void {
   expect(firstDifference(r.crossing, r.newcomer)).toBeNull();
-  expect(firstDifference(r.crossing, r.without)).not.toBeNull();
+  if (r.without !== undefined) expect(firstDifference(r.crossing, r.without)).not.toBeNull();
   expect(r.adamSteps).toBe(2);
   expect(r.schedulerSteps).toBe(RESET + 2);
 }
 
 describe('the restart of the inner moments', () => {
   it('wasm: a miner crossing the step ends where a newcomer joining at it ends, bit for bit, and not where a run without it ends', async () => {
-    expectNewcomerEnd(await threeWays(wasm));
+    expectNewcomerEnd(await threeWays(wasm, true));
   }, 120_000);
 
-  it.skipIf(dawn instanceof DawnUnavailableError)('WebGPU on Dawn: the same, on the GPU\'s buffers', async () => {
-    expectNewcomerEnd(await threeWays(webgpu));
+  // Without the run that never restarts (that the restart changes the path is the config's property, shown on wasm): a GPU
+  // restart that left the moments in place would leave the crossing miner elsewhere than the newcomer's zero moments.
+  it.skipIf(dawn instanceof DawnUnavailableError)('WebGPU on Dawn: a miner crossing the step ends where the newcomer ends, on the GPU\'s buffers', async () => {
+    expectNewcomerEnd(await threeWays(webgpu, false));
   }, 300_000);
 });
