@@ -44,6 +44,7 @@ test('subtensor settings: typed field errors, a clear error for an unreachable e
   await expect(problem).toContainText('enter an integer from 0 to 65535');
   await expect(page.locator('[data-field="netuid"]')).toHaveAttribute('aria-invalid', 'true');
   await page.fill('[data-field="netuid"]', '3');
+  await page.click('[data-role="own-bucket"] summary');
   await page.fill('[data-field="storageEndpoint"]', `http://127.0.0.1:${port}`);
   await page.fill('[data-field="bucket"]', 'Not_A_Bucket');
   await page.click('[data-action="connect-network"]');
@@ -94,6 +95,7 @@ test('a reachable Substrate node that is not subtensor (Rococo Asset Hub under c
     await page.goto('/#/contribute');
     await page.selectOption('[data-role="network"]', 'real');
     await page.fill('[data-field="endpoint"]', `ws://${node.addr}`);
+    await page.click('[data-role="own-bucket"] summary');
     await page.fill('[data-field="storageEndpoint"]', 'http://127.0.0.1:9');
     await page.fill('[data-field="bucket"]', '0123456789abcdef0123456789abcdef');
     await page.fill('[data-field="accessKeyId"]', 'AKIDEXAMPLE');

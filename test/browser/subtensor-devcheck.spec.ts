@@ -124,6 +124,7 @@ test.describe(`developer check: a browser miner registers, commits and mines on 
     const read = readCredentials(BROWSER_BUCKET);
     await page.fill('[data-field="endpoint"]', dev!.endpoint);
     await page.fill('[data-field="netuid"]', String(subnet.netuid));
+    await page.click('[data-role="own-bucket"] summary');
     await page.fill('[data-field="storageEndpoint"]', s3!.endpoint);
     await page.fill('[data-field="bucket"]', bucketName(BROWSER_BUCKET));
     await page.fill('[data-field="accessKeyId"]', S3_WRITE.accessKeyId);

@@ -35,6 +35,7 @@ test('the validator dials a non-subtensor runtime for real, is refused with the 
     await expect(view.locator('[data-role="network-error"]')).toContainText('is not a URL');
 
     await view.locator('[data-field="endpoint"]').fill(`ws://${node.addr}`);
+    await view.locator('[data-role="own-bucket"] summary').click();
     await view.locator('[data-field="storageEndpoint"]').fill('http://127.0.0.1:9');
     await view.locator('[data-field="bucket"]').fill('0123456789abcdef0123456789abcdef');
     await view.locator('[data-field="accessKeyId"]').fill('AKIDEXAMPLE');

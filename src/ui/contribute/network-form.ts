@@ -39,16 +39,23 @@ export function networkPanel(defaultNetuid: number, devnetUrl: string, session: 
   const problem = h('p', { 'data-role': 'network-error', class: 'notice', role: 'alert', hidden: true });
   const connect = h('button', { type: 'button', 'data-action': 'connect-network' }, 'Connect');
   const commit = h('button', { type: 'button', 'data-action': 'publish-commitment' }, 'Publish bucket commitment');
+  // The subnet's gateway first: a volunteer needs only the endpoint and the netuid. Their own bucket is the alternative, folded away.
+  const ownBucket = h(
+    'details',
+    { 'data-role': 'own-bucket' },
+    h('summary', {}, 'Use my own S3-compatible bucket instead'),
+    h('p', {}, fields.storageEndpoint.label, ' ', fields.bucket.label, ' ', fields.region.label),
+    h('p', {}, fields.accessKeyId.label, ' ', fields.secretAccessKey.label),
+    h('p', { class: 'muted' }, "The bucket's write credentials stay in this tab's memory: never stored, logged or sent anywhere but to the storage endpoint. The bucket must allow this page's origin (a CORS rule for GET, HEAD and PUT), since the tab writes to it directly. Fill these in, then Connect above."),
+    h('p', {}, fields.readKeyId.label, ' ', fields.readSecret.label, ' ', commit),
+    h('p', { class: 'muted' }, "Other peers find your bucket through your hotkey's commitment on chain, which publishes the bucket name with a read-only token (a separate R2 token with read access only: the commitment is public). Connect, pick the hotkey, then publish; the wallet signs it, and nothing is sent when the chain already holds it."),
+  );
   const realForm = h(
     'div',
     { 'data-role': 'real-network', hidden: true },
-    h('p', {}, fields.endpoint.label, ' ', fields.netuid.label),
-    h('p', { class: 'muted', 'data-role': 'storage-hint' }, "Storage is optional: leave the storage fields empty to upload through the subnet's gateway (no account at a storage provider needed; Connect finds it on chain), or fill in your own S3-compatible bucket."),
-    h('p', {}, fields.storageEndpoint.label, ' ', fields.bucket.label, ' ', fields.region.label),
-    h('p', {}, fields.accessKeyId.label, ' ', fields.secretAccessKey.label, ' ', connect),
-    h('p', { class: 'muted' }, "The bucket's write credentials stay in this tab's memory: never stored, logged or sent anywhere but to the storage endpoint. The bucket must allow this page's origin (a CORS rule for GET, HEAD and PUT), since the tab writes to it directly. Connect, then register the hotkey below (Register, paid from your wallet) or with btcli."),
-    h('p', {}, fields.readKeyId.label, ' ', fields.readSecret.label, ' ', commit),
-    h('p', { class: 'muted' }, "Other peers find your bucket through your hotkey's commitment on chain, which publishes the bucket name with a read-only token (a separate R2 token with read access only: the commitment is public). Connect, pick the hotkey, then publish; the wallet signs it, and nothing is sent when the chain already holds it."),
+    h('p', {}, fields.endpoint.label, ' ', fields.netuid.label, ' ', connect),
+    h('p', { class: 'muted', 'data-role': 'storage-hint' }, "Your uploads go through the subnet's storage gateway, which Connect finds on chain: no account at a storage provider is needed, each upload is signed by your hotkey. Connect, then register the hotkey below (Register, paid from your wallet) and Start."),
+    ownBucket,
     problem,
   );
   const showProblem = (text: string | null, at?: keyof NetworkForm): void => {
