@@ -4,12 +4,28 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BadRequestError, NetError, OversizedError, type NetErrorCode } from '../net/errors.ts';
+import { HEADER_HOTKEY, HEADER_LAST_MODIFIED_MS, HEADER_NONCE, HEADER_SHA256, HEADER_SIGNATURE } from '../net/devnet-protocol.ts';
 
 export const CROSS_ORIGIN_ISOLATION = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',
   'Cross-Origin-Resource-Policy': 'same-origin',
 } as const;
+
+/**
+ * The CORS headers of an API whose reads are public and whose writes are signed (the devnet's, the
+ * subnet gateway's): open to every origin, with the signature headers allowed and the server's
+ * timestamp and body hash exposed. CORS-mode requests are not subject to CORP.
+ */
+export function apiCorsHeaders(methods: string): Readonly<Record<string, string>> {
+  return {
+    'Access-Control-Allow-Origin': '*',
+    'Access-Control-Allow-Methods': methods,
+    'Access-Control-Allow-Headers': `content-type, ${HEADER_HOTKEY}, ${HEADER_NONCE}, ${HEADER_SIGNATURE}, ${HEADER_SHA256}`,
+    'Access-Control-Expose-Headers': `content-length, last-modified, ${HEADER_LAST_MODIFIED_MS}, ${HEADER_SHA256}`,
+    'Access-Control-Max-Age': '600',
+  };
+}
 
 /** Statuses of the error codes; the client rebuilds the typed error from the JSON body's `code`. */
 const STATUS: Record<NetErrorCode, number> = {

@@ -18,7 +18,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
 import { BadRequestError, BadSignatureError, NotFoundError, OversizedError, UnavailableError } from '../net/errors.ts';
-import { parseDevnetObjectKey } from '../net/devnet-protocol.ts';
+import { parseDevnetObjectKey, type ParsedObjectKey } from '../net/devnet-protocol.ts';
 import type { ObjectInfo } from '../net/types.ts';
 
 export interface ObjectStoreLimits {
@@ -207,6 +207,16 @@ export class ObjectStore {
 }
 
 /**
+ * `key` parsed against `DEVNET_OBJECT_NAMES`; `BadRequestError` for a key outside them (the
+ * protocol's allowlist, which the devnet and the subnet gateway both apply before reading a body).
+ */
+export function parsedStoredKey(key: string, server: string): ParsedObjectKey {
+  const parsed = parseDevnetObjectKey(key);
+  if (parsed === undefined) throw new BadRequestError(`Object key '${key.slice(0, 200)}' is not one ${server.toLowerCase()} stores (see DEVNET_OBJECT_NAMES: gradient-{w}-{uid}, debug-{w}-{uid}, peers-{n}, aggregate-{w}, checkpoint-{n}, scores-{w}, theta-{w}, run, each optionally with .sig).`);
+  return parsed;
+}
+
+/**
  * Whether `bucket`, holding `objects`, can take `key` of `size` bytes, judged before any byte is
  * read; returns the keys storing it will delete (older numbers of its family past `keepNewest`).
  * `BadRequestError` for a key outside `DEVNET_OBJECT_NAMES`, `OversizedError` over a limit. Shared by
@@ -216,8 +226,7 @@ export function planObjectWrite(
   objects: ReadonlyMap<string, ObjectInfo>, usage: { readonly bucket: number; readonly total: number },
   bucket: string, key: string, size: number, limits: ObjectStoreLimits, server: string,
 ): string[] {
-  const parsed = parseDevnetObjectKey(key);
-  if (parsed === undefined) throw new BadRequestError(`Object key '${key.slice(0, 200)}' is not one ${server.toLowerCase()} stores (see DEVNET_OBJECT_NAMES: gradient-{w}-{uid}, debug-{w}-{uid}, peers-{n}, aggregate-{w}, checkpoint-{n}, scores-{w}, theta-{w}, run, each optionally with .sig).`);
+  const parsed = parsedStoredKey(key, server);
   if (size > limits.maxObjectBytes) throw OversizedError.of(size, limits.maxObjectBytes, `Object ${key}`);
   const evict: string[] = [];
   const { keepNewest } = parsed.name;

@@ -10,14 +10,14 @@ import { pipeline } from 'node:stream/promises';
 import { u8aToHex } from '@polkadot/util';
 import { BadRequestError, NotFoundError, NotRegisteredError, ReplayedError, TooEarlyError, UnauthorizedError } from '../net/errors.ts';
 import {
-  HEADER_HOTKEY, HEADER_LAST_MODIFIED_MS, HEADER_NONCE, HEADER_SHA256, HEADER_SIGNATURE, parseDevnetObjectKey,
+  HEADER_LAST_MODIFIED_MS, HEADER_SHA256, parseDevnetObjectKey,
   type DevnetHead, type DevnetValidatorsBody,
 } from '../net/devnet-protocol.ts';
 import type { Hyperparams, ObjectInfo } from '../net/types.ts';
 import { RUN_DOCUMENT_ELEMENT_ID } from '../net/run-document-client.ts';
 import { type SlowVerifyBudget, assertBodyHash, parseSs58, signedHeaders, verifySigned } from './auth.ts';
 import type { DevnetChainModel } from './chain.ts';
-import { CROSS_ORIGIN_ISOLATION, busy, declaredLength, readSmallBody, send, sendError, sendJson } from './http.ts';
+import { CROSS_ORIGIN_ISOLATION, apiCorsHeaders, busy, declaredLength, readSmallBody, send, sendError, sendJson } from './http.ts';
 import type { ObjectStore } from './objects.ts';
 import type { DevnetState } from './state.ts';
 
@@ -52,17 +52,8 @@ const MIME: Record<string, string> = {
   '.bin': 'application/octet-stream', '.onnx': 'application/octet-stream', '.wgsl': 'text/plain', '.txt': 'text/plain',
 };
 
-/**
- * The API may be called from another origin (the Vite dev server, another devnet's app): reads are
- * public and every write is signed, so CORS is open. CORS-mode requests are not subject to CORP.
- */
-const API_CORS = {
-  'Access-Control-Allow-Origin': '*',
-  'Access-Control-Allow-Methods': 'GET, HEAD, PUT, POST, OPTIONS',
-  'Access-Control-Allow-Headers': `content-type, ${HEADER_HOTKEY}, ${HEADER_NONCE}, ${HEADER_SIGNATURE}, ${HEADER_SHA256}`,
-  'Access-Control-Expose-Headers': `content-length, last-modified, ${HEADER_LAST_MODIFIED_MS}, ${HEADER_SHA256}`,
-  'Access-Control-Max-Age': '600',
-} as const;
+/** The API may be called from another origin (the Vite dev server, another devnet's app): reads are public and every write is signed. */
+const API_CORS = apiCorsHeaders('GET, HEAD, PUT, POST, OPTIONS');
 
 function parseNetuid(text: string): number {
   const n = Number(text);

@@ -42,11 +42,6 @@ export class RegisteredHotkeys {
     this.now = options.now ?? Date.now;
   }
 
-  /** Hotkeys in the last metagraph read (canonical SS58). */
-  get size(): number {
-    return this.hotkeys.size;
-  }
-
   /**
    * Whether `hotkey` (canonical SS58) is registered on the subnet, by a read no older than
    * `refreshMs`, or a fresh one where the last read did not hold it. `UnavailableError` when the

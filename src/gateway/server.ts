@@ -46,14 +46,14 @@ import type { WindowConfig } from '../core/config.ts';
 import { putWindowAnchorBlock, putWindowBounds } from '../core/clock.ts';
 import { BadRequestError, NetError, NotFoundError, NotRegisteredError, RateLimitedError, ReplayedError, TooEarlyError, UnauthorizedError } from '../net/errors.ts';
 import {
-  HEADER_HOTKEY, HEADER_LAST_MODIFIED_MS, HEADER_NONCE, HEADER_SHA256, HEADER_SIGNATURE, parseDevnetObjectKey,
+  HEADER_LAST_MODIFIED_MS, HEADER_SHA256, parseDevnetObjectKey,
 } from '../net/devnet-protocol.ts';
 import { GATEWAY_INFO_PATH, type GatewayInfo } from '../net/gateway-client.ts';
 import { S3Endpoint, type S3Credentials } from '../net/s3-storage.ts';
 import type { Chain, ObjectInfo } from '../net/types.ts';
 import { SlowVerifyBudget, assertBodyHash, parseSs58, signedHeaders, verifySigned } from '../devnet/auth.ts';
-import { busy, declaredLength, readSmallBody, send, sendError, sendJson } from '../devnet/http.ts';
-import { planObjectWrite, type ObjectStoreLimits } from '../devnet/objects.ts';
+import { apiCorsHeaders, busy, declaredLength, readSmallBody, send, sendError, sendJson } from '../devnet/http.ts';
+import { parsedStoredKey, planObjectWrite, type ObjectStoreLimits } from '../devnet/objects.ts';
 import { RegisteredHotkeys } from './registered-hotkeys.ts';
 
 export interface GatewayOptions {
@@ -90,6 +90,11 @@ export interface GatewayOptions {
   readonly registrationRefreshMs?: number;
   readonly registrationMinRefreshMs?: number;
   /**
+   * Block timestamps the read gate looks up a minute (default 1200), beyond those it has cached:
+   * unauthenticated reads may name any window, so this is all they can cost the chain.
+   */
+  readonly chainLookupsPerMinute?: number;
+  /**
    * How long a hotkey must be missing from the metagraph before its objects are deleted (default 60 s):
    * a deregistered or pruned hotkey may no longer write, and what it stored goes with it, so churning
    * registrations cannot fill the bucket.
@@ -116,19 +121,18 @@ const META_NONCE = 'gauntlet-nonce';
 const META_SHA256 = 'gauntlet-sha256';
 const META_SIGNATURE = 'gauntlet-signature';
 
+/** How many anchors' block timestamps the read gate remembers. */
+const MAX_CACHED_ANCHORS = 1024;
+/** The head the read gate compares with is at most this old: one chain query a second, however many reads. */
+const HEAD_CACHE_MS = 1000;
+
 /** A hotkey's listing is re-read after this, so the quota follows what other replicas stored. */
 const INDEX_REFRESH_MS = 60_000;
 
-const API_CORS = {
-  'Access-Control-Allow-Origin': '*',
-  'Access-Control-Allow-Methods': 'GET, HEAD, PUT, OPTIONS',
-  'Access-Control-Allow-Headers': `content-type, ${HEADER_HOTKEY}, ${HEADER_NONCE}, ${HEADER_SIGNATURE}, ${HEADER_SHA256}`,
-  'Access-Control-Expose-Headers': `content-length, last-modified, ${HEADER_LAST_MODIFIED_MS}, ${HEADER_SHA256}`,
-  'Access-Control-Max-Age': '600',
-} as const;
+const API_CORS = apiCorsHeaders('GET, HEAD, PUT, OPTIONS');
 
-/** A token bucket per hotkey: `perMinute` writes a minute, bursts of a quarter of that. */
-class WriteRate {
+/** Token buckets by key (a hotkey's writes, the gateway's chain lookups): `perMinute` a minute, in bursts of a quarter of that. */
+class KeyedRate {
   private readonly tokens = new Map<string, { tokens: number; atMs: number }>();
   constructor(readonly perMinute: number) {}
 
@@ -177,7 +181,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const refreshTimer = setInterval(() => void registered.refresh(), options.registrationRefreshMs ?? 12_000);
   refreshTimer.unref();
   const slowVerify = new SlowVerifyBudget(options.slowVerificationsPerSecond ?? 10);
-  const rate = new WriteRate(options.writesPerMinute ?? 240);
+  const rate = new KeyedRate(options.writesPerMinute ?? 240);
+  const timestampLookups = new KeyedRate(options.chainLookupsPerMinute ?? 1200);
   const maxBytesInFlight = options.maxBytesInFlight ?? 256 * 1024 * 1024;
   const maxUploadsPerHotkey = options.maxUploadsPerHotkey ?? 4;
   const lastNonce = new Map<string, number>();
@@ -226,6 +231,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     return index;
   };
 
+  /** The chain's head number, read at most once per `HEAD_CACHE_MS` (concurrent readers share the query). */
+  let head: { readonly atMs: number; readonly number: Promise<number> } | undefined;
+  const headNumber = (): Promise<number> => {
+    if (head === undefined || Date.now() - head.atMs >= HEAD_CACHE_MS) head = { atMs: Date.now(), number: chain.currentBlock().then((h) => h.number) };
+    return head.number;
+  };
+
   /** When reads of window w's gradients open: just after its put window's `time_max`, by the chain's block timestamps. */
   const anchorTimestamps = new Map<number, number>();
   const readsOpenAtMs = async (w: number): Promise<number> => {
@@ -236,9 +248,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     let timestampMs = anchorTimestamps.get(anchor);
     if (timestampMs === undefined) {
       // The anchor block does not exist yet: the put window has not even begun.
-      if ((await chain.currentBlock()).number < anchor) return Number.POSITIVE_INFINITY;
+      if ((await headNumber()) < anchor) return Number.POSITIVE_INFINITY;
+      if (!timestampLookups.take('chain', Date.now())) throw busy(`The gateway looks up at most ${timestampLookups.perMinute} block timestamps a minute for its read gate; retry in a second.`);
       timestampMs = await chain.blockTimestamp(anchor);
-      if (anchorTimestamps.size > 1024) anchorTimestamps.clear();
+      // The oldest anchor goes first (a Map keeps insertion order), so a sweep over old windows cannot push out the live ones for long.
+      if (anchorTimestamps.size >= MAX_CACHED_ANCHORS) anchorTimestamps.delete(anchorTimestamps.keys().next().value!);
       anchorTimestamps.set(anchor, timestampMs);
     }
     return putWindowBounds(timestampMs, window.putWindowMs).timeMaxMs + 1;
@@ -247,7 +261,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const put = async (req: IncomingMessage, res: ServerResponse, path: string, owner: string, key: string): Promise<void> => {
     const signed = signedHeaders(req);
     if (signed.hotkey !== owner) throw new UnauthorizedError(`Hotkey ${signed.hotkey} may not write under ${owner}: only that hotkey may.`);
-    if (parseDevnetObjectKey(key) === undefined) planObjectWrite(new Map(), { bucket: 0, total: 0 }, owner, key, 0, limits, 'The gateway');
+    parsedStoredKey(key, 'The gateway');
     if (!(await registered.has(signed.hotkey))) throw new NotRegisteredError(`Hotkey ${signed.hotkey} is not registered on netuid ${netuid}, the run's subnet; register there (the page's Register button) before uploading.`);
     const size = declaredLength(req, maxObjectBytes, `Object ${key}`);
     verifySigned('PUT', path, signed, lastNonce.get(signed.hotkey) ?? 0, Date.now(), slowVerify);

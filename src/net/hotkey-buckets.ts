@@ -22,6 +22,7 @@ import { NetError, NotFoundError, UnavailableError } from './errors.ts';
 import { BucketDirectory, bucketDirectory, S3Endpoint, type S3Credentials, type S3Read } from './s3-storage.ts';
 import { InvalidBucketCommitmentError } from './subtensor-encoding.ts';
 import { DevnetStorage } from './devnet-client.ts';
+import type { S3Settings } from './network-settings.ts';
 import { GatewayBucketReader } from './gateway-client.ts';
 import type { Chain, Commitment, GetOptions, ObjectInfo, Signer, Storage } from './types.ts';
 import { errorMessage, registerErrorClasses } from '../core/errors.ts';
@@ -164,15 +165,8 @@ export class HotkeyBucketStorage implements Storage {
   }
 }
 
-/** A peer's own S3 bucket with its write key (today's path: the volunteer brings a bucket). */
-export interface OwnBucketSettings {
-  readonly kind?: 'bucket';
-  readonly endpoint: string;
-  readonly bucket: string;
-  readonly region: string;
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-}
+/** A peer's own S3 bucket with its write key (today's path: the volunteer brings a bucket), as the network settings give it. */
+export type OwnBucketSettings = Omit<S3Settings, 'read'>;
 
 /**
  * No bucket of its own: the peer writes through the subnet's gateway (its URL from the lead

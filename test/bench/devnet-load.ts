@@ -115,7 +115,8 @@ async function spawnCoordinator(dir: string): Promise<{ child: ChildProcess; url
   return { child, url, port: Number(new URL(url).port) };
 }
 
-class Tally {
+/** Answers by HTTP status (and WebSocket close code) of a load run's attacker. */
+export class Tally {
   readonly statuses: Record<string, number> = {};
   readonly wsCodes: Record<string, number> = {};
   noAnswer = 0;
@@ -127,7 +128,7 @@ class Tally {
 /** One upload whose headers claim `bodyBytes`, pumped from a shared chunk until the server answers (it should at once). */
 const BODY_CHUNK = Buffer.alloc(1 << 20, 7);
 
-function bigUpload(port: number, path: string, headers: Record<string, string>, bodyBytes: number, tally: Tally): Promise<void> {
+export function bigUpload(port: number, path: string, headers: Record<string, string>, bodyBytes: number, tally: Tally): Promise<void> {
   const chunk = BODY_CHUNK;
   return new Promise((resolve) => {
     let answered = false;

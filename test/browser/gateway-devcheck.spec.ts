@@ -2,18 +2,16 @@ import { expect, test, type Page } from '@playwright/test';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cryptoWaitReady, mnemonicGenerate } from '@polkadot/util-crypto';
 import { bittensorTestWallet, injectTestWallet } from '../extension/inject.ts';
 import type { RunConfig } from '../../src/core/config.ts';
-import { KeyringSigner } from '../../src/net/keyring-signer.ts';
 import { RAO_PER_TAO } from '../../src/net/registration.ts';
 import { S3Endpoint } from '../../src/net/s3-storage.ts';
 import type { ContributeStatus } from '../../src/ui/contribute/session.ts';
 import { bucketName, readCredentials, S3_WRITE, startS3rver, type RunningS3rver } from '../unit/s3rver.ts';
 import {
-  CommandProcess, createDevSubnet, devCheckRunConfig, devGatewayCommand, devValidatorCommand, freePort, fundFromAlice, GatewayProcess, startSubtensorDevChain, subtensorSpecPath,
+  CommandProcess, createDevSubnet, devCheckRunConfig, devGatewayCommand, devValidatorCommand, freePort, fundedVolunteer, GatewayProcess, startSubtensorDevChain, subtensorSpecPath,
   SUBTENSOR_SKIP_REASON, ValidatorProcess,
-  type DevSubnet, type SubtensorDevChain,
+  type DevSubnet, type DevVolunteer, type SubtensorDevChain,
 } from '../unit/subtensor-devchain.ts';
 
 /**
@@ -48,7 +46,7 @@ test.describe(`developer check: a browser volunteer with only a wallet mines thr
   let bob: CommandProcess | undefined;
   let config: RunConfig;
   let validator: ValidatorProcess | undefined;
-  const volunteer = { hotkeyUri: '', coldkeyUri: '', hotkey: '', coldkey: '' };
+  let volunteer: DevVolunteer;
 
   test.beforeAll(async () => {
     test.setTimeout(240_000);
@@ -60,12 +58,7 @@ test.describe(`developer check: a browser volunteer with only a wallet mines thr
     const runConfigPath = join(dir, 'run-config.json');
     writeFileSync(runConfigPath, JSON.stringify(config));
 
-    await cryptoWaitReady();
-    volunteer.hotkeyUri = mnemonicGenerate();
-    volunteer.coldkeyUri = mnemonicGenerate();
-    const keys = await KeyringSigner.fromUris([volunteer.hotkeyUri, volunteer.coldkeyUri]);
-    [volunteer.hotkey, volunteer.coldkey] = (await keys.accounts()).map((a) => a.address) as [string, string];
-    await fundFromAlice(dev, volunteer.coldkey, COLDKEY_FUNDS);
+    volunteer = await fundedVolunteer(dev, COLDKEY_FUNDS);
 
     // The operator: its validator publishes the run and the gateway's URL; its gateway (npm run gateway) then reads that run and serves.
     const port = await freePort();

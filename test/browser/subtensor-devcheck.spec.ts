@@ -3,22 +3,20 @@ import { expect, test, type Page } from '@playwright/test';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cryptoWaitReady, mnemonicGenerate } from '@polkadot/util-crypto';
 import { bittensorTestWallet, injectTestWallet } from '../extension/inject.ts';
 import { loadAllTokens } from '../../src/cli/data-files.ts';
 import { NodeMiners } from '../../src/cli/devnet-miners.ts';
 import type { RunConfig } from '../../src/core/config.ts';
 import { bucketReadCredentials, publishBucketCommitment } from '../../src/net/bucket-commitment.ts';
 import { HotkeyBucketStorage } from '../../src/net/hotkey-buckets.ts';
-import { KeyringSigner } from '../../src/net/keyring-signer.ts';
 import { formatTao, RAO_PER_TAO } from '../../src/net/registration.ts';
 import { bucketDirectory } from '../../src/net/s3-storage.ts';
 import type { ContributeStatus } from '../../src/ui/contribute/session.ts';
 import type { DashboardModel } from '../../src/ui/dashboard/model.ts';
 import { bucketName, readCredentials, S3_WRITE, startS3rver, type RunningS3rver } from '../unit/s3rver.ts';
 import {
-  createDevSubnet, devCheckRunConfig, devValidatorCommand, fundFromAlice, startSubtensorDevChain, subtensorSpecPath, SUBTENSOR_SKIP_REASON, ValidatorProcess,
-  type DevSubnet, type SubtensorDevChain,
+  createDevSubnet, devCheckRunConfig, devValidatorCommand, fundedVolunteer, startSubtensorDevChain, subtensorSpecPath, SUBTENSOR_SKIP_REASON, ValidatorProcess,
+  type DevSubnet, type DevVolunteer, type SubtensorDevChain,
 } from '../unit/subtensor-devchain.ts';
 
 /**
@@ -57,7 +55,7 @@ test.describe(`developer check: a browser miner registers, commits and mines on 
   let config: RunConfig;
   let validator: ValidatorProcess | undefined;
   let bob: NodeMiners | undefined;
-  const volunteer = { hotkeyUri: '', coldkeyUri: '', hotkey: '', coldkey: '' };
+  let volunteer: DevVolunteer;
 
   test.beforeAll(async () => {
     test.setTimeout(240_000);
@@ -69,12 +67,7 @@ test.describe(`developer check: a browser miner registers, commits and mines on 
     const runConfigPath = join(dir, 'run-config.json');
     writeFileSync(runConfigPath, JSON.stringify(config));
 
-    await cryptoWaitReady();
-    volunteer.hotkeyUri = mnemonicGenerate();
-    volunteer.coldkeyUri = mnemonicGenerate();
-    const keys = await KeyringSigner.fromUris([volunteer.hotkeyUri, volunteer.coldkeyUri]);
-    [volunteer.hotkey, volunteer.coldkey] = (await keys.accounts()).map((a) => a.address) as [string, string];
-    await fundFromAlice(dev, volunteer.coldkey, COLDKEY_FUNDS);
+    volunteer = await fundedVolunteer(dev, COLDKEY_FUNDS);
 
     const bobMiner = subnet.miners[0]!;
     const read = readCredentials(BOB_BUCKET);

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { request } from 'node:http';
 import { classifyUploadTime, putWindowAnchorBlock, putWindowBounds } from '../../src/core/clock.ts';
 import { DevnetStorage } from '../../src/net/devnet-client.ts';
 import { devnetSignedHeaders } from '../../src/net/devnet-protocol.ts';
 import { NetError } from '../../src/net/errors.ts';
 import type { ObjectInfo } from '../../src/net/types.ts';
+import { bigUpload, Tally } from '../bench/devnet-load.ts';
 import { rawRequest, signedPutHeaders, startGatewayBench, storagePath, type GatewayBench } from './gateway-harness.ts';
 
 /**
@@ -22,39 +22,6 @@ const PUT_WINDOW_MS = 15_000;
 const MAX_OBJECT_BYTES = 4 * 1024 * 1024;
 const MAX_BYTES_IN_FLIGHT = 12 * 1024 * 1024;
 const MAX_RSS_GROWTH_MIB = 300;
-const CHUNK = Buffer.alloc(1 << 20, 7);
-
-/** An upload that really sends `bytes` of body (until the server answers), counting the answer's status. */
-function pumpedUpload(port: number, path: string, headers: Record<string, string>, bytes: number, statuses: Map<number, number>): Promise<void> {
-  return new Promise((resolve) => {
-    let answered = false;
-    let sent = 0;
-    const req = request({ host: '127.0.0.1', port, path, method: 'PUT', agent: false, headers: { ...headers, 'content-length': String(bytes) } });
-    req.on('response', (res) => {
-      answered = true;
-      statuses.set(res.statusCode ?? 0, (statuses.get(res.statusCode ?? 0) ?? 0) + 1);
-      res.resume();
-      res.on('end', () => {
-        req.destroy();
-        resolve();
-      });
-    });
-    req.on('error', () => resolve());
-    const pump = (): void => {
-      while (!answered && sent < bytes) {
-        const n = Math.min(CHUNK.length, bytes - sent);
-        sent += n;
-        if (!req.write(n === CHUNK.length ? CHUNK : CHUNK.subarray(0, n))) {
-          req.once('drain', pump);
-          return;
-        }
-      }
-      if (!answered) req.end();
-    };
-    pump();
-  });
-}
-
 describe('the storage gateway under a flood (loopback)', () => {
   let bench: GatewayBench;
 
@@ -88,10 +55,8 @@ describe('the storage gateway under a flood (loopback)', () => {
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
     }, 5);
 
-    const statuses = new Map<number, number>();
-    const count = (status: number): void => {
-      statuses.set(status, (statuses.get(status) ?? 0) + 1);
-    };
+    const tally = new Tally();
+    const count = (status: number): void => tally.status(status);
     let attacking = true;
     const MIN_ROUNDS = 3;
     const flood = async (lane: number): Promise<void> => {
@@ -107,7 +72,7 @@ describe('the storage gateway under a flood (loopback)', () => {
         const evilPath = storagePath(attacker, 'evil.bin');
         jobs.push(rawRequest(gateway.port, 'PUT', evilPath, await signedPutHeaders(bench.keys, attacker, evilPath, junk), junk).then((a) => count(a.status), () => count(0)));
         const strangerPath = storagePath(bench.stranger, `checkpoint-${round}`);
-        jobs.push(pumpedUpload(gateway.port, strangerPath, await signedPutHeaders(bench.keys, bench.stranger, strangerPath, junk), MAX_OBJECT_BYTES, statuses));
+        jobs.push(bigUpload(gateway.port, strangerPath, await signedPutHeaders(bench.keys, bench.stranger, strangerPath, junk), MAX_OBJECT_BYTES, tally));
         // The registered attacker: real 3 MiB bodies at its allowance (uploads per hotkey, in-flight bytes, rate).
         for (let i = 0; i < 3; i++) {
           const big = new Uint8Array(3 * 1024 * 1024);
@@ -145,6 +110,7 @@ describe('the storage gateway under a flood (loopback)', () => {
     const stamped = uploads.flat();
     expect(stamped).toHaveLength(2 * HONEST_PEERS);
     expect(stamped.filter((u) => classifyUploadTime(u.lastModifiedMs, bounds) !== 'on-time')).toEqual([]);
+    const statuses = new Map(Object.entries(tally.statuses).map(([status, n]) => [Number(status), n]));
     const fiveXX = [...statuses].filter(([status]) => status >= 500 && status !== 503);
     expect(fiveXX).toEqual([]);
     // The flood really ran, and each kind of refusal came back.

@@ -225,6 +225,36 @@ describe('the gateway\'s read gate', () => {
   }, 30_000);
 });
 
+describe('the gateway\'s read gate and the chain', () => {
+  let bench: GatewayBench;
+
+  beforeAll(async () => {
+    bench = await startGatewayBench(1);
+  }, 60_000);
+
+  afterAll(async () => {
+    await bench?.close();
+  });
+
+  it('looks up block timestamps for unauthenticated reads only within its budget, and answers the rest busy (503, retry)', async () => {
+    // 4 a minute: a burst of one lookup.
+    const gateway = await bench.gateway({ window: { blocksPerWindow: 1, putWindowMs: 1 }, chainLookupsPerMinute: 4 });
+    let head = await bench.chain.currentBlock();
+    while (head.number < 3) {
+      await new Promise((r) => setTimeout(r, 250));
+      head = await bench.chain.currentBlock();
+    }
+    const [alice] = bench.registered as [string];
+    const first = await rawRequest(gateway.port, 'GET', storagePath(alice, 'gradient-0-1'), {});
+    // Past the gate (its put window closed long ago): the object simply does not exist.
+    expect([first.status, first.code]).toEqual([404, 'not-found']);
+    const second = await rawRequest(gateway.port, 'GET', storagePath(alice, 'gradient-1-1'), {});
+    expect([second.status, second.code]).toEqual([503, 'unavailable']);
+    // A cached anchor costs no lookup.
+    expect((await rawRequest(gateway.port, 'GET', storagePath(alice, 'gradient-0-1'), {})).status).toBe(404);
+  }, 30_000);
+});
+
 describe('the gateway and hotkeys that leave the subnet', () => {
   let bench: GatewayBench;
 

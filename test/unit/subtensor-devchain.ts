@@ -26,6 +26,7 @@ import { homedir } from 'node:os';
 import { createServer, type AddressInfo } from 'node:net';
 import { join, relative, resolve } from 'node:path';
 import { hexToU8a, u8aToBn } from '@polkadot/util';
+import { cryptoWaitReady, mnemonicGenerate } from '@polkadot/util-crypto';
 import type { SubmittableExtrinsic } from '@polkadot/api/types';
 import type { RunConfig } from '../../src/core/config.ts';
 import { tinyRunConfig } from '../../src/core/run-config.ts';
@@ -352,6 +353,25 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** A volunteer's two keys as the page's test wallet holds them: their secret URIs and addresses. */
+export interface DevVolunteer {
+  readonly hotkeyUri: string;
+  readonly coldkeyUri: string;
+  readonly hotkey: string;
+  readonly coldkey: string;
+}
+
+/** A fresh volunteer: a hotkey with no funds and a coldkey Alice sends `rao` (what pays its registration). */
+export async function fundedVolunteer(dev: SubtensorDevChain, rao: bigint): Promise<DevVolunteer> {
+  await cryptoWaitReady();
+  const hotkeyUri = mnemonicGenerate();
+  const coldkeyUri = mnemonicGenerate();
+  const keys = await KeyringSigner.fromUris([hotkeyUri, coldkeyUri]);
+  const [hotkey, coldkey] = (await keys.accounts()).map((a) => a.address) as [string, string];
+  await fundFromAlice(dev, coldkey, rao);
+  return { hotkeyUri, coldkeyUri, hotkey, coldkey };
 }
 
 /** Sends `rao` from Alice to `address` (`balances.transferKeepAlive`), as a faucet or a friend would fund a volunteer. */
