@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { DevnetChain } from '../../src/net/devnet-client.ts';
 import { devnetRequestMessage, devnetSignedHeaders } from '../../src/net/devnet-protocol.ts';
 import { KeyringSigner } from '../../src/net/keyring-signer.ts';
-import type { Signer } from '../../src/net/types.ts';
+import type { BlockHeader, Signer } from '../../src/net/types.ts';
 import { startDevnet, type DevnetOptions, type RunningDevnet } from '../../src/devnet/server.ts';
 import { startGateway, type GatewayOptions, type RunningGateway } from '../../src/gateway/server.ts';
 import { bucketName, S3_WRITE, startS3rver, type RunningS3rver } from './s3rver.ts';
@@ -58,6 +58,15 @@ export async function startGatewayBench(registeredCount: number, chainOptions: P
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The chain's head once it has reached block `number` (a fresh devnet starts at block 0, one block a second). */
+export async function headAtLeast(chain: DevnetChain, number: number): Promise<BlockHeader> {
+  for (;;) {
+    const head = await chain.currentBlock();
+    if (head.number >= number) return head;
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 /** The path of `hotkey`'s object `key` on a gateway (or devnet). */

@@ -5,7 +5,7 @@ import { devnetSignedHeaders } from '../../src/net/devnet-protocol.ts';
 import { NetError } from '../../src/net/errors.ts';
 import type { ObjectInfo } from '../../src/net/types.ts';
 import { bigUpload, Tally } from '../bench/devnet-load.ts';
-import { rawRequest, signedPutHeaders, startGatewayBench, storagePath, type GatewayBench } from './gateway-harness.ts';
+import { headAtLeast, rawRequest, signedPutHeaders, startGatewayBench, storagePath, type GatewayBench } from './gateway-harness.ts';
 
 /**
  * Bounded load test of the storage gateway on loopback (issue #21): 16 honest peers upload their
@@ -39,11 +39,7 @@ describe('the storage gateway under a flood (loopback)', () => {
     });
     const honest = bench.registered.slice(0, HONEST_PEERS);
     const attacker = bench.registered[HONEST_PEERS]!;
-    let head = await bench.chain.currentBlock();
-    while (head.number < 2) {
-      await new Promise((r) => setTimeout(r, 250));
-      head = await bench.chain.currentBlock();
-    }
+    const head = await headAtLeast(bench.chain, 2);
     const window = head.number - 1;
     const bounds = putWindowBounds(await bench.chain.blockTimestamp(putWindowAnchorBlock(window, 1)), PUT_WINDOW_MS);
 

@@ -12,7 +12,7 @@ import { assertValidSignature } from '../../src/net/verify.ts';
 import { devnetRequestMessageOfHash } from '../../src/net/devnet-protocol.ts';
 import { hexToU8a } from '@polkadot/util';
 import type { RunningGateway } from '../../src/gateway/server.ts';
-import { GATEWAY_NETUID, rawRequest, signedPutHeaders, startGatewayBench, storagePath, type GatewayBench } from './gateway-harness.ts';
+import { headAtLeast, GATEWAY_NETUID, rawRequest, signedPutHeaders, startGatewayBench, storagePath, type GatewayBench } from './gateway-harness.ts';
 import { readCredentials, S3_WRITE, UNKNOWN_READ } from './s3rver.ts';
 
 /**
@@ -197,11 +197,7 @@ describe('the gateway\'s read gate', () => {
     const gateway = await bench.gateway({ window: { blocksPerWindow: 1, putWindowMs } });
     const [alice, bob] = bench.registered as [string, string];
     // The window whose put window opened with the head block (one block per window): uploads count now.
-    let head = await bench.chain.currentBlock();
-    while (head.number < 2) {
-      await new Promise((r) => setTimeout(r, 250));
-      head = await bench.chain.currentBlock();
-    }
+    const head = await headAtLeast(bench.chain, 2);
     const window = head.number - 1;
     expect(putWindowAnchorBlock(window, 1)).toBe(head.number);
     const closesAt = (await bench.chain.blockTimestamp(head.number)) + putWindowMs;
@@ -239,11 +235,7 @@ describe('the gateway\'s read gate and the chain', () => {
   it('looks up block timestamps for unauthenticated reads only within its budget, and answers the rest busy (503, retry)', async () => {
     // 4 a minute: a burst of one lookup.
     const gateway = await bench.gateway({ window: { blocksPerWindow: 1, putWindowMs: 1 }, chainLookupsPerMinute: 4 });
-    let head = await bench.chain.currentBlock();
-    while (head.number < 3) {
-      await new Promise((r) => setTimeout(r, 250));
-      head = await bench.chain.currentBlock();
-    }
+    await headAtLeast(bench.chain, 3);
     const [alice] = bench.registered as [string];
     const first = await rawRequest(gateway.port, 'GET', storagePath(alice, 'gradient-0-1'), {});
     // Past the gate (its put window closed long ago): the object simply does not exist.
